@@ -1,0 +1,3 @@
+"""vnetlab: build, emulate, explain and check Linux virtual networks."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,84 @@
+"""The one small protocol every engine speaks (emulator and linux kernel alike).
+
+Design note
+-----------
+Tools (checks, ping matrix, capture, show) talk to an engine only through ``Engine``:
+realize a resolved ``LabSpec``, run the few apps a check needs (ping; captures to pcap
+files), observe the state back as ``vnetlab.model.state`` snapshots, and tear down. An
+engine that cannot build something a lab asks for raises ``UnsupportedError`` from
+``realize`` *before* it has built anything, so a lab is never half-built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from vnetlab.model.spec import LabSpec
+from vnetlab.model.state import LabState
+
+
+class EngineError(Exception):
+    """A problem the user can act on (printed as one paragraph, exit status 2)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        return f"{base}\n  hint: {self.hint}" if self.hint else base
+
+
+class UnsupportedError(EngineError):
+    """The engine cannot build a feature the lab uses (detected before building)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PingResult:
+    """What ``ping -c COUNT`` reports: replies, round-trip times and error lines."""
+
+    src: str
+    dst: IPv4Address
+    transmitted: int
+    received: int
+    rtts_ns: tuple[int, ...] = ()
+    errors: tuple[str, ...] = field(default=())  # e.g. "From 192.168.1.1 icmp_seq=1 ..."
+
+    @property
+    def reachable(self) -> bool:
+        return self.received > 0
+
+
+@runtime_checkable
+class Engine(Protocol):
+    name: str
+
+    def realize(self, lab: LabSpec) -> None:
+        """Build the lab (all or nothing)."""
+
+    def ping(
+        self,
+        node: str,
+        dst: IPv4Address,
+        *,
+        count: int = 1,
+        size: int = 56,
+        dont_fragment: bool = False,
+        timeout_s: float = 1.0,
+    ) -> PingResult:
+        """Run ``ping`` inside ``node`` and wait for it to finish."""
+
+    def start_capture(self, node: str, ifname: str, path: Path) -> None:
+        """Begin writing every frame seen on NODE:IFNAME to a classic pcap file."""
+
+    def stop_captures(self) -> None:
+        """Flush and close every capture started (files complete on return)."""
+
+    def observe(self) -> LabState:
+        """Read the lab's state back (links, addresses, routes, neighbours, FDB)."""
+
+    def teardown(self) -> None:
+        """Remove everything realize() made. Idempotent."""
