@@ -1,0 +1,138 @@
+"""``ping`` inside an emulated namespace (iputils ping over an ICMP socket).
+
+Design note
+-----------
+Sends ``count`` echo requests ``interval`` apart (1 s, as ping does), each with iputils'
+payload layout: a 16-byte timestamp (virtual time here) then bytes counting up from 0x10.
+PMTU discovery follows ``-M``: "want" (ping's default: DF when the packet fits the route
+MTU, else fragment), "do" (DF always; too large fails locally with "message too long"),
+"dont". ping ends ``timeout`` after its last request, or as soon as every request has been
+answered. Error lines use iputils' words ("From 192.168.1.1 icmp_seq=1 Destination Net
+Unreachable").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from ipaddress import IPv4Address
+
+from vnetlab.sim.clock import S
+from vnetlab.sim.stack.addr import ip_str
+from vnetlab.sim.stack.ipv4 import MessageTooLong, NoRoute, icmp_error_text
+from vnetlab.sim.stack.netns import Namespace
+from vnetlab.sim.trace import TraceNode
+from vnetlab.wire import icmp as icmpw
+from vnetlab.wire.ipv4 import IPPROTO_ICMP
+
+
+def ping_payload(size: int, now_ns: int) -> bytes:
+    if size < 16:
+        return bytes(i & 0xFF for i in range(size))
+    sec, usec = divmod(now_ns // 1000, 1_000_000)
+    ts = sec.to_bytes(8, "little") + usec.to_bytes(8, "little")
+    return ts + bytes(i & 0xFF for i in range(16, size))
+
+
+class Ping:
+    def __init__(
+        self,
+        ns: Namespace,
+        dst: int,
+        *,
+        count: int = 1,
+        size: int = 56,
+        interval: int = 1 * S,
+        timeout: int = 1 * S,
+        pmtudisc: str = "want",
+        ident: int,
+        trace: TraceNode | None = None,
+        on_done: Callable[[Ping], None] | None = None,
+    ) -> None:
+        self.ns = ns
+        self.dst = dst
+        self.count = count
+        self.size = size
+        self.interval = interval
+        self.timeout = timeout
+        self.pmtudisc = pmtudisc
+        self.ident = ident
+        self.trace = trace
+        self.on_done = on_done
+        self.sent: dict[int, int] = {}  # seq -> send time
+        self.rtts: dict[int, int] = {}
+        self.errors: list[str] = []
+        self.transmitted = 0
+        self.finished = False
+        self.end_at: int | None = None
+
+    def start(self) -> None:
+        self.ns.stack.icmp_sockets[self.ident] = self._on_icmp
+        sched = self.ns.sched
+        for i in range(self.count):
+            sched.after(i * self.interval, self._send, i + 1)
+
+    def _send(self, seq: int) -> None:
+        if self.finished:
+            return
+        sched = self.ns.sched
+        msg = icmpw.IcmpMessage.echo(self.ident, seq, ping_payload(self.size, sched.now))
+        trace = self.trace if seq == 1 else None
+        try:
+            self.ns.stack.ip_output(
+                self.dst, IPPROTO_ICMP, msg.emit(), trace, pmtudisc=self.pmtudisc
+            )
+        except NoRoute:
+            self.errors.append("connect: Network is unreachable")
+            if trace is not None:
+                trace.drop(self.ns.name, f"no route to {ip_str(self.dst)} (Network is unreachable)")
+            self._finish()
+            return
+        except MessageTooLong as e:
+            self.errors.append(f"local error: message too long, mtu={e.mtu}")
+            if trace is not None:
+                trace.drop(
+                    self.ns.name,
+                    f"{20 + 8 + self.size} bytes exceed the route MTU {e.mtu} with DF (-M do): "
+                    "EMSGSIZE",
+                )
+            self.transmitted += 1
+            self._maybe_arm_end(seq)
+            return
+        self.sent[seq] = sched.now
+        self.transmitted += 1
+        self._maybe_arm_end(seq)
+
+    def _maybe_arm_end(self, seq: int) -> None:
+        if seq == self.count:
+            self.end_at = self.ns.sched.now + self.timeout
+            self.ns.sched.at(self.end_at, lambda _a: self._finish())
+
+    def _on_icmp(
+        self, src: IPv4Address, _dst: IPv4Address, msg: icmpw.IcmpMessage, _t: TraceNode | None
+    ) -> None:
+        if self.finished:
+            return
+        now = self.ns.sched.now
+        if msg.type == icmpw.ICMP_ECHOREPLY:
+            seq = msg.seq
+            if seq in self.sent and seq not in self.rtts:
+                self.rtts[seq] = now - self.sent[seq]
+                if len(self.rtts) == self.count:
+                    self._finish()
+            return
+        seq = int.from_bytes(msg.payload[(msg.payload[0] & 0xF) * 4 + 6:][:2], "big") if (
+            msg.payload
+        ) else 0
+        self.errors.append(f"From {src} icmp_seq={seq} {icmp_error_text(msg)}")
+
+    def _finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.ns.stack.icmp_sockets.pop(self.ident, None)
+        if self.on_done is not None:
+            self.on_done(self)
+
+    @property
+    def received(self) -> int:
+        return len(self.rtts)

@@ -1,0 +1,88 @@
+"""Forwarding database (net/bridge/br_fdb.c).
+
+Design note
+-----------
+Entries are keyed by MAC bytes (VLAN 0 until VLAN filtering arrives). ``local`` entries are
+the bridge's and its ports' own addresses (``permanent`` in ``bridge fdb show``): frames to
+them go up the stack. ``static`` entries never age and are not moved by learning. Learned
+entries record ``updated``; ageing follows ``br_fdb_cleanup``: one timer armed for the
+earliest expiry, which deletes every entry with ``updated + ageing_time <= now`` and re-arms.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vnetlab.wire.mac import mac_to_str
+
+if TYPE_CHECKING:
+    from vnetlab.sim.devices.bridge.device import BridgeDevice
+    from vnetlab.sim.devices.bridge.port import BridgePort
+
+
+class FdbEntry:
+    __slots__ = ("mac", "port", "updated", "local", "static")
+
+    def __init__(
+        self, mac: bytes, port: BridgePort | None, updated: int, *, local: bool, static: bool
+    ) -> None:
+        self.mac = mac
+        self.port = port  # None: the bridge device's own address
+        self.updated = updated
+        self.local = local
+        self.static = static
+
+    def __repr__(self) -> str:
+        where = self.port.name if self.port else "self"
+        return f"<fdb {mac_to_str(self.mac)} {where}>"
+
+
+def fdb_insert_local(br: BridgeDevice, mac: bytes, port: BridgePort | None) -> None:
+    """``br_fdb_add_local``/``fdb_add_local``: an address of the bridge or a port."""
+    br.fdb[mac] = FdbEntry(mac, port, br.sched.now, local=True, static=True)
+
+
+def fdb_add_static(br: BridgeDevice, mac: bytes, port: BridgePort) -> None:
+    """``bridge fdb add MAC dev PORT master static`` (``br_fdb_add``)."""
+    br.fdb[mac] = FdbEntry(mac, port, br.sched.now, local=False, static=True)
+
+
+def fdb_delete_by_port(br: BridgeDevice, port: BridgePort) -> None:
+    """``br_fdb_delete_by_port``: a port leaves; its dynamic and local entries go."""
+    for mac in [m for m, e in br.fdb.items() if e.port is port]:
+        del br.fdb[mac]
+
+
+def fdb_flush_dynamic_port(br: BridgeDevice, port: BridgePort) -> None:
+    """Port disabled (``br_stp_disable_port`` → ``br_fdb_delete_by_port(.., 0)``)."""
+    for mac in [m for m, e in br.fdb.items() if e.port is port and not e.static]:
+        del br.fdb[mac]
+
+
+def fdb_arm_cleanup(br: BridgeDevice, expires: int) -> None:
+    if br.gc_at is None or expires < br.gc_at:
+        br.gc_at = expires
+        br.sched.at(expires, br.fdb_cleanup, expires)
+
+
+def fdb_cleanup(br: BridgeDevice, armed_for: int) -> None:
+    """``br_fdb_cleanup``: delete expired learned entries, re-arm for the next expiry."""
+    if br.gc_at != armed_for:
+        return  # superseded by an earlier arming
+    br.gc_at = None
+    now = br.sched.now
+    hold = br.ageing_time_ns
+    nxt: int | None = None
+    dead = []
+    for mac, e in br.fdb.items():
+        if e.static:
+            continue
+        expires = e.updated + hold
+        if expires <= now:
+            dead.append(mac)
+        elif nxt is None or expires < nxt:
+            nxt = expires
+    for mac in dead:
+        del br.fdb[mac]
+    if nxt is not None:
+        fdb_arm_cleanup(br, nxt)

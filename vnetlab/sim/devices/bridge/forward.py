@@ -1,0 +1,85 @@
+"""Egress decisions (net/bridge/br_forward.c): ``should_deliver``, ``br_forward``, ``br_flood``.
+
+Design note
+-----------
+A frame may leave by a port only if the port is forwarding and it is not the port the frame
+came in on, unless that port is in hairpin mode. Flooding walks the port list in the
+kernel's order (``br_add_if`` inserts at the head, so the newest port comes first) and
+honours the per-port flood flags by packet type: ``flood`` (unknown unicast),
+``mcast_flood`` and ``bcast_flood``. ``br_dev_queue_push_xmit`` drops frames longer than
+the egress device accepts (``is_skb_forwardable``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vnetlab.sim.devices.bridge.port import BR_STATE_FORWARDING
+from vnetlab.sim.netdev import NetDevice, Skb
+
+if TYPE_CHECKING:
+    from vnetlab.sim.devices.bridge.device import BridgeDevice
+    from vnetlab.sim.devices.bridge.port import BridgePort
+
+VLAN_ETH_HLEN = 18
+
+UNICAST, MULTICAST, BROADCAST = 0, 1, 2
+
+
+def should_deliver(port: BridgePort, ingress: NetDevice | None) -> bool:
+    """``should_deliver``: hairpin or a different port, and the port is forwarding."""
+    return (port.hairpin or port.dev is not ingress) and port.state == BR_STATE_FORWARDING
+
+
+def br_dev_queue_push_xmit(br: BridgeDevice, port: BridgePort, skb: Skb) -> None:
+    dev = port.dev
+    if len(skb.data) > dev.mtu + VLAN_ETH_HLEN:
+        br.tx_dropped += 1
+        if skb.trace is not None:
+            skb.trace.drop(
+                br.where,
+                f"frame of {len(skb.data)} bytes exceeds MTU {dev.mtu} of port {dev.name}",
+            )
+        return
+    dev.xmit(skb)
+
+
+def br_forward(br: BridgeDevice, port: BridgePort, skb: Skb, ingress: NetDevice | None) -> bool:
+    """``br_forward``: deliver to one known port. False when should_deliver refuses."""
+    if not should_deliver(port, ingress):
+        return False
+    br_dev_queue_push_xmit(br, port, skb)
+    return True
+
+
+def flood_ports(br: BridgeDevice, pkt_type: int, ingress: NetDevice | None) -> list[BridgePort]:
+    out = []
+    for port in br.port_list:  # newest first, as the kernel's list
+        if pkt_type == UNICAST:
+            if not port.flood:
+                continue
+        elif pkt_type == BROADCAST:
+            if not port.bcast_flood:
+                continue
+        elif not port.mcast_flood:
+            continue
+        if should_deliver(port, ingress):
+            out.append(port)
+    return out
+
+
+def br_flood(
+    br: BridgeDevice, skb: Skb, pkt_type: int, ingress: NetDevice | None, why: str
+) -> None:
+    """``br_flood``: a copy to every eligible port (the last gets the original)."""
+    ports = flood_ports(br, pkt_type, ingress)
+    if skb.trace is not None:
+        names = ", ".join(p.name for p in ports) or "no port"
+        skb.trace.add(br.where, f"{why} -> flood to {names}")
+        if not ports:
+            skb.trace.drop(br.where, f"{why} and no port to flood to")
+        for p in ports:
+            br_dev_queue_push_xmit(br, p, skb.clone(f"copy to {p.name}"))
+        return
+    for p in ports:
+        br_dev_queue_push_xmit(br, p, skb)

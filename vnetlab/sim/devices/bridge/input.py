@@ -1,0 +1,116 @@
+"""Ingress (net/bridge/br_input.c): ``br_handle_frame`` and ``br_pass_frame_up``.
+
+Design note
+-----------
+This is the emulator's hottest path (every frame through every bridge), so it is one flat
+function: drop frames with a multicast source, learn the source on the ingress port
+(``br_fdb_update``), then by destination: broadcast/multicast are flooded and also passed
+up to the bridge device; a known local address goes up; a known remote address is
+forwarded to its port; an unknown unicast is flooded (and passed up only when the bridge
+is promiscuous, e.g. while tcpdump listens on it). Tracing costs one ``is not None`` test
+per decision when it is off.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vnetlab.sim.devices.bridge.fdb import FdbEntry, fdb_arm_cleanup
+from vnetlab.sim.devices.bridge.forward import (
+    BROADCAST,
+    MULTICAST,
+    UNICAST,
+    br_flood,
+    br_forward,
+)
+from vnetlab.sim.devices.bridge.port import BR_STATE_FORWARDING, BR_STATE_LEARNING
+from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.wire.mac import mac_to_str
+
+if TYPE_CHECKING:
+    from vnetlab.sim.devices.bridge.device import BridgeDevice
+
+_BCAST = b"\xff\xff\xff\xff\xff\xff"
+
+
+def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
+    """The rx_handler installed on every port device."""
+    port = dev.br_port
+    data = skb.data
+    trace = skb.trace
+    state = port.state  # type: ignore[union-attr]
+    if state != BR_STATE_FORWARDING and state != BR_STATE_LEARNING:
+        br.rx_dropped += 1
+        if trace is not None:
+            trace.drop(br.where, f"port {dev.name} is {port.state_name}")  # type: ignore[union-attr]
+        return
+    src = data[6:12]
+    if src[0] & 1:
+        if trace is not None:
+            trace.drop(br.where, "source MAC is multicast (not a valid Ethernet address)")
+        return
+    # br_fdb_update
+    if port.learning:  # type: ignore[union-attr]
+        e = br.fdb.get(src)
+        now = br.sched.now
+        if e is None:
+            br.fdb[src] = FdbEntry(src, port, now, local=False, static=False)
+            fdb_arm_cleanup(br, now + br.ageing_time_ns)
+            if trace is not None:
+                trace.add(br.where, f"learned {mac_to_str(src)} on port {dev.name}")
+        elif not e.static:
+            if e.port is not port:
+                if trace is not None:
+                    old = e.port.name if e.port else "self"
+                    trace.add(br.where, f"{mac_to_str(src)} moved from {old} to {dev.name}")
+                e.port = port
+            e.updated = now
+    if state == BR_STATE_LEARNING:
+        if trace is not None:
+            trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)")
+        return
+    dst = data[0:6]
+    if dst[0] & 1:
+        kind = BROADCAST if dst == _BCAST else MULTICAST
+        what = "broadcast" if kind == BROADCAST else "multicast"
+        br_flood(br, skb if trace is None else skb.clone("flooded copies"), kind, dev, what)
+        if br.admin_up:
+            br_pass_frame_up(br, skb)
+        return
+    e = br.fdb.get(dst)
+    if e is not None:
+        if e.local:
+            if trace is not None:
+                trace.add(br.where, f"fdb: {mac_to_str(dst)} is local -> up to {br.name}")
+            br_pass_frame_up(br, skb)
+            return
+        out = e.port
+        if trace is not None:
+            trace.add(br.where, f"fdb hit {mac_to_str(dst)} -> port {out.name}")  # type: ignore[union-attr]
+        if not br_forward(br, out, skb, dev):  # type: ignore[arg-type]
+            if trace is not None:
+                trace.drop(
+                    br.where,
+                    f"destination is behind the ingress port {dev.name} and hairpin is off",
+                )
+        return
+    if br.promisc:
+        br_flood(br, skb.clone("flooded copies"), UNICAST, dev, f"fdb miss for {mac_to_str(dst)}")
+        br_pass_frame_up(br, skb)
+        return
+    br_flood(br, skb, UNICAST, dev, f"fdb miss for {mac_to_str(dst)}")
+
+
+def br_pass_frame_up(br: BridgeDevice, skb: Skb) -> None:
+    """Hand the frame to the bridge device as if it had received it itself."""
+    if not br.admin_up:
+        if skb.trace is not None:
+            skb.trace.drop(br.where, "bridge device is down")
+        return
+    br.rx_packets += 1
+    br.rx_bytes += len(skb.data)
+    if br.taps is not None:
+        br.tap_tx(skb.data)
+    if skb.trace is not None:
+        skb.trace.add(br.where, f"up to {br.name}'s own stack")
+    br.ns.stack.rcv(br, skb)

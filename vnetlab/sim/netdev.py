@@ -1,0 +1,183 @@
+"""Network devices: the emulator's ``struct net_device`` and ``sk_buff``.
+
+Design note
+-----------
+A ``NetDevice`` belongs to one namespace and has the state ``ip link`` shows (admin up,
+carrier, MTU, MAC, master) and the counters ``ip -s link`` shows. Two entry points mirror
+the kernel's:
+
+* ``xmit(skb)``: ``dev_queue_xmit`` → the driver's ``ndo_start_xmit`` (per kind);
+* ``netif_receive(skb)``: ``__netif_receive_skb_core``: packet taps first (tcpdump sees the
+  frame), then the ``rx_handler`` a master installed (the bridge), else the namespace stack.
+
+Devices never call each other directly across a wire: a transmitting driver hands the frame
+to the scheduler, which delivers it to the peer later. An ``Skb`` is real wire bytes (the
+whole Ethernet frame) plus the trace node it carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from vnetlab.sim.trace import TraceNode
+
+if TYPE_CHECKING:
+    from vnetlab.sim.clock import Scheduler
+    from vnetlab.sim.devices.bridge.port import BridgePort
+    from vnetlab.sim.stack.netns import Namespace
+
+Tap = Callable[[int, bytes], None]
+
+
+class Skb:
+    """A frame in flight: ``data`` is the complete Ethernet frame."""
+
+    __slots__ = ("data", "trace")
+
+    def __init__(self, data: bytes, trace: TraceNode | None = None) -> None:
+        self.data = data
+        self.trace = trace
+
+    def clone(self, title: str = "") -> Skb:
+        """``skb_clone``: same bytes, its own trace branch."""
+        t = self.trace
+        return Skb(self.data, None if t is None else t.branch(title))
+
+
+class NetDevice:
+    kind = "generic"
+    #: ``IFF_NOARP``: no neighbour resolution (loopback, tun)
+    noarp = False
+
+    __slots__ = (
+        "ns",
+        "name",
+        "ifindex",
+        "mac",
+        "mtu",
+        "admin_up",
+        "carrier",
+        "master",
+        "br_port",
+        "rx_handler",
+        "taps",
+        "sched",
+        "where",
+        "rx_packets",
+        "rx_bytes",
+        "rx_dropped",
+        "tx_packets",
+        "tx_bytes",
+        "tx_dropped",
+    )
+
+    def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int = 1500) -> None:
+        self.ns = ns
+        self.name = name
+        self.mac = mac
+        self.mtu = mtu
+        self.admin_up = False
+        self.carrier = True
+        self.master: NetDevice | None = None
+        self.br_port: BridgePort | None = None
+        self.rx_handler: Callable[[NetDevice, Skb], None] | None = None
+        self.taps: list[Tap] | None = None
+        self.sched: Scheduler = ns.sched
+        self.where = f"{ns.name}:{name}"
+        self.ifindex = ns.register(self)
+        self.rx_packets = self.rx_bytes = self.rx_dropped = 0
+        self.tx_packets = self.tx_bytes = self.tx_dropped = 0
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """``netif_running && netif_carrier_ok``: the device can pass traffic."""
+        return self.admin_up and self.carrier
+
+    @property
+    def operstate(self) -> str:
+        if not self.admin_up:
+            return "DOWN"
+        return "UP" if self.carrier else "LOWERLAYERDOWN"
+
+    def set_admin(self, up: bool) -> None:
+        """``ip link set DEV up|down``; kinds override to move carrier."""
+        if up == self.admin_up:
+            return
+        self.admin_up = up
+        self.ns.on_link_change(self)
+        if self.br_port is not None:
+            self.br_port.bridge.port_state_changed(self.br_port)
+
+    def set_carrier(self, on: bool) -> None:
+        if on == self.carrier:
+            return
+        self.carrier = on
+        if self.br_port is not None:
+            self.br_port.bridge.port_state_changed(self.br_port)
+
+    # -- data path --------------------------------------------------------------------
+    def xmit(self, skb: Skb) -> None:  # pragma: no cover - every kind overrides
+        raise NotImplementedError
+
+    def netif_receive(self, skb: Skb) -> None:
+        """``__netif_receive_skb_core``: taps, then rx_handler (bridge) or the stack."""
+        if not self.admin_up:
+            self.rx_dropped += 1
+            if skb.trace is not None:
+                skb.trace.drop(self.where, "device is down")
+            return
+        self.rx_packets += 1
+        self.rx_bytes += len(skb.data)
+        if self.taps is not None:
+            now = self.sched.now
+            for tap in self.taps:
+                tap(now, skb.data)
+        handler = self.rx_handler
+        if handler is not None:
+            handler(self, skb)
+        else:
+            self.ns.stack.rcv(self, skb)
+
+    def tap_tx(self, data: bytes) -> None:
+        """``dev_queue_xmit_nit``: packet sockets see outgoing frames too."""
+        taps = self.taps
+        if taps is not None:
+            now = self.sched.now
+            for tap in taps:
+                tap(now, data)
+
+    def add_tap(self, tap: Tap) -> None:
+        if self.taps is None:
+            self.taps = []
+        self.taps.append(tap)
+
+    def remove_tap(self, tap: Tap) -> None:
+        if self.taps is not None and tap in self.taps:
+            self.taps.remove(tap)
+            if not self.taps:
+                self.taps = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.where}>"
+
+
+class Loopback(NetDevice):
+    """``lo`` (drivers/net/loopback.c): every transmitted frame comes straight back."""
+
+    kind = "loopback"
+    noarp = True
+    __slots__ = ()
+
+    #: loopback_xmit costs little; a small constant keeps event order deterministic
+    delay = 1_000
+
+    def xmit(self, skb: Skb) -> None:
+        if not self.admin_up:
+            self.tx_dropped += 1
+            return
+        self.tx_packets += 1
+        self.tx_bytes += len(skb.data)
+        self.tap_tx(skb.data)
+        self.sched.at(self.sched.now + self.delay, self.netif_receive, skb)

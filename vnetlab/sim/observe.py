@@ -1,0 +1,82 @@
+"""Read the emulator's objects back as the engine-neutral snapshot types."""
+
+from __future__ import annotations
+
+from vnetlab.model.state import (
+    AddrState,
+    Counters,
+    FdbState,
+    LabState,
+    LinkState,
+    NeighState,
+    NodeState,
+    RouteState,
+)
+from vnetlab.sim.devices.bridge import BridgeDevice
+from vnetlab.sim.devices.veth import Veth
+from vnetlab.sim.stack.addr import ip_str
+from vnetlab.sim.stack.netns import Namespace
+from vnetlab.wire.mac import mac_to_str
+
+
+def observe_ns(ns: Namespace) -> NodeState:
+    links = []
+    for dev in ns.devices.values():
+        peer = None
+        if isinstance(dev, Veth) and dev.peer is not None:
+            peer = dev.peer.where
+        links.append(
+            LinkState(
+                ifname=dev.name,
+                kind=dev.kind,
+                admin_up=dev.admin_up,
+                operstate="UNKNOWN" if dev.kind == "loopback" and dev.admin_up else dev.operstate,
+                mtu=dev.mtu,
+                mac=mac_to_str(dev.mac),
+                master=dev.master.name if dev.master is not None else None,
+                peer=peer,
+                stats=Counters(
+                    dev.rx_packets, dev.rx_bytes, dev.rx_dropped,
+                    dev.tx_packets, dev.tx_bytes, dev.tx_dropped,
+                ),
+            )
+        )
+    addrs = [
+        AddrState(dev.name, str(a)) for dev in ns.devices.values() for a in ns.addrs.get(dev, [])
+    ]
+    routes = [
+        RouteState(
+            dst=r.dst_str,
+            dev=r.dev.name,
+            via=ip_str(r.via) if r.via is not None else None,
+            proto=r.proto,
+            scope=r.scope,
+            prefsrc=ip_str(r.prefsrc) if r.prefsrc is not None else None,
+            metric=r.metric,
+        )
+        for r in ns.stack.fib.routes
+    ]
+    neighs = [
+        NeighState(ip_str(n.ip), n.dev.name, mac_to_str(n.lladdr) if n.lladdr else None, n.state)
+        for n in ns.stack.neigh.entries.values()
+    ]
+    fdb = []
+    for dev in ns.devices.values():
+        if isinstance(dev, BridgeDevice):
+            for e in dev.fdb.values():
+                flags = ("permanent",) if e.local else ("static",) if e.static else ()
+                port = e.port.name if e.port is not None else dev.name
+                fdb.append(FdbState(dev.name, port, mac_to_str(e.mac), None, flags))
+    return NodeState(
+        name=ns.name,
+        links=tuple(links),
+        addrs=tuple(addrs),
+        routes=tuple(routes),
+        neighs=tuple(neighs),
+        fdb=tuple(fdb),
+        sysctls={"net.ipv4.ip_forward": int(ns.stack.forwarding)},
+    )
+
+
+def observe_lab(lab: str, namespaces: dict[str, Namespace]) -> LabState:
+    return LabState(lab, "sim", {name: observe_ns(ns) for name, ns in namespaces.items()})

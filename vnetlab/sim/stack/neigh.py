@@ -1,0 +1,277 @@
+"""ARP and the neighbour table (net/core/neighbour.c, net/ipv4/arp.c).
+
+Design note
+-----------
+One ``Neighbour`` per (device, next-hop IP), with the NUD states ``ip neigh`` shows:
+
+* none → INCOMPLETE on first use: an ARP request is broadcast at once and every
+  ``retrans_time`` (1 s) up to ``mcast_solicit`` (3) times; packets wait in a queue bounded
+  by ``unres_qlen_bytes``; then FAILED, and every queued packet is answered with ICMP host
+  unreachable (``arp_error_report`` → ``icmp_send``), which is what ping prints as
+  "Destination Host Unreachable".
+* a reply → REACHABLE for ``reachable_time`` (30 s; Linux randomises 0.5–1.5×, the emulator
+  keeps it exact to stay deterministic), then STALE.
+* use of a STALE entry → DELAY; ``delay_first_probe_time`` (5 s) later PROBE with unicast
+  requests (``ucast_solicit`` 3), then REACHABLE or FAILED.
+* ``arp_process``: a request for one of our addresses (any interface: ``arp_ignore`` 0)
+  creates/updates the sender as STALE and is answered; other ARP packets only update an
+  entry that already exists (``arp_accept`` 0), and within ``locktime`` (1 s) of the last
+  update a different lladdr does not override it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from vnetlab.sim.clock import MS, S, Timer
+from vnetlab.sim.netdev import NetDevice
+from vnetlab.sim.stack.addr import ip_str
+from vnetlab.sim.trace import TraceNode
+from vnetlab.wire.mac import mac_to_str
+
+if TYPE_CHECKING:
+    from vnetlab.sim.stack.ipv4 import Ipv4Stack
+
+NUD_INCOMPLETE = "INCOMPLETE"
+NUD_REACHABLE = "REACHABLE"
+NUD_STALE = "STALE"
+NUD_DELAY = "DELAY"
+NUD_PROBE = "PROBE"
+NUD_FAILED = "FAILED"
+NUD_PERMANENT = "PERMANENT"
+
+RETRANS_TIME = 1 * S
+MCAST_SOLICIT = 3
+UCAST_SOLICIT = 3
+REACHABLE_TIME = 30 * S
+DELAY_FIRST_PROBE = 5 * S
+LOCKTIME = 1 * S
+UNRES_QLEN_BYTES = 212_992  # SK_WMEM_MAX: the per-neighbour byte bound since Linux 3.3
+GC_STALE_TIME = 60 * S
+
+
+class Neighbour:
+    __slots__ = (
+        "dev",
+        "ip",
+        "lladdr",
+        "state",
+        "queue",
+        "queued_bytes",
+        "probes",
+        "timer",
+        "updated",
+        "confirmed",
+        "trace",
+    )
+
+    def __init__(self, dev: NetDevice, ip: int, now: int) -> None:
+        self.dev = dev
+        self.ip = ip
+        self.lladdr: bytes | None = None
+        self.state = NUD_INCOMPLETE
+        self.queue: deque[tuple[bytes, TraceNode | None]] = deque()
+        self.queued_bytes = 0
+        self.probes = 0
+        self.timer: Timer | None = None
+        self.updated = now
+        self.confirmed = now
+        self.trace: TraceNode | None = None
+
+
+class NeighTable:
+    """The ``arp_tbl`` of one namespace."""
+
+    __slots__ = ("stack", "entries")
+
+    def __init__(self, stack: Ipv4Stack) -> None:
+        self.stack = stack
+        self.entries: dict[tuple[NetDevice, int], Neighbour] = {}
+
+    # -- output path (neigh_resolve_output) -------------------------------------------
+    def output(self, dev: NetDevice, nexthop: int, packet: bytes, trace: TraceNode | None) -> None:
+        """Send an IP packet to ``nexthop`` on ``dev``, resolving its MAC first."""
+        key = (dev, nexthop)
+        n = self.entries.get(key)
+        sched = self.stack.sched
+        if n is not None and n.lladdr is not None and n.state != NUD_FAILED:
+            if n.state == NUD_STALE:
+                n.state = NUD_DELAY
+                self._arm(n, DELAY_FIRST_PROBE)
+                if trace is not None:
+                    trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} STALE -> DELAY")
+            elif trace is not None:
+                trace.add(
+                    self.stack.ns.name,
+                    f"neigh {ip_str(nexthop)} dev {dev.name} lladdr {mac_to_str(n.lladdr)} "
+                    f"{n.state}",
+                )
+            self.stack.dev_xmit_ip(dev, n.lladdr, packet, trace)
+            return
+        if n is None or n.state == NUD_FAILED:
+            if n is None:
+                n = Neighbour(dev, nexthop, sched.now)
+                self.entries[key] = n
+            n.state = NUD_INCOMPLETE
+            n.probes = 0
+            n.trace = trace.branch(f"ARP resolution of {ip_str(nexthop)}", probe=False) if (
+                trace is not None
+            ) else None
+            self._enqueue(n, packet, trace)
+            if trace is not None:
+                trace.add(
+                    self.stack.ns.name,
+                    f"neigh {ip_str(nexthop)} dev {dev.name}: unknown -> INCOMPLETE, "
+                    "packet queued, ARP request sent",
+                )
+            self._solicit(n, packet)
+            self._arm(n, RETRANS_TIME)
+            return
+        # INCOMPLETE (or lladdr-less): wait in the queue
+        self._enqueue(n, packet, trace)
+        if trace is not None:
+            trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} INCOMPLETE: packet queued")
+
+    def _enqueue(self, n: Neighbour, packet: bytes, trace: TraceNode | None) -> None:
+        n.queue.append((packet, trace))
+        n.queued_bytes += len(packet)
+        while n.queued_bytes > UNRES_QLEN_BYTES and n.queue:
+            old, t = n.queue.popleft()
+            n.queued_bytes -= len(old)
+            n.dev.tx_dropped += 1  # counted as unresolved-queue drops
+            if t is not None:
+                t.drop(self.stack.ns.name, "neighbour queue full (unres_qlen_bytes)")
+
+    def _arm(self, n: Neighbour, delay: int) -> None:
+        if n.timer is not None:
+            n.timer.cancel()
+        n.timer = self.stack.sched.timer(delay, lambda: self._timer(n))
+
+    def _solicit(self, n: Neighbour, packet: bytes | None) -> None:
+        """``arp_solicit``: broadcast while INCOMPLETE, unicast to the old lladdr in PROBE."""
+        n.probes += 1
+        saddr = None
+        if packet is not None and len(packet) >= 20:
+            cand = int.from_bytes(packet[12:16], "big")
+            if self.stack.is_local(cand):  # arp_announce 0: the packet's own source
+                saddr = cand
+        if saddr is None:
+            saddr = self.stack.select_addr(n.dev, n.ip)
+        dst_mac = n.lladdr if n.state == NUD_PROBE and n.lladdr else None
+        self.stack.arp_send_request(n.dev, saddr or 0, n.ip, dst_mac, n.trace)
+
+    def _timer(self, n: Neighbour) -> None:
+        """``neigh_timer_handler``."""
+        n.timer = None
+        now = self.stack.sched.now
+        if n.state == NUD_REACHABLE:
+            n.state = NUD_STALE
+            return
+        if n.state == NUD_DELAY:
+            if now - n.confirmed < DELAY_FIRST_PROBE:
+                n.state = NUD_REACHABLE
+                self._arm(n, REACHABLE_TIME)
+                return
+            n.state = NUD_PROBE
+            n.probes = 0
+            self._solicit(n, None)
+            self._arm(n, RETRANS_TIME)
+            return
+        if n.state in (NUD_INCOMPLETE, NUD_PROBE):
+            limit = MCAST_SOLICIT if n.state == NUD_INCOMPLETE else UCAST_SOLICIT
+            if n.probes >= limit:
+                self._fail(n)
+                return
+            self._solicit(n, n.queue[-1][0] if n.queue else None)
+            self._arm(n, RETRANS_TIME)
+
+    def _fail(self, n: Neighbour) -> None:
+        """``neigh_invalidate``: FAILED; every queued packet gets an error report."""
+        n.state = NUD_FAILED
+        if n.trace is not None:
+            n.trace.add(
+                self.stack.ns.name,
+                f"neigh {ip_str(n.ip)} dev {n.dev.name}: no ARP reply after {n.probes} "
+                "requests -> FAILED",
+            )
+        while n.queue:
+            packet, trace = n.queue.popleft()
+            n.queued_bytes -= len(packet)
+            if trace is not None:
+                trace.drop(
+                    self.stack.ns.name,
+                    f"no ARP reply for {ip_str(n.ip)} on {n.dev.name} (neighbour FAILED)",
+                )
+            self.stack.link_failure(packet, trace)
+
+    # -- input path (arp_process) -----------------------------------------------------
+    def update(self, dev: NetDevice, ip: int, lladdr: bytes, state: str, *, create: bool) -> None:
+        """``neigh_update`` from a received ARP packet."""
+        key = (dev, ip)
+        n = self.entries.get(key)
+        now = self.stack.sched.now
+        if n is None:
+            if not create:
+                return
+            n = Neighbour(dev, ip, now)
+            n.state = NUD_STALE
+            self.entries[key] = n
+        if n.state == NUD_PERMANENT:
+            return
+        if (
+            n.lladdr is not None
+            and n.lladdr != lladdr
+            and n.state != NUD_INCOMPLETE
+            and now - n.updated < LOCKTIME
+        ):
+            return  # locktime: ignore a flip-flopping lladdr
+        changed = n.lladdr != lladdr
+        n.lladdr = lladdr
+        n.updated = now
+        if state == NUD_REACHABLE:
+            n.confirmed = now
+            n.state = NUD_REACHABLE
+            self._arm(n, REACHABLE_TIME)
+        elif n.state in (NUD_INCOMPLETE, NUD_FAILED) or changed:
+            n.state = NUD_STALE
+            if n.timer is not None:
+                n.timer.cancel()
+                n.timer = None
+        if n.queue:
+            self._flush_queue(n)
+
+    def _flush_queue(self, n: Neighbour) -> None:
+        trace = n.trace
+        if trace is not None:
+            trace.add(
+                self.stack.ns.name,
+                f"neigh {ip_str(n.ip)} -> {mac_to_str(n.lladdr or b'')} {n.state}: "
+                f"sending {len(n.queue)} queued packet(s)",
+            )
+        n.trace = None
+        while n.queue:
+            packet, t = n.queue.popleft()
+            n.queued_bytes -= len(packet)
+            self.stack.dev_xmit_ip(n.dev, n.lladdr, packet, t)  # type: ignore[arg-type]
+
+    def add_permanent(self, dev: NetDevice, ip: int, lladdr: bytes) -> None:
+        n = Neighbour(dev, ip, self.stack.sched.now)
+        n.lladdr = lladdr
+        n.state = NUD_PERMANENT
+        self.entries[(dev, ip)] = n
+
+    def flush_dev(self, dev: NetDevice) -> None:
+        """``neigh_ifdown``: a device goes down; its entries go."""
+        for key in [k for k in self.entries if k[0] is dev]:
+            n = self.entries.pop(key)
+            if n.timer is not None:
+                n.timer.cancel()
+
+
+def describe_neigh(n: Neighbour) -> str:
+    ll = f" lladdr {mac_to_str(n.lladdr)}" if n.lladdr else ""
+    return f"{ip_str(n.ip)} dev {n.dev.name}{ll} {n.state}"
+
+
+__all__ = ["NeighTable", "Neighbour", "describe_neigh", "MS"]
