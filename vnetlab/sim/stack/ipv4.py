@@ -145,7 +145,9 @@ class Ipv4Stack:
             reply = ArpPacket(ARPOP_REPLY, dev.mac, arp.tpa, arp.sha, arp.spa).emit()
             t = None
             if trace is not None:
-                t = trace.branch(f"ARP reply {ip_str(tip)} is-at {mac_to_str(dev.mac)}", probe=False)
+                t = trace.branch(
+                    f"ARP reply {ip_str(tip)} is-at {mac_to_str(dev.mac)}", probe=False
+                )
             dev.xmit(Skb(arp.sha + dev.mac + ETH_P_ARP + reply, t))
             if trace is not None:
                 trace.deliver(where, f"ARP request for {ip_str(tip)}")

@@ -115,16 +115,15 @@ class NeighTable:
                 self.entries[key] = n
             n.state = NUD_INCOMPLETE
             n.probes = 0
-            n.trace = trace.branch(f"ARP resolution of {ip_str(nexthop)}", probe=False) if (
-                trace is not None
-            ) else None
-            self._enqueue(n, packet, trace)
+            n.trace = None
             if trace is not None:
                 trace.add(
                     self.stack.ns.name,
                     f"neigh {ip_str(nexthop)} dev {dev.name}: unknown -> INCOMPLETE, "
                     "packet queued, ARP request sent",
                 )
+                n.trace = trace.branch(f"ARP resolution of {ip_str(nexthop)}", probe=False)
+            self._enqueue(n, packet, trace)
             self._solicit(n, packet)
             self._arm(n, RETRANS_TIME)
             return

@@ -87,6 +87,11 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
         out = e.port
         if trace is not None:
             trace.add(br.where, f"fdb hit {mac_to_str(dst)} -> port {out.name}")  # type: ignore[union-attr]
+        if br.promisc:
+            # a promiscuous bridge (tcpdump -i br0) also gets a copy of forwarded frames
+            br_forward(br, out, skb if trace is None else skb.clone("forwarded"), dev)  # type: ignore[arg-type]
+            br_pass_frame_up(br, skb)
+            return
         if not br_forward(br, out, skb, dev):  # type: ignore[arg-type]
             if trace is not None:
                 trace.drop(

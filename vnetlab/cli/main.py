@@ -1,0 +1,244 @@
+"""The ``vnetlab`` command: parse arguments, call the API and tools, render.
+
+Exit status: 0 success; 1 a check or ping failed; 2 bad input (lab file, arguments,
+something the engine cannot build) — always a one-paragraph message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from vnetlab.api import ENGINE_NAMES, make_engine
+from vnetlab.engine import EngineError
+from vnetlab.model import LabError, LabSpec, lab_json_schema, load_lab
+
+F = TypeVar("F", bound=Callable[..., Any])
+# piped output keeps a readable width instead of rich's 80-column fallback
+_WIDTH = None if sys.stdout.isatty() else 140
+console = Console(highlight=False, width=_WIDTH)
+err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 140)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    sys.exit(code)
+
+
+def friendly(fn: F) -> F:
+    """Turn the errors a user can act on into a message and exit status 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kw: Any) -> Any:
+        try:
+            return fn(*args, **kw)
+        except LabError as e:
+            err_console.print(str(e), markup=False, soft_wrap=True)
+            sys.exit(2)
+        except EngineError as e:
+            err_console.print(f"error: {e}", markup=False, soft_wrap=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _ip(value: str) -> ipaddress.IPv4Address:
+    try:
+        return ipaddress.IPv4Address(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an IPv4 address like 192.168.1.3") from None
+
+
+engine_opt = click.option(
+    "--engine", type=click.Choice(ENGINE_NAMES), default="sim", show_default=True,
+    help="sim: the pure-Python emulator; linux: the real kernel (root, network namespaces).",
+)
+json_opt = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+lab_arg = click.argument("lab", type=click.Path(dir_okay=False, path_type=Path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vnetlab")
+def cli() -> None:
+    """Build, emulate, explain and check Linux virtual networks."""
+
+
+@cli.command()
+@lab_arg
+@engine_opt
+@json_opt
+@friendly
+def run(lab: Path, engine: str, as_json: bool) -> None:
+    """Build LAB, run its checks, print a verdict table (exit 1 if any check fails)."""
+    from vnetlab.cli.render import report_summary, report_table
+    from vnetlab.tools.checks import run_checks
+
+    spec = load_lab(lab)
+    eng = make_engine(engine)
+    try:
+        eng.realize(spec)
+        report = run_checks(eng, spec)
+    finally:
+        eng.teardown()
+    if as_json:
+        click.echo(json.dumps({
+            "lab": report.lab, "engine": report.engine, "ok": report.ok,
+            "counts": report.counts,
+            "results": [
+                {"index": r.index, "kind": r.kind, "subject": r.subject,
+                 "expected": r.expected, "got": r.got, "status": r.status, "detail": r.detail}
+                for r in report.results
+            ],
+        }, indent=2))
+    else:
+        console.print(report_table(report))
+        console.print(report_summary(report))
+    sys.exit(0 if report.ok else 1)
+
+
+def _realized(lab: Path, engine: str, after_checks: bool) -> tuple[LabSpec, Any]:
+    spec = load_lab(lab)
+    eng = make_engine(engine)
+    eng.realize(spec)
+    if after_checks:
+        from vnetlab.tools.checks import run_checks
+
+        run_checks(eng, spec)
+    return spec, eng
+
+
+after_checks_opt = click.option(
+    "--after-checks", is_flag=True,
+    help="Run the lab's checks first, so their traffic has filled FDBs and neighbour tables.",
+)
+
+
+@cli.command()
+@lab_arg
+@engine_opt
+@after_checks_opt
+@json_opt
+@friendly
+def show(lab: Path, engine: str, after_checks: bool, as_json: bool) -> None:
+    """Nodes, interfaces, addresses, routes, neighbours and bridge FDBs of LAB."""
+    from vnetlab.cli.render import print_state
+
+    _, eng = _realized(lab, engine, after_checks)
+    try:
+        state = eng.observe()
+    finally:
+        eng.teardown()
+    if as_json:
+        click.echo(json.dumps(state.to_json(), indent=2))
+    else:
+        print_state(console, state)
+
+
+@cli.command()
+@lab_arg
+@click.argument("node")
+@click.argument("dst")
+@click.option("-c", "count", type=click.IntRange(1, 1000), default=3, show_default=True)
+@click.option("-s", "size", type=click.IntRange(0, 65507), default=56, show_default=True)
+@click.option("-M", "pmtu", type=click.Choice(["do", "want"]), default="want",
+              help="do: set DF and never fragment (ping -M do).")
+@engine_opt
+@after_checks_opt
+@friendly
+def ping(lab: Path, node: str, dst: str, count: int, size: int, pmtu: str, engine: str,
+         after_checks: bool) -> None:
+    """Ping DST from NODE inside LAB, printed like iputils ping."""
+    from vnetlab.cli.render import ping_lines
+
+    addr = _ip(dst)
+    _, eng = _realized(lab, engine, after_checks)
+    try:
+        r = eng.ping(node, addr, count=count, size=size, dont_fragment=pmtu == "do")
+    finally:
+        eng.teardown()
+    click.echo("\n".join(ping_lines(r, size)))
+    sys.exit(0 if r.received else 1)
+
+
+@cli.command()
+@lab_arg
+@click.option("--from", "src", required=True, help="Node the packet starts in.")
+@click.option("--to", "dst", required=True, help="Destination IPv4 address.")
+@click.option("-s", "size", type=click.IntRange(0, 65507), default=56, show_default=True)
+@after_checks_opt
+@json_opt
+@friendly
+def trace(lab: Path, src: str, dst: str, size: int, after_checks: bool, as_json: bool) -> None:
+    """Explain one packet's path from NODE to IP, hop by hop, ending in a verdict."""
+    from vnetlab.tools.trace_render import render_trace, trace_json
+
+    addr = _ip(dst)
+    _, eng = _realized(lab, "sim", after_checks)
+    try:
+        t = eng.trace(src, addr, size=size)
+    finally:
+        eng.teardown()
+    if as_json:
+        click.echo(json.dumps(trace_json(t), indent=2))
+    else:
+        click.echo(render_trace(t))
+    sys.exit(0 if t.delivered else 1)
+
+
+@cli.command()
+@lab_arg
+@click.argument("ifaces", nargs=-1, required=True, metavar="NODE:IFNAME...")
+@click.option("-o", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for one pcap file per interface.")
+@engine_opt
+@friendly
+def capture(lab: Path, ifaces: tuple[str, ...], outdir: Path, engine: str) -> None:
+    """Capture NODE:IFNAME... to pcap files while the lab's checks run."""
+    from vnetlab.cli.render import report_summary
+    from vnetlab.tools.checks import run_checks
+    from vnetlab.wire.pcap import read_pcap
+
+    spec = load_lab(lab)
+    for ep in ifaces:
+        node, sep, ifname = ep.partition(":")
+        if not sep or node not in spec.nodes or ifname not in spec.nodes[node].interfaces:
+            raise EngineError(
+                f"{ep!r} is not an interface of this lab",
+                hint="write NODE:IFNAME, e.g. "
+                + ", ".join(f"{n}:{i}" for n, ns in spec.nodes.items() for i in ns.interfaces),
+            )
+    eng = make_engine(engine)
+    try:
+        eng.realize(spec)
+        report = run_checks(eng, spec, capture_dir=outdir, capture=ifaces)
+    finally:
+        eng.teardown()
+    for ep in ifaces:
+        node, _, ifname = ep.partition(":")
+        path = outdir / f"{node}-{ifname}.pcap"
+        n = len(read_pcap(path)) if path.exists() else 0
+        console.print(f"{path}: {n} frames")
+    console.print(report_summary(report))
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the lab file format."""
+    click.echo(json.dumps(lab_json_schema(), indent=2))
+
+
+def main() -> None:
+    cli(prog_name="vnetlab")
+
+
+if __name__ == "__main__":
+    main()

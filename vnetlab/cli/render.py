@@ -1,0 +1,86 @@
+"""rich rendering of reports and observed state for people; JSON is done by the caller."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from vnetlab.engine import PingResult
+from vnetlab.model.state import LabState
+from vnetlab.tools.checks import Report
+
+_STATUS = {"pass": "[green]PASS[/]", "fail": "[bold red]FAIL[/]", "skip": "[yellow]SKIP[/]"}
+
+
+def report_table(report: Report) -> Table:
+    t = Table(title=f"lab {report.lab} — engine {report.engine}", title_justify="left")
+    t.add_column("#", justify="right")
+    t.add_column("check", overflow="fold")
+    t.add_column("expected", overflow="fold")
+    t.add_column("verdict")
+    t.add_column("observed", overflow="fold")
+    for r in report.results:
+        observed = r.got + (f" — {r.detail}" if r.detail else "")
+        t.add_row(str(r.index + 1), f"{r.kind} {r.subject}", r.expected, _STATUS[r.status],
+                  observed)
+    return t
+
+
+def report_summary(report: Report) -> str:
+    c = report.counts
+    word = "[green]all checks passed[/]" if report.ok else "[bold red]checks failed[/]"
+    return f"{word}: {c['pass']} passed, {c['fail']} failed, {c['skip']} skipped"
+
+
+def print_state(console: Console, state: LabState) -> None:
+    for node in state.nodes.values():
+        console.rule(f"[bold]{node.name}[/]")
+        t = Table("interface", "kind", "state", "mtu", "mac", "master", "addresses", "peer",
+                  "rx pkts", "tx pkts", "drops rx/tx", box=None)
+        addrs: dict[str, list[str]] = {}
+        for a in node.addrs:
+            addrs.setdefault(a.ifname, []).append(a.cidr)
+        for ln in node.links:
+            t.add_row(ln.ifname, ln.kind, ln.operstate, str(ln.mtu), ln.mac, ln.master or "",
+                      " ".join(addrs.get(ln.ifname, [])), ln.peer or "",
+                      str(ln.stats.rx_packets), str(ln.stats.tx_packets),
+                      f"{ln.stats.rx_dropped}/{ln.stats.tx_dropped}")
+        console.print(t)
+        if node.routes:
+            rt = Table("route", box=None)
+            for r in node.routes:
+                s = r.dst + (f" via {r.via}" if r.via else "") + f" dev {r.dev}"
+                if r.proto != "static":
+                    s += f" proto {r.proto}"
+                if r.scope != "global":
+                    s += f" scope {r.scope}"
+                if r.prefsrc:
+                    s += f" src {r.prefsrc}"
+                rt.add_row(s)
+            console.print(rt)
+        if node.neighs:
+            nt = Table("neighbour", "dev", "lladdr", "state", box=None)
+            for n in node.neighs:
+                nt.add_row(n.dst, n.dev, n.lladdr or "", n.state)
+            console.print(nt)
+        if node.fdb:
+            ft = Table("fdb mac", "port", "bridge", "flags", box=None)
+            for f in node.fdb:
+                ft.add_row(f.mac, f.port, f.bridge, " ".join(f.flags))
+            console.print(ft)
+
+
+def ping_lines(r: PingResult, size: int) -> list[str]:
+    """iputils-style output (virtual RTTs in the emulator)."""
+    out = [f"PING {r.dst} ({r.dst}) {size}({size + 28}) bytes of data."]
+    for i, rtt in enumerate(r.rtts_ns, 1):
+        out.append(f"{size + 8} bytes from {r.dst}: icmp_seq={i} time={rtt / 1e6:.3f} ms")
+    out.extend(r.errors)
+    loss = 100 if r.transmitted == 0 else round(100 * (r.transmitted - r.received) / r.transmitted)
+    out.append("")
+    out.append(f"--- {r.dst} ping statistics ---")
+    out.append(f"{r.transmitted} packets transmitted, {r.received} received, {loss}% packet loss")
+    if r.rtts_ns:
+        ms = [x / 1e6 for x in r.rtts_ns]
+        out.append(f"rtt min/avg/max = {min(ms):.3f}/{sum(ms) / len(ms):.3f}/{max(ms):.3f} ms")
+    return out

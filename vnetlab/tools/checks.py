@@ -1,0 +1,182 @@
+"""Run a lab's declared checks on any engine and collect one verdict per check.
+
+Design note
+-----------
+Checks run in the order the lab lists them, on one realized lab, so traffic from earlier
+checks (ARP, FDB learning) is visible to later ones — as when a person types the same
+commands. ``frames`` checks need captures: every interface a frames check names is
+captured (to pcap, through the engine) for the whole run, and those checks are judged
+at the end on everything the interface saw. ``trace`` checks need an engine that can
+explain a packet's path (the emulator); elsewhere they are reported as skipped with the
+reason, never as passed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vnetlab.engine import Engine
+from vnetlab.model.resolve import mac_of_ref
+from vnetlab.model.spec import (
+    Check,
+    FdbCheck,
+    FrameMatch,
+    FramesCheck,
+    LabSpec,
+    PingCheck,
+    TraceCheck,
+)
+from vnetlab.tools.frames import frame_matches
+from vnetlab.wire.pcap import read_pcap
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    index: int  # position in the lab's checks list
+    kind: str  # "ping", "trace", "fdb", "frames"
+    subject: str  # "a -> 192.168.1.3"
+    expected: str
+    got: str
+    status: str  # "pass", "fail", "skip"
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    lab: str
+    engine: str
+    results: tuple[CheckResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status != "fail" for r in self.results)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {"pass": 0, "fail": 0, "skip": 0}
+        for r in self.results:
+            out[r.status] += 1
+        return out
+
+
+def _status(ok: bool) -> str:
+    return "pass" if ok else "fail"
+
+
+def run_ping(i: int, engine: Engine, c: PingCheck) -> CheckResult:
+    r = engine.ping(c.src, c.dst, count=c.count, size=c.size, dont_fragment=c.dont_fragment)
+    got = "reachable" if r.reachable else "unreachable"
+    detail = f"{r.received}/{r.transmitted} replies"
+    if r.rtts_ns:
+        detail += f", rtt {r.rtts_ns[0] / 1000:.0f} us"
+    if r.errors:
+        detail += "; " + r.errors[0]
+    return CheckResult(i, "ping", c.ping, c.expect, got, _status(got == c.expect), detail)
+
+
+def run_trace(i: int, engine: Engine, c: TraceCheck) -> CheckResult:
+    tracer = getattr(engine, "trace", None)
+    if tracer is None:
+        return CheckResult(
+            i, "trace", c.trace, c.verdict, "-", "skip",
+            f"the {engine.name} engine cannot trace a packet's path; run with the emulator",
+        )
+    verdict = tracer(c.src, c.dst).verdict()
+    ok = verdict.startswith(c.verdict)
+    return CheckResult(i, "trace", c.trace, c.verdict, verdict, _status(ok))
+
+
+def run_fdb(i: int, engine: Engine, lab: LabSpec, c: FdbCheck) -> CheckResult:
+    node, _, bridge = c.fdb.partition(":")
+    mac = mac_of_ref(lab, c.mac)
+    state = engine.observe().nodes[node]
+    ports = [f.port for f in state.fdb if f.bridge == bridge and f.mac == mac]
+    want = f"{mac} on {c.port}" if c.port else mac
+    if c.expect == "present":
+        ok = (c.port in ports) if c.port else bool(ports)
+    else:
+        ok = (c.port not in ports) if c.port else not ports
+    got = f"{mac} on {', '.join(ports)}" if ports else f"{mac} not in fdb"
+    subject = f"{c.fdb} {c.mac}"
+    return CheckResult(i, "fdb", subject, f"{c.expect}: {want}", got, _status(ok))
+
+
+def describe_match(m: FrameMatch) -> str:
+    parts = [m.proto if m.proto != "any" else "frames"]
+    if m.op != "any":
+        parts.append(m.op)
+    if m.src:
+        parts.append(f"from {m.src}")
+    if m.dst:
+        parts.append(f"to {m.dst}")
+    return " ".join(parts)
+
+
+def judge_frames(i: int, lab: LabSpec, c: FramesCheck, pcap: Path) -> CheckResult:
+    frames = [data for _, data in read_pcap(pcap)] if pcap.exists() else []
+    n = sum(1 for f in frames if frame_matches(lab, c.match, f))
+    seen = n > 0
+    got = f"seen ({n})" if seen else "unseen"
+    subject = f"{c.frames}: {describe_match(c.match)}"
+    return CheckResult(
+        i, "frames", subject, c.expect, got, _status(seen == (c.expect == "seen")),
+        f"{len(frames)} frames captured",
+    )
+
+
+def capture_targets(checks: Iterable[Check]) -> list[str]:
+    out: list[str] = []
+    for c in checks:
+        if isinstance(c, FramesCheck) and c.frames not in out:
+            out.append(c.frames)
+    return out
+
+
+def run_checks(
+    engine: Engine, lab: LabSpec, *, capture_dir: Path | None = None,
+    capture: Iterable[str] = (),
+) -> Report:
+    """Run every check of ``lab`` on a realized ``engine``.
+
+    ``capture``: extra ``NODE:IFNAME`` endpoints to record into ``capture_dir`` while the
+    checks' traffic runs (``vnetlab capture``).
+    """
+    targets = capture_targets(lab.checks)
+    for extra in capture:
+        if extra not in targets:
+            targets.append(extra)
+    with tempfile.TemporaryDirectory(prefix="vnetlab-cap-") as tmp:
+        cap_dir = capture_dir or Path(tmp)
+        cap_dir.mkdir(parents=True, exist_ok=True)
+        paths: dict[str, Path] = {}
+        for ep in targets:
+            node, _, ifname = ep.partition(":")
+            paths[ep] = cap_dir / f"{node}-{ifname}.pcap"
+            engine.start_capture(node, ifname, paths[ep])
+        results: list[CheckResult | None] = []
+        try:
+            for i, c in enumerate(lab.checks):
+                if isinstance(c, PingCheck):
+                    results.append(run_ping(i, engine, c))
+                elif isinstance(c, TraceCheck):
+                    results.append(run_trace(i, engine, c))
+                elif isinstance(c, FdbCheck):
+                    results.append(run_fdb(i, engine, lab, c))
+                else:
+                    results.append(None)  # judged after the captures are complete
+        finally:
+            engine.stop_captures()
+        final: list[CheckResult] = []
+        for i, (c, r) in enumerate(zip(lab.checks, results, strict=True)):
+            if r is None:
+                assert isinstance(c, FramesCheck)
+                r = judge_frames(i, lab, c, paths[c.frames])
+            final.append(r)
+    return Report(lab.name, engine.name, tuple(final))

@@ -1,0 +1,44 @@
+"""Match captured frames against a check's ``FrameMatch`` (a tcpdump-filter subset)."""
+
+from __future__ import annotations
+
+from vnetlab.model.resolve import mac_of_ref
+from vnetlab.model.spec import FrameMatch, LabSpec
+from vnetlab.wire.mac import mac_to_str
+
+_ETH_IP = b"\x08\x00"
+_ETH_ARP = b"\x08\x06"
+
+
+def _mac_ref(lab: LabSpec, ref: str) -> str:
+    if ref == "broadcast":
+        return "ff:ff:ff:ff:ff:ff"
+    return mac_of_ref(lab, ref)
+
+
+def frame_matches(lab: LabSpec, m: FrameMatch, frame: bytes) -> bool:
+    if len(frame) < 14:
+        return False
+    if m.src is not None and mac_to_str(frame[6:12]) != _mac_ref(lab, m.src):
+        return False
+    if m.dst is not None and mac_to_str(frame[0:6]) != _mac_ref(lab, m.dst):
+        return False
+    etype = frame[12:14]
+    if m.proto == "arp":
+        if etype != _ETH_ARP or len(frame) < 22:
+            return False
+        op = int.from_bytes(frame[20:22], "big")
+        return m.op == "any" or (m.op, op) in (("request", 1), ("reply", 2))
+    if m.proto in ("icmp", "ipv4"):
+        if etype != _ETH_IP or len(frame) < 34:
+            return False
+        if m.proto == "ipv4":
+            return True
+        if frame[23] != 1:
+            return False
+        ihl = (frame[14] & 0xF) * 4
+        if len(frame) < 14 + ihl + 1:
+            return False
+        icmp_type = frame[14 + ihl]
+        return m.op == "any" or (m.op, icmp_type) in (("echo-request", 8), ("echo-reply", 0))
+    return True
