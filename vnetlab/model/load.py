@@ -1,0 +1,478 @@
+"""Load a lab from YAML: text → raw data + line map → ``LabSpec`` → ``resolve()``.
+
+Design note
+-----------
+Three stages, each collecting every problem it can before raising one ``LabError``:
+
+1. YAML. PyYAML's safe loader composes the node graph; we walk it *before* constructing
+   Python objects to record the 1-based line of every mapping key and sequence item under
+   its path (``nodes.a.interfaces.eth0.addresses[0]``) and to find duplicate keys, which
+   PyYAML would silently overwrite. Merge keys (``<<: *anchor``) are honoured; aliases
+   that expand to an absurd size (a "billion laughs" file) are refused.
+2. Types. ``LabSpec.model_validate``; each pydantic error becomes a ``Problem``: its ``loc``
+   becomes a YAML path (union tag segments such as ``veth`` or ``ping`` dropped by walking
+   the model's own types), its message a human sentence (unknown keys list the known ones
+   and suggest the closest).
+3. References. ``resolve()`` with the line map, so its problems have lines too.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, Tag, ValidationError
+
+from vnetlab.model.errors import LabError, Problem, ProblemList, did_you_mean, format_path
+from vnetlab.model.resolve import resolve
+from vnetlab.model.spec import SPEC_BY_KIND, LabSpec
+
+__all__ = ["LabError", "Problem", "load_lab", "load_lab_text", "parse_yaml"]
+
+#: More YAML nodes than this (after alias expansion) is not a lab but an attack or accident.
+MAX_NODES = 100_000
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_CHECK_KINDS = ("ping", "trace", "fdb", "frames")
+
+
+# -- stage 1: YAML with lines ---------------------------------------------------------------
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _LineWalker:
+    """Records ``path -> line`` for a composed YAML node graph and finds duplicate keys."""
+
+    def __init__(self, loader: yaml.SafeLoader, problems: ProblemList) -> None:
+        self.loader = loader
+        self.p = problems
+        self.lines: dict[str, int] = problems.lines  # type: ignore[assignment]
+        self.count = 0
+        self.active: set[int] = set()  # node ids on the current path (recursive anchors)
+
+    def _key(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        try:
+            key = self.loader.construct_object(node, deep=True)
+            hash(key)
+        except Exception:  # noqa: BLE001 - reported by construct_document later
+            return None
+        return key
+
+    def _record(self, segs: tuple[object, ...], line: int, overwrite: bool) -> None:
+        path = format_path(segs)
+        if overwrite or path not in self.lines:
+            self.lines[path] = line
+
+    def walk(self, node: yaml.Node, segs: tuple[object, ...], record: bool = True) -> None:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig
+        if id(node) in self.active:
+            return
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                self._mapping(node, segs, record)
+            elif isinstance(node, yaml.SequenceNode):
+                for idx, item in enumerate(node.value):
+                    if record:
+                        self._record((*segs, idx), item.start_mark.line + 1, True)
+                    self.walk(item, (*segs, idx), record)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, segs: tuple[object, ...], record: bool) -> None:
+        seen: dict[Any, int] = {}
+        merges: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merges.append(value_node)
+                continue
+            key = self._key(key_node)
+            line = key_node.start_mark.line + 1
+            if key is None:
+                self.walk(value_node, segs, record=False)
+                continue
+            if key in seen and record:
+                self.p.add(
+                    (*segs, key),
+                    f"duplicate key {key!r} (first given on line {seen[key]}); YAML keeps only "
+                    "the last one",
+                    "remove or rename one of them",
+                    line=line,
+                )
+            seen.setdefault(key, line)
+            if record:
+                self._record((*segs, key), line, True)
+            self.walk(value_node, (*segs, key), record)
+        # merged keys (<<: *anchor) get the merge's line unless given explicitly
+        for merge in merges:
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for src in sources:
+                if not isinstance(src, yaml.MappingNode) or id(src) in self.active:
+                    continue
+                self.count += 1
+                self.active.add(id(src))
+                try:
+                    for key_node, value_node in src.value:
+                        key = self._key(key_node)
+                        if key is None or key in seen:
+                            self.walk(value_node, segs, record=False)
+                            continue
+                        if record:
+                            self._record((*segs, key), merge.start_mark.line + 1, False)
+                        self.walk(value_node, (*segs, key), record)
+                finally:
+                    self.active.discard(id(src))
+
+
+def _yaml_problem(err: yaml.YAMLError) -> Problem:
+    mark = getattr(err, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(err, "problem", None) or str(err)
+    context = getattr(err, "context", None)
+    cmark = getattr(err, "context_mark", None)
+    message = f"YAML syntax error: {problem}"
+    if context:
+        message += f" ({context}"
+        if cmark is not None and cmark.line + 1 != line:
+            message += f" on line {cmark.line + 1}"
+        message += ")"
+    hint = None
+    if "\\t" in problem or "'\\t'" in problem or "tab" in problem:
+        hint = "indent YAML with spaces, not tabs"
+    elif "mapping values are not allowed" in problem:
+        hint = "quote a value that contains ': ', or check the indentation of this line"
+    elif "could not determine a constructor" in problem:
+        hint = "vnetlab reads plain YAML; custom '!tags' are not supported"
+    elif "expected a single document" in problem:
+        hint = "a lab file holds one YAML document; remove the extra '---'"
+    elif "found unhashable key" in problem:
+        hint = "mapping keys must be plain values such as names"
+    elif "flow" in f"{problem} {context}":
+        hint = "check the brackets and commas of the [...] or {...} on this line"
+    return Problem("", line, message, hint)
+
+
+def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]]:
+    """YAML text → (data, line map). Raises ``LabError`` for YAML problems."""
+    problems = ProblemList({})
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, e.position) + 1
+        raise LabError(
+            source,
+            [
+                Problem(
+                    "",
+                    line,
+                    f"the file contains the control character {chr(e.character)!r} (U+"
+                    f"{e.character:04X}), which YAML does not allow",
+                    'remove it, or quote the string with "..." and an escape',
+                )
+            ],
+        ) from None
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError as e:
+            raise LabError(source, [_yaml_problem(e)]) from None
+        if node is None:
+            raise LabError(
+                source,
+                [Problem("", None, "the file is empty", "a lab needs at least 'name' and 'nodes'")],
+            )
+        walker = _LineWalker(loader, problems)
+        walker.lines[""] = node.start_mark.line + 1
+        try:
+            walker.walk(node, ())
+        except _TooBig:
+            raise LabError(
+                source,
+                [
+                    Problem(
+                        "",
+                        None,
+                        f"the YAML expands to more than {MAX_NODES} values (anchors and "
+                        "aliases nested too deep?)",
+                        None,
+                    )
+                ],
+            ) from None
+        try:
+            data = loader.construct_document(node)
+        except yaml.YAMLError as e:
+            raise LabError(source, [_yaml_problem(e)]) from None
+    except RecursionError:
+        raise LabError(
+            source, [Problem("", None, "the YAML is nested too deeply to be a lab", None)]
+        ) from None
+    finally:
+        loader.dispose()
+    problems.raise_if_any(source)
+    return data, walker.lines
+
+
+# -- stage 2: pydantic errors → problems ----------------------------------------------------
+
+
+def _unwrap(tp: Any) -> Any:
+    while get_origin(tp) is typing.Annotated:
+        tp = get_args(tp)[0]
+    return tp
+
+
+def _tag(arm: Any) -> str | None:
+    if get_origin(arm) is typing.Annotated:
+        for meta in get_args(arm)[1:]:
+            if isinstance(meta, Tag):
+                return meta.tag
+    return None
+
+
+def _is_union(tp: Any) -> bool:
+    return get_origin(tp) in (Union, types.UnionType)
+
+
+def _walk_loc(loc: tuple[Any, ...]) -> tuple[list[Any], Any]:
+    """Follow ``loc`` through LabSpec's types: (loc without union tags, type at the end)."""
+    tp: Any = LabSpec
+    kept: list[Any] = []
+    for seg in loc:
+        tp = _unwrap(tp)
+        if tp is not None and _is_union(tp):
+            arms = get_args(tp)
+            tagged = {_tag(a): a for a in arms if _tag(a) is not None}
+            if isinstance(seg, str) and seg in tagged:
+                tp = tagged[seg]
+                continue  # a tag segment: not part of the YAML path
+            plain = [a for a in arms if a is not type(None)]
+            tp = _unwrap(plain[0]) if len(plain) == 1 else None
+        kept.append(seg)
+        if tp is None:
+            continue
+        origin, args = get_origin(tp), get_args(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(seg) if isinstance(seg, str) else None
+            tp = field.annotation if field is not None else None
+        elif origin is dict:
+            tp = args[1]
+        elif origin is list:
+            tp = args[0]
+        elif origin is tuple and isinstance(seg, int) and seg < len(args):
+            tp = args[seg]
+        else:
+            tp = None
+    tp = _unwrap(tp)
+    if tp is not None and _is_union(tp):
+        plain = [a for a in get_args(tp) if a is not type(None)]
+        tp = _unwrap(plain[0]) if len(plain) == 1 else tp
+    return kept, tp
+
+
+def _show(v: Any) -> str:
+    if v is None:
+        return "nothing (null)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list | tuple):
+        return "a list"
+    if isinstance(v, str):
+        return repr(v)
+    return str(v)
+
+
+_EXPECTED = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "str": "a string",
+    "dict": "a mapping",
+    "model": "a mapping",
+    "model_attributes": "a mapping",
+    "list": "a list",
+    "tuple": "a list",
+    "ip_v4_address": "an IPv4 address like 10.0.0.1",
+}
+
+
+def _data_at(data: Any, loc: list[Any]) -> Any:
+    for seg in loc:
+        try:
+            data = data[seg]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _translate(err: Mapping[str, Any], data: Any) -> tuple[list[Any], str, str | None]:
+    """One pydantic error → (YAML path segments, message, hint)."""
+    raw_loc = tuple(err.get("loc", ()))
+    is_key = bool(raw_loc) and raw_loc[-1] == "[key]"
+    if is_key:
+        raw_loc = raw_loc[:-1]
+    kind: str = err.get("type", "")
+    msg: str = err.get("msg", "")
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    loc, _ = _walk_loc(raw_loc)
+
+    if kind in ("value_error", "assertion_error"):
+        for prefix in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(prefix)
+        return loc, msg, getattr(ctx.get("error"), "hint", None)
+    if is_key:
+        return loc, f"key {_show(value)} is not valid here: {msg}", None
+    if kind == "extra_forbidden":
+        key = raw_loc[-1] if raw_loc else "?"
+        _, model = _walk_loc(raw_loc[:-1])
+        known = list(model.model_fields) if isinstance(model, type) else []
+        message = f"unknown key {key!r}" + (f" (known keys: {', '.join(known)})" if known else "")
+        hint = did_you_mean(str(key), known)
+        if (
+            hint is None
+            and isinstance(model, type)
+            and issubclass(model, tuple(SPEC_BY_KIND.values()))
+        ):
+            owners = [k for k, cls in SPEC_BY_KIND.items() if key in cls.model_fields]
+            if owners:
+                kinds = " or ".join(owners)
+                hint = f"{key!r} belongs to interfaces of type {kinds}; add 'type: {owners[0]}'"
+        return loc, message, hint
+    if kind == "missing":
+        return loc[:-1], f"missing required key {loc[-1]!r}" if loc else "missing value", None
+    if kind == "union_tag_invalid":
+        tag = ctx.get("tag", "?")
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        choices = [t.strip() for t in expected.split(",") if t.strip()]
+        if isinstance(value, dict) and "type" in value:
+            loc = [*loc, "type"]
+        hint = did_you_mean(str(tag), choices)
+        return loc, f"unknown type {tag!r} (known types: {', '.join(choices)})", hint
+    if kind == "check_kind":
+        if isinstance(value, dict):
+            keys = [str(k) for k in value]
+            given = [k for k in keys if k in _CHECK_KINDS]
+            if len(given) > 1:
+                return (
+                    loc,
+                    f"a check has exactly one of the keys {', '.join(_CHECK_KINDS)}; this one "
+                    f"has {' and '.join(given)}",
+                    "write them as separate checks (one list item each)",
+                )
+            hints = [h for h in (did_you_mean(k, _CHECK_KINDS) for k in keys) if h]
+            return (
+                loc,
+                f"a check needs one of the keys {', '.join(_CHECK_KINDS)}; found keys: "
+                f"{', '.join(keys) or 'none'}",
+                hints[0] if hints else None,
+            )
+        hint = None
+        if isinstance(value, str):
+            word = value.split(maxsplit=1)[0] if value.split() else ""
+            if word in _CHECK_KINDS:
+                hint = f"write it as a mapping: '{word}: {value[len(word) :].strip()}'"
+        return loc, f"a check is a mapping such as 'ping: a -> 10.0.0.2', not {_show(value)}", hint
+    if kind == "literal_error":
+        hint = None
+        if isinstance(value, bool):
+            hint = "YAML reads yes/no/on/off as true/false; quote the word you mean"
+        return loc, f"{_show(value)} is not one of {ctx.get('expected', '?')}", hint
+    if kind in ("greater_than_equal", "greater_than"):
+        limit = ctx.get("ge", ctx.get("gt"))
+        return loc, f"{_show(value)} is too small; the minimum is {limit}", None
+    if kind in ("less_than_equal", "less_than"):
+        limit = ctx.get("le", ctx.get("lt"))
+        return loc, f"{_show(value)} is too large; the maximum is {limit}", None
+    if kind == "recursion_loop":
+        return loc, "the YAML refers to itself (a recursive anchor)", None
+    if kind in ("too_short", "too_long"):
+        return loc, msg, None
+    base = kind.split("_")[0] if kind not in _EXPECTED else kind
+    for key in (kind.removesuffix("_type").removesuffix("_parsing"), base):
+        if key in _EXPECTED:
+            hint = None
+            if value is None and key in ("model", "dict", "model_attributes"):
+                hint = "write {} for a mapping with all defaults"
+            return loc, f"expected {_EXPECTED[key]}, got {_show(value)}", hint
+    return loc, f"{msg} (got {_show(value)})", None
+
+
+def validation_problems(exc: ValidationError, data: Any, lines: Mapping[str, int]) -> list[Problem]:
+    """Translate every error of a ``LabSpec`` validation into a ``Problem``."""
+    out = ProblemList(lines)
+    for err in exc.errors(include_url=False):
+        loc, message, hint = _translate(err, data)
+        out.add(loc, message, hint)
+    return out.problems
+
+
+# -- stage 3 and the public API --------------------------------------------------------------
+
+
+def load_lab_text(text: str, source: str = "<string>") -> LabSpec:
+    """Parse, validate and resolve a lab given as YAML text; raises ``LabError``."""
+    data, lines = parse_yaml(text, source)
+    if not isinstance(data, dict):
+        raise LabError(
+            source,
+            [
+                Problem(
+                    "",
+                    lines.get(""),
+                    f"the top level must be a mapping with keys name, nodes, links, checks; "
+                    f"found {_show(data)}",
+                    "start the file with 'name: my-lab' and 'nodes:'",
+                )
+            ],
+        )
+    try:
+        lab = LabSpec.model_validate(data)
+    except ValidationError as e:
+        raise LabError(source, validation_problems(e, data, lines)) from None
+    except RecursionError:
+        raise LabError(
+            source, [Problem("", None, "the YAML is nested too deeply to be a lab", None)]
+        ) from None
+    return resolve(lab, lines, source=source)
+
+
+def load_lab(path: str | Path) -> LabSpec:
+    """Load ``lab.yaml``: parse, validate, resolve. Every user mistake raises ``LabError``."""
+    p = Path(path)
+    source = str(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise LabError(
+            source, [Problem("", None, f"no such file: {source}", "check the path and name")]
+        ) from None
+    except IsADirectoryError:
+        raise LabError(
+            source, [Problem("", None, f"{source} is a directory, not a lab file", None)]
+        ) from None
+    except OSError as e:
+        raise LabError(
+            source, [Problem("", None, f"cannot read {source}: {e.strerror}", None)]
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise LabError(
+            source,
+            [Problem("", None, f"not UTF-8 text (byte {e.start} cannot be decoded)", None)],
+        ) from None
+    return load_lab_text(text, source)

@@ -1,0 +1,484 @@
+"""The lab model: frozen, typed specs for everything a lab declares.
+
+Design note
+-----------
+A lab is a set of *nodes* (each one network namespace), *links* (veth pairs between two
+node interfaces) and *checks*. Every interface a node owns is described by one spec per
+device kind (``VethSpec``, ``BridgeSpec`` ...), discriminated by ``type`` exactly as
+``ip link add ... type KIND`` would name it. The words follow iproute2/netlink: ``master``,
+``mtu``, ``address``-less ``mac``, ``ageing_time``, ``learning``, ``flood``, ``hairpin``,
+route ``dst``/``via``/``dev``.
+
+These classes are the *raw* shape (what YAML may say; the JSON Schema is generated from
+them). ``vnetlab.model.resolve`` checks cross references and returns the same types with
+every default made explicit (MACs assigned deterministically), so engines never guess.
+
+Invariants after resolve(): every interface has a MAC; every veth end exists on both
+sides; every ``master`` names a bridge in the same node; names are unique per node.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+IFNAMSIZ = 16  # include/uapi/linux/if.h: names are at most 15 characters plus NUL
+_IFNAME_RE = re.compile(r"^[^\s/:]{1,15}$")
+_NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
+_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+_LAB_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
+
+#: sysctls a lab may set, with what they mean to the engines.
+KNOWN_SYSCTLS = {
+    "net.ipv4.ip_forward": "route packets between interfaces (IP forwarding)",
+    "net.ipv4.conf.all.forwarding": "same as net.ipv4.ip_forward",
+}
+
+
+class SpecValueError(ValueError):
+    """A ValueError with a hint for the user (the loader shows it on its own line)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class Model(BaseModel):
+    """Base: frozen, unknown keys rejected, validated on assignment of defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+def check_ifname(name: str) -> str:
+    """dev_valid_name() of net/core/dev.c: 1..15 bytes, no '/', ':' or whitespace."""
+    if len(name) >= IFNAMSIZ:
+        raise ValueError(
+            f"interface name {name!r} is {len(name)} characters; Linux allows at most 15 "
+            "(IFNAMSIZ 16 incl. the terminating NUL)"
+        )
+    if not _IFNAME_RE.match(name) or name in (".", ".."):
+        raise ValueError(
+            f"interface name {name!r} is not valid: no spaces, '/' or ':' and not empty"
+        )
+    return name
+
+
+def check_mac(value: str) -> str:
+    """A unicast Ethernet address, returned in lower case."""
+    if not _MAC_RE.match(value):
+        raise ValueError(f"{value!r} is not a MAC address like 02:00:00:00:00:01")
+    if int(value[:2], 16) & 1:
+        raise ValueError(f"{value!r} is a multicast MAC; an interface needs a unicast one")
+    return value.lower()
+
+
+#: An interface name (validated like the kernel does; the schema states the same rule).
+IfName = Annotated[
+    str,
+    AfterValidator(check_ifname),
+    Field(json_schema_extra={"minLength": 1, "maxLength": IFNAMSIZ - 1, "pattern": r"^[^\s/:]+$"}),
+]
+#: A unicast MAC address ``xx:xx:xx:xx:xx:xx`` (normalised to lower case).
+Mac = Annotated[
+    str, AfterValidator(check_mac), Field(json_schema_extra={"pattern": _MAC_RE.pattern})
+]
+
+
+def check_cidr(value: Any) -> Any:
+    """``10.0.0.1/24``: an IPv4 address *with* its prefix length, as ``ip addr add`` wants."""
+    if isinstance(value, bool | int | float):  # ipaddress would take 5 as 0.0.0.5/32
+        raise ValueError(f"{value!r} is not an IPv4 address in CIDR form like 10.0.0.1/24")
+    if isinstance(value, str):
+        if "/" not in value:
+            raise ValueError(
+                f"address {value!r} has no prefix length; write it as CIDR, e.g. {value}/24"
+            )
+        try:
+            return ipaddress.IPv4Interface(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an IPv4 address in CIDR form like 10.0.0.1/24"
+            ) from None
+    return value
+
+
+#: An interface address in CIDR form (``192.168.1.1/24``).
+IPv4Cidr = Annotated[ipaddress.IPv4Interface, BeforeValidator(check_cidr)]
+
+
+class BridgePortOptions(Model):
+    """Per-port flags of ``bridge link set dev PORT ...`` (IFLA_BRPORT_*)."""
+
+    learning: bool = True
+    flood: bool = True  # unicast flooding of unknown destinations (BR_FLOOD)
+    hairpin: bool = False
+
+
+class FdbEntrySpec(Model):
+    """A static entry: ``bridge fdb add MAC dev PORT master static``."""
+
+    mac: Mac
+    dev: IfName
+
+
+class NetdevSpec(Model):
+    """What every net_device has, whatever its kind."""
+
+    addresses: list[IPv4Cidr] = []
+    mtu: int = Field(1500, ge=68, le=65535)
+    mac: Mac | None = None
+    up: bool = True
+    master: IfName | None = None
+    bridge_port: BridgePortOptions | None = None
+
+    @field_validator("addresses", mode="before")
+    @classmethod
+    def _addresses(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v  # one address may be written without a list
+
+    @model_validator(mode="after")
+    def _port_opts_need_master(self) -> NetdevSpec:
+        if self.bridge_port is not None and self.master is None:
+            raise ValueError("bridge_port options need 'master: BRIDGE' on the same interface")
+        return self
+
+
+class VethSpec(NetdevSpec):
+    """One end of a veth pair (drivers/net/veth.c). The pair comes from ``links:``."""
+
+    type: Literal["veth"] = "veth"
+
+
+class BridgeSpec(NetdevSpec):
+    """A Linux bridge (net/bridge): ``ip link add NAME type bridge``."""
+
+    type: Literal["bridge"]
+    stp: bool = False  # IFLA_BR_STP_STATE; the emulator has no STP yet and says so
+    ageing_time: float = Field(300.0, ge=0, le=1_000_000)  # seconds (kernel default 300)
+    fdb: list[FdbEntrySpec] = []
+
+
+def _iface_kind(v: Any) -> str:
+    kind = v.get("type", "veth") if isinstance(v, dict) else getattr(v, "type", "veth")
+    return kind if isinstance(kind, str) else repr(kind)
+
+
+#: One spec per device kind, chosen by ``type`` (a missing type means a veth end).
+InterfaceSpec = Annotated[
+    Annotated[VethSpec, Tag("veth")] | Annotated[BridgeSpec, Tag("bridge")],
+    Discriminator(_iface_kind),
+]
+
+#: The spec class of each device kind: the model's entry of the per-layer kind tables.
+SPEC_BY_KIND: dict[str, type[NetdevSpec]] = {"veth": VethSpec, "bridge": BridgeSpec}
+
+#: The device kinds the model knows, for the per-layer tables (engines must cover each).
+DEVICE_KINDS: tuple[str, ...] = tuple(SPEC_BY_KIND)
+
+
+class RouteSpec(Model):
+    """``ip route add DST [via GW] [dev DEV] [metric N]``."""
+
+    dst: str = "default"
+    via: ipaddress.IPv4Address | None = None
+    dev: IfName | None = None
+    metric: int = Field(0, ge=0)
+
+    @field_validator("dst")
+    @classmethod
+    def _dst(cls, v: str) -> str:
+        if v == "default":
+            return v
+        try:
+            net = ipaddress.IPv4Network(v, strict=True)
+        except ValueError as e:
+            raise ValueError(
+                f"route destination {v!r} is not 'default' or a network like 10.0.0.0/24 ({e})"
+            ) from None
+        return str(net)
+
+    @model_validator(mode="after")
+    def _needs_nexthop(self) -> RouteSpec:
+        if self.via is None and self.dev is None:
+            raise ValueError("a route needs 'via' (a gateway) or 'dev' (an interface) or both")
+        return self
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network("0.0.0.0/0" if self.dst == "default" else self.dst)
+
+
+def check_sysctl_name(name: str) -> str:
+    if name not in KNOWN_SYSCTLS:
+        close = difflib.get_close_matches(name, list(KNOWN_SYSCTLS), n=1)
+        known = ", ".join(sorted(KNOWN_SYSCTLS))
+        raise SpecValueError(
+            f"sysctl {name!r} is not one vnetlab models (known: {known})",
+            f"did you mean {close[0]!r}?" if close else None,
+        )
+    return name
+
+
+def check_sysctl_value(value: int) -> int:
+    if value not in (0, 1):
+        raise ValueError(f"a sysctl here is 0 or 1, not {value}")
+    return value
+
+
+SysctlName = Annotated[str, AfterValidator(check_sysctl_name)]
+SysctlValue = Annotated[
+    int, AfterValidator(check_sysctl_value), Field(json_schema_extra={"enum": [0, 1]})
+]
+
+
+class NodeSpec(Model):
+    """A network namespace with its interfaces, routes and sysctls."""
+
+    interfaces: dict[IfName, InterfaceSpec] = Field(
+        default={}, json_schema_extra={"additionalProperties": False}
+    )
+    routes: list[RouteSpec] = []
+    sysctls: dict[SysctlName, SysctlValue] = Field(
+        default={},
+        json_schema_extra={"propertyNames": {"enum": sorted(KNOWN_SYSCTLS)}},
+    )
+
+    @property
+    def ip_forward(self) -> bool:
+        return bool(
+            self.sysctls.get("net.ipv4.ip_forward", 0)
+            or self.sysctls.get("net.ipv4.conf.all.forwarding", 0)
+        )
+
+
+_ENDPOINT_PATTERN = r"^[^:\s]+:[^\s/:]{1,15}$"
+
+
+def check_node_name(name: str) -> str:
+    if not _NODE_RE.match(name):
+        raise ValueError(
+            f"node name {name!r} must start with a letter or digit and use only "
+            "letters, digits, '_', '.', '-' (at most 31 characters)"
+        )
+    return name
+
+
+#: A node (network namespace) name.
+NodeName = Annotated[
+    str, AfterValidator(check_node_name), Field(json_schema_extra={"pattern": _NODE_RE.pattern})
+]
+
+
+class Endpoint(Model):
+    """``NODE:IFNAME`` — one end of a link."""
+
+    node: str
+    ifname: IfName
+
+    def __str__(self) -> str:
+        return f"{self.node}:{self.ifname}"
+
+
+def parse_endpoint(v: Any) -> Any:
+    """``"NODE:IFNAME"`` → ``{"node": NODE, "ifname": IFNAME}``; other input passes through."""
+    if isinstance(v, str):
+        node, sep, ifname = v.partition(":")
+        if not sep or not node or not ifname:
+            raise ValueError(f"{v!r} is not an endpoint; write NODE:IFNAME, e.g. host:veth0")
+        check_ifname(ifname)
+        return {"node": node, "ifname": ifname}
+    return v
+
+
+class LinkSpec(Model):
+    """A veth pair between two node interfaces: ``ip link add A type veth peer name B``."""
+
+    endpoints: Annotated[
+        tuple[Endpoint, Endpoint],
+        WithJsonSchema(
+            {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 2,
+                "items": {"type": "string", "pattern": _ENDPOINT_PATTERN},
+            }
+        ),
+    ]
+
+    @field_validator("endpoints", mode="before")
+    @classmethod
+    def _endpoints(cls, v: Any) -> Any:
+        if isinstance(v, list | tuple):
+            if len(v) != 2:
+                raise ValueError(f"a link has exactly 2 endpoints, not {len(v)}")
+            return tuple(parse_endpoint(x) for x in v)
+        return v
+
+
+_ARROW = re.compile(r"^\s*(?P<src>[^\s>-][^\s]*)\s*->\s*(?P<dst>\S+)\s*$")
+
+
+def parse_arrow(v: Any) -> tuple[str, ipaddress.IPv4Address]:
+    """``"a -> 192.168.1.3"`` → ("a", IPv4Address)."""
+    m = _ARROW.match(v) if isinstance(v, str) else None
+    if not m:
+        raise ValueError(f"{v!r} is not 'NODE -> IP', e.g. 'a -> 192.168.1.3'")
+    try:
+        return m["src"], ipaddress.IPv4Address(m["dst"])
+    except ValueError:
+        raise ValueError(f"{m['dst']!r} in {v!r} is not an IPv4 address") from None
+
+
+class PingCheck(Model):
+    """``ping: a -> 192.168.1.3`` — send ICMP echo, expect a reply or not."""
+
+    ping: str
+    expect: Literal["reachable", "unreachable"] = "reachable"
+    count: int = Field(1, ge=1, le=100)
+    size: int = Field(56, ge=0, le=65507)  # ping -s
+    dont_fragment: bool = False  # ping -M do
+
+    @field_validator("ping")
+    @classmethod
+    def _arrow(cls, v: str) -> str:
+        parse_arrow(v)
+        return v
+
+    @property
+    def src(self) -> str:
+        return parse_arrow(self.ping)[0]
+
+    @property
+    def dst(self) -> ipaddress.IPv4Address:
+        return parse_arrow(self.ping)[1]
+
+
+class TraceCheck(Model):
+    """``trace: a -> IP`` with the expected verdict line (a prefix of it is enough)."""
+
+    trace: str
+    verdict: str
+
+    @field_validator("trace")
+    @classmethod
+    def _arrow(cls, v: str) -> str:
+        parse_arrow(v)
+        return v
+
+    @property
+    def src(self) -> str:
+        return parse_arrow(self.trace)[0]
+
+    @property
+    def dst(self) -> ipaddress.IPv4Address:
+        return parse_arrow(self.trace)[1]
+
+
+class FdbCheck(Model):
+    """``fdb: NODE:BRIDGE`` has (or lacks) ``mac`` on ``port`` after the traffic so far.
+
+    ``mac`` is a MAC address or ``NODE:IFNAME`` (that interface's MAC).
+    """
+
+    fdb: str
+    mac: str
+    port: IfName | None = None
+    expect: Literal["present", "absent"] = "present"
+
+    @field_validator("fdb")
+    @classmethod
+    def _fdb(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
+class FrameMatch(Model):
+    """Which frames a ``frames`` check counts (all given fields must match)."""
+
+    proto: Literal["arp", "icmp", "ipv4", "any"] = "any"
+    op: Literal["request", "reply", "echo-request", "echo-reply", "any"] = "any"
+    src: str | None = None  # MAC or NODE:IFNAME of the Ethernet source
+    dst: str | None = None  # MAC, NODE:IFNAME or "broadcast"
+
+
+class FramesCheck(Model):
+    """Frames seen on ``NODE:IFNAME`` during the run so far: ``expect: seen|unseen``."""
+
+    frames: str
+    match: FrameMatch = FrameMatch()
+    expect: Literal["seen", "unseen"] = "seen"
+
+    @field_validator("frames")
+    @classmethod
+    def _frames(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
+def _check_kind(v: Any) -> str | None:
+    keys = ("ping", "trace", "fdb", "frames")
+    if isinstance(v, dict):
+        found = [k for k in keys if k in v]
+        return found[0] if len(found) == 1 else None
+    for k in keys:
+        if hasattr(v, k):
+            return k
+    return None
+
+
+Check = Annotated[
+    Annotated[PingCheck, Tag("ping")]
+    | Annotated[TraceCheck, Tag("trace")]
+    | Annotated[FdbCheck, Tag("fdb")]
+    | Annotated[FramesCheck, Tag("frames")],
+    Discriminator(
+        _check_kind,
+        custom_error_type="check_kind",
+        custom_error_message="a check has exactly one of the keys ping, trace, fdb, frames",
+    ),
+]
+
+
+class LabSpec(Model):
+    """A whole lab: ``name``, ``nodes``, ``links`` and ``checks``."""
+
+    name: str = Field(json_schema_extra={"pattern": _LAB_NAME_RE.pattern})
+    description: str = ""
+    nodes: dict[NodeName, NodeSpec] = Field(json_schema_extra={"additionalProperties": False})
+    links: list[LinkSpec] = []
+    checks: list[Check] = []
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _LAB_NAME_RE.match(v):
+            raise ValueError(
+                f"lab name {v!r} must be 1-24 characters of a-z, 0-9 and '-', starting with "
+                "a letter or digit (engines put it into device and namespace names)"
+            )
+        return v
+
+    @field_validator("nodes")
+    @classmethod
+    def _some_nodes(cls, v: dict[str, NodeSpec]) -> dict[str, NodeSpec]:
+        if not v:
+            raise ValueError("a lab needs at least one node")
+        return v
+
+    def iface(self, node: str, ifname: str) -> VethSpec | BridgeSpec:
+        return self.nodes[node].interfaces[ifname]
