@@ -13,6 +13,7 @@ running bucket and runs in the same pass, after the events already queued.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from heapq import heappop, heappush
 from typing import Any
@@ -21,6 +22,12 @@ NS = 1
 US = 1_000
 MS = 1_000_000
 S = 1_000_000_000
+
+#: While the loop runs, CPython's young-generation GC threshold is raised from 700: every
+#: event allocates a tuple (and most an Skb), so at 700 a collection ran every few hundred
+#: hops, and the older generations it periodically sweeps hold the whole in-flight queue.
+#: Measured on the 100-port bridge bench: about 1.4x more hops/s. Restored on return.
+GC_GEN0_THRESHOLD = 10_000
 
 Event = tuple[Callable[[Any], object], Any]
 
@@ -45,11 +52,11 @@ class Timer:
 
 
 class Scheduler:
-    __slots__ = ("now", "_buckets", "_times", "events_run")
+    __slots__ = ("now", "buckets", "_times", "events_run")
 
     def __init__(self) -> None:
         self.now = 0
-        self._buckets: dict[int, list[Event]] = {}
+        self.buckets: dict[int, list[Event]] = {}
         self._times: list[int] = []
         self.events_run = 0
 
@@ -57,9 +64,9 @@ class Scheduler:
         """Run ``fn(arg)`` at virtual time ``t`` (never earlier than now)."""
         if t < self.now:
             t = self.now
-        bucket = self._buckets.get(t)
+        bucket = self.buckets.get(t)
         if bucket is None:
-            self._buckets[t] = bucket = []
+            self.buckets[t] = bucket = []
             heappush(self._times, t)
         bucket.append((fn, arg))
 
@@ -80,8 +87,25 @@ class Scheduler:
         Returns the number of events run. ``max_events`` bounds a runaway lab (a
         broadcast storm, say) so a call always returns.
         """
-        buckets = self._buckets
+        buckets = self.buckets
         times = self._times
+        ran = 0
+        gc_old = gc.get_threshold()
+        if gc_old[0] < GC_GEN0_THRESHOLD:
+            gc.set_threshold(GC_GEN0_THRESHOLD, gc_old[1], gc_old[2])
+        try:
+            ran = self._loop(buckets, times, until, max_events)
+        finally:
+            gc.set_threshold(*gc_old)
+        if until is not None and self.now < until and (not times or times[0] > until):
+            self.now = until
+        self.events_run += ran
+        return ran
+
+    def _loop(
+        self, buckets: dict[int, list[Event]], times: list[int], until: int | None,
+        max_events: int,
+    ) -> int:
         ran = 0
         while times and ran < max_events:
             t = times[0]
@@ -89,18 +113,14 @@ class Scheduler:
                 break
             self.now = t
             bucket = buckets[t]
-            i = 0
-            while i < len(bucket):
-                fn, arg = bucket[i]
-                i += 1
+            # a list iterator sees items appended while it runs: same-time events
+            # scheduled now run in this pass, in FIFO order
+            for fn, arg in bucket:
                 fn(arg)
-            ran += i
+            ran += len(bucket)
             heappop(times)
             del buckets[t]
-        if until is not None and self.now < until and (not times or times[0] > until):
-            self.now = until
-        self.events_run += ran
         return ran
 
     def pending(self) -> int:
-        return sum(len(b) for b in self._buckets.values())
+        return sum(len(b) for b in self.buckets.values())

@@ -11,7 +11,13 @@ are administratively up, so one end down shows the other as LOWERLAYERDOWN (``M-
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from vnetlab.sim.netdev import NetDevice, Skb
+
+if TYPE_CHECKING:
+    from vnetlab.sim.stack.netns import Namespace
 
 VETH_DELAY_NS = 2_000  # one-way; the seed quotes a 5-10 us round trip through a pair
 VLAN_ETH_HLEN = 18  # ETH_HLEN + VLAN_HLEN
@@ -19,17 +25,23 @@ VLAN_ETH_HLEN = 18  # ETH_HLEN + VLAN_HLEN
 
 class Veth(NetDevice):
     kind = "veth"
-    __slots__ = ("peer", "delay")
+    __slots__ = ("peer", "delay", "_peer_rx", "_fwd_limit")
 
-    def __init__(self, *args: object, **kw: object) -> None:
-        super().__init__(*args, **kw)  # type: ignore[arg-type]
+    def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int = 1500) -> None:
+        super().__init__(ns, name, mac, mtu)
         self.peer: Veth | None = None
+        self._peer_rx: Callable[[Skb], None] | None = None
         self.carrier = False
         self.delay = VETH_DELAY_NS
+        self._fwd_limit = -1
 
     @staticmethod
     def pair(a: Veth, b: Veth) -> None:
         a.peer, b.peer = b, a
+        # bound methods made once: the transmit path is the emulator's hottest
+        a._peer_rx, b._peer_rx = b.netif_receive, a.netif_receive
+        a._refresh()
+        b._refresh()
 
     def set_admin(self, up: bool) -> None:
         if up == self.admin_up:
@@ -39,14 +51,45 @@ class Veth(NetDevice):
         # veth_open/veth_close: carrier changes before the stack hears of the new state
         self.carrier = both
         self.admin_up = up
+        self._refresh()
         self.ns.on_link_change(self)
         if self.br_port is not None:
             self.br_port.bridge.port_state_changed(self.br_port)
         if peer is not None:
+            peer._refresh()
             peer.set_carrier(both)
 
+    def set_mtu(self, mtu: int) -> None:
+        self.mtu = mtu
+        if self.peer is not None:
+            self.peer._refresh()
+
+    def _refresh(self) -> None:
+        """Cache the largest frame the fast path may hand to the peer (-1: none)."""
+        peer = self.peer
+        if self.admin_up and peer is not None and peer.admin_up:
+            self._fwd_limit = peer.mtu + VLAN_ETH_HLEN
+        else:
+            self._fwd_limit = -1
+
     def xmit(self, skb: Skb) -> None:
-        """``veth_xmit``."""
+        """``veth_xmit``: the fast path when untraced, uncaptured and forwardable."""
+        data = skb.data
+        n = len(data)
+        if n > self._fwd_limit or skb.trace is not None or self.taps is not None:
+            self._xmit_slow(skb)
+            return
+        self.tx_packets += 1
+        self.tx_bytes += n
+        sched = self.sched
+        t = sched.now + self.delay
+        bucket = sched.buckets.get(t)
+        if bucket is None:
+            sched.at(t, self._peer_rx, skb)  # type: ignore[arg-type]
+        else:
+            bucket.append((self._peer_rx, skb))  # type: ignore[arg-type]
+
+    def _xmit_slow(self, skb: Skb) -> None:
         peer = self.peer
         data = skb.data
         if not self.admin_up or peer is None or not peer.admin_up:
@@ -70,4 +113,4 @@ class Veth(NetDevice):
         if skb.trace is not None:
             skb.trace.add(self.where, f"veth -> {peer.where}")
         sched = self.sched
-        sched.at(sched.now + self.delay, peer.netif_receive, skb)
+        sched.at(sched.now + self.delay, self._peer_rx, skb)  # type: ignore[arg-type]

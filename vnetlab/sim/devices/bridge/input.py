@@ -20,10 +20,15 @@ from vnetlab.sim.devices.bridge.forward import (
     BROADCAST,
     MULTICAST,
     UNICAST,
+    VLAN_ETH_HLEN,
     br_flood,
     br_forward,
 )
-from vnetlab.sim.devices.bridge.port import BR_STATE_FORWARDING, BR_STATE_LEARNING
+from vnetlab.sim.devices.bridge.port import (
+    BR_STATE_FORWARDING,
+    BR_STATE_LEARNING,
+    BridgePort,
+)
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.wire.mac import mac_to_str
 
@@ -35,14 +40,41 @@ _BCAST = b"\xff\xff\xff\xff\xff\xff"
 
 def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     """The rx_handler installed on every port device."""
-    port = dev.br_port
+    port: BridgePort = dev.br_port  # type: ignore[assignment]
+    data = skb.data
+    fdb = br.fdb
+    src = data[6:12]
+    # fast path: forwarding port, source already learned here, known unicast, no trace,
+    # bridge not promiscuous — the steady state of a busy bridge
+    if port.state == BR_STATE_FORWARDING and skb.trace is None and not br.promisc:
+        e = fdb.get(src)
+        if e is not None and e.port is port:
+            e.updated = br.sched.now  # harmless on a static entry: those never age
+            dst = data[0:6]
+            if not dst[0] & 1:
+                d = fdb.get(dst)
+                if d is not None and not d.local:
+                    out = d.port
+                    odev = out.dev  # type: ignore[union-attr]
+                    if (
+                        (odev is not dev or out.hairpin)  # type: ignore[union-attr]
+                        and out.state == BR_STATE_FORWARDING  # type: ignore[union-attr]
+                        and len(data) <= odev.mtu + VLAN_ETH_HLEN
+                    ):
+                        odev.xmit(skb)
+                        return
+    br_handle_frame_slow(br, dev, port, skb)
+
+
+def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb: Skb) -> None:
+    """Every case the fast path does not take, with the trace told about each decision."""
     data = skb.data
     trace = skb.trace
-    state = port.state  # type: ignore[union-attr]
+    state = port.state
     if state != BR_STATE_FORWARDING and state != BR_STATE_LEARNING:
         br.rx_dropped += 1
         if trace is not None:
-            trace.drop(br.where, f"port {dev.name} is {port.state_name}")  # type: ignore[union-attr]
+            trace.drop(br.where, f"port {dev.name} is {port.state_name}")
         return
     src = data[6:12]
     if src[0] & 1:
@@ -50,7 +82,7 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
             trace.drop(br.where, "source MAC is multicast (not a valid Ethernet address)")
         return
     # br_fdb_update
-    if port.learning:  # type: ignore[union-attr]
+    if port.learning:
         e = br.fdb.get(src)
         now = br.sched.now
         if e is None:
@@ -84,20 +116,18 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
                 trace.add(br.where, f"fdb: {mac_to_str(dst)} is local -> up to {br.name}")
             br_pass_frame_up(br, skb)
             return
-        out = e.port
+        out: BridgePort = e.port  # type: ignore[assignment]
         if trace is not None:
-            trace.add(br.where, f"fdb hit {mac_to_str(dst)} -> port {out.name}")  # type: ignore[union-attr]
+            trace.add(br.where, f"fdb hit {mac_to_str(dst)} -> port {out.name}")
         if br.promisc:
             # a promiscuous bridge (tcpdump -i br0) also gets a copy of forwarded frames
-            br_forward(br, out, skb if trace is None else skb.clone("forwarded"), dev)  # type: ignore[arg-type]
+            br_forward(br, out, skb if trace is None else skb.clone("forwarded"), dev)
             br_pass_frame_up(br, skb)
             return
-        if not br_forward(br, out, skb, dev):  # type: ignore[arg-type]
-            if trace is not None:
-                trace.drop(
-                    br.where,
-                    f"destination is behind the ingress port {dev.name} and hairpin is off",
-                )
+        if not br_forward(br, out, skb, dev) and trace is not None:
+            trace.drop(
+                br.where, f"destination is behind the ingress port {dev.name} and hairpin is off"
+            )
         return
     if br.promisc:
         br_flood(br, skb.clone("flooded copies"), UNICAST, dev, f"fdb miss for {mac_to_str(dst)}")
