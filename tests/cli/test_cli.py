@@ -66,7 +66,8 @@ checks:
     [
         ("name: x\nnodes:\n  a:\n    interfaces:\n      eth0: {adresses: [10.0.0.1/24]}\n",
          ["lab.yaml:5", "nodes.a.interfaces.eth0.adresses", "did you mean 'addresses'"]),
-        ("name: x\nnodes:\n  a:\n    interfaces:\n      br0: {type: bridge, addresses: [10.0.0.300/24]}\n",
+        ("name: x\nnodes:\n  a:\n    interfaces:\n"
+         "      br0: {type: bridge, addresses: [10.0.0.300/24]}\n",
          ["lab.yaml:5", "addresses[0]", "10.0.0.300/24"]),
         ("name: x\nnodes:\n  a:\n    interfaces:\n      averyveryverylong0: {type: bridge}\n",
          ["lab.yaml:5", "at most 15"]),
@@ -77,7 +78,9 @@ checks:
     ],
     ids=["unknown-key", "bad-cidr", "long-name", "dangling-node", "duplicate-key", "yaml-syntax"],
 )
-def test_bad_input_exits_2_with_where_and_what(tmp_path: Path, text: str, needles: list[str]) -> None:
+def test_bad_input_exits_2_with_where_and_what(
+    tmp_path: Path, text: str, needles: list[str]
+) -> None:
     code, out, err = invoke("run", write(tmp_path, text))
     assert code == 2
     assert out == ""
@@ -87,7 +90,8 @@ def test_bad_input_exits_2_with_where_and_what(tmp_path: Path, text: str, needle
 
 
 def test_stp_is_refused_clearly(tmp_path: Path) -> None:
-    lab = write(tmp_path, "name: x\nnodes:\n  h:\n    interfaces:\n      br0: {type: bridge, stp: true}\n")
+    text = "name: x\nnodes:\n  h:\n    interfaces:\n      br0: {type: bridge, stp: true}\n"
+    lab = write(tmp_path, text)
     code, _, err = invoke("run", lab)
     assert code == 2
     assert "Spanning Tree" in err and "nodes.h.interfaces.br0" in err
