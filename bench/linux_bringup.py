@@ -18,6 +18,7 @@ links on teardown:
   a wait (netlink, in the host namespace) until every veth is gone — the pairs die with the
   node namespaces in ``cleanup_net`` — then ``ip netns del`` of the host.
 
+Each side runs ``--repeat`` times per N (interleaved); the median counts.
 Prints the table and ends with ``ratio: X``, the worst of the bring-up and teardown ratios
 (vnetlab / ip -batch; <= 1.0 means vnetlab is no slower). Needs root.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -135,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="50,200,500",
                     help="comma-separated N (default 50,200,500)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs per side and N; the median time counts (default 3)")
     args = ap.parse_args(argv)
     if os.geteuid() != 0:
         print("linux_bringup: needs root (network namespaces)", file=sys.stderr)
@@ -145,8 +149,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{'vnetlab down':>12} {'ip-batch down':>13} {'ratio':>6}")
     worst = 0.0
     for n in sizes:
-        v_up, v_down = vnetlab_run(n)
-        b_up, b_down = batch_run(n)
+        v_runs, b_runs = [], []
+        for _ in range(max(1, args.repeat)):  # interleaved, so drift hits both sides
+            v_runs.append(vnetlab_run(n))
+            b_runs.append(batch_run(n))
+        v_up, v_down = (statistics.median(x) for x in zip(*v_runs, strict=True))
+        b_up, b_down = (statistics.median(x) for x in zip(*b_runs, strict=True))
         r_up, r_down = v_up / b_up, v_down / b_down
         worst = max(worst, r_up, r_down)
         print(f"{n:>5} | {v_up:>9.3f}s {b_up:>10.3f}s {r_up:>6.2f} | "

@@ -1,0 +1,67 @@
+"""Kernel tests: skip without root / ``ip netns``; prove nothing of ours is left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PREFIX = "vnl-"
+
+
+def _kernel_skip_reason() -> str | None:
+    if os.geteuid() != 0:
+        return "kernel tests need root (network namespaces)"
+    if shutil.which("ip") is None:
+        return "iproute2 `ip` is not installed"
+    r = subprocess.run(["ip", "netns", "list"], capture_output=True, check=False)
+    if r.returncode != 0:
+        return f"`ip netns` is unavailable: {r.stderr.decode().strip()}"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = _kernel_skip_reason()
+    if reason is None:
+        return
+    for item in items:
+        if item.get_closest_marker("kernel") is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def ours_left() -> list[str]:
+    """``vnl-`` namespaces and root-namespace links (none of ours should ever be there)."""
+    left: list[str] = []
+    if os.path.isdir("/run/netns"):
+        left += [f"netns {n}" for n in os.listdir("/run/netns") if n.startswith(PREFIX)]
+    r = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True, check=False)
+    for line in r.stdout.splitlines():
+        name = line.split()[0].split("@")[0] if line.strip() else ""
+        if name.startswith(PREFIX):
+            left.append(f"link {name}")
+    return left
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Run every test with a private record dir; at the end assert no lab residue."""
+    run_dir = tmp_path_factory.mktemp("vnetlab-run")
+    old = os.environ.get("VNETLAB_RUN_DIR")
+    os.environ["VNETLAB_RUN_DIR"] = str(run_dir)
+    before = set(ours_left()) if shutil.which("ip") else set()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("VNETLAB_RUN_DIR", None)
+        else:
+            os.environ["VNETLAB_RUN_DIR"] = old
+    if shutil.which("ip") and os.geteuid() == 0:
+        left = sorted(set(ours_left()) - before)
+        records = sorted(p.name for p in Path(run_dir).glob("*.json"))
+        assert not left, f"kernel tests left these behind: {left}"
+        assert not records, f"kernel tests left lab records behind: {records}"

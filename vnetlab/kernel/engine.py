@@ -1,0 +1,375 @@
+"""LinuxEngine: the Engine protocol on the real kernel, inside namespaces the lab owns.
+
+Design note
+-----------
+``realize`` = features check -> ``plan`` -> ownership record (``runtime.claim``, before
+anything exists) -> ``apply`` (rolled back on failure) -> record status ``up``.
+``teardown`` deletes the lab's links in batches and removes its namespaces (``apply.destroy``)
+then the record. Apps are the real programs run in the node's namespace the way a user
+would: ``ip netns exec NS ping -c N -W T [-s S] [-M do] DST`` (iputils, output parsed with
+``LC_ALL=C``), ``ip netns exec NS tcpdump -U --immediate-mode -Z root -i IF -w PATH``
+(started when it says "listening on"; immediate mode so no frame waits in the ring buffer
+when it is stopped with SIGINT, which makes it flush), and ``exec`` for any argv. Every wait
+is bounded; only processes this engine started are signalled, by pid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import select
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from pathlib import Path
+
+from pyroute2.netlink.rtnl.ndmsg import ndmsg
+
+from vnetlab.engine import EngineError, PingResult
+from vnetlab.kernel import apply as applier
+from vnetlab.kernel import features, limits, nl, runtime
+from vnetlab.kernel import rtnl as M
+from vnetlab.kernel.gc import check_namespace
+from vnetlab.kernel.observe import observe as observe_ns
+from vnetlab.kernel.plan import DEFAULT_PREFIX, AddNetns, Op, netns_name, plan
+from vnetlab.model.spec import LabSpec
+from vnetlab.model.state import LabState
+
+CAPTURE_START_TIMEOUT_S = 5.0
+CAPTURE_STOP_TIMEOUT_S = 5.0
+_RTT = re.compile(r"bytes from .*time[=<]([\d.]+) ms")
+_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
+_ENV = {**os.environ, "LC_ALL": "C"}
+AF_INET = 2
+NUD_NOARP = 0x40
+NUD_PERMANENT = 0x80
+
+
+def parse_ping(src: str, dst: IPv4Address, count: int, text: str) -> PingResult:
+    """Parse iputils ``ping`` output: reply rtts, error lines, the summary counts."""
+    rtts: list[int] = []
+    errors: list[str] = []
+    transmitted = received = None
+    for line in text.splitlines():
+        line = line.strip()
+        m = _RTT.search(line)
+        if m and " from " in line and "icmp_seq" in line:
+            rtts.append(round(float(m.group(1)) * 1_000_000))
+            continue
+        m = _SUMMARY.search(line)
+        if m:
+            transmitted, received = int(m.group(1)), int(m.group(2))
+            continue
+        if line.startswith("From ") or line.startswith("ping:") or "Unreachable" in line:
+            errors.append(line)
+    if transmitted is None:
+        transmitted = count if not errors else 0
+        received = len(rtts)
+    return PingResult(
+        src=src, dst=dst, transmitted=transmitted, received=received or 0,
+        rtts_ns=tuple(rtts), errors=tuple(errors),
+    )
+
+
+@dataclass
+class _Capture:
+    proc: subprocess.Popen[bytes]
+    path: Path
+
+
+class LinuxEngine:
+    """Build and run labs on the real kernel (needs root)."""
+
+    name = "linux"
+
+    def __init__(self, *, prefix: str = DEFAULT_PREFIX, persistent: bool = False) -> None:
+        self.prefix = prefix
+        self.persistent = persistent
+        self.lab: LabSpec | None = None
+        self.record: runtime.LabRecord | None = None
+        self.realized: applier.Realized | None = None
+        self.ops: list[Op] = []
+        self.captures: list[_Capture] = []
+
+    # -- build ---------------------------------------------------------------------------
+    def plan(self, lab: LabSpec, run_id: str = "manual") -> list[Op]:
+        kinds = {s.type for n in lab.nodes.values() for s in n.interfaces.values()}
+        return plan(lab, prefix=self.prefix, run_id=run_id,
+                    unsupported=features.unsupported_kinds(kinds))
+
+    def realize(
+        self,
+        lab: LabSpec,
+        *,
+        fail_at: int | None = None,
+        on_progress: Callable[[int, Op], None] | None = None,
+    ) -> None:
+        if self.record is not None:
+            raise EngineError(f"this engine already holds lab {self.record.lab!r}")
+        _require_root()
+        run_id = secrets.token_hex(4)
+        ops = self.plan(lab, run_id)  # raises UnsupportedError before anything is made
+        namespaces = {op.node: op.ns for op in ops if isinstance(op, AddNetns)}
+        rec = runtime.LabRecord(
+            lab=lab.name, prefix=self.prefix, run_id=run_id, namespaces=namespaces,
+            pid=os.getpid(), pid_start=runtime.proc_start_time(os.getpid()),
+            persistent=self.persistent, spec=lab.model_dump(mode="json"),
+        )
+        clash = [n for n in namespaces.values() if os.path.exists(nl.netns_path(n))]
+        if clash:
+            raise EngineError(
+                f"namespace(s) {', '.join(clash)} already exist and are not this run's",
+                hint="`vnetlab down` / `vnetlab gc` if they are an old lab's, else rename the lab",
+            )
+        runtime.claim(rec)
+        try:
+            self.realized = applier.apply(ops, fail_at=fail_at, on_progress=on_progress)
+        except BaseException:
+            runtime.release(rec)
+            raise
+        rec.status = "up"
+        runtime.update(rec)
+        self.lab, self.record, self.ops = lab, rec, ops
+
+    @classmethod
+    def attach(cls, lab_name: str, *, prefix: str = DEFAULT_PREFIX) -> LinuxEngine:
+        """An engine for a lab another process brought up (``vnetlab down/exec/show``)."""
+        rec = runtime.find(lab_name, prefix)
+        if rec is None:
+            raise EngineError(f"lab {lab_name!r} is not up on the linux engine",
+                              hint="`vnetlab status` lists the labs that are up")
+        eng = cls(prefix=prefix, persistent=rec.persistent)
+        eng.record = rec
+        if rec.spec is not None:
+            with contextlib.suppress(ValueError):
+                eng.lab = LabSpec.model_validate(rec.spec)
+        return eng
+
+    # -- helpers -------------------------------------------------------------------------
+    def _ns(self, node: str) -> str:
+        if self.record is None:
+            raise EngineError("no lab is up in this engine")
+        try:
+            return self.record.namespaces[node]
+        except KeyError:
+            known = ", ".join(sorted(self.record.namespaces))
+            raise EngineError(f"lab {self.record.lab!r} has no node {node!r} (nodes: {known})")\
+                from None
+
+    def namespace(self, node: str) -> str:
+        return self._ns(node)
+
+    # -- apps ----------------------------------------------------------------------------
+    def ping(
+        self,
+        node: str,
+        dst: IPv4Address,
+        *,
+        count: int = 1,
+        size: int = 56,
+        dont_fragment: bool = False,
+        timeout_s: float = 1.0,
+    ) -> PingResult:
+        ns = self._ns(node)
+        wait = max(1, int(round(timeout_s)))
+        argv = ["ip", "netns", "exec", ns, "ping", "-n", "-c", str(count), "-W", str(wait),
+                "-i", "0.2", "-s", str(size)]
+        if dont_fragment:
+            argv += ["-M", "do"]
+        argv.append(str(dst))
+        limit = count * 0.2 + wait + 10
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=limit, env=_ENV,
+                                  check=False)
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+            res = parse_ping(node, dst, count, out)
+            return PingResult(res.src, dst, count, res.received, res.rtts_ns,
+                              res.errors + (f"ping did not finish within {limit:.0f} s",))
+        return parse_ping(node, dst, count, done.stdout + done.stderr)
+
+    def exec(self, node: str, argv: Sequence[str], *, timeout_s: float | None = None,
+             capture: bool = False) -> int | subprocess.CompletedProcess[str]:
+        """Run a real program in the node's namespace; its exit status (or the result)."""
+        if not argv:
+            raise EngineError("exec needs a command to run")
+        full = ["ip", "netns", "exec", self._ns(node), *argv]
+        try:
+            done = subprocess.run(full, timeout=timeout_s, check=False, capture_output=capture,
+                                  text=capture or None)
+        except FileNotFoundError as e:
+            raise EngineError(f"cannot run {argv[0]!r}: {e}") from None
+        return done if capture else done.returncode
+
+    def start_capture(self, node: str, ifname: str, path: Path) -> None:
+        ns = self._ns(node)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        argv = ["ip", "netns", "exec", ns, "tcpdump", "-U", "--immediate-mode", "-n",
+                "-Z", "root", "-i", ifname, "-w", str(path)]
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=_ENV)
+        assert proc.stderr is not None
+        deadline = time.monotonic() + CAPTURE_START_TIMEOUT_S
+        seen = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stderr], [], [], 0.1)
+            if ready:
+                chunk = os.read(proc.stderr.fileno(), 4096)
+                if not chunk:
+                    break
+                seen += chunk
+                if b"listening on" in seen:
+                    self.captures.append(_Capture(proc, path))
+                    return
+            elif proc.poll() is not None:
+                break
+        _stop(proc)
+        raise EngineError(f"tcpdump on {node}:{ifname} did not start: "
+                          f"{seen.decode(errors='replace').strip() or 'no output'}")
+
+    def stop_captures(self) -> None:
+        caps, self.captures = self.captures, []
+        for cap in caps:
+            _stop(cap.proc)
+
+    # -- host limits ---------------------------------------------------------------------
+    def check_limits(self, pings: Sequence[tuple[str, IPv4Address]]) -> int:
+        """Raise ``NeighbourTableTooSmall`` if these pings would overflow the host's global
+        neighbour table; else the entries they need."""
+        if self.lab is None:
+            raise EngineError("no lab is up in this engine")
+        return limits.check_pings(self.lab, pings)
+
+    def ping_batches(self, pings: Sequence[tuple[str, IPv4Address]]) -> list[list[int]]:
+        """Indexes of ``pings`` in batches that fit the host's neighbour table (one batch if
+        all fit). Between batches call ``flush_neighbours``. See ``vnetlab.kernel.limits``."""
+        if self.lab is None:
+            raise EngineError("no lab is up in this engine")
+        return limits.batches(self.lab, pings, limits.budget())
+
+    def flush_neighbours(self) -> int:
+        """``ip -n NS neigh flush all`` in every lab namespace; entries removed."""
+        if self.record is None:
+            raise EngineError("no lab is up in this engine")
+        removed = 0
+        for ns in self.record.namespaces.values():
+            h = self.realized.ns.get(ns) if self.realized else None
+            fd = h.fd if h is not None else nl.open_netns(ns)
+            sock = h.sock if h is not None else nl.socket_in(fd)
+            try:
+                m = ndmsg()
+                m["family"] = AF_INET
+                for n in sock.dump(m, M.RTM_GETNEIGH):
+                    if n["state"] & (NUD_NOARP | NUD_PERMANENT):
+                        continue
+                    body = M.ndmsg(AF_INET, n["ifindex"], 0, 0)
+                    body += M.ipv4(M.NDA_DST, n.get_attr("NDA_DST"))
+                    sock.send_raw(M.RTM_DELNEIGH, body)
+                    removed += 1
+                try:
+                    sock.flush()
+                except nl.NetlinkRequestError as e:
+                    if e.errno != errno.ENOENT:  # already gone (gc raced us)
+                        raise
+            finally:
+                if h is None:
+                    sock.close()
+                    os.close(fd)
+        return removed
+
+    # -- state ---------------------------------------------------------------------------
+    def observe(self) -> LabState:
+        if self.record is None:
+            raise EngineError("no lab is up in this engine")
+        socks: dict[str, tuple[nl.NlSocket, int]] = {}
+        opened: list[tuple[nl.NlSocket, int]] = []
+        try:
+            for node, ns in self.record.namespaces.items():
+                h = self.realized.ns.get(ns) if self.realized else None
+                if h is not None:
+                    socks[node] = (h.sock, h.fd)
+                else:
+                    fd = nl.open_netns(ns)
+                    pair = (nl.socket_in(fd), fd)
+                    opened.append(pair)
+                    socks[node] = pair
+            return observe_ns(self.record.lab, socks, self.lab)
+        finally:
+            for sock, fd in opened:
+                sock.close()
+                os.close(fd)
+
+    def teardown(self) -> None:
+        self.stop_captures()
+        rec = self.record
+        if rec is None:
+            return
+        rec.status = "tearing-down"
+        rec.pid, rec.pid_start = os.getpid(), runtime.proc_start_time(os.getpid())
+        with contextlib.suppress(OSError):
+            runtime.update(rec)
+        names = list(rec.namespaces.values())
+        if self.realized is None:  # attached: remove only what provably is this lab's
+            verdicts = [check_namespace(ns, rec) for ns in names]
+            names = [v.ns for v in verdicts if v.owned]
+            foreign = [f"{v.ns} ({v.reason})" for v in verdicts
+                       if not v.owned and v.reason != "already gone"]
+        else:
+            foreign = []
+        applier.destroy(self.realized, names)
+        if foreign:
+            raise EngineError(
+                f"left alone, not provably lab {rec.lab!r}'s: {', '.join(foreign)}",
+                hint=f"inspect with `ip netns`; the record stays in {runtime.run_dir()}",
+            )
+        runtime.release(rec)
+        self.realized = None
+        self.record = None
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT (tcpdump flushes and closes its file), then terminate, then kill; bounded."""
+    if proc.poll() is None:
+        for sig, wait in ((signal.SIGINT, CAPTURE_STOP_TIMEOUT_S), (signal.SIGTERM, 2.0),
+                          (signal.SIGKILL, 2.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, sig)
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    if proc.stderr is not None:
+        proc.stderr.close()
+
+
+def _require_root() -> None:
+    if os.geteuid() != 0:
+        raise EngineError("the linux engine needs root (network namespaces, netlink)",
+                          hint="run with sudo, or use the emulator: --engine sim")
+
+
+def down(lab_name: str, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
+    """``vnetlab down LAB``: remove a lab another process brought up. Namespaces removed."""
+    eng = LinuxEngine.attach(lab_name, prefix=prefix)
+    assert eng.record is not None
+    names = list(eng.record.namespaces.values())
+    present = [n for n in names if os.path.exists(nl.netns_path(n))]
+    eng.teardown()
+    return present
+
+
+def status(prefix: str = DEFAULT_PREFIX) -> list[runtime.LabRecord]:
+    """The labs recorded on this host (``vnetlab status``)."""
+    return [r for r in runtime.records() if r.prefix == prefix]
+
+
+def lab_namespace(prefix: str, lab: str, node: str) -> str:
+    return netns_name(prefix, lab, node)

@@ -1,0 +1,103 @@
+"""``vnetlab gc``: remove the leftovers of dead labs, and nothing else.
+
+Design note
+-----------
+Only namespaces that pass *every* test are removed:
+
+1. a record of the lab exists under the run dir (``runtime``) and the lab is dead
+   (owner process gone, and not a lab left up on purpose: see ``LabRecord.is_dead``);
+2. the namespace is listed in that record and its name has the record's prefix;
+3. what is inside is the lab's: every link except ``lo`` carries the lab's ifalias
+   ``vnetlab:LAB:RUN``, or — for a link made in the instant before its alias was set — no
+   alias and the lab's device group ``VNL_GROUP`` (set atomically at creation). A
+   namespace with any other link is left alone and reported.
+
+A path under ``/run/netns`` that is not a namespace mount (the crash hit between creating
+the file and bind-mounting it, ``ip/ipnetns.c`` has the same window) is removed when listed.
+Namespaces with the prefix but no record (``orphans()``) are reported, never removed: without
+a record nothing proves they are not someone's live lab (e.g. a ``--dry-run`` script run by
+hand).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass
+
+from pyroute2.netlink.rtnl import RTM_GETLINK
+from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+from vnetlab.kernel import apply as applier
+from vnetlab.kernel import nl, runtime
+from vnetlab.kernel.plan import DEFAULT_PREFIX, VNL_GROUP, alias_for
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    ns: str
+    owned: bool
+    reason: str
+
+
+def check_namespace(ns: str, rec: runtime.LabRecord) -> Verdict:
+    """Is namespace ``ns`` (listed in ``rec``) provably this lab's?"""
+    if not ns.startswith(rec.prefix):
+        return Verdict(ns, False, f"name lacks the prefix {rec.prefix!r}")
+    if ns not in rec.namespaces.values():
+        return Verdict(ns, False, "not listed in the lab's record")
+    path = nl.netns_path(ns)
+    if not os.path.exists(path):
+        return Verdict(ns, False, "already gone")
+    try:
+        fd = nl.open_netns(ns)
+    except OSError as e:
+        return Verdict(ns, False, f"cannot open: {e.strerror}")
+    try:
+        try:
+            sock = nl.socket_in(fd)
+        except OSError as e:
+            if e.errno == errno.EINVAL:  # a plain file: the mount never happened
+                return Verdict(ns, True, "an empty placeholder (crash before the mount)")
+            return Verdict(ns, False, f"cannot enter: {e.strerror}")
+    finally:
+        os.close(fd)
+    try:
+        m = ifinfmsg()
+        m["family"] = 0
+        links = sock.dump(m, RTM_GETLINK)
+    finally:
+        sock.close()
+    ours = alias_for(rec.lab, rec.run_id)
+    for link in links:
+        name = link.get_attr("IFLA_IFNAME")
+        if name == "lo":
+            continue
+        alias = link.get_attr("IFLA_IFALIAS")
+        group = link.get_attr("IFLA_GROUP")
+        if alias == ours or (not alias and group == VNL_GROUP):
+            continue
+        return Verdict(ns, False, f"link {name} is not this lab's (alias {alias!r})")
+    return Verdict(ns, True, "every link carries the lab's tag")
+
+
+def gc(*, prefix: str | None = DEFAULT_PREFIX, include_live: bool = False) -> list[str]:
+    """Remove dead labs' namespaces (``include_live``: every recorded lab). Names removed."""
+    removed: list[str] = []
+    for rec in runtime.records():
+        if prefix is not None and rec.prefix != prefix:
+            continue
+        if not include_live and not rec.is_dead():
+            continue
+        verdicts = [check_namespace(ns, rec) for ns in rec.namespaces.values()]
+        owned = [v.ns for v in verdicts if v.owned]
+        removed.extend(applier.destroy(None, owned))
+        if all(v.owned or v.reason == "already gone" for v in verdicts):
+            runtime.release(rec)
+    return removed
+
+
+def orphans(prefix: str = DEFAULT_PREFIX) -> list[str]:
+    """Namespaces with the prefix that no lab record lists (reported, never removed)."""
+    listed = {ns for rec in runtime.records() for ns in rec.namespaces.values()}
+    return [n for n in nl.list_netns() if n.startswith(prefix) and n not in listed]

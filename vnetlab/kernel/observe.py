@@ -1,0 +1,254 @@
+"""Read a lab's namespaces back into ``vnetlab.model.state`` snapshots, from netlink dumps.
+
+Design note
+-----------
+One ``RTM_GETLINK``/``RTM_GETADDR``/``RTM_GETROUTE``/``RTM_GETNEIGH`` dump per namespace on
+the lab's own socket (no ``ip`` parsing). Spellings follow what ``ip -j``/``bridge -j``
+print for the same kernel data:
+
+* links: ``IFLA_INFO_KIND`` (``"loopback"`` for ``lo``, which has none), ``IFF_UP``,
+  ``IFLA_OPERSTATE`` (``UP``/``DOWN``/``LOWERLAYERDOWN``/``UNKNOWN`` ...), ``IFLA_MTU``,
+  ``IFLA_ADDRESS``, ``IFLA_MASTER`` by name, ``IFLA_STATS64``; a veth's peer is
+  ``NODE:IFNAME`` when the model says which end it is *and* the kernel confirms it (the
+  peer's ``IFLA_LINK`` points back at us), else ``None``;
+* routes: table main only, ``dst`` "default" or CIDR, ``proto`` from ``rtm_protocol``
+  (``kernel`` for connected routes, ``static`` for the lab's), scope ``global``/``link``/
+  ``host``, ``RTA_PREFSRC``, ``RTA_PRIORITY``;
+* neighbours: ``AF_INET`` entries, ``NUD_NOARP`` ones hidden as ``ip neigh show`` does;
+  the state is the name of the highest ``NUD_*`` bit set;
+* FDB: ``AF_BRIDGE`` neighbours that belong to a bridge (``NDA_MASTER``), as
+  ``bridge fdb show`` lists with ``master``; the device's own ``self`` multicast entries are
+  left out. Flags: ``permanent`` (the kernel's local entries, ``NUD_PERMANENT``),
+  ``static`` (``NUD_NOARP``), none for learned entries.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pyroute2.netlink.rtnl import RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE
+from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+from pyroute2.netlink.rtnl.ndmsg import ndmsg
+from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
+from vnetlab.kernel import nl
+from vnetlab.model.spec import LabSpec
+from vnetlab.model.state import (
+    AddrState,
+    Counters,
+    FdbState,
+    LabState,
+    LinkState,
+    NeighState,
+    NodeState,
+    RouteState,
+)
+
+AF_INET = 2
+AF_BRIDGE = 7
+IFF_UP = 0x1
+RT_TABLE_MAIN = 254
+RTN_UNICAST = 1
+NUD_PERMANENT = 0x80
+NUD_NOARP = 0x40
+
+PROTOS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 16: "dhcp"}
+SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+#: NUD_* bits as ``ip neigh`` names them, highest first (include/uapi/linux/neighbour.h)
+NUD_NAMES = (
+    (0x80, "PERMANENT"),
+    (0x40, "NOARP"),
+    (0x20, "FAILED"),
+    (0x10, "PROBE"),
+    (0x08, "DELAY"),
+    (0x04, "STALE"),
+    (0x02, "REACHABLE"),
+    (0x01, "INCOMPLETE"),
+)
+SYSCTLS_READ = ("net.ipv4.ip_forward",)
+
+
+def nud_name(state: int) -> str:
+    for bit, name in NUD_NAMES:
+        if state & bit:
+            return name
+    return "NONE"
+
+
+@dataclass(frozen=True, slots=True)
+class RawNs:
+    """What one namespace's dumps returned, before peers are resolved across namespaces."""
+
+    node: str
+    links: list[Any]
+    addrs: list[Any]
+    routes: list[Any]
+    neighs: list[Any]
+    fdb: list[Any]
+    sysctls: dict[str, int]
+
+
+def dump_ns(node: str, sock: nl.NlSocket, fd: int) -> RawNs:
+    def msg(cls: type, family: int) -> Any:
+        m = cls()
+        m["family"] = family
+        return m
+
+    sysctls: dict[str, int] = {}
+    for key in SYSCTLS_READ:
+        try:
+            sysctls[key] = nl.read_sysctl(fd, key)
+        except OSError as e:  # pragma: no cover - every kernel has ip_forward
+            if e.errno != errno.ENOENT:
+                raise
+    return RawNs(
+        node=node,
+        links=sock.dump(msg(ifinfmsg, 0), RTM_GETLINK),
+        addrs=sock.dump(msg(ifaddrmsg, AF_INET), RTM_GETADDR),
+        routes=sock.dump(msg(rtmsg, AF_INET), RTM_GETROUTE),
+        neighs=sock.dump(msg(ndmsg, AF_INET), RTM_GETNEIGH),
+        fdb=sock.dump(msg(ndmsg, AF_BRIDGE), RTM_GETNEIGH),
+        sysctls=sysctls,
+    )
+
+
+def _expected_peers(lab: LabSpec | None) -> dict[tuple[str, str], tuple[str, str]]:
+    peers: dict[tuple[str, str], tuple[str, str]] = {}
+    if lab is None:
+        return peers
+    for link in lab.links:
+        a, b = link.endpoints
+        peers[(a.node, a.ifname)] = (b.node, b.ifname)
+        peers[(b.node, b.ifname)] = (a.node, a.ifname)
+    return peers
+
+
+def build_state(lab_name: str, raws: Mapping[str, RawNs], lab: LabSpec | None) -> LabState:
+    """Turn raw dumps into a ``LabState`` (pure: testable on canned messages)."""
+    by_index: dict[str, dict[int, Any]] = {
+        node: {m["index"]: m for m in raw.links} for node, raw in raws.items()
+    }
+    names: dict[str, dict[int, str]] = {
+        node: {i: m.get_attr("IFLA_IFNAME") for i, m in idx.items()}
+        for node, idx in by_index.items()
+    }
+    expected = _expected_peers(lab)
+    nodes: dict[str, NodeState] = {}
+    for node, raw in raws.items():
+        nm = names[node]
+        links: list[LinkState] = []
+        for m in sorted(raw.links, key=lambda m: m["index"]):
+            ifname = m.get_attr("IFLA_IFNAME")
+            kind = m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
+            if kind is None and ifname == "lo":
+                kind = "loopback"
+            master = m.get_attr("IFLA_MASTER")
+            peer = None
+            want = expected.get((node, ifname))
+            link_idx = m.get_attr("IFLA_LINK")
+            if kind == "veth" and want is not None and want[0] in by_index:
+                pm = by_index[want[0]].get(link_idx)
+                if pm is not None and pm.get_attr("IFLA_IFNAME") == want[1] and \
+                        pm.get_attr("IFLA_LINK") == m["index"]:
+                    peer = f"{want[0]}:{want[1]}"
+            st = m.get_attr("IFLA_STATS64") or {}
+            links.append(
+                LinkState(
+                    ifname=ifname,
+                    kind=kind or "unknown",
+                    admin_up=bool(m["flags"] & IFF_UP),
+                    operstate=str(m.get_attr("IFLA_OPERSTATE") or "UNKNOWN"),
+                    mtu=int(m.get_attr("IFLA_MTU") or 0),
+                    mac=str(m.get_attr("IFLA_ADDRESS") or ""),
+                    master=nm.get(master) if master else None,
+                    peer=peer,
+                    stats=Counters(
+                        rx_packets=st.get("rx_packets", 0),
+                        rx_bytes=st.get("rx_bytes", 0),
+                        rx_dropped=st.get("rx_dropped", 0),
+                        tx_packets=st.get("tx_packets", 0),
+                        tx_bytes=st.get("tx_bytes", 0),
+                        tx_dropped=st.get("tx_dropped", 0),
+                    ),
+                )
+            )
+        addrs = tuple(
+            AddrState(
+                ifname=nm.get(a["index"], str(a["index"])),
+                cidr=f"{a.get_attr('IFA_LOCAL') or a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}",
+            )
+            for a in raw.addrs
+        )
+        routes: list[RouteState] = []
+        for r in raw.routes:
+            table = r.get_attr("RTA_TABLE") or r["table"]
+            if table != RT_TABLE_MAIN or r["type"] != RTN_UNICAST:
+                continue
+            dst = r.get_attr("RTA_DST")
+            oif = r.get_attr("RTA_OIF")
+            routes.append(
+                RouteState(
+                    dst="default" if r["dst_len"] == 0 else
+                    str(ipaddress.IPv4Network(f"{dst}/{r['dst_len']}", strict=False)),
+                    dev=nm.get(oif, str(oif)),
+                    via=r.get_attr("RTA_GATEWAY"),
+                    proto=PROTOS.get(r["proto"], str(r["proto"])),
+                    scope=SCOPES.get(r["scope"], str(r["scope"])),
+                    prefsrc=r.get_attr("RTA_PREFSRC"),
+                    metric=r.get_attr("RTA_PRIORITY") or 0,
+                )
+            )
+        neighs = tuple(
+            NeighState(
+                dst=n.get_attr("NDA_DST"),
+                dev=nm.get(n["ifindex"], str(n["ifindex"])),
+                lladdr=n.get_attr("NDA_LLADDR"),
+                state=nud_name(n["state"]),
+            )
+            for n in raw.neighs
+            if not n["state"] & NUD_NOARP
+        )
+        fdb: list[FdbState] = []
+        for e in raw.fdb:
+            master = e.get_attr("NDA_MASTER")
+            if not master:
+                continue
+            flags: tuple[str, ...] = ()
+            if e["state"] & NUD_PERMANENT:
+                flags = ("permanent",)
+            elif e["state"] & NUD_NOARP:
+                flags = ("static",)
+            fdb.append(
+                FdbState(
+                    bridge=nm.get(master, str(master)),
+                    port=nm.get(e["ifindex"], str(e["ifindex"])),
+                    mac=str(e.get_attr("NDA_LLADDR")),
+                    vlan=e.get_attr("NDA_VLAN"),
+                    flags=flags,
+                )
+            )
+        nodes[node] = NodeState(
+            name=node,
+            links=tuple(links),
+            addrs=addrs,
+            routes=tuple(routes),
+            neighs=neighs,
+            fdb=tuple(fdb),
+            sysctls=dict(raw.sysctls),
+        )
+    return LabState(lab=lab_name, engine="linux", nodes=nodes)
+
+
+def observe(
+    lab_name: str,
+    socks: Mapping[str, tuple[nl.NlSocket, int]],
+    lab: LabSpec | None = None,
+) -> LabState:
+    """``socks`` maps node name -> (its namespace's socket, an fd on the namespace)."""
+    raws = {node: dump_ns(node, sock, fd) for node, (sock, fd) in socks.items()}
+    return build_state(lab_name, raws, lab)
