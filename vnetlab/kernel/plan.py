@@ -263,6 +263,7 @@ REALIZERS: dict[str, Realizer] = {
 
 #: kinds the model knows but this engine does not build at all, with the reason.
 UNSUPPORTED_KINDS: dict[str, str] = {
+    "vlan": "the linux engine cannot build vlan yet (its realizer is being written)",
     "vxlan": "the linux engine cannot build vxlan yet (its realizer is being written)",
     "geneve": "the linux engine cannot build geneve yet (its realizer is being written)",
 }
