@@ -18,6 +18,7 @@ import click
 from rich.console import Console
 
 from vnetlab.api import ENGINE_NAMES, make_engine
+from vnetlab.cli.linux_cmds import register as _register_linux_cmds
 from vnetlab.engine import EngineError
 from vnetlab.model import LabError, LabSpec, lab_json_schema, load_lab
 
@@ -234,6 +235,10 @@ def capture(lab: Path, ifaces: tuple[str, ...], outdir: Path, engine: str) -> No
 def schema() -> None:
     """Print the JSON Schema of the lab file format."""
     click.echo(json.dumps(lab_json_schema(), indent=2))
+
+
+# up / down / status / gc / exec: labs that stay up on the real kernel
+_register_linux_cmds(cli, friendly=friendly, console=console)
 
 
 def main() -> None:

@@ -47,9 +47,14 @@ from vnetlab.kernel.plan import (
     AddAddr,
     AddBridge,
     AddFdb,
+    AddGeneve,
     AddNetns,
     AddRoute,
     AddVeth,
+    AddVlan,
+    AddVxlan,
+    AddVxlanFdb,
+    BridgeVlanOp,
     Op,
     SetAlias,
     SetBrportFlags,
@@ -62,7 +67,10 @@ from vnetlab.kernel.plan import (
 IFF_UP = 0x1
 AF_INET = 2
 AF_BRIDGE = 7
+NTF_SELF = 0x02
 NTF_MASTER = 0x04
+NLM_F_APPEND = 0x800
+NUD_PERMANENT = 0x80
 NUD_NOARP = 0x40
 NUD_REACHABLE = 0x02
 RT_TABLE_MAIN = 254
@@ -126,6 +134,10 @@ def _common(ifname: str, mtu: int, mac: str | None) -> bytes:
 
 def _add_bridge(r: Realized, op: AddBridge) -> None:
     h = r.ns[op.ns]
+    vf = b""
+    if op.vlan_filtering:
+        vf = M.u8(M.IFLA_BR_VLAN_FILTERING, 1) + M.u16(M.IFLA_BR_VLAN_DEFAULT_PVID,
+                                                        op.default_pvid)
     body = M.ifinfomsg(op.index) + _common(op.ifname, op.mtu, op.mac) + M.nest(
         M.IFLA_LINKINFO,
         M.string(M.IFLA_INFO_KIND, "bridge"),
@@ -133,10 +145,81 @@ def _add_bridge(r: Realized, op: AddBridge) -> None:
             M.IFLA_INFO_DATA,
             M.u32(M.IFLA_BR_STP_STATE, int(op.stp)),
             M.u32(M.IFLA_BR_AGEING_TIME, op.ageing_time_cs),
+            vf,
         ),
     )
     h.sock.send_raw(M.RTM_NEWLINK, body, NLM_F_CREATE | NLM_F_EXCL, tag=op)
     h.index[op.ifname] = op.index
+
+
+def _new_link(r: Realized, op: AddVlan | AddVxlan | AddGeneve, kind: str, data: bytes,
+              extra: bytes = b"") -> None:
+    h = r.ns[op.ns]
+    body = M.ifinfomsg(op.index) + _common(op.ifname, op.mtu, op.mac) + extra + M.nest(
+        M.IFLA_LINKINFO,
+        M.string(M.IFLA_INFO_KIND, kind),
+        M.nest(M.IFLA_INFO_DATA, data),
+    )
+    h.sock.send_raw(M.RTM_NEWLINK, body, NLM_F_CREATE | NLM_F_EXCL, tag=op)
+    h.index[op.ifname] = op.index
+
+
+def _add_vlan(r: Realized, op: AddVlan) -> None:
+    """``ip link add link LOWER name N type vlan id V``: IFLA_LINK + IFLA_VLAN_ID."""
+    lower = _idx(r.ns[op.ns], op.link, op)
+    _new_link(r, op, "vlan", M.u16(M.IFLA_VLAN_ID, op.vid), M.u32(M.IFLA_LINK, lower))
+
+
+def _add_vxlan(r: Realized, op: AddVxlan) -> None:
+    """The attributes ``iproute2 ip/iplink_vxlan.c`` sends (``vxlan_nl2conf`` reads them)."""
+    h = r.ns[op.ns]
+    data = M.u32(M.IFLA_VXLAN_ID, op.vni) + M.be16(M.IFLA_VXLAN_PORT, op.dstport)
+    if op.remote or op.group:
+        data += M.ipv4(M.IFLA_VXLAN_GROUP, op.remote or op.group or "")
+    if op.local:
+        data += M.ipv4(M.IFLA_VXLAN_LOCAL, op.local)
+    if op.dev:
+        data += M.u32(M.IFLA_VXLAN_LINK, _idx(h, op.dev, op))
+    if op.ttl is not None:
+        data += M.u8(M.IFLA_VXLAN_TTL, op.ttl)
+    data += M.u8(M.IFLA_VXLAN_DF, M.TUNNEL_DF[op.df])
+    data += M.u8(M.IFLA_VXLAN_LEARNING, int(op.learning))
+    _new_link(r, op, "vxlan", data)
+
+
+def _add_geneve(r: Realized, op: AddGeneve) -> None:
+    """``ip link add N type geneve id V remote IP ...`` (``geneve_nl2info``)."""
+    data = M.u32(M.IFLA_GENEVE_ID, op.vni) + M.ipv4(M.IFLA_GENEVE_REMOTE, op.remote)
+    data += M.be16(M.IFLA_GENEVE_PORT, op.dstport)
+    if op.ttl is not None:
+        data += M.u8(M.IFLA_GENEVE_TTL, op.ttl)
+    data += M.u8(M.IFLA_GENEVE_DF, M.TUNNEL_DF[op.df])
+    _new_link(r, op, "geneve", data)
+
+
+def _add_vxlan_fdb(r: Realized, op: AddVxlanFdb) -> None:
+    """``bridge fdb append MAC dev VX dst IP``: ``NTF_SELF``, ``NUD_NOARP|NUD_PERMANENT``
+    (bridge/fdb.c's defaults), ``NLM_F_APPEND`` (``vxlan_fdb_add`` adds a remote)."""
+    h = r.ns[op.ns]
+    body = M.ndmsg(AF_BRIDGE, _idx(h, op.dev, op), NUD_NOARP | NUD_PERMANENT, NTF_SELF)
+    body += M.mac(M.NDA_LLADDR, op.mac) + M.ipv4(M.NDA_DST, op.dst)
+    h.sock.send_raw(M.RTM_NEWNEIGH, body, NLM_F_CREATE | NLM_F_APPEND, tag=op)
+
+
+def _bridge_vlan(r: Realized, op: BridgeVlanOp) -> None:
+    """``bridge vlan add|del``: ``RTM_SETLINK``/``RTM_DELLINK`` ``AF_BRIDGE`` with
+    ``IFLA_AF_SPEC`` {``IFLA_BRIDGE_FLAGS`` (self), ``IFLA_BRIDGE_VLAN_INFO``...}."""
+    h = r.ns[op.ns]
+    flags = (M.BRIDGE_VLAN_INFO_PVID if op.pvid else 0) | (
+        M.BRIDGE_VLAN_INFO_UNTAGGED if op.untagged else 0)
+    spec = M.u16(M.IFLA_BRIDGE_FLAGS, M.BRIDGE_FLAGS_SELF) if op.self_ else b""
+    if op.vid_end:
+        spec += M.bridge_vlan_info(flags | M.BRIDGE_VLAN_INFO_RANGE_BEGIN, op.vid)
+        spec += M.bridge_vlan_info(flags | M.BRIDGE_VLAN_INFO_RANGE_END, op.vid_end)
+    else:
+        spec += M.bridge_vlan_info(flags, op.vid)
+    body = M.ifinfomsg(_idx(h, op.dev, op), family=AF_BRIDGE) + M.nest(M.IFLA_AF_SPEC, spec)
+    h.sock.send_raw(M.RTM_DELLINK if op.delete else M.RTM_SETLINK, body, tag=op)
 
 
 def _add_veth(r: Realized, op: AddVeth) -> None:
@@ -251,6 +334,11 @@ APPLIERS: dict[type[Op], Callable[[Realized, Any], None]] = {
     AddAddr: _add_addr,
     SetSysctl: _set_sysctl,
     AddRoute: _add_route,
+    AddVlan: _add_vlan,
+    AddVxlan: _add_vxlan,
+    AddGeneve: _add_geneve,
+    AddVxlanFdb: _add_vxlan_fdb,
+    BridgeVlanOp: _bridge_vlan,
 }
 
 

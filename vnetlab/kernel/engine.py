@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
+from typing import Any
 
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
 
@@ -37,8 +38,15 @@ from vnetlab.kernel import features, limits, nl, runtime
 from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.gc import check_namespace
 from vnetlab.kernel.observe import observe as observe_ns
-from vnetlab.kernel.plan import DEFAULT_PREFIX, AddNetns, Op, netns_name, plan
-from vnetlab.model.spec import LabSpec
+from vnetlab.kernel.plan import (
+    DEFAULT_PREFIX,
+    AddNetns,
+    Op,
+    netns_name,
+    plan,
+    required_features,
+)
+from vnetlab.model.spec import LabSpec, PingCheck
 from vnetlab.model.state import LabState
 
 CAPTURE_START_TIMEOUT_S = 5.0
@@ -96,12 +104,12 @@ class LinuxEngine:
         self.realized: applier.Realized | None = None
         self.ops: list[Op] = []
         self.captures: list[_Capture] = []
+        self.check_batches = 1  # how many batches the last prepare_checks planned
 
     # -- build ---------------------------------------------------------------------------
     def plan(self, lab: LabSpec, run_id: str = "manual") -> list[Op]:
-        kinds = {s.type for n in lab.nodes.values() for s in n.interfaces.values()}
         return plan(lab, prefix=self.prefix, run_id=run_id,
-                    unsupported=features.unsupported_kinds(kinds))
+                    unsupported=features.unsupported_kinds(required_features(lab)))
 
     def realize(
         self,
@@ -121,13 +129,14 @@ class LinuxEngine:
             pid=os.getpid(), pid_start=runtime.proc_start_time(os.getpid()),
             persistent=self.persistent, spec=lab.model_dump(mode="json"),
         )
+        runtime.claim(rec)  # first: a lab that is up (or died) is named as such
         clash = [n for n in namespaces.values() if os.path.exists(nl.netns_path(n))]
         if clash:
+            runtime.release(rec)
             raise EngineError(
                 f"namespace(s) {', '.join(clash)} already exist and are not this run's",
                 hint="`vnetlab down` / `vnetlab gc` if they are an old lab's, else rename the lab",
             )
-        runtime.claim(rec)
         try:
             self.realized = applier.apply(ops, fail_at=fail_at, on_progress=on_progress)
         except BaseException:
@@ -253,6 +262,27 @@ class LinuxEngine:
         if self.lab is None:
             raise EngineError("no lab is up in this engine")
         return limits.batches(self.lab, pings, limits.budget())
+
+    def prepare_checks(self, checks: Sequence[Any]) -> Callable[[int], None] | None:
+        """Plan the lab's ping checks within the host's global neighbour table (hook of
+        ``tools.checks.run_checks``). All fit: no hook. Else the pings are split into
+        batches that fit, and the returned hook flushes the lab's neighbour tables before
+        the first check of each later batch. A ping that alone does not fit raises
+        ``NeighbourTableTooSmall`` (a clear error instead of wrong reachability)."""
+        pings = [(i, c.src, c.dst) for i, c in enumerate(checks) if isinstance(c, PingCheck)]
+        if not pings:
+            return None
+        groups = self.ping_batches([(src, dst) for _, src, dst in pings])
+        if len(groups) <= 1:
+            return None
+        starts = {pings[g[0]][0] for g in groups[1:]}
+        self.check_batches = len(groups)
+
+        def before(index: int) -> None:
+            if index in starts:
+                self.flush_neighbours()
+
+        return before
 
     def flush_neighbours(self) -> int:
         """``ip -n NS neigh flush all`` in every lab namespace; entries removed."""

@@ -33,6 +33,16 @@ PROBES: dict[str, tuple[str, list[list[Any]], bool]] = {
     "macvlan": ("macvlan", [], True),
     "ipvlan": ("ipvlan", [], True),
     "dummy": ("dummy", [], False),
+    # not a kind: a bridge created with IFLA_BR_VLAN_FILTERING=1 needs
+    # CONFIG_BRIDGE_VLAN_FILTERING (without it br_changelink answers EOPNOTSUPP)
+    "bridge-vlan-filtering": ("bridge", [["IFLA_BR_VLAN_FILTERING", 1]], False),
+}
+
+#: what a refusal means for probes that are not a device kind of their own
+FEATURE_REASONS: dict[str, str] = {
+    "bridge-vlan-filtering": "this kernel's bridge has no VLAN filtering "
+    "(CONFIG_BRIDGE_VLAN_FILTERING off: `ip link add BR type bridge vlan_filtering 1` "
+    "answers EOPNOTSUPP)",
 }
 
 
@@ -58,6 +68,14 @@ def _try(sock: nl.NlSocket, kind: str, data: list[list[Any]], lower: int | None,
     return None
 
 
+def _try_feature(sock: nl.NlSocket, key: str, n: int) -> str | None:
+    nlkind, data, _ = PROBES[key]
+    reason = _try(sock, nlkind, data, None, n)
+    if reason is not None and "EOPNOTSUPP" in reason:
+        return FEATURE_REASONS[key]
+    return reason
+
+
 @functools.cache
 def probe_kinds(kinds: tuple[str, ...] = tuple(PROBES)) -> dict[str, str | None]:
     """kind -> None if the kernel builds it, else the reason it cannot."""
@@ -80,6 +98,9 @@ def probe_kinds(kinds: tuple[str, ...] = tuple(PROBES)) -> dict[str, str | None]
                 continue
             if kind == "veth":
                 out[kind] = veth_reason
+                continue
+            if kind in FEATURE_REASONS:
+                out[kind] = _try_feature(sock, kind, n)
                 continue
             nlkind, data, needs_lower = PROBES[kind]
             if needs_lower and not lower:

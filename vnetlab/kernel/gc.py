@@ -81,6 +81,19 @@ def check_namespace(ns: str, rec: runtime.LabRecord) -> Verdict:
     return Verdict(ns, True, "every link carries the lab's tag")
 
 
+def candidates(
+    prefix: str | None = DEFAULT_PREFIX,
+) -> list[tuple[runtime.LabRecord, list[Verdict]]]:
+    """Dead labs and the verdict on each of their namespaces (``vnetlab gc --dry-run``)."""
+    out = []
+    for rec in runtime.records():
+        if prefix is not None and rec.prefix != prefix:
+            continue
+        if rec.is_dead():
+            out.append((rec, [check_namespace(ns, rec) for ns in rec.namespaces.values()]))
+    return out
+
+
 def gc(*, prefix: str | None = DEFAULT_PREFIX, include_live: bool = False) -> list[str]:
     """Remove dead labs' namespaces (``include_live``: every recorded lab). Names removed."""
     removed: list[str] = []

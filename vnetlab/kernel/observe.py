@@ -19,7 +19,10 @@ print for the same kernel data:
 * FDB: ``AF_BRIDGE`` neighbours that belong to a bridge (``NDA_MASTER``), as
   ``bridge fdb show`` lists with ``master``; the device's own ``self`` multicast entries are
   left out. Flags: ``permanent`` (the kernel's local entries, ``NUD_PERMANENT``),
-  ``static`` (``NUD_NOARP``), none for learned entries.
+  ``static`` (``NUD_NOARP``), none for learned entries. A VXLAN device's own table
+  (``bridge fdb show dev vx0``: ``MAC dst IP self``) is listed with ``bridge`` = ``port`` =
+  the vxlan device, ``dst`` the remote VTEP and flags ``self`` (+ ``permanent`` for
+  configured entries; learned ones have only ``self``).
 """
 
 from __future__ import annotations
@@ -213,9 +216,22 @@ def build_state(lab_name: str, raws: Mapping[str, RawNs], lab: LabSpec | None) -
             for n in raw.neighs
             if not n["state"] & NUD_NOARP
         )
+        kinds = {m["index"]: m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
+                 for m in raw.links}
         fdb: list[FdbState] = []
         for e in raw.fdb:
             master = e.get_attr("NDA_MASTER")
+            if not master and kinds.get(e["ifindex"]) == "vxlan" and e.get_attr("NDA_DST"):
+                # the vxlan device's own table (``vxlan_fdb_info``): MAC -> remote VTEP
+                dev = nm.get(e["ifindex"], str(e["ifindex"]))
+                vflags: tuple[str, ...] = ("self",)
+                if e["state"] & NUD_PERMANENT:
+                    vflags += ("permanent",)
+                elif e["state"] & NUD_NOARP:
+                    vflags += ("static",)
+                fdb.append(FdbState(bridge=dev, port=dev, mac=str(e.get_attr("NDA_LLADDR")),
+                                    vlan=None, flags=vflags, dst=e.get_attr("NDA_DST")))
+                continue
             if not master:
                 continue
             flags: tuple[str, ...] = ()

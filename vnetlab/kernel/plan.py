@@ -35,7 +35,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vnetlab.engine import UnsupportedError
-from vnetlab.model.spec import BridgeSpec, InterfaceSpec, LabSpec, NodeSpec, VethSpec
+from vnetlab.model.spec import (
+    BridgeSpec,
+    BridgeVlan,
+    GeneveSpec,
+    InterfaceSpec,
+    LabSpec,
+    NodeSpec,
+    VethSpec,
+    VlanSpec,
+    VxlanSpec,
+)
 
 DEFAULT_PREFIX = "vnl-"
 #: device group of every link a lab creates (``ip link del group N`` removes them at once)
@@ -89,13 +99,145 @@ class AddBridge(Op):
     mtu: int = 1500
     stp: bool = False
     ageing_time_cs: int = 30000
+    vlan_filtering: bool = False
+    default_pvid: int = 1
+
+    def shell(self) -> str:
+        addr = f" address {self.mac}" if self.mac else ""
+        vf = (f" vlan_filtering 1 vlan_default_pvid {self.default_pvid}"
+              if self.vlan_filtering else "")
+        return (
+            f"ip -n {self.ns} link add {self.ifname}{addr} mtu {self.mtu} group {VNL_GROUP} "
+            f"type bridge stp_state {int(self.stp)} ageing_time {self.ageing_time_cs}{vf}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AddVlan(Op):
+    """``ip link add link LOWER name NAME type vlan id VID`` (net/8021q ``vlan_newlink``)."""
+
+    ifname: str = ""
+    index: int = 0
+    link: str = ""
+    vid: int = 1
+    mac: str | None = None
+    mtu: int = 1500
 
     def shell(self) -> str:
         addr = f" address {self.mac}" if self.mac else ""
         return (
-            f"ip -n {self.ns} link add {self.ifname}{addr} mtu {self.mtu} group {VNL_GROUP} "
-            f"type bridge stp_state {int(self.stp)} ageing_time {self.ageing_time_cs}"
+            f"ip -n {self.ns} link add link {self.link} name {self.ifname}{addr} mtu {self.mtu} "
+            f"group {VNL_GROUP} type vlan id {self.vid}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AddVxlan(Op):
+    """``ip link add NAME type vxlan id VNI ...`` (drivers/net/vxlan ``vxlan_newlink``)."""
+
+    ifname: str = ""
+    index: int = 0
+    vni: int = 0
+    dstport: int = 8472
+    local: str | None = None
+    remote: str | None = None
+    group: str | None = None
+    dev: str | None = None
+    ttl: int | None = None
+    df: str = "unset"
+    learning: bool = True
+    mac: str | None = None
+    mtu: int = 1500
+
+    def shell(self) -> str:
+        addr = f" address {self.mac}" if self.mac else ""
+        parts = [
+            f"ip -n {self.ns} link add {self.ifname}{addr} mtu {self.mtu} group {VNL_GROUP} "
+            f"type vxlan id {self.vni} dstport {self.dstport}"
+        ]
+        if self.local:
+            parts.append(f"local {self.local}")
+        if self.remote:
+            parts.append(f"remote {self.remote}")
+        if self.group:
+            parts.append(f"group {self.group}")
+        if self.dev:
+            parts.append(f"dev {self.dev}")
+        if self.ttl is not None:
+            parts.append(f"ttl {self.ttl}")
+        if self.df != "unset":
+            parts.append(f"df {self.df}")
+        if not self.learning:
+            parts.append("nolearning")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class AddGeneve(Op):
+    """``ip link add NAME type geneve id VNI remote IP`` (drivers/net/geneve.c)."""
+
+    ifname: str = ""
+    index: int = 0
+    vni: int = 0
+    remote: str = ""
+    dstport: int = 6081
+    ttl: int | None = None
+    df: str = "unset"
+    mac: str | None = None
+    mtu: int = 1500
+
+    def shell(self) -> str:
+        addr = f" address {self.mac}" if self.mac else ""
+        parts = [
+            f"ip -n {self.ns} link add {self.ifname}{addr} mtu {self.mtu} group {VNL_GROUP} "
+            f"type geneve id {self.vni} remote {self.remote}"
+        ]
+        if self.dstport != 6081:
+            parts.append(f"dstport {self.dstport}")
+        if self.ttl is not None:
+            parts.append(f"ttl {self.ttl}")
+        if self.df != "unset":
+            parts.append(f"df {self.df}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class AddVxlanFdb(Op):
+    """``bridge fdb append MAC dev VXLAN dst IP`` (``vxlan_fdb_add``; NLM_F_APPEND adds a
+    further remote to the same MAC: head-end replication for the all-zeros entry)."""
+
+    dev: str = ""
+    mac: str = ""
+    dst: str = ""
+
+    def shell(self) -> str:
+        return f"bridge -n {self.ns} fdb append {self.mac} dev {self.dev} dst {self.dst}"
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeVlanOp(Op):
+    """``bridge vlan add|del vid V[-E] dev DEV [pvid] [untagged] [self]`` (``br_setlink``
+    / ``br_dellink`` with ``IFLA_AF_SPEC``/``IFLA_BRIDGE_VLAN_INFO``)."""
+
+    dev: str = ""
+    vid: int = 1
+    vid_end: int | None = None
+    pvid: bool = False
+    untagged: bool = False
+    self_: bool = False  # the bridge device's own VLANs
+    delete: bool = False
+
+    def shell(self) -> str:
+        vid = f"{self.vid}-{self.vid_end}" if self.vid_end else str(self.vid)
+        parts = [f"bridge -n {self.ns} vlan {'del' if self.delete else 'add'} vid {vid} "
+                 f"dev {self.dev}"]
+        if self.pvid:
+            parts.append("pvid")
+        if self.untagged:
+            parts.append("untagged")
+        if self.self_:
+            parts.append("self")
+        return " ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,8 +385,38 @@ def realize_bridge(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> 
             mtu=spec.mtu,
             stp=spec.stp,
             ageing_time_cs=round(spec.ageing_time * 100),
+            vlan_filtering=spec.vlan_filtering,
+            default_pvid=spec.default_pvid,
         )
     ]
+
+
+def realize_vlan(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> list[Op]:
+    """``ip link add link LOWER name NAME type vlan id VID`` (``vlan_newlink``)."""
+    assert isinstance(spec, VlanSpec)
+    return [AddVlan(ns, ifname=ifname, index=idx.take(ns), link=spec.link, vid=spec.id,
+                    mac=spec.mac, mtu=spec.mtu or 1500)]
+
+
+def realize_vxlan(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> list[Op]:
+    """``ip link add NAME type vxlan id VNI dstport P ...`` (``vxlan_nl2conf``)."""
+    assert isinstance(spec, VxlanSpec)
+
+    def s(a: object) -> str | None:
+        return None if a is None else str(a)
+
+    return [AddVxlan(ns, ifname=ifname, index=idx.take(ns), vni=spec.id, dstport=spec.dstport,
+                     local=s(spec.local), remote=s(spec.remote), group=s(spec.group),
+                     dev=spec.dev, ttl=spec.ttl, df=spec.df, learning=spec.learning,
+                     mac=spec.mac, mtu=spec.mtu or 1500)]
+
+
+def realize_geneve(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> list[Op]:
+    """``ip link add NAME type geneve id VNI remote IP ...`` (``geneve_nl2info``)."""
+    assert isinstance(spec, GeneveSpec) and spec.remote is not None
+    return [AddGeneve(ns, ifname=ifname, index=idx.take(ns), vni=spec.id,
+                      remote=str(spec.remote), dstport=spec.dstport, ttl=spec.ttl, df=spec.df,
+                      mac=spec.mac, mtu=spec.mtu or 1500)]
 
 
 def realize_veth_end(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> list[Op]:
@@ -259,14 +431,37 @@ Realizer = Callable[[str, str, InterfaceSpec, _Indexer], list[Op]]
 REALIZERS: dict[str, Realizer] = {
     "veth": realize_veth_end,
     "bridge": realize_bridge,
+    "vlan": realize_vlan,
+    "vxlan": realize_vxlan,
+    "geneve": realize_geneve,
 }
 
+#: kinds stacked on another device of the node (``link``/``dev``): made after the veth pairs
+STACKED_KINDS = frozenset({"vlan", "vxlan", "geneve"})
+
 #: kinds the model knows but this engine does not build at all, with the reason.
-UNSUPPORTED_KINDS: dict[str, str] = {
-    "vlan": "the linux engine cannot build vlan yet (its realizer is being written)",
-    "vxlan": "the linux engine cannot build vxlan yet (its realizer is being written)",
-    "geneve": "the linux engine cannot build geneve yet (its realizer is being written)",
-}
+UNSUPPORTED_KINDS: dict[str, str] = {}
+
+#: feature key of a bridge with ``vlan_filtering: true`` (probed by ``features``)
+BRIDGE_VLAN_FILTERING = "bridge-vlan-filtering"
+
+#: why a Geneve ``options`` list cannot be built on a Linux geneve netdev
+GENEVE_OPTIONS_REASON = (
+    "Linux's geneve device takes no option TLVs: IFLA_GENEVE_* has no options attribute "
+    "(drivers/net/geneve.c geneve_nl2info); options are set per packet only through "
+    "collect_metadata tunnels (tc tunnel_key, Open vSwitch)"
+)
+
+
+def required_features(lab: LabSpec) -> set[str]:
+    """Device kinds (and kernel features) the lab needs, for ``features.unsupported_kinds``."""
+    need: set[str] = set()
+    for node in lab.nodes.values():
+        for spec in node.interfaces.values():
+            need.add(spec.type)
+            if isinstance(spec, BridgeSpec) and spec.vlan_filtering:
+                need.add(BRIDGE_VLAN_FILTERING)
+    return need
 
 
 def _iface(node: NodeSpec, ifname: str) -> VethSpec | BridgeSpec:
@@ -281,6 +476,13 @@ def check_supported(lab: LabSpec, unsupported: dict[str, str] | None = None) -> 
     for node_name, node in lab.nodes.items():
         for ifname, spec in node.interfaces.items():
             kind = spec.type
+            if isinstance(spec, GeneveSpec) and spec.options:
+                problems.append(f"{node_name}:{ifname} is a geneve with options: "
+                                + GENEVE_OPTIONS_REASON)
+            if isinstance(spec, BridgeSpec) and spec.vlan_filtering and \
+                    BRIDGE_VLAN_FILTERING in missing:
+                problems.append(f"{node_name}:{ifname} is a bridge with vlan_filtering: "
+                                + missing[BRIDGE_VLAN_FILTERING])
             if kind in UNSUPPORTED_KINDS:
                 problems.append(f"{node_name}:{ifname} is a {kind}: {UNSUPPORTED_KINDS[kind]}")
             elif kind in missing:
@@ -293,6 +495,60 @@ def check_supported(lab: LabSpec, unsupported: dict[str, str] | None = None) -> 
             "the linux engine cannot build this lab on this host: " + "; ".join(problems),
             hint="run it in the emulator (--engine sim), or on a kernel with those modules",
         )
+
+
+def _stacked_order(node: NodeSpec) -> list[str]:
+    """Stacked devices of a node, each after the stacked device it sits on (if any)."""
+    stacked = {i: s for i, s in node.interfaces.items() if s.type in STACKED_KINDS}
+    out: list[str] = []
+
+    def lower(spec: InterfaceSpec) -> str | None:
+        if isinstance(spec, VlanSpec):
+            return spec.link
+        if isinstance(spec, VxlanSpec):
+            return spec.dev
+        return None
+
+    def visit(name: str, depth: int = 0) -> None:
+        if name in out or depth > len(stacked):
+            return
+        low = lower(stacked[name])
+        if low in stacked and low != name:
+            visit(low, depth + 1)
+        if name not in out:
+            out.append(name)
+
+    for name in stacked:
+        visit(name)
+    return out
+
+
+def _vlan_ops(ns: str, dev: str, vlans: list[BridgeVlan], self_: bool) -> list[Op]:
+    ops: list[Op] = []
+    for v in vlans:
+        r = v.vids
+        ops.append(BridgeVlanOp(ns, dev=dev, vid=r.start,
+                                vid_end=r.stop - 1 if len(r) > 1 else None, pvid=v.pvid,
+                                untagged=v.untagged, self_=self_))
+    return ops
+
+
+def _bridge_vlans(ns: str, br: str, spec: BridgeSpec, node: NodeSpec) -> list[Op]:
+    """Per-port and bridge-self VLANs. A new port (and the bridge itself) gets
+    ``default_pvid`` pvid untagged from the kernel (``nbp_vlan_init``); a port with its own
+    list loses that first, as ``bridge vlan del vid 1 dev PORT`` does by hand."""
+    ops: list[Op] = []
+    for ifname, p in node.interfaces.items():
+        if p.master != br or p.bridge_port is None or p.bridge_port.vlans is None:
+            continue
+        if spec.default_pvid:
+            ops.append(BridgeVlanOp(ns, dev=ifname, vid=spec.default_pvid, delete=True))
+        ops.extend(_vlan_ops(ns, ifname, p.bridge_port.vlans, False))
+    if spec.vlans is not None:
+        if spec.default_pvid:
+            ops.append(BridgeVlanOp(ns, dev=br, vid=spec.default_pvid, self_=True, delete=True))
+        ops.extend(_vlan_ops(ns, br, spec.vlans, True))
+    return ops
 
 
 def plan(
@@ -316,6 +572,8 @@ def plan(
     # 2. devices of their own (bridges ...); veth ends are made with their link below
     for node_name, node in lab.nodes.items():
         for ifname, spec in node.interfaces.items():
+            if spec.type in STACKED_KINDS:
+                continue
             made = REALIZERS[spec.type](ns[node_name], ifname, spec, idx)
             ops.extend(made)
             ops.extend(SetAlias(ns[node_name], ifname=ifname, alias=alias) for _ in made[:1])
@@ -340,6 +598,13 @@ def plan(
         )
         ops.append(SetAlias(ns[a.node], ifname=a.ifname, alias=alias))
         ops.append(SetAlias(ns[b.node], ifname=b.ifname, alias=alias))
+    # 3b. devices stacked on another (vlan on its link, vxlan on its dev): lower ones first
+    for node_name, node in lab.nodes.items():
+        for ifname in _stacked_order(node):
+            spec = node.interfaces[ifname]
+            made = REALIZERS[spec.type](ns[node_name], ifname, spec, idx)
+            ops.extend(made)
+            ops.extend(SetAlias(ns[node_name], ifname=ifname, alias=alias) for _ in made[:1])
     # 4. bridge ports, port flags, bridge MTU, static fdb
     for node_name, node in lab.nodes.items():
         n = ns[node_name]
@@ -363,6 +628,11 @@ def plan(
                     ops.append(SetMtu(n, ifname=ifname, mtu=spec.mtu))
                 for entry in spec.fdb:
                     ops.append(AddFdb(n, bridge=ifname, dev=entry.dev, mac=entry.mac))
+                if spec.vlan_filtering:
+                    ops.extend(_bridge_vlans(n, ifname, spec, node))
+            elif isinstance(spec, VxlanSpec):
+                for ve in spec.fdb:
+                    ops.append(AddVxlanFdb(n, dev=ifname, mac=ve.mac, dst=str(ve.dst)))
     # 5. addresses, sysctls, links up (bridges first), routes
     for node_name, node in lab.nodes.items():
         n = ns[node_name]
@@ -371,8 +641,8 @@ def plan(
                 ops.append(AddAddr(n, ifname=ifname, cidr=str(addr)))
         for key, value in sorted(node.sysctls.items()):
             ops.append(SetSysctl(n, key=key, value=value))
-        ups = [(0 if isinstance(s, BridgeSpec) else 1, i) for i, s in node.interfaces.items()
-               if s.up]
+        ups = [(0 if isinstance(s, BridgeSpec) else 2 if s.type in STACKED_KINDS else 1, i)
+               for i, s in node.interfaces.items() if s.up]
         for _, ifname in sorted(ups, key=lambda t: t[0]):
             ops.append(SetUp(n, ifname=ifname))
     for node_name, node in lab.nodes.items():

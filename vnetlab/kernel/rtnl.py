@@ -38,14 +38,44 @@ IFLA_LINKINFO = 18
 IFLA_IFALIAS = 20
 IFLA_GROUP = 27
 IFLA_NET_NS_FD = 28
+IFLA_LINK = 5
+IFLA_AF_SPEC = 26
 IFLA_INFO_KIND = 1
 IFLA_INFO_DATA = 2
 VETH_INFO_PEER = 1
 IFLA_BR_AGEING_TIME = 4
 IFLA_BR_STP_STATE = 5
+IFLA_BR_VLAN_FILTERING = 7
+IFLA_BR_VLAN_DEFAULT_PVID = 39
 IFLA_BRPORT_MODE = 4  # hairpin
 IFLA_BRPORT_LEARNING = 8
 IFLA_BRPORT_UNICAST_FLOOD = 9
+IFLA_VLAN_ID = 1  # u16
+# IFLA_VXLAN_* (if_link.h)
+IFLA_VXLAN_ID = 1
+IFLA_VXLAN_GROUP = 2  # remote or multicast group (in_addr)
+IFLA_VXLAN_LINK = 3
+IFLA_VXLAN_LOCAL = 4
+IFLA_VXLAN_TTL = 5
+IFLA_VXLAN_LEARNING = 7
+IFLA_VXLAN_PORT = 15  # be16
+IFLA_VXLAN_DF = 29
+# IFLA_GENEVE_* (if_link.h)
+IFLA_GENEVE_ID = 1
+IFLA_GENEVE_REMOTE = 2
+IFLA_GENEVE_TTL = 3
+IFLA_GENEVE_PORT = 5  # be16
+IFLA_GENEVE_DF = 13
+#: enum ifla_vxlan_df / ifla_geneve_df
+TUNNEL_DF = {"unset": 0, "set": 1, "inherit": 2}
+# IFLA_BRIDGE_* inside IFLA_AF_SPEC (if_bridge.h)
+IFLA_BRIDGE_FLAGS = 0
+IFLA_BRIDGE_VLAN_INFO = 2
+BRIDGE_FLAGS_SELF = 2
+BRIDGE_VLAN_INFO_PVID = 0x2
+BRIDGE_VLAN_INFO_UNTAGGED = 0x4
+BRIDGE_VLAN_INFO_RANGE_BEGIN = 0x8
+BRIDGE_VLAN_INFO_RANGE_END = 0x10
 # IFA_*, RTA_*, NDA_*
 IFA_ADDRESS = 1
 IFA_LOCAL = 2
@@ -67,6 +97,14 @@ def nla(t: int, payload: bytes) -> bytes:
 
 def u8(t: int, v: int) -> bytes:
     return nla(t, struct.pack("B", v))
+
+
+def u16(t: int, v: int) -> bytes:
+    return nla(t, struct.pack("H", v))
+
+
+def be16(t: int, v: int) -> bytes:
+    return nla(t, struct.pack("!H", v))
 
 
 def u32(t: int, v: int) -> bytes:
@@ -110,3 +148,8 @@ def rtmsg(family: int, dst_len: int, table: int, proto: int, scope: int, rtype: 
 def ndmsg(family: int, ifindex: int, state: int, flags: int, ntype: int = 0) -> bytes:
     """struct ndmsg: family, pad1, pad2, ifindex, state, flags, type."""
     return struct.pack("BxxxiHBB", family, ifindex, state, flags, ntype)
+
+
+def bridge_vlan_info(flags: int, vid: int) -> bytes:
+    """struct bridge_vlan_info {__u16 flags; __u16 vid;} as ``IFLA_BRIDGE_VLAN_INFO``."""
+    return nla(IFLA_BRIDGE_VLAN_INFO, struct.pack("HH", flags, vid))

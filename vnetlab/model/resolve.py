@@ -44,6 +44,8 @@ from vnetlab.model.spec import (
     TraceCheck,
     VethSpec,
 )
+from vnetlab.model.tunnels import check_tunnels, fill_tunnel_mtus
+from vnetlab.model.vlans import check_vlans, fill_vlans
 
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
 
@@ -438,8 +440,10 @@ def resolve(
     r.unique_addresses()
     r.unique_macs()
     r.checks()
+    mtus = check_tunnels(lab, r.full, r.p)
+    vlan_mtus = check_vlans(lab, r.full, r.p, mtus)
     r.p.raise_if_any(source)
-    return r.assign_macs()
+    return fill_vlans(fill_tunnel_mtus(r.assign_macs(), mtus), lab, vlan_mtus)
 
 
 def endpoint_peer(lab: LabSpec, node: str, ifname: str) -> Endpoint | None:

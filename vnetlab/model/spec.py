@@ -121,12 +121,101 @@ def check_cidr(value: Any) -> Any:
 IPv4Cidr = Annotated[ipaddress.IPv4Interface, BeforeValidator(check_cidr)]
 
 
+VLAN_VID_MAX = 4094  # 4095 (0xFFF) is reserved by IEEE 802.1Q, 0 means "priority tag only"
+_VID_RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+
+def check_vid(vid: int) -> int:
+    """An 802.1Q VLAN ID a device may use: 1..4094 (``vlan_valid_id``, ``br_vlan_valid_id``)."""
+    if isinstance(vid, bool):
+        raise ValueError(f"{vid!r} is not a VLAN ID; use an integer 1-{VLAN_VID_MAX}")
+    if vid == 0:
+        raise ValueError(
+            f"VLAN ID 0 is reserved (it marks a priority-only tag); use 1-{VLAN_VID_MAX}"
+        )
+    if vid == 4095:
+        raise ValueError(f"VLAN ID 4095 is reserved; use 1-{VLAN_VID_MAX}")
+    if not 1 <= vid <= VLAN_VID_MAX:
+        raise ValueError(
+            f"VLAN ID {vid} is out of range; an 802.1Q VID is 12 bits, use 1-{VLAN_VID_MAX}"
+        )
+    return vid
+
+
+#: An 802.1Q VLAN ID, 1..4094.
+Vid = Annotated[
+    int,
+    AfterValidator(check_vid),
+    Field(json_schema_extra={"minimum": 1, "maximum": VLAN_VID_MAX}),
+]
+
+
+def check_vid_or_range(v: Any) -> Any:
+    """``100`` or ``"100-200"`` (``bridge vlan add vid 100-200``)."""
+    if isinstance(v, str):
+        m = _VID_RANGE_RE.match(v)
+        if m is None:
+            if v.strip().isdigit():
+                return check_vid(int(v))
+            raise ValueError(f"{v!r} is not a VLAN ID or a range like '100-200'")
+        lo, hi = check_vid(int(m[1])), check_vid(int(m[2]))
+        if lo > hi:
+            raise ValueError(f"VLAN range {v!r} runs backwards; write it as '{hi}-{lo}'")
+        return v.replace(" ", "") if lo != hi else lo
+    if isinstance(v, int):
+        return check_vid(v)
+    return v
+
+
+class BridgeVlan(Model):
+    """One ``bridge vlan add vid VID[-VIDEND] dev PORT [pvid] [untagged]`` entry.
+
+    ``pvid``: untagged (and priority-tagged) frames arriving on the port belong to this VLAN.
+    ``untagged``: frames of this VLAN leave the port without a tag ("Egress Untagged").
+    """
+
+    vid: Annotated[
+        int | str,
+        BeforeValidator(check_vid_or_range),
+        WithJsonSchema(
+            {
+                "oneOf": [
+                    {"type": "integer", "minimum": 1, "maximum": VLAN_VID_MAX},
+                    {"type": "string", "pattern": r"^\d+-\d+$"},
+                ]
+            }
+        ),
+    ]
+    pvid: bool = False
+    untagged: bool = False
+
+    @model_validator(mode="after")
+    def _pvid_single(self) -> BridgeVlan:
+        if self.pvid and isinstance(self.vid, str):
+            raise ValueError(
+                f"pvid cannot be set on the VLAN range {self.vid} (a port has one PVID); "
+                "list the PVID on its own, e.g. '{vid: 100, pvid: true}'"
+            )
+        return self
+
+    @property
+    def vids(self) -> range:
+        """The VLAN IDs this entry covers."""
+        if isinstance(self.vid, int):
+            return range(self.vid, self.vid + 1)
+        lo, _, hi = self.vid.partition("-")
+        return range(int(lo), int(hi) + 1)
+
+
 class BridgePortOptions(Model):
     """Per-port flags of ``bridge link set dev PORT ...`` (IFLA_BRPORT_*)."""
 
     learning: bool = True
     flood: bool = True  # unicast flooding of unknown destinations (BR_FLOOD)
     hairpin: bool = False
+    #: the port's VLANs when the bridge filters (``vlan_filtering: true``); None: the
+    #: bridge's ``default_pvid`` as PVID and egress untagged, as Linux gives every new port
+    vlans: list[BridgeVlan] | None = None
 
 
 class FdbEntrySpec(Model):
@@ -171,6 +260,133 @@ class BridgeSpec(NetdevSpec):
     stp: bool = False  # IFLA_BR_STP_STATE; the emulator has no STP yet and says so
     ageing_time: float = Field(300.0, ge=0, le=1_000_000)  # seconds (kernel default 300)
     fdb: list[FdbEntrySpec] = []
+    #: IFLA_BR_VLAN_FILTERING: ports admit, tag and untag frames by their VLAN lists
+    vlan_filtering: bool = False
+    #: IFLA_BR_VLAN_DEFAULT_PVID: the PVID (egress untagged) every port and the bridge
+    #: itself get unless the lab lists VLANs for them; 0 = none
+    default_pvid: int = Field(1, ge=0, le=VLAN_VID_MAX)
+    #: the bridge device's own VLANs (``bridge vlan add vid V dev BR self``); None: the
+    #: default_pvid, as Linux gives the bridge itself
+    vlans: list[BridgeVlan] | None = None
+
+    @field_validator("default_pvid")
+    @classmethod
+    def _default_pvid(cls, v: int) -> int:
+        return v if v == 0 else check_vid(v)
+
+
+class VlanSpec(NetdevSpec):
+    """An 802.1Q subinterface (net/8021q): ``ip link add link LINK name NAME type vlan id ID``.
+
+    It tags what it sends with ``id`` and transmits on ``link`` (the parent device in the
+    same node); tagged frames for ``id`` arriving on the parent are handed to it untagged.
+    Its MAC is the parent's and its MTU the parent's unless given (never larger).
+    """
+
+    type: Literal["vlan"]
+    link: IfName
+    id: Vid
+    #: None until resolve(): the parent's MTU (Linux's default for a new vlan device)
+    mtu: int | None = Field(None, ge=68, le=65535)  # type: ignore[assignment]
+
+
+class VxlanFdbSpec(Model):
+    """``bridge fdb append MAC dev VXLAN dst IP``: the remote VTEP behind MAC.
+
+    The all-zeros MAC is the default entry: broadcast, unknown unicast and multicast go to
+    every all-zeros destination (head-end replication).
+    """
+
+    mac: str = Field(pattern=_MAC_RE.pattern)
+    dst: ipaddress.IPv4Address
+
+    @field_validator("mac")
+    @classmethod
+    def _mac(cls, v: str) -> str:
+        return v.lower()
+
+
+class TunnelSpec(NetdevSpec):
+    """What VXLAN and Geneve share: a VNI, an underlay, outer TTL and DF."""
+
+    id: int = Field(ge=0, le=0xFFFFFF, description="VNI (24 bit)")
+    #: None until resolve(): the largest MTU the underlay allows (Linux's default)
+    mtu: int | None = Field(None, ge=68, le=65535)  # type: ignore[assignment]
+    remote: ipaddress.IPv4Address | None = None
+    ttl: int | None = Field(None, ge=1, le=255)
+    df: Literal["unset", "set", "inherit"] = "unset"
+
+
+class VxlanSpec(TunnelSpec):
+    """VXLAN (drivers/net/vxlan, RFC 7348): ``ip link add NAME type vxlan id VNI ...``."""
+
+    type: Literal["vxlan"]
+    #: iproute2 leaves the port to the kernel when not given: 8472, not IANA's 4789
+    dstport: int = Field(8472, ge=1, le=65535)
+    local: ipaddress.IPv4Address | None = None
+    group: ipaddress.IPv4Address | None = None
+    dev: IfName | None = None
+    learning: bool = True
+    fdb: list[VxlanFdbSpec] = []
+
+    @model_validator(mode="after")
+    def _remote_or_group(self) -> VxlanSpec:
+        if self.remote is not None and self.group is not None:
+            raise ValueError(
+                "vxlan takes either 'remote' (unicast) or 'group' (multicast), not both"
+            )
+        if self.group is not None and not self.group.is_multicast:
+            raise ValueError(f"group {self.group} is not a multicast address (224.0.0.0/4)")
+        if self.remote is not None and self.remote.is_multicast:
+            raise ValueError(f"remote {self.remote} is multicast; write it as 'group'")
+        if self.group is not None and self.dev is None:
+            raise SpecValueError(
+                "Local interface required for multicast remote destination",
+                hint="add 'dev: eth0' (the underlay interface that joins the group)",
+            )
+        return self
+
+
+class GeneveOptionSpec(Model):
+    """One Geneve option TLV (RFC 8926 3.5): class, type (0x80 bit = critical), data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    opt_class: int = Field(alias="class", ge=0, le=0xFFFF)
+    type: int = Field(ge=0, le=0xFF)
+    data: str = Field("", description="hex bytes, a multiple of 4 bytes, e.g. '00000007'")
+
+    @field_validator("data")
+    @classmethod
+    def _data(cls, v: str) -> str:
+        h = v.replace(":", "").replace(" ", "").lower()
+        try:
+            raw = bytes.fromhex(h)
+        except ValueError:
+            raise ValueError(f"option data {v!r} is not hex bytes like '00000007'") from None
+        if len(raw) % 4 or len(raw) > 124:
+            raise ValueError(
+                f"option data is {len(raw)} bytes; Geneve needs a multiple of 4, at most 124"
+            )
+        return h
+
+
+class GeneveSpec(TunnelSpec):
+    """Geneve (drivers/net/geneve.c, RFC 8926): ``ip link add NAME type geneve id VNI remote IP``.
+
+    ``options`` are added to every packet the device sends (the emulator's stand-in for
+    the metadata OVN sets through OVS; Linux's geneve netdev itself takes none).
+    """
+
+    type: Literal["geneve"]
+    dstport: int = Field(6081, ge=1, le=65535)
+    options: list[GeneveOptionSpec] = []
+
+    @model_validator(mode="after")
+    def _needs_remote(self) -> GeneveSpec:
+        if self.remote is None:
+            raise ValueError("geneve needs 'remote' (the peer's underlay address)")
+        return self
 
 
 def _iface_kind(v: Any) -> str:
@@ -180,12 +396,22 @@ def _iface_kind(v: Any) -> str:
 
 #: One spec per device kind, chosen by ``type`` (a missing type means a veth end).
 InterfaceSpec = Annotated[
-    Annotated[VethSpec, Tag("veth")] | Annotated[BridgeSpec, Tag("bridge")],
+    Annotated[VethSpec, Tag("veth")]
+    | Annotated[BridgeSpec, Tag("bridge")]
+    | Annotated[VlanSpec, Tag("vlan")]
+    | Annotated[VxlanSpec, Tag("vxlan")]
+    | Annotated[GeneveSpec, Tag("geneve")],
     Discriminator(_iface_kind),
 ]
 
 #: The spec class of each device kind: the model's entry of the per-layer kind tables.
-SPEC_BY_KIND: dict[str, type[NetdevSpec]] = {"veth": VethSpec, "bridge": BridgeSpec}
+SPEC_BY_KIND: dict[str, type[NetdevSpec]] = {
+    "veth": VethSpec,
+    "bridge": BridgeSpec,
+    "vlan": VlanSpec,
+    "vxlan": VxlanSpec,
+    "geneve": GeneveSpec,
+}
 
 #: The device kinds the model knows, for the per-layer tables (engines must cover each).
 DEVICE_KINDS: tuple[str, ...] = tuple(SPEC_BY_KIND)
@@ -352,6 +578,8 @@ class PingCheck(Model):
     count: int = Field(1, ge=1, le=100)
     size: int = Field(56, ge=0, le=65507)  # ping -s
     dont_fragment: bool = False  # ping -M do
+    #: text ping must print among its error lines, e.g. "Frag needed and DF set (mtu = 1450)"
+    error: str | None = None
 
     @field_validator("ping")
     @classmethod
@@ -398,6 +626,7 @@ class FdbCheck(Model):
     fdb: str
     mac: str
     port: IfName | None = None
+    vlan: int | None = Field(None, ge=1, le=VLAN_VID_MAX)  # the entry's VLAN (bridge fdb vlan)
     expect: Literal["present", "absent"] = "present"
 
     @field_validator("fdb")
@@ -414,6 +643,7 @@ class FrameMatch(Model):
     op: Literal["request", "reply", "echo-request", "echo-reply", "any"] = "any"
     src: str | None = None  # MAC or NODE:IFNAME of the Ethernet source
     dst: str | None = None  # MAC, NODE:IFNAME or "broadcast"
+    vlan: int | None = Field(None, ge=0, le=4095)  # the 802.1Q VID (untagged frames: no match)
 
 
 class FramesCheck(Model):

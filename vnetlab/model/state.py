@@ -74,6 +74,23 @@ class FdbState:
     mac: str
     vlan: int | None = None
     flags: tuple[str, ...] = ()  # "static", "permanent" (local), learned entries have none
+    #: a VXLAN device's own ("self") entry: the remote VTEP behind ``mac`` (``bridge fdb
+    #: show dev vx0``: ``MAC dst IP self``); None for bridge entries
+    dst: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeVlanState:
+    """One ``bridge -j vlan show`` entry: VLAN ``vid`` on ``port`` of ``bridge``.
+
+    ``port`` is the bridge's own name for its "self" membership. ``flags`` as iproute2
+    prints them: "PVID", "Egress Untagged". Reported for bridges with vlan_filtering on.
+    """
+
+    bridge: str
+    port: str
+    vid: int
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +102,7 @@ class NodeState:
     neighs: tuple[NeighState, ...] = ()
     fdb: tuple[FdbState, ...] = ()
     sysctls: dict[str, int] = field(default_factory=dict)
+    vlans: tuple[BridgeVlanState, ...] = ()  # bridge VLAN membership (``bridge vlan show``)
 
     def link(self, ifname: str) -> LinkState:
         for ln in self.links:

@@ -11,13 +11,25 @@ masters, addresses, links up, routes, sysctls, static FDB entries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from vnetlab.engine import UnsupportedError
-from vnetlab.model.spec import BridgeSpec, LabSpec, VethSpec
+from vnetlab.model.spec import (
+    BridgeSpec,
+    GeneveSpec,
+    LabSpec,
+    TunnelSpec,
+    VethSpec,
+    VlanSpec,
+    VxlanSpec,
+)
+from vnetlab.sim.devices.geneve import GeneveDevice
+from vnetlab.sim.devices.vxlan import VxlanDevice
+from vnetlab.wire.geneve import GeneveOption
 from vnetlab.sim.clock import Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.veth import Veth
+from vnetlab.sim.devices.vlan import VlanDevice
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 from vnetlab.sim.stack.fib import Route
@@ -51,16 +63,103 @@ def check_supported(lab: LabSpec) -> None:
 def _build_bridge(ns: Namespace, name: str, spec: BridgeSpec) -> NetDevice:
     br = BridgeDevice(ns, name, mac_to_bytes(spec.mac or ""), spec.mtu)
     br.set_ageing(spec.ageing_time)
+    if spec.default_pvid != br.default_pvid:  # ip link add ... type bridge vlan_default_pvid N
+        br.vlan_flush()
+        br.default_pvid = spec.default_pvid
+        if spec.default_pvid:
+            br.vlan_add(spec.default_pvid, pvid=True, untagged=True)
     return br
+
+
+def _build_vlan(ns: Namespace, name: str, spec: VlanSpec) -> NetDevice:
+    parent = ns.dev(spec.link)
+    return VlanDevice(
+        ns, name, mac_to_bytes(spec.mac) if spec.mac else parent.mac,
+        spec.mtu if spec.mtu is not None else parent.mtu, parent, spec.id,
+    )
+
+
+def _build_rank(ifaces: Mapping[str, object], name: str, depth: int = 0) -> int:
+    """Creation order: a device comes after what it stacks on (a vlan's ``link``, a
+    tunnel's underlay ``dev``); tunnels without ``dev`` after every plain device."""
+    spec = ifaces.get(name)
+    if depth > len(ifaces):
+        return depth
+    if isinstance(spec, VlanSpec):
+        return 1 + _build_rank(ifaces, spec.link, depth + 1)
+    if isinstance(spec, TunnelSpec):
+        lower = getattr(spec, "dev", None)
+        return 1 + (_build_rank(ifaces, lower, depth + 1) if lower else 0)
+    return 0
+
+
+def _apply_bridge_vlans(ns: Namespace, ifaces: Mapping[str, object]) -> None:
+    """``bridge vlan add ...`` for every listed port/bridge, then ``vlan_filtering``."""
+    for ifname, spec in ifaces.items():
+        if not isinstance(spec, BridgeSpec):
+            continue
+        br = ns.dev(ifname)
+        assert isinstance(br, BridgeDevice)
+        if spec.vlans is not None:  # the lab's list replaces the default PVID entry
+            br.vlan_flush()
+            for v in spec.vlans:
+                for vid in v.vids:
+                    br.vlan_add(vid, pvid=v.pvid, untagged=v.untagged)
+        for port in list(br.port_list):
+            pspec = ifaces.get(port.name)
+            opts = getattr(pspec, "bridge_port", None)
+            if opts is None or opts.vlans is None:
+                continue
+            br.vlan_flush(port)
+            for v in opts.vlans:
+                for vid in v.vids:
+                    br.vlan_add(vid, port, pvid=v.pvid, untagged=v.untagged)
+        br.set_vlan_filtering(spec.vlan_filtering)
 
 
 def _build_veth(ns: Namespace, name: str, spec: VethSpec) -> NetDevice:
     return Veth(ns, name, mac_to_bytes(spec.mac or ""), spec.mtu)
 
 
+def _tunnel_args(ns: Namespace, spec: TunnelSpec) -> dict[str, object]:
+    lower = getattr(spec, "dev", None)
+    return {
+        "vni": spec.id,
+        "dstport": spec.dstport,  # type: ignore[attr-defined]
+        "remote": ip_int(spec.remote) if spec.remote is not None else None,
+        "local": ip_int(spec.local) if getattr(spec, "local", None) is not None else None,  # type: ignore[attr-defined]
+        "lower": ns.dev(lower) if lower else None,
+        "ttl": spec.ttl,
+        "df": spec.df,
+    }
+
+
+def _build_vxlan(ns: Namespace, name: str, spec: VxlanSpec) -> NetDevice:
+    dev = VxlanDevice(
+        ns, name, mac_to_bytes(spec.mac or ""), spec.mtu or 1500,
+        learning=spec.learning,
+        group=ip_int(spec.group) if spec.group is not None else None,
+        **_tunnel_args(ns, spec),
+    )
+    for e in spec.fdb:
+        dev.fdb_append(mac_to_bytes(e.mac), ip_int(e.dst))
+    return dev
+
+
+def _build_geneve(ns: Namespace, name: str, spec: GeneveSpec) -> NetDevice:
+    opts = tuple(GeneveOption(o.opt_class, o.type, bytes.fromhex(o.data)) for o in spec.options)
+    return GeneveDevice(
+        ns, name, mac_to_bytes(spec.mac or ""), spec.mtu or 1500, options=opts,
+        **_tunnel_args(ns, spec),
+    )
+
+
 DEVICE_BUILDERS: dict[str, Callable[[Namespace, str, object], NetDevice]] = {
     "veth": _build_veth,  # type: ignore[dict-item]
     "bridge": _build_bridge,  # type: ignore[dict-item]
+    "vlan": _build_vlan,  # type: ignore[dict-item]
+    "vxlan": _build_vxlan,  # type: ignore[dict-item]
+    "geneve": _build_geneve,  # type: ignore[dict-item]
 }
 
 
@@ -69,7 +168,10 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
     nss = {name: Namespace(name, sched) for name in lab.nodes}
     for node_name, node in lab.nodes.items():
         ns = nss[node_name]
-        for ifname, spec in node.interfaces.items():
+        # tunnels last: they hold a reference to their underlay device
+        ifaces = node.interfaces
+        order = sorted(ifaces.items(), key=lambda kv: _build_rank(ifaces, kv[0]))
+        for ifname, spec in order:
             DEVICE_BUILDERS[spec.type](ns, ifname, spec)
     for link in lab.links:
         a, b = link.endpoints
@@ -88,6 +190,7 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                     port.learning = spec.bridge_port.learning
                     port.flood = spec.bridge_port.flood
                     port.hairpin = spec.bridge_port.hairpin
+        _apply_bridge_vlans(ns, node.interfaces)
         for ifname, spec in node.interfaces.items():
             dev = ns.dev(ifname)
             for a in spec.addresses:
@@ -96,10 +199,16 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
     # links up: bridges first so ports come up into a running bridge
     for node_name, node in lab.nodes.items():
         ns = nss[node_name]
-        order = sorted(node.interfaces.items(), key=lambda kv: kv[1].type != "bridge")
+        ifaces = node.interfaces
+        order = sorted(
+            ifaces.items(), key=lambda kv: (kv[1].type != "bridge", _build_rank(ifaces, kv[0]))
+        )
         for ifname, spec in order:
             if spec.up:
                 ns.dev(ifname).set_admin(True)
+        for ifname, spec in order:  # a parent coming up brought its vlans up (NETDEV_UP)
+            if isinstance(spec, VlanSpec) and not spec.up:
+                ns.dev(ifname).set_admin(False)
     for node_name, node in lab.nodes.items():
         ns = nss[node_name]
         for r in node.routes:

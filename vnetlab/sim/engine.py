@@ -29,6 +29,10 @@ from vnetlab.sim.trace import Trace
 from vnetlab.wire.pcap import PcapWriter
 
 
+#: how long a trace waits past ping's own timeout for the probe to be delivered or dropped
+TRACE_SETTLE_NS = 5 * S
+
+
 class SimEngine:
     name = "sim"
 
@@ -110,6 +114,14 @@ class SimEngine:
         """One traced echo request from NODE to DST (``vnetlab trace``)."""
         t = Trace(f"ping {node} -> {dst} (ICMP echo request, {20 + 8 + size} bytes)")
         result = self.ping(node, dst, count=1, size=size, trace=t)
+        # ping gives up after 1 s, but the packet may still be queued on a neighbour that
+        # fails only after its 3 ARP probes: wait for the outcome, within bounds
+        limit = self.sched.now + TRACE_SETTLE_NS
+        while not t.outcomes and self.sched.now < limit:
+            nxt = self.sched.next_time()
+            if nxt is None:
+                break
+            self.sched.run(until=min(nxt, limit))
         t.notes.append(
             f"echo reply received after {result.rtts_ns[0] / 1000:.0f} us (virtual)"
             if result.received

@@ -8,7 +8,10 @@ the kernel's:
 
 * ``xmit(skb)``: ``dev_queue_xmit`` → the driver's ``ndo_start_xmit`` (per kind);
 * ``netif_receive(skb)``: ``__netif_receive_skb_core``: packet taps first (tcpdump sees the
-  frame), then the ``rx_handler`` a master installed (the bridge), else the namespace stack.
+  frame), then ``vlan_do_receive`` (a tagged frame whose VID has an 802.1Q child device
+  goes to that child, untagged), then the ``rx_handler`` a master installed (the bridge),
+  else the namespace stack. ``vlans`` is None on a device without VLAN children, so the
+  VLAN step costs one attribute test.
 
 Devices never call each other directly across a wire: a transmitting driver hands the frame
 to the scheduler, which delivers it to the peer later. An ``Skb`` is real wire bytes (the
@@ -25,6 +28,7 @@ from vnetlab.sim.trace import TraceNode
 if TYPE_CHECKING:
     from vnetlab.sim.clock import Scheduler
     from vnetlab.sim.devices.bridge.port import BridgePort
+    from vnetlab.sim.devices.vlan import VlanDevice
     from vnetlab.sim.stack.netns import Namespace
 
 Tap = Callable[[int, bytes], None]
@@ -61,6 +65,7 @@ class NetDevice:
         "master",
         "br_port",
         "rx_handler",
+        "vlans",
         "taps",
         "sched",
         "where",
@@ -82,6 +87,7 @@ class NetDevice:
         self.master: NetDevice | None = None
         self.br_port: BridgePort | None = None
         self.rx_handler: Callable[[NetDevice, Skb], None] | None = None
+        self.vlans: dict[int, VlanDevice] | None = None  # 802.1Q children by VID
         self.taps: list[Tap] | None = None
         self.sched: Scheduler = ns.sched
         self.where = f"{ns.name}:{name}"
@@ -134,11 +140,29 @@ class NetDevice:
             now = self.sched.now
             for tap in self.taps:
                 tap(now, skb.data)
+        if self.vlans is not None and skb.data[12:14] == b"\x81\x00" and self.vlan_rx(skb):
+            return
         handler = self.rx_handler
         if handler is not None:
             handler(self, skb)
         else:
             self.ns.stack.rcv(self, skb)
+
+    def vlan_rx(self, skb: Skb) -> bool:
+        """``vlan_do_receive``: hand a tagged frame to the child for its VID (True if taken).
+
+        A VID without a child (and VID 0, a priority tag) stays with this device; Linux then
+        offers it to the rx_handler (a bridge) or marks it PACKET_OTHERHOST for the stack.
+        """
+        data = skb.data
+        if len(data) < 18:
+            return False
+        vid = ((data[14] & 0x0F) << 8) | data[15]
+        child = self.vlans.get(vid) if self.vlans is not None else None
+        if child is None:
+            return False
+        child.vlan_receive(skb)
+        return True
 
     def tap_tx(self, data: bytes) -> None:
         """``dev_queue_xmit_nit``: packet sockets see outgoing frames too."""

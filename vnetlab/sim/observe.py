@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vnetlab.model.state import (
     AddrState,
+    BridgeVlanState,
     Counters,
     FdbState,
     LabState,
@@ -66,7 +67,7 @@ def observe_ns(ns: Namespace) -> NodeState:
             for e in dev.fdb.values():
                 flags = ("permanent",) if e.local else ("static",) if e.static else ()
                 port = e.port.name if e.port is not None else dev.name
-                fdb.append(FdbState(dev.name, port, mac_to_str(e.mac), None, flags))
+                fdb.append(FdbState(dev.name, port, mac_to_str(e.mac), e.vid or None, flags))
     return NodeState(
         name=ns.name,
         links=tuple(links),
@@ -74,8 +75,23 @@ def observe_ns(ns: Namespace) -> NodeState:
         routes=tuple(routes),
         neighs=tuple(neighs),
         fdb=tuple(fdb),
+        vlans=observe_bridge_vlans(ns),
         sysctls={"net.ipv4.ip_forward": int(ns.stack.forwarding)},
     )
+
+
+def observe_bridge_vlans(ns: Namespace) -> tuple[BridgeVlanState, ...]:
+    """``bridge -j vlan show`` of every bridge that filters VLANs: ports, then self."""
+    out = []
+    for dev in ns.devices.values():
+        if not isinstance(dev, BridgeDevice) or not dev.vlan_enabled:
+            continue
+        owners = [(p.name, p.vlgrp) for p in sorted(dev.port_list, key=lambda p: p.port_no)]
+        owners.append((dev.name, dev.vlgrp))
+        for name, vg in owners:
+            for vid in sorted(vg.vlans):
+                out.append(BridgeVlanState(dev.name, name, vid, vg.flags(vid)))
+    return tuple(out)
 
 
 def observe_lab(lab: str, namespaces: dict[str, Namespace]) -> LabState:

@@ -9,12 +9,17 @@ captured (to pcap, through the engine) for the whole run, and those checks are j
 at the end on everything the interface saw. ``trace`` checks need an engine that can
 explain a packet's path (the emulator); elsewhere they are reported as skipped with the
 reason, never as passed.
+
+Engines may offer ``prepare_checks(checks) -> hook | None``: called once before the first
+check (it may raise ``EngineError`` when the checks cannot run correctly, e.g. more pings
+than the host's neighbour table holds); the hook, if any, runs before each check with its
+index (the linux engine flushes the lab's neighbour tables between batches there).
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +83,15 @@ def run_ping(i: int, engine: Engine, c: PingCheck) -> CheckResult:
         detail += f", rtt {r.rtts_ns[0] / 1000:.0f} us"
     if r.errors:
         detail += "; " + r.errors[0]
-    return CheckResult(i, "ping", c.ping, c.expect, got, _status(got == c.expect), detail)
+    ok = got == c.expect
+    expected = c.expect
+    if c.error is not None:
+        expected += f', error "{c.error}"'
+        ok = ok and any(c.error in line for line in r.errors)
+    subject = c.ping + (f" -s {c.size}" if c.size != 56 else "") + (
+        " -M do" if c.dont_fragment else ""
+    )
+    return CheckResult(i, "ping", subject, expected, got, _status(ok), detail)
 
 
 def run_trace(i: int, engine: Engine, c: TraceCheck) -> CheckResult:
@@ -97,13 +110,18 @@ def run_fdb(i: int, engine: Engine, lab: LabSpec, c: FdbCheck) -> CheckResult:
     node, _, bridge = c.fdb.partition(":")
     mac = mac_of_ref(lab, c.mac)
     state = engine.observe().nodes[node]
-    ports = [f.port for f in state.fdb if f.bridge == bridge and f.mac == mac]
-    want = f"{mac} on {c.port}" if c.port else mac
+    ports = [
+        f.port
+        for f in state.fdb
+        if f.bridge == bridge and f.mac == mac and (c.vlan is None or f.vlan == c.vlan)
+    ]
+    vlan = f" vlan {c.vlan}" if c.vlan is not None else ""
+    want = f"{mac}{vlan} on {c.port}" if c.port else f"{mac}{vlan}"
     if c.expect == "present":
         ok = (c.port in ports) if c.port else bool(ports)
     else:
         ok = (c.port not in ports) if c.port else not ports
-    got = f"{mac} on {', '.join(ports)}" if ports else f"{mac} not in fdb"
+    got = f"{mac}{vlan} on {', '.join(ports)}" if ports else f"{mac}{vlan} not in fdb"
     subject = f"{c.fdb} {c.mac}"
     return CheckResult(i, "fdb", subject, f"{c.expect}: {want}", got, _status(ok))
 
@@ -112,6 +130,8 @@ def describe_match(m: FrameMatch) -> str:
     parts = [m.proto if m.proto != "any" else "frames"]
     if m.op != "any":
         parts.append(m.op)
+    if m.vlan is not None:
+        parts.append(f"vlan {m.vlan}")
     if m.src:
         parts.append(f"from {m.src}")
     if m.dst:
@@ -161,8 +181,15 @@ def run_checks(
             paths[ep] = cap_dir / f"{node}-{ifname}.pcap"
             engine.start_capture(node, ifname, paths[ep])
         results: list[CheckResult | None] = []
+        # an engine may need to plan the checks first (the linux engine: the host's global
+        # neighbour table); it returns a hook to run before each check, or raises a clear
+        # EngineError when the checks cannot run correctly at all
+        prepare = getattr(engine, "prepare_checks", None)
+        before: Callable[[int], None] | None = prepare(lab.checks) if prepare else None
         try:
             for i, c in enumerate(lab.checks):
+                if before is not None:
+                    before(i)
                 if isinstance(c, PingCheck):
                     results.append(run_ping(i, engine, c))
                 elif isinstance(c, TraceCheck):

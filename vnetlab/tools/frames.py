@@ -8,6 +8,7 @@ from vnetlab.wire.mac import mac_to_str
 
 _ETH_IP = b"\x08\x00"
 _ETH_ARP = b"\x08\x06"
+_ETH_8021Q = b"\x81\x00"
 
 
 def _mac_ref(lab: LabSpec, ref: str) -> str:
@@ -24,6 +25,15 @@ def frame_matches(lab: LabSpec, m: FrameMatch, frame: bytes) -> bool:
     if m.dst is not None and mac_to_str(frame[0:6]) != _mac_ref(lab, m.dst):
         return False
     etype = frame[12:14]
+    if etype == _ETH_8021Q and len(frame) >= 18:
+        # an 802.1Q tag: match its VID, then look past it (as if untagged) for the protocol
+        vid = ((frame[14] & 0x0F) << 8) | frame[15]
+        if m.vlan is not None and vid != m.vlan:
+            return False
+        frame = frame[:12] + frame[16:]
+        etype = frame[12:14]
+    elif m.vlan is not None:
+        return False  # untagged frames never match a vlan
     if m.proto == "arp":
         if etype != _ETH_ARP or len(frame) < 22:
             return False

@@ -45,7 +45,10 @@ BCAST = b"\xff" * 6
 IPFRAG_TIME = 30 * S
 
 IcmpHandler = Callable[[IPv4Address, IPv4Address, icmpw.IcmpMessage, TraceNode | None], None]
-UdpHandler = Callable[[IPv4Address, int, IPv4Address, bytes], None]
+UdpHandler = Callable[[IPv4Address, int, IPv4Address, bytes, TraceNode | None], None]
+
+IP_RT_MTU_EXPIRES = 600 * S  # net.ipv4.route.mtu_expires
+IP_RT_MIN_PMTU = 552  # net.ipv4.route.min_pmtu
 
 
 class NoRoute(OSError):
@@ -75,6 +78,9 @@ class Ipv4Stack:
         self.icmp_sockets: dict[int, IcmpHandler] = {}  # echo ident -> ping socket
         self.udp_sockets: dict[int, UdpHandler] = {}
         self._frags: dict[tuple[int, int, int, int], list[tuple[Ipv4Header, bytes]]] = {}
+        # learned path MTUs (the FIB nexthop exceptions, fnhe): dst -> (mtu, expires)
+        self.pmtu: dict[int, tuple[int, int]] = {}
+        self.mc_groups: set[int] = set()  # IPv4 multicast groups joined (ip_mc_join_group)
         # counters in the spirit of `nstat` (IpInHdrErrors, IpInAddrErrors, ...)
         self.stats: dict[str, int] = {}
 
@@ -84,6 +90,27 @@ class Ipv4Stack:
 
     def is_local(self, ip: int) -> bool:
         return ip in self.ns.local_ips
+
+    # -- path MTU (net/ipv4/route.c: __ip_rt_update_pmtu, ipv4_mtu) ---------------------
+    def path_mtu(self, dev: NetDevice, dst: int) -> int:
+        mtu = dev.mtu
+        e = self.pmtu.get(dst)
+        if e is not None:
+            if e[1] > self.sched.now:
+                mtu = min(mtu, e[0])
+            else:
+                del self.pmtu[dst]
+        return mtu
+
+    def update_pmtu(self, dst: int, mtu: int, trace: TraceNode | None = None) -> None:
+        """Remember a smaller path MTU to ``dst`` for ``mtu_expires`` (600 s)."""
+        mtu = max(mtu, IP_RT_MIN_PMTU)
+        old = self.pmtu.get(dst)
+        if old is not None and old[0] <= mtu and old[1] > self.sched.now:
+            return
+        self.pmtu[dst] = (mtu, self.sched.now + IP_RT_MTU_EXPIRES)
+        if trace is not None:
+            trace.add(self.ns.name, f"path MTU to {ip_str(dst)} is now {mtu} (cached 600 s)")
 
     def select_addr(self, dev: NetDevice, dst: int) -> int | None:
         """``inet_select_addr``: an address of DEV in DST's subnet, else its first one."""
@@ -120,6 +147,16 @@ class Ipv4Stack:
             self.ip_rcv(dev, data[14:], trace, dst == BCAST or bool(dst[0] & 1))
         elif etype == ETH_P_ARP:
             self.arp_rcv(dev, data, trace)
+        elif etype == b"\x81\x00" and len(data) >= 18:
+            # __netif_receive_skb_core: a VID no vlan device claimed is PACKET_OTHERHOST
+            if trace is not None:
+                vid = ((data[14] & 0x0F) << 8) | data[15]
+                trace.drop(
+                    dev.where,
+                    f"802.1Q frame for vlan {vid}: {dev.name} has no vlan {vid} device "
+                    "(otherhost)",
+                    copy=True,
+                )
         else:
             if trace is not None:
                 trace.drop(dev.where, f"ethertype 0x{data[12:14].hex()} has no handler")
@@ -181,7 +218,12 @@ class Ipv4Stack:
                 trace.drop(dev.where, f"bad IPv4 header: {e}")
             return
         dst = int(hdr.dst)
-        if self.is_local(dst) or dst == 0xFFFFFFFF or self._is_bcast(dst):
+        if (
+            self.is_local(dst)
+            or dst == 0xFFFFFFFF
+            or dst in self.mc_groups
+            or self._is_bcast(dst)
+        ):
             self.ip_local_deliver(dev, hdr, payload, trace)
             return
         if l2mc:
@@ -322,10 +364,16 @@ class Ipv4Stack:
             except ParseError:
                 return
             inner_payload = msg.payload[inner.header_len :]
+            if msg.type == icmpw.ICMP_DEST_UNREACH and msg.code == icmpw.ICMP_FRAG_NEEDED:
+                # icmp_unreach -> ipv4_update_pmtu: later packets to that destination
+                # are sized (or refused with EMSGSIZE) by the learned MTU
+                self.update_pmtu(int(inner.dst), msg.mtu or 576, trace)
             if inner.proto == IPPROTO_ICMP and len(inner_payload) >= 8:
                 ident = int.from_bytes(inner_payload[4:6], "big")
                 sock = self.icmp_sockets.get(ident)
                 if sock is not None:
+                    if trace is not None:
+                        trace.add(dev.where, f"ICMP error from {hdr.src} to ping id {ident}")
                     sock(hdr.src, hdr.dst, msg, trace)
             return
 
@@ -347,13 +395,14 @@ class Ipv4Stack:
             )
             return
         if trace is not None:
-            trace.deliver(dev.where, f"UDP {hdr.dst}:{udp.dport}")
-        sock(hdr.src, udp.sport, hdr.dst, data)
+            trace.add(dev.where, f"UDP {hdr.src}:{udp.sport} -> {hdr.dst}:{udp.dport}: to its socket")
+        sock(hdr.src, udp.sport, hdr.dst, data, trace)
 
     # -- output -------------------------------------------------------------------------
     def route_output(self, dst: int) -> Route:
         if self.is_local(dst):
-            return Route(dst, 32, self.ns.lo, None, proto="kernel", scope="host")
+            # the local table: "local 10.0.0.1 dev eth0 proto kernel scope host src 10.0.0.1"
+            return Route(dst, 32, self.ns.lo, None, proto="kernel", scope="host", prefsrc=dst)
         rt = self.fib.lookup(dst)
         if rt is None:
             raise NoRoute("Network is unreachable")
@@ -369,44 +418,70 @@ class Ipv4Stack:
         src: int | None = None,
         ttl: int = 64,
         pmtudisc: str = "dont",  # "do" | "want" | "dont" (IP_PMTUDISC_*)
+        dev: NetDevice | None = None,  # bound output device (multicast, tunnels)
+        ident: int | None = None,
     ) -> None:
-        """``ip_route_output`` + ``ip_queue_xmit``/``ip_push_pending_frames``."""
-        rt = self.route_output(dst)
+        """``ip_route_output`` + ``ip_queue_xmit``/``ip_push_pending_frames``.
+
+        ``pmtudisc`` follows the socket option: "do" sets DF and refuses (EMSGSIZE) what
+        exceeds the path MTU; "want" sets DF when the packet fits and fragments otherwise;
+        "dont" never sets DF.
+        """
+        if dev is not None:
+            rt = Route(dst, 32, dev, None, proto="kernel", scope="link")
+        else:
+            rt = self.route_output(dst)
         if src is None:
             src = rt.prefsrc if rt.prefsrc is not None else self.select_addr(rt.dev, dst) or 0
-        mtu = rt.dev.mtu
+        mtu = self.path_mtu(rt.dev, dst)
         total = 20 + len(payload)
         df = pmtudisc == "do" or (pmtudisc == "want" and total <= mtu)
         if total > mtu and pmtudisc == "do":
             raise MessageTooLong(mtu)
-        self.ip_id = (self.ip_id + 1) & 0xFFFF
-        hdr = Ipv4Header(src=_a(src), dst=_a(dst), proto=proto, ttl=ttl, ident=self.ip_id, df=df)
+        if ident is None:
+            self.ip_id = (self.ip_id + 1) & 0xFFFF
+            ident = self.ip_id
+        hdr = Ipv4Header(src=_a(src), dst=_a(dst), proto=proto, ttl=ttl, ident=ident, df=df)
         if trace is not None:
             trace.add(self.ns.name, f"route {ip_str(dst)}: {rt.describe()} (src {ip_str(src)})")
         nexthop = rt.via if rt.via is not None else dst
-        self._output_frags(rt.dev, nexthop, hdr, payload, trace)
+        self._output_frags(rt.dev, nexthop, hdr, payload, trace, mtu=mtu)
 
     def _output_frags(
         self, dev: NetDevice, nexthop: int, hdr: Ipv4Header, payload: bytes,
-        trace: TraceNode | None,
+        trace: TraceNode | None, *, mtu: int | None = None,
     ) -> None:
-        """``ip_finish_output``: fragment to the device MTU when needed, then neighbour."""
-        if hdr.header_len + len(payload) <= dev.mtu:
-            packet = hdr.emit(payload)
-            if dev.noarp:
-                self.dev_xmit_ip(dev, b"\x00" * 6, packet, trace)
-            else:
-                self.neigh.output(dev, nexthop, packet, trace)
+        """``ip_finish_output``: fragment to the MTU when needed, then the neighbour layer."""
+        mtu = dev.mtu if mtu is None else mtu
+        if hdr.header_len + len(payload) <= mtu:
+            self._neigh_output(dev, nexthop, hdr.emit(payload), trace)
             return
-        pieces = fragment(hdr, payload, dev.mtu)
+        if hdr.df:
+            # ip_fragment on a DF packet: refused, and the sender told (here: ourselves)
+            if trace is not None:
+                trace.drop(self.ns.name, f"{hdr.header_len + len(payload)} bytes with DF set "
+                           f"exceed MTU {mtu} of {dev.name}: not fragmented")
+            dev.tx_dropped += 1
+            self._count("FragFails")
+            return
+        pieces = fragment(hdr, payload, mtu)
         if trace is not None:
             trace.add(self.ns.name, f"fragment {hdr.header_len + len(payload)} bytes into "
-                      f"{len(pieces)} for MTU {dev.mtu} of {dev.name}")
+                      f"{len(pieces)} for MTU {mtu} of {dev.name}")
         for p in pieces:
-            if dev.noarp:
-                self.dev_xmit_ip(dev, b"\x00" * 6, p, trace)
-            else:
-                self.neigh.output(dev, nexthop, p, trace)
+            self._neigh_output(dev, nexthop, p, trace)
+
+    def _neigh_output(
+        self, dev: NetDevice, nexthop: int, packet: bytes, trace: TraceNode | None
+    ) -> None:
+        if dev.noarp:
+            self.dev_xmit_ip(dev, b"\x00" * 6, packet, trace)
+        elif nexthop >> 28 == 0xE:
+            # ip_eth_mc_map: 01:00:5e + the low 23 bits of the group, no ARP
+            mac = b"\x01\x00\x5e" + (nexthop & 0x7FFFFF).to_bytes(3, "big")
+            self.dev_xmit_ip(dev, mac, packet, trace)
+        else:
+            self.neigh.output(dev, nexthop, packet, trace)
 
     def dev_xmit_ip(
         self, dev: NetDevice, dst_mac: bytes, packet: bytes, trace: TraceNode | None

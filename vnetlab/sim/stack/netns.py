@@ -19,6 +19,7 @@ from vnetlab.sim.stack.ipv4 import Ipv4Stack
 
 if TYPE_CHECKING:
     from vnetlab.sim.clock import Scheduler
+    from vnetlab.sim.devices.udp_tunnel import TunnelSocket
     from vnetlab.sim.netdev import NetDevice
 
 LO_MAC = b"\x00" * 6
@@ -35,6 +36,7 @@ class Namespace:
         self.local_ips: dict[int, NetDevice] = {}
         self._next_ifindex = 1
         self.stack = Ipv4Stack(self)
+        self.udp_tunnels: dict[int, TunnelSocket] = {}  # UDP port -> VXLAN/Geneve socket
         self.lo = Loopback(self, "lo", LO_MAC, 65536)
         self.add_addr(self.lo, InetAddr(0x7F000001, 8))
         self.lo.set_admin(True)
@@ -78,6 +80,9 @@ class Namespace:
         else:
             self.stack.fib.remove_where(lambda r: r.dev is dev)
             self.stack.neigh.flush_dev(dev)
+        if dev.vlans is not None:  # vlan_device_event: 802.1Q children follow NETDEV_UP/DOWN
+            for child in list(dev.vlans.values()):
+                child.set_admin(dev.admin_up)
 
     def set_forwarding(self, on: bool) -> None:
         self.stack.forwarding = on

@@ -8,6 +8,12 @@ through ``br_pass_frame_up``. Without STP a port forwards as soon as the bridge 
 the port's device is running; the bridge has carrier while at least one port forwards
 (``br_port_state_selection``), so a bridge with no live port is ``state DOWN``/NO-CARRIER.
 Enslaving a port adds a permanent local FDB entry for its MAC, as ``br_add_if`` does.
+
+VLAN filtering (``bridge.vlan``): the bridge and each port carry a ``VlanGroup`` holding
+``default_pvid`` (PVID, egress untagged) from creation, as Linux does; ``set_vlan_filtering``
+switches the ports' rx_handler between ``br_handle_frame`` and ``br_handle_frame_vlan`` and
+adds (or removes) the per-VLAN local FDB entries of the bridge's and the ports' MACs, so
+a bridge that does not filter keeps exactly its old FDB and data path.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from vnetlab.sim.devices.bridge.port import (
     BR_STATE_DISABLED,
     BR_STATE_FORWARDING,
     BridgePort,
+    VlanGroup,
 )
+from vnetlab.sim.devices.bridge.vlan import br_dev_xmit_vlan, br_handle_frame_vlan
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.wire.mac import mac_to_str
 
@@ -36,7 +44,18 @@ _BCAST = b"\xff\xff\xff\xff\xff\xff"
 
 class BridgeDevice(NetDevice):
     kind = "bridge"
-    __slots__ = ("fdb", "port_list", "ageing_time_ns", "gc_at", "promisc", "stp", "_next_no")
+    __slots__ = (
+        "fdb",
+        "port_list",
+        "ageing_time_ns",
+        "gc_at",
+        "promisc",
+        "stp",
+        "_next_no",
+        "vlan_enabled",
+        "default_pvid",
+        "vlgrp",
+    )
 
     def __init__(self, ns, name: str, mac: bytes, mtu: int = 1500) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ns, name, mac, mtu)
@@ -49,6 +68,10 @@ class BridgeDevice(NetDevice):
         self._next_no = 1
         self.carrier = False  # no port yet: NO-CARRIER
         fdbmod.fdb_insert_local(self, mac, None)
+        self.vlan_enabled = False  # IFLA_BR_VLAN_FILTERING
+        self.default_pvid = 1  # IFLA_BR_VLAN_DEFAULT_PVID
+        self.vlgrp = VlanGroup()  # br_vlan_init: the bridge's own ("self") VLANs
+        self.vlgrp.add(1, pvid=True, untagged=True)
 
     # -- ports (br_if.c) -----------------------------------------------------------------
     def add_port(self, dev: NetDevice) -> BridgePort:
@@ -59,9 +82,11 @@ class BridgeDevice(NetDevice):
         self._next_no += 1
         dev.br_port = port
         dev.master = self
-        dev.rx_handler = self.handle_frame
+        dev.rx_handler = self.handle_frame_vlan if self.vlan_enabled else self.handle_frame
         self.port_list.insert(0, port)
         fdbmod.fdb_insert_local(self, dev.mac, port)
+        if self.default_pvid:  # nbp_vlan_init
+            self.vlan_add(self.default_pvid, port, pvid=True, untagged=True)
         peer = getattr(dev, "peer", None)
         if peer is not None:
             peer.delay += BRIDGE_DELAY_NS
@@ -106,13 +131,69 @@ class BridgeDevice(NetDevice):
         self._update_carrier()
         self.ns.on_link_change(self)
 
+    @property
+    def operstate(self) -> str:
+        """A bridge has no lower device: no carrier is plain DOWN (not LOWERLAYERDOWN)."""
+        if not self.admin_up or not self.carrier:
+            return "DOWN"
+        return "UP"
+
     def set_carrier(self, on: bool) -> None:
         if on != self.carrier:
             self.carrier = on
             self.ns.on_link_change(self)
 
+    # -- VLAN filtering (br_vlan.c) --------------------------------------------------------
+    def _vlan_owner(self, port: BridgePort | None) -> tuple[VlanGroup, bytes]:
+        return (self.vlgrp, self.mac) if port is None else (port.vlgrp, port.dev.mac)
+
+    def vlan_add(
+        self, vid: int, port: BridgePort | None = None, *, pvid: bool = False,
+        untagged: bool = False,
+    ) -> None:
+        """``bridge vlan add vid VID dev PORT|BR [self] [pvid] [untagged]`` (``br_vlan_add``)."""
+        if not 1 <= vid <= 4094:
+            raise ValueError(f"VLAN ID {vid} is not in 1-4094")
+        vg, mac = self._vlan_owner(port)
+        vg.add(vid, pvid=pvid, untagged=untagged)
+        if self.vlan_enabled:
+            fdbmod.fdb_insert_local(self, mac, port, vid)
+
+    def vlan_del(self, vid: int, port: BridgePort | None = None) -> None:
+        """``bridge vlan del vid VID dev PORT|BR [self]``."""
+        vg, mac = self._vlan_owner(port)
+        vg.delete(vid)
+        fdbmod.fdb_delete_local(self, mac, port, vid)
+
+    def vlan_flush(self, port: BridgePort | None = None) -> None:
+        """Remove every VLAN of PORT (None: of the bridge itself)."""
+        vg, _ = self._vlan_owner(port)
+        for vid in list(vg.vlans):
+            self.vlan_del(vid, port)
+
+    def set_vlan_filtering(self, on: bool) -> None:
+        """``ip link set BR type bridge vlan_filtering 0|1`` (``br_vlan_filter_toggle``)."""
+        if on == self.vlan_enabled:
+            return
+        self.vlan_enabled = on
+        handler = self.handle_frame_vlan if on else self.handle_frame
+        owners: list[BridgePort | None] = [None, *self.port_list]
+        for port in owners:
+            if port is not None:
+                port.dev.rx_handler = handler
+            vg, mac = self._vlan_owner(port)
+            for vid in vg.vlans:
+                if on:
+                    fdbmod.fdb_insert_local(self, mac, port, vid)
+                else:
+                    fdbmod.fdb_delete_local(self, mac, port, vid)
+        if not on:  # entries learned per VLAN mean nothing to a bridge that ignores VLANs
+            for key in [k for k, e in self.fdb.items() if e.vid and not e.local]:
+                del self.fdb[key]
+
     # -- data path ---------------------------------------------------------------------
     handle_frame = br_handle_frame
+    handle_frame_vlan = br_handle_frame_vlan
     pass_frame_up = br_pass_frame_up
 
     def fdb_cleanup(self, armed_for: int) -> None:
@@ -130,6 +211,9 @@ class BridgeDevice(NetDevice):
         self.tx_bytes += len(data)
         if self.taps is not None:
             self.tap_tx(data)
+        if self.vlan_enabled:
+            br_dev_xmit_vlan(self, skb)
+            return
         dst = data[0:6]
         if dst[0] & 1:
             kind = BROADCAST if dst == _BCAST else MULTICAST
@@ -151,7 +235,19 @@ class BridgeDevice(NetDevice):
     def set_ageing(self, seconds: float) -> None:
         self.ageing_time_ns = int(seconds * 1_000_000_000)
 
-    def add_static(self, mac: bytes, dev: NetDevice) -> None:
-        if dev.br_port is None or dev.br_port.bridge is not self:
+    def add_static(self, mac: bytes, dev: NetDevice, vid: int | None = None) -> None:
+        """``bridge fdb add MAC dev PORT master static [vlan VID]``.
+
+        Without a VID on a filtering bridge, ``br_fdb_add`` adds the entry for VID 0 and for
+        every VLAN of the port.
+        """
+        port = dev.br_port
+        if port is None or port.bridge is not self:
             raise ValueError(f"{dev.name} is not a port of {self.name}")
-        fdbmod.fdb_add_static(self, mac, dev.br_port)
+        if vid is not None:
+            fdbmod.fdb_add_static(self, mac, port, vid)
+            return
+        fdbmod.fdb_add_static(self, mac, port)
+        if self.vlan_enabled:
+            for v in port.vlgrp.vlans:
+                fdbmod.fdb_add_static(self, mac, port, v)

@@ -2,7 +2,10 @@
 
 Design note
 -----------
-Entries are keyed by MAC bytes (VLAN 0 until VLAN filtering arrives). ``local`` entries are
+Entries are keyed by MAC bytes (VLAN 0), or, for a VLAN, by ``fdb_key(mac, vid)`` = the MAC
+followed by the 2-byte VID (``br_fdb_find``'s (addr, vid) key): a bridge that filters VLANs
+learns and looks up (MAC, VID) pairs, so one MAC can sit behind different ports in different
+VLANs; a bridge that does not filter uses VID 0 keys only, exactly as before. ``local`` entries are
 the bridge's and its ports' own addresses (``permanent`` in ``bridge fdb show``): frames to
 them go up the stack. ``static`` entries never age and are not moved by learning. Learned
 entries record ``updated``; ageing follows ``br_fdb_cleanup``: one timer armed for the
@@ -20,31 +23,55 @@ if TYPE_CHECKING:
     from vnetlab.sim.devices.bridge.port import BridgePort
 
 
+def fdb_key(mac: bytes, vid: int) -> bytes:
+    """The FDB key of (MAC, VID): the bare MAC for VID 0, else MAC + 2-byte VID."""
+    return mac + vid.to_bytes(2, "big") if vid else mac
+
+
 class FdbEntry:
-    __slots__ = ("mac", "port", "updated", "local", "static")
+    __slots__ = ("mac", "port", "updated", "local", "static", "vid")
 
     def __init__(
-        self, mac: bytes, port: BridgePort | None, updated: int, *, local: bool, static: bool
+        self,
+        mac: bytes,
+        port: BridgePort | None,
+        updated: int,
+        *,
+        local: bool,
+        static: bool,
+        vid: int = 0,
     ) -> None:
         self.mac = mac
         self.port = port  # None: the bridge device's own address
         self.updated = updated
         self.local = local
         self.static = static
+        self.vid = vid  # 0: no VLAN (a bridge without vlan_filtering)
 
     def __repr__(self) -> str:
         where = self.port.name if self.port else "self"
-        return f"<fdb {mac_to_str(self.mac)} {where}>"
+        vlan = f" vlan {self.vid}" if self.vid else ""
+        return f"<fdb {mac_to_str(self.mac)}{vlan} {where}>"
 
 
-def fdb_insert_local(br: BridgeDevice, mac: bytes, port: BridgePort | None) -> None:
+def fdb_insert_local(br: BridgeDevice, mac: bytes, port: BridgePort | None, vid: int = 0) -> None:
     """``br_fdb_add_local``/``fdb_add_local``: an address of the bridge or a port."""
-    br.fdb[mac] = FdbEntry(mac, port, br.sched.now, local=True, static=True)
+    br.fdb[fdb_key(mac, vid)] = FdbEntry(mac, port, br.sched.now, local=True, static=True, vid=vid)
 
 
-def fdb_add_static(br: BridgeDevice, mac: bytes, port: BridgePort) -> None:
-    """``bridge fdb add MAC dev PORT master static`` (``br_fdb_add``)."""
-    br.fdb[mac] = FdbEntry(mac, port, br.sched.now, local=False, static=True)
+def fdb_delete_local(br: BridgeDevice, mac: bytes, port: BridgePort | None, vid: int) -> None:
+    """``br_fdb_find_delete_local``: a VLAN left the port (or the bridge)."""
+    key = fdb_key(mac, vid)
+    e = br.fdb.get(key)
+    if e is not None and e.local and e.port is port:
+        del br.fdb[key]
+
+
+def fdb_add_static(br: BridgeDevice, mac: bytes, port: BridgePort, vid: int = 0) -> None:
+    """``bridge fdb add MAC dev PORT master static [vlan VID]`` (``br_fdb_add``)."""
+    br.fdb[fdb_key(mac, vid)] = FdbEntry(
+        mac, port, br.sched.now, local=False, static=True, vid=vid
+    )
 
 
 def fdb_delete_by_port(br: BridgeDevice, port: BridgePort) -> None:

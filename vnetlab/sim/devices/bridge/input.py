@@ -90,7 +90,9 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             fdb_arm_cleanup(br, now + br.ageing_time_ns)
             if trace is not None:
                 trace.add(br.where, f"learned {mac_to_str(src)} on port {dev.name}")
-        elif not e.static:
+        elif not e.local:
+            # br_fdb_update moves any entry that is not local (static ones too; only the
+            # "sticky" flag pins an entry to its port)
             if e.port is not port:
                 if trace is not None:
                     old = e.port.name if e.port else "self"

@@ -17,6 +17,40 @@ BR_STATE_BLOCKING = 4
 STATE_NAMES = {0: "disabled", 1: "listening", 2: "learning", 3: "forwarding", 4: "blocking"}
 
 
+class VlanGroup:
+    """``struct net_bridge_vlan_group``: member VIDs (→ egress untagged?) and the PVID."""
+
+    __slots__ = ("vlans", "pvid")
+
+    def __init__(self) -> None:
+        self.vlans: dict[int, bool] = {}
+        self.pvid = 0
+
+    def add(self, vid: int, *, pvid: bool = False, untagged: bool = False) -> None:
+        """``__vlan_add_flags``: (re)adding a VID sets its flags; PVID moves or clears."""
+        self.vlans[vid] = untagged
+        if pvid:
+            self.pvid = vid
+        elif self.pvid == vid:
+            self.pvid = 0
+
+    def delete(self, vid: int) -> None:
+        self.vlans.pop(vid, None)
+        if self.pvid == vid:
+            self.pvid = 0
+
+    def flush(self) -> None:
+        self.vlans.clear()
+        self.pvid = 0
+
+    def flags(self, vid: int) -> tuple[str, ...]:
+        """``bridge -j vlan show`` flags of VID."""
+        out: tuple[str, ...] = ("PVID",) if self.pvid == vid else ()
+        if self.vlans.get(vid):
+            out += ("Egress Untagged",)
+        return out
+
+
 class BridgePort:
     __slots__ = (
         "bridge",
@@ -28,6 +62,7 @@ class BridgePort:
         "mcast_flood",
         "bcast_flood",
         "hairpin",
+        "vlgrp",
     )
 
     def __init__(self, bridge: BridgeDevice, dev: NetDevice, port_no: int) -> None:
@@ -41,6 +76,7 @@ class BridgePort:
         self.mcast_flood = True
         self.bcast_flood = True
         self.hairpin = False
+        self.vlgrp = VlanGroup()  # nbp_vlan_group: the port's VLANs (used while filtering)
 
     @property
     def name(self) -> str:

@@ -1,0 +1,135 @@
+"""802.1Q VLAN subinterfaces (net/8021q): ``ip link add link eth0 name eth0.100 type vlan id 100``.
+
+Design note
+-----------
+A ``VlanDevice`` sits on a *real device* (its ``link``, any kind: veth, bridge, another
+vlan). Transmit (``vlan_dev_hard_start_xmit``) inserts the 4-byte 802.1Q tag after the
+source MAC and hands the frame to the real device's transmit; frames on the wire therefore
+carry real tags, so captures on the parent and tshark see them. The vlan device's own
+taps see the untagged frame, as ``tcpdump -i eth0.100`` does.
+
+Receive follows ``__netif_receive_skb_core``: the real device's taps see the tagged frame,
+then ``vlan_do_receive`` (``NetDevice.vlan_rx``) looks the VID up in the parent's
+``vlans`` table; a hit strips the tag and the frame is received again on the vlan device
+(its counters, its taps, its rx_handler or the stack). Untagged frames stay with the
+parent. A tagged frame whose VID has no vlan device is *not* counted as an rx drop: Linux
+offers it to the parent's rx_handler (a bridge port still bridges it), otherwise marks it
+``PACKET_OTHERHOST`` with the tag cleared, and the protocol handlers (``ip_rcv``,
+``arp_rcv``) discard otherhost frames silently — only the trace says so here. A frame for a
+vlan device that is down is freed (``vlan_do_receive``: ``!(vlan_dev->flags & IFF_UP)``).
+
+Invariants: the MAC is the parent's unless the lab gives one; the MTU never exceeds the
+parent's (checked by the model); a vlan device is up only while its parent is
+(``vlan_dev_open`` refuses with ENETDOWN, and ``vlan_device_event`` closes and reopens
+children on the parent's NETDEV_DOWN/NETDEV_UP); its carrier follows the parent
+(``netif_stacked_transfer_operstate``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vnetlab.sim.netdev import NetDevice, Skb
+
+if TYPE_CHECKING:
+    from vnetlab.sim.stack.netns import Namespace
+
+ETH_P_8021Q = b"\x81\x00"
+VLAN_VID_MASK = 0x0FFF
+
+
+def vlan_insert_tag(data: bytes, vid: int, pcp: int = 0) -> bytes:
+    """``vlan_insert_tag``: the frame with an 802.1Q header after the source MAC."""
+    tci = (pcp << 13) | vid
+    return data[:12] + ETH_P_8021Q + tci.to_bytes(2, "big") + data[12:]
+
+
+def vlan_untag(data: bytes) -> bytes:
+    """``skb_vlan_untag``: the frame without its outermost tag (caller checked it has one)."""
+    return data[:12] + data[16:]
+
+
+def frame_vid(data: bytes) -> int | None:
+    """The VID of an 802.1Q-tagged frame (0 for a priority tag), None when untagged."""
+    if len(data) >= 18 and data[12:14] == ETH_P_8021Q:
+        return ((data[14] << 8) | data[15]) & VLAN_VID_MASK
+    return None
+
+
+class VlanDevice(NetDevice):
+    """``struct vlan_dev_priv``: ``real_dev`` and ``vlan_id``."""
+
+    kind = "vlan"
+    __slots__ = ("real_dev", "vlan_id", "_tci")
+
+    def __init__(
+        self, ns: Namespace, name: str, mac: bytes, mtu: int, real_dev: NetDevice, vid: int
+    ) -> None:
+        if not 1 <= vid <= 4094:
+            raise ValueError(f"VLAN ID {vid} is not in 1-4094")
+        if real_dev.vlans is not None and vid in real_dev.vlans:
+            raise ValueError(f"{real_dev.name} already has vlan {vid}")
+        super().__init__(ns, name, mac, mtu)
+        self.real_dev = real_dev
+        self.vlan_id = vid
+        self._tci = vid.to_bytes(2, "big")
+        if real_dev.vlans is None:
+            real_dev.vlans = {}
+        real_dev.vlans[vid] = self  # register_vlan_dev → vlan_group_set_device
+
+    def unregister(self) -> None:
+        """``unregister_vlan_dev``: the parent forgets this VID."""
+        vlans = self.real_dev.vlans
+        if vlans is not None and vlans.get(self.vlan_id) is self:
+            del vlans[self.vlan_id]
+            if not vlans:
+                self.real_dev.vlans = None
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.admin_up and self.real_dev.running
+
+    @property
+    def operstate(self) -> str:
+        if not self.admin_up:
+            return "DOWN"
+        return "UP" if self.real_dev.running else "LOWERLAYERDOWN"
+
+    def set_admin(self, up: bool) -> None:
+        """``vlan_dev_open``: refused (stays down) while the real device is down."""
+        if up and not self.real_dev.admin_up:
+            return
+        super().set_admin(up)
+
+    # -- data path --------------------------------------------------------------------
+    def xmit(self, skb: Skb) -> None:
+        """``vlan_dev_hard_start_xmit``: tag with our VID, transmit on the real device."""
+        data = skb.data
+        if not self.admin_up:
+            self.tx_dropped += 1
+            if skb.trace is not None:
+                skb.trace.drop(self.where, "vlan device is down")
+            return
+        self.tx_packets += 1
+        self.tx_bytes += len(data)
+        if self.taps is not None:
+            self.tap_tx(data)
+        real = self.real_dev
+        if skb.trace is not None:
+            skb.trace.add(self.where, f"vlan {self.vlan_id}: tag and send on {real.name}")
+        # a new Skb: a flooded frame may be one object shared by several ports
+        real.xmit(Skb(data[:12] + ETH_P_8021Q + self._tci + data[12:], skb.trace))
+
+    def vlan_receive(self, skb: Skb) -> None:
+        """The second half of ``vlan_do_receive``: untag and receive as this device."""
+        if not self.admin_up:
+            if skb.trace is not None:
+                skb.trace.drop(self.where, f"vlan {self.vlan_id}: device is down")
+            return
+        if skb.trace is not None:
+            skb.trace.add(
+                self.real_dev.where, f"vlan {self.vlan_id} -> {self.name} (tag removed)"
+            )
+        data = skb.data
+        self.netif_receive(Skb(data[:12] + data[16:], skb.trace))

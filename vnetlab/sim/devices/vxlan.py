@@ -1,0 +1,167 @@
+"""VXLAN (drivers/net/vxlan/vxlan_core.c, RFC 7348).
+
+Design note
+-----------
+The device keeps its own FDB of inner MAC → remote VTEP(s), separate from any bridge it
+is a port of (``bridge fdb show dev vxlan0`` shows it with ``self``):
+
+* ``remote IP`` or ``group IP`` installs the all-zeros default entry; ``bridge fdb append
+  00:00:00:00:00:00 dev vxlan0 dst IP`` adds more default destinations: broadcast, unknown
+  unicast and multicast frames are sent once to each (head-end replication);
+* ``vxlan_xmit``: a known MAC goes to its VTEP; otherwise to the default destinations;
+  no default → dropped (tx_dropped);
+* ``vxlan_rcv``: the I flag must be set and the VNI must belong to a device on that port;
+  a frame carrying the device's own MAC as source is a loop and dropped; with learning on
+  (the default), ``vxlan_snoop`` records or moves inner source MAC → outer source IP;
+  learned entries age out after 300 s, static ones never.
+* ``group``: the device joins the multicast group on its ``dev``; frames to the group
+  leave with TTL 1 unless ``ttl`` says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from vnetlab.sim.devices.udp_tunnel import LEARNED_AGEING, TunnelSocket, UdpTunnelDevice
+from vnetlab.sim.netdev import Skb
+from vnetlab.sim.stack.addr import ip_str
+from vnetlab.sim.trace import TraceNode
+from vnetlab.wire.errors import ParseError
+from vnetlab.wire.mac import mac_to_str
+from vnetlab.wire.vxlan import VXLAN_HEADROOM, VxlanHeader
+
+ZERO_MAC = b"\x00" * 6
+
+
+@dataclass(slots=True)
+class VxlanFdbEntry:
+    remotes: list[int]
+    static: bool
+    updated: int
+
+
+class VxlanDevice(UdpTunnelDevice):
+    kind = "vxlan"
+    headroom = VXLAN_HEADROOM
+    __slots__ = ("fdb", "learning", "group")
+
+    def __init__(self, *args: object, learning: bool = True, group: int | None = None,
+                 **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self.fdb: dict[bytes, VxlanFdbEntry] = {}
+        self.learning = learning
+        self.group = group
+        default = self.remote if self.remote is not None else group
+        if default is not None:
+            self.fdb[ZERO_MAC] = VxlanFdbEntry([default], True, 0)
+        if group is not None:
+            self.ns.stack.mc_groups.add(group)
+
+    def fdb_append(self, mac: bytes, dst: int) -> None:
+        """``bridge fdb append MAC dev VXLAN dst IP`` (static)."""
+        e = self.fdb.get(mac)
+        if e is None:
+            self.fdb[mac] = VxlanFdbEntry([dst], True, self.sched.now)
+        elif dst not in e.remotes:
+            e.remotes.append(dst)
+            e.static = True
+
+    def _lookup(self, mac: bytes) -> VxlanFdbEntry | None:
+        e = self.fdb.get(mac)
+        if e is not None and not e.static and e.updated + LEARNED_AGEING <= self.sched.now:
+            del self.fdb[mac]  # vxlan_cleanup would have removed it by now
+            return None
+        return e
+
+    def live_entries(self) -> list[tuple[bytes, VxlanFdbEntry]]:
+        now = self.sched.now
+        return [(m, e) for m, e in self.fdb.items()
+                if e.static or e.updated + LEARNED_AGEING > now]
+
+    def encap_header(self, frame: bytes) -> bytes:
+        return VxlanHeader(self.vni).emit(frame)
+
+    def xmit(self, skb: Skb) -> None:
+        """``vxlan_xmit``: pick the VTEP(s) for the destination MAC and encapsulate."""
+        trace = skb.trace
+        if not self.admin_up:
+            self.tx_dropped += 1
+            if trace is not None:
+                trace.drop(self.where, "vxlan device is down")
+            return
+        dst_mac = skb.data[0:6]
+        e = None if dst_mac[0] & 1 else self._lookup(dst_mac)
+        if e is not None:
+            if trace is not None:
+                vteps = ", ".join(ip_str(r) for r in e.remotes)
+                trace.add(self.where, f"vxlan fdb: {mac_to_str(dst_mac)} is behind {vteps}")
+        else:
+            e = self.fdb.get(ZERO_MAC)
+            if e is None:
+                self.tx_dropped += 1
+                if trace is not None:
+                    trace.drop(self.where, f"no vxlan fdb entry for {mac_to_str(dst_mac)} and "
+                               "no default destination (remote, group or 00:00:00:00:00:00)")
+                return
+            if trace is not None:
+                why = "broadcast/multicast" if dst_mac[0] & 1 else f"{mac_to_str(dst_mac)} unknown"
+                vteps = ", ".join(ip_str(r) for r in e.remotes)
+                how = " (head-end replication)" if len(e.remotes) > 1 else ""
+                trace.add(self.where, f"vxlan fdb: {why} -> default destinations {vteps}{how}")
+        remotes = e.remotes
+        if len(remotes) == 1:
+            self.xmit_one(skb, remotes[0], trace)
+            return
+        for r in remotes:
+            t = None if trace is None else trace.branch(f"copy to VTEP {ip_str(r)}")
+            self.xmit_one(Skb(skb.data, t), r, t)
+
+    def encap_rcv(
+        self, sock: TunnelSocket, src: IPv4Address, dst: IPv4Address, data: bytes,
+        trace: TraceNode | None,
+    ) -> None:
+        """``vxlan_rcv`` on the port's socket: VNI demux, snoop, deliver the inner frame."""
+        try:
+            hdr, inner = VxlanHeader.parse(data)
+        except ParseError as e:
+            if trace is not None:
+                trace.drop(f"{sock.ns.name}:udp/{sock.port}", f"malformed VXLAN: {e}")
+            return
+        dev = sock.devices.get(hdr.vni)
+        where = f"{sock.ns.name}:udp/{sock.port}"
+        if not hdr.valid_vni or not isinstance(dev, VxlanDevice):
+            if trace is not None:
+                trace.drop(where, f"no vxlan device for VNI {hdr.vni} on port {sock.port}")
+            return
+        if not dev.admin_up:
+            dev.rx_dropped += 1
+            if trace is not None:
+                trace.drop(dev.where, "vxlan device is down")
+            return
+        src_mac = inner[6:12]
+        if src_mac == dev.mac:
+            dev.rx_dropped += 1
+            if trace is not None:
+                trace.drop(dev.where, "inner source MAC is our own: looped packet")
+            return
+        if trace is not None:
+            trace.add(dev.where, f"decap vni {hdr.vni} from {src}, inner {len(inner)} bytes")
+        if dev.learning and not src_mac[0] & 1:
+            dev.snoop(src_mac, int(src), trace)
+        dev.deliver_inner(inner, trace)
+
+    def snoop(self, mac: bytes, vtep: int, trace: TraceNode | None) -> None:
+        """``vxlan_snoop``: learn or move the inner source MAC to the outer source."""
+        e = self.fdb.get(mac)
+        now = self.sched.now
+        if e is None:
+            self.fdb[mac] = VxlanFdbEntry([vtep], False, now)
+            if trace is not None:
+                trace.add(self.where, f"learned {mac_to_str(mac)} -> {ip_str(vtep)}")
+        elif not e.static:
+            if e.remotes != [vtep]:
+                e.remotes = [vtep]
+                if trace is not None:
+                    trace.add(self.where, f"{mac_to_str(mac)} moved to {ip_str(vtep)}")
+            e.updated = now
