@@ -639,11 +639,14 @@ class FdbCheck(Model):
 class FrameMatch(Model):
     """Which frames a ``frames`` check counts (all given fields must match)."""
 
-    proto: Literal["arp", "icmp", "ipv4", "any"] = "any"
+    proto: Literal["arp", "icmp", "ipv4", "udp", "any"] = "any"
     op: Literal["request", "reply", "echo-request", "echo-reply", "any"] = "any"
     src: str | None = None  # MAC or NODE:IFNAME of the Ethernet source
     dst: str | None = None  # MAC, NODE:IFNAME or "broadcast"
     vlan: int | None = Field(None, ge=0, le=4095)  # the 802.1Q VID (untagged frames: no match)
+    port: int | None = Field(None, ge=1, le=65535)  # UDP destination port (proto udp)
+    #: VNI of a VXLAN (or, on port 6081, Geneve) packet (proto udp)
+    vni: int | None = Field(None, ge=0, le=0xFFFFFF)
 
 
 class FramesCheck(Model):

@@ -15,9 +15,13 @@ from vnetlab.model.state import (
 )
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.veth import Veth
+from vnetlab.sim.devices.vxlan import VxlanDevice
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.wire.mac import mac_to_str
+
+
+_NO_CARRIER_KINDS = ("loopback", "vxlan", "geneve")
 
 
 def observe_ns(ns: Namespace) -> NodeState:
@@ -31,7 +35,9 @@ def observe_ns(ns: Namespace) -> NodeState:
                 ifname=dev.name,
                 kind=dev.kind,
                 admin_up=dev.admin_up,
-                operstate="UNKNOWN" if dev.kind == "loopback" and dev.admin_up else dev.operstate,
+                # devices without carrier handling report UNKNOWN when up, as ip link shows
+                operstate="UNKNOWN" if dev.kind in _NO_CARRIER_KINDS and dev.admin_up
+                else dev.operstate,
                 mtu=dev.mtu,
                 mac=mac_to_str(dev.mac),
                 master=dev.master.name if dev.master is not None else None,
@@ -63,6 +69,13 @@ def observe_ns(ns: Namespace) -> NodeState:
     ]
     fdb = []
     for dev in ns.devices.values():
+        if isinstance(dev, VxlanDevice):
+            # ``bridge fdb show dev vx0``: "MAC dst IP self [permanent]", one per VTEP
+            for mac, e in dev.live_entries():
+                flags = ("self", "permanent") if e.static else ("self",)
+                for r in e.remotes:
+                    fdb.append(FdbState(dev.name, dev.name, mac_to_str(mac), None, flags,
+                                        dst=ip_str(r)))
         if isinstance(dev, BridgeDevice):
             for e in dev.fdb.values():
                 flags = ("permanent",) if e.local else ("static",) if e.static else ()

@@ -52,6 +52,8 @@ class TraceNode:
         self.add(where, f"DROPPED {reason}")
         if self.probe:
             self.trace.outcomes.append(("copy-dropped" if copy else "dropped", where, reason))
+        elif not copy:
+            self.trace.side_drops.append((where, reason))
 
 
 class Trace:
@@ -59,6 +61,8 @@ class Trace:
 
     def __init__(self, title: str) -> None:
         self.outcomes: list[tuple[str, str, str]] = []
+        #: drops of packets the probe caused (ARP, replies): the cause behind some verdicts
+        self.side_drops: list[tuple[str, str]] = []
         self.root = TraceNode(title, self, True)
         self.notes: list[str] = []
 
@@ -72,7 +76,11 @@ class Trace:
                 return f"delivered to {where} ({what})"
         for kind, where, what in self.outcomes:
             if kind == "dropped":
-                return f"dropped at {where}: {what}"
+                verdict = f"dropped at {where}: {what}"
+                if "neighbour FAILED" in what and self.side_drops:
+                    w, r = self.side_drops[0]
+                    verdict += f" — an ARP packet was dropped at {w}: {r}"
+                return verdict
         for kind, where, what in self.outcomes:
             if kind == "copy-dropped":
                 return f"dropped at {where}: {what}"

@@ -130,12 +130,14 @@ def describe_match(m: FrameMatch) -> str:
     parts = [m.proto if m.proto != "any" else "frames"]
     if m.op != "any":
         parts.append(m.op)
-    if m.vlan is not None:
-        parts.append(f"vlan {m.vlan}")
     if m.src:
         parts.append(f"from {m.src}")
     if m.dst:
         parts.append(f"to {m.dst}")
+    for name in ("vlan", "port", "vni"):
+        value = getattr(m, name, None)
+        if value is not None:
+            parts.append(f"{name} {value}")
     return " ".join(parts)
 
 

@@ -39,6 +39,8 @@ def frame_matches(lab: LabSpec, m: FrameMatch, frame: bytes) -> bool:
             return False
         op = int.from_bytes(frame[20:22], "big")
         return m.op == "any" or (m.op, op) in (("request", 1), ("reply", 2))
+    if m.proto == "udp":
+        return _udp_matches(m, frame, etype)
     if m.proto in ("icmp", "ipv4"):
         if etype != _ETH_IP or len(frame) < 34:
             return False
@@ -51,4 +53,25 @@ def frame_matches(lab: LabSpec, m: FrameMatch, frame: bytes) -> bool:
             return False
         icmp_type = frame[14 + ihl]
         return m.op == "any" or (m.op, icmp_type) in (("echo-request", 8), ("echo-reply", 0))
+    return True
+
+
+
+def _udp_matches(m: FrameMatch, frame: bytes, etype: bytes) -> bool:
+    if etype != _ETH_IP or len(frame) < 34 or frame[23] != 17:
+        return False
+    if (int.from_bytes(frame[20:22], "big") & 0x1FFF) != 0:
+        return False  # a non-first fragment has no UDP header
+    ihl = (frame[14] & 0xF) * 4
+    udp = frame[14 + ihl :]
+    if len(udp) < 8:
+        return False
+    dport = int.from_bytes(udp[2:4], "big")
+    if m.port is not None and dport != m.port:
+        return False
+    if m.vni is not None:
+        if len(udp) < 16:
+            return False
+        if int.from_bytes(udp[12:15], "big") != m.vni:  # same offset in VXLAN and Geneve
+            return False
     return True
