@@ -23,17 +23,17 @@ from vnetlab.model.spec import (
     VlanSpec,
     VxlanSpec,
 )
-from vnetlab.sim.devices.geneve import GeneveDevice
-from vnetlab.sim.devices.vxlan import VxlanDevice
-from vnetlab.wire.geneve import GeneveOption
 from vnetlab.sim.clock import Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
+from vnetlab.sim.devices.geneve import GeneveDevice
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.devices.vlan import VlanDevice
+from vnetlab.sim.devices.vxlan import VxlanDevice
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 from vnetlab.sim.stack.fib import Route
 from vnetlab.sim.stack.netns import Namespace
+from vnetlab.wire.geneve import GeneveOption
 from vnetlab.wire.mac import mac_to_bytes
 
 #: features of the model the emulator does not implement yet, with the reason

@@ -28,7 +28,6 @@ from vnetlab.sim.stack.netns import Namespace
 from vnetlab.sim.trace import Trace
 from vnetlab.wire.pcap import PcapWriter
 
-
 #: how long a trace waits past ping's own timeout for the probe to be delivered or dropped
 TRACE_SETTLE_NS = 5 * S
 

@@ -20,7 +20,6 @@ from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.wire.mac import mac_to_str
 
-
 _NO_CARRIER_KINDS = ("loopback", "vxlan", "geneve")
 
 

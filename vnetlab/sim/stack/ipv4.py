@@ -395,7 +395,8 @@ class Ipv4Stack:
             )
             return
         if trace is not None:
-            trace.add(dev.where, f"UDP {hdr.src}:{udp.sport} -> {hdr.dst}:{udp.dport}: to its socket")
+            flow = f"{hdr.src}:{udp.sport} -> {hdr.dst}:{udp.dport}"
+            trace.add(dev.where, f"UDP {flow}: to its socket")
         sock(hdr.src, udp.sport, hdr.dst, data, trace)
 
     # -- output -------------------------------------------------------------------------
