@@ -78,3 +78,56 @@ def test_estimate_matches_the_kernel(t1_up: LinuxEngine) -> None:
     assert t1_up.flush_neighbours() == 4
     assert not any(ns.neighs for ns in t1_up.observe().nodes.values())
     assert t1_up.ping_batches(pings) == [[0, 1]]
+
+
+# -- run_checks plans the pings within the budget (engine hook prepare_checks) -----------
+
+def _mesh_lab(name: str, n: int) -> object:
+    from vnetlab.model.spec import LabSpec
+
+    base = star(name, n).model_dump(mode="json")
+    base["checks"] = [{"ping": f"{src} -> {dst}"} for src, dst in mesh(n)]
+    return LabSpec.model_validate(base)
+
+
+@pytest.mark.kernel
+def test_run_checks_batches_pings_within_a_small_budget(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    from vnetlab.tools.checks import run_checks
+
+    lab = _mesh_lab("kbatch", 5)  # 20 pings, 40 entries
+    monkeypatch.setattr(limits, "budget", lambda *a, **k: 12)
+    e = LinuxEngine()
+    flushed: list[int] = []
+    real_flush = e.flush_neighbours
+    monkeypatch.setattr(e, "flush_neighbours", lambda: flushed.append(real_flush()) or 0)
+    try:
+        e.realize(lab)  # type: ignore[arg-type]
+        report = run_checks(e, lab)  # type: ignore[arg-type]
+    finally:
+        e.teardown()
+    assert report.ok and report.counts["pass"] == 20
+    assert e.check_batches == len(flushed) + 1 >= 2  # 20 distinct entries, 12 at a time
+    assert all(n > 0 for n in flushed)  # each flush removed the previous batch's entries
+
+
+@pytest.mark.kernel
+def test_run_checks_refuses_when_one_ping_does_not_fit(monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    from vnetlab.tools.checks import run_checks
+
+    lab = _mesh_lab("kbatch2", 3)
+    monkeypatch.setattr(limits, "budget", lambda *a, **k: 1)
+    e = LinuxEngine()
+    try:
+        e.realize(lab)  # type: ignore[arg-type]
+        with pytest.raises(NeighbourTableTooSmall, match="alone needs 2 neighbour entries"):
+            run_checks(e, lab)  # type: ignore[arg-type]
+    finally:
+        e.teardown()
+
+
+def test_the_emulator_needs_no_planning() -> None:
+    from vnetlab.sim.engine import SimEngine
+
+    assert not hasattr(SimEngine(), "prepare_checks")

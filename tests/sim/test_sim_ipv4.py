@@ -122,7 +122,7 @@ def test_no_local_route_is_network_unreachable_at_once() -> None:
     r = engine.ping("b", IPv4Address("10.0.1.2"))  # b has a default route: fine
     assert r.received == 1
     r = engine.ping("r", IPv4Address("198.51.100.7"))  # r has none
-    assert r.errors == ("connect: Network is unreachable",)
+    assert r.errors == ("ping: connect: Network is unreachable",)
     assert r.transmitted == 0
 
 
@@ -204,7 +204,7 @@ def test_router_fragments_without_df(tmp_path: Path) -> None:
 def test_local_ping_df_larger_than_own_mtu_is_emsgsize() -> None:
     engine, _ = realize(routed())
     r = engine.ping("a", IPv4Address("10.0.2.2"), size=1473, dont_fragment=True)
-    assert r.errors == ("local error: message too long, mtu=1500",)
+    assert r.errors == ("ping: local error: message too long, mtu=1500",)
     assert r.received == 0
     assert link(engine, "a", "eth0").stats.tx_packets == 0
     # one byte less fits exactly

@@ -89,7 +89,7 @@ def test_largest_df_ping_over_bound_vxlan_is_1422() -> None:
     e = two_hosts()
     assert e.ping("h1", IPv4Address("192.168.100.2"), size=1422, dont_fragment=True).reachable
     r = e.ping("h1", IPv4Address("192.168.100.2"), size=1423, dont_fragment=True)
-    assert not r.reachable and r.errors == ("local error: message too long, mtu=1450",)
+    assert not r.reachable and r.errors == ("ping: local error: message too long, mtu=1450",)
 
 
 def test_unbound_mtu_1500_first_big_ping_passes_then_pmtu_refuses(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_unbound_mtu_1500_first_big_ping_passes_then_pmtu_refuses(tmp_path: Path
     assert all(len(f) - 14 <= 1500 for f in frags)
     later = e.ping("h1", dst, size=1472, dont_fragment=True)
     assert not later.reachable
-    assert later.errors == ("local error: message too long, mtu=1450",)
+    assert later.errors == ("ping: local error: message too long, mtu=1450",)
     # without -M do, ping fragments to the learned path MTU and gets through again
     assert e.ping("h1", dst, size=1472).reachable
 

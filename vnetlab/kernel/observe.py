@@ -56,6 +56,7 @@ AF_INET = 2
 AF_BRIDGE = 7
 IFF_UP = 0x1
 RT_TABLE_MAIN = 254
+RTM_F_CLONED = 0x200  # a dumped fib_nh_exception (learned PMTU), rtnetlink.h
 RTN_UNICAST = 1
 NUD_PERMANENT = 0x80
 NUD_NOARP = 0x40
@@ -190,8 +191,8 @@ def build_state(lab_name: str, raws: Mapping[str, RawNs], lab: LabSpec | None) -
         routes: list[RouteState] = []
         for r in raw.routes:
             table = r.get_attr("RTA_TABLE") or r["table"]
-            if table != RT_TABLE_MAIN or r["type"] != RTN_UNICAST:
-                continue
+            if table != RT_TABLE_MAIN or r["type"] != RTN_UNICAST or r["flags"] & RTM_F_CLONED:
+                continue  # cached next-hop exceptions (PMTU) are not routes: ``ip route``
             dst = r.get_attr("RTA_DST")
             oif = r.get_attr("RTA_OIF")
             routes.append(

@@ -30,6 +30,8 @@ from vnetlab.wire.pcap import PcapWriter
 
 #: how long a trace waits past ping's own timeout for the probe to be delivered or dropped
 TRACE_SETTLE_NS = 5 * S
+#: virtual time a freshly built lab is left alone (covers the IGMP report retransmission)
+SETTLE_NS = 1 * S
 
 
 class SimEngine:
@@ -47,7 +49,9 @@ class SimEngine:
         check_supported(lab)
         self.namespaces = build(lab, self.sched)
         self.lab = lab
-        self.sched.run(until=self.sched.now)  # settle link-state events
+        # settle: what bring-up itself sends (the bridges' IGMP joins of 224.0.0.106) is
+        # over before the lab's own traffic starts, as it is by the time a person types
+        self.sched.run(until=self.sched.now + SETTLE_NS)
 
     def ns(self, node: str) -> Namespace:
         try:

@@ -82,13 +82,13 @@ class Ping:
                 self.dst, IPPROTO_ICMP, msg.emit(), trace, pmtudisc=self.pmtudisc
             )
         except NoRoute:
-            self.errors.append("connect: Network is unreachable")
+            self.errors.append("ping: connect: Network is unreachable")
             if trace is not None:
                 trace.drop(self.ns.name, f"no route to {ip_str(self.dst)} (Network is unreachable)")
             self._finish()
             return
         except MessageTooLong as e:
-            self.errors.append(f"local error: message too long, mtu={e.mtu}")
+            self.errors.append(f"ping: local error: message too long, mtu={e.mtu}")
             if trace is not None:
                 trace.drop(
                     self.ns.name,

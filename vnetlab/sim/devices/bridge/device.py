@@ -28,6 +28,7 @@ from vnetlab.sim.devices.bridge.forward import (
     br_forward,
 )
 from vnetlab.sim.devices.bridge.input import br_handle_frame, br_pass_frame_up
+from vnetlab.sim.devices.bridge.multicast import join_snoopers
 from vnetlab.sim.devices.bridge.port import (
     BR_STATE_DISABLED,
     BR_STATE_FORWARDING,
@@ -51,6 +52,7 @@ class BridgeDevice(NetDevice):
         "gc_at",
         "promisc",
         "stp",
+        "mcast_snooping",
         "_next_no",
         "vlan_enabled",
         "default_pvid",
@@ -65,6 +67,7 @@ class BridgeDevice(NetDevice):
         self.gc_at: int | None = None
         self.promisc = 0
         self.stp = False
+        self.mcast_snooping = True  # IFLA_BR_MCAST_SNOOPING, on by default
         self._next_no = 1
         self.carrier = False  # no port yet: NO-CARRIER
         fdbmod.fdb_insert_local(self, mac, None)
@@ -130,6 +133,8 @@ class BridgeDevice(NetDevice):
             p.state = BR_STATE_FORWARDING if live else BR_STATE_DISABLED
         self._update_carrier()
         self.ns.on_link_change(self)
+        if up and self.mcast_snooping:
+            join_snoopers(self)
 
     @property
     def operstate(self) -> str:

@@ -1,0 +1,41 @@
+"""Differential tests run both engines; the kernel half needs root (skipped with the reason
+otherwise) and, like tests/kernel, must leave nothing behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.kernel.conftest import _kernel_skip_reason, ours_left
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = _kernel_skip_reason()
+    if reason is None:
+        return
+    for item in items:
+        if "tests/diff/" in str(item.path) and item.get_closest_marker("kernel") is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def diff_nothing_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    run_dir = tmp_path_factory.mktemp("vnetlab-diff-run")
+    old = os.environ.get("VNETLAB_RUN_DIR")
+    os.environ["VNETLAB_RUN_DIR"] = str(run_dir)
+    before = set(ours_left()) if shutil.which("ip") else set()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("VNETLAB_RUN_DIR", None)
+        else:
+            os.environ["VNETLAB_RUN_DIR"] = old
+    if shutil.which("ip") and os.geteuid() == 0:
+        left = sorted(set(ours_left()) - before)
+        assert not left, f"differential tests left these behind: {left}"
+        assert not list(Path(run_dir).glob("*.json"))

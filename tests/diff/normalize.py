@@ -1,0 +1,116 @@
+"""The ONE place that decides what the differential tests compare between the engines.
+
+Every rule that drops or coarsens something says why. Anything not listed here is
+compared exactly; where the engines then differ, the kernel is the oracle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vnetlab.model.state import LabState, NodeState
+from vnetlab.tools.checks import Report
+
+#: Neighbour states, coarsened. The kernel's NUD machine runs on wall-clock timers
+#: (``base_reachable_time`` 15-45 s random, ``delay_first_probe_time`` 5 s) while the
+#: emulator's runs on virtual time that advances only as far as the checks need: an entry
+#: learned from a received ARP request is STALE in both (``arp_process``), but whether it
+#: has since gone DELAY -> PROBE -> REACHABLE depends on how much time passed. So every
+#: state with a link-layer address counts as "resolved"; INCOMPLETE/FAILED stay distinct
+#: (they mean reachability, not timing).
+NUD_CLASS = {
+    "REACHABLE": "resolved",
+    "STALE": "resolved",
+    "DELAY": "resolved",
+    "PROBE": "resolved",
+    "PERMANENT": "resolved",
+    "INCOMPLETE": "INCOMPLETE",
+    "FAILED": "FAILED",
+}
+
+
+def check_statuses(report: Report) -> dict[int, tuple[str, str, str]]:
+    """index -> (kind, subject, status). Trace checks are left out: the linux engine cannot
+    trace a packet's path and reports them as skipped, by design."""
+    return {r.index: (r.kind, r.subject, r.status) for r in report.results
+            if r.kind != "trace"}
+
+
+def links(node: NodeState) -> set[tuple[Any, ...]]:
+    """(ifname, kind, operstate, mtu, mac, master). ``lo`` is dropped: it takes no part in a
+    lab's traffic (the kernel has it in every namespace; the emulator models it too, but its
+    counters and state are not what the lab is about). Counters are not compared: the
+    kernel's include frames the emulator never sends (e.g. none expected with IPv6 off, but
+    timers such as ARP re-probes depend on wall-clock time)."""
+    return {(ln.ifname, ln.kind, ln.operstate, ln.mtu, ln.mac, ln.master)
+            for ln in node.links if ln.ifname != "lo"}
+
+
+def fdb(node: NodeState) -> set[tuple[Any, ...]]:
+    """(bridge, port, mac, vlan, kind, dst).
+
+    * learned and static bridge entries are compared per port;
+    * the bridge's ``permanent`` local entries (one per port MAC and the bridge's own, plus
+      per-VLAN copies on a filtering bridge, ``br_fdb_insert``/``fdb_add_local``) are
+      dropped: they are configuration, not traffic, and the kernel adds per-VLAN duplicates
+      the emulator's local table does not list one by one;
+    * a VXLAN device's own entries (``self``, with ``dst``) are all compared, configured
+      and learned: the remote VTEP behind a MAC is the point of the overlay tests.
+    Entries for multicast MACs (IPv6 all-nodes etc., ``self`` on ports) never reach here:
+    observe lists only bridge-master and vxlan-self entries.
+    """
+    out: set[tuple[Any, ...]] = set()
+    for f in node.fdb:
+        if "self" in f.flags:
+            kind = "self-permanent" if "permanent" in f.flags else "self-learned"
+            out.add((f.bridge, f.port, f.mac, f.vlan, kind, f.dst))
+        elif "permanent" in f.flags:
+            continue
+        else:
+            out.add((f.bridge, f.port, f.mac, f.vlan, "static" if f.flags else "learned",
+                     None))
+    return out
+
+
+def neighbours(node: NodeState) -> set[tuple[Any, ...]]:
+    """(dst, dev, lladdr, state class) — see ``NUD_CLASS`` for why states are coarsened.
+    ``lladdr`` of INCOMPLETE/FAILED entries is dropped (the kernel may keep the last one)."""
+    out = set()
+    for n in node.neighs:
+        cls = NUD_CLASS.get(n.state, n.state)
+        out.add((n.dst, n.dev, n.lladdr if cls == "resolved" else None, cls))
+    return out
+
+
+def routes(node: NodeState) -> set[tuple[Any, ...]]:
+    """(dst, dev, via, proto, scope): table main, unicast only (observe filters the same).
+    ``prefsrc`` and ``metric`` are compared too — they follow from the model alone."""
+    return {(r.dst, r.dev, r.via, r.proto, r.scope, r.prefsrc, r.metric) for r in node.routes}
+
+
+def addrs(node: NodeState) -> set[tuple[str, str]]:
+    return {(a.ifname, a.cidr) for a in node.addrs}
+
+
+ASPECTS = {"links": links, "fdb": fdb, "neighbours": neighbours, "routes": routes,
+           "addrs": addrs}
+
+
+def normalize(state: LabState) -> dict[str, dict[str, set[tuple[Any, ...]]]]:
+    """aspect -> node -> normalised set."""
+    return {aspect: {name: fn(node) for name, node in sorted(state.nodes.items())}
+            for aspect, fn in ASPECTS.items()}
+
+
+def differences(sim: LabState, linux: LabState, aspect: str) -> list[str]:
+    """Human-readable differences of one aspect (empty: they agree)."""
+    a, b = normalize(sim)[aspect], normalize(linux)[aspect]
+    out = []
+    for node in sorted(set(a) | set(b)):
+        only_sim = a.get(node, set()) - b.get(node, set())
+        only_kernel = b.get(node, set()) - a.get(node, set())
+        for x in sorted(only_kernel, key=repr):
+            out.append(f"{aspect} {node}: kernel has {x}, emulator not")
+        for x in sorted(only_sim, key=repr):
+            out.append(f"{aspect} {node}: emulator has {x}, kernel not")
+    return out

@@ -1,0 +1,108 @@
+"""Every example lab on both engines: same check verdicts, same normalised observed state.
+
+The kernel is the oracle. Where the emulator differs, the test is ``xfail(strict=True)``
+with the difference spelled out (see ``KNOWN``) until the emulator is fixed; deliberate,
+documented differences live in ``normalize.py``, nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from normalize import check_statuses, differences
+
+from vnetlab.engine import UnsupportedError
+from vnetlab.kernel.engine import LinuxEngine
+from vnetlab.model import load_lab
+from vnetlab.model.state import LabState
+from vnetlab.sim.engine import SimEngine
+from vnetlab.tools.checks import Report, run_checks
+
+pytestmark = pytest.mark.kernel
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
+ASPECTS = ("checks", "links", "fdb", "neighbours", "routes", "addrs")
+
+#: (example stem, aspect) -> why the emulator disagrees with the kernel (xfail, strict)
+KNOWN: dict[tuple[str, str], str] = {
+    ("k8s-flannel", "links"): "node1:eth0 (underlay veth, port of the fabric bridge): after "
+    "the checks the kernel reports operstate UNKNOWN (UP right after bring-up), the emulator "
+    "UP; stable over runs, cause not yet pinned down (kernel side: linkwatch/"
+    "rfc2863_policy) — to investigate before changing either side",
+}
+
+
+@dataclass
+class Both:
+    sim: Report
+    linux: Report
+    sim_state: LabState
+    linux_state: LabState
+
+
+_cache: dict[Path, Both | str] = {}
+
+
+def run_both(path: Path) -> Both | str:
+    """Run the lab on both engines (once per module); a string: why it cannot run."""
+    if path in _cache:
+        return _cache[path]
+    lab = load_lab(path)
+    sim = SimEngine()
+    try:
+        sim.realize(lab)
+    except UnsupportedError as e:
+        _cache[path] = f"the emulator cannot run it: {e}"
+        return _cache[path]
+    sim_report = run_checks(sim, lab)
+    sim_state = sim.observe()
+    sim.teardown()
+    linux = LinuxEngine()
+    try:
+        try:
+            linux.plan(lab)
+        except UnsupportedError as e:
+            _cache[path] = str(e)
+            return _cache[path]
+        linux.realize(lab)
+        linux_report = run_checks(linux, lab)
+        linux_state = linux.observe()
+    finally:
+        linux.teardown()
+    _cache[path] = Both(sim_report, linux_report, sim_state, linux_state)
+    return _cache[path]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _clear() -> Iterator[None]:
+    yield
+    _cache.clear()
+
+
+def params() -> list[object]:
+    out = []
+    for p in EXAMPLES:
+        for aspect in ASPECTS:
+            marks = []
+            why = KNOWN.get((p.stem, aspect))
+            if why:
+                marks.append(pytest.mark.xfail(strict=True, reason=why))
+            out.append(pytest.param(p, aspect, id=f"{p.stem}-{aspect}", marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("path,aspect", params())
+def test_engines_agree(path: Path, aspect: str) -> None:
+    both = run_both(path)
+    if isinstance(both, str):
+        pytest.skip(both)
+    if aspect == "checks":
+        s, k = check_statuses(both.sim), check_statuses(both.linux)
+        diff = [f"check {i} {k[i][1]}: emulator {s[i][2]}, kernel {k[i][2]}"
+                for i in sorted(k) if s.get(i) != k[i]]
+        assert not diff, "\n".join(diff)
+        return
+    diff = differences(both.sim_state, both.linux_state, aspect)
+    assert not diff, "\n".join(diff)
