@@ -27,10 +27,6 @@ ASPECTS = ("checks", "links", "fdb", "neighbours", "routes", "addrs")
 
 #: (example stem, aspect) -> why the emulator disagrees with the kernel (xfail, strict)
 KNOWN: dict[tuple[str, str], str] = {
-    ("k8s-flannel", "links"): "node1:eth0 (underlay veth, port of the fabric bridge): after "
-    "the checks the kernel reports operstate UNKNOWN (UP right after bring-up), the emulator "
-    "UP; stable over runs, cause not yet pinned down (kernel side: linkwatch/"
-    "rfc2863_policy) — to investigate before changing either side",
 }
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -266,6 +267,34 @@ def observe(
     socks: Mapping[str, tuple[nl.NlSocket, int]],
     lab: LabSpec | None = None,
 ) -> LabState:
-    """``socks`` maps node name -> (its namespace's socket, an fd on the namespace)."""
-    raws = {node: dump_ns(node, sock, fd) for node, (sock, fd) in socks.items()}
-    return build_state(lab_name, raws, lab)
+    """``socks`` maps node name -> (its namespace's socket, an fd on the namespace).
+
+    The kernel publishes operstate through linkwatch, which batches non-urgent events for
+    up to a second (``linkwatch_schedule_work``): a veth or bridge that is up with carrier
+    can still read UNKNOWN shortly after a change. Observe re-reads (bounded) until those
+    have settled, so a snapshot shows the state the kernel is about to report anyway.
+    """
+    deadline = time.monotonic() + LINKWATCH_SETTLE_S
+    while True:
+        raws = {node: dump_ns(node, sock, fd) for node, (sock, fd) in socks.items()}
+        if not _linkwatch_pending(raws) or time.monotonic() >= deadline:
+            return build_state(lab_name, raws, lab)
+        time.sleep(0.05)
+
+
+LINKWATCH_SETTLE_S = 1.5
+_CARRIER_KINDS = ("veth", "bridge")
+
+
+def _linkwatch_pending(raws: Mapping[str, Any]) -> bool:
+    for raw in raws.values():
+        for m in raw.links:
+            kind = m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
+            if (
+                kind in _CARRIER_KINDS
+                and m["flags"] & IFF_UP
+                and m.get_attr("IFLA_CARRIER")
+                and (m.get_attr("IFLA_OPERSTATE") or "UNKNOWN") == "UNKNOWN"
+            ):
+                return True
+    return False
