@@ -19,6 +19,7 @@ from rich.console import Console
 
 from vnetlab.api import ENGINE_NAMES, make_engine
 from vnetlab.cli.linux_cmds import register as _register_linux_cmds
+from vnetlab.cli.script_cmds import register as _register_script_cmds
 from vnetlab.engine import EngineError
 from vnetlab.model import LabError, LabSpec, lab_json_schema, load_lab
 
@@ -239,6 +240,8 @@ def schema() -> None:
 
 # up / down / status / gc / exec: labs that stay up on the real kernel
 _register_linux_cmds(cli, friendly=friendly, console=console)
+# script / shell / export: the real ip/bridge commands on the emulator
+_register_script_cmds(cli, friendly=friendly)
 
 
 def main() -> None:

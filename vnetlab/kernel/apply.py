@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,7 @@ from typing import Any
 from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL
 
 from vnetlab.engine import EngineError
-from vnetlab.kernel import nl
+from vnetlab.kernel import nl, tuntap
 from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.plan import (
     IPV6_OFF,
@@ -48,8 +49,10 @@ from vnetlab.kernel.plan import (
     AddBridge,
     AddFdb,
     AddGeneve,
+    AddLowerDev,
     AddNetns,
     AddRoute,
+    AddTuntap,
     AddVeth,
     AddVlan,
     AddVxlan,
@@ -320,6 +323,39 @@ def _add_route(r: Realized, op: AddRoute) -> None:
     h.sock.send_raw(M.RTM_NEWROUTE, body, NLM_F_CREATE | NLM_F_EXCL, tag=op)
 
 
+IFLA_MACVLAN_MODE = 1  # u32 (if_link.h)
+IFLA_IPVLAN_MODE = 1  # u16
+MACVLAN_MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8}
+IPVLAN_MODES = {"l2": 0, "l3": 1, "l3s": 2}
+
+
+def _add_lowerdev(r: Realized, op: AddLowerDev) -> None:
+    """``ip -n LOWER_NS link add link LOWER name N netns NS type macvlan|ipvlan mode M``:
+    sent in the lower's namespace (IFLA_LINK resolves there), created in ``op.ns``."""
+    h = r.ns[op.ns]
+    low = r.ns[op.link_ns or op.ns]
+    data = (M.u32(IFLA_MACVLAN_MODE, MACVLAN_MODES[op.mode]) if op.kind == "macvlan"
+            else M.u16(IFLA_IPVLAN_MODE, IPVLAN_MODES[op.mode]))
+    extra = M.u32(M.IFLA_LINK, _idx(low, op.link, op))
+    if low is not h:
+        extra += M.s32(M.IFLA_NET_NS_FD, h.fd)
+    body = M.ifinfomsg(op.index) + _common(op.ifname, op.mtu, op.mac) + extra + M.nest(
+        M.IFLA_LINKINFO, M.string(M.IFLA_INFO_KIND, op.kind), M.nest(M.IFLA_INFO_DATA, data))
+    low.sock.send_raw(M.RTM_NEWLINK, body, NLM_F_CREATE | NLM_F_EXCL, tag=op)
+    h.index[op.ifname] = op.index
+
+
+def _add_tuntap(r: Realized, op: AddTuntap) -> None:
+    """``ip tuntap add``: the ioctls inside the namespace, then MTU/MAC/group by netlink."""
+    h = r.ns[op.ns]
+    with nl.entered(h.fd):
+        tuntap.create_persistent(op.ifname, op.mode, op.user, op.group)
+        index = socket.if_nametoindex(op.ifname)
+    h.index[op.ifname] = index
+    body = M.ifinfomsg(index) + _common(op.ifname, op.mtu, op.mac)
+    h.sock.send_raw(M.RTM_NEWLINK, body, tag=op)
+
+
 #: Op type -> how it is applied (explicit table; no registration by import side effect)
 APPLIERS: dict[type[Op], Callable[[Realized, Any], None]] = {
     AddNetns: _add_netns,
@@ -339,6 +375,8 @@ APPLIERS: dict[type[Op], Callable[[Realized, Any], None]] = {
     AddGeneve: _add_geneve,
     AddVxlanFdb: _add_vxlan_fdb,
     BridgeVlanOp: _bridge_vlan,
+    AddLowerDev: _add_lowerdev,
+    AddTuntap: _add_tuntap,
 }
 
 

@@ -34,7 +34,7 @@ from pyroute2.netlink.rtnl.ndmsg import ndmsg
 
 from vnetlab.engine import EngineError, PingResult
 from vnetlab.kernel import apply as applier
-from vnetlab.kernel import features, limits, nl, runtime
+from vnetlab.kernel import features, limits, nl, programs, runtime
 from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.gc import check_namespace
 from vnetlab.kernel.observe import observe as observe_ns
@@ -48,6 +48,7 @@ from vnetlab.kernel.plan import (
 )
 from vnetlab.model.spec import LabSpec, PingCheck
 from vnetlab.model.state import LabState
+from vnetlab.tuntap.api import ProgramError
 
 CAPTURE_START_TIMEOUT_S = 5.0
 CAPTURE_STOP_TIMEOUT_S = 5.0
@@ -105,6 +106,8 @@ class LinuxEngine:
         self.ops: list[Op] = []
         self.captures: list[_Capture] = []
         self.check_batches = 1  # how many batches the last prepare_checks planned
+        #: running TUN/TAP programs by "node:ifname" (``vnetlab.kernel.programs``)
+        self.programs: dict[str, programs.ProgramThread] = {}
 
     # -- build ---------------------------------------------------------------------------
     def plan(self, lab: LabSpec, run_id: str = "manual") -> list[Op]:
@@ -124,6 +127,10 @@ class LinuxEngine:
         run_id = secrets.token_hex(4)
         ops = self.plan(lab, run_id)  # raises UnsupportedError before anything is made
         namespaces = {op.node: op.ns for op in ops if isinstance(op, AddNetns)}
+        try:  # TUN/TAP programs are imported now: a bad one is refused before building
+            progs = programs.load_all(lab, namespaces)
+        except ProgramError as e:
+            raise EngineError(str(e)) from None
         rec = runtime.LabRecord(
             lab=lab.name, prefix=self.prefix, run_id=run_id, namespaces=namespaces,
             pid=os.getpid(), pid_start=runtime.proc_start_time(os.getpid()),
@@ -145,6 +152,13 @@ class LinuxEngine:
         rec.status = "up"
         runtime.update(rec)
         self.lab, self.record, self.ops = lab, rec, ops
+        try:  # each in a thread inside its node's namespace, on the real /dev/net/tun fd
+            self.programs = programs.start_all(progs)
+        except BaseException as e:
+            self.teardown()
+            if isinstance(e, ProgramError):
+                raise EngineError(str(e)) from None
+            raise
 
     @classmethod
     def attach(cls, lab_name: str, *, prefix: str = DEFAULT_PREFIX) -> LinuxEngine:
@@ -338,6 +352,7 @@ class LinuxEngine:
 
     def teardown(self) -> None:
         self.stop_captures()
+        programs.stop_all(self.programs)
         rec = self.record
         if rec is None:
             return

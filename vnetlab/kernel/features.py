@@ -93,6 +93,9 @@ def probe_kinds(kinds: tuple[str, ...] = tuple(PROBES)) -> dict[str, str | None]
                 if m.get_attr("IFLA_IFNAME") == "probe1":
                     lower = m["index"]
         for n, kind in enumerate(kinds):
+            if kind in ("tun", "tap"):  # not an rtnetlink kind: made through /dev/net/tun
+                out[kind] = _probe_tun()
+                continue
             if kind not in PROBES:
                 out[kind] = f"vnetlab does not know how to probe {kind}"
                 continue
@@ -113,6 +116,15 @@ def probe_kinds(kinds: tuple[str, ...] = tuple(PROBES)) -> dict[str, str | None]
         with contextlib.suppress(OSError):
             nl.remove_netns(name)
     return out
+
+
+def _probe_tun() -> str | None:
+    """TUN/TAP need the /dev/net/tun character device (CONFIG_TUN)."""
+    try:
+        os.close(os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC))
+    except OSError as e:
+        return f"/dev/net/tun cannot be opened here ({e.strerror}): no TUN/TAP support"
+    return None
 
 
 def _getlink() -> ifinfmsg:

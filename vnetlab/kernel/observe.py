@@ -284,17 +284,21 @@ def observe(
 
 LINKWATCH_SETTLE_S = 1.5
 _CARRIER_KINDS = ("veth", "bridge")
+#: stacked devices take carrier from their lower device, also through linkwatch
+#: (NETDEV_CHANGE -> netif_stacked_transfer_operstate): they lag one step behind it
+_STACKED_KINDS = ("macvlan", "ipvlan", "vlan")
 
 
 def _linkwatch_pending(raws: Mapping[str, Any]) -> bool:
     for raw in raws.values():
         for m in raw.links:
+            if not m["flags"] & IFF_UP:
+                continue
             kind = m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
-            if (
-                kind in _CARRIER_KINDS
-                and m["flags"] & IFF_UP
-                and m.get_attr("IFLA_CARRIER")
-                and (m.get_attr("IFLA_OPERSTATE") or "UNKNOWN") == "UNKNOWN"
-            ):
+            carrier = m.get_attr("IFLA_CARRIER")
+            oper = m.get_attr("IFLA_OPERSTATE") or "UNKNOWN"
+            if kind in _CARRIER_KINDS and carrier and oper == "UNKNOWN":
                 return True
+            if kind in _STACKED_KINDS and not carrier:
+                return True  # bounded: a stacked device whose lower is really down waits
     return False

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from vnetlab.engine import UnsupportedError
 from vnetlab.model.spec import (
@@ -40,8 +40,13 @@ from vnetlab.model.spec import (
     BridgeVlan,
     GeneveSpec,
     InterfaceSpec,
+    IpvlanSpec,
     LabSpec,
+    LowerDevSpec,
+    MacvlanSpec,
     NodeSpec,
+    TapSpec,
+    TunSpec,
     VethSpec,
     VlanSpec,
     VxlanSpec,
@@ -241,6 +246,59 @@ class BridgeVlanOp(Op):
 
 
 @dataclass(frozen=True, slots=True)
+class AddLowerDev(Op):
+    """``ip -n LOWER_NS link add link LOWER name NAME [netns NS] type macvlan|ipvlan mode M``
+    (``macvlan_common_newlink``/``ipvlan_link_new``). The request goes to the lower device's
+    namespace (``IFLA_LINK`` is looked up there) and ``IFLA_NET_NS_FD`` puts the new device
+    into ``ns`` — the container's macvlan on the host's eth0."""
+
+    ifname: str = ""
+    index: int = 0  # in ``ns``
+    kind: str = "macvlan"  # or "ipvlan"
+    mode: str = "vepa"
+    link: str = ""  # the lower device's name
+    link_node: str = ""  # the lower device's node when not this one
+    link_ns: str = ""  # its namespace (plan() fills it in from link_node)
+    mac: str | None = None
+    mtu: int = 1500
+
+    def shell(self) -> str:
+        lns = self.link_ns or self.ns
+        netns = f" netns {self.ns}" if lns != self.ns else ""
+        addr = f" address {self.mac}" if self.mac else ""
+        return (
+            f"ip -n {lns} link add link {self.link} name {self.ifname}{netns}{addr} "
+            f"mtu {self.mtu} group {VNL_GROUP} type {self.kind} mode {self.mode}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AddTuntap(Op):
+    """``ip tuntap add dev NAME mode tun|tap user U group G``: open /dev/net/tun in the
+    namespace, ``TUNSETIFF`` (``IFF_NO_PI``), ``TUNSETOWNER``/``TUNSETGROUP``,
+    ``TUNSETPERSIST`` 1, close (drivers/net/tun.c ``tun_set_iff``); then MTU, MAC and the
+    lab's device group over rtnetlink (a tun cannot be made by ``RTM_NEWLINK``:
+    ``tun_validate`` answers EOPNOTSUPP). The kernel picks the ifindex."""
+
+    ifname: str = ""
+    index: int = 0  # expected; apply uses the one the kernel gave
+    mode: str = "tun"
+    user: int | str | None = None
+    group: int | str | None = None
+    mac: str | None = None
+    mtu: int = 1500
+
+    def shell(self) -> str:
+        owner = (f" user {self.user}" if self.user is not None else "") + (
+            f" group {self.group}" if self.group is not None else "")
+        addr = f" address {self.mac}" if self.mac else ""
+        return (
+            f"ip -n {self.ns} tuntap add dev {self.ifname} mode {self.mode}{owner}\n"
+            f"ip -n {self.ns} link set {self.ifname}{addr} mtu {self.mtu} group {VNL_GROUP}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AddVeth(Op):
     ifname: str = ""
     index: int = 0
@@ -419,6 +477,33 @@ def realize_geneve(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> 
                       mac=spec.mac, mtu=spec.mtu or 1500)]
 
 
+def _lowerdev(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> list[Op]:
+    assert isinstance(spec, MacvlanSpec | IpvlanSpec)
+    lnode, _, lname = spec.link.rpartition(":")
+    mac = spec.mac if isinstance(spec, MacvlanSpec) and spec.mode != "passthru" else None
+    return [AddLowerDev(ns, ifname=ifname, index=idx.take(ns), kind=spec.type, mode=spec.mode,
+                        link=lname, link_node=lnode, mac=mac, mtu=spec.mtu or 1500)]
+
+
+def realize_macvlan(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> list[Op]:
+    """``ip link add link LOWER name NAME type macvlan mode M`` (IFLA_MACVLAN_MODE)."""
+    return _lowerdev(ns, ifname, spec, idx)
+
+
+def realize_ipvlan(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> list[Op]:
+    """``ip link add link LOWER name NAME type ipvlan mode l2|l3`` (IFLA_IPVLAN_MODE); the
+    ipvlan takes its lower's MAC, so none is sent."""
+    return _lowerdev(ns, ifname, spec, idx)
+
+
+def realize_tuntap(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> list[Op]:
+    """``ip tuntap add dev NAME mode tun|tap user U group G`` (a persistent device)."""
+    assert isinstance(spec, TunSpec | TapSpec)
+    return [AddTuntap(ns, ifname=ifname, index=idx.take(ns), mode=spec.type, user=spec.user,
+                      group=spec.group, mac=spec.mac if spec.type == "tap" else None,
+                      mtu=spec.mtu)]
+
+
 def realize_veth_end(ns: str, ifname: str, spec: InterfaceSpec, idx: _Indexer) -> list[Op]:
     """Nothing on its own: both ends of a pair are made by one ``AddVeth`` from ``links:``."""
     return []
@@ -434,10 +519,14 @@ REALIZERS: dict[str, Realizer] = {
     "vlan": realize_vlan,
     "vxlan": realize_vxlan,
     "geneve": realize_geneve,
+    "macvlan": realize_macvlan,
+    "ipvlan": realize_ipvlan,
+    "tun": realize_tuntap,
+    "tap": realize_tuntap,
 }
 
 #: kinds stacked on another device of the node (``link``/``dev``): made after the veth pairs
-STACKED_KINDS = frozenset({"vlan", "vxlan", "geneve"})
+STACKED_KINDS = frozenset({"vlan", "vxlan", "geneve", "macvlan", "ipvlan"})
 
 #: kinds the model knows but this engine does not build at all, with the reason.
 UNSUPPORTED_KINDS: dict[str, str] = {}
@@ -507,6 +596,8 @@ def _stacked_order(node: NodeSpec) -> list[str]:
             return spec.link
         if isinstance(spec, VxlanSpec):
             return spec.dev
+        if isinstance(spec, LowerDevSpec) and ":" not in spec.link:
+            return spec.link
         return None
 
     def visit(name: str, depth: int = 0) -> None:
@@ -599,12 +690,16 @@ def plan(
         ops.append(SetAlias(ns[a.node], ifname=a.ifname, alias=alias))
         ops.append(SetAlias(ns[b.node], ifname=b.ifname, alias=alias))
     # 3b. devices stacked on another (vlan on its link, vxlan on its dev): lower ones first
-    for node_name, node in lab.nodes.items():
-        for ifname in _stacked_order(node):
-            spec = node.interfaces[ifname]
-            made = REALIZERS[spec.type](ns[node_name], ifname, spec, idx)
-            ops.extend(made)
-            ops.extend(SetAlias(ns[node_name], ifname=ifname, alias=alias) for _ in made[:1])
+    #     a macvlan/ipvlan on another node's device comes after every node's own stack
+    stacked = [(n, i) for n, node in lab.nodes.items() for i in _stacked_order(node)]
+    stacked.sort(key=lambda t: ":" in getattr(lab.nodes[t[0]].interfaces[t[1]], "link", ""))
+    for node_name, ifname in stacked:
+        spec = lab.nodes[node_name].interfaces[ifname]
+        made = [replace(o, link_ns=ns[o.link_node])
+                if isinstance(o, AddLowerDev) and o.link_node else o
+                for o in REALIZERS[spec.type](ns[node_name], ifname, spec, idx)]
+        ops.extend(made)
+        ops.extend(SetAlias(ns[node_name], ifname=ifname, alias=alias) for _ in made[:1])
     # 4. bridge ports, port flags, bridge MTU, static fdb
     for node_name, node in lab.nodes.items():
         n = ns[node_name]

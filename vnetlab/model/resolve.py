@@ -32,6 +32,7 @@ import ipaddress
 from collections.abc import Mapping
 
 from vnetlab.model.errors import LabError, ProblemList, did_you_mean
+from vnetlab.model.lowerdevs import check_lowerdevs, fill_lowerdevs
 from vnetlab.model.spec import (
     _MAC_RE,
     BridgeSpec,
@@ -442,8 +443,10 @@ def resolve(
     r.checks()
     mtus = check_tunnels(lab, r.full, r.p)
     vlan_mtus = check_vlans(lab, r.full, r.p, mtus)
+    lower_mtus = check_lowerdevs(lab, r.full, r.p, {**mtus, **vlan_mtus})
     r.p.raise_if_any(source)
-    return fill_vlans(fill_tunnel_mtus(r.assign_macs(), mtus), lab, vlan_mtus)
+    resolved = fill_vlans(fill_tunnel_mtus(r.assign_macs(), mtus), lab, vlan_mtus)
+    return fill_lowerdevs(resolved, lower_mtus)
 
 
 def endpoint_peer(lab: LabSpec, node: str, ifname: str) -> Endpoint | None:

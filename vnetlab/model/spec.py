@@ -389,6 +389,108 @@ class GeneveSpec(TunnelSpec):
         return self
 
 
+def check_lower_ref(value: str) -> str:
+    """``IFNAME`` (a device of the same node) or ``NODE:IFNAME`` (a device of another node:
+    ``ip -n NODE link add link IFNAME name NAME netns THIS type macvlan``)."""
+    node, sep, ifname = value.rpartition(":")
+    if sep and not node:
+        raise ValueError(f"{value!r} is not IFNAME or NODE:IFNAME")
+    check_ifname(ifname)
+    return value
+
+
+#: The lower device of a macvlan/ipvlan: ``eth0`` or ``host:eth0``.
+LowerRef = Annotated[
+    str,
+    AfterValidator(check_lower_ref),
+    Field(json_schema_extra={"pattern": r"^([^:\s]+:)?[^\s/:]{1,15}$"}),
+]
+
+
+class LowerDevSpec(NetdevSpec):
+    """What MACVLAN and IPVLAN share: a lower device (``link``), possibly in another node."""
+
+    link: LowerRef
+    #: None until resolve(): the lower device's MTU (``macvlan_common_newlink``)
+    mtu: int | None = Field(None, ge=68, le=65535)  # type: ignore[assignment]
+
+
+class MacvlanSpec(LowerDevSpec):
+    """MACVLAN (drivers/net/macvlan.c): ``ip link add link LOWER name NAME type macvlan mode M``.
+
+    Its own MAC on the lower device. ``mode``: ``bridge`` (children reach each other
+    directly), ``vepa`` (child-to-child goes out and back through an external hairpinning
+    switch; Linux's default when no mode is given), ``private`` (never each other), ``passthru``
+    (the only child; it takes the lower device's MAC and all its traffic).
+    """
+
+    type: Literal["macvlan"]
+    mode: Literal["bridge", "vepa", "private", "passthru"] = "vepa"
+
+
+class IpvlanSpec(LowerDevSpec):
+    """IPVLAN (drivers/net/ipvlan): ``ip link add link LOWER name NAME type ipvlan mode M``.
+
+    Children share the lower device's MAC and are told apart by IP address. ``l2``: ARP and
+    broadcast reach the children; ``l3``: the children are NOARP and routed through the
+    lower device's namespace, no broadcast or multicast reaches them. The mode belongs to the
+    lower device (``ipvlan_set_port_mode``): every ipvlan on one lower has the same mode.
+    """
+
+    type: Literal["ipvlan"]
+    mode: Literal["l2", "l3"] = "l3"
+
+
+_PROGRAM_RE = re.compile(
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+)
+
+
+class ProgramSpec(Model):
+    """The userspace program on the other side of a TUN/TAP device.
+
+    ``run`` names a Python function ``package.module:function`` that takes one
+    ``vnetlab.tuntap.Context`` (the device, sockets, timers, ``args``); it is imported only
+    when the lab is realized, never at load time. The same function runs in the emulator
+    (callbacks on virtual time) and on the kernel (the real /dev/net/tun file descriptor).
+    """
+
+    run: str = Field(json_schema_extra={"pattern": _PROGRAM_RE.pattern})
+    args: dict[str, Any] = {}
+
+    @field_validator("run")
+    @classmethod
+    def _run(cls, v: str) -> str:
+        if not _PROGRAM_RE.match(v):
+            raise ValueError(
+                f"program {v!r} is not 'package.module:function', e.g. "
+                "'vnetlab.tuntap.examples.vpn:main'"
+            )
+        return v
+
+
+class TuntapSpec(NetdevSpec):
+    """What TUN and TAP share (drivers/net/tun.c): ``ip tuntap add dev NAME mode tun|tap
+    user U group G`` makes a persistent device owned by U; ``program`` is the process that
+    opens it (``TUNSETIFF``) and reads/writes its packets."""
+
+    user: int | str | None = None  # TUNSETOWNER (uid or user name)
+    group: int | str | None = None  # TUNSETGROUP (gid or group name)
+    program: ProgramSpec | None = None
+
+
+class TunSpec(TuntapSpec):
+    """TUN: layer 3, the program reads and writes IP packets; no MAC, no ARP."""
+
+    type: Literal["tun"]
+
+
+class TapSpec(TuntapSpec):
+    """TAP: layer 2, the program reads and writes Ethernet frames (a VM's NIC)."""
+
+    type: Literal["tap"]
+
+
 def _iface_kind(v: Any) -> str:
     kind = v.get("type", "veth") if isinstance(v, dict) else getattr(v, "type", "veth")
     return kind if isinstance(kind, str) else repr(kind)
@@ -400,7 +502,11 @@ InterfaceSpec = Annotated[
     | Annotated[BridgeSpec, Tag("bridge")]
     | Annotated[VlanSpec, Tag("vlan")]
     | Annotated[VxlanSpec, Tag("vxlan")]
-    | Annotated[GeneveSpec, Tag("geneve")],
+    | Annotated[GeneveSpec, Tag("geneve")]
+    | Annotated[MacvlanSpec, Tag("macvlan")]
+    | Annotated[IpvlanSpec, Tag("ipvlan")]
+    | Annotated[TunSpec, Tag("tun")]
+    | Annotated[TapSpec, Tag("tap")],
     Discriminator(_iface_kind),
 ]
 
@@ -411,6 +517,10 @@ SPEC_BY_KIND: dict[str, type[NetdevSpec]] = {
     "vlan": VlanSpec,
     "vxlan": VxlanSpec,
     "geneve": GeneveSpec,
+    "macvlan": MacvlanSpec,
+    "ipvlan": IpvlanSpec,
+    "tun": TunSpec,
+    "tap": TapSpec,
 }
 
 #: The device kinds the model knows, for the per-layer tables (engines must cover each).
@@ -695,6 +805,9 @@ class LabSpec(Model):
     nodes: dict[NodeName, NodeSpec] = Field(json_schema_extra={"additionalProperties": False})
     links: list[LinkSpec] = []
     checks: list[Check] = []
+    #: a script of ``ip``/``bridge``/``sysctl``... commands run after the lab is built, on
+    #: its nodes (``ip netns exec NODE ...``; a node named ``host`` is the root namespace)
+    setup: str = ""
 
     @field_validator("name")
     @classmethod

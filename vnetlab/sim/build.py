@@ -17,8 +17,13 @@ from vnetlab.engine import UnsupportedError
 from vnetlab.model.spec import (
     BridgeSpec,
     GeneveSpec,
+    IpvlanSpec,
     LabSpec,
+    LowerDevSpec,
+    MacvlanSpec,
+    TapSpec,
     TunnelSpec,
+    TunSpec,
     VethSpec,
     VlanSpec,
     VxlanSpec,
@@ -26,6 +31,9 @@ from vnetlab.model.spec import (
 from vnetlab.sim.clock import Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.geneve import GeneveDevice
+from vnetlab.sim.devices.ipvlan import IpvlanDevice
+from vnetlab.sim.devices.macvlan import MacvlanDevice
+from vnetlab.sim.devices.tuntap import TapDevice, TunDevice
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.devices.vlan import VlanDevice
 from vnetlab.sim.devices.vxlan import VxlanDevice
@@ -58,6 +66,16 @@ def check_supported(lab: LabSpec) -> None:
                     hint="STP arrives in a later vnetlab release; until then the emulator "
                     "refuses rather than silently forwarding without it",
                 )
+            if isinstance(spec, LowerDevSpec):
+                lnode, _, lname = spec.link.rpartition(":")
+                lower = lab.nodes[lnode or node_name].interfaces.get(lname)
+                if isinstance(lower, BridgeSpec):
+                    raise UnsupportedError(
+                        f"nodes.{node_name}.interfaces.{ifname}: a {spec.type} on the bridge "
+                        f"device {lname} is not modelled by the emulator yet (the bridge "
+                        "hands local frames to its stack without the rx_handler)",
+                        hint="put the lower device on a veth, or run with --engine linux",
+                    )
 
 
 def _build_bridge(ns: Namespace, name: str, spec: BridgeSpec) -> NetDevice:
@@ -154,12 +172,45 @@ def _build_geneve(ns: Namespace, name: str, spec: GeneveSpec) -> NetDevice:
     )
 
 
-DEVICE_BUILDERS: dict[str, Callable[[Namespace, str, object], NetDevice]] = {
+def _build_macvlan(
+    ns: Namespace, name: str, spec: MacvlanSpec, lower: NetDevice | None = None
+) -> NetDevice:
+    """``macvlan_common_newlink``; ``lower`` may live in another namespace."""
+    lower = lower if lower is not None else ns.dev(spec.link)
+    return MacvlanDevice(ns, name, mac_to_bytes(spec.mac or ""), spec.mtu or lower.mtu,
+                         lower, spec.mode)
+
+
+def _build_ipvlan(
+    ns: Namespace, name: str, spec: IpvlanSpec, lower: NetDevice | None = None
+) -> NetDevice:
+    """``ipvlan_link_new``: the lower's MAC, the port's mode."""
+    lower = lower if lower is not None else ns.dev(spec.link)
+    return IpvlanDevice(ns, name, spec.mtu or lower.mtu, lower, spec.mode)
+
+
+def _build_tun(ns: Namespace, name: str, spec: TunSpec) -> NetDevice:
+    dev = TunDevice(ns, name, b"\x00" * 6, spec.mtu)
+    dev.owner, dev.group = spec.user, spec.group
+    return dev
+
+
+def _build_tap(ns: Namespace, name: str, spec: TapSpec) -> NetDevice:
+    dev = TapDevice(ns, name, mac_to_bytes(spec.mac or ""), spec.mtu)
+    dev.owner, dev.group = spec.user, spec.group
+    return dev
+
+
+DEVICE_BUILDERS: dict[str, Callable[..., NetDevice]] = {
     "veth": _build_veth,  # type: ignore[dict-item]
     "bridge": _build_bridge,  # type: ignore[dict-item]
     "vlan": _build_vlan,  # type: ignore[dict-item]
     "vxlan": _build_vxlan,  # type: ignore[dict-item]
     "geneve": _build_geneve,  # type: ignore[dict-item]
+    "macvlan": _build_macvlan,
+    "ipvlan": _build_ipvlan,
+    "tun": _build_tun,
+    "tap": _build_tap,
 }
 
 
@@ -172,7 +223,17 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
         ifaces = node.interfaces
         order = sorted(ifaces.items(), key=lambda kv: _build_rank(ifaces, kv[0]))
         for ifname, spec in order:
-            DEVICE_BUILDERS[spec.type](ns, ifname, spec)
+            if not isinstance(spec, LowerDevSpec):  # below: their lower may be elsewhere
+                DEVICE_BUILDERS[spec.type](ns, ifname, spec)
+    lowerdevs = [(n, i, s) for n, node in lab.nodes.items()
+                 for i, s in node.interfaces.items() if isinstance(s, LowerDevSpec)]
+    for node_name, ifname, spec in sorted(  # a macvlan on a macvlan after that one
+        lowerdevs, key=lambda t: ":" not in t[2].link and t[2].link in lab.nodes[t[0]].interfaces
+        and isinstance(lab.nodes[t[0]].interfaces[t[2].link], LowerDevSpec)
+    ):
+        lnode, _, lname = spec.link.rpartition(":")
+        lower = nss[lnode or node_name].dev(lname)
+        DEVICE_BUILDERS[spec.type](nss[node_name], ifname, spec, lower=lower)
     for link in lab.links:
         a, b = link.endpoints
         da = nss[a.node].dev(a.ifname)
@@ -225,7 +286,9 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                     )
                 dev = nh.dev
             ns.stack.fib.add(
-                Route(ip_int(net.network_address), net.prefixlen, dev, via, metric=r.metric)
+                # ``ip route add DST dev D`` (no gateway) is scope link, as iproute2 sends
+                Route(ip_int(net.network_address), net.prefixlen, dev, via, metric=r.metric,
+                      scope="link" if via is None else "global")
             )
         for ifname, spec in node.interfaces.items():
             if isinstance(spec, BridgeSpec):

@@ -18,6 +18,7 @@ from vnetlab.engine import EngineError, PingResult
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
 from vnetlab.sim.apps.ping import Ping
+from vnetlab.sim.apps.userspace import SimContext, start_programs
 from vnetlab.sim.build import build, check_supported
 from vnetlab.sim.clock import S, Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
@@ -26,6 +27,7 @@ from vnetlab.sim.observe import observe_lab
 from vnetlab.sim.stack.addr import ip_int
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.sim.trace import Trace
+from vnetlab.tuntap.api import ProgramError
 from vnetlab.wire.pcap import PcapWriter
 
 #: how long a trace waits past ping's own timeout for the probe to be delivered or dropped
@@ -43,15 +45,29 @@ class SimEngine:
         self.namespaces: dict[str, Namespace] = {}
         self._captures: list[tuple[NetDevice, PcapWriter, object]] = []
         self._next_ident = 0x1000
+        #: running TUN/TAP programs by "node:ifname" (their ``counters``, ``messages``)
+        self.programs: dict[str, SimContext] = {}
 
     # -- protocol -------------------------------------------------------------------------
     def realize(self, lab: LabSpec) -> None:
         check_supported(lab)
         self.namespaces = build(lab, self.sched)
         self.lab = lab
+        try:  # TUN/TAP programs (vnetlab.tuntap): callbacks on virtual time from now on
+            self.programs = start_programs(lab, self.namespaces)
+        except ProgramError as e:
+            self.namespaces = {}
+            raise EngineError(str(e), hint="a program is 'package.module:function' taking "
+                              "one vnetlab.tuntap.Context") from None
         # settle: what bring-up itself sends (the bridges' IGMP joins of 224.0.0.106) is
         # over before the lab's own traffic starts, as it is by the time a person types
         self.sched.run(until=self.sched.now + SETTLE_NS)
+        if lab.setup:
+            # the lab's ``setup:`` script: the script layer sits above the emulator, so it
+            # is imported only for labs that have one
+            from vnetlab.script.setup import run_setup
+
+            run_setup(self, lab)
 
     def ns(self, node: str) -> Namespace:
         try:
@@ -156,6 +172,9 @@ class SimEngine:
 
     def teardown(self) -> None:
         self.stop_captures()
+        for ctx in self.programs.values():
+            ctx.stop()
+        self.programs = {}
         self.namespaces = {}
 
     # -- emulator extras ------------------------------------------------------------------

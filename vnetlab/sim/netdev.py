@@ -53,6 +53,8 @@ class NetDevice:
     kind = "generic"
     #: ``IFF_NOARP``: no neighbour resolution (loopback, tun)
     noarp = False
+    #: ``dev->addr_len``: 0 for devices without a link-layer address (tun, ARPHRD_NONE)
+    addr_len = 6
 
     __slots__ = (
         "ns",

@@ -38,7 +38,7 @@ def observe_ns(ns: Namespace) -> NodeState:
                 operstate="UNKNOWN" if dev.kind in _NO_CARRIER_KINDS and dev.admin_up
                 else dev.operstate,
                 mtu=dev.mtu,
-                mac=mac_to_str(dev.mac),
+                mac=mac_to_str(dev.mac) if dev.addr_len else "",
                 master=dev.master.name if dev.master is not None else None,
                 peer=peer,
                 stats=Counters(

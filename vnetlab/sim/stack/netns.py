@@ -35,6 +35,7 @@ class Namespace:
         self.addrs: dict[NetDevice, list[InetAddr]] = {}
         self.local_ips: dict[int, NetDevice] = {}
         self._next_ifindex = 1
+        self._moved_in = False  # a device kept its ifindex moving here (move_device)
         self.stack = Ipv4Stack(self)
         self.udp_tunnels: dict[int, TunnelSocket] = {}  # UDP port -> VXLAN/Geneve socket
         self.lo = Loopback(self, "lo", LO_MAC, 65536)
@@ -46,7 +47,11 @@ class Namespace:
             raise ValueError(f"device {dev.name} exists in namespace {self.name}")
         self.devices[dev.name] = dev
         idx = self._next_ifindex
-        self._next_ifindex += 1
+        if self._moved_in:  # dev_index_reserve: skip indexes devices moved in brought along
+            taken = {d.ifindex for d in self.devices.values() if d is not dev}
+            while idx in taken:
+                idx += 1
+        self._next_ifindex = idx + 1
         return idx
 
     def dev(self, name: str) -> NetDevice:
@@ -86,3 +91,60 @@ class Namespace:
 
     def set_forwarding(self, on: bool) -> None:
         self.stack.forwarding = on
+
+    # -- imperative changes (``ip addr del``, ``ip link del``, ``ip link set DEV netns``) --
+    def del_addr(self, dev: NetDevice, addr: InetAddr) -> None:
+        """``ip addr del`` (``inet_rtm_deladdr`` → ``fib_del_ifaddr``): the address goes,
+        and its connected route with it unless another address of DEV is in that subnet."""
+        lst = self.addrs.get(dev, [])
+        lst.remove(addr)
+        if not lst:
+            self.addrs.pop(dev, None)
+        if self.local_ips.get(addr.local) is dev:
+            del self.local_ips[addr.local]
+            for other, others in self.addrs.items():  # another device may hold it too
+                if any(a.local == addr.local for a in others):
+                    self.local_ips[addr.local] = other
+                    break
+        if not any(a.network == addr.network and a.plen == addr.plen for a in lst):
+            self.stack.fib.remove_where(
+                lambda r: r.dev is dev and r.proto == "kernel" and r.dst == addr.network
+                and r.plen == addr.plen
+            )
+
+    def unregister(self, dev: NetDevice) -> None:
+        """``unregister_netdevice``: close DEV, release it from its master (and its ports
+        from it, for a bridge), drop its addresses, routes and neighbours, forget it."""
+        from vnetlab.sim.devices.bridge import BridgeDevice
+
+        dev.set_admin(False)
+        if dev.br_port is not None:
+            dev.br_port.bridge.del_port(dev)
+        if isinstance(dev, BridgeDevice):
+            for port in list(dev.port_list):
+                dev.del_port(port.dev)
+        for a in list(self.addrs.get(dev, [])):
+            self.del_addr(dev, a)
+        self.stack.fib.remove_where(lambda r: r.dev is dev)
+        self.stack.neigh.flush_dev(dev)
+        if self.devices.get(dev.name) is dev:
+            del self.devices[dev.name]
+
+    def move_device(self, dev: NetDevice, dst: Namespace) -> None:
+        """``dev_change_net_namespace``: DEV closes, leaves its master and loses its
+        addresses here, then registers in DST under the same name (its ifindex kept when
+        free there, as the kernel does)."""
+        if dev.name in dst.devices:
+            raise ValueError(f"device {dev.name} exists in namespace {dst.name}")
+        self.unregister(dev)
+        dev.ns = dst
+        dev.where = f"{dst.name}:{dev.name}"
+        taken = {d.ifindex for d in dst.devices.values()}
+        dst.devices[dev.name] = dev
+        if dev.ifindex in taken:
+            dev.ifindex = dst._next_ifindex
+            while dev.ifindex in taken:
+                dev.ifindex += 1
+            dst._next_ifindex = dev.ifindex + 1
+        else:
+            dst._moved_in = True

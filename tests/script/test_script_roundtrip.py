@@ -1,0 +1,123 @@
+"""Round trip: ``vnetlab export --script`` → run → observe equals the YAML-built lab, for
+every example lab the emulator supports; and a lab's ``setup:`` script runs after build."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vnetlab.cli.main import cli
+from vnetlab.model import load_lab, load_lab_text
+from vnetlab.script import run_script
+from vnetlab.script.export import ExportError, export_script
+from vnetlab.sim.engine import SimEngine
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+sys.path.insert(0, str(ROOT / "tests" / "diff"))
+from normalize import normalize  # noqa: E402  (the differential tests' one normaliser)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_export_run_observe_equals_yaml(path: Path) -> None:
+    lab = load_lab(path)
+    try:
+        text = export_script(lab)
+    except ExportError as e:
+        pytest.skip(f"no command form: {e}")
+    eng = SimEngine()
+    eng.realize(lab)
+    err: list[str] = []
+    rc, it = run_script(text, source=path.name, out=lambda s: None, err=err.append)
+    assert rc == 0, "\n".join(err)
+    yaml_state, script_state = eng.observe(), it.world.observe()
+    assert set(script_state.nodes) >= set(yaml_state.nodes)
+    # a lab without a "host" node: the script's root namespace stays empty and is left out
+    extra = set(script_state.nodes) - set(yaml_state.nodes)
+    assert extra <= {"host"}
+    for name in extra:
+        assert [ln.ifname for ln in script_state.nodes[name].links] == ["lo"]
+    script_state = dataclasses.replace(
+        script_state, nodes={n: script_state.nodes[n] for n in yaml_state.nodes})
+    assert normalize(script_state) == normalize(yaml_state)
+    for node, ns in yaml_state.nodes.items():
+        assert script_state.nodes[node].vlans == ns.vlans
+        assert script_state.nodes[node].sysctls == ns.sysctls
+
+
+LAB = """\
+name: setup-demo
+nodes:
+  host:
+    interfaces:
+      br0: {type: bridge, addresses: [192.168.1.1/24]}
+      veth0: {master: br0}
+  a:
+    interfaces:
+      eth0: {addresses: [192.168.1.2/24]}
+links:
+  - endpoints: [host:veth0, a:eth0]
+setup: |
+  ip netns exec a ip route add default via 192.168.1.1
+  bridge fdb add 02:00:00:00:00:99 dev veth0 master static
+checks:
+  - ping: a -> 192.168.1.1
+"""
+
+
+def test_setup_runs_after_build() -> None:
+    lab = load_lab_text(LAB)
+    eng = SimEngine()
+    eng.realize(lab)
+    state = eng.observe()
+    assert any(r.dst == "default" for r in state.nodes["a"].routes)
+    assert any(f.mac == "02:00:00:00:00:99" and "static" in f.flags
+               for f in state.nodes["host"].fdb)
+    assert export_script(lab).rstrip().endswith("master static")
+
+
+def test_failing_setup_is_a_clear_error() -> None:
+    from vnetlab.engine import EngineError
+
+    lab = load_lab_text(LAB.replace("dev veth0 master", "dev nope master"))
+    with pytest.raises(EngineError, match='setup-demo: setup:2: Cannot find device "nope"'):
+        SimEngine().realize(lab)
+
+
+def test_cli_script_export_and_shell(tmp_path: Path) -> None:
+    runner = CliRunner()
+    f = tmp_path / "lab.yaml"
+    f.write_text(LAB)
+    r = runner.invoke(cli, ["export", str(f), "--script"])
+    assert r.exit_code == 0 and "ip netns add a" in r.output
+    s = tmp_path / "lab.sh"
+    s.write_text(r.output + "ip netns exec a ping -c 1 -q 192.168.1.1\n")
+    r = runner.invoke(cli, ["script", str(s)])
+    assert r.exit_code == 0, r.output
+    assert "1 packets transmitted, 1 received, 0% packet loss" in r.output
+    bad = tmp_path / "bad.sh"
+    bad.write_text("set -e\nip link set veth9 up\necho never\n")
+    r = runner.invoke(cli, ["script", str(bad)])
+    assert r.exit_code == 1 and 'bad.sh:2: Cannot find device "veth9"' in r.output
+    assert "never" not in r.output
+    r = runner.invoke(cli, ["shell", str(f)], input="ip -n a -br addr\nexit 4\n",
+                      env={"VNETLAB_HISTORY": str(tmp_path / "h")})
+    assert r.exit_code == 4 and "192.168.1.2/24" in r.output
+    r = runner.invoke(cli, ["script", "-", "--set", "namespace=a", "--lab", str(f)],
+                      input="ip -n <namespace> -br link show eth0\n")
+    assert r.exit_code == 0 and r.output.startswith("eth0@if")
+
+
+def test_shell_completion() -> None:
+    from vnetlab.script import Interpreter
+    from vnetlab.script.shell import completions
+
+    it = Interpreter()
+    it.run_line("ip link add veth0 type veth peer name veth1")
+    assert "ip" in completions(it, "i", "i")
+    assert "veth0" in completions(it, "ip link set ve", "ve")
+    assert "link" in completions(it, "ip l", "l")

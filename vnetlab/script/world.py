@@ -1,0 +1,200 @@
+"""The emulated host a script runs against: namespaces, the uplink, device plumbing.
+
+Design note
+-----------
+A fresh world is what a freshly booted host looks like to ``ip``: one namespace, named
+``host`` (the script's "root" namespace), with ``lo`` up and an ``eth0`` that is up and has
+carrier. That ``eth0`` is the *lab's own* emulated NIC — a veth whose other end lives in a
+hidden namespace (``vnl-uplink``, the "network outside"), never the machine's interface —
+so the seed's ``ip link set eth0 master br0`` or ``... type vxlan dev eth0`` act on it.
+``--lab LAB`` starts from a built lab instead: its nodes are the namespaces (a node named
+``host`` is the root namespace; without one, a fresh ``host`` is added).
+
+Namespaces created by ``ip netns add`` start as the kernel's do: only ``lo``, down.
+Devices are created through the emulator's own builder table (``DEVICE_BUILDERS``) from
+the model's spec classes (``SPEC_BY_KIND``), looked up at run time, so a kind another part
+of vnetlab adds becomes scriptable without a change here; a kind missing from either table
+is reported as "not supported yet". MACs are deterministic (``generated_mac`` of the
+namespace and name), so a script's output is the same on every run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vnetlab.model.resolve import generated_mac
+from vnetlab.model.spec import LabSpec
+from vnetlab.sim.build import DEVICE_BUILDERS
+from vnetlab.sim.clock import Scheduler
+from vnetlab.sim.devices.bridge import BridgeDevice
+from vnetlab.sim.devices.veth import Veth
+from vnetlab.sim.engine import SimEngine
+from vnetlab.sim.netdev import NetDevice
+from vnetlab.sim.stack.netns import Namespace
+from vnetlab.wire.mac import mac_to_bytes
+
+ROOT_NS = "host"
+UPLINK_NS = "vnl-uplink"
+
+
+class World:
+    """Everything a script session changes: one ``SimEngine`` plus bookkeeping."""
+
+    def __init__(self, lab: LabSpec | None = None, *, bare: bool = False,
+                 engine: SimEngine | None = None) -> None:
+        """A fresh host (``bare``: without the emulated ``eth0``), or LAB built, or the
+        already realized ENGINE (a lab's ``setup:`` script)."""
+        if engine is None:
+            engine = SimEngine()
+            if lab is not None:
+                engine.realize(lab)
+        else:
+            lab = engine.lab
+        self.engine = engine
+        self.lab_name = lab.name if lab is not None else "script"
+        self.namespaces: dict[str, Namespace] = self.engine.namespaces
+        self.hidden: dict[str, Namespace] = {}
+        self.sysctls: dict[str, dict[str, str]] = {}  # values stored but not modelled
+        self.self_fdb: dict[tuple[str, str], list[str]] = {}  # "bridge fdb add ... self"
+        self._used_macs: set[bytes] = {
+            d.mac for ns in self.namespaces.values() for d in ns.devices.values()
+        }
+        #: per viewing namespace, the ids it gave its peers (``peernet2id_alloc``)
+        self.nsids: dict[str, dict[str, int]] = {}
+        #: where relative and absolute paths of ``tcpdump -w`` and ``>`` go (None: as given)
+        self.file_root: Path | None = None
+        if ROOT_NS not in self.namespaces:
+            # a lab without a "host" node keeps its node list: the root namespace is hidden
+            self._fresh_root(bare=bare, visible=lab is None)
+
+    @property
+    def sched(self) -> Scheduler:
+        return self.engine.sched
+
+    def _fresh_root(self, *, bare: bool, visible: bool) -> None:
+        host = Namespace(ROOT_NS, self.sched)
+        (self.namespaces if visible else self.hidden)[ROOT_NS] = host
+        if bare:
+            return
+        uplink = Namespace(UPLINK_NS, self.sched)
+        self.hidden[UPLINK_NS] = uplink
+        self.link_nsids(ROOT_NS, UPLINK_NS)
+        a = Veth(host, "eth0", self.new_mac(ROOT_NS, "eth0"))
+        b = Veth(uplink, "eth0", self.new_mac(UPLINK_NS, "eth0"))
+        Veth.pair(a, b)
+        b.set_admin(True)
+        a.set_admin(True)
+
+    def get_ns(self, name: str) -> Namespace:
+        ns = self.namespaces.get(name)
+        if ns is None and name == ROOT_NS:
+            return self.hidden[ROOT_NS]
+        if ns is None:
+            raise KeyError(name)
+        return ns
+
+    def has_ns(self, name: str) -> bool:
+        return name in self.namespaces
+
+    # -- namespaces ---------------------------------------------------------------------
+    def add_netns(self, name: str) -> Namespace:
+        ns = Namespace(name, self.sched)
+        ns.lo.set_admin(False)  # a new network namespace's lo starts down, no address yet
+        for a in list(ns.addrs.get(ns.lo, [])):
+            ns.del_addr(ns.lo, a)
+        self.namespaces[name] = ns
+        return ns
+
+    def del_netns(self, name: str) -> None:
+        """``ip netns del``: the namespace's devices go; a veth's peer elsewhere with them."""
+        ns = self.namespaces.pop(name)
+        for dev in sorted(ns.devices.values(), key=lambda d: -d.ifindex):
+            if dev is not ns.lo and dev.name in ns.devices:
+                self.delete(dev)
+        self.nsids.pop(name, None)
+        for table in self.nsids.values():
+            table.pop(name, None)
+
+    def nsid(self, viewer: str, target: str) -> int:
+        """The id VIEWER knows TARGET by, allocated on first use (``peernet2id_alloc``)."""
+        table = self.nsids.setdefault(viewer, {})
+        if target not in table:
+            table[target] = len(table)
+        return table[target]
+
+    def link_nsids(self, here: str, there: str) -> None:
+        """A device in HERE got a peer in THERE: the kernel's notifications allocate the id
+        in THERE's table first, then in HERE's."""
+        self.nsid(there, here)
+        self.nsid(here, there)
+
+    # -- devices -------------------------------------------------------------------------
+    def new_mac(self, ns: str, name: str) -> bytes:
+        n = 0
+        while True:
+            mac = mac_to_bytes(generated_mac(self.lab_name, ns, name, n))
+            if mac not in self._used_macs:
+                self._used_macs.add(mac)
+                return mac
+            n += 1
+
+    def build(self, ns: Namespace, kind: str, name: str, spec: Any, **kw: Any) -> NetDevice:
+        """Create a device of KIND through the emulator's builder table."""
+        return DEVICE_BUILDERS[kind](ns, name, spec, **kw)
+
+    def add_veth(self, ns: Namespace, name: str, peer_ns: Namespace, peer: str,
+                 mtu: int, mac: bytes | None, peer_mac: bytes | None) -> Veth:
+        """``veth_newlink``: the peer is registered first (it gets the lower ifindex)."""
+        b = Veth(peer_ns, peer, peer_mac or self.new_mac(peer_ns.name, peer), mtu)
+        a = Veth(ns, name, mac or self.new_mac(ns.name, name), mtu)
+        Veth.pair(a, b)
+        return a
+
+    def delete(self, dev: NetDevice) -> None:
+        """``ip link del``: a veth takes its peer along; a device takes its VLANs along."""
+        ns = dev.ns
+        if dev.vlans:
+            for child in list(dev.vlans.values()):
+                self.delete(child)
+        ns.unregister(dev)
+        unreg = getattr(dev, "unregister", None)
+        if callable(unreg):  # vlan: the parent forgets the VID
+            unreg()
+        sock = getattr(dev, "sock", None)
+        if sock is not None and sock.devices.get(dev.vni) is dev:  # type: ignore[attr-defined]
+            del sock.devices[dev.vni]  # type: ignore[attr-defined]
+            if not sock.devices:
+                ns.udp_tunnels.pop(sock.port, None)
+                ns.stack.udp_sockets.pop(sock.port, None)
+        group = getattr(dev, "group", None)
+        if isinstance(group, int):
+            ns.stack.mc_groups.discard(group)
+        if isinstance(dev, Veth) and dev.peer is not None:
+            peer = dev.peer
+            dev.peer = None
+            peer.peer = None
+            if peer.name in peer.ns.devices and peer.ns.devices[peer.name] is peer:
+                peer.ns.unregister(peer)
+        self._used_macs.discard(dev.mac)
+
+    def path(self, p: str) -> Path:
+        """A file path of the script, under ``file_root`` when one is set."""
+        if self.file_root is None:
+            return Path(p)
+        return self.file_root / p.lstrip("/")
+
+    def observe(self) -> Any:
+        """The engine-neutral snapshot of every visible namespace."""
+        from vnetlab.sim.observe import observe_lab
+
+        return observe_lab(self.lab_name, self.namespaces)
+
+    def all_namespaces(self) -> dict[str, Namespace]:
+        return {**self.namespaces, **self.hidden}
+
+    def ns_of(self, dev: NetDevice) -> str:
+        return dev.ns.name
+
+    def bridges(self, ns: Namespace) -> list[BridgeDevice]:
+        return [d for d in ns.devices.values() if isinstance(d, BridgeDevice)]
