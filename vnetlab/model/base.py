@@ -1,0 +1,143 @@
+"""Building blocks shared by every spec: the frozen base model, names, MACs, CIDRs, endpoints.
+
+Design note: each checker raises a ValueError whose message says what is wrong and, via
+``SpecValueError``, how to fix it; the loader turns it into a problem with a YAML path.
+Names follow the kernel's rules (``dev_valid_name``: at most 15 characters, IFNAMSIZ 16).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
+
+IFNAMSIZ = 16  # include/uapi/linux/if.h: names are at most 15 characters plus NUL
+_IFNAME_RE = re.compile(r"^[^\s/:]{1,15}$")
+_NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
+_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+_LAB_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
+
+#: sysctls a lab may set, with what they mean to the engines.
+KNOWN_SYSCTLS = {
+    "net.ipv4.ip_forward": "route packets between interfaces (IP forwarding)",
+    "net.ipv4.conf.all.forwarding": "same as net.ipv4.ip_forward",
+}
+
+
+class SpecValueError(ValueError):
+    """A ValueError with a hint for the user (the loader shows it on its own line)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class Model(BaseModel):
+    """Base: frozen, unknown keys rejected, validated on assignment of defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+def check_ifname(name: str) -> str:
+    """dev_valid_name() of net/core/dev.c: 1..15 bytes, no '/', ':' or whitespace."""
+    if len(name) >= IFNAMSIZ:
+        raise ValueError(
+            f"interface name {name!r} is {len(name)} characters; Linux allows at most 15 "
+            "(IFNAMSIZ 16 incl. the terminating NUL)"
+        )
+    if not _IFNAME_RE.match(name) or name in (".", ".."):
+        raise ValueError(
+            f"interface name {name!r} is not valid: no spaces, '/' or ':' and not empty"
+        )
+    return name
+
+
+def check_mac(value: str) -> str:
+    """A unicast Ethernet address, returned in lower case."""
+    if not _MAC_RE.match(value):
+        raise ValueError(f"{value!r} is not a MAC address like 02:00:00:00:00:01")
+    if int(value[:2], 16) & 1:
+        raise ValueError(f"{value!r} is a multicast MAC; an interface needs a unicast one")
+    return value.lower()
+
+
+#: An interface name (validated like the kernel does; the schema states the same rule).
+IfName = Annotated[
+    str,
+    AfterValidator(check_ifname),
+    Field(json_schema_extra={"minLength": 1, "maxLength": IFNAMSIZ - 1, "pattern": r"^[^\s/:]+$"}),
+]
+#: A unicast MAC address ``xx:xx:xx:xx:xx:xx`` (normalised to lower case).
+Mac = Annotated[
+    str, AfterValidator(check_mac), Field(json_schema_extra={"pattern": _MAC_RE.pattern})
+]
+
+
+def check_cidr(value: Any) -> Any:
+    """``10.0.0.1/24``: an IPv4 address *with* its prefix length, as ``ip addr add`` wants."""
+    if isinstance(value, bool | int | float):  # ipaddress would take 5 as 0.0.0.5/32
+        raise ValueError(f"{value!r} is not an IPv4 address in CIDR form like 10.0.0.1/24")
+    if isinstance(value, str):
+        if "/" not in value:
+            raise ValueError(
+                f"address {value!r} has no prefix length; write it as CIDR, e.g. {value}/24"
+            )
+        try:
+            return ipaddress.IPv4Interface(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an IPv4 address in CIDR form like 10.0.0.1/24"
+            ) from None
+    return value
+
+
+#: An interface address in CIDR form (``192.168.1.1/24``).
+IPv4Cidr = Annotated[ipaddress.IPv4Interface, BeforeValidator(check_cidr)]
+
+
+
+_ENDPOINT_PATTERN = r"^[^:\s]+:[^\s/:]{1,15}$"
+
+
+def check_node_name(name: str) -> str:
+    if not _NODE_RE.match(name):
+        raise ValueError(
+            f"node name {name!r} must start with a letter or digit and use only "
+            "letters, digits, '_', '.', '-' (at most 31 characters)"
+        )
+    return name
+
+
+#: A node (network namespace) name.
+NodeName = Annotated[
+    str, AfterValidator(check_node_name), Field(json_schema_extra={"pattern": _NODE_RE.pattern})
+]
+
+
+class Endpoint(Model):
+    """``NODE:IFNAME`` — one end of a link."""
+
+    node: str
+    ifname: IfName
+
+    def __str__(self) -> str:
+        return f"{self.node}:{self.ifname}"
+
+
+def parse_endpoint(v: Any) -> Any:
+    """``"NODE:IFNAME"`` → ``{"node": NODE, "ifname": IFNAME}``; other input passes through."""
+    if isinstance(v, str):
+        node, sep, ifname = v.partition(":")
+        if not sep or not node or not ifname:
+            raise ValueError(f"{v!r} is not an endpoint; write NODE:IFNAME, e.g. host:veth0")
+        check_ifname(ifname)
+        return {"node": node, "ifname": ifname}
+    return v

@@ -1,0 +1,159 @@
+"""The ``checks:`` section: ping, trace, fdb and frames checks, one spec each.
+
+Design note: checks are run in order on one realized lab (vnetlab.tools.checks); each
+names what it probes in the user's terms (``a -> 192.168.1.3``, ``host:br0``,
+``NODE:IFNAME``) and what it expects.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+)
+
+from vnetlab.model.base import (
+    IfName,
+    Model,
+    parse_endpoint,
+)
+from vnetlab.model.devices import (
+    VLAN_VID_MAX,
+)
+
+_ARROW = re.compile(r"^\s*(?P<src>[^\s>-][^\s]*)\s*->\s*(?P<dst>\S+)\s*$")
+
+
+def parse_arrow(v: Any) -> tuple[str, ipaddress.IPv4Address]:
+    """``"a -> 192.168.1.3"`` → ("a", IPv4Address)."""
+    m = _ARROW.match(v) if isinstance(v, str) else None
+    if not m:
+        raise ValueError(f"{v!r} is not 'NODE -> IP', e.g. 'a -> 192.168.1.3'")
+    try:
+        return m["src"], ipaddress.IPv4Address(m["dst"])
+    except ValueError:
+        raise ValueError(f"{m['dst']!r} in {v!r} is not an IPv4 address") from None
+
+
+class PingCheck(Model):
+    """``ping: a -> 192.168.1.3`` — send ICMP echo, expect a reply or not."""
+
+    ping: str
+    expect: Literal["reachable", "unreachable"] = "reachable"
+    count: int = Field(1, ge=1, le=100)
+    size: int = Field(56, ge=0, le=65507)  # ping -s
+    dont_fragment: bool = False  # ping -M do
+    #: text ping must print among its error lines, e.g. "Frag needed and DF set (mtu = 1450)"
+    error: str | None = None
+
+    @field_validator("ping")
+    @classmethod
+    def _arrow(cls, v: str) -> str:
+        parse_arrow(v)
+        return v
+
+    @property
+    def src(self) -> str:
+        return parse_arrow(self.ping)[0]
+
+    @property
+    def dst(self) -> ipaddress.IPv4Address:
+        return parse_arrow(self.ping)[1]
+
+
+class TraceCheck(Model):
+    """``trace: a -> IP`` with the expected verdict line (a prefix of it is enough)."""
+
+    trace: str
+    verdict: str
+
+    @field_validator("trace")
+    @classmethod
+    def _arrow(cls, v: str) -> str:
+        parse_arrow(v)
+        return v
+
+    @property
+    def src(self) -> str:
+        return parse_arrow(self.trace)[0]
+
+    @property
+    def dst(self) -> ipaddress.IPv4Address:
+        return parse_arrow(self.trace)[1]
+
+
+class FdbCheck(Model):
+    """``fdb: NODE:BRIDGE`` has (or lacks) ``mac`` on ``port`` after the traffic so far.
+
+    ``mac`` is a MAC address or ``NODE:IFNAME`` (that interface's MAC).
+    """
+
+    fdb: str
+    mac: str
+    port: IfName | None = None
+    vlan: int | None = Field(None, ge=1, le=VLAN_VID_MAX)  # the entry's VLAN (bridge fdb vlan)
+    expect: Literal["present", "absent"] = "present"
+
+    @field_validator("fdb")
+    @classmethod
+    def _fdb(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
+class FrameMatch(Model):
+    """Which frames a ``frames`` check counts (all given fields must match)."""
+
+    proto: Literal["arp", "icmp", "ipv4", "udp", "any"] = "any"
+    op: Literal["request", "reply", "echo-request", "echo-reply", "any"] = "any"
+    src: str | None = None  # MAC or NODE:IFNAME of the Ethernet source
+    dst: str | None = None  # MAC, NODE:IFNAME or "broadcast"
+    vlan: int | None = Field(None, ge=0, le=4095)  # the 802.1Q VID (untagged frames: no match)
+    port: int | None = Field(None, ge=1, le=65535)  # UDP destination port (proto udp)
+    #: VNI of a VXLAN (or, on port 6081, Geneve) packet (proto udp)
+    vni: int | None = Field(None, ge=0, le=0xFFFFFF)
+
+
+class FramesCheck(Model):
+    """Frames seen on ``NODE:IFNAME`` during the run so far: ``expect: seen|unseen``."""
+
+    frames: str
+    match: FrameMatch = FrameMatch()
+    expect: Literal["seen", "unseen"] = "seen"
+
+    @field_validator("frames")
+    @classmethod
+    def _frames(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
+def _check_kind(v: Any) -> str | None:
+    keys = ("ping", "trace", "fdb", "frames")
+    if isinstance(v, dict):
+        found = [k for k in keys if k in v]
+        return found[0] if len(found) == 1 else None
+    for k in keys:
+        if hasattr(v, k):
+            return k
+    return None
+
+
+Check = Annotated[
+    Annotated[PingCheck, Tag("ping")]
+    | Annotated[TraceCheck, Tag("trace")]
+    | Annotated[FdbCheck, Tag("fdb")]
+    | Annotated[FramesCheck, Tag("frames")],
+    Discriminator(
+        _check_kind,
+        custom_error_type="check_kind",
+        custom_error_message="a check has exactly one of the keys ping, trace, fdb, frames",
+    ),
+]
+
