@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
