@@ -149,3 +149,12 @@ def test_parse_ping() -> None:
     none = parse_ping("b", IPv4Address("10.9.9.9"), 1, PING_NO_ROUTE)
     assert (none.transmitted, none.received, none.reachable) == (0, 0, False)
     assert none.errors == ("ping: connect: Network is unreachable",)
+
+
+def test_a_setup_script_is_refused_at_plan_time_not_ignored() -> None:
+    from vnetlab.engine import UnsupportedError
+    from vnetlab.model import load_lab_text
+
+    lab = load_lab_text("name: s\nnodes:\n  a: {}\nsetup: |\n  ip link add br0 type bridge\n")
+    with pytest.raises(UnsupportedError, match="setup"):
+        P.plan(lab, prefix="vnl-")

@@ -241,6 +241,12 @@ def check_supported(lab: LabSpec, unsupported: dict[str, str] | None = None) -> 
             elif kind not in REALIZERS:
                 problems.append(f"{node_name}:{ifname} is a {kind}, which the linux engine "
                                 "cannot build yet")
+    if lab.setup.strip():
+        problems.append(
+            "the lab has a 'setup:' script, which only the emulator's interpreter runs so far "
+            "(running it for real would need the script's own namespaces mapped onto the "
+            "lab's vnl-* ones)"
+        )
     if problems:
         raise UnsupportedError(
             "the linux engine cannot build this lab on this host: " + "; ".join(problems),
