@@ -26,15 +26,35 @@ def pair(a: str = "", b: str = "") -> str:
 
 def test_carrier_follows_peer_admin_state() -> None:
     engine, _ = realize(pair(b=", up: false"))
-    assert link(engine, "a", "eth0").operstate == "LOWERLAYERDOWN"
+    a = engine.namespaces["a"].devices["eth0"]
+    assert not a.carrier and a.admin_up
+    # default_operstate looks the peer's ifindex (2) up in a's own namespace, where 2 is
+    # a:eth0 itself: DOWN, as `ip link` shows for a veth whose peer is elsewhere
+    assert link(engine, "a", "eth0").operstate == "DOWN"
     assert link(engine, "b", "eth0").operstate == "DOWN"
     engine.namespaces["b"].devices["eth0"].set_admin(True)
     assert link(engine, "a", "eth0").operstate == "UP"
     assert link(engine, "b", "eth0").operstate == "UP"
     # and back: the end that stays up loses carrier
     engine.namespaces["a"].devices["eth0"].set_admin(False)
+    assert not engine.namespaces["b"].devices["eth0"].carrier
     assert link(engine, "a", "eth0").operstate == "DOWN"
-    assert link(engine, "b", "eth0").operstate == "LOWERLAYERDOWN"
+
+
+def test_veth_with_its_peer_down_in_the_same_namespace_is_lowerlayerdown() -> None:
+    # measured on 6.18: `ip link add va type veth peer name vb; ip link set va up`
+    # -> "va@vb ... state LOWERLAYERDOWN" (the peer resolves and has no carrier)
+    engine, _ = realize("""
+name: same
+nodes:
+  h:
+    interfaces:
+      va: {addresses: [10.0.0.1/24]}
+      vb: {up: false}
+links: [{endpoints: [h:va, h:vb]}]
+""")
+    assert link(engine, "h", "va").operstate == "LOWERLAYERDOWN"
+    assert link(engine, "h", "vb").operstate == "DOWN"
 
 
 def test_counters_count_whole_frames_on_both_ends(tmp_path: Path) -> None:

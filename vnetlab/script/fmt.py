@@ -45,17 +45,11 @@ def lower_of(dev: NetDevice) -> NetDevice | None:
 
 
 def operstate(dev: NetDevice) -> str:
-    """IFLA_OPERSTATE as ``rfc2863_policy`` sets it. A veth without carrier is
-    LOWERLAYERDOWN only while its peer is in the same namespace (its iflink resolves
-    there); with the peer elsewhere the kernel reports DOWN — seen on 6.x, checked by
-    tests/script/test_script_kernel.py."""
+    """IFLA_OPERSTATE as ``rfc2863_policy`` sets it (``NetDevice.operstate`` follows
+    ``default_operstate``, incl. its iflink lookup in the device's own namespace)."""
     if dev.kind in NO_OPERSTATE and dev.admin_up:
         return "UNKNOWN"
-    state = dev.operstate
-    if state == "LOWERLAYERDOWN" and isinstance(dev, Veth) and (
-            dev.peer is None or dev.peer.ns is not dev.ns):
-        return "DOWN"
-    return state
+    return dev.operstate
 
 
 def flags(dev: NetDevice) -> list[str]:

@@ -107,7 +107,27 @@ class NetDevice:
     def operstate(self) -> str:
         if not self.admin_up:
             return "DOWN"
-        return "UP" if self.carrier else "LOWERLAYERDOWN"
+        return "UP" if self.carrier else self.no_carrier_operstate()
+
+    def no_carrier_operstate(self) -> str:
+        """``default_operstate`` without carrier: look the lower device up by its ifindex
+        (``dev_get_iflink``) *in this device's own namespace*. No lower, or nothing at that
+        index here: DOWN; otherwise DOWN if that device has carrier, else LOWERLAYERDOWN.
+        (So a veth whose peer lives in another namespace usually reads DOWN.)"""
+        lower = self.iflink_dev()
+        if lower is None:
+            return "DOWN"
+        iflink = lower.ifindex
+        if iflink == self.ifindex:
+            return "DOWN"
+        here = next((d for d in self.ns.devices.values() if d.ifindex == iflink), None)
+        if here is None or here.carrier:
+            return "DOWN"
+        return "LOWERLAYERDOWN"
+
+    def iflink_dev(self) -> NetDevice | None:
+        """The device ``IFLA_LINK`` names (a veth's peer, a vlan's parent); None: itself."""
+        return None
 
     def set_admin(self, up: bool) -> None:
         """``ip link set DEV up|down``; kinds override to move carrier."""

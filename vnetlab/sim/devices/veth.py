@@ -59,6 +59,9 @@ class Veth(NetDevice):
             peer._refresh()
             peer.set_carrier(both)
 
+    def iflink_dev(self) -> NetDevice | None:
+        return self.peer
+
     def set_mtu(self, mtu: int) -> None:
         self.mtu = mtu
         if self.peer is not None:

@@ -136,13 +136,6 @@ class BridgeDevice(NetDevice):
         if up and self.mcast_snooping:
             join_snoopers(self)
 
-    @property
-    def operstate(self) -> str:
-        """A bridge has no lower device: no carrier is plain DOWN (not LOWERLAYERDOWN)."""
-        if not self.admin_up or not self.carrier:
-            return "DOWN"
-        return "UP"
-
     def set_carrier(self, on: bool) -> None:
         if on != self.carrier:
             self.carrier = on
