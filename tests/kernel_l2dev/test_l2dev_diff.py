@@ -60,14 +60,6 @@ def run_both(lab: LabSpec) -> None:
     # virtual clock it has (the checks already agree that the address is unreachable)
     diffs = [d for a in ASPECTS for d in differences(sstate, kstate, a)
              if not (a == "neighbours" and ("'INCOMPLETE')" in d or "'FAILED')" in d))]
-    racy = [d for d in diffs if d.startswith("links ") and "'macvlan', 'DOWN'" in d
-            or d.startswith("links ") and "'macvlan', 'UP'" in d]
-    if diffs and len(racy) == len(diffs):
-        # seen about once in six runs: the kernel leaves a macvlan NO-CARRIER although its
-        # lower has carrier and traffic flows (the checks agreed above). Suspected: the
-        # lower's NETDEV_CHANGE from linkwatch racing netif_stacked_transfer_operstate
-        # (macvlan_device_event) for children in another namespace. To investigate.
-        pytest.xfail("kernel left a macvlan NO-CARRIER: " + "; ".join(racy))
     assert not diffs, "\n".join(diffs)
 
 

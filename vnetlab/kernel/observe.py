@@ -297,8 +297,9 @@ def _linkwatch_pending(raws: Mapping[str, Any]) -> bool:
             kind = m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
             carrier = m.get_attr("IFLA_CARRIER")
             oper = m.get_attr("IFLA_OPERSTATE") or "UNKNOWN"
-            if kind in _CARRIER_KINDS and carrier and oper == "UNKNOWN":
-                return True
+            if kind in _CARRIER_KINDS + _STACKED_KINDS and carrier and oper in ("UNKNOWN",
+                                                                                "DOWN"):
+                return True  # carrier is there, the operstate it implies not yet
             if kind in _STACKED_KINDS and not carrier:
                 return True  # bounded: a stacked device whose lower is really down waits
     return False
