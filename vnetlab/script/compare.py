@@ -10,9 +10,9 @@ Rules
 -----
 * MAC addresses are random on the kernel and deterministic in the emulator: each MAC is
   replaced by the IFNAME owning it (from each side's own ``ip -j link`` dumps); multicast
-  and broadcast MACs stay as they are. A bridge's MAC becomes ``bridge``: Linux gives a
-  bridge its lowest port's MAC (``br_stp_recalculate_bridge_id``), the emulator keeps the
-  bridge's own (a known difference).
+  and broadcast MACs stay as they are. A bridge's MAC becomes ``bridge``: a bridge created
+  without ``address`` takes its lowest port's MAC (``br_stp_recalculate_bridge_id``, both
+  sides do), so the MAC -> IFNAME mapping would name the port instead.
 * ``lo`` and ``eth0`` (and the ``vnl-uplink`` namespace behind it) stand for the machine
   and are left out of link, address and netns lists.
 * IPv6: the emulator is IPv4 only: ``inet6`` address entries and FDB entries for

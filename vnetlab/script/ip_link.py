@@ -183,6 +183,7 @@ def _add_bridge(env: Env, ns: Any, name: str, kargs: list[str], mtu: int | None,
     spec = make_spec(env, "bridge", fields)
     br = env.world.build(ns, "bridge", name, spec)
     assert isinstance(br, BridgeDevice)
+    br.addr_set = mac is not None  # no `address`: NET_ADDR_RANDOM, lowest port MAC wins
     if opts.get("stp"):
         br.stp = True
     if opts.get("vlan_filtering"):

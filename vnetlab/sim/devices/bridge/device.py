@@ -53,6 +53,7 @@ class BridgeDevice(NetDevice):
         "promisc",
         "stp",
         "mcast_snooping",
+        "addr_set",
         "_next_no",
         "vlan_enabled",
         "default_pvid",
@@ -68,6 +69,9 @@ class BridgeDevice(NetDevice):
         self.promisc = 0
         self.stp = False
         self.mcast_snooping = True  # IFLA_BR_MCAST_SNOOPING, on by default
+        #: NET_ADDR_SET: the MAC was given (labs always give one); otherwise the bridge
+        #: takes its lowest port's MAC whenever ports change
+        self.addr_set = True
         self._next_no = 1
         self.carrier = False  # no port yet: NO-CARRIER
         fdbmod.fdb_insert_local(self, mac, None)
@@ -93,6 +97,7 @@ class BridgeDevice(NetDevice):
         peer = getattr(dev, "peer", None)
         if peer is not None:
             peer.delay += BRIDGE_DELAY_NS
+        self.recalculate_bridge_id()
         self.port_state_changed(port)
         return port
 
@@ -109,7 +114,23 @@ class BridgeDevice(NetDevice):
         peer = getattr(dev, "peer", None)
         if peer is not None:
             peer.delay -= BRIDGE_DELAY_NS
+        self.recalculate_bridge_id()
         self._update_carrier()
+
+    def recalculate_bridge_id(self) -> None:
+        """``br_stp_recalculate_bridge_id``: unless its MAC was set explicitly, a bridge
+        uses the numerically lowest MAC of its ports (kept as it is with no ports)."""
+        if self.addr_set or not self.port_list:
+            return
+        lowest = min(p.dev.mac for p in self.port_list)
+        if lowest == self.mac:
+            return
+        old = self.fdb.get(self.mac)
+        if old is not None and old.local and old.port is None:
+            del self.fdb[self.mac]  # br_fdb_change_mac_address
+        self.mac = lowest
+        if lowest not in self.fdb:
+            fdbmod.fdb_insert_local(self, lowest, None)
 
     def port_state_changed(self, port: BridgePort) -> None:
         """``br_port_carrier_check`` + ``br_port_state_selection`` without STP."""
