@@ -31,6 +31,7 @@ from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.ipv4 import MessageTooLong, NoRoute
 from vnetlab.sim.trace import TraceNode
 from vnetlab.wire import icmp as icmpw
+from vnetlab.wire.errors import ParseError
 from vnetlab.wire.ipv4 import IPPROTO_ICMP, IPPROTO_UDP, Ipv4Header
 from vnetlab.wire.udp import UdpHeader
 
@@ -165,7 +166,7 @@ class UdpTunnelDevice(NetDevice):
         inner destination, as if the tunnel's far side had said it."""
         try:
             inner, _ = Ipv4Header.parse(frame[14:])
-        except Exception:
+        except ParseError:
             return
         msg = icmpw.IcmpMessage.dest_unreach(icmpw.ICMP_FRAG_NEEDED, frame[14:], mtu=mtu)
         ip = Ipv4Header(src=inner.dst, dst=inner.src, proto=IPPROTO_ICMP, ttl=64).emit(msg.emit())

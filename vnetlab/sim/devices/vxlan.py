@@ -147,21 +147,34 @@ class VxlanDevice(UdpTunnelDevice):
             return
         if trace is not None:
             trace.add(dev.where, f"decap vni {hdr.vni} from {src}, inner {len(inner)} bytes")
-        if dev.learning and not src_mac[0] & 1:
-            dev.snoop(src_mac, int(src), trace)
+        if dev.learning and not src_mac[0] & 1 and dev.snoop(src_mac, int(src), trace):
+            dev.rx_dropped += 1
+            return
         dev.deliver_inner(inner, trace)
 
-    def snoop(self, mac: bytes, vtep: int, trace: TraceNode | None) -> None:
-        """``vxlan_snoop``: learn or move the inner source MAC to the outer source."""
+    def snoop(self, mac: bytes, vtep: int, trace: TraceNode | None) -> bool:
+        """``vxlan_snoop``: learn or move the inner source MAC to the outer source.
+
+        True: drop the packet — a static entry names another VTEP for this MAC (static
+        entries are never migrated; the packet is treated as spoofed)."""
         e = self.fdb.get(mac)
         now = self.sched.now
         if e is None:
             self.fdb[mac] = VxlanFdbEntry([vtep], False, now)
             if trace is not None:
                 trace.add(self.where, f"learned {mac_to_str(mac)} -> {ip_str(vtep)}")
-        elif not e.static:
-            if e.remotes != [vtep]:
-                e.remotes = [vtep]
-                if trace is not None:
-                    trace.add(self.where, f"{mac_to_str(mac)} moved to {ip_str(vtep)}")
-            e.updated = now
+            return False
+        if e.remotes[0] == vtep:
+            if not e.static:
+                e.updated = now
+            return False
+        if e.static:
+            if trace is not None:
+                trace.drop(self.where, f"{mac_to_str(mac)} is statically behind "
+                           f"{ip_str(e.remotes[0])}, not {ip_str(vtep)}: dropped")
+            return True
+        e.remotes = [vtep]
+        e.updated = now
+        if trace is not None:
+            trace.add(self.where, f"{mac_to_str(mac)} moved to {ip_str(vtep)}")
+        return False

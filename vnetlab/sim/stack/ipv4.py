@@ -89,7 +89,10 @@ class Ipv4Stack:
         return self.ns.addrs.get(dev, [])
 
     def is_local(self, ip: int) -> bool:
-        return ip in self.ns.local_ips
+        """A local route exists for IP: an address of a device that is up (fib_disable_ip
+        takes a downed device's local routes away)."""
+        dev = self.ns.local_ips.get(ip)
+        return dev is not None and dev.admin_up
 
     # -- path MTU (net/ipv4/route.c: __ip_rt_update_pmtu, ipv4_mtu) ---------------------
     def path_mtu(self, dev: NetDevice, dst: int) -> int:
@@ -120,8 +123,9 @@ class Ipv4Stack:
                 return a.local
         if addrs:
             return addrs[0].local
-        for other in self.ns.addrs.values():  # any address of the namespace
-            if other:
+        lo = self.ns.lo
+        for owner, other in self.ns.addrs.items():  # any address of universe scope
+            if other and owner is not lo:  # 127.0.0.1 is scope host: never chosen here
                 return other[0].local
         return None
 
@@ -134,7 +138,7 @@ class Ipv4Stack:
         dst = data[0:6]
         trace = skb.trace
         if dst != dev.mac and not (dst[0] & 1):
-            dev.rx_dropped += 0  # PACKET_OTHERHOST is not a device drop on Linux
+            # PACKET_OTHERHOST: not counted as a device drop on Linux
             if trace is not None:
                 trace.drop(
                     dev.where,
@@ -172,7 +176,11 @@ class Ipv4Stack:
                 trace.drop(dev.where, f"malformed ARP: {e}")
             return
         sip, tip = int(arp.spa), int(arp.tpa)
-        if sip >> 28 == 0xE:  # multicast sender: ignore
+        if sip >> 28 == 0xE or tip >> 28 == 0xE or tip >> 24 == 127:
+            # arp_process: multicast addresses and loopback targets are never answered
+            if trace is not None:
+                trace.drop(dev.where, f"ARP for {ip_str(tip)} from {ip_str(sip)}: "
+                           "multicast or loopback address, ignored")
             return
         where = dev.where
         if arp.op == ARPOP_REQUEST and self.is_local(tip):
@@ -242,7 +250,12 @@ class Ipv4Stack:
         self.ip_forward(dev, hdr, payload, data[: hdr.total_length], trace)
 
     def _is_bcast(self, ip: int) -> bool:
-        return any(ip == a.broadcast for addrs in self.ns.addrs.values() for a in addrs)
+        # fib_add_ifaddr installs a subnet broadcast route only for prefixes below /31
+        return any(
+            a.plen < 31 and ip == a.broadcast
+            for dev, addrs in self.ns.addrs.items() if dev.admin_up
+            for a in addrs
+        )
 
     # -- forward ------------------------------------------------------------------------
     def ip_forward(
@@ -312,7 +325,10 @@ class Ipv4Stack:
         frags = self._frags.get(key)
         if frags is None:
             frags = self._frags[key] = []
-            self.sched.after(IPFRAG_TIME, lambda _k: self._frags.pop(_k, None), key)
+            # ipfrag_time: the timer belongs to this queue, not to whatever later reuses key
+            self.sched.after(IPFRAG_TIME, self._frag_expire, (key, frags))
+        if any(h.frag_offset == hdr.frag_offset for h, _ in frags):
+            return None  # inet_frag_queue_insert: an exact duplicate is dropped
         frags.append((hdr, payload))
         frags.sort(key=lambda f: f[0].frag_offset)
         pos = 0
@@ -326,6 +342,11 @@ class Ipv4Stack:
         first = frags[0][0]
         return dataclasses.replace(first, mf=False, frag_offset=0), b"".join(p for _, p in frags)
 
+    def _frag_expire(self, arg: tuple[tuple[int, int, int, int], list[object]]) -> None:
+        key, queue = arg
+        if self._frags.get(key) is queue:
+            del self._frags[key]
+
     def icmp_rcv(
         self, dev: NetDevice, hdr: Ipv4Header, payload: bytes, trace: TraceNode | None
     ) -> None:
@@ -336,6 +357,13 @@ class Ipv4Stack:
                 trace.drop(dev.where, f"bad ICMP: {e}")
             return
         if msg.type == icmpw.ICMP_ECHO:
+            dst = int(hdr.dst)
+            if dst == 0xFFFFFFFF or dst >> 28 == 0xE or self._is_bcast(dst):
+                # icmp_echo_ignore_broadcasts=1 (the default): no smurf amplifier
+                if trace is not None:
+                    trace.drop(dev.where, f"echo request to broadcast/multicast {hdr.dst} "
+                               "ignored (icmp_echo_ignore_broadcasts)")
+                return
             if trace is not None:
                 trace.deliver(dev.where, f"{hdr.dst}")
             reply = icmpw.IcmpMessage(icmpw.ICMP_ECHOREPLY, 0, msg.rest, msg.payload).emit()

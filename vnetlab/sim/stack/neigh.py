@@ -48,7 +48,6 @@ REACHABLE_TIME = 30 * S
 DELAY_FIRST_PROBE = 5 * S
 LOCKTIME = 1 * S
 UNRES_QLEN_BYTES = 212_992  # SK_WMEM_MAX: the per-neighbour byte bound since Linux 3.3
-GC_STALE_TIME = 60 * S
 
 
 class Neighbour:

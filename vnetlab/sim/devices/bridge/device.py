@@ -151,7 +151,11 @@ class BridgeDevice(NetDevice):
         self.admin_up = up
         for p in self.port_list:
             live = up and p.dev.running
-            p.state = BR_STATE_FORWARDING if live else BR_STATE_DISABLED
+            new = BR_STATE_FORWARDING if live else BR_STATE_DISABLED
+            if new == BR_STATE_DISABLED and p.state != BR_STATE_DISABLED:
+                # br_dev_stop -> br_stp_disable_port -> br_fdb_delete_by_port
+                fdbmod.fdb_flush_dynamic_port(self, p)
+            p.state = new
         self._update_carrier()
         self.ns.on_link_change(self)
         if up and self.mcast_snooping:
@@ -239,17 +243,18 @@ class BridgeDevice(NetDevice):
             br_flood(self, skb, kind, None, "broadcast" if kind == BROADCAST else "multicast")
             return
         e = self.fdb.get(dst)
-        if e is not None and e.port is not None and not e.local:
+        if e is not None:
+            if e.port is None:
+                # br_forward(NULL): the bridge's own address is never sent to itself
+                self.tx_dropped += 1
+                if skb.trace is not None:
+                    skb.trace.drop(self.where, f"{mac_to_str(dst)} is the bridge's own address")
+                return
             if skb.trace is not None:
                 skb.trace.add(self.where, f"fdb hit {mac_to_str(dst)} -> port {e.port.name}")
-            br_forward(self, e.port, skb, None)
+            br_forward(self, e.port, skb, None)  # a port's own MAC: out of that port
             return
-        if e is not None and e.local:
-            if skb.trace is not None:
-                skb.trace.add(self.where, f"{mac_to_str(dst)} is the bridge's own: local")
-            br_pass_frame_up(self, skb)
-            return
-        br_flood(self, skb, UNICAST, None, f"fdb miss for {mac_to_str(dst)}")
+        br_flood(self, skb, UNICAST, None, miss=dst)
 
     def set_ageing(self, seconds: float) -> None:
         self.ageing_time_ns = int(seconds * 1_000_000_000)

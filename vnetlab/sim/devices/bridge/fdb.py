@@ -7,7 +7,9 @@ followed by the 2-byte VID (``br_fdb_find``'s (addr, vid) key): a bridge that fi
 learns and looks up (MAC, VID) pairs, so one MAC can sit behind different ports in different
 VLANs; a bridge that does not filter uses VID 0 keys only, exactly as before. ``local`` entries are
 the bridge's and its ports' own addresses (``permanent`` in ``bridge fdb show``): frames to
-them go up the stack. ``static`` entries never age and are not moved by learning. Learned
+them go up the stack. ``static`` entries never age; learning still moves them to the port
+a MAC shows up on (only "sticky" entries, not modelled, stay put), as ``br_fdb_update``
+does. Learned
 entries record ``updated``; ageing follows ``br_fdb_cleanup``: one timer armed for the
 earliest expiry, which deletes every entry with ``updated + ageing_time <= now`` and re-arms.
 """
@@ -21,6 +23,7 @@ from vnetlab.wire.mac import mac_to_str
 if TYPE_CHECKING:
     from vnetlab.sim.devices.bridge.device import BridgeDevice
     from vnetlab.sim.devices.bridge.port import BridgePort
+    from vnetlab.sim.trace import TraceNode
 
 
 def fdb_key(mac: bytes, vid: int) -> bytes:
@@ -113,3 +116,37 @@ def fdb_cleanup(br: BridgeDevice, armed_for: int) -> None:
         del br.fdb[mac]
     if nxt is not None:
         fdb_arm_cleanup(br, nxt)
+
+
+ZERO_MAC = b"\x00" * 6
+
+
+def invalid_source(src: bytes) -> str | None:
+    """``is_valid_ether_addr`` on the source: multicast or all-zeros is refused."""
+    if src[0] & 1:
+        return "source MAC is multicast (not a valid Ethernet address)"
+    if src == ZERO_MAC:
+        return "source MAC is all zeros (not a valid Ethernet address)"
+    return None
+
+
+def br_fdb_update(
+    br: BridgeDevice, port: BridgePort, src: bytes, vid: int, trace: TraceNode | None
+) -> None:
+    """``br_fdb_update``: learn SRC on PORT; move any non-local entry (static ones too)."""
+    key = fdb_key(src, vid)
+    e = br.fdb.get(key)
+    now = br.sched.now
+    on_vlan = f" vlan {vid}" if vid else ""
+    if e is None:
+        br.fdb[key] = FdbEntry(src, port, now, local=False, static=False, vid=vid)
+        fdb_arm_cleanup(br, now + br.ageing_time_ns)
+        if trace is not None:
+            trace.add(br.where, f"learned {mac_to_str(src)}{on_vlan} on port {port.name}")
+    elif not e.local:
+        if e.port is not port:
+            if trace is not None:
+                old = e.port.name if e.port else "self"
+                trace.add(br.where, f"{mac_to_str(src)}{on_vlan} moved from {old} to {port.name}")
+            e.port = port
+        e.updated = now

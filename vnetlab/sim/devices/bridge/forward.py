@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.sim.devices.bridge.port import BR_STATE_FORWARDING
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.wire.mac import mac_to_str
 
 if TYPE_CHECKING:
     from vnetlab.sim.devices.bridge.device import BridgeDevice
@@ -69,11 +70,17 @@ def flood_ports(br: BridgeDevice, pkt_type: int, ingress: NetDevice | None) -> l
 
 
 def br_flood(
-    br: BridgeDevice, skb: Skb, pkt_type: int, ingress: NetDevice | None, why: str
+    br: BridgeDevice, skb: Skb, pkt_type: int, ingress: NetDevice | None, why: str = "",
+    miss: bytes | None = None,
 ) -> None:
-    """``br_flood``: a copy to every eligible port (the last gets the original)."""
+    """``br_flood``: a copy to every eligible port (the last gets the original).
+
+    ``why`` (or, for an unknown unicast, the ``miss``ed MAC) only feeds the trace, so the
+    text is built only when the frame is traced."""
     ports = flood_ports(br, pkt_type, ingress)
     if skb.trace is not None:
+        if miss is not None:
+            why = f"fdb miss for {mac_to_str(miss)}"
         names = ", ".join(p.name for p in ports) or "no port"
         skb.trace.add(br.where, f"{why} -> flood to {names}")
         if not ports:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vnetlab.sim.devices.bridge.fdb import FdbEntry, fdb_arm_cleanup
+from vnetlab.sim.devices.bridge.fdb import br_fdb_update, invalid_source
 from vnetlab.sim.devices.bridge.forward import (
     BROADCAST,
     MULTICAST,
@@ -77,28 +77,13 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             trace.drop(br.where, f"port {dev.name} is {port.state_name}")
         return
     src = data[6:12]
-    if src[0] & 1:
+    bad = invalid_source(src)
+    if bad is not None:
         if trace is not None:
-            trace.drop(br.where, "source MAC is multicast (not a valid Ethernet address)")
+            trace.drop(br.where, bad)
         return
-    # br_fdb_update
     if port.learning:
-        e = br.fdb.get(src)
-        now = br.sched.now
-        if e is None:
-            br.fdb[src] = FdbEntry(src, port, now, local=False, static=False)
-            fdb_arm_cleanup(br, now + br.ageing_time_ns)
-            if trace is not None:
-                trace.add(br.where, f"learned {mac_to_str(src)} on port {dev.name}")
-        elif not e.local:
-            # br_fdb_update moves any entry that is not local (static ones too; only the
-            # "sticky" flag pins an entry to its port)
-            if e.port is not port:
-                if trace is not None:
-                    old = e.port.name if e.port else "self"
-                    trace.add(br.where, f"{mac_to_str(src)} moved from {old} to {dev.name}")
-                e.port = port
-            e.updated = now
+        br_fdb_update(br, port, src, 0, trace)
     if state == BR_STATE_LEARNING:
         if trace is not None:
             trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)")
@@ -132,10 +117,10 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             )
         return
     if br.promisc:
-        br_flood(br, skb.clone("flooded copies"), UNICAST, dev, f"fdb miss for {mac_to_str(dst)}")
+        br_flood(br, skb.clone("flooded copies"), UNICAST, dev, miss=dst)
         br_pass_frame_up(br, skb)
         return
-    br_flood(br, skb, UNICAST, dev, f"fdb miss for {mac_to_str(dst)}")
+    br_flood(br, skb, UNICAST, dev, miss=dst)
 
 
 def br_pass_frame_up(br: BridgeDevice, skb: Skb) -> None:

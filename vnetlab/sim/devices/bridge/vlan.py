@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vnetlab.sim.devices.bridge.fdb import FdbEntry, fdb_arm_cleanup, fdb_key
+from vnetlab.sim.devices.bridge.fdb import br_fdb_update, fdb_key, invalid_source
 from vnetlab.sim.devices.bridge.forward import (
     BROADCAST,
     MULTICAST,
@@ -202,33 +202,17 @@ def br_handle_frame_vlan(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
             trace.drop(br.where, f"port {dev.name} is {port.state_name}")
         return
     src = data[6:12]
-    if src[0] & 1:
+    bad = invalid_source(src)
+    if bad is not None:
         if trace is not None:
-            trace.drop(br.where, "source MAC is multicast (not a valid Ethernet address)")
+            trace.drop(br.where, bad)
         return
     admitted = allowed_ingress(port.vlgrp, data, f"port {dev.name}", br.where, trace)
     if admitted is None:
         return
     vid, inner = admitted
-    fdb = br.fdb
-    if port.learning:  # br_fdb_update(br, p, src, vid)
-        key = src + vid.to_bytes(2, "big")
-        e = fdb.get(key)
-        now = br.sched.now
-        if e is None:
-            fdb[key] = FdbEntry(src, port, now, local=False, static=False, vid=vid)
-            fdb_arm_cleanup(br, now + br.ageing_time_ns)
-            if trace is not None:
-                trace.add(br.where, f"learned {mac_to_str(src)} vlan {vid} on port {dev.name}")
-        elif not e.static:
-            if e.port is not port:
-                if trace is not None:
-                    old = e.port.name if e.port else "self"
-                    trace.add(
-                        br.where, f"{mac_to_str(src)} vlan {vid} moved from {old} to {dev.name}"
-                    )
-                e.port = port
-            e.updated = now
+    if port.learning:
+        br_fdb_update(br, port, src, vid, trace)
     if state == BR_STATE_LEARNING:
         if trace is not None:
             trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)")

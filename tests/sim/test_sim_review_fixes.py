@@ -1,0 +1,103 @@
+"""Linux behaviours pinned down after review: each test names the kernel function."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from conftest import realize
+
+from vnetlab.sim.netdev import Skb
+
+BRIDGE = """
+name: rv
+nodes:
+  h:
+    interfaces:
+      br0: {type: bridge}
+      p1: {master: br0}
+      p2: {master: br0}
+  a: {interfaces: {eth0: {addresses: [10.0.0.1/24]}}}
+  b: {interfaces: {eth0: {addresses: [10.0.0.2/24]}}}
+links:
+  - endpoints: [h:p1, a:eth0]
+  - endpoints: [h:p2, b:eth0]
+"""
+
+
+def _learned(engine, mac: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.port for f in engine.observe().nodes["h"].fdb if f.mac == mac and not f.flags]
+
+
+def test_all_zero_source_mac_is_not_learned_and_dropped() -> None:
+    # br_handle_frame: !is_valid_ether_addr(h_source) -> drop
+    engine, _ = realize(BRIDGE)
+    a = engine.namespaces["a"].devices["eth0"]
+    b = engine.namespaces["b"].devices["eth0"]
+    before = b.rx_packets
+    a.xmit(Skb(b"\xff" * 6 + b"\x00" * 6 + b"\x08\x06" + bytes(28)))
+    engine.advance(0.1)
+    assert _learned(engine, "00:00:00:00:00:00") == []
+    assert b.rx_packets == before  # dropped at the bridge, not flooded
+
+
+def test_bridge_down_flushes_learned_entries() -> None:
+    # br_dev_stop -> br_stp_disable_port -> br_fdb_delete_by_port
+    engine, _ = realize(BRIDGE)
+    assert engine.ping("a", IPv4Address("10.0.0.2")).reachable
+    amac = engine.observe().nodes["a"].link("eth0").mac
+    assert _learned(engine, amac) == ["p1"]
+    br = engine.namespaces["h"].devices["br0"]
+    br.set_admin(False)
+    br.set_admin(True)
+    assert _learned(engine, amac) == []
+
+
+def test_echo_to_a_broadcast_address_is_ignored() -> None:
+    # icmp_echo_ignore_broadcasts=1: no reply to a subnet-broadcast ping
+    engine, _ = realize(BRIDGE)
+    r = engine.ping("a", IPv4Address("10.0.0.255"))
+    assert not r.reachable
+
+
+def test_arp_for_a_loopback_address_is_not_answered() -> None:
+    # arp_process: ipv4_is_loopback(tip) -> drop
+    engine, _ = realize(BRIDGE)
+    b = engine.namespaces["b"].devices["eth0"]
+    before = b.tx_packets
+    from vnetlab.wire.arp import ArpPacket
+
+    a = engine.namespaces["a"].devices["eth0"]
+    req = ArpPacket.request(a.mac, IPv4Address("10.0.0.1"), IPv4Address("127.0.0.1")).emit()
+    a.xmit(Skb(b"\xff" * 6 + a.mac + b"\x08\x06" + req))
+    engine.advance(0.1)
+    assert b.tx_packets == before
+
+
+def test_address_of_a_down_device_is_not_local() -> None:
+    # fib_disable_ip removes a downed device's local routes
+    engine, _ = realize(BRIDGE)
+    ns = engine.namespaces["b"]
+    assert ns.stack.is_local(int(IPv4Address("10.0.0.2")))
+    ns.devices["eth0"].set_admin(False)
+    assert not ns.stack.is_local(int(IPv4Address("10.0.0.2")))
+
+
+def test_vxlan_static_entry_refuses_a_spoofed_source_vtep() -> None:
+    # vxlan_snoop: static entries are not migrated; the packet is dropped
+    engine, _ = realize("""
+name: vs
+nodes:
+  h1:
+    interfaces:
+      eth0: {addresses: [10.0.0.1/24]}
+      vx0: {type: vxlan, id: 5, dev: eth0, remote: 10.0.0.2, addresses: [192.168.5.1/24]}
+  h2:
+    interfaces:
+      eth0: {addresses: [10.0.0.2/24]}
+      vx0: {type: vxlan, id: 5, dev: eth0, remote: 10.0.0.1, addresses: [192.168.5.2/24],
+            fdb: [{mac: "02:00:00:00:00:99", dst: 10.0.0.9}]}
+links: [{endpoints: [h1:eth0, h2:eth0]}]
+""")
+    vx = engine.namespaces["h2"].devices["vx0"]
+    assert vx.snoop(b"\x02\x00\x00\x00\x00\x99", int(IPv4Address("10.0.0.1")), None) is True
+    assert vx.snoop(b"\x02\x00\x00\x00\x00\x99", int(IPv4Address("10.0.0.9")), None) is False
