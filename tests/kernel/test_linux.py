@@ -74,7 +74,7 @@ def test_ping_across_the_bridge_and_observe(make_engine: list[LinuxEngine]) -> N
     # routes: the static default and the connected route as ip route shows them
     routes = {r.dst: r for r in st.nodes["a"].routes}
     assert (routes["default"].via, routes["default"].proto, routes["default"].dev) == (
-        "192.168.1.1", "static", "eth0")
+        "192.168.1.1", "boot", "eth0")
     conn = routes["192.168.1.0/24"]
     assert (conn.proto, conn.scope, conn.prefsrc) == ("kernel", "link", "192.168.1.2")
     assert host.sysctls["net.ipv4.ip_forward"] == 1

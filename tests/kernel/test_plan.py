@@ -15,12 +15,15 @@ from vnetlab.model.spec import DEVICE_KINDS, LabSpec
 
 T1_SCRIPT = """\
 ip netns add vnl-t1.host
+ip netns exec vnl-t1.host sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 ip netns exec vnl-t1.host sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 ip -n vnl-t1.host link set lo up
 ip netns add vnl-t1.a
+ip netns exec vnl-t1.a sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 ip netns exec vnl-t1.a sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 ip -n vnl-t1.a link set lo up
 ip netns add vnl-t1.b
+ip netns exec vnl-t1.b sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 ip netns exec vnl-t1.b sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 ip -n vnl-t1.b link set lo up
 ip -n vnl-t1.host link add br0 address 02:00:00:00:01:01 mtu 1500 group 30318 type bridge \
@@ -45,7 +48,7 @@ ip -n vnl-t1.a addr add 192.168.1.2/24 dev eth0
 ip -n vnl-t1.a link set eth0 up
 ip -n vnl-t1.b addr add 192.168.1.3/24 dev eth0
 ip -n vnl-t1.b link set eth0 up
-ip -n vnl-t1.a route add default via 192.168.1.1 proto static
+ip -n vnl-t1.a route add default via 192.168.1.1
 """
 
 

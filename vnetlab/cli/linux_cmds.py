@@ -206,4 +206,6 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any], console: Conso
         eng = LinuxEngine.attach(name)
         code = eng.exec(node, args)
         sys.stdout.flush()
-        sys.exit(int(code) if isinstance(code, int) else 0)
+        code = int(code) if isinstance(code, int) else 0
+        # killed by signal N: report 128 + N, as a shell does (not Python's -N & 0xff)
+        sys.exit(128 - code if code < 0 else code)

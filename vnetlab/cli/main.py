@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -244,8 +245,23 @@ _register_linux_cmds(cli, friendly=friendly, console=console)
 _register_script_cmds(cli, friendly=friendly)
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    # SIGTERM/SIGHUP (CI cancelling, `timeout`, a closed terminal) unwind like Ctrl-C, so
+    # every `finally: engine.teardown()` runs and no lab is left behind
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    cli(prog_name="vnetlab")
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+    try:
+        cli(prog_name="vnetlab", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("interrupted", markup=False)
+        sys.exit(130)  # Ctrl-C: 128 + SIGINT, not 1 ("a check failed")
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def print_state(console: Console, state: LabState) -> None:
             rt = Table("route", box=None)
             for r in node.routes:
                 s = r.dst + (f" via {r.via}" if r.via else "") + f" dev {r.dev}"
-                if r.proto != "static":
+                if r.proto != "boot":
                     s += f" proto {r.proto}"
                 if r.scope != "global":
                     s += f" scope {r.scope}"

@@ -44,7 +44,7 @@ def register(cli: click.Group, *, friendly: Any) -> None:
         from vnetlab.model import load_lab
         from vnetlab.script.interp import Interpreter
 
-        text = sys.stdin.read() if str(file) == "-" else _read(file)
+        text = _read_stdin() if str(file) == "-" else _read(file)
         spec = load_lab(lab) if lab is not None else None
         it = Interpreter(lab=spec, fills=_fills(fills), source=str(file))
         sys.exit(it.run_text(text))
@@ -90,4 +90,16 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError as e:
         click.echo(f"error: cannot read {path}: {e.strerror}", err=True)
+        sys.exit(2)
+    except UnicodeDecodeError as e:
+        click.echo(f"error: {path} is not UTF-8 text (byte {e.start}): a script is text",
+                   err=True)
+        sys.exit(2)
+
+
+def _read_stdin() -> str:
+    try:
+        return sys.stdin.buffer.read().decode()
+    except UnicodeDecodeError as e:
+        click.echo(f"error: standard input is not UTF-8 text (byte {e.start})", err=True)
         sys.exit(2)

@@ -16,7 +16,8 @@ ones iproute2 sends for the same command:
   ``IFLA_PROTINFO`` (``br_setport``);
 * ``bridge fdb add ... master static`` -> ``RTM_NEWNEIGH`` ``AF_BRIDGE``, ``NTF_MASTER``,
   state ``NUD_NOARP | NUD_REACHABLE`` exactly as ``bridge/fdb.c`` sends it;
-* ``ip route add`` -> ``RTM_NEWROUTE`` in ``RT_TABLE_MAIN`` with ``RTPROT_STATIC``.
+* ``ip route add`` -> ``RTM_NEWROUTE`` in ``RT_TABLE_MAIN`` with ``RTPROT_BOOT``, exactly as
+  iproute2 sends it (so ``ip route`` shows no ``proto`` for lab routes).
 
 We choose every ifindex ourselves (``ifi_index`` in ``RTM_NEWLINK``, also for the veth peer),
 so no request waits for a lookup and all of them are pipelined. If any request fails, the
@@ -77,7 +78,7 @@ NUD_PERMANENT = 0x80
 NUD_NOARP = 0x40
 NUD_REACHABLE = 0x02
 RT_TABLE_MAIN = 254
-RTPROT_STATIC = 4
+RTPROT_BOOT = 3
 RTN_UNICAST = 1
 RT_SCOPE_UNIVERSE = 0
 RT_SCOPE_LINK = 253
@@ -309,10 +310,10 @@ def _add_route(r: Realized, op: AddRoute) -> None:
     h = r.ns[op.ns]
     scope = RT_SCOPE_UNIVERSE if op.via else RT_SCOPE_LINK
     if op.dst == "default":
-        body = M.rtmsg(AF_INET, 0, RT_TABLE_MAIN, RTPROT_STATIC, scope, RTN_UNICAST)
+        body = M.rtmsg(AF_INET, 0, RT_TABLE_MAIN, RTPROT_BOOT, scope, RTN_UNICAST)
     else:
         net, _, plen = op.dst.partition("/")
-        body = M.rtmsg(AF_INET, int(plen), RT_TABLE_MAIN, RTPROT_STATIC, scope, RTN_UNICAST)
+        body = M.rtmsg(AF_INET, int(plen), RT_TABLE_MAIN, RTPROT_BOOT, scope, RTN_UNICAST)
         body += M.ipv4(M.RTA_DST, net)
     if op.via:
         body += M.ipv4(M.RTA_GATEWAY, op.via)

@@ -149,9 +149,15 @@ class LinuxEngine:
         except BaseException:
             runtime.release(rec)
             raise
-        rec.status = "up"
-        runtime.update(rec)
+        # from here teardown() knows the lab: a Ctrl-C or a failed state write below
+        # still removes it
         self.lab, self.record, self.ops = lab, rec, ops
+        try:
+            rec.status = "up"
+            runtime.update(rec)
+        except BaseException:
+            self.teardown()
+            raise
         try:  # each in a thread inside its node's namespace, on the real /dev/net/tun fd
             self.programs = programs.start_all(progs)
         except BaseException as e:

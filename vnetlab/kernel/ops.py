@@ -17,10 +17,10 @@ DEFAULT_PREFIX = "vnl-"
 VNL_GROUP = 30318
 NETNS_NAME_MAX = 255  # a file name under /run/netns
 #: The model is IPv4 only: IPv6 is switched off for every link of a lab namespace (the
-#: ``default`` is set before its links exist; ``lo`` keeps ::1, it sends nothing) so router
+#: ``all`` covers lo, which exists already; ``default`` every link made later) so router
 #: solicitations, MLD and DAD do not add frames, FDB entries and counters the emulator
 #: never makes. A deliberate, documented difference from a default kernel.
-IPV6_OFF = ("net.ipv6.conf.default.disable_ipv6",)
+IPV6_OFF = ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6")
 
 
 def netns_name(prefix: str, lab: str, node: str) -> str:
@@ -375,5 +375,4 @@ class AddRoute(Op):
             parts.append(f"dev {self.dev}")
         if self.metric:
             parts.append(f"metric {self.metric}")
-        parts.append("proto static")
         return " ".join(parts)

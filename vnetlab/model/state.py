@@ -51,7 +51,7 @@ class RouteState:
     dst: str  # "default" or "192.168.1.0/24"
     dev: str
     via: str | None = None
-    proto: str = "static"  # "kernel" for connected routes, as ip route shows
+    proto: str = "boot"  # `ip route add` (RTPROT_BOOT, not shown); "kernel" when connected
     scope: str = "global"  # "link" for connected routes
     prefsrc: str | None = None
     metric: int = 0

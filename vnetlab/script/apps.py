@@ -211,6 +211,8 @@ def run_arping(argv: list[str], env: Env) -> int:
         if w in ("-c", "-I", "-w", "-W", "-s", "-i") and i + 1 < len(argv):
             v = argv[i + 1]
             if w == "-c":
+                if not v.isdigit():
+                    raise env.fail(f"arping: invalid argument: '{v}'", rc=2)
                 count = int(v)
             elif w == "-I":
                 iface = v

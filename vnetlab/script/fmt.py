@@ -291,7 +291,7 @@ def route_obj(r: Any) -> Obj:
     if r.via is not None:
         o["gateway"] = ip_str(r.via)
     o["dev"] = r.dev.name
-    if r.proto != "static":
+    if r.proto != "boot":
         o["protocol"] = r.proto
     if r.scope != "global":
         o["scope"] = r.scope

@@ -101,9 +101,7 @@ def route_add(a: Args, env: Env, verb: str) -> int:
         raise env.fail("Error: Device for nexthop is not up.", rc=2)
     metric = r.get("metric", 0)
     scope = r.get("scope") or ("link" if via is None else "global")
-    proto = r.get("proto", "static")
-    if proto == "boot":
-        proto = "static"
+    proto = r.get("proto", "boot")
     route = Route(dst, plen, dev, via, metric=metric, proto=proto, scope=scope,
                   prefsrc=r.get("src"))
     if verb in ("replace", "change"):
@@ -153,8 +151,7 @@ def _route_filter(a: Args, env: Env) -> list[Any]:
                                rc=255)
         elif w in ("proto", "protocol"):
             p = a.value(w)
-            routes = [x for x in routes if x.proto == p or (p == "boot" and
-                                                            x.proto == "static")]
+            routes = [x for x in routes if x.proto == p]
         elif w == "scope":
             s = a.value(w)
             routes = [x for x in routes if x.scope == s]

@@ -25,7 +25,7 @@ class Route:
     dev: NetDevice
     via: int | None = None
     metric: int = 0
-    proto: str = "static"  # "kernel" for connected routes
+    proto: str = "boot"  # what `ip route add` gives (RTPROT_BOOT); "kernel": connected
     scope: str = "global"
     prefsrc: int | None = None
     _mask: int = field(default=0, repr=False)
@@ -42,7 +42,7 @@ class Route:
         if self.via is not None:
             s += f" via {ip_str(self.via)}"
         s += f" dev {self.dev.name}"
-        if self.proto != "static":
+        if self.proto != "boot":
             s += f" proto {self.proto}"
         if self.scope != "global":
             s += f" scope {self.scope}"
