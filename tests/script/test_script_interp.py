@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -224,3 +225,15 @@ def test_stp_is_not_supported_yet_when_the_emulator_lacks_it() -> None:
         assert rc == 2 and "not supported yet" in err[0] and err[0].startswith("t.sh:2:")
     else:
         assert rc == 0
+
+
+def test_a_script_cannot_write_outside_cwd_and_tmp(tmp_path: Path) -> None:
+    from vnetlab.script.interp import Interpreter
+
+    target = Path("/etc/vnetlab-test-must-not-exist")
+    it = Interpreter()
+    rc = it.run_text(f"echo hi > {target}\n")
+    assert rc != 0 and not target.exists()
+    ok = tmp_path / "out.txt"
+    assert Interpreter().run_text(f"echo hi > {ok}\n") == 0
+    assert ok.read_text() == "hi\n"

@@ -676,9 +676,11 @@ def run_tcpdump(argv: list[str], env: Env, background: bool) -> Capture | int:
     writer = None
     if path is not None:
         try:
-            target = env.world.path(path)
+            target = env.world.write_path(path)
             target.parent.mkdir(parents=True, exist_ok=True)
             writer = PcapWriter(target)
+        except PermissionError as e:
+            raise env.fail(f"tcpdump: {e}", rc=1) from None
         except OSError as e:
             raise env.fail(f"tcpdump: {path}: {e.strerror}", rc=1) from None
         env.err(f"tcpdump: listening on {iface}, link-type EN10MB (Ethernet), snapshot "

@@ -259,8 +259,10 @@ class Interpreter:
                     else f"writing {path}")
             raise NotSupportedYet(what, lineno=self.lineno)
         try:
-            with self.world.path(path).open("a" if op == ">>" else "w") as f:
+            with self.world.write_path(path).open("a" if op == ">>" else "w") as f:
                 f.write("".join(line + "\n" for line in lines))
+        except PermissionError as e:
+            raise ScriptError(f"sh: {e}", lineno=self.lineno, rc=2) from None
         except OSError as e:
             raise ScriptError(f"sh: {path}: {e.strerror}", lineno=self.lineno, rc=2) from None
 

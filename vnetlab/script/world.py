@@ -20,6 +20,8 @@ namespace and name), so a script's output is the same on every run.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +185,22 @@ class World:
         if self.file_root is None:
             return Path(p)
         return self.file_root / p.lstrip("/")
+
+    def write_path(self, p: str) -> Path:
+        """Where the script may write (``> FILE``, ``tcpdump -w``): the working directory
+        or the temp directory. A script pasted from a how-to runs against the emulator; it
+        must never overwrite a file of the machine (``> /etc/hosts`` as root)."""
+        target = self.path(p)
+        if self.file_root is not None:
+            return target
+        real = Path(os.path.realpath(target))
+        allowed = [Path(os.path.realpath(d)) for d in (Path.cwd(), tempfile.gettempdir())]
+        if not any(real == a or a in real.parents for a in allowed):
+            raise PermissionError(
+                f"refusing to write {p}: a script may write only under the working directory "
+                f"or {tempfile.gettempdir()} (it runs in the emulator, not on this machine)"
+            )
+        return target
 
     def observe(self) -> Any:
         """The engine-neutral snapshot of every visible namespace."""
