@@ -197,3 +197,15 @@ def test_bridge_options_reach_the_kernel(make_engine: list[LinuxEngine]) -> None
     assert "hairpin on" in done.stdout and "learning off" in done.stdout
     done = e.exec("host", ["ip", "-d", "link", "show", "br0"], capture=True)
     assert not isinstance(done, int) and "ageing_time 1250 " in done.stdout
+
+
+def test_teardown_removes_a_lab_even_after_a_user_added_a_link_inside(
+    make_engine: list[LinuxEngine],
+) -> None:
+    # ownership rests on the namespace's inode recorded at build time, not only on link
+    # tags: an untagged link a user made with `vnetlab exec` must not pin the lab forever
+    e = up(make_engine, t1("kusr"))
+    assert e.exec("a", ["ip", "link", "add", "x1", "type", "veth", "peer", "name", "x2"]) == 0
+    names = list(e.record.namespaces.values())  # type: ignore[union-attr]
+    e.teardown()
+    assert not [n for n in names if os.path.exists(f"/run/netns/{n}")]

@@ -154,6 +154,7 @@ class LinuxEngine:
         self.lab, self.record, self.ops = lab, rec, ops
         try:
             rec.status = "up"
+            rec.ns_inodes = {n: os.stat(nl.netns_path(n)).st_ino for n in namespaces.values()}
             runtime.update(rec)
         except BaseException:
             self.teardown()

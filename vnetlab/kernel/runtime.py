@@ -72,6 +72,9 @@ class LabRecord:
     persistent: bool = False
     created: float = field(default_factory=time.time)
     spec: dict[str, Any] | None = None  # the lab as built (model JSON), for attach/show
+    #: namespace -> inode of its nsfs file once built: proof of ownership that survives
+    #: links a user adds inside it later (`vnetlab exec ... ip link add`)
+    ns_inodes: dict[str, int] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
