@@ -114,3 +114,20 @@ def test_gc_leaves_a_lab_with_a_foreign_link() -> None:
     finally:
         subprocess.run(["ip", "netns", "del", "vnl-kgcf.x"], check=False)
         runtime.release(rec)
+
+
+@pytest.mark.kernel
+def test_gc_removes_a_dead_feature_probe_namespace_only() -> None:
+    dead = "vnl-probe-999999"  # no such pid on this machine (pid_max is below 4194304)
+    alive = f"vnl-probe-{os.getpid()}"  # ours, alive: must stay
+    made = []
+    try:
+        for n in (dead, alive):
+            if subprocess.run(["ip", "netns", "add", n], check=False).returncode == 0:
+                made.append(n)
+        removed = gc()
+        assert dead in removed and alive not in removed
+        assert os.path.exists(f"/run/netns/{alive}")
+    finally:
+        for n in made:
+            subprocess.run(["ip", "netns", "del", n], check=False, capture_output=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from dataclasses import dataclass
 
 from pyroute2.netlink.rtnl import RTM_GETLINK
@@ -114,7 +115,22 @@ def gc(*, prefix: str | None = DEFAULT_PREFIX, include_live: bool = False) -> li
         removed.extend(applier.destroy(None, owned))
         if all(v.owned or v.reason == "already gone" for v in verdicts):
             runtime.release(rec)
+    removed.extend(_dead_probes())
     return removed
+
+
+_PROBE_RE = re.compile(r"^vnl-probe-(\d+)$")
+
+
+def _dead_probes() -> list[str]:
+    """``vnl-probe-PID`` namespaces of feature probes (vnetlab.kernel.features) whose
+    process died before removing them: only that exact name, only a dead PID."""
+    dead = []
+    for name in nl.list_netns():
+        m = _PROBE_RE.match(name)
+        if m and not runtime.pid_alive(int(m[1]), None):
+            dead.append(name)
+    return applier.destroy(None, dead) if dead else []
 
 
 def orphans(prefix: str = DEFAULT_PREFIX) -> list[str]:
