@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from ipaddress import IPv4Address
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,12 @@ def test_the_emulator_needs_no_planning() -> None:
     from vnetlab.sim.engine import SimEngine
 
     assert not hasattr(SimEngine(), "prepare_checks")
+
+
+def test_host_entries_reads_the_global_count_from_arp_cache_stat(tmp_path: Path) -> None:
+    from vnetlab.kernel.limits import host_entries
+
+    f = tmp_path / "arp_cache"
+    f.write_text("entries  allocs   destroys\n0000002a 00000f7c 00001334\n0000002a 000012ca 0\n")
+    assert host_entries(f) == 42
+    assert host_entries(tmp_path / "missing") == 0

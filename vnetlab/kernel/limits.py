@@ -51,11 +51,14 @@ def read_limits(base: Path = PROC_NEIGH) -> NeighLimits:
     return NeighLimits(*vals)
 
 
-def host_entries(proc_arp: Path = Path("/proc/net/arp")) -> int:
-    """Entries the calling (root) namespace holds now; other labs' are not visible."""
+def host_entries(stat: Path = Path("/proc/net/stat/arp_cache")) -> int:
+    """Neighbour entries the whole host holds now, every namespace together: the number
+    ``gc_thresh3`` limits (``tbl->entries``, the first column of ``arp_cache``, in hex;
+    every per-CPU line repeats it). ``/proc/net/arp`` would show one namespace only."""
     try:
-        return max(0, len(proc_arp.read_text().splitlines()) - 1)
-    except OSError:
+        lines = stat.read_text().splitlines()
+        return int(lines[1].split()[0], 16) if len(lines) > 1 else 0
+    except (OSError, ValueError, IndexError):
         return 0
 
 
