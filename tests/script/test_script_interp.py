@@ -237,3 +237,18 @@ def test_a_script_cannot_write_outside_cwd_and_tmp(tmp_path: Path) -> None:
     ok = tmp_path / "out.txt"
     assert Interpreter().run_text(f"echo hi > {ok}\n") == 0
     assert ok.read_text() == "hi\n"
+
+
+def test_each_command_is_expanded_just_before_it_runs() -> None:
+    from vnetlab.script.interp import Interpreter
+
+    out: list[str] = []
+    it = Interpreter(out=out.append)
+    text = (
+        'Y=1; echo "a:$Y"\n'
+        'Z=2 && echo "b:$Z"\n'
+        "ip link add v0 type veth peer name v1; N=$(ip -br link show v0 | wc -l); echo n=$N\n"
+        'V="x;y"; echo "$V"\n'
+    )
+    assert it.run_text(text) == 0
+    assert out == ["a:1", "b:2", "n=1", "x;y"]

@@ -35,6 +35,7 @@ from vnetlab.script.lexer import (
     fill_placeholders,
     logical_lines,
     parse_words,
+    split_sequence,
     strip_comment,
     words,
 )
@@ -124,14 +125,27 @@ class Interpreter:
         text = strip_comment(line).strip()
         if not text:
             return self.last_rc
+        rc = 0
         try:
             text = fill_placeholders(text, self.fills, lineno or 0)
-            text = expand(text, self.vars, self._substitute, lineno or 0)
-            items = parse_words(words(text, lineno or 0), lineno or 0)
-            rc = 0
-            for item in items:
-                rc = self._run_andor(item)
-                if self.exit_code is not None or (rc != 0 and self.set_e):
+            pieces = split_sequence(text)
+            for k, (joiner, piece) in enumerate(pieces):
+                if (joiner == "&&" and rc != 0) or (joiner == "||" and rc == 0):
+                    continue
+                if not piece.strip():
+                    raise ScriptError(f"sh: syntax error near unexpected token `{joiner}'",
+                                      lineno=lineno, rc=2)
+                # expanded only now: an assignment earlier on the line is already in effect
+                piece = expand(piece, self.vars, self._substitute, lineno or 0)
+                for item in parse_words(words(piece, lineno or 0), lineno or 0):
+                    rc = self._run_andor(item)
+                    if self.exit_code is not None:
+                        break
+                if self.exit_code is not None:
+                    break
+                # set -e looks at a whole && / || list: judge it where the list ends
+                list_ends = k + 1 == len(pieces) or pieces[k + 1][0] == ";"
+                if rc != 0 and self.set_e and list_ends:
                     break
         except ScriptError as e:
             rc = self.report(e)

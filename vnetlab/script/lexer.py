@@ -263,3 +263,55 @@ def parse_words(toks: list[str], lineno: int) -> list[AndOr]:
     if cur.pipelines:
         items.append(cur)
     return items
+
+
+def split_sequence(line: str) -> list[tuple[str, str]]:
+    """Split a line at its top-level ``;``, ``&&`` and ``||`` into (joiner, command text).
+
+    The shell expands each command just before it runs (``Y=1; echo $Y`` prints 1), so
+    the interpreter expands piece by piece; quotes, backslashes and ``$(...)`` nesting are
+    respected, and ``&`` (background) stays inside its piece.
+    """
+    out: list[tuple[str, str]] = []
+    joiner = ""
+    buf: list[str] = []
+    quote = ""
+    depth = 0
+    i = 0
+    n = len(line)
+    while i < n:
+        c = line[i]
+        if quote:
+            buf.append(c)
+            if c == "\\" and quote == '"' and i + 1 < n:
+                buf.append(line[i + 1])
+                i += 2
+                continue
+            if c == quote:
+                quote = ""
+            i += 1
+            continue
+        if c == "\\" and i + 1 < n:
+            buf.append(line[i : i + 2])
+            i += 2
+            continue
+        if c in ("'", '"'):
+            quote = c
+        elif c == "$" and line[i + 1 : i + 2] == "(":
+            depth += 1
+            buf.append("$(")
+            i += 2
+            continue
+        elif c == ")" and depth:
+            depth -= 1
+        elif depth == 0 and (c == ";" or line[i : i + 2] in ("&&", "||")):
+            op = ";" if c == ";" else line[i : i + 2]
+            out.append((joiner, "".join(buf)))
+            joiner = op
+            buf = []
+            i += len(op)
+            continue
+        buf.append(c)
+        i += 1
+    out.append((joiner, "".join(buf)))
+    return [(j, t) for j, t in out if t.strip() or j]
