@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from ipaddress import IPv4Address
@@ -154,8 +155,9 @@ def test_attach_and_down_from_another_engine(make_engine: list[LinuxEngine]) -> 
     other = LinuxEngine.attach("kt10")
     assert other.ping("a", IPv4Address("192.168.1.3")).reachable
     assert other.observe().nodes["a"].link("eth0").peer == "host:veth0a"
-    removed = down("kt10")
+    removed, lingering = down("kt10")
     assert sorted(removed) == ["vnl-kt10.a", "vnl-kt10.b", "vnl-kt10.host"]
+    assert lingering == {}
     assert lab_namespaces("kt10") == []
     e.realized.close() if e.realized else None
     e.realized = None
@@ -209,3 +211,23 @@ def test_teardown_removes_a_lab_even_after_a_user_added_a_link_inside(
     names = list(e.record.namespaces.values())  # type: ignore[union-attr]
     e.teardown()
     assert not [n for n in names if os.path.exists(f"/run/netns/{n}")]
+
+
+def test_down_names_processes_still_running_in_a_namespace(
+    make_engine: list[LinuxEngine],
+) -> None:
+    e = LinuxEngine(persistent=True)
+    make_engine.append(e)
+    e.realize(t1("kt12"))
+    ns = e.record.namespaces["a"]  # type: ignore[union-attr]
+    proc = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "30"])
+    try:
+        deadline = time.monotonic() + 5
+        while not nl.pids_in_netns(ns) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        removed, lingering = down("kt12")
+        assert ns in removed
+        assert proc.pid in lingering.get(ns, [])
+    finally:
+        proc.kill()
+        proc.wait(timeout=5)

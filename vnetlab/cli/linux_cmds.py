@@ -58,10 +58,9 @@ def _oserror(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _need_root(what: str) -> None:
-    if os.geteuid() != 0:
-        raise EngineError(f"`vnetlab {what}` on the linux engine needs root (network "
-                          "namespaces, netlink)",
-                          hint="run it with sudo, or use the emulator (--engine sim)")
+    from vnetlab.kernel.engine import require_root
+
+    require_root(f"`vnetlab {what}` on the linux engine")
 
 
 def register(cli: click.Group, *, friendly: Callable[[Any], Any], console: Console) -> None:
@@ -119,8 +118,12 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any], console: Conso
 
         name = lab_name_of(lab)
         _need_root("down")
-        removed = kernel_down(name)
+        removed, lingering = kernel_down(name)
         click.echo(f"lab {name!r} is down ({len(removed)} namespaces removed)")
+        for ns, pids in lingering.items():
+            click.echo(f"warning: still running in {ns} (started with `vnetlab exec`?): pid "
+                       f"{', '.join(map(str, pids))} — they keep that namespace alive; stop "
+                       "them yourself (vnetlab stops only processes it started)", err=True)
 
     @cli.command()
     @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

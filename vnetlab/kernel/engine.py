@@ -42,7 +42,6 @@ from vnetlab.kernel.plan import (
     DEFAULT_PREFIX,
     AddNetns,
     Op,
-    netns_name,
     plan,
     required_features,
 )
@@ -123,7 +122,7 @@ class LinuxEngine:
     ) -> None:
         if self.record is not None:
             raise EngineError(f"this engine already holds lab {self.record.lab!r}")
-        _require_root()
+        require_root()
         run_id = secrets.token_hex(4)
         ops = self.plan(lab, run_id)  # raises UnsupportedError before anything is made
         namespaces = {op.node: op.ns for op in ops if isinstance(op, AddNetns)}
@@ -270,13 +269,6 @@ class LinuxEngine:
             _stop(cap.proc)
 
     # -- host limits ---------------------------------------------------------------------
-    def check_limits(self, pings: Sequence[tuple[str, IPv4Address]]) -> int:
-        """Raise ``NeighbourTableTooSmall`` if these pings would overflow the host's global
-        neighbour table; else the entries they need."""
-        if self.lab is None:
-            raise EngineError("no lab is up in this engine")
-        return limits.check_pings(self.lab, pings)
-
     def ping_batches(self, pings: Sequence[tuple[str, IPv4Address]]) -> list[list[int]]:
         """Indexes of ``pings`` in batches that fit the host's neighbour table (one batch if
         all fit). Between batches call ``flush_neighbours``. See ``vnetlab.kernel.limits``."""
@@ -402,26 +394,30 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.stderr.close()
 
 
-def _require_root() -> None:
+def require_root(what: str = "the linux engine") -> None:
     if os.geteuid() != 0:
-        raise EngineError("the linux engine needs root (network namespaces, netlink)",
-                          hint="run with sudo, or use the emulator: --engine sim")
+        raise EngineError(f"{what} needs root (network namespaces, netlink)",
+                          hint="run it with sudo, or use the emulator (--engine sim)")
 
 
-def down(lab_name: str, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
-    """``vnetlab down LAB``: remove a lab another process brought up. Namespaces removed."""
+def down(
+    lab_name: str, *, prefix: str = DEFAULT_PREFIX
+) -> tuple[list[str], dict[str, list[int]]]:
+    """``vnetlab down LAB``: remove a lab another process brought up.
+
+    Returns the namespaces removed and, per namespace, the processes that were still
+    running in it (started with ``vnetlab exec``): they are not ours to kill, and they
+    keep that network namespace alive, so the caller tells the user."""
     eng = LinuxEngine.attach(lab_name, prefix=prefix)
     assert eng.record is not None
     names = list(eng.record.namespaces.values())
     present = [n for n in names if os.path.exists(nl.netns_path(n))]
+    lingering = {n: p for n in present if (p := nl.pids_in_netns(n))}
     eng.teardown()
-    return present
+    return present, lingering
 
 
 def status(prefix: str = DEFAULT_PREFIX) -> list[runtime.LabRecord]:
     """The labs recorded on this host (``vnetlab status``)."""
     return [r for r in runtime.records() if r.prefix == prefix]
 
-
-def lab_namespace(prefix: str, lab: str, node: str) -> str:
-    return netns_name(prefix, lab, node)

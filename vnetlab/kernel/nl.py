@@ -328,5 +328,20 @@ def read_sysctl(fd: int, key: str) -> int:
         os.close(f)
 
 
-def u32(value: int) -> bytes:
-    return struct.pack("I", value)
+def pids_in_netns(name: str) -> list[int]:
+    """Processes whose network namespace is NAME's (``/proc/PID/ns/net`` has its inode):
+    they keep the namespace alive after ``ip netns del`` removes its name."""
+    try:
+        want = os.stat(netns_path(name)).st_ino
+    except OSError:
+        return []
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}/ns/net").st_ino == want:
+                pids.append(int(entry))
+        except OSError:
+            continue  # gone meanwhile, or not ours to look at
+    return sorted(pids)
