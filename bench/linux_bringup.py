@@ -62,7 +62,7 @@ def _addr(i: int) -> str:
 
 
 def vnetlab_run(n: int) -> tuple[float, float]:
-    lab = star("bench", n)
+    lab = star(f"bench-{os.getpid()}", n)  # never clashes with a user's lab
     eng = LinuxEngine(prefix="vnl-")
     t0 = time.perf_counter()
     try:
@@ -92,8 +92,9 @@ def _veths_left(sock: nl.NlSocket) -> int:
 
 
 def batch_run(n: int) -> tuple[float, float]:
-    host = "vnl-ipb.host"
-    nodes = [f"vnl-ipb.n{i}" for i in range(n)]
+    tag = f"vnl-ipb{os.getpid()}"  # this run's own names: cleanup can never hit others'
+    host = f"{tag}.host"
+    nodes = [f"{tag}.n{i}" for i in range(n)]
     made: list[str] = []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -112,13 +113,16 @@ def batch_run(n: int) -> tuple[float, float]:
                            "link set eth0 up"], x, tmp)
             t1 = time.perf_counter()
         finally:
+            # whatever the batch got to create before a failure is removed too
+            made = [x for x in (host, *nodes) if os.path.exists(f"/run/netns/{x}")]
             t2 = time.perf_counter()
             fd = nl.open_netns(host) if host in made else None
             sock = nl.socket_in(fd) if fd is not None else None
             try:
                 t2 = time.perf_counter()
-                if made:
-                    _ip_batch([f"netns del {x}" for x in nodes], None, tmp)
+                gone = [x for x in nodes if x in made]
+                if gone:
+                    _ip_batch([f"netns del {x}" for x in gone], None, tmp)
                 deadline = time.monotonic() + WAIT_LIMIT_S
                 while sock is not None and _veths_left(sock) and time.monotonic() < deadline:
                     time.sleep(0.005)
@@ -127,7 +131,7 @@ def batch_run(n: int) -> tuple[float, float]:
                     sock.close()
                 if fd is not None:
                     os.close(fd)
-            if made:
+            if host in made:
                 subprocess.run(["ip", "netns", "del", host], check=True)
             t3 = time.perf_counter()
     return t1 - t0, t3 - t2

@@ -259,6 +259,10 @@ class ProgramThread:
             os.write(self._stop_w, b"x")
         if self.thread.is_alive():
             self.thread.join(STOP_TIMEOUT_S)
+        if self.thread.is_alive():
+            # still stuck (a program ignoring the stop): keep the pipe open, or its fd
+            # numbers could be reused by unrelated files the thread would then watch
+            return
         for fd in (self._stop_r, self._stop_w):
             if fd >= 0:
                 with contextlib.suppress(OSError):
