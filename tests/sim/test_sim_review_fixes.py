@@ -101,3 +101,39 @@ links: [{endpoints: [h1:eth0, h2:eth0]}]
     vx = engine.namespaces["h2"].devices["vx0"]
     assert vx.snoop(b"\x02\x00\x00\x00\x00\x99", int(IPv4Address("10.0.0.1")), None) is True
     assert vx.snoop(b"\x02\x00\x00\x00\x00\x99", int(IPv4Address("10.0.0.9")), None) is False
+
+
+def test_link_local_groups_are_not_flooded_but_stp_group_is_while_stp_is_off() -> None:
+    # br_handle_frame: 01:80:C2:00:00:0E (LLDP) stays on the port; :00 is forwarded w/o STP
+    engine, _ = realize(BRIDGE)
+    a = engine.namespaces["a"].devices["eth0"]
+    b = engine.namespaces["b"].devices["eth0"]
+    before = b.rx_packets
+    a.xmit(Skb(bytes.fromhex("0180c200000e") + a.mac + b"\x88\xcc" + bytes(46)))
+    engine.advance(0.1)
+    assert b.rx_packets == before
+    a.xmit(Skb(bytes.fromhex("0180c2000000") + a.mac + b"\x00\x26" + bytes(46)))
+    engine.advance(0.1)
+    assert b.rx_packets == before + 1
+
+
+def test_a_vlan_bridge_port_follows_its_parent_losing_carrier() -> None:
+    # netif_stacked_transfer_operstate -> NETDEV_CHANGE -> br_port_carrier_check
+    engine, _ = realize("""
+name: vp
+nodes:
+  sw:
+    interfaces:
+      br0: {type: bridge}
+      eth0: {}
+      eth0.10: {type: vlan, link: eth0, id: 10, master: br0}
+  peer:
+    interfaces: {eth0: {}}
+links: [{endpoints: [sw:eth0, peer:eth0]}]
+""")
+    port = engine.namespaces["sw"].devices["eth0.10"].br_port
+    assert port is not None and port.state_name == "forwarding"
+    engine.namespaces["peer"].devices["eth0"].set_admin(False)
+    assert port.state_name == "disabled"
+    engine.namespaces["peer"].devices["eth0"].set_admin(True)
+    assert port.state_name == "forwarding"

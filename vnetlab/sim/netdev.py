@@ -137,6 +137,7 @@ class NetDevice:
         self.ns.on_link_change(self)
         if self.br_port is not None:
             self.br_port.bridge.port_state_changed(self.br_port)
+        self.notify_uppers()
 
     def set_carrier(self, on: bool) -> None:
         if on == self.carrier:
@@ -144,6 +145,17 @@ class NetDevice:
         self.carrier = on
         if self.br_port is not None:
             self.br_port.bridge.port_state_changed(self.br_port)
+        self.notify_uppers()
+
+    def notify_uppers(self) -> None:
+        """NETDEV_CHANGE to stacked devices: a VLAN child's state follows its parent
+        (``netif_stacked_transfer_operstate``), so a bridge port that is such a child
+        re-evaluates (``br_port_carrier_check``)."""
+        if self.vlans is None:
+            return
+        for child in self.vlans.values():
+            if child.br_port is not None:
+                child.br_port.bridge.port_state_changed(child.br_port)
 
     # -- data path --------------------------------------------------------------------
     def xmit(self, skb: Skb) -> None:  # pragma: no cover - every kind overrides

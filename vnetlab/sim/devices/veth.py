@@ -55,6 +55,7 @@ class Veth(NetDevice):
         self.ns.on_link_change(self)
         if self.br_port is not None:
             self.br_port.bridge.port_state_changed(self.br_port)
+        self.notify_uppers()
         if peer is not None:
             peer._refresh()
             peer.set_carrier(both)

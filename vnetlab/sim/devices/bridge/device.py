@@ -165,6 +165,7 @@ class BridgeDevice(NetDevice):
         if on != self.carrier:
             self.carrier = on
             self.ns.on_link_change(self)
+            self.notify_uppers()
 
     # -- VLAN filtering (br_vlan.c) --------------------------------------------------------
     def _vlan_owner(self, port: BridgePort | None) -> tuple[VlanGroup, bytes]:

@@ -89,6 +89,8 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)")
         return
     dst = data[0:6]
+    if dst[0] & 1 and link_local_consumed(br, dev, skb, dst):
+        return
     if dst[0] & 1:
         kind = BROADCAST if dst == _BCAST else MULTICAST
         what = "broadcast" if kind == BROADCAST else "multicast"
@@ -121,6 +123,26 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
         br_pass_frame_up(br, skb)
         return
     br_flood(br, skb, UNICAST, dev, miss=dst)
+
+
+_LINK_LOCAL = b"\x01\x80\xc2\x00\x00"
+
+
+def link_local_consumed(br: BridgeDevice, dev: NetDevice, skb: Skb, dst: bytes) -> bool:
+    """``br_handle_frame`` for IEEE 802.1D link-local groups 01:80:C2:00:00:0X: never
+    flooded like other multicast (group_fwd_mask 0). 00 (STP BPDUs) is forwarded while
+    STP is off; 01 (pause) is dropped; the rest (LLDP 0E, LACP 02 ...) go to the port
+    device's own stack (RX_HANDLER_PASS). True when the frame was consumed here."""
+    if dst[0:5] != _LINK_LOCAL or dst[5] > 0x0F:
+        return False
+    if dst[5] == 0 and not br.stp:
+        return False
+    if skb.trace is not None:
+        what = "pause frame: dropped" if dst[5] == 1 else f"to {dev.name}'s own stack"
+        skb.trace.add(br.where, f"link-local group {mac_to_str(dst)}: {what}")
+    if dst[5] != 1:
+        dev.ns.stack.rcv(dev, skb)
+    return True
 
 
 def br_pass_frame_up(br: BridgeDevice, skb: Skb) -> None:

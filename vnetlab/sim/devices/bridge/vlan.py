@@ -44,6 +44,7 @@ from vnetlab.sim.devices.bridge.forward import (
     flood_ports,
     should_deliver,
 )
+from vnetlab.sim.devices.bridge.input import link_local_consumed
 from vnetlab.sim.devices.bridge.port import (
     BR_STATE_FORWARDING,
     BR_STATE_LEARNING,
@@ -216,6 +217,8 @@ def br_handle_frame_vlan(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     if state == BR_STATE_LEARNING:
         if trace is not None:
             trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)")
+        return
+    if data[0] & 1 and link_local_consumed(br, dev, skb, data[0:6]):
         return
     br_deliver_vlan(br, inner, vid, dev, trace)
 
