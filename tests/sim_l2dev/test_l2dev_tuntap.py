@@ -148,3 +148,22 @@ def test_tap_on_bridge_learns_guest_mac() -> None:
     fdb = {(f.port, f.mac) for f in eng.observe().nodes["host"].fdb}
     assert ("tap0", "52:54:00:12:34:56") in fdb
     assert eng.programs["host:tap0"].counters["echo_replies"] == 1
+
+
+def test_a_tun_capture_is_raw_ip_like_tcpdump_on_tun0(tmp_path: Path) -> None:
+    import struct
+
+    from vnetlab.model import load_lab
+    from vnetlab.sim.engine import SimEngine
+    from vnetlab.tools.checks import run_checks
+    from vnetlab.wire.ipv4 import Ipv4Header
+    from vnetlab.wire.pcap import LINKTYPE_RAW, read_pcap
+
+    lab = load_lab(Path(__file__).resolve().parents[2] / "examples" / "vpn-tun.yaml")
+    e = SimEngine()
+    e.realize(lab)
+    run_checks(e, lab, capture_dir=tmp_path, capture=["site1:tun0"])
+    raw = (tmp_path / "site1-tun0.pcap").read_bytes()
+    assert struct.unpack_from("<I", raw, 20)[0] == LINKTYPE_RAW
+    packets = read_pcap(tmp_path / "site1-tun0.pcap")
+    assert packets and all(Ipv4Header.parse(p)[0].proto == 1 for _, p in packets)

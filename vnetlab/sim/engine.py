@@ -28,7 +28,7 @@ from vnetlab.sim.stack.addr import ip_int
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.sim.trace import Trace
 from vnetlab.tuntap.api import ProgramError
-from vnetlab.wire.pcap import PcapWriter
+from vnetlab.wire.pcap import LINKTYPE_RAW, PcapWriter
 
 #: how long a trace waits past ping's own timeout for the probe to be delivered or dropped
 TRACE_SETTLE_NS = 5 * S
@@ -151,8 +151,15 @@ class SimEngine:
 
     def start_capture(self, node: str, ifname: str, path: Path) -> None:
         dev = self.dev(node, ifname)
-        writer = PcapWriter(path)
-        tap = writer.write
+        if dev.addr_len == 0:
+            # no link layer (TUN): raw IP records, as tcpdump -i tun0 writes them
+            writer = PcapWriter(path, linktype=LINKTYPE_RAW)
+
+            def tap(ts: int, frame: bytes, _w: PcapWriter = writer) -> None:
+                _w.write(ts, frame[14:])
+        else:
+            writer = PcapWriter(path)
+            tap = writer.write
         dev.add_tap(tap)
         if isinstance(dev, BridgeDevice):
             dev.promisc += 1  # tcpdump puts the interface in promiscuous mode

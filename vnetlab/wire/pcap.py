@@ -20,11 +20,12 @@ from typing import BinaryIO
 
 from vnetlab.wire.errors import ParseError
 
-__all__ = ["LINKTYPE_ETHERNET", "PCAP_MAGIC", "PcapWriter", "read_pcap"]
+__all__ = ["LINKTYPE_ETHERNET", "LINKTYPE_RAW", "PCAP_MAGIC", "PcapWriter", "read_pcap"]
 
 PCAP_MAGIC = 0xA1B2C3D4
 PCAP_MAGIC_NSEC = 0xA1B23C4D
 LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101  # raw IPv4/IPv6, no link-layer header
 DEFAULT_SNAPLEN = 262144
 
 _GLOBAL = struct.Struct("<IHHiIII")
@@ -35,8 +36,11 @@ class PcapWriter:
     """Write Ethernet frames to a pcap file (a path, or a binary file object left open)."""
 
     def __init__(
-        self, fileobj_or_path: str | os.PathLike[str] | BinaryIO, snaplen: int = DEFAULT_SNAPLEN
+        self, fileobj_or_path: str | os.PathLike[str] | BinaryIO, snaplen: int = DEFAULT_SNAPLEN,
+        linktype: int = LINKTYPE_ETHERNET,
     ) -> None:
+        """``linktype``: LINKTYPE_ETHERNET, or LINKTYPE_RAW for devices without a link
+        layer (a TUN device: tcpdump shows "link-type RAW (Raw IP)")."""
         if not 0 < snaplen <= 0xFFFFFFFF:
             raise ValueError(f"pcap: snaplen {snaplen} out of range")
         self._snaplen = snaplen
@@ -47,7 +51,7 @@ class PcapWriter:
             self._file = fileobj_or_path
             self._owned = False
         self._closed = False
-        self._file.write(_GLOBAL.pack(PCAP_MAGIC, 2, 4, 0, 0, snaplen, LINKTYPE_ETHERNET))
+        self._file.write(_GLOBAL.pack(PCAP_MAGIC, 2, 4, 0, 0, snaplen, linktype))
 
     def write(self, ts_ns: int, frame: bytes) -> None:
         """Append one frame captured at virtual time ``ts_ns`` (integer nanoseconds)."""
