@@ -137,3 +137,22 @@ links: [{endpoints: [sw:eth0, peer:eth0]}]
     assert port.state_name == "disabled"
     engine.namespaces["peer"].devices["eth0"].set_admin(True)
     assert port.state_name == "forwarding"
+
+
+def test_reachable_entry_in_use_goes_to_delay_not_stale() -> None:
+    # neigh_timer_handler: REACHABLE past reachable_time but used within
+    # delay_first_probe_time -> DELAY; idle -> STALE
+    engine, _ = realize(BRIDGE)
+
+    def state() -> str:
+        (n,) = [x for x in engine.observe().nodes["a"].neighs if x.dst == "10.0.0.2"]
+        return n.state
+
+    engine.ping("a", IPv4Address("10.0.0.2"), count=29)  # used until ~28 s in
+    engine.advance(30.5 - 28.0)
+    assert state() == "DELAY"
+    idle, _ = realize(BRIDGE)
+    idle.ping("a", IPv4Address("10.0.0.2"))
+    idle.advance(31)
+    (n,) = [x for x in idle.observe().nodes["a"].neighs if x.dst == "10.0.0.2"]
+    assert n.state == "STALE"

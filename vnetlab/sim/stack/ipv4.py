@@ -184,7 +184,7 @@ class Ipv4Stack:
             return
         where = dev.where
         if arp.op == ARPOP_REQUEST and self.is_local(tip):
-            self.neigh.update(dev, sip, arp.sha, NUD_STALE, create=True)
+            self.neigh.update(dev, sip, arp.sha, NUD_STALE, create=True, override=True)
             if trace is not None:
                 trace.add(where, f"ARP request for our {ip_str(tip)}: answer it")
             reply = ArpPacket(ARPOP_REPLY, dev.mac, arp.tpa, arp.sha, arp.spa).emit()

@@ -62,6 +62,7 @@ class Neighbour:
         "timer",
         "updated",
         "confirmed",
+        "used",
         "trace",
     )
 
@@ -76,6 +77,7 @@ class Neighbour:
         self.timer: Timer | None = None
         self.updated = now
         self.confirmed = now
+        self.used = now  # last transmission through it (neigh->used)
         self.trace: TraceNode | None = None
 
 
@@ -95,6 +97,7 @@ class NeighTable:
         n = self.entries.get(key)
         sched = self.stack.sched
         if n is not None and n.lladdr is not None and n.state != NUD_FAILED:
+            n.used = sched.now
             if n.state == NUD_STALE:
                 n.state = NUD_DELAY
                 self._arm(n, DELAY_FIRST_PROBE)
@@ -164,7 +167,13 @@ class NeighTable:
         n.timer = None
         now = self.stack.sched.now
         if n.state == NUD_REACHABLE:
-            n.state = NUD_STALE
+            # neigh_timer_handler: still in use (within delay_first_probe_time) -> DELAY,
+            # so the next packet is not the one that notices; idle -> STALE
+            if now - n.used <= DELAY_FIRST_PROBE:
+                n.state = NUD_DELAY
+                self._arm(n, DELAY_FIRST_PROBE)
+            else:
+                n.state = NUD_STALE
             return
         if n.state == NUD_DELAY:
             if now - n.confirmed < DELAY_FIRST_PROBE:
@@ -204,8 +213,12 @@ class NeighTable:
             self.stack.link_failure(packet, trace)
 
     # -- input path (arp_process) -----------------------------------------------------
-    def update(self, dev: NetDevice, ip: int, lladdr: bytes, state: str, *, create: bool) -> None:
-        """``neigh_update`` from a received ARP packet."""
+    def update(
+        self, dev: NetDevice, ip: int, lladdr: bytes, state: str, *, create: bool,
+        override: bool = False,
+    ) -> None:
+        """``neigh_update`` from a received ARP packet. ``override``: NEIGH_UPDATE_F_OVERRIDE
+        (``neigh_event_ns`` for a request to us): locktime does not apply."""
         key = (dev, ip)
         n = self.entries.get(key)
         now = self.stack.sched.now
@@ -218,7 +231,8 @@ class NeighTable:
         if n.state == NUD_PERMANENT:
             return
         if (
-            n.lladdr is not None
+            not override
+            and n.lladdr is not None
             and n.lladdr != lladdr
             and n.state != NUD_INCOMPLETE
             and now - n.updated < LOCKTIME
