@@ -66,22 +66,31 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     br_handle_frame_slow(br, dev, port, skb)
 
 
+def port_admits(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb: Skb) -> bool:
+    """What ``br_handle_frame`` checks first on every port: the port is learning or
+    forwarding, and the source MAC is a valid one. (Dropped frames are not counted in the
+    device's statistics on Linux either.)"""
+    state = port.state
+    if state != BR_STATE_FORWARDING and state != BR_STATE_LEARNING:
+        if skb.trace is not None:
+            skb.trace.drop(br.where, f"port {dev.name} is {port.state_name}")
+        return False
+    bad = invalid_source(skb.data[6:12])
+    if bad is not None:
+        if skb.trace is not None:
+            skb.trace.drop(br.where, bad)
+        return False
+    return True
+
+
 def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb: Skb) -> None:
     """Every case the fast path does not take, with the trace told about each decision."""
     data = skb.data
     trace = skb.trace
     state = port.state
-    if state != BR_STATE_FORWARDING and state != BR_STATE_LEARNING:
-        br.rx_dropped += 1
-        if trace is not None:
-            trace.drop(br.where, f"port {dev.name} is {port.state_name}")
+    if not port_admits(br, dev, port, skb):
         return
     src = data[6:12]
-    bad = invalid_source(src)
-    if bad is not None:
-        if trace is not None:
-            trace.drop(br.where, bad)
-        return
     if port.learning:
         br_fdb_update(br, port, src, 0, trace)
     if state == BR_STATE_LEARNING:

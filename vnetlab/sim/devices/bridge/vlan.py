@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vnetlab.sim.devices.bridge.fdb import br_fdb_update, fdb_key, invalid_source
+from vnetlab.sim.devices.bridge.fdb import br_fdb_update, fdb_key
 from vnetlab.sim.devices.bridge.forward import (
     BROADCAST,
     MULTICAST,
@@ -44,9 +44,8 @@ from vnetlab.sim.devices.bridge.forward import (
     flood_ports,
     should_deliver,
 )
-from vnetlab.sim.devices.bridge.input import link_local_consumed
+from vnetlab.sim.devices.bridge.input import link_local_consumed, port_admits
 from vnetlab.sim.devices.bridge.port import (
-    BR_STATE_FORWARDING,
     BR_STATE_LEARNING,
     VlanGroup,
 )
@@ -197,17 +196,9 @@ def br_handle_frame_vlan(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     data = skb.data
     trace = skb.trace
     state = port.state
-    if state != BR_STATE_FORWARDING and state != BR_STATE_LEARNING:
-        br.rx_dropped += 1
-        if trace is not None:
-            trace.drop(br.where, f"port {dev.name} is {port.state_name}")
+    if not port_admits(br, dev, port, skb):
         return
     src = data[6:12]
-    bad = invalid_source(src)
-    if bad is not None:
-        if trace is not None:
-            trace.drop(br.where, bad)
-        return
     admitted = allowed_ingress(port.vlgrp, data, f"port {dev.name}", br.where, trace)
     if admitted is None:
         return
