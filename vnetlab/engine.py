@@ -46,6 +46,7 @@ class PingResult:
     received: int
     rtts_ns: tuple[int, ...] = ()
     errors: tuple[str, ...] = field(default=())  # e.g. "From 192.168.1.1 icmp_seq=1 ..."
+    ttls: tuple[int, ...] = ()  # the IP TTL of each reply (64 minus the routers crossed)
 
     @property
     def reachable(self) -> bool:

@@ -32,7 +32,7 @@ def test_seed_veth_block_pings() -> None:
     assert rc == 0, err
     assert "2 packets transmitted, 2 received, 0% packet loss, time 1000ms" in out
     assert out[0] == "PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data."
-    assert out[1].startswith("64 bytes from 10.0.0.2: icmp_seq=1 time=")
+    assert out[1].startswith("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=")
 
 
 def test_json_link_has_iproute2_keys_and_types() -> None:

@@ -6,7 +6,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
-from conftest import (
+from simlab import (
     BCAST,
     Captures,
     count,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, EXERCISE1, lab_of
+from simlab import EXAMPLES, EXERCISE1, lab_of
 
 from vnetlab.model import load_lab
 from vnetlab.sim.engine import SimEngine

@@ -6,7 +6,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, Captures, icmp_type, link, realize
+from simlab import EXAMPLES, Captures, icmp_type, link, realize
 
 from vnetlab.model import load_lab
 from vnetlab.sim.engine import SimEngine

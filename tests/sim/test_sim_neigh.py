@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from conftest import BCAST, Captures, count, icmp_type, is_arp, realize
+from simlab import BCAST, Captures, count, icmp_type, is_arp, realize
 
 from vnetlab.model.state import NeighState
 from vnetlab.sim.apps.ping import Ping

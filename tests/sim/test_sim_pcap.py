@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import EXERCISE1
+from simlab import EXERCISE1
 
 from vnetlab.model import load_lab
 from vnetlab.model.state import LabState

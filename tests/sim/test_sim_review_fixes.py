@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from conftest import realize
+from simlab import realize
 
 from vnetlab.sim.netdev import Skb
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from ipaddress import IPv4Address
 
-from conftest import EXERCISE1, GOLDEN, realize
+from simlab import EXERCISE1, GOLDEN, realize
 
 from vnetlab.model import load_lab
 from vnetlab.sim.engine import SimEngine

@@ -6,7 +6,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
-from conftest import Captures, link, mac_bytes, realize
+from simlab import Captures, link, mac_bytes, realize
 
 PAIR = """
 name: pair

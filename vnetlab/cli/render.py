@@ -74,7 +74,8 @@ def ping_lines(r: PingResult, size: int) -> list[str]:
     """iputils-style output (virtual RTTs in the emulator)."""
     out = [f"PING {r.dst} ({r.dst}) {size}({size + 28}) bytes of data."]
     for i, rtt in enumerate(r.rtts_ns, 1):
-        out.append(f"{size + 8} bytes from {r.dst}: icmp_seq={i} time={rtt / 1e6:.3f} ms")
+        ttl = f" ttl={r.ttls[i - 1]}" if i <= len(r.ttls) else ""
+        out.append(f"{size + 8} bytes from {r.dst}: icmp_seq={i}{ttl} time={rtt / 1e6:.3f} ms")
     out.extend(r.errors)
     loss = 100 if r.transmitted == 0 else round(100 * (r.transmitted - r.received) / r.transmitted)
     out.append("")

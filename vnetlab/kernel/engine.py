@@ -52,6 +52,7 @@ from vnetlab.tuntap.api import ProgramError
 CAPTURE_START_TIMEOUT_S = 5.0
 CAPTURE_STOP_TIMEOUT_S = 5.0
 _RTT = re.compile(r"bytes from .*time[=<]([\d.]+) ms")
+_TTL = re.compile(r" ttl=(\d+) ")
 _SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
 _ENV = {**os.environ, "LC_ALL": "C"}
 AF_INET = 2
@@ -62,6 +63,7 @@ NUD_PERMANENT = 0x80
 def parse_ping(src: str, dst: IPv4Address, count: int, text: str) -> PingResult:
     """Parse iputils ``ping`` output: reply rtts, error lines, the summary counts."""
     rtts: list[int] = []
+    ttls: list[int] = []
     errors: list[str] = []
     transmitted = received = None
     for line in text.splitlines():
@@ -69,6 +71,9 @@ def parse_ping(src: str, dst: IPv4Address, count: int, text: str) -> PingResult:
         m = _RTT.search(line)
         if m and " from " in line and "icmp_seq" in line:
             rtts.append(round(float(m.group(1)) * 1_000_000))
+            t = _TTL.search(line)
+            if t:
+                ttls.append(int(t.group(1)))
             continue
         m = _SUMMARY.search(line)
         if m:
@@ -81,7 +86,7 @@ def parse_ping(src: str, dst: IPv4Address, count: int, text: str) -> PingResult:
         received = len(rtts)
     return PingResult(
         src=src, dst=dst, transmitted=transmitted, received=received or 0,
-        rtts_ns=tuple(rtts), errors=tuple(errors),
+        rtts_ns=tuple(rtts), errors=tuple(errors), ttls=tuple(ttls),
     )
 
 

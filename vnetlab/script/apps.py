@@ -45,15 +45,16 @@ class _ScriptPing(Ping):
         self.size_ = kw["size"]
         self.err_count = 0
 
-    def _on_icmp(self, src: Any, dst: Any, msg: Any, t: Any) -> None:
+    def _on_icmp(self, src: Any, dst: Any, msg: Any, t: Any, ttl: int = 64) -> None:
         before, nerr = len(self.rtts), len(self.errors)
-        super()._on_icmp(src, dst, msg, t)
+        super()._on_icmp(src, dst, msg, t, ttl)
         if self.quiet:
             return
         if len(self.rtts) > before:
             seq = msg.seq
             rtt = self.rtts[seq] / MS
-            self.emit(f"{self.size_ + 8} bytes from {src}: icmp_seq={seq} time={rtt:.3f} ms")
+            self.emit(f"{self.size_ + 8} bytes from {src}: icmp_seq={seq} ttl={ttl} "
+                      f"time={rtt:.3f} ms")
         for line in self.errors[nerr:]:
             self.err_count += 1
             self.emit(line)

@@ -27,7 +27,7 @@ Rules
   time, the emulator's on virtual time).
 * ``ip netns list`` ids: the kernel allocates them per viewing namespace; names compared.
 * ping: the summary's counts (transmitted, received, loss, errors) are compared, times not;
-  reply lines are compared without ``ttl=`` and ``time=``.
+  reply lines are compared without ``time=`` (``ttl=`` is compared: it counts the routers).
 * ``-s`` counters: only ``packets`` (bytes differ by nothing in IPv4 but stay comparable;
   ``multicast`` and error counters are not modelled).
 """
@@ -179,7 +179,7 @@ def normalise_text(text: str, owners: dict[str, str]) -> Any:
     for line in text.splitlines():
         m = _PING_REPLY.match(line)
         if m:
-            lines.append(m.group(1))
+            lines.append(m.group(1) + (m.group(2) or ""))
             continue
         m = _PING_SUMMARY.match(line)
         if m:

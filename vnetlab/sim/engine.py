@@ -126,6 +126,7 @@ class SimEngine:
             transmitted=app.transmitted,
             received=app.received,
             rtts_ns=tuple(app.rtts[s] for s in sorted(app.rtts)),
+            ttls=tuple(app.ttls[s] for s in sorted(app.ttls)),
             errors=tuple(app.errors),
         )
 

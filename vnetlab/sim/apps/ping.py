@@ -60,6 +60,7 @@ class Ping:
         self.on_done = on_done
         self.sent: dict[int, int] = {}  # seq -> send time
         self.rtts: dict[int, int] = {}
+        self.ttls: dict[int, int] = {}
         self.errors: list[str] = []
         self.transmitted = 0
         self.finished = False
@@ -108,7 +109,8 @@ class Ping:
             self.ns.sched.at(self.end_at, lambda _a: self._finish())
 
     def _on_icmp(
-        self, src: IPv4Address, _dst: IPv4Address, msg: icmpw.IcmpMessage, _t: TraceNode | None
+        self, src: IPv4Address, _dst: IPv4Address, msg: icmpw.IcmpMessage,
+        _t: TraceNode | None, ttl: int = 64,
     ) -> None:
         if self.finished:
             return
@@ -117,6 +119,7 @@ class Ping:
             seq = msg.seq
             if seq in self.sent and seq not in self.rtts:
                 self.rtts[seq] = now - self.sent[seq]
+                self.ttls[seq] = ttl
                 if len(self.rtts) == self.count:
                     self._finish()
             return

@@ -44,7 +44,10 @@ ETH_P_ARP = b"\x08\x06"
 BCAST = b"\xff" * 6
 IPFRAG_TIME = 30 * S
 
-IcmpHandler = Callable[[IPv4Address, IPv4Address, icmpw.IcmpMessage, TraceNode | None], None]
+#: a ping socket: (src, dst, message, trace, ttl of the packet that carried it)
+IcmpHandler = Callable[
+    [IPv4Address, IPv4Address, icmpw.IcmpMessage, TraceNode | None, int], None
+]
 UdpHandler = Callable[[IPv4Address, int, IPv4Address, bytes, TraceNode | None], None]
 
 IP_RT_MTU_EXPIRES = 600 * S  # net.ipv4.route.mtu_expires
@@ -381,7 +384,7 @@ class Ipv4Stack:
             if sock is not None:
                 if trace is not None:
                     trace.deliver(dev.where, f"echo reply for ping id {msg.ident}")
-                sock(hdr.src, hdr.dst, msg, trace)
+                sock(hdr.src, hdr.dst, msg, trace, hdr.ttl)
             elif trace is not None:
                 trace.drop(dev.where, "echo reply for no ping socket")
             return
@@ -402,7 +405,7 @@ class Ipv4Stack:
                 if sock is not None:
                     if trace is not None:
                         trace.add(dev.where, f"ICMP error from {hdr.src} to ping id {ident}")
-                    sock(hdr.src, hdr.dst, msg, trace)
+                    sock(hdr.src, hdr.dst, msg, trace, hdr.ttl)
             return
 
     def udp_rcv(
