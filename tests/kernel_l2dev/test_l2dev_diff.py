@@ -14,7 +14,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
-from labs_l2dev import PASSTHRU, macvlan_lab
+from labs_l2dev import MACVLAN_ON_BRIDGE, PASSTHRU, macvlan_lab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "diff"))
 from normalize import check_statuses, differences  # noqa: E402
@@ -131,3 +131,9 @@ def test_vpn_tampered_datagram_dropped_on_the_kernel() -> None:
         assert eng.ping("pc1", IPv4Address("10.2.0.10")).reachable
     finally:
         eng.teardown()
+
+
+def test_macvlans_on_a_bridge_device_agree() -> None:
+    run_both(with_checks(MACVLAN_ON_BRIDGE, [("c1", "10.0.0.254"), ("ext", "10.0.0.2"),
+                                             ("c1", "10.0.0.2"), ("c1", "10.0.0.100")],
+                         {3: "unreachable"}))

@@ -79,3 +79,25 @@ nodes:
 links:
   - endpoints: [host:eth0, ext:eth0]
 """
+
+
+#: two bridge-mode macvlans stacked on a bridge device (the kernel makes br0 promiscuous
+#: for their MACs: dev_uc_add on a device without a unicast filter)
+MACVLAN_ON_BRIDGE = """\
+name: mvbr
+nodes:
+  host:
+    interfaces:
+      br0: {type: bridge, addresses: [10.0.0.100/24]}
+      p-ext: {master: br0}
+  ext:
+    interfaces: {eth0: {addresses: [10.0.0.254/24]}}
+  c1:
+    interfaces:
+      mv0: {type: macvlan, link: host:br0, mode: bridge, addresses: [10.0.0.1/24]}
+  c2:
+    interfaces:
+      mv0: {type: macvlan, link: host:br0, mode: bridge, addresses: [10.0.0.2/24]}
+links:
+  - endpoints: [host:p-ext, ext:eth0]
+"""

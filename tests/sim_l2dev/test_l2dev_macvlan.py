@@ -150,3 +150,19 @@ def test_deterministic() -> None:
         return out
 
     assert run() == run()
+
+
+def test_macvlans_on_a_bridge_device_reach_the_ports_and_each_other() -> None:
+    from ipaddress import IPv4Address
+
+    from labs_l2dev import MACVLAN_ON_BRIDGE
+
+    from vnetlab.model import load_lab_text
+    from vnetlab.sim.engine import SimEngine
+
+    e = SimEngine()
+    e.realize(load_lab_text(MACVLAN_ON_BRIDGE))
+    assert e.ping("c1", IPv4Address("10.0.0.254")).reachable  # out through the bridge port
+    assert e.ping("ext", IPv4Address("10.0.0.2")).reachable  # in: br0 is promiscuous
+    assert e.ping("c1", IPv4Address("10.0.0.2")).reachable  # bridge mode: sibling direct
+    assert not e.ping("c1", IPv4Address("10.0.0.100")).reachable  # never the lower's own

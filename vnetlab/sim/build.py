@@ -66,16 +66,6 @@ def check_supported(lab: LabSpec) -> None:
                     hint="STP arrives in a later vnetlab release; until then the emulator "
                     "refuses rather than silently forwarding without it",
                 )
-            if isinstance(spec, LowerDevSpec):
-                lnode, _, lname = spec.link.rpartition(":")
-                lower = lab.nodes[lnode or node_name].interfaces.get(lname)
-                if isinstance(lower, BridgeSpec):
-                    raise UnsupportedError(
-                        f"nodes.{node_name}.interfaces.{ifname}: a {spec.type} on the bridge "
-                        f"device {lname} is not modelled by the emulator yet (the bridge "
-                        "hands local frames to its stack without the rx_handler)",
-                        hint="put the lower device on a veth, or run with --engine linux",
-                    )
 
 
 def _build_bridge(ns: Namespace, name: str, spec: BridgeSpec) -> NetDevice:

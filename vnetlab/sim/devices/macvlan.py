@@ -175,6 +175,11 @@ class MacvlanDevice(NetDevice):
         self.mode = m
         port.vlans.append(self)
         port.vlan_hash[mac] = self
+        if hasattr(lowerdev, "promisc"):
+            # macvlan_open: dev_uc_add(lower, our MAC) (passthru: dev_set_promiscuity); a
+            # bridge has no unicast filter (IFF_UNICAST_FLT), so it turns promiscuous and
+            # passes frames for our MAC up to its rx_handler (br_handle_frame_finish)
+            lowerdev.promisc += 1
 
     @property
     def mode_name(self) -> str:

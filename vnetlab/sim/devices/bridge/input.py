@@ -166,4 +166,14 @@ def br_pass_frame_up(br: BridgeDevice, skb: Skb) -> None:
         br.tap_tx(skb.data)
     if skb.trace is not None:
         skb.trace.add(br.where, f"up to {br.name}'s own stack")
-    br.ns.stack.rcv(br, skb)
+    receive_on_bridge(br, skb)
+
+
+def receive_on_bridge(br: BridgeDevice, skb: Skb) -> None:
+    """``netif_receive_skb`` with skb->dev = the bridge: an rx_handler on the bridge device
+    itself (a macvlan or ipvlan stacked on br0) sees the frame first, then its stack."""
+    handler = br.rx_handler
+    if handler is not None:
+        handler(br, skb)
+    else:
+        br.ns.stack.rcv(br, skb)

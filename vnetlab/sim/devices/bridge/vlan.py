@@ -44,7 +44,11 @@ from vnetlab.sim.devices.bridge.forward import (
     flood_ports,
     should_deliver,
 )
-from vnetlab.sim.devices.bridge.input import link_local_consumed, port_admits
+from vnetlab.sim.devices.bridge.input import (
+    link_local_consumed,
+    port_admits,
+    receive_on_bridge,
+)
 from vnetlab.sim.devices.bridge.port import (
     BR_STATE_LEARNING,
     VlanGroup,
@@ -187,7 +191,7 @@ def br_pass_frame_up_vlan(
     skb = Skb(data, trace)
     if data is not inner and br.vlans is not None and br.vlan_rx(skb):
         return
-    br.ns.stack.rcv(br, skb)
+    receive_on_bridge(br, skb)
 
 
 def br_handle_frame_vlan(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
