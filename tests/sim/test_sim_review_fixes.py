@@ -156,3 +156,32 @@ def test_reachable_entry_in_use_goes_to_delay_not_stale() -> None:
     idle.advance(31)
     (n,) = [x for x in idle.observe().nodes["a"].neighs if x.dst == "10.0.0.2"]
     assert n.state == "STALE"
+
+
+def test_icmp_errors_are_rate_limited_per_peer_like_linux() -> None:
+    # icmpv4_xrlim_allow: 1 token per icmp_ratelimit (1 s), burst 6; frag-needed exempt
+    from vnetlab.sim.clock import S
+    from vnetlab.sim.stack.icmp_ratelimit import IcmpRateLimiter
+
+    lim = IcmpRateLimiter()
+    burst = [lim.allow(10 * S, 3, 0, 1) for _ in range(8)]
+    assert burst == [True] * 6 + [False] * 2
+    assert lim.allow(10 * S + S // 2, 3, 0, 1) is False
+    assert lim.allow(11 * S, 3, 0, 1) is True
+    assert all(lim.allow(11 * S, 3, 4, 1) for _ in range(20))  # frag needed: never limited
+    assert lim.allow(11 * S, 3, 0, 2) is True  # another peer has its own bucket
+    assert all(lim.allow(11 * S, 0, 0, 1) for _ in range(20))  # echo reply: not in the mask
+
+
+def test_a_fast_ping_to_an_unroutable_net_gets_six_errors() -> None:
+    from pathlib import Path
+
+    from vnetlab.model import load_lab
+    from vnetlab.script.interp import Interpreter
+
+    lab = load_lab(Path(__file__).resolve().parents[2] / "examples" / "container-host.yaml")
+    out: list[str] = []
+    it = Interpreter(lab=lab, out=out.append)
+    it.run_text("ip netns exec a ping -c 10 -i 0.1 198.51.100.7\n")
+    errors = [line for line in out if "Destination Net Unreachable" in line]
+    assert len(errors) == 6, out

@@ -27,6 +27,7 @@ from vnetlab.sim.clock import S
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.stack.addr import InetAddr, ip_str
 from vnetlab.sim.stack.fib import Fib, Route
+from vnetlab.sim.stack.icmp_ratelimit import IcmpRateLimiter
 from vnetlab.sim.stack.neigh import NUD_REACHABLE, NUD_STALE, NeighTable
 from vnetlab.sim.trace import TraceNode
 from vnetlab.wire import icmp as icmpw
@@ -83,6 +84,7 @@ class Ipv4Stack:
         self._frags: dict[tuple[int, int, int, int], list[tuple[Ipv4Header, bytes]]] = {}
         # learned path MTUs (the FIB nexthop exceptions, fnhe): dst -> (mtu, expires)
         self.pmtu: dict[int, tuple[int, int]] = {}
+        self.icmp_limit = IcmpRateLimiter()
         self.mc_groups: set[int] = set()  # IPv4 multicast groups joined (ip_mc_join_group)
         # counters in the spirit of `nstat` (IpInHdrErrors, IpInAddrErrors, ...)
         self.stats: dict[str, int] = {}
@@ -540,6 +542,15 @@ class Ipv4Stack:
         if hdr.proto == IPPROTO_ICMP and len(payload) >= 1:
             if payload[0] not in (icmpw.ICMP_ECHO, icmpw.ICMP_ECHOREPLY, 13, 14, 15, 16, 17, 18):
                 return  # never an error about an error
+        peer = int(hdr.src)
+        if not self.is_local(peer) and not self.icmp_limit.allow(
+            self.sched.now, type_, code, peer
+        ):
+            self._count("IcmpRateLimited")
+            if trace is not None:
+                trace.add(self.ns.name, f"ICMP {_icmp_name(type_, code, mtu)} to {hdr.src} "
+                          "suppressed by icmp_ratelimit (1/s per peer, burst 6)")
+            return
         original = packet[: hdr.total_length]
         if type_ == icmpw.ICMP_TIME_EXCEEDED:
             msg = icmpw.IcmpMessage.time_exceeded(original)
