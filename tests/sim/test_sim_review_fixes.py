@@ -173,7 +173,10 @@ def test_icmp_errors_are_rate_limited_per_peer_like_linux() -> None:
     assert all(lim.allow(11 * S, 0, 0, 1) for _ in range(20))  # echo reply: not in the mask
 
 
-def test_a_fast_ping_to_an_unroutable_net_gets_six_errors() -> None:
+def test_a_fast_ping_to_an_unroutable_net_gets_two_errors() -> None:
+    # measured on this kernel: `ping -c 10 -i 0.1` to a net the router has no route for
+    # prints two "Destination Net Unreachable": ip_error and icmpv4_xrlim_allow spend the
+    # same peer's tokens
     from pathlib import Path
 
     from vnetlab.model import load_lab
@@ -184,4 +187,4 @@ def test_a_fast_ping_to_an_unroutable_net_gets_six_errors() -> None:
     it = Interpreter(lab=lab, out=out.append)
     it.run_text("ip netns exec a ping -c 10 -i 0.1 198.51.100.7\n")
     errors = [line for line in out if "Destination Net Unreachable" in line]
-    assert len(errors) == 6, out
+    assert len(errors) == 2, out

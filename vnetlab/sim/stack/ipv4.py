@@ -271,6 +271,11 @@ class Ipv4Stack:
         rt = self.fib.lookup(int(hdr.dst))
         if rt is None:
             self._count("InNoRoutes")
+            if not self.icmp_limit.ip_error_allow(self.sched.now, int(hdr.src)):
+                if trace is not None:
+                    trace.drop(name, f"no route to {hdr.dst}; no ICMP: ip_error rate limit "
+                               f"for {hdr.src}")
+                return
             if trace is not None:
                 trace.drop(name, f"no route to {hdr.dst}: ICMP net unreachable to {hdr.src}")
             self.icmp_send(packet, icmpw.ICMP_DEST_UNREACH, icmpw.ICMP_NET_UNREACH, trace)
