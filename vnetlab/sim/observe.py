@@ -60,7 +60,8 @@ def observe_ns(ns: Namespace) -> NodeState:
             prefsrc=ip_str(r.prefsrc) if r.prefsrc is not None else None,
             metric=r.metric,
         )
-        for r in ns.stack.fib.routes
+        # ip route lists the main table in trie order: by address, the shorter prefix first
+        for r in sorted(ns.stack.fib.routes, key=lambda r: (r.dst, r.plen))
     ]
     neighs = [
         NeighState(ip_str(n.ip), n.dev.name, mac_to_str(n.lladdr) if n.lladdr else None, n.state)
