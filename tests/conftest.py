@@ -1,4 +1,6 @@
-"""Kernel tests: skip without root / ``ip netns``; prove nothing of ours is left behind."""
+"""For every test folder: tests marked ``kernel`` skip (with the reason) without root or
+``ip netns``, and the whole run must leave no lab namespace, link or record behind
+(tests/kernel, tests/kernel_l2dev, tests/diff, tests/script all build on the kernel)."""
 
 from __future__ import annotations
 
@@ -63,5 +65,5 @@ def nothing_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     if shutil.which("ip") and os.geteuid() == 0:
         left = sorted(set(ours_left()) - before)
         records = sorted(p.name for p in Path(run_dir).glob("*.json"))
-        assert not left, f"kernel tests left these behind: {left}"
-        assert not records, f"kernel tests left lab records behind: {records}"
+        assert not left, f"the tests left these behind: {left}"
+        assert not records, f"the tests left lab records behind: {records}"
