@@ -123,7 +123,8 @@ def test_mutated_example(data: st.DataObject) -> None:
 
 def test_example_itself_loads() -> None:
     _ok(EXAMPLE)
-    load_lab_text(EXAMPLE)
+    lab = load_lab_text(EXAMPLE)
+    assert lab.nodes and all(s.mac for n in lab.nodes.values() for s in n.interfaces.values())
 
 
 def test_recursive_anchor() -> None:

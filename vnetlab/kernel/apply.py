@@ -43,7 +43,7 @@ from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL
 from vnetlab.engine import EngineError
 from vnetlab.kernel import nl, tuntap
 from vnetlab.kernel import rtnl as M
-from vnetlab.kernel.plan import (
+from vnetlab.kernel.ops import (
     IPV6_OFF,
     VNL_GROUP,
     AddAddr,

@@ -12,6 +12,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     Discriminator,
     Field,
     Tag,
@@ -41,22 +42,25 @@ def parse_arrow(v: Any) -> tuple[str, ipaddress.IPv4Address]:
         raise ValueError(f"{m['dst']!r} in {v!r} is not an IPv4 address") from None
 
 
+def _check_arrow(v: str) -> str:
+    parse_arrow(v)
+    return v
+
+
+#: ``NODE -> IP``, checked when the lab is loaded
+Arrow = Annotated[str, AfterValidator(_check_arrow)]
+
+
 class PingCheck(Model):
     """``ping: a -> 192.168.1.3`` — send ICMP echo, expect a reply or not."""
 
-    ping: str
+    ping: Arrow
     expect: Literal["reachable", "unreachable"] = "reachable"
     count: int = Field(1, ge=1, le=100)
     size: int = Field(56, ge=0, le=65507)  # ping -s
     dont_fragment: bool = False  # ping -M do
     #: text ping must print among its error lines, e.g. "Frag needed and DF set (mtu = 1450)"
     error: str | None = None
-
-    @field_validator("ping")
-    @classmethod
-    def _arrow(cls, v: str) -> str:
-        parse_arrow(v)
-        return v
 
     @property
     def src(self) -> str:
@@ -70,14 +74,8 @@ class PingCheck(Model):
 class TraceCheck(Model):
     """``trace: a -> IP`` with the expected verdict line (a prefix of it is enough)."""
 
-    trace: str
+    trace: Arrow
     verdict: str
-
-    @field_validator("trace")
-    @classmethod
-    def _arrow(cls, v: str) -> str:
-        parse_arrow(v)
-        return v
 
     @property
     def src(self) -> str:

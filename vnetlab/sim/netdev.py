@@ -101,13 +101,19 @@ class NetDevice:
     @property
     def running(self) -> bool:
         """``netif_running && netif_carrier_ok``: the device can pass traffic."""
-        return self.admin_up and self.carrier
+        return self.admin_up and self.has_carrier
+
+    @property
+    def has_carrier(self) -> bool:
+        """``netif_carrier_ok``. Stacked devices (vlan, macvlan, ipvlan) take it from their
+        lower device (``netif_stacked_transfer_operstate``) and override this."""
+        return self.carrier
 
     @property
     def operstate(self) -> str:
         if not self.admin_up:
             return "DOWN"
-        return "UP" if self.carrier else self.no_carrier_operstate()
+        return "UP" if self.has_carrier else self.no_carrier_operstate()
 
     def no_carrier_operstate(self) -> str:
         """``default_operstate`` without carrier: look the lower device up by its ifindex

@@ -145,14 +145,11 @@ class IpvlanDevice(NetDevice):
         return self.port.mode == "l3"
 
     @property
-    def running(self) -> bool:
-        return self.admin_up and self.phy_dev.running
+    def has_carrier(self) -> bool:
+        return self.phy_dev.running
 
-    @property
-    def operstate(self) -> str:
-        if not self.admin_up:
-            return "DOWN"
-        return "UP" if self.phy_dev.running else "LOWERLAYERDOWN"
+    def iflink_dev(self) -> NetDevice | None:
+        return self.phy_dev
 
     def xmit(self, skb: Skb) -> None:
         """``ipvlan_start_xmit`` -> ``ipvlan_queue_xmit``."""

@@ -187,14 +187,11 @@ class MacvlanDevice(NetDevice):
 
     # -- state ------------------------------------------------------------------------
     @property
-    def running(self) -> bool:
-        return self.admin_up and self.lowerdev.running
+    def has_carrier(self) -> bool:
+        return self.lowerdev.running
 
-    @property
-    def operstate(self) -> str:
-        if not self.admin_up:
-            return "DOWN"
-        return "UP" if self.lowerdev.running else "LOWERLAYERDOWN"
+    def iflink_dev(self) -> NetDevice | None:
+        return self.lowerdev
 
     # -- data path --------------------------------------------------------------------
     def xmit(self, skb: Skb) -> None:

@@ -87,14 +87,11 @@ class VlanDevice(NetDevice):
 
     # -- state ------------------------------------------------------------------------
     @property
-    def running(self) -> bool:
-        return self.admin_up and self.real_dev.running
+    def has_carrier(self) -> bool:
+        return self.real_dev.running
 
-    @property
-    def operstate(self) -> str:
-        if not self.admin_up:
-            return "DOWN"
-        return "UP" if self.real_dev.running else "LOWERLAYERDOWN"
+    def iflink_dev(self) -> NetDevice | None:
+        return self.real_dev
 
     def set_admin(self, up: bool) -> None:
         """``vlan_dev_open``: refused (stays down) while the real device is down."""
