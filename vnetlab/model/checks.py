@@ -24,9 +24,7 @@ from vnetlab.model.base import (
     Model,
     parse_endpoint,
 )
-from vnetlab.model.devices import (
-    VLAN_VID_MAX,
-)
+from vnetlab.model.netdev import VLAN_VID_MAX
 
 _ARROW = re.compile(r"^\s*(?P<src>[^\s>-][^\s]*)\s*->\s*(?P<dst>\S+)\s*$")
 

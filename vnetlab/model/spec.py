@@ -59,33 +59,23 @@ from vnetlab.model.checks import (  # noqa: F401
     TraceCheck,
     parse_arrow,
 )
-from vnetlab.model.devices import (  # noqa: F401
-    DEVICE_KINDS,
-    SPEC_BY_KIND,
+from vnetlab.model.kinds import DEVICE_KINDS, SPEC_BY_KIND, InterfaceSpec  # noqa: F401
+from vnetlab.model.kinds.bridge import BridgeSpec, FdbEntrySpec  # noqa: F401
+from vnetlab.model.kinds.geneve import GeneveOptionSpec, GeneveSpec  # noqa: F401
+from vnetlab.model.kinds.ipvlan import IpvlanSpec  # noqa: F401
+from vnetlab.model.kinds.lowerdev import LowerDevSpec, LowerRef, check_lower_ref  # noqa: F401
+from vnetlab.model.kinds.macvlan import MacvlanSpec  # noqa: F401
+from vnetlab.model.kinds.tunnel import TunnelSpec  # noqa: F401
+from vnetlab.model.kinds.tuntap import ProgramSpec, TapSpec, TunSpec, TuntapSpec  # noqa: F401
+from vnetlab.model.kinds.veth import VethSpec  # noqa: F401
+from vnetlab.model.kinds.vlan import VlanSpec  # noqa: F401
+from vnetlab.model.kinds.vxlan import VxlanFdbSpec, VxlanSpec  # noqa: F401
+from vnetlab.model.netdev import (  # noqa: F401
     VLAN_VID_MAX,
     BridgePortOptions,
-    BridgeSpec,
     BridgeVlan,
-    FdbEntrySpec,
-    GeneveOptionSpec,
-    GeneveSpec,
-    InterfaceSpec,
-    IpvlanSpec,
-    LowerDevSpec,
-    LowerRef,
-    MacvlanSpec,
     NetdevSpec,
-    ProgramSpec,
-    TapSpec,
-    TunnelSpec,
-    TunSpec,
-    TuntapSpec,
-    VethSpec,
     Vid,
-    VlanSpec,
-    VxlanFdbSpec,
-    VxlanSpec,
-    check_lower_ref,
     check_vid,
     check_vid_or_range,
 )

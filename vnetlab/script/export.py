@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shlex
 
+from vnetlab.model.order import build_order
 from vnetlab.model.spec import (
     BridgeSpec,
     GeneveSpec,
@@ -25,7 +26,6 @@ from vnetlab.model.spec import (
     VlanSpec,
     VxlanSpec,
 )
-from vnetlab.sim.build import _build_rank
 
 
 class ExportError(ValueError):
@@ -63,15 +63,10 @@ def export_script(lab: LabSpec) -> str:  # noqa: C901 - one step per build stage
         out.append(f"ip {_n(node)}link set lo up")
     # devices, in the emulator's build order; a veth pair once, from its first end
     done: set[tuple[str, str]] = set()
-    # devices on a lower device that may be in another node (macvlan, ipvlan) come after
-    # every other device, as in the emulator's build
-    def stacked(spec: object) -> bool:
-        return isinstance(getattr(spec, "link", None), str) and not isinstance(spec, VlanSpec)
-
-    items = [(node, ifname, spec) for node, nspec in lab.nodes.items()
-             for ifname, spec in sorted(nspec.interfaces.items(),
-                                        key=lambda kv, i=nspec.interfaces: _build_rank(i, kv[0]))]
-    items.sort(key=lambda t: stacked(t[2]))
+    nodes = {n: nspec.interfaces for n, nspec in lab.nodes.items()}
+    order = build_order(nodes)
+    rank = {key: i for i, key in enumerate(order)}
+    items = [(node, ifname, nodes[node][ifname]) for node, ifname in order]
     for node, ifname, spec in items:
         key = (node, ifname)
         mtu = f" mtu {spec.mtu}" if spec.mtu not in (None, 1500) else ""
@@ -188,12 +183,12 @@ def export_script(lab: LabSpec) -> str:  # noqa: C901 - one step per build stage
             out.append(f"{_exec(node)}sysctl -qw {name}={value}")
     for node, nspec in lab.nodes.items():
         ifaces = nspec.interfaces
-        order = sorted(ifaces.items(),
-                       key=lambda kv: (kv[1].type != "bridge", _build_rank(ifaces, kv[0])))
-        for ifname, spec in order:
+        up_order = sorted(ifaces.items(),
+                          key=lambda kv, n=node: (kv[1].type != "bridge", rank[(n, kv[0])]))
+        for ifname, spec in up_order:
             if spec.up:
                 out.append(f"ip {_n(node)}link set {ifname} up")
-        for ifname, spec in order:
+        for ifname, spec in up_order:
             if isinstance(spec, VlanSpec) and not spec.up:
                 out.append(f"ip {_n(node)}link set {ifname} down")
     for node, nspec in lab.nodes.items():

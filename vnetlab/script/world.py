@@ -141,9 +141,16 @@ class World:
                 return mac
             n += 1
 
-    def build(self, ns: Namespace, kind: str, name: str, spec: Any, **kw: Any) -> NetDevice:
-        """Create a device of KIND through the emulator's builder table."""
-        return DEVICE_BUILDERS[kind](ns, name, spec, **kw)
+    def build(self, ns: Namespace, kind: str, name: str, spec: Any,
+              lower: NetDevice | None = None) -> NetDevice:
+        """Create a device of KIND through the emulator's builder table; ``lower`` is the
+        device a macvlan/ipvlan sits on (it may be in another namespace), other references
+        are names in ``ns``."""
+
+        def resolve(ref: str) -> NetDevice:
+            return lower if lower is not None else ns.dev(ref.rpartition(":")[2])
+
+        return DEVICE_BUILDERS[kind](ns, name, spec, resolve)
 
     def add_veth(self, ns: Namespace, name: str, peer_ns: Namespace, peer: str,
                  mtu: int, mac: bytes | None, peer_mac: bytes | None) -> Veth:

@@ -13,12 +13,20 @@ netdev does.
 from __future__ import annotations
 
 from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
 
+from vnetlab.model.spec import GeneveSpec
 from vnetlab.sim.devices.udp_tunnel import TunnelSocket, UdpTunnelDevice
 from vnetlab.sim.netdev import Skb
+from vnetlab.sim.stack.addr import ip_int
 from vnetlab.sim.trace import TraceNode
 from vnetlab.wire.errors import ParseError
 from vnetlab.wire.geneve import ETH_P_TEB, GENEVE_BASE_HEADROOM, GeneveHeader, GeneveOption
+from vnetlab.wire.mac import mac_to_bytes
+
+if TYPE_CHECKING:
+    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.stack.netns import Namespace
 
 
 def describe_options(opts: tuple[GeneveOption, ...]) -> str:
@@ -83,3 +91,14 @@ class GeneveDevice(UdpTunnelDevice):
             opts = f"; options: {describe_options(hdr.options)}" if hdr.options else ""
             trace.add(dev.where, f"decap vni {hdr.vni} from {src}{opts}")
         dev.deliver_inner(inner, trace)
+
+
+def newlink(ns: Namespace, name: str, spec: GeneveSpec, lower: Lower) -> GeneveDevice:
+    """``geneve_newlink`` (``geneve_nl2info``); the lab's option TLVs go on every packet."""
+    opts = tuple(GeneveOption(o.opt_class, o.type, bytes.fromhex(o.data)) for o in spec.options)
+    return GeneveDevice(
+        ns, name, mac_to_bytes(spec.mac or ""), spec.mtu or 1500, options=opts,
+        vni=spec.id, dstport=spec.dstport,
+        remote=ip_int(spec.remote) if spec.remote is not None else None,
+        local=None, lower=None, ttl=spec.ttl, df=spec.df,
+    )

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from vnetlab.model.spec import IpvlanSpec
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.stack.addr import ip_str
 
 if TYPE_CHECKING:
+    from vnetlab.sim.kinds import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 ETH_P_IP = b"\x08\x00"
@@ -234,3 +236,9 @@ class IpvlanDevice(NetDevice):
             how = f"route '{rt.describe()}'" if rt is not None else "on-link (no route)"
             trace.add(self.where, f"ipvlan l3: routed in {phy.ns.name} via {phy.name}: {how}")
         stack._neigh_output(phy, nexthop, data[14:], trace)
+
+
+def newlink(ns: Namespace, name: str, spec: IpvlanSpec, lower: Lower) -> IpvlanDevice:
+    """``ipvlan_link_new``: the lower's MAC, the port's mode."""
+    low = lower(spec.link)
+    return IpvlanDevice(ns, name, spec.mtu or low.mtu, low, spec.mode)

@@ -40,10 +40,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from vnetlab.model.spec import MacvlanSpec
 from vnetlab.sim.netdev import NetDevice, Skb
-from vnetlab.wire.mac import mac_to_str
+from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 
 if TYPE_CHECKING:
+    from vnetlab.sim.kinds import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 MACVLAN_MODE_PRIVATE = 1
@@ -246,3 +248,10 @@ class MacvlanDevice(NetDevice):
         if not self.admin_up:
             return
         self.netif_receive(skb)
+
+
+def newlink(ns: Namespace, name: str, spec: MacvlanSpec, lower: Lower) -> MacvlanDevice:
+    """``macvlan_common_newlink``; the lower may live in another namespace."""
+    low = lower(spec.link)
+    return MacvlanDevice(ns, name, mac_to_bytes(spec.mac or ""), spec.mtu or low.mtu, low,
+                         spec.mode)

@@ -23,9 +23,12 @@ import errno
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from vnetlab.model.spec import TapSpec, TunSpec
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.wire.mac import mac_to_bytes
 
 if TYPE_CHECKING:
+    from vnetlab.sim.kinds import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 USER_WAKEUP_NS = 2_000  # the reader wakes up and read(2) returns
@@ -141,3 +144,17 @@ class TapDevice(TunTapDevice):
         if len(data) < 14:
             raise OSError(errno.EINVAL, "a TAP frame has at least an Ethernet header")
         return data
+
+
+def newlink_tun(ns: Namespace, name: str, spec: TunSpec, lower: Lower) -> TunDevice:
+    """``tun_set_iff`` for IFF_TUN: no link-layer address."""
+    dev = TunDevice(ns, name, b"\x00" * 6, spec.mtu)
+    dev.owner, dev.group = spec.user, spec.group
+    return dev
+
+
+def newlink_tap(ns: Namespace, name: str, spec: TapSpec, lower: Lower) -> TapDevice:
+    """``tun_set_iff`` for IFF_TAP: an Ethernet device."""
+    dev = TapDevice(ns, name, mac_to_bytes(spec.mac or ""), spec.mtu)
+    dev.owner, dev.group = spec.user, spec.group
+    return dev

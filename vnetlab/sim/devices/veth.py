@@ -14,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from vnetlab.model.spec import VethSpec
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.wire.mac import mac_to_bytes
 
 if TYPE_CHECKING:
+    from vnetlab.sim.kinds import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 VETH_DELAY_NS = 2_000  # one-way; the seed quotes a 5-10 us round trip through a pair
@@ -118,3 +121,8 @@ class Veth(NetDevice):
             skb.trace.add(self.where, f"veth -> {peer.where}")
         sched = self.sched
         sched.at(sched.now + self.delay, self._peer_rx, skb)  # type: ignore[arg-type]
+
+
+def newlink(ns: Namespace, name: str, spec: VethSpec, lower: Lower) -> Veth:
+    """One end; ``links:`` pairs the ends afterwards (``Veth.pair``)."""
+    return Veth(ns, name, mac_to_bytes(spec.mac or ""), spec.mtu)

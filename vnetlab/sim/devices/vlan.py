@@ -29,9 +29,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from vnetlab.model.spec import VlanSpec
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.wire.mac import mac_to_bytes
 
 if TYPE_CHECKING:
+    from vnetlab.sim.kinds import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 ETH_P_8021Q = b"\x81\x00"
@@ -130,3 +133,12 @@ class VlanDevice(NetDevice):
             )
         data = skb.data
         self.netif_receive(Skb(data[:12] + data[16:], skb.trace))
+
+
+def newlink(ns: Namespace, name: str, spec: VlanSpec, lower: Lower) -> VlanDevice:
+    """``vlan_newlink``: the parent's MAC and MTU unless given."""
+    parent = lower(spec.link)
+    return VlanDevice(
+        ns, name, mac_to_bytes(spec.mac) if spec.mac else parent.mac,
+        spec.mtu if spec.mtu is not None else parent.mtu, parent, spec.id,
+    )

@@ -22,14 +22,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
 
+from vnetlab.model.spec import VxlanSpec
 from vnetlab.sim.devices.udp_tunnel import LEARNED_AGEING, TunnelSocket, UdpTunnelDevice
 from vnetlab.sim.netdev import Skb
-from vnetlab.sim.stack.addr import ip_str
+from vnetlab.sim.stack.addr import ip_int, ip_str
 from vnetlab.sim.trace import TraceNode
 from vnetlab.wire.errors import ParseError
-from vnetlab.wire.mac import mac_to_str
+from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 from vnetlab.wire.vxlan import VXLAN_HEADROOM, VxlanHeader
+
+if TYPE_CHECKING:
+    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.stack.netns import Namespace
 
 ZERO_MAC = b"\x00" * 6
 
@@ -178,3 +184,19 @@ class VxlanDevice(UdpTunnelDevice):
         if trace is not None:
             trace.add(self.where, f"{mac_to_str(mac)} moved to {ip_str(vtep)}")
         return False
+
+
+def newlink(ns: Namespace, name: str, spec: VxlanSpec, lower: Lower) -> VxlanDevice:
+    """``vxlan_newlink`` (``vxlan_nl2conf``), then the lab's static FDB (``vxlan_fdb_add``)."""
+    dev = VxlanDevice(
+        ns, name, mac_to_bytes(spec.mac or ""), spec.mtu or 1500,
+        vni=spec.id, dstport=spec.dstport,
+        remote=ip_int(spec.remote) if spec.remote is not None else None,
+        local=ip_int(spec.local) if spec.local is not None else None,
+        lower=lower(spec.dev) if spec.dev else None,
+        ttl=spec.ttl, df=spec.df, learning=spec.learning,
+        group=ip_int(spec.group) if spec.group is not None else None,
+    )
+    for e in spec.fdb:
+        dev.fdb_append(mac_to_bytes(e.mac), ip_int(e.dst))
+    return dev

@@ -18,6 +18,8 @@ a bridge that does not filter keeps exactly its old FDB and data path.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vnetlab.sim.devices.bridge import fdb as fdbmod
 from vnetlab.sim.devices.bridge.fdb import FdbEntry
 from vnetlab.sim.devices.bridge.forward import (
@@ -37,7 +39,12 @@ from vnetlab.sim.devices.bridge.port import (
 )
 from vnetlab.sim.devices.bridge.vlan import br_dev_xmit_vlan, br_handle_frame_vlan
 from vnetlab.sim.netdev import NetDevice, Skb
-from vnetlab.wire.mac import mac_to_str
+from vnetlab.wire.mac import mac_to_bytes, mac_to_str
+
+if TYPE_CHECKING:
+    from vnetlab.model.spec import BridgeSpec
+    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.stack.netns import Namespace
 
 BRIDGE_DELAY_NS = 5_000  # forwarding cost added to frames that enter a bridge port
 _BCAST = b"\xff\xff\xff\xff\xff\xff"
@@ -276,3 +283,16 @@ class BridgeDevice(NetDevice):
         if self.vlan_enabled:
             for v in port.vlgrp.vlans:
                 fdbmod.fdb_add_static(self, mac, port, v)
+
+
+def newlink(ns: Namespace, name: str, spec: BridgeSpec, lower: Lower) -> BridgeDevice:
+    """``br_dev_newlink``: ageing time and ``vlan_default_pvid`` from the spec (the port
+    VLANs and ``vlan_filtering`` come after the ports joined, as a script would)."""
+    br = BridgeDevice(ns, name, mac_to_bytes(spec.mac or ""), spec.mtu)
+    br.set_ageing(spec.ageing_time)
+    if spec.default_pvid != br.default_pvid:  # ip link add ... type bridge vlan_default_pvid N
+        br.vlan_flush()
+        br.default_pvid = spec.default_pvid
+        if spec.default_pvid:
+            br.vlan_add(spec.default_pvid, pvid=True, untagged=True)
+    return br
