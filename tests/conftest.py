@@ -13,6 +13,21 @@ from pathlib import Path
 import pytest
 
 PREFIX = "vnl-"
+ROOT = Path(__file__).resolve().parents[1]
+
+#: what the repository root may hold: the project's own files and the caches of its tools.
+#: Anything else (a pcap a test wrote with a relative path, a stray lab record) is litter.
+ROOT_ALLOWED = frozenset({
+    ".ci", ".git", ".gitignore", "README.md", "CONTRIBUTING.md", "pyproject.toml",
+    "bench", "docs", "examples", "tests", "vnetlab",
+    ".venv", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", "build", "dist",
+    "vnetlab.egg-info",
+})
+
+
+def root_litter() -> list[str]:
+    """Entries of the repository root that are not on the allow-list."""
+    return sorted(p.name for p in ROOT.iterdir() if p.name not in ROOT_ALLOWED)
 
 
 def _kernel_skip_reason() -> str | None:
@@ -55,6 +70,7 @@ def nothing_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     old = os.environ.get("VNETLAB_RUN_DIR")
     os.environ["VNETLAB_RUN_DIR"] = str(run_dir)
     before = set(ours_left()) if shutil.which("ip") else set()
+    litter_before = set(root_litter())
     try:
         yield
     finally:
@@ -67,3 +83,5 @@ def nothing_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         records = sorted(p.name for p in Path(run_dir).glob("*.json"))
         assert not left, f"the tests left these behind: {left}"
         assert not records, f"the tests left lab records behind: {records}"
+    litter = sorted(set(root_litter()) - litter_before)
+    assert not litter, f"the tests wrote into the repository root: {litter}"

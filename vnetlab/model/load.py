@@ -28,7 +28,7 @@ import yaml
 from pydantic import BaseModel, Tag, ValidationError
 
 from vnetlab.model.errors import LabError, Problem, ProblemList, did_you_mean, format_path
-from vnetlab.model.resolve import resolve
+from vnetlab.model.resolver import resolve
 from vnetlab.model.spec import SPEC_BY_KIND, LabSpec
 
 __all__ = ["LabError", "Problem", "load_lab", "load_lab_text", "parse_yaml"]
@@ -339,7 +339,7 @@ def _translate(err: Mapping[str, Any], data: Any) -> tuple[list[Any], str, str |
     if kind == "extra_forbidden":
         key = raw_loc[-1] if raw_loc else "?"
         _, model = _walk_loc(raw_loc[:-1])
-        known = list(model.model_fields) if isinstance(model, type) else []
+        known = list(getattr(model, "model_fields", {})) if isinstance(model, type) else []
         message = f"unknown key {key!r}" + (f" (known keys: {', '.join(known)})" if known else "")
         hint = did_you_mean(str(key), known)
         if (

@@ -145,7 +145,8 @@ def check_lowerdevs(
                       f"than the mtu {lmtu} of its lower device {where}; the kernel says: "
                       "RTNETLINK answers: Invalid argument",
                       f"leave mtu out (it defaults to {lmtu})")
-            children.setdefault(rl, []).append(((node, name), spec.type, spec.mode))
+            mode = spec.mode if isinstance(spec, MacvlanSpec | IpvlanSpec) else ""
+            children.setdefault(rl, []).append(((node, name), spec.type, mode))
     for rl, kids in children.items():
         where = f"{rl[0]}:{rl[1]}"
         kinds = sorted({k for _, k, _ in kids})

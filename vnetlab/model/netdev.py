@@ -133,6 +133,8 @@ class NetdevSpec(Model):
     up: bool = True
     master: IfName | None = None
     bridge_port: BridgePortOptions | None = None
+    #: the kind, as ``ip link add ... type KIND`` names it (each kind narrows it to a Literal)
+    type: str
 
     @field_validator("addresses", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ device kind (``VethSpec``, ``BridgeSpec`` ...), discriminated by ``type`` exactl
 route ``dst``/``via``/``dev``.
 
 These classes are the *raw* shape (what YAML may say; the JSON Schema is generated from
-them). ``vnetlab.model.resolve`` checks cross references and returns the same types with
+them). ``vnetlab.model.resolver`` checks cross references and returns the same types with
 every default made explicit (MACs assigned deterministically), so engines never guess.
 
 Invariants after resolve(): every interface has a MAC; every veth end exists on both
@@ -26,12 +26,13 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     Field,
+    JsonValue,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from vnetlab.model.base import (  # noqa: F401  (re-exported: the model's one namespace)
+from vnetlab.model.base import (  # re-exported: the model's one namespace (__all__)
     _ENDPOINT_PATTERN,
     _LAB_NAME_RE,
     _MAC_RE,
@@ -50,7 +51,7 @@ from vnetlab.model.base import (  # noqa: F401  (re-exported: the model's one na
     check_node_name,
     parse_endpoint,
 )
-from vnetlab.model.checks import (  # noqa: F401
+from vnetlab.model.checks import (
     Check,
     FdbCheck,
     FrameMatch,
@@ -59,18 +60,18 @@ from vnetlab.model.checks import (  # noqa: F401
     TraceCheck,
     parse_arrow,
 )
-from vnetlab.model.kinds import DEVICE_KINDS, SPEC_BY_KIND, InterfaceSpec  # noqa: F401
-from vnetlab.model.kinds.bridge import BridgeSpec, FdbEntrySpec  # noqa: F401
-from vnetlab.model.kinds.geneve import GeneveOptionSpec, GeneveSpec  # noqa: F401
-from vnetlab.model.kinds.ipvlan import IpvlanSpec  # noqa: F401
-from vnetlab.model.kinds.lowerdev import LowerDevSpec, LowerRef, check_lower_ref  # noqa: F401
-from vnetlab.model.kinds.macvlan import MacvlanSpec  # noqa: F401
-from vnetlab.model.kinds.tunnel import TunnelSpec  # noqa: F401
-from vnetlab.model.kinds.tuntap import ProgramSpec, TapSpec, TunSpec, TuntapSpec  # noqa: F401
-from vnetlab.model.kinds.veth import VethSpec  # noqa: F401
-from vnetlab.model.kinds.vlan import VlanSpec  # noqa: F401
-from vnetlab.model.kinds.vxlan import VxlanFdbSpec, VxlanSpec  # noqa: F401
-from vnetlab.model.netdev import (  # noqa: F401
+from vnetlab.model.kinds import DEVICE_KINDS, SPEC_BY_KIND, InterfaceSpec
+from vnetlab.model.kinds.bridge import BridgeSpec, FdbEntrySpec
+from vnetlab.model.kinds.geneve import GeneveOptionSpec, GeneveSpec
+from vnetlab.model.kinds.ipvlan import IpvlanSpec
+from vnetlab.model.kinds.lowerdev import LowerDevSpec, LowerRef, check_lower_ref
+from vnetlab.model.kinds.macvlan import MacvlanSpec
+from vnetlab.model.kinds.tunnel import TunnelSpec
+from vnetlab.model.kinds.tuntap import ProgramSpec, TapSpec, TunSpec, TuntapSpec
+from vnetlab.model.kinds.veth import VethSpec
+from vnetlab.model.kinds.vlan import VlanSpec
+from vnetlab.model.kinds.vxlan import VxlanFdbSpec, VxlanSpec
+from vnetlab.model.netdev import (
     VLAN_VID_MAX,
     BridgePortOptions,
     BridgeVlan,
@@ -136,6 +137,9 @@ SysctlValue = Annotated[
 ]
 
 
+_SYSCTL_NAMES: list[JsonValue] = list(sorted(KNOWN_SYSCTLS))
+
+
 class NodeSpec(Model):
     """A network namespace with its interfaces, routes and sysctls."""
 
@@ -145,7 +149,7 @@ class NodeSpec(Model):
     routes: list[RouteSpec] = []
     sysctls: dict[SysctlName, SysctlValue] = Field(
         default={},
-        json_schema_extra={"propertyNames": {"enum": sorted(KNOWN_SYSCTLS)}},
+        json_schema_extra={"propertyNames": {"enum": _SYSCTL_NAMES}},
     )
 
     @property
@@ -211,6 +215,68 @@ class LabSpec(Model):
             raise ValueError("a lab needs at least one node")
         return v
 
-    def iface(self, node: str, ifname: str) -> VethSpec | BridgeSpec:
+    def iface(self, node: str, ifname: str) -> NetdevSpec:
         return self.nodes[node].interfaces[ifname]
 
+__all__ = [
+    "BridgePortOptions",
+    "BridgeSpec",
+    "BridgeVlan",
+    "Check",
+    "DEVICE_KINDS",
+    "Endpoint",
+    "FdbCheck",
+    "FdbEntrySpec",
+    "FrameMatch",
+    "FramesCheck",
+    "GeneveOptionSpec",
+    "GeneveSpec",
+    "IFNAMSIZ",
+    "IPv4Cidr",
+    "IfName",
+    "InterfaceSpec",
+    "IpvlanSpec",
+    "KNOWN_SYSCTLS",
+    "LabSpec",
+    "LinkSpec",
+    "LowerDevSpec",
+    "LowerRef",
+    "Mac",
+    "MacvlanSpec",
+    "Model",
+    "NetdevSpec",
+    "NodeName",
+    "NodeSpec",
+    "PingCheck",
+    "ProgramSpec",
+    "RouteSpec",
+    "SPEC_BY_KIND",
+    "SpecValueError",
+    "SysctlName",
+    "SysctlValue",
+    "TapSpec",
+    "TraceCheck",
+    "TunSpec",
+    "TunnelSpec",
+    "TuntapSpec",
+    "VLAN_VID_MAX",
+    "VethSpec",
+    "Vid",
+    "VlanSpec",
+    "VxlanFdbSpec",
+    "VxlanSpec",
+    "_ENDPOINT_PATTERN",
+    "_LAB_NAME_RE",
+    "_MAC_RE",
+    "check_cidr",
+    "check_ifname",
+    "check_lower_ref",
+    "check_mac",
+    "check_node_name",
+    "check_sysctl_name",
+    "check_sysctl_value",
+    "check_vid",
+    "check_vid_or_range",
+    "parse_arrow",
+    "parse_endpoint",
+]

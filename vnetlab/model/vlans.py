@@ -20,6 +20,8 @@ is switched on).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from vnetlab.model.errors import ProblemList, did_you_mean
 from vnetlab.model.spec import BridgeSpec, BridgeVlan, LabSpec, NetdevSpec, VlanSpec
 
@@ -54,7 +56,10 @@ def check_vlans(
     fills: dict[tuple[str, str], int] = {}
     for node, ifaces in full.items():
 
-        def mtu_of(name: str, seen: tuple[str, ...] = (), *, ifaces=ifaces, node=node) -> int:
+        def mtu_of(
+            name: str, seen: tuple[str, ...] = (), *,
+            ifaces: dict[str, NetdevSpec] = ifaces, node: str = node,
+        ) -> int:
             spec = ifaces[name]
             if spec.mtu is not None:
                 return spec.mtu
@@ -90,7 +95,9 @@ def check_vlans(
             chain, cur = [name], spec.link
             while isinstance(ifaces.get(cur), VlanSpec) and cur not in chain:
                 chain.append(cur)
-                cur = ifaces[cur].link  # type: ignore[union-attr]
+                nxt = ifaces[cur]
+                assert isinstance(nxt, VlanSpec)
+                cur = nxt.link
             if cur in chain:
                 p.add(
                     (*seg, "link"),
@@ -141,13 +148,17 @@ def fill_vlans(lab: LabSpec, raw: LabSpec, fills: dict[tuple[str, str], int]) ->
         ifaces = node.interfaces
         raw_ifaces = raw.nodes[n].interfaces
 
-        def mac_of(name: str, depth: int = 0, *, ifaces=ifaces, raw_ifaces=raw_ifaces) -> str:
+        def mac_of(
+            name: str, depth: int = 0, *,
+            ifaces: Mapping[str, NetdevSpec] = ifaces,
+            raw_ifaces: Mapping[str, NetdevSpec] = raw_ifaces,
+        ) -> str:
             spec = ifaces[name]
             given = raw_ifaces.get(name)
             if isinstance(spec, VlanSpec) and (given is None or given.mac is None) and depth < 64:
                 return mac_of(spec.link, depth + 1)
             assert spec.mac is not None
-            return spec.mac
+            return str(spec.mac)
 
         new = dict(ifaces)
         for i, spec in ifaces.items():

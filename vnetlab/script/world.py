@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from vnetlab.model.resolve import generated_mac
+from vnetlab.model.resolver import generated_mac
 from vnetlab.model.spec import LabSpec
 from vnetlab.sim.build import DEVICE_BUILDERS
 from vnetlab.sim.clock import Scheduler

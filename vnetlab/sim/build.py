@@ -104,8 +104,8 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
         _apply_bridge_vlans(ns, node.interfaces)
         for ifname, spec in node.interfaces.items():
             dev = ns.dev(ifname)
-            for a in spec.addresses:
-                ns.add_addr(dev, InetAddr(ip_int(a.ip), a.network.prefixlen))
+            for cidr in spec.addresses:
+                ns.add_addr(dev, InetAddr(ip_int(cidr.ip), cidr.network.prefixlen))
         ns.set_forwarding(node.ip_forward)
     # links up: bridges first so ports come up into a running bridge
     rank = {key: i for i, key in enumerate(order)}

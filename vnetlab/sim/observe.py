@@ -77,10 +77,10 @@ def observe_ns(ns: Namespace) -> NodeState:
                     fdb.append(FdbState(dev.name, dev.name, mac_to_str(mac), None, flags,
                                         dst=ip_str(r)))
         if isinstance(dev, BridgeDevice):
-            for e in dev.fdb.values():
-                flags = ("permanent",) if e.local else ("static",) if e.static else ()
-                port = e.port.name if e.port is not None else dev.name
-                fdb.append(FdbState(dev.name, port, mac_to_str(e.mac), e.vid or None, flags))
+            for be in dev.fdb.values():
+                bflags = ("permanent",) if be.local else ("static",) if be.static else ()
+                port = be.port.name if be.port is not None else dev.name
+                fdb.append(FdbState(dev.name, port, mac_to_str(be.mac), be.vid or None, bflags))
     return NodeState(
         name=ns.name,
         links=tuple(links),

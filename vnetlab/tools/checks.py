@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vnetlab.engine import Engine
-from vnetlab.model.resolve import mac_of_ref
+from vnetlab.model.resolver import mac_of_ref
 from vnetlab.model.spec import (
     Check,
     FdbCheck,
@@ -84,7 +84,7 @@ def run_ping(i: int, engine: Engine, c: PingCheck) -> CheckResult:
     if r.errors:
         detail += "; " + r.errors[0]
     ok = got == c.expect
-    expected = c.expect
+    expected: str = c.expect
     if c.error is not None:
         expected += f', error "{c.error}"'
         ok = ok and any(c.error in line for line in r.errors)
@@ -127,7 +127,7 @@ def run_fdb(i: int, engine: Engine, lab: LabSpec, c: FdbCheck) -> CheckResult:
 
 
 def describe_match(m: FrameMatch) -> str:
-    parts = [m.proto if m.proto != "any" else "frames"]
+    parts: list[str] = [m.proto if m.proto != "any" else "frames"]
     if m.op != "any":
         parts.append(m.op)
     if m.src:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vnetlab.model.resolve import mac_of_ref
+from vnetlab.model.resolver import mac_of_ref
 from vnetlab.model.spec import FrameMatch, LabSpec
 from vnetlab.wire.mac import mac_to_str
 
