@@ -16,14 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from vnetlab.engine import Engine, EngineError, PingResult
+from vnetlab.engine import ENGINE_NAMES, Engine, EngineError, PingResult
 from vnetlab.model import LabError, LabSpec, load_lab
 from vnetlab.model.state import LabState
 from vnetlab.sim.trace import Trace
 from vnetlab.tools.checks import Report, run_checks
 from vnetlab.tools.trace_render import render_trace
-
-ENGINE_NAMES = ("sim", "linux")
 
 
 def load(path: str | Path) -> LabSpec:

@@ -14,10 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from vnetlab.model.spec import LabSpec
-from vnetlab.model.state import LabState
+if TYPE_CHECKING:  # the CLI imports this module for its errors; pydantic stays unloaded
+    from vnetlab.model.spec import LabSpec
+    from vnetlab.model.state import LabState
+
+#: the engines a lab runs on: the emulator (default) and the real kernel
+ENGINE_NAMES = ("sim", "linux")
 
 
 class EngineError(Exception):

@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
-from vnetlab.api import ENGINE_NAMES
-from vnetlab.engine import EngineError
-from vnetlab.model import load_lab
+from vnetlab.cli.console import LazyConsole
+from vnetlab.engine import ENGINE_NAMES, EngineError
 
 SIM_NOT_PERSISTENT = (
     "the emulator has no persistent labs: an emulated lab lives only inside one command. "
@@ -38,6 +36,8 @@ def lab_name_of(arg: str) -> str:
     """A lab name, or a lab file (its ``name:``)."""
     p = Path(arg)
     if p.suffix in (".yaml", ".yml", ".json") or p.is_file():
+        from vnetlab.model import load_lab
+
         return load_lab(p).name
     return arg
 
@@ -63,7 +63,7 @@ def _need_root(what: str) -> None:
     require_root(f"`vnetlab {what}` on the linux engine")
 
 
-def register(cli: click.Group, *, friendly: Callable[[Any], Any], console: Console) -> None:
+def register(cli: click.Group, *, friendly: Callable[[Any], Any], console: LazyConsole) -> None:
     """Add the linux-lab commands to ``cli`` (called once by ``vnetlab.cli.main``)."""
 
     @cli.command()
@@ -78,6 +78,7 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any], console: Conso
     def up(lab: Path, engine: str, dry_run: bool) -> None:
         """Bring LAB up on the linux engine and leave it running (`vnetlab down` ends it)."""
         from vnetlab.kernel.plan import plan_script
+        from vnetlab.model import load_lab
 
         spec = load_lab(lab)
         if engine == "sim":
@@ -135,7 +136,7 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any], console: Conso
         from vnetlab.kernel.engine import status as kernel_status
 
         recs = kernel_status()
-        rows = []
+        rows: list[dict[str, Any]] = []
         for r in recs:
             present = sum(1 for ns in r.namespaces.values() if os.path.exists(f"/run/netns/{ns}"))
             rows.append({

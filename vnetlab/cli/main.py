@@ -13,22 +13,19 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
-from rich.console import Console
 
-from vnetlab.api import ENGINE_NAMES, make_engine
+from vnetlab.cli.console import console, err_console
 from vnetlab.cli.linux_cmds import register as _register_linux_cmds
 from vnetlab.cli.script_cmds import register as _register_script_cmds
-from vnetlab.engine import EngineError
-from vnetlab.model import LabError, LabSpec, lab_json_schema, load_lab
+from vnetlab.engine import ENGINE_NAMES, EngineError
+
+if TYPE_CHECKING:
+    from vnetlab.model import LabSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
-# piped output keeps a readable width instead of rich's 80-column fallback
-_WIDTH = None if sys.stdout.isatty() else 140
-console = Console(highlight=False, width=_WIDTH)
-err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 140)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -41,6 +38,8 @@ def friendly(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kw: Any) -> Any:
+        from vnetlab.model.errors import LabError  # light: no pydantic
+
         try:
             return fn(*args, **kw)
         except LabError as e:
@@ -50,7 +49,7 @@ def friendly(fn: F) -> F:
             err_console.print(f"error: {e}", markup=False, soft_wrap=True)
             sys.exit(2)
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 def _ip(value: str) -> ipaddress.IPv4Address:
@@ -81,7 +80,9 @@ def cli() -> None:
 @friendly
 def run(lab: Path, engine: str, as_json: bool) -> None:
     """Build LAB, run its checks, print a verdict table (exit 1 if any check fails)."""
+    from vnetlab.api import make_engine
     from vnetlab.cli.render import report_summary, report_table
+    from vnetlab.model import load_lab
     from vnetlab.tools.checks import run_checks
 
     spec = load_lab(lab)
@@ -108,6 +109,9 @@ def run(lab: Path, engine: str, as_json: bool) -> None:
 
 
 def _realized(lab: Path, engine: str, after_checks: bool) -> tuple[LabSpec, Any]:
+    from vnetlab.api import make_engine
+    from vnetlab.model import load_lab
+
     spec = load_lab(lab)
     eng = make_engine(engine)
     eng.realize(spec)
@@ -142,7 +146,7 @@ def show(lab: Path, engine: str, after_checks: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(state.to_json(), indent=2))
     else:
-        print_state(console, state)
+        print_state(console.get(), state)
 
 
 @cli.command()
@@ -205,7 +209,9 @@ def trace(lab: Path, src: str, dst: str, size: int, after_checks: bool, as_json:
 @friendly
 def capture(lab: Path, ifaces: tuple[str, ...], outdir: Path, engine: str) -> None:
     """Capture NODE:IFNAME... to pcap files while the lab's checks run."""
+    from vnetlab.api import make_engine
     from vnetlab.cli.render import report_summary
+    from vnetlab.model import load_lab
     from vnetlab.tools.checks import run_checks
     from vnetlab.wire.pcap import read_pcap
 
@@ -236,6 +242,8 @@ def capture(lab: Path, ifaces: tuple[str, ...], outdir: Path, engine: str) -> No
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of the lab file format."""
+    from vnetlab.model import lab_json_schema
+
     click.echo(json.dumps(lab_json_schema(), indent=2))
 
 
