@@ -33,6 +33,7 @@ from collections.abc import Mapping
 
 from vnetlab.model.errors import LabError, ProblemList, did_you_mean
 from vnetlab.model.lowerdevs import check_lowerdevs, fill_lowerdevs
+from vnetlab.model.order import stack_cycle
 from vnetlab.model.spec import (
     _MAC_RE,
     BridgeSpec,
@@ -399,6 +400,21 @@ class _Resolver:
                     if ref is not None:
                         self._ref(("checks", k, "match", field), ref, broadcast=field == "dst")
 
+    def stack_loop(self) -> None:
+        """Devices stacked on each other in a circle (a vlan on a macvlan on that vlan):
+        no creation order exists, as ``register_netdevice`` needs the lower first."""
+        cycle = stack_cycle(self.full)
+        if cycle is None:
+            return
+        node, ifname = cycle[0]
+        spec = self.full[node][ifname]
+        ref = "dev" if "dev" in type(spec).model_fields else "link"
+        chain = " -> ".join(f"{n}:{i}" for n, i in cycle)
+        self.p.add((*self._iface_path(node, ifname), ref),
+                   f"devices are stacked on each other in a loop: {chain}; none of them can be "
+                   "created first (the kernel needs a device's lower to exist)",
+                   "stack each device on a real device (a veth, bridge or tap)")
+
     def assign_macs(self) -> LabSpec:
         taken = {s.mac for ifaces in self.full.values() for s in ifaces.values() if s.mac}
         macs: dict[tuple[str, str], str] = {}
@@ -444,6 +460,8 @@ def resolve(
     mtus = check_tunnels(lab, r.full, r.p)
     vlan_mtus = check_vlans(lab, r.full, r.p, mtus)
     lower_mtus = check_lowerdevs(lab, r.full, r.p, {**mtus, **vlan_mtus})
+    if not r.p.problems:  # a loop the per-kind checks above did not name already
+        r.stack_loop()
     r.p.raise_if_any(source)
     resolved = fill_vlans(fill_tunnel_mtus(r.assign_macs(), mtus), lab, vlan_mtus)
     return fill_lowerdevs(resolved, lower_mtus)
