@@ -94,7 +94,7 @@ class ProblemList:
     """Collects problems for one source, with paths given as segment tuples."""
 
     def __init__(self, lines: Mapping[str, int] | None = None) -> None:
-        self.lines = lines or {}
+        self.lines = lines if lines is not None else {}
         self.problems: list[Problem] = []
 
     def add(

@@ -50,10 +50,11 @@ class _TooBig(Exception):
 class _LineWalker:
     """Records ``path -> line`` for a composed YAML node graph and finds duplicate keys."""
 
-    def __init__(self, loader: yaml.SafeLoader, problems: ProblemList) -> None:
+    def __init__(self, loader: yaml.SafeLoader, problems: ProblemList,
+                 lines: dict[str, int]) -> None:
         self.loader = loader
         self.p = problems
-        self.lines: dict[str, int] = problems.lines  # type: ignore[assignment]
+        self.lines = lines  # the same dict ``problems`` looks lines up in
         self.count = 0
         self.active: set[int] = set()  # node ids on the current path (recursive anchors)
 
@@ -165,7 +166,8 @@ def _yaml_problem(err: yaml.YAMLError) -> Problem:
 
 def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]]:
     """YAML text → (data, line map). Raises ``LabError`` for YAML problems."""
-    problems = ProblemList({})
+    lines: dict[str, int] = {}
+    problems = ProblemList(lines)
     try:
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as e:
@@ -192,7 +194,7 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]
                 source,
                 [Problem("", None, "the file is empty", "a lab needs at least 'name' and 'nodes'")],
             )
-        walker = _LineWalker(loader, problems)
+        walker = _LineWalker(loader, problems, lines)
         walker.lines[""] = node.start_mark.line + 1
         try:
             walker.walk(node, ())

@@ -23,7 +23,7 @@ import importlib
 from collections import Counter
 from collections.abc import Callable
 from ipaddress import IPv4Address
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 PacketHandler = Callable[[bytes], None]
 DatagramHandler = Callable[[bytes, tuple[str, int]], None]
@@ -85,7 +85,7 @@ def load_program(run: str) -> Program:
     fn = getattr(mod, func, None)
     if not callable(fn):
         raise ProgramError(f"program {run!r}: {module} has no function {func!r}")
-    return fn  # type: ignore[no-any-return]
+    return cast(Program, fn)
 
 
 def parse_hostport(value: str) -> tuple[str, int]:
