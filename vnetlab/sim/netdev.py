@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from vnetlab.sim.trace import TraceNode
+from vnetlab.sim.trace import DropReason, TraceNode
 
 if TYPE_CHECKING:
     from vnetlab.sim.clock import Scheduler
@@ -172,7 +172,7 @@ class NetDevice:
         if not self.admin_up:
             self.rx_dropped += 1
             if skb.trace is not None:
-                skb.trace.drop(self.where, "device is down")
+                skb.trace.drop(self.where, "device is down", DropReason.DEV_READY)
             return
         self.rx_packets += 1
         self.rx_bytes += len(skb.data)

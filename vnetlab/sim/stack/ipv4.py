@@ -29,7 +29,7 @@ from vnetlab.sim.stack.addr import InetAddr, ip_str
 from vnetlab.sim.stack.fib import Fib, Route
 from vnetlab.sim.stack.icmp_ratelimit import IcmpRateLimiter
 from vnetlab.sim.stack.neigh import NUD_REACHABLE, NUD_STALE, NeighTable
-from vnetlab.sim.trace import TraceNode
+from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire import icmp as icmpw
 from vnetlab.wire.arp import ARPOP_REPLY, ARPOP_REQUEST, ArpPacket
 from vnetlab.wire.errors import ParseError
@@ -118,7 +118,8 @@ class Ipv4Stack:
             return
         self.pmtu[dst] = (mtu, self.sched.now + IP_RT_MTU_EXPIRES)
         if trace is not None:
-            trace.add(self.ns.name, f"path MTU to {ip_str(dst)} is now {mtu} (cached 600 s)")
+            trace.add(self.ns.name, f"path MTU to {ip_str(dst)} is now {mtu} (cached 600 s)",
+                      EventKind.LEARN)
 
     def select_addr(self, dev: NetDevice, dst: int) -> int | None:
         """``inet_select_addr``: an address of DEV in DST's subnet, else its first one."""
@@ -148,6 +149,7 @@ class Ipv4Stack:
                 trace.drop(
                     dev.where,
                     f"frame for {mac_to_str(dst)} is not for this host (otherhost)",
+                    DropReason.OTHERHOST,
                     copy=True,
                 )
             return
@@ -164,11 +166,13 @@ class Ipv4Stack:
                     dev.where,
                     f"802.1Q frame for vlan {vid}: {dev.name} has no vlan {vid} device "
                     "(otherhost)",
+                    DropReason.OTHERHOST,
                     copy=True,
                 )
         else:
             if trace is not None:
-                trace.drop(dev.where, f"ethertype 0x{data[12:14].hex()} has no handler")
+                trace.drop(dev.where, f"ethertype 0x{data[12:14].hex()} has no handler",
+                           DropReason.UNHANDLED_PROTO)
 
     def arp_rcv(self, dev: NetDevice, frame: bytes, trace: TraceNode | None) -> None:
         """``arp_rcv`` → ``arp_process``."""
@@ -178,20 +182,20 @@ class Ipv4Stack:
             arp = ArpPacket.parse(frame[14:])
         except ParseError as e:
             if trace is not None:
-                trace.drop(dev.where, f"malformed ARP: {e}")
+                trace.drop(dev.where, f"malformed ARP: {e}", DropReason.PKT_TOO_SMALL)
             return
         sip, tip = int(arp.spa), int(arp.tpa)
         if sip >> 28 == 0xE or tip >> 28 == 0xE or tip >> 24 == 127:
             # arp_process: multicast addresses and loopback targets are never answered
             if trace is not None:
                 trace.drop(dev.where, f"ARP for {ip_str(tip)} from {ip_str(sip)}: "
-                           "multicast or loopback address, ignored")
+                           "multicast or loopback address, ignored", DropReason.NOT_SPECIFIED)
             return
         where = dev.where
         if arp.op == ARPOP_REQUEST and self.is_local(tip):
             self.neigh.update(dev, sip, arp.sha, NUD_STALE, create=True, override=True)
             if trace is not None:
-                trace.add(where, f"ARP request for our {ip_str(tip)}: answer it")
+                trace.add(where, f"ARP request for our {ip_str(tip)}: answer it", EventKind.NEIGH)
             reply = ArpPacket(ARPOP_REPLY, dev.mac, arp.tpa, arp.sha, arp.spa).emit()
             t = None
             if trace is not None:
@@ -210,7 +214,8 @@ class Ipv4Stack:
             if arp.op == ARPOP_REPLY:
                 trace.deliver(where, f"ARP reply {ip_str(sip)} is-at {mac_to_str(arp.sha)}")
             else:
-                trace.drop(where, f"ARP request for {ip_str(tip)}: not our address", copy=True)
+                trace.drop(where, f"ARP request for {ip_str(tip)}: not our address",
+                           DropReason.OTHERHOST, copy=True)
 
     def arp_send_request(
         self, dev: NetDevice, sip: int, tip: int, dst_mac: bytes | None, trace: TraceNode | None
@@ -228,7 +233,7 @@ class Ipv4Stack:
             self._count("InHdrErrors")
             dev.rx_dropped += 1
             if trace is not None:
-                trace.drop(dev.where, f"bad IPv4 header: {e}")
+                trace.drop(dev.where, f"bad IPv4 header: {e}", DropReason.IP_INHDR)
             return
         dst = int(hdr.dst)
         if (
@@ -241,7 +246,8 @@ class Ipv4Stack:
             return
         if l2mc:
             if trace is not None:
-                trace.drop(dev.where, "link-layer broadcast to a foreign IP")
+                trace.drop(dev.where, "link-layer broadcast to a foreign IP",
+                           DropReason.UNICAST_IN_L2_MULTICAST)
             return
         if not self.forwarding:
             self._count("InAddrErrors")
@@ -250,6 +256,7 @@ class Ipv4Stack:
                     self.ns.name,
                     f"{hdr.dst} is not a local address and IP forwarding is off "
                     "(net.ipv4.ip_forward=0)",
+                    DropReason.IP_INADDRERRORS,
                 )
             return
         self.ip_forward(dev, hdr, payload, data[: hdr.total_length], trace)
@@ -274,15 +281,17 @@ class Ipv4Stack:
             if not self.icmp_limit.ip_error_allow(self.sched.now, int(hdr.src)):
                 if trace is not None:
                     trace.drop(name, f"no route to {hdr.dst}; no ICMP: ip_error rate limit "
-                               f"for {hdr.src}")
+                               f"for {hdr.src}", DropReason.IP_INNOROUTES)
                 return
             if trace is not None:
-                trace.drop(name, f"no route to {hdr.dst}: ICMP net unreachable to {hdr.src}")
+                trace.drop(name, f"no route to {hdr.dst}: ICMP net unreachable to {hdr.src}",
+                           DropReason.IP_INNOROUTES)
             self.icmp_send(packet, icmpw.ICMP_DEST_UNREACH, icmpw.ICMP_NET_UNREACH, trace)
             return
         if hdr.ttl <= 1:
             if trace is not None:
-                trace.drop(name, f"TTL expired forwarding to {hdr.dst}: ICMP time exceeded")
+                trace.drop(name, f"TTL expired forwarding to {hdr.dst}: ICMP time exceeded",
+                           DropReason.IP_INHDR)
             self.icmp_send(packet, icmpw.ICMP_TIME_EXCEEDED, icmpw.ICMP_EXC_TTL, trace)
             return
         mtu = rt.dev.mtu
@@ -293,6 +302,7 @@ class Ipv4Stack:
                     name,
                     f"packet of {len(packet)} bytes exceeds MTU {mtu} of {rt.dev.name} with DF "
                     f"set: ICMP fragmentation needed (mtu {mtu}) to {hdr.src}",
+                    DropReason.PKT_TOO_BIG,
                 )
             self.icmp_send(packet, icmpw.ICMP_DEST_UNREACH, icmpw.ICMP_FRAG_NEEDED, trace, mtu=mtu)
             return
@@ -301,6 +311,7 @@ class Ipv4Stack:
                 name,
                 f"forward {hdr.src} -> {hdr.dst} via route '{rt.describe()}', "
                 f"ttl {hdr.ttl} -> {hdr.ttl - 1}",
+                EventKind.ROUTE,
             )
         self._count("ForwDatagrams")
         hdr2 = hdr.with_ttl(hdr.ttl - 1)
@@ -315,7 +326,7 @@ class Ipv4Stack:
             whole = self._defrag(hdr, payload)
             if whole is None:
                 if trace is not None:
-                    trace.add(dev.where, "fragment queued for reassembly")
+                    trace.add(dev.where, "fragment queued for reassembly", EventKind.FRAGMENT)
                 return
             hdr, payload = whole
         if hdr.proto == IPPROTO_ICMP:
@@ -324,7 +335,8 @@ class Ipv4Stack:
             self.udp_rcv(dev, hdr, payload, trace)
         else:
             if trace is not None:
-                trace.drop(dev.where, f"no handler for IP protocol {hdr.proto}")
+                trace.drop(dev.where, f"no handler for IP protocol {hdr.proto}",
+                           DropReason.IP_NOPROTO)
             self.icmp_send(
                 hdr.emit(payload), icmpw.ICMP_DEST_UNREACH, icmpw.ICMP_PROT_UNREACH, trace
             )
@@ -364,7 +376,7 @@ class Ipv4Stack:
             msg = icmpw.IcmpMessage.parse(payload)
         except ParseError as e:
             if trace is not None:
-                trace.drop(dev.where, f"bad ICMP: {e}")
+                trace.drop(dev.where, f"bad ICMP: {e}", DropReason.PKT_TOO_SMALL)
             return
         if msg.type == icmpw.ICMP_ECHO:
             dst = int(hdr.dst)
@@ -372,7 +384,7 @@ class Ipv4Stack:
                 # icmp_echo_ignore_broadcasts=1 (the default): no smurf amplifier
                 if trace is not None:
                     trace.drop(dev.where, f"echo request to broadcast/multicast {hdr.dst} "
-                               "ignored (icmp_echo_ignore_broadcasts)")
+                               "ignored (icmp_echo_ignore_broadcasts)", DropReason.INVALID_PROTO)
                 return
             if trace is not None:
                 trace.deliver(dev.where, f"{hdr.dst}")
@@ -384,7 +396,7 @@ class Ipv4Stack:
                 self.ip_output(int(hdr.src), IPPROTO_ICMP, reply, t, src=int(hdr.dst))
             except OSError as e:
                 if t is not None:
-                    t.drop(self.ns.name, f"echo reply not sent: {e}")
+                    t.drop(self.ns.name, f"echo reply not sent: {e}", DropReason.IP_OUTNOROUTES)
             return
         if msg.type == icmpw.ICMP_ECHOREPLY:
             sock = self.icmp_sockets.get(msg.ident)
@@ -393,7 +405,7 @@ class Ipv4Stack:
                     trace.deliver(dev.where, f"echo reply for ping id {msg.ident}")
                 sock(hdr.src, hdr.dst, msg, trace, hdr.ttl)
             elif trace is not None:
-                trace.drop(dev.where, "echo reply for no ping socket")
+                trace.drop(dev.where, "echo reply for no ping socket", DropReason.NO_SOCKET)
             return
         if msg.is_error:
             # hand the error to the ping socket whose echo request it quotes
@@ -411,7 +423,8 @@ class Ipv4Stack:
                 sock = self.icmp_sockets.get(ident)
                 if sock is not None:
                     if trace is not None:
-                        trace.add(dev.where, f"ICMP error from {hdr.src} to ping id {ident}")
+                        trace.add(dev.where, f"ICMP error from {hdr.src} to ping id {ident}",
+                                  EventKind.ICMP)
                     sock(hdr.src, hdr.dst, msg, trace, hdr.ttl)
             return
 
@@ -422,19 +435,20 @@ class Ipv4Stack:
             udp, data = UdpHeader.parse(payload)
         except ParseError as e:
             if trace is not None:
-                trace.drop(dev.where, f"bad UDP: {e}")
+                trace.drop(dev.where, f"bad UDP: {e}", DropReason.PKT_TOO_SMALL)
             return
         sock = self.udp_sockets.get(udp.dport)
         if sock is None:
             if trace is not None:
-                trace.drop(dev.where, f"no socket on UDP port {udp.dport}: ICMP port unreachable")
+                trace.drop(dev.where, f"no socket on UDP port {udp.dport}: ICMP port unreachable",
+                           DropReason.NO_SOCKET)
             self.icmp_send(
                 hdr.emit(payload), icmpw.ICMP_DEST_UNREACH, icmpw.ICMP_PORT_UNREACH, trace
             )
             return
         if trace is not None:
             flow = f"{hdr.src}:{udp.sport} -> {hdr.dst}:{udp.dport}"
-            trace.add(dev.where, f"UDP {flow}: to its socket")
+            trace.add(dev.where, f"UDP {flow}: to its socket", EventKind.SOCKET)
         sock(hdr.src, udp.sport, hdr.dst, data, trace)
 
     # -- output -------------------------------------------------------------------------
@@ -482,7 +496,8 @@ class Ipv4Stack:
             ident = self.ip_id
         hdr = Ipv4Header(src=_a(src), dst=_a(dst), proto=proto, ttl=ttl, ident=ident, df=df)
         if trace is not None:
-            trace.add(self.ns.name, f"route {ip_str(dst)}: {rt.describe()} (src {ip_str(src)})")
+            trace.add(self.ns.name, f"route {ip_str(dst)}: {rt.describe()} (src {ip_str(src)})",
+                      EventKind.ROUTE)
         nexthop = rt.via if rt.via is not None else dst
         self._output_frags(rt.dev, nexthop, hdr, payload, trace, mtu=mtu)
 
@@ -499,14 +514,15 @@ class Ipv4Stack:
             # ip_fragment on a DF packet: refused, and the sender told (here: ourselves)
             if trace is not None:
                 trace.drop(self.ns.name, f"{hdr.header_len + len(payload)} bytes with DF set "
-                           f"exceed MTU {mtu} of {dev.name}: not fragmented")
+                           f"exceed MTU {mtu} of {dev.name}: not fragmented",
+                           DropReason.PKT_TOO_BIG)
             dev.tx_dropped += 1
             self._count("FragFails")
             return
         pieces = fragment(hdr, payload, mtu)
         if trace is not None:
             trace.add(self.ns.name, f"fragment {hdr.header_len + len(payload)} bytes into "
-                      f"{len(pieces)} for MTU {mtu} of {dev.name}")
+                      f"{len(pieces)} for MTU {mtu} of {dev.name}", EventKind.FRAGMENT)
         for p in pieces:
             self._neigh_output(dev, nexthop, p, trace)
 
@@ -554,7 +570,7 @@ class Ipv4Stack:
             self._count("IcmpRateLimited")
             if trace is not None:
                 trace.add(self.ns.name, f"ICMP {_icmp_name(type_, code, mtu)} to {hdr.src} "
-                          "suppressed by icmp_ratelimit (1/s per peer, burst 6)")
+                          "suppressed by icmp_ratelimit (1/s per peer, burst 6)", EventKind.ICMP)
             return
         original = packet[: hdr.total_length]
         if type_ == icmpw.ICMP_TIME_EXCEEDED:
@@ -569,7 +585,7 @@ class Ipv4Stack:
             self.ip_output(int(hdr.src), IPPROTO_ICMP, msg.emit(), t, src=src)
         except OSError as e:
             if t is not None:
-                t.drop(self.ns.name, f"ICMP error not sent: {e}")
+                t.drop(self.ns.name, f"ICMP error not sent: {e}", DropReason.IP_OUTNOROUTES)
 
 
 def _parse_quoted(data: bytes) -> Ipv4Header:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from vnetlab.sim.clock import MS, S, Timer
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import ip_str
-from vnetlab.sim.trace import TraceNode
+from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire.mac import mac_to_str
 
 if TYPE_CHECKING:
@@ -102,12 +102,14 @@ class NeighTable:
                 n.state = NUD_DELAY
                 self._arm(n, DELAY_FIRST_PROBE)
                 if trace is not None:
-                    trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} STALE -> DELAY")
+                    trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} STALE -> DELAY",
+                              EventKind.NEIGH)
             elif trace is not None:
                 trace.add(
                     self.stack.ns.name,
                     f"neigh {ip_str(nexthop)} dev {dev.name} lladdr {mac_to_str(n.lladdr)} "
                     f"{n.state}",
+                    EventKind.NEIGH,
                 )
             self.stack.dev_xmit_ip(dev, n.lladdr, packet, trace)
             return
@@ -123,6 +125,7 @@ class NeighTable:
                     self.stack.ns.name,
                     f"neigh {ip_str(nexthop)} dev {dev.name}: unknown -> INCOMPLETE, "
                     "packet queued, ARP request sent",
+                    EventKind.NEIGH,
                 )
                 n.trace = trace.branch(f"ARP resolution of {ip_str(nexthop)}", probe=False)
             self._enqueue(n, packet, trace)
@@ -132,7 +135,8 @@ class NeighTable:
         # INCOMPLETE (or lladdr-less): wait in the queue
         self._enqueue(n, packet, trace)
         if trace is not None:
-            trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} INCOMPLETE: packet queued")
+            trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} INCOMPLETE: packet queued",
+                      EventKind.NEIGH)
 
     def _enqueue(self, n: Neighbour, packet: bytes, trace: TraceNode | None) -> None:
         n.queue.append((packet, trace))
@@ -142,7 +146,8 @@ class NeighTable:
             n.queued_bytes -= len(old)
             n.dev.tx_dropped += 1  # counted as unresolved-queue drops
             if t is not None:
-                t.drop(self.stack.ns.name, "neighbour queue full (unres_qlen_bytes)")
+                t.drop(self.stack.ns.name, "neighbour queue full (unres_qlen_bytes)",
+                       DropReason.NEIGH_QUEUEFULL)
 
     def _arm(self, n: Neighbour, delay: int) -> None:
         if n.timer is not None:
@@ -201,6 +206,7 @@ class NeighTable:
                 self.stack.ns.name,
                 f"neigh {ip_str(n.ip)} dev {n.dev.name}: no ARP reply after {n.probes} "
                 "requests -> FAILED",
+                EventKind.NEIGH,
             )
         while n.queue:
             packet, trace = n.queue.popleft()
@@ -209,6 +215,7 @@ class NeighTable:
                 trace.drop(
                     self.stack.ns.name,
                     f"no ARP reply for {ip_str(n.ip)} on {n.dev.name} (neighbour FAILED)",
+                    DropReason.NEIGH_FAILED,
                 )
             self.stack.link_failure(packet, trace)
 
@@ -260,6 +267,7 @@ class NeighTable:
                 self.stack.ns.name,
                 f"neigh {ip_str(n.ip)} -> {mac_to_str(n.lladdr or b'')} {n.state}: "
                 f"sending {len(n.queue)} queued packet(s)",
+                EventKind.NEIGH,
             )
         n.trace = None
         while n.queue:

@@ -37,6 +37,7 @@ from vnetlab.sim.devices.bridge.port import (
 )
 from vnetlab.sim.devices.bridge.vlan import br_dev_xmit_vlan, br_handle_frame_vlan
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
 
 BRIDGE_DELAY_NS = 5_000  # forwarding cost added to frames that enter a bridge port
@@ -228,7 +229,7 @@ class BridgeDevice(NetDevice):
         if not self.admin_up:
             self.tx_dropped += 1
             if skb.trace is not None:
-                skb.trace.drop(self.where, "bridge device is down")
+                skb.trace.drop(self.where, "bridge device is down", DropReason.DEV_READY)
             return
         data = skb.data
         self.tx_packets += 1
@@ -249,10 +250,12 @@ class BridgeDevice(NetDevice):
                 # br_forward(NULL): the bridge's own address is never sent to itself
                 self.tx_dropped += 1
                 if skb.trace is not None:
-                    skb.trace.drop(self.where, f"{mac_to_str(dst)} is the bridge's own address")
+                    skb.trace.drop(self.where, f"{mac_to_str(dst)} is the bridge's own address",
+                                   DropReason.NOT_SPECIFIED)
                 return
             if skb.trace is not None:
-                skb.trace.add(self.where, f"fdb hit {mac_to_str(dst)} -> port {e.port.name}")
+                skb.trace.add(self.where, f"fdb hit {mac_to_str(dst)} -> port {e.port.name}",
+                              EventKind.DECISION)
             br_forward(self, e.port, skb, None)  # a port's own MAC: out of that port
             return
         br_flood(self, skb, UNICAST, None, miss=dst)
