@@ -186,7 +186,7 @@ class NetDevice:
         if handler is not None:
             handler(self, skb)
         else:
-            self.ns.stack.rcv(self, skb)
+            self.ns.rcv(self, skb)
 
     def vlan_rx(self, skb: Skb) -> bool:
         """``vlan_do_receive``: hand a tagged frame to the child for its VID (True if taken).

@@ -18,7 +18,8 @@ from ipaddress import IPv4Address
 
 from vnetlab.sim.clock import S
 from vnetlab.sim.stack.addr import ip_str
-from vnetlab.sim.stack.ipv4 import MessageTooLong, NoRoute, icmp_error_text
+from vnetlab.sim.stack.icmp import icmp_error_text
+from vnetlab.sim.stack.ipv4 import MessageTooLong, NoRoute
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.sim.trace import DropReason, TraceNode
 from vnetlab.wire import icmp as icmpw

@@ -98,11 +98,11 @@ class IpvlanPort:
                               "master's stack, copies to every child", EventKind.FLOOD)
                 copy = Skb(data, trace.branch("ipvlan multicast work") if trace else None)
                 lower.sched.after(DEFER_NS, self._multicast_rx, copy)
-            lower.ns.stack.rcv(lower, skb)
+            lower.ns.rcv(lower, skb)
             return
         child = self.addr_lookup(l3_addr(data, True))
         if child is None:
-            lower.ns.stack.rcv(lower, skb)
+            lower.ns.rcv(lower, skb)
             return
         if trace is not None:
             trace.add(lower.where, f"ipvlan {self.mode}: {ip_str(l3_addr(data, True) or 0)} "

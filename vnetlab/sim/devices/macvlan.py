@@ -130,13 +130,13 @@ class MacvlanPort:
                           "stack, copies to the children by mode", EventKind.FLOOD)
             copy = Skb(data, trace.branch("macvlan broadcast work") if trace else None)
             lower.sched.after(BC_WORK_DELAY_NS, lambda s: self.multicast_rx(s, src), copy)
-            lower.ns.stack.rcv(lower, skb)
+            lower.ns.rcv(lower, skb)
             return
         # passthru: its one child takes all unicast; else the child with that MAC
         passthru = self.vlans[0] if self.passthru and self.vlans else None
         vlan = passthru if self.passthru else self.vlan_hash.get(dst)
         if vlan is None:
-            lower.ns.stack.rcv(lower, skb)
+            lower.ns.rcv(lower, skb)
             return
         if not vlan.admin_up:
             if trace is not None:

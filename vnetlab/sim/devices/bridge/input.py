@@ -155,7 +155,7 @@ def link_local_consumed(br: BridgeDevice, dev: NetDevice, skb: Skb, dst: bytes) 
         what = "pause frame: dropped" if dst[5] == 1 else f"to {dev.name}'s own stack"
         skb.trace.add(br.where, f"link-local group {mac_to_str(dst)}: {what}", EventKind.DECISION)
     if dst[5] != 1:
-        dev.ns.stack.rcv(dev, skb)
+        dev.ns.rcv(dev, skb)
     return True
 
 
@@ -181,4 +181,4 @@ def receive_on_bridge(br: BridgeDevice, skb: Skb) -> None:
     if handler is not None:
         handler(br, skb)
     else:
-        br.ns.stack.rcv(br, skb)
+        br.ns.rcv(br, skb)
