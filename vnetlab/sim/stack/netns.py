@@ -7,6 +7,11 @@ live per device (``in_device``), and link changes drive the FIB the way
 ``fib_netdev_event`` does: an address on a device that is up installs its connected route;
 a device going down removes every route through it and flushes its neighbours
 (``neigh_ifdown``).
+
+Received frames reach the protocols through two explicit tables, as in the kernel:
+``PTYPE_BASE`` maps an ethertype to its handler (``ptype_base``: IPv4, ARP) and
+``INET_PROTOS`` maps an IP protocol to its local-delivery handler (``inet_protos``: ICMP,
+UDP). A new protocol family is one entry here and a module beside ``ipv4.py``.
 """
 
 from __future__ import annotations
