@@ -184,7 +184,10 @@ def ping(lab: Path, node: str, dst: str, count: int, size: int, pmtu: str, engin
 @json_opt
 @friendly
 def trace(lab: Path, src: str, dst: str, size: int, after_checks: bool, as_json: bool) -> None:
-    """Explain one packet's path from NODE to IP, hop by hop, ending in a verdict."""
+    """Explain one packet's path from NODE to IP, hop by hop, ending in a verdict.
+
+    With --json: the tree with typed events and drop reasons (docs/trace-json.md).
+    """
     from vnetlab.tools.trace_render import render_trace, trace_json
 
     addr = _ip(dst)

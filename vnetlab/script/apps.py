@@ -26,6 +26,7 @@ from vnetlab.sim.apps.ping import Ping
 from vnetlab.sim.clock import MS, S
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import ip_int, ip_str
+from vnetlab.sim.stack.arp import arp_send_request
 from vnetlab.wire.arp import ARPOP_REPLY, ArpPacket
 from vnetlab.wire.describe import _arp, _ipv4
 from vnetlab.wire.mac import mac_to_str
@@ -282,7 +283,7 @@ def run_arping(argv: list[str], env: Env) -> int:
         sent = 0
         for n in range(count):
             sent_at.append(sched.now)
-            stack.arp_send_request(dev, sip, tip, None, None)
+            arp_send_request(dev, sip, tip, None, None)
             sent += 1
             sched.run(until=sched.now + (S if n + 1 < count else S))
             if first and replies:

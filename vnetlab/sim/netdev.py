@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from vnetlab.sim.trace import TraceNode
+from vnetlab.sim.trace import DropReason, TraceNode
 
 if TYPE_CHECKING:
     from vnetlab.sim.clock import Scheduler
@@ -172,7 +172,7 @@ class NetDevice:
         if not self.admin_up:
             self.rx_dropped += 1
             if skb.trace is not None:
-                skb.trace.drop(self.where, "device is down")
+                skb.trace.drop(self.where, "device is down", DropReason.DEV_READY)
             return
         self.rx_packets += 1
         self.rx_bytes += len(skb.data)
@@ -186,7 +186,7 @@ class NetDevice:
         if handler is not None:
             handler(self, skb)
         else:
-            self.ns.stack.rcv(self, skb)
+            self.ns.rcv(self, skb)
 
     def vlan_rx(self, skb: Skb) -> bool:
         """``vlan_do_receive``: hand a tagged frame to the child for its VID (True if taken).

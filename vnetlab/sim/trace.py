@@ -1,4 +1,4 @@
-"""Trace tree: every device reports its decision about a traced packet.
+"""Trace tree: every device reports its decision about a traced packet, as a typed event.
 
 Design note
 -----------
@@ -8,20 +8,97 @@ packet (an ARP request while resolving, an ICMP error, an echo reply) the new pa
 child node. Devices write ``if skb.trace is not None: skb.trace.add(...)`` so tracing costs
 one attribute test when it is off.
 
+Every event is typed: an ``EventKind`` says what sort of step it is (OVS tags its nodes
+with ``oftrace_node_type`` the same way) and a drop carries a ``DropReason`` named after
+the kernel's ``SKB_DROP_REASON_*``. The text stays the human sentence the renderer prints;
+nothing reads meaning out of it.
+
 The root ``Trace`` collects the outcomes of the *probe* lineage (the traced packet and its
 flood copies): the first local delivery is the verdict; failing that, the first drop that is
-not just a flood copy discarded by a host it was not addressed to.
+not just a flood copy discarded by a host it was not addressed to. When that drop is a
+failed neighbour, the first drop among the packets the probe caused (its ARP requests, an
+ICMP error) is named as the likely cause.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+
+
+class EventKind(Enum):
+    """What sort of step an event reports (after OVS ``oftrace_node_type``, widened to the
+    steps a Linux datapath takes)."""
+
+    HOP = "hop"  # the frame crosses a link to another device (veth -> peer)
+    DECISION = "decision"  # a device chose a path: fdb hit, demux to a child, up the stack
+    LEARN = "learn"  # a table learned something: bridge or vxlan fdb, a path MTU
+    FLOOD = "flood"  # a frame copied to several ports
+    FILTER = "filter"  # VLAN ingress/egress filtering let the frame through
+    ENCAP = "encap"  # a header was pushed: 802.1Q tag, VXLAN/Geneve outer headers
+    DECAP = "decap"  # a header was popped
+    ROUTE = "route"  # a route lookup: output route, forwarding decision, MTU on the path
+    FRAGMENT = "fragment"  # IPv4 fragmentation or reassembly
+    NEIGH = "neigh"  # the neighbour layer: ARP answered, entry states, queued packets
+    ICMP = "icmp"  # ICMP bookkeeping: an error rate-limited or handed to a socket
+    SOCKET = "socket"  # handed to a bound socket (a UDP port)
+    DROP = "drop"  # the packet ends here, lost (``kfree_skb_reason``)
+    DELIVER = "deliver"  # the packet ends here, consumed by its destination
+
+
+class DropReason(Enum):
+    """Why a packet was dropped: the kernel's ``SKB_DROP_REASON_*`` name where it has one.
+
+    Names the kernel lacks (the bridge and VLAN filter drop with ``NOT_SPECIFIED``; geneve
+    has no reasons of its own) are plain words of ours: ``VLAN_FILTER``,
+    ``BRIDGE_FWD_SAME_PORT``, ``BRIDGE_NO_EGRESS_PORT`` and ``GENEVE_VNI_NOT_FOUND``.
+    """
+
+    NOT_SPECIFIED = "NOT_SPECIFIED"
+    NO_SOCKET = "NO_SOCKET"
+    PKT_TOO_SMALL = "PKT_TOO_SMALL"
+    OTHERHOST = "OTHERHOST"
+    IP_INHDR = "IP_INHDR"
+    UNICAST_IN_L2_MULTICAST = "UNICAST_IN_L2_MULTICAST"
+    IP_NOPROTO = "IP_NOPROTO"
+    IP_OUTNOROUTES = "IP_OUTNOROUTES"
+    NEIGH_FAILED = "NEIGH_FAILED"
+    NEIGH_QUEUEFULL = "NEIGH_QUEUEFULL"
+    UNHANDLED_PROTO = "UNHANDLED_PROTO"
+    DEV_READY = "DEV_READY"
+    FULL_RING = "FULL_RING"
+    INVALID_PROTO = "INVALID_PROTO"
+    IP_INADDRERRORS = "IP_INADDRERRORS"
+    IP_INNOROUTES = "IP_INNOROUTES"
+    PKT_TOO_BIG = "PKT_TOO_BIG"
+    VXLAN_INVALID_HDR = "VXLAN_INVALID_HDR"
+    VXLAN_VNI_NOT_FOUND = "VXLAN_VNI_NOT_FOUND"
+    MAC_INVALID_SOURCE = "MAC_INVALID_SOURCE"
+    VXLAN_ENTRY_EXISTS = "VXLAN_ENTRY_EXISTS"
+    VXLAN_NO_REMOTE = "VXLAN_NO_REMOTE"
+    LOCAL_MAC = "LOCAL_MAC"
+    BRIDGE_INGRESS_STP_STATE = "BRIDGE_INGRESS_STP_STATE"
+    # not in the kernel's list (see the class docstring)
+    VLAN_FILTER = "VLAN_FILTER"
+    BRIDGE_FWD_SAME_PORT = "BRIDGE_FWD_SAME_PORT"
+    BRIDGE_NO_EGRESS_PORT = "BRIDGE_NO_EGRESS_PORT"
+    GENEVE_VNI_NOT_FOUND = "GENEVE_VNI_NOT_FOUND"
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    kind: EventKind
     where: str  # "host:br0", "a", "a:eth0"
-    what: str
+    what: str  # the sentence people read (without the DROPPED/DELIVERED label)
+    reason: DropReason | None = None  # set exactly when kind is DROP
+
+
+class Outcome(Enum):
+    """How a probe-lineage packet ended."""
+
+    DELIVERED = "delivered"
+    DROPPED = "dropped"
+    COPY_DROPPED = "copy-dropped"  # a flood copy a host discarded: not addressed to it
 
 
 class TraceNode:
@@ -33,8 +110,8 @@ class TraceNode:
         self.trace = trace
         self.probe = probe  # part of the traced packet's own lineage
 
-    def add(self, where: str, what: str) -> None:
-        self.items.append(Event(where, what))
+    def add(self, where: str, what: str, kind: EventKind) -> None:
+        self.items.append(Event(kind, where, what))
 
     def branch(self, title: str, *, probe: bool | None = None) -> TraceNode:
         """A child for a clone (probe lineage kept) or a new packet (probe=False)."""
@@ -43,45 +120,74 @@ class TraceNode:
         return child
 
     def deliver(self, where: str, what: str) -> None:
-        self.add(where, f"DELIVERED {what}")
+        event = Event(EventKind.DELIVER, where, what)
+        self.items.append(event)
         if self.probe:
-            self.trace.outcomes.append(("delivered", where, what))
+            self.trace.outcomes.append((Outcome.DELIVERED, event))
 
-    def drop(self, where: str, reason: str, *, copy: bool = False) -> None:
-        """``copy``: a flood copy a host discards because it was not addressed to it."""
-        self.add(where, f"DROPPED {reason}")
+    def drop(self, where: str, what: str, reason: DropReason, *, copy: bool = False) -> None:
+        """``kfree_skb_reason``. ``copy``: a flood copy a host discards because it was not
+        addressed to it (not the probe's fate unless nothing better happens)."""
+        event = Event(EventKind.DROP, where, what, reason)
+        self.items.append(event)
         if self.probe:
-            self.trace.outcomes.append(("copy-dropped" if copy else "dropped", where, reason))
+            self.trace.outcomes.append((Outcome.COPY_DROPPED if copy else Outcome.DROPPED, event))
         elif not copy:
-            self.trace.side_drops.append((where, reason))
+            self.trace.side_drops.append(event)
 
 
 class Trace:
     """The root of one traced packet's tree and its verdict."""
 
     def __init__(self, title: str) -> None:
-        self.outcomes: list[tuple[str, str, str]] = []
+        self.outcomes: list[tuple[Outcome, Event]] = []
         #: drops of packets the probe caused (ARP, replies): the cause behind some verdicts
-        self.side_drops: list[tuple[str, str]] = []
+        self.side_drops: list[Event] = []
         self.root = TraceNode(title, self, True)
         self.notes: list[str] = []
 
     @property
     def delivered(self) -> bool:
-        return any(kind == "delivered" for kind, _, _ in self.outcomes)
+        return self.verdict_outcome() is Outcome.DELIVERED
+
+    def _decisive(self) -> tuple[Outcome, Event] | None:
+        for wanted in (Outcome.DELIVERED, Outcome.DROPPED, Outcome.COPY_DROPPED):
+            for outcome in self.outcomes:
+                if outcome[0] is wanted:
+                    return outcome
+        return None
+
+    def verdict_outcome(self) -> Outcome | None:
+        """How the traced packet ended (None: still in flight)."""
+        decisive = self._decisive()
+        return None if decisive is None else decisive[0]
+
+    def verdict_event(self) -> Event | None:
+        """The delivery or drop the verdict is about."""
+        decisive = self._decisive()
+        return None if decisive is None else decisive[1]
+
+    def cause(self) -> Event | None:
+        """For a failed neighbour: the first drop among the packets the probe caused."""
+        decisive = self._decisive()
+        if (
+            decisive is not None
+            and decisive[0] is Outcome.DROPPED
+            and decisive[1].reason is DropReason.NEIGH_FAILED
+            and self.side_drops
+        ):
+            return self.side_drops[0]
+        return None
 
     def verdict(self) -> str:
-        for kind, where, what in self.outcomes:
-            if kind == "delivered":
-                return f"delivered to {where} ({what})"
-        for kind, where, what in self.outcomes:
-            if kind == "dropped":
-                verdict = f"dropped at {where}: {what}"
-                if "neighbour FAILED" in what and self.side_drops:
-                    w, r = self.side_drops[0]
-                    verdict += f" — an ARP packet was dropped at {w}: {r}"
-                return verdict
-        for kind, where, what in self.outcomes:
-            if kind == "copy-dropped":
-                return f"dropped at {where}: {what}"
-        return "lost: no device delivered or dropped the packet (still in flight?)"
+        decisive = self._decisive()
+        if decisive is None:
+            return "lost: no device delivered or dropped the packet (still in flight?)"
+        outcome, event = decisive
+        if outcome is Outcome.DELIVERED:
+            return f"delivered to {event.where} ({event.what})"
+        verdict = f"dropped at {event.where}: {event.what}"
+        cause = self.cause()
+        if cause is not None:
+            verdict += f" — an ARP packet was dropped at {cause.where}: {cause.what}"
+        return verdict

@@ -18,9 +18,10 @@ from ipaddress import IPv4Address
 
 from vnetlab.sim.clock import S
 from vnetlab.sim.stack.addr import ip_str
-from vnetlab.sim.stack.ipv4 import MessageTooLong, NoRoute, icmp_error_text
+from vnetlab.sim.stack.icmp import icmp_error_text
+from vnetlab.sim.stack.ipv4 import MessageTooLong, NoRoute
 from vnetlab.sim.stack.netns import Namespace
-from vnetlab.sim.trace import TraceNode
+from vnetlab.sim.trace import DropReason, TraceNode
 from vnetlab.wire import icmp as icmpw
 from vnetlab.wire.ipv4 import IPPROTO_ICMP
 
@@ -85,7 +86,8 @@ class Ping:
         except NoRoute:
             self.errors.append("ping: connect: Network is unreachable")
             if trace is not None:
-                trace.drop(self.ns.name, f"no route to {ip_str(self.dst)} (Network is unreachable)")
+                trace.drop(self.ns.name, f"no route to {ip_str(self.dst)} (Network is unreachable)",
+                           DropReason.IP_OUTNOROUTES)
             self._finish()
             return
         except MessageTooLong as e:
@@ -95,6 +97,7 @@ class Ping:
                     self.ns.name,
                     f"{20 + 8 + self.size} bytes exceed the route MTU {e.mtu} with DF (-M do): "
                     "EMSGSIZE",
+                    DropReason.PKT_TOO_BIG,
                 )
             self.transmitted += 1
             self._maybe_arm_end(seq)

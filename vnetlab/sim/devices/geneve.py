@@ -19,7 +19,7 @@ from vnetlab.model.spec import GeneveSpec
 from vnetlab.sim.devices.udp_tunnel import TunnelSocket, UdpTunnelDevice
 from vnetlab.sim.netdev import Skb
 from vnetlab.sim.stack.addr import ip_int
-from vnetlab.sim.trace import TraceNode
+from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire.errors import ParseError
 from vnetlab.wire.geneve import ETH_P_TEB, GENEVE_BASE_HEADROOM, GeneveHeader, GeneveOption
 from vnetlab.wire.mac import mac_to_bytes
@@ -59,10 +59,12 @@ class GeneveDevice(UdpTunnelDevice):
         if not self.admin_up or self.remote is None:
             self.tx_dropped += 1
             if trace is not None:
-                trace.drop(self.where, "geneve device is down or has no remote")
+                trace.drop(self.where, "geneve device is down or has no remote",
+                           DropReason.DEV_READY)
             return
         if trace is not None and self.options:
-            trace.add(self.where, f"geneve options: {describe_options(self.options)}")
+            trace.add(self.where, f"geneve options: {describe_options(self.options)}",
+                      EventKind.ENCAP)
         self.xmit_one(skb, self.remote, trace)
 
     def encap_rcv(
@@ -74,22 +76,23 @@ class GeneveDevice(UdpTunnelDevice):
             hdr, inner = GeneveHeader.parse(data)
         except ParseError as e:
             if trace is not None:
-                trace.drop(where, f"malformed Geneve: {e}")
+                trace.drop(where, f"malformed Geneve: {e}", DropReason.PKT_TOO_SMALL)
             return
         dev = sock.devices.get(hdr.vni)
         if not isinstance(dev, GeneveDevice) or hdr.protocol != ETH_P_TEB:
             if trace is not None:
                 trace.drop(where, f"no geneve device for VNI {hdr.vni} (protocol "
-                           f"0x{hdr.protocol:04x}) on port {sock.port}")
+                           f"0x{hdr.protocol:04x}) on port {sock.port}",
+                           DropReason.GENEVE_VNI_NOT_FOUND)
             return
         if not dev.admin_up:
             dev.rx_dropped += 1
             if trace is not None:
-                trace.drop(dev.where, "geneve device is down")
+                trace.drop(dev.where, "geneve device is down", DropReason.DEV_READY)
             return
         if trace is not None:
             opts = f"; options: {describe_options(hdr.options)}" if hdr.options else ""
-            trace.add(dev.where, f"decap vni {hdr.vni} from {src}{opts}")
+            trace.add(dev.where, f"decap vni {hdr.vni} from {src}{opts}", EventKind.DECAP)
         dev.deliver_inner(inner, trace)
 
 

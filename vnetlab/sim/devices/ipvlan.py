@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from vnetlab.model.spec import IpvlanSpec
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.stack.addr import ip_str
+from vnetlab.sim.trace import DropReason, EventKind
 
 if TYPE_CHECKING:
     from vnetlab.sim.kinds import Lower
@@ -96,18 +97,18 @@ class IpvlanPort:
             if src is None:
                 if trace is not None:
                     trace.add(lower.where, "ipvlan l2: group frame from outside: to the "
-                              "master's stack, copies to every child")
+                              "master's stack, copies to every child", EventKind.FLOOD)
                 copy = Skb(data, trace.branch("ipvlan multicast work") if trace else None)
                 lower.sched.after(DEFER_NS, self._multicast_rx, copy)
-            lower.ns.stack.rcv(lower, skb)
+            lower.ns.rcv(lower, skb)
             return
         child = self.addr_lookup(l3_addr(data, True))
         if child is None:
-            lower.ns.stack.rcv(lower, skb)
+            lower.ns.rcv(lower, skb)
             return
         if trace is not None:
             trace.add(lower.where, f"ipvlan {self.mode}: {ip_str(l3_addr(data, True) or 0)} "
-                      f"is {child.where}")
+                      f"is {child.where}", EventKind.DECISION)
         child.netif_receive(skb)
 
     def _multicast_rx(self, skb: Skb) -> None:
@@ -160,7 +161,7 @@ class IpvlanDevice(NetDevice):
         if not self.admin_up:
             self.tx_dropped += 1
             if trace is not None:
-                trace.drop(self.where, "ipvlan is down")
+                trace.drop(self.where, "ipvlan is down", DropReason.DEV_READY)
             return
         self.tx_packets += 1
         self.tx_bytes += len(data)
@@ -175,7 +176,7 @@ class IpvlanDevice(NetDevice):
         """``ipvlan_rcv_frame(local=true)``: to a sibling (dropped when it is down)."""
         if not child.admin_up:
             if skb.trace is not None:
-                skb.trace.drop(child.where, "ipvlan is down")
+                skb.trace.drop(child.where, "ipvlan is down", DropReason.DEV_READY)
             return
         # PACKET_HOST: addressed to the child whatever the (l3: NOARP) sender put there
         self.sched.after(DEFER_NS, child.netif_receive, Skb(child.mac + skb.data[6:], skb.trace))
@@ -188,23 +189,25 @@ class IpvlanDevice(NetDevice):
             child = self.port.addr_lookup(l3_addr(data, True))
             if child is not None:
                 if trace is not None:
-                    trace.add(self.where, f"ipvlan l2: for sibling {child.where}")
+                    trace.add(self.where, f"ipvlan l2: for sibling {child.where}",
+                              EventKind.DECISION)
                 self._local(child, skb)
                 return
             if trace is not None:
-                trace.add(self.where, f"ipvlan l2: for the master {phy.where}'s own stack")
+                trace.add(self.where, f"ipvlan l2: for the master {phy.where}'s own stack",
+                          EventKind.DECISION)
             if phy.admin_up:
                 self.sched.after(DEFER_NS, phy.netif_receive, Skb(data, trace))
             return
         if data[0] & 1:
             if trace is not None:
                 trace.add(self.where, f"ipvlan l2: group frame to the siblings and out of "
-                          f"{phy.where}")
+                          f"{phy.where}", EventKind.FLOOD)
             self.sched.after(DEFER_NS, lambda s: self.port.multicast_tx(s, self),
                              Skb(data, trace))
             return
         if trace is not None:
-            trace.add(self.where, f"ipvlan l2: out of {phy.where}")
+            trace.add(self.where, f"ipvlan l2: out of {phy.where}", EventKind.DECISION)
         phy.xmit(Skb(data, trace))
 
     def _xmit_l3(self, skb: Skb) -> None:
@@ -215,14 +218,15 @@ class IpvlanDevice(NetDevice):
         child = self.port.addr_lookup(dst)
         if child is not None:
             if trace is not None:
-                trace.add(self.where, f"ipvlan l3: {ip_str(dst or 0)} is sibling {child.where}")
+                trace.add(self.where, f"ipvlan l3: {ip_str(dst or 0)} is sibling {child.where}",
+                          EventKind.DECISION)
             self._local(child, skb)
             return
         if data[0] & 1 or data[12:14] != ETH_P_IP or dst is None:
             self.tx_dropped += 1
             if trace is not None:
                 trace.drop(self.where, "ipvlan l3: no broadcast, multicast or non-IP out "
-                           "(ipvlan_process_outbound)")
+                           "(ipvlan_process_outbound)", DropReason.NOT_SPECIFIED)
             return
         # ipvlan_process_v4_outbound: route in the master's namespace, oif = master
         stack = phy.ns.stack
@@ -234,7 +238,8 @@ class IpvlanDevice(NetDevice):
         nexthop = rt.via if rt is not None and rt.via is not None else dst
         if trace is not None:
             how = f"route '{rt.describe()}'" if rt is not None else "on-link (no route)"
-            trace.add(self.where, f"ipvlan l3: routed in {phy.ns.name} via {phy.name}: {how}")
+            trace.add(self.where, f"ipvlan l3: routed in {phy.ns.name} via {phy.name}: {how}",
+                      EventKind.ROUTE)
         stack._neigh_output(phy, nexthop, data[14:], trace)
 
 

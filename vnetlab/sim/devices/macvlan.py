@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.model.spec import MacvlanSpec
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 
 if TYPE_CHECKING:
@@ -122,30 +123,30 @@ class MacvlanPort:
             if src is not None and src.mode not in (MACVLAN_MODE_VEPA, MACVLAN_MODE_BRIDGE):
                 if trace is not None:
                     trace.add(lower.where, f"macvlan: group frame from {src.mode_name} child "
-                              f"{src.where} came back: to that child only")
+                              f"{src.where} came back: to that child only", EventKind.DECISION)
                 src.netif_receive(skb)
                 return
             if trace is not None:
                 who = f"child {src.where} ({src.mode_name})" if src else "outside"
                 trace.add(lower.where, f"macvlan: group frame from {who}: to {lower.name}'s "
-                          "stack, copies to the children by mode")
+                          "stack, copies to the children by mode", EventKind.FLOOD)
             copy = Skb(data, trace.branch("macvlan broadcast work") if trace else None)
             lower.sched.after(BC_WORK_DELAY_NS, lambda s: self.multicast_rx(s, src), copy)
-            lower.ns.stack.rcv(lower, skb)
+            lower.ns.rcv(lower, skb)
             return
         # passthru: its one child takes all unicast; else the child with that MAC
         passthru = self.vlans[0] if self.passthru and self.vlans else None
         vlan = passthru if self.passthru else self.vlan_hash.get(dst)
         if vlan is None:
-            lower.ns.stack.rcv(lower, skb)
+            lower.ns.rcv(lower, skb)
             return
         if not vlan.admin_up:
             if trace is not None:
-                trace.drop(vlan.where, "macvlan is down")
+                trace.drop(vlan.where, "macvlan is down", DropReason.DEV_READY)
             return
         if trace is not None:
             trace.add(lower.where, f"macvlan: {mac_to_str(dst)} is {vlan.where} "
-                      f"({vlan.mode_name})")
+                      f"({vlan.mode_name})", EventKind.DECISION)
         vlan.netif_receive(skb)
 
 
@@ -203,7 +204,7 @@ class MacvlanDevice(NetDevice):
         if not self.admin_up:
             self.tx_dropped += 1
             if trace is not None:
-                trace.drop(self.where, "macvlan is down")
+                trace.drop(self.where, "macvlan is down", DropReason.DEV_READY)
             return
         self.tx_packets += 1
         self.tx_bytes += len(data)
@@ -215,14 +216,15 @@ class MacvlanDevice(NetDevice):
             if dst[0] & 1:
                 if trace is not None:
                     trace.add(self.where, "macvlan bridge mode: group frame to the bridge-mode "
-                              f"siblings and out of {lower.where}")
+                              f"siblings and out of {lower.where}", EventKind.FLOOD)
                 self.port.broadcast(skb, self, MACVLAN_MODE_BRIDGE)
             else:
                 dest = self.port.vlan_hash.get(dst)
                 if dest is not None and dest.mode == MACVLAN_MODE_BRIDGE:
                     if trace is not None:
                         trace.add(self.where, f"macvlan bridge mode: {mac_to_str(dst)} is "
-                                  f"sibling {dest.where}: deliver through {lower.where}")
+                                  f"sibling {dest.where}: deliver through {lower.where}",
+                                  EventKind.DECISION)
                     self.sched.after(FORWARD_DELAY_NS, self._forward_to_lower, Skb(data, trace))
                     return
         if trace is not None:
@@ -230,7 +232,7 @@ class MacvlanDevice(NetDevice):
                    MACVLAN_MODE_VEPA: "vepa", MACVLAN_MODE_PRIVATE: "private",
                    MACVLAN_MODE_PASSTHRU: "passthru"}[self.mode]
             if not (self.mode == MACVLAN_MODE_BRIDGE and data[0] & 1):
-                trace.add(self.where, f"macvlan {why}: out of {lower.where}")
+                trace.add(self.where, f"macvlan {why}: out of {lower.where}", EventKind.DECISION)
         lower.xmit(Skb(data, trace))
 
     def _forward_to_lower(self, skb: Skb) -> None:
@@ -239,7 +241,7 @@ class MacvlanDevice(NetDevice):
         if not lower.admin_up:  # is_skb_forwardable
             self.tx_dropped += 1
             if skb.trace is not None:
-                skb.trace.drop(lower.where, "lower device is down")
+                skb.trace.drop(lower.where, "lower device is down", DropReason.DEV_READY)
             return
         lower.netif_receive(skb)
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.model.spec import TapSpec, TunSpec
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.trace import DropReason
 from vnetlab.wire.mac import mac_to_bytes
 
 if TYPE_CHECKING:
@@ -99,10 +100,14 @@ class TunTapDevice(NetDevice):
         if not self.admin_up or self.reader is None or self.queued >= TUN_TXQUEUELEN:
             self.tx_dropped += 1
             if trace is not None:
-                why = "device is down" if not self.admin_up else (
-                    "no program has it open (NO-CARRIER)" if self.reader is None
-                    else f"queue to the program full ({TUN_TXQUEUELEN})")
-                trace.drop(self.where, why)
+                if not self.admin_up:
+                    trace.drop(self.where, "device is down", DropReason.DEV_READY)
+                elif self.reader is None:  # tun_net_xmit: no tfile attached
+                    trace.drop(self.where, "no program has it open (NO-CARRIER)",
+                               DropReason.DEV_READY)
+                else:
+                    trace.drop(self.where, f"queue to the program full ({TUN_TXQUEUELEN})",
+                               DropReason.FULL_RING)
             return
         self.tx_packets += 1
         self.tx_bytes += len(data)

@@ -29,7 +29,7 @@ from vnetlab.sim.clock import S
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.ipv4 import MessageTooLong, NoRoute
-from vnetlab.sim.trace import TraceNode
+from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire import icmp as icmpw
 from vnetlab.wire.errors import ParseError
 from vnetlab.wire.ipv4 import IPPROTO_ICMP, IPPROTO_UDP, Ipv4Header
@@ -109,7 +109,8 @@ class UdpTunnelDevice(NetDevice):
         except NoRoute:
             self.tx_dropped += 1
             if trace is not None:
-                trace.drop(self.where, f"no route to remote VTEP {ip_str(dst)}")
+                trace.drop(self.where, f"no route to remote VTEP {ip_str(dst)}",
+                           DropReason.IP_OUTNOROUTES)
             return
         out_dev = self.lower if rt is None else rt.dev
         assert out_dev is not None
@@ -132,6 +133,7 @@ class UdpTunnelDevice(NetDevice):
                 self.where,
                 f"encap {self.kind} vni {self.vni} -> {ip_str(dst)}:{self.dstport}, outer "
                 f"{20 + len(udp)} bytes{' DF' if df else ''}, ttl {ttl}",
+                EventKind.ENCAP,
             )
         try:
             stack.ip_output(dst, IPPROTO_UDP, udp, trace, src=src, ttl=ttl,
@@ -141,7 +143,8 @@ class UdpTunnelDevice(NetDevice):
             stack.update_pmtu(dst, e.mtu)
             if trace is not None:
                 trace.drop(self.where, f"outer packet of {20 + len(udp)} bytes has DF set and "
-                           f"exceeds MTU {e.mtu} towards {ip_str(dst)}: dropped (df set)")
+                           f"exceeds MTU {e.mtu} towards {ip_str(dst)}: dropped (df set)",
+                           DropReason.PKT_TOO_BIG)
 
     def _pmtu_exceeded(self, skb: Skb, limit: int, trace: TraceNode | None) -> bool:
         """``skb_tunnel_check_pmtu``; True when the frame was consumed (ICMP sent back)."""
@@ -149,7 +152,8 @@ class UdpTunnelDevice(NetDevice):
         is_ip = frame[12:14] == ETH_P_IP and len(frame) >= 34
         if trace is not None:
             trace.add(self.where, f"inner packet of {len(frame) - 14} bytes exceeds the tunnel "
-                      f"path MTU {limit} (path MTU - {self.headroom} bytes of encapsulation)")
+                      f"path MTU {limit} (path MTU - {self.headroom} bytes of encapsulation)",
+                      EventKind.ROUTE)
         if not is_ip:
             return False
         inner_dst = int.from_bytes(frame[30:34], "big")
@@ -175,7 +179,8 @@ class UdpTunnelDevice(NetDevice):
         t = None
         if trace is not None:
             trace.drop(self.where, f"DF set and {len(frame) - 14} bytes exceed the tunnel MTU "
-                       f"{mtu}: ICMP frag needed (mtu {mtu}) back to {inner.src}")
+                       f"{mtu}: ICMP frag needed (mtu {mtu}) back to {inner.src}",
+                       DropReason.PKT_TOO_BIG)
             t = trace.branch(f"ICMP frag needed (mtu {mtu}) {inner.dst} -> {inner.src}",
                              probe=False)
         self.sched.after(1_000, self.netif_receive, Skb(reply, t))

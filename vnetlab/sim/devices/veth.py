@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.model.spec import VethSpec
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class Veth(NetDevice):
         if not self.admin_up or peer is None or not peer.admin_up:
             self.tx_dropped += 1
             if skb.trace is not None:
-                skb.trace.drop(self.where, "veth peer is down")
+                skb.trace.drop(self.where, "veth peer is down", DropReason.DEV_READY)
             return
         if len(data) > peer.mtu + VLAN_ETH_HLEN:
             self.tx_dropped += 1
@@ -111,6 +112,7 @@ class Veth(NetDevice):
                     self.where,
                     f"frame of {len(data)} bytes exceeds peer {peer.where} MTU {peer.mtu} "
                     "(is_skb_forwardable)",
+                    DropReason.PKT_TOO_BIG,
                 )
             return
         self.tx_packets += 1
@@ -118,7 +120,7 @@ class Veth(NetDevice):
         if self.taps is not None:
             self.tap_tx(data)
         if skb.trace is not None:
-            skb.trace.add(self.where, f"veth -> {peer.where}")
+            skb.trace.add(self.where, f"veth -> {peer.where}", EventKind.HOP)
         sched = self.sched
         sched.at(sched.now + self.delay, self._peer_rx, skb)  # type: ignore[arg-type]
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.model.spec import VlanSpec
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ class VlanDevice(NetDevice):
         if not self.admin_up:
             self.tx_dropped += 1
             if skb.trace is not None:
-                skb.trace.drop(self.where, "vlan device is down")
+                skb.trace.drop(self.where, "vlan device is down", DropReason.DEV_READY)
             return
         self.tx_packets += 1
         self.tx_bytes += len(data)
@@ -117,7 +118,8 @@ class VlanDevice(NetDevice):
             self.tap_tx(data)
         real = self.real_dev
         if skb.trace is not None:
-            skb.trace.add(self.where, f"vlan {self.vlan_id}: tag and send on {real.name}")
+            skb.trace.add(self.where, f"vlan {self.vlan_id}: tag and send on {real.name}",
+                          EventKind.ENCAP)
         # a new Skb: a flooded frame may be one object shared by several ports
         real.xmit(Skb(data[:12] + ETH_P_8021Q + self._tci + data[12:], skb.trace))
 
@@ -125,11 +127,13 @@ class VlanDevice(NetDevice):
         """The second half of ``vlan_do_receive``: untag and receive as this device."""
         if not self.admin_up:
             if skb.trace is not None:
-                skb.trace.drop(self.where, f"vlan {self.vlan_id}: device is down")
+                skb.trace.drop(self.where, f"vlan {self.vlan_id}: device is down",
+                               DropReason.DEV_READY)
             return
         if skb.trace is not None:
             skb.trace.add(
-                self.real_dev.where, f"vlan {self.vlan_id} -> {self.name} (tag removed)"
+                self.real_dev.where, f"vlan {self.vlan_id} -> {self.name} (tag removed)",
+                EventKind.DECAP
             )
         data = skb.data
         self.netif_receive(Skb(data[:12] + data[16:], skb.trace))

@@ -28,7 +28,7 @@ from vnetlab.model.spec import VxlanSpec
 from vnetlab.sim.devices.udp_tunnel import LEARNED_AGEING, TunnelSocket, UdpTunnelDevice
 from vnetlab.sim.netdev import Skb
 from vnetlab.sim.stack.addr import ip_int, ip_str
-from vnetlab.sim.trace import TraceNode
+from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire.errors import ParseError
 from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 from vnetlab.wire.vxlan import VXLAN_HEADROOM, VxlanHeader
@@ -94,27 +94,30 @@ class VxlanDevice(UdpTunnelDevice):
         if not self.admin_up:
             self.tx_dropped += 1
             if trace is not None:
-                trace.drop(self.where, "vxlan device is down")
+                trace.drop(self.where, "vxlan device is down", DropReason.DEV_READY)
             return
         dst_mac = skb.data[0:6]
         e = None if dst_mac[0] & 1 else self._lookup(dst_mac)
         if e is not None:
             if trace is not None:
                 vteps = ", ".join(ip_str(r) for r in e.remotes)
-                trace.add(self.where, f"vxlan fdb: {mac_to_str(dst_mac)} is behind {vteps}")
+                trace.add(self.where, f"vxlan fdb: {mac_to_str(dst_mac)} is behind {vteps}",
+                          EventKind.DECISION)
         else:
             e = self.fdb.get(ZERO_MAC)
             if e is None:
                 self.tx_dropped += 1
                 if trace is not None:
                     trace.drop(self.where, f"no vxlan fdb entry for {mac_to_str(dst_mac)} and "
-                               "no default destination (remote, group or 00:00:00:00:00:00)")
+                               "no default destination (remote, group or 00:00:00:00:00:00)",
+                               DropReason.VXLAN_NO_REMOTE)
                 return
             if trace is not None:
                 why = "broadcast/multicast" if dst_mac[0] & 1 else f"{mac_to_str(dst_mac)} unknown"
                 vteps = ", ".join(ip_str(r) for r in e.remotes)
                 how = " (head-end replication)" if len(e.remotes) > 1 else ""
-                trace.add(self.where, f"vxlan fdb: {why} -> default destinations {vteps}{how}")
+                trace.add(self.where, f"vxlan fdb: {why} -> default destinations {vteps}{how}",
+                          EventKind.DECISION)
         remotes = e.remotes
         if len(remotes) == 1:
             self.xmit_one(skb, remotes[0], trace)
@@ -132,27 +135,31 @@ class VxlanDevice(UdpTunnelDevice):
             hdr, inner = VxlanHeader.parse(data)
         except ParseError as e:
             if trace is not None:
-                trace.drop(f"{sock.ns.name}:udp/{sock.port}", f"malformed VXLAN: {e}")
+                trace.drop(f"{sock.ns.name}:udp/{sock.port}", f"malformed VXLAN: {e}",
+                           DropReason.VXLAN_INVALID_HDR)
             return
         dev = sock.devices.get(hdr.vni)
         where = f"{sock.ns.name}:udp/{sock.port}"
         if not hdr.valid_vni or not isinstance(dev, VxlanDevice):
             if trace is not None:
-                trace.drop(where, f"no vxlan device for VNI {hdr.vni} on port {sock.port}")
+                trace.drop(where, f"no vxlan device for VNI {hdr.vni} on port {sock.port}",
+                           DropReason.VXLAN_VNI_NOT_FOUND)
             return
         if not dev.admin_up:
             dev.rx_dropped += 1
             if trace is not None:
-                trace.drop(dev.where, "vxlan device is down")
+                trace.drop(dev.where, "vxlan device is down", DropReason.DEV_READY)
             return
         src_mac = inner[6:12]
         if src_mac == dev.mac:
             dev.rx_dropped += 1
             if trace is not None:
-                trace.drop(dev.where, "inner source MAC is our own: looped packet")
+                trace.drop(dev.where, "inner source MAC is our own: looped packet",
+                           DropReason.LOCAL_MAC)
             return
         if trace is not None:
-            trace.add(dev.where, f"decap vni {hdr.vni} from {src}, inner {len(inner)} bytes")
+            trace.add(dev.where, f"decap vni {hdr.vni} from {src}, inner {len(inner)} bytes",
+                      EventKind.DECAP)
         if dev.learning and not src_mac[0] & 1 and dev.snoop(src_mac, int(src), trace):
             dev.rx_dropped += 1
             return
@@ -168,7 +175,8 @@ class VxlanDevice(UdpTunnelDevice):
         if e is None:
             self.fdb[mac] = VxlanFdbEntry([vtep], False, now)
             if trace is not None:
-                trace.add(self.where, f"learned {mac_to_str(mac)} -> {ip_str(vtep)}")
+                trace.add(self.where, f"learned {mac_to_str(mac)} -> {ip_str(vtep)}",
+                          EventKind.LEARN)
             return False
         if e.remotes[0] == vtep:
             if not e.static:
@@ -177,12 +185,13 @@ class VxlanDevice(UdpTunnelDevice):
         if e.static:
             if trace is not None:
                 trace.drop(self.where, f"{mac_to_str(mac)} is statically behind "
-                           f"{ip_str(e.remotes[0])}, not {ip_str(vtep)}: dropped")
+                           f"{ip_str(e.remotes[0])}, not {ip_str(vtep)}: dropped",
+                           DropReason.VXLAN_ENTRY_EXISTS)
             return True
         e.remotes = [vtep]
         e.updated = now
         if trace is not None:
-            trace.add(self.where, f"{mac_to_str(mac)} moved to {ip_str(vtep)}")
+            trace.add(self.where, f"{mac_to_str(mac)} moved to {ip_str(vtep)}", EventKind.LEARN)
         return False
 
 

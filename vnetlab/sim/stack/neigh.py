@@ -1,10 +1,10 @@
-"""ARP and the neighbour table (net/core/neighbour.c, net/ipv4/arp.c).
+"""The neighbour table (net/core/neighbour.c), with ARP as its IPv4 solicit operation.
 
 Design note
 -----------
 One ``Neighbour`` per (device, next-hop IP), with the NUD states ``ip neigh`` shows:
 
-* none → INCOMPLETE on first use: an ARP request is broadcast at once and every
+* none → INCOMPLETE on first use: a solicitation is sent at once and every
   ``retrans_time`` (1 s) up to ``mcast_solicit`` (3) times; packets wait in a queue bounded
   by ``unres_qlen_bytes``; then FAILED, and every queued packet is answered with ICMP host
   unreachable (``arp_error_report`` → ``icmp_send``), which is what ping prints as
@@ -12,22 +12,25 @@ One ``Neighbour`` per (device, next-hop IP), with the NUD states ``ip neigh`` sh
 * a reply → REACHABLE for ``reachable_time`` (30 s; Linux randomises 0.5–1.5×, the emulator
   keeps it exact to stay deterministic), then STALE.
 * use of a STALE entry → DELAY; ``delay_first_probe_time`` (5 s) later PROBE with unicast
-  requests (``ucast_solicit`` 3), then REACHABLE or FAILED.
-* ``arp_process``: a request for one of our addresses (any interface: ``arp_ignore`` 0)
-  creates/updates the sender as STALE and is answered; other ARP packets only update an
-  entry that already exists (``arp_accept`` 0), and within ``locktime`` (1 s) of the last
-  update a different lladdr does not override it.
+  solicitations (``ucast_solicit`` 3), then REACHABLE or FAILED.
+* within ``locktime`` (1 s) of the last update a different lladdr does not override an
+  entry.
+
+The table knows no protocol: like ``neigh_ops.solicit`` its owner hands it the function
+that sends a solicitation (``arp.arp_solicit`` for IPv4), so an NDISC table can reuse it.
+ARP's receive side (``arp_process``) is in ``arp.py``.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from vnetlab.sim.clock import MS, S, Timer
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import ip_str
-from vnetlab.sim.trace import TraceNode
+from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire.mac import mac_to_str
 
 if TYPE_CHECKING:
@@ -81,14 +84,19 @@ class Neighbour:
         self.trace: TraceNode | None = None
 
 
+#: ``neigh_ops.solicit``: send a solicitation for N (PACKET: the queued packet, if any)
+Solicit = Callable[[Neighbour, bytes | None], None]
+
+
 class NeighTable:
     """The ``arp_tbl`` of one namespace."""
 
-    __slots__ = ("stack", "entries")
+    __slots__ = ("stack", "entries", "solicit")
 
-    def __init__(self, stack: Ipv4Stack) -> None:
+    def __init__(self, stack: Ipv4Stack, solicit: Solicit) -> None:
         self.stack = stack
         self.entries: dict[tuple[NetDevice, int], Neighbour] = {}
+        self.solicit = solicit
 
     # -- output path (neigh_resolve_output) -------------------------------------------
     def output(self, dev: NetDevice, nexthop: int, packet: bytes, trace: TraceNode | None) -> None:
@@ -102,12 +110,14 @@ class NeighTable:
                 n.state = NUD_DELAY
                 self._arm(n, DELAY_FIRST_PROBE)
                 if trace is not None:
-                    trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} STALE -> DELAY")
+                    trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} STALE -> DELAY",
+                              EventKind.NEIGH)
             elif trace is not None:
                 trace.add(
                     self.stack.ns.name,
                     f"neigh {ip_str(nexthop)} dev {dev.name} lladdr {mac_to_str(n.lladdr)} "
                     f"{n.state}",
+                    EventKind.NEIGH,
                 )
             self.stack.dev_xmit_ip(dev, n.lladdr, packet, trace)
             return
@@ -123,6 +133,7 @@ class NeighTable:
                     self.stack.ns.name,
                     f"neigh {ip_str(nexthop)} dev {dev.name}: unknown -> INCOMPLETE, "
                     "packet queued, ARP request sent",
+                    EventKind.NEIGH,
                 )
                 n.trace = trace.branch(f"ARP resolution of {ip_str(nexthop)}", probe=False)
             self._enqueue(n, packet, trace)
@@ -132,7 +143,8 @@ class NeighTable:
         # INCOMPLETE (or lladdr-less): wait in the queue
         self._enqueue(n, packet, trace)
         if trace is not None:
-            trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} INCOMPLETE: packet queued")
+            trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} INCOMPLETE: packet queued",
+                      EventKind.NEIGH)
 
     def _enqueue(self, n: Neighbour, packet: bytes, trace: TraceNode | None) -> None:
         n.queue.append((packet, trace))
@@ -142,7 +154,8 @@ class NeighTable:
             n.queued_bytes -= len(old)
             n.dev.tx_dropped += 1  # counted as unresolved-queue drops
             if t is not None:
-                t.drop(self.stack.ns.name, "neighbour queue full (unres_qlen_bytes)")
+                t.drop(self.stack.ns.name, "neighbour queue full (unres_qlen_bytes)",
+                       DropReason.NEIGH_QUEUEFULL)
 
     def _arm(self, n: Neighbour, delay: int) -> None:
         if n.timer is not None:
@@ -150,17 +163,9 @@ class NeighTable:
         n.timer = self.stack.sched.timer(delay, lambda: self._timer(n))
 
     def _solicit(self, n: Neighbour, packet: bytes | None) -> None:
-        """``arp_solicit``: broadcast while INCOMPLETE, unicast to the old lladdr in PROBE."""
+        """``neigh_probe``: count the probe, then the family's ``solicit`` sends it."""
         n.probes += 1
-        saddr = None
-        if packet is not None and len(packet) >= 20:
-            cand = int.from_bytes(packet[12:16], "big")
-            if self.stack.is_local(cand):  # arp_announce 0: the packet's own source
-                saddr = cand
-        if saddr is None:
-            saddr = self.stack.select_addr(n.dev, n.ip)
-        dst_mac = n.lladdr if n.state == NUD_PROBE and n.lladdr else None
-        self.stack.arp_send_request(n.dev, saddr or 0, n.ip, dst_mac, n.trace)
+        self.solicit(n, packet)
 
     def _timer(self, n: Neighbour) -> None:
         """``neigh_timer_handler``."""
@@ -201,6 +206,7 @@ class NeighTable:
                 self.stack.ns.name,
                 f"neigh {ip_str(n.ip)} dev {n.dev.name}: no ARP reply after {n.probes} "
                 "requests -> FAILED",
+                EventKind.NEIGH,
             )
         while n.queue:
             packet, trace = n.queue.popleft()
@@ -209,6 +215,7 @@ class NeighTable:
                 trace.drop(
                     self.stack.ns.name,
                     f"no ARP reply for {ip_str(n.ip)} on {n.dev.name} (neighbour FAILED)",
+                    DropReason.NEIGH_FAILED,
                 )
             self.stack.link_failure(packet, trace)
 
@@ -251,21 +258,22 @@ class NeighTable:
                 n.timer.cancel()
                 n.timer = None
         if n.queue:
-            self._flush_queue(n)
+            self._flush_queue(n, lladdr)
 
-    def _flush_queue(self, n: Neighbour) -> None:
+    def _flush_queue(self, n: Neighbour, lladdr: bytes) -> None:
         trace = n.trace
         if trace is not None:
             trace.add(
                 self.stack.ns.name,
-                f"neigh {ip_str(n.ip)} -> {mac_to_str(n.lladdr or b'')} {n.state}: "
+                f"neigh {ip_str(n.ip)} -> {mac_to_str(lladdr)} {n.state}: "
                 f"sending {len(n.queue)} queued packet(s)",
+                EventKind.NEIGH,
             )
         n.trace = None
         while n.queue:
             packet, t = n.queue.popleft()
             n.queued_bytes -= len(packet)
-            self.stack.dev_xmit_ip(n.dev, n.lladdr, packet, t)  # type: ignore[arg-type]
+            self.stack.dev_xmit_ip(n.dev, lladdr, packet, t)
 
     def add_permanent(self, dev: NetDevice, ip: int, lladdr: bytes) -> None:
         n = Neighbour(dev, ip, self.stack.sched.now)

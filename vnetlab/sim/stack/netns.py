@@ -7,22 +7,52 @@ live per device (``in_device``), and link changes drive the FIB the way
 ``fib_netdev_event`` does: an address on a device that is up installs its connected route;
 a device going down removes every route through it and flushes its neighbours
 (``neigh_ifdown``).
+
+Received frames reach the protocols through two explicit tables, as in the kernel:
+``PTYPE_BASE`` maps an ethertype to its handler (``ptype_base``: IPv4, ARP) and
+``INET_PROTOS`` maps an IP protocol to its local-delivery handler (``inet_protos``: ICMP,
+UDP). A new protocol family is one entry here and a module beside ``ipv4.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from vnetlab.sim.stack.addr import InetAddr
+from vnetlab.sim.stack.arp import ETH_P_ARP, arp_rcv
 from vnetlab.sim.stack.fib import Route
-from vnetlab.sim.stack.ipv4 import Ipv4Stack
+from vnetlab.sim.stack.icmp import icmp_rcv
+from vnetlab.sim.stack.ipv4 import ETH_P_IP, Ipv4Stack, ip_rcv
+from vnetlab.sim.stack.udp import udp_rcv
+from vnetlab.sim.trace import DropReason, TraceNode
+from vnetlab.wire.ipv4 import IPPROTO_ICMP, IPPROTO_UDP, Ipv4Header
+from vnetlab.wire.mac import mac_to_str
 
 if TYPE_CHECKING:
     from vnetlab.sim.clock import Scheduler
     from vnetlab.sim.devices.udp_tunnel import TunnelSocket
-    from vnetlab.sim.netdev import NetDevice
+    from vnetlab.sim.netdev import NetDevice, Skb
 
 LO_MAC = b"\x00" * 6
+ETH_P_8021Q = 0x8100
+
+#: a ``packet_type`` handler: (namespace, device it arrived on, the whole frame)
+L3Handler = Callable[["Namespace", "NetDevice", "Skb"], None]
+#: a ``net_protocol`` handler: (namespace, device, IPv4 header, its payload, trace)
+L4Handler = Callable[["Namespace", "NetDevice", Ipv4Header, bytes, "TraceNode | None"], None]
+
+#: ``ptype_base`` (``dev_add_pack``): the receive handler per ethertype. IPv6 joins here.
+PTYPE_BASE: dict[int, L3Handler] = {
+    ETH_P_IP: ip_rcv,
+    ETH_P_ARP: arp_rcv,
+}
+
+#: ``inet_protos`` (``inet_add_protocol``): IPv4's local-delivery handler per IP protocol.
+INET_PROTOS: dict[int, L4Handler] = {
+    IPPROTO_ICMP: icmp_rcv,
+    IPPROTO_UDP: udp_rcv,
+}
 
 
 class Namespace:
@@ -36,6 +66,8 @@ class Namespace:
         self.local_ips: dict[int, NetDevice] = {}
         self._next_ifindex = 1
         self._moved_in = False  # a device kept its ifindex moving here (move_device)
+        self.ptype_base = PTYPE_BASE
+        self.inet_protos = INET_PROTOS
         self.stack = Ipv4Stack(self)
         self.udp_tunnels: dict[int, TunnelSocket] = {}  # UDP port -> VXLAN/Geneve socket
         self.lo = Loopback(self, "lo", LO_MAC, 65536)
@@ -56,6 +88,43 @@ class Namespace:
 
     def dev(self, name: str) -> NetDevice:
         return self.devices[name]
+
+    # -- receive (__netif_receive_skb_core → deliver_skb) --------------------------------
+    def rcv(self, dev: NetDevice, skb: Skb) -> None:
+        """The protocol end of ``__netif_receive_skb_core``: a unicast frame for another
+        MAC is ``PACKET_OTHERHOST`` and goes no further; the rest goes to the handler
+        ``ptype_base`` names for its ethertype."""
+        data = skb.data
+        dst = data[0:6]
+        trace = skb.trace
+        if dst != dev.mac and not (dst[0] & 1):
+            # PACKET_OTHERHOST: not counted as a device drop on Linux
+            if trace is not None:
+                trace.drop(
+                    dev.where,
+                    f"frame for {mac_to_str(dst)} is not for this host (otherhost)",
+                    DropReason.OTHERHOST,
+                    copy=True,
+                )
+            return
+        etype = int.from_bytes(data[12:14], "big")
+        handler = self.ptype_base.get(etype)
+        if handler is not None:
+            handler(self, dev, skb)
+        elif etype == ETH_P_8021Q and len(data) >= 18:
+            # __netif_receive_skb_core: a VID no vlan device claimed is PACKET_OTHERHOST
+            if trace is not None:
+                vid = ((data[14] & 0x0F) << 8) | data[15]
+                trace.drop(
+                    dev.where,
+                    f"802.1Q frame for vlan {vid}: {dev.name} has no vlan {vid} device "
+                    "(otherhost)",
+                    DropReason.OTHERHOST,
+                    copy=True,
+                )
+        elif trace is not None:
+            trace.drop(dev.where, f"ethertype 0x{data[12:14].hex()} has no handler",
+                       DropReason.UNHANDLED_PROTO)
 
     # -- addresses (ip addr add) ------------------------------------------------------
     def add_addr(self, dev: NetDevice, addr: InetAddr) -> None:

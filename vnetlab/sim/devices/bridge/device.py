@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from vnetlab.model.spec import BridgeSpec
     from vnetlab.sim.kinds import Lower
     from vnetlab.sim.stack.netns import Namespace
+from vnetlab.sim.trace import DropReason, EventKind
 
 BRIDGE_DELAY_NS = 5_000  # forwarding cost added to frames that enter a bridge port
 _BCAST = b"\xff\xff\xff\xff\xff\xff"
@@ -235,7 +236,7 @@ class BridgeDevice(NetDevice):
         if not self.admin_up:
             self.tx_dropped += 1
             if skb.trace is not None:
-                skb.trace.drop(self.where, "bridge device is down")
+                skb.trace.drop(self.where, "bridge device is down", DropReason.DEV_READY)
             return
         data = skb.data
         self.tx_packets += 1
@@ -256,10 +257,12 @@ class BridgeDevice(NetDevice):
                 # br_forward(NULL): the bridge's own address is never sent to itself
                 self.tx_dropped += 1
                 if skb.trace is not None:
-                    skb.trace.drop(self.where, f"{mac_to_str(dst)} is the bridge's own address")
+                    skb.trace.drop(self.where, f"{mac_to_str(dst)} is the bridge's own address",
+                                   DropReason.NOT_SPECIFIED)
                 return
             if skb.trace is not None:
-                skb.trace.add(self.where, f"fdb hit {mac_to_str(dst)} -> port {e.port.name}")
+                skb.trace.add(self.where, f"fdb hit {mac_to_str(dst)} -> port {e.port.name}",
+                              EventKind.DECISION)
             br_forward(self, e.port, skb, None)  # a port's own MAC: out of that port
             return
         br_flood(self, skb, UNICAST, None, miss=dst)

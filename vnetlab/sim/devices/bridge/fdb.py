@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from vnetlab.sim.trace import EventKind
 from vnetlab.wire.mac import mac_to_str
 
 if TYPE_CHECKING:
@@ -142,11 +143,13 @@ def br_fdb_update(
         br.fdb[key] = FdbEntry(src, port, now, local=False, static=False, vid=vid)
         fdb_arm_cleanup(br, now + br.ageing_time_ns)
         if trace is not None:
-            trace.add(br.where, f"learned {mac_to_str(src)}{on_vlan} on port {port.name}")
+            trace.add(br.where, f"learned {mac_to_str(src)}{on_vlan} on port {port.name}",
+                      EventKind.LEARN)
     elif not e.local:
         if e.port is not port:
             if trace is not None:
                 old = e.port.name if e.port else "self"
-                trace.add(br.where, f"{mac_to_str(src)}{on_vlan} moved from {old} to {port.name}")
+                trace.add(br.where, f"{mac_to_str(src)}{on_vlan} moved from {old} to {port.name}",
+                          EventKind.LEARN)
             e.port = port
         e.updated = now

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.sim.devices.bridge.port import BR_STATE_FORWARDING
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def br_dev_queue_push_xmit(br: BridgeDevice, port: BridgePort, skb: Skb) -> None
             skb.trace.drop(
                 br.where,
                 f"frame of {len(skb.data)} bytes exceeds MTU {dev.mtu} of port {dev.name}",
+                DropReason.PKT_TOO_BIG,
             )
         return
     dev.xmit(skb)
@@ -82,9 +84,10 @@ def br_flood(
         if miss is not None:
             why = f"fdb miss for {mac_to_str(miss)}"
         names = ", ".join(p.name for p in ports) or "no port"
-        skb.trace.add(br.where, f"{why} -> flood to {names}")
+        skb.trace.add(br.where, f"{why} -> flood to {names}", EventKind.FLOOD)
         if not ports:
-            skb.trace.drop(br.where, f"{why} and no port to flood to")
+            skb.trace.drop(br.where, f"{why} and no port to flood to",
+                           DropReason.BRIDGE_NO_EGRESS_PORT)
         for p in ports:
             br_dev_queue_push_xmit(br, p, skb.clone(f"copy to {p.name}"))
         return

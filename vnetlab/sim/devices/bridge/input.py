@@ -30,6 +30,7 @@ from vnetlab.sim.devices.bridge.port import (
     BridgePort,
 )
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
 
 if TYPE_CHECKING:
@@ -73,12 +74,13 @@ def port_admits(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb: Skb) ->
     state = port.state
     if state != BR_STATE_FORWARDING and state != BR_STATE_LEARNING:
         if skb.trace is not None:
-            skb.trace.drop(br.where, f"port {dev.name} is {port.state_name}")
+            skb.trace.drop(br.where, f"port {dev.name} is {port.state_name}",
+                           DropReason.BRIDGE_INGRESS_STP_STATE)
         return False
     bad = invalid_source(skb.data[6:12])
     if bad is not None:
         if skb.trace is not None:
-            skb.trace.drop(br.where, bad)
+            skb.trace.drop(br.where, bad, DropReason.MAC_INVALID_SOURCE)
         return False
     return True
 
@@ -95,7 +97,8 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
         br_fdb_update(br, port, src, 0, trace)
     if state == BR_STATE_LEARNING:
         if trace is not None:
-            trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)")
+            trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)",
+                       DropReason.BRIDGE_INGRESS_STP_STATE)
         return
     dst = data[0:6]
     if dst[0] & 1 and link_local_consumed(br, dev, skb, dst):
@@ -111,12 +114,13 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
     if e is not None:
         if e.local:
             if trace is not None:
-                trace.add(br.where, f"fdb: {mac_to_str(dst)} is local -> up to {br.name}")
+                trace.add(br.where, f"fdb: {mac_to_str(dst)} is local -> up to {br.name}",
+                          EventKind.DECISION)
             br_pass_frame_up(br, skb)
             return
         out: BridgePort = e.port  # type: ignore[assignment]
         if trace is not None:
-            trace.add(br.where, f"fdb hit {mac_to_str(dst)} -> port {out.name}")
+            trace.add(br.where, f"fdb hit {mac_to_str(dst)} -> port {out.name}", EventKind.DECISION)
         if br.promisc:
             # a promiscuous bridge (tcpdump -i br0) also gets a copy of forwarded frames
             br_forward(br, out, skb if trace is None else skb.clone("forwarded"), dev)
@@ -124,7 +128,8 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             return
         if not br_forward(br, out, skb, dev) and trace is not None:
             trace.drop(
-                br.where, f"destination is behind the ingress port {dev.name} and hairpin is off"
+                br.where, f"destination is behind the ingress port {dev.name} and hairpin is off",
+                DropReason.BRIDGE_FWD_SAME_PORT
             )
         return
     if br.promisc:
@@ -148,9 +153,9 @@ def link_local_consumed(br: BridgeDevice, dev: NetDevice, skb: Skb, dst: bytes) 
         return False
     if skb.trace is not None:
         what = "pause frame: dropped" if dst[5] == 1 else f"to {dev.name}'s own stack"
-        skb.trace.add(br.where, f"link-local group {mac_to_str(dst)}: {what}")
+        skb.trace.add(br.where, f"link-local group {mac_to_str(dst)}: {what}", EventKind.DECISION)
     if dst[5] != 1:
-        dev.ns.stack.rcv(dev, skb)
+        dev.ns.rcv(dev, skb)
     return True
 
 
@@ -158,14 +163,14 @@ def br_pass_frame_up(br: BridgeDevice, skb: Skb) -> None:
     """Hand the frame to the bridge device as if it had received it itself."""
     if not br.admin_up:
         if skb.trace is not None:
-            skb.trace.drop(br.where, "bridge device is down")
+            skb.trace.drop(br.where, "bridge device is down", DropReason.DEV_READY)
         return
     br.rx_packets += 1
     br.rx_bytes += len(skb.data)
     if br.taps is not None:
         br.tap_tx(skb.data)
     if skb.trace is not None:
-        skb.trace.add(br.where, f"up to {br.name}'s own stack")
+        skb.trace.add(br.where, f"up to {br.name}'s own stack", EventKind.DECISION)
     receive_on_bridge(br, skb)
 
 
@@ -176,4 +181,4 @@ def receive_on_bridge(br: BridgeDevice, skb: Skb) -> None:
     if handler is not None:
         handler(br, skb)
     else:
-        br.ns.stack.rcv(br, skb)
+        br.ns.rcv(br, skb)

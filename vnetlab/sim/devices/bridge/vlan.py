@@ -54,7 +54,7 @@ from vnetlab.sim.devices.bridge.port import (
     VlanGroup,
 )
 from vnetlab.sim.netdev import NetDevice, Skb
-from vnetlab.sim.trace import TraceNode
+from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire.mac import mac_to_str
 
 if TYPE_CHECKING:
@@ -88,20 +88,22 @@ def allowed_ingress(
     if tagged_vid > 0:
         if tagged_vid not in vg.vlans:
             if trace is not None:
-                trace.drop(where, f"vlan {tagged_vid} not allowed on {who}: dropped")
+                trace.drop(where, f"vlan {tagged_vid} not allowed on {who}: dropped",
+                           DropReason.VLAN_FILTER)
             return None
         if trace is not None:
-            trace.add(where, f"ingress {who}: tagged vlan {tagged_vid} allowed")
+            trace.add(where, f"ingress {who}: tagged vlan {tagged_vid} allowed", EventKind.FILTER)
         return tagged_vid, inner
     pvid = vg.pvid
     if not pvid:
         if trace is not None:
             what = "priority-tagged" if tagged_vid == 0 else "untagged"
-            trace.drop(where, f"{what} frame on {who}, which has no pvid: dropped")
+            trace.drop(where, f"{what} frame on {who}, which has no pvid: dropped",
+                       DropReason.VLAN_FILTER)
         return None
     if trace is not None:
         what = "priority-tagged" if tagged_vid == 0 else "untagged"
-        trace.add(where, f"ingress {who}: {what} -> pvid {pvid}")
+        trace.add(where, f"ingress {who}: {what} -> pvid {pvid}", EventKind.FILTER)
     return pvid, inner
 
 
@@ -123,16 +125,18 @@ def br_forward_vlan(
             trace.drop(
                 br.where,
                 f"destination is behind the ingress port {port.name} and hairpin is off",
+                DropReason.BRIDGE_FWD_SAME_PORT,
             )
         return
     data = _egress(port, vid, inner)
     if data is None:
         if trace is not None:
-            trace.drop(br.where, f"egress {port.name}: vlan {vid} not allowed: dropped")
+            trace.drop(br.where, f"egress {port.name}: vlan {vid} not allowed: dropped",
+                       DropReason.VLAN_FILTER)
         return
     if trace is not None:
         how = "untagged" if data is inner else "tagged"
-        trace.add(br.where, f"egress {port.name}: vlan {vid} {how}")
+        trace.add(br.where, f"egress {port.name}: vlan {vid} {how}", EventKind.FILTER)
     br_dev_queue_push_xmit(br, port, Skb(data, trace))
 
 
@@ -144,9 +148,10 @@ def br_flood_vlan(
     ports = [p for p in flood_ports(br, pkt_type, ingress) if vid in p.vlgrp.vlans]
     if trace is not None:
         names = ", ".join(p.name for p in ports) or "no port"
-        trace.add(br.where, f"{why} vlan {vid} -> flood to {names}")
+        trace.add(br.where, f"{why} vlan {vid} -> flood to {names}", EventKind.FLOOD)
         if not ports:
-            trace.drop(br.where, f"{why} and no port in vlan {vid} to flood to")
+            trace.drop(br.where, f"{why} and no port in vlan {vid} to flood to",
+                       DropReason.BRIDGE_NO_EGRESS_PORT)
     tagged: bytes | None = None
     for p in ports:
         untagged = p.vlgrp.vlans[vid]
@@ -159,7 +164,8 @@ def br_flood_vlan(
         t = None
         if trace is not None:
             t = trace.branch(f"copy to {p.name}")
-            t.add(br.where, f"egress {p.name}: vlan {vid} {'untagged' if untagged else 'tagged'}")
+            t.add(br.where, f"egress {p.name}: vlan {vid} {'untagged' if untagged else 'tagged'}",
+                  EventKind.FILTER)
         br_dev_queue_push_xmit(br, p, Skb(data, t))
 
 
@@ -169,13 +175,13 @@ def br_pass_frame_up_vlan(
     """``br_pass_frame_up``: the bridge must be a member of VID (``br_allowed_egress``)."""
     if not br.admin_up:
         if trace is not None:
-            trace.drop(br.where, "bridge device is down", copy=copy)
+            trace.drop(br.where, "bridge device is down", DropReason.DEV_READY, copy=copy)
         return
     untagged = br.vlgrp.vlans.get(vid)
     if untagged is None and not br.promisc:
         if trace is not None:
             trace.drop(br.where, f"vlan {vid} not allowed on {br.name} (self): not passed up",
-                       copy=copy)
+                       DropReason.VLAN_FILTER, copy=copy)
         return
     if untagged is None or untagged:
         data = inner
@@ -187,7 +193,7 @@ def br_pass_frame_up_vlan(
         br.tap_tx(data)
     if trace is not None:
         how = "untagged" if data is inner else "tagged"
-        trace.add(br.where, f"up to {br.name}'s own stack: vlan {vid} {how}")
+        trace.add(br.where, f"up to {br.name}'s own stack: vlan {vid} {how}", EventKind.DECISION)
     skb = Skb(data, trace)
     if data is not inner and br.vlans is not None and br.vlan_rx(skb):
         return
@@ -211,7 +217,8 @@ def br_handle_frame_vlan(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
         br_fdb_update(br, port, src, vid, trace)
     if state == BR_STATE_LEARNING:
         if trace is not None:
-            trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)")
+            trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)",
+                       DropReason.BRIDGE_INGRESS_STP_STATE)
         return
     if data[0] & 1 and link_local_consumed(br, dev, skb, data[0:6]):
         return
@@ -237,15 +244,17 @@ def br_deliver_vlan(
             if ingress is None:
                 # br_dev_xmit to one of the bridge's own addresses: the host talks to itself
                 if trace is not None:
-                    trace.add(br.where, f"{mac_to_str(dst)} is the bridge's own: local")
+                    trace.add(br.where, f"{mac_to_str(dst)} is the bridge's own: local",
+                              EventKind.DECISION)
             elif trace is not None:
                 trace.add(br.where, f"fdb: {mac_to_str(dst)} vlan {vid} is local -> up to "
-                          f"{br.name}")
+                          f"{br.name}", EventKind.DECISION)
             br_pass_frame_up_vlan(br, inner, vid, trace)
             return
         out: BridgePort = e.port  # type: ignore[assignment]
         if trace is not None:
-            trace.add(br.where, f"fdb hit {mac_to_str(dst)} vlan {vid} -> port {out.name}")
+            trace.add(br.where, f"fdb hit {mac_to_str(dst)} vlan {vid} -> port {out.name}",
+                      EventKind.DECISION)
         if br.promisc and ingress is not None:
             br_forward_vlan(br, out, inner, vid, ingress,
                             trace.branch("forwarded") if trace is not None else None)
