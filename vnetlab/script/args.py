@@ -28,6 +28,8 @@ class Env:
     err: Callable[[str], None]
     lineno: int | None = None
     opts: dict[str, Any] = field(default_factory=dict)
+    #: started with ``&``: a capture keeps running; any other command runs to completion
+    background: bool = False
 
     @property
     def ns(self) -> Namespace:

@@ -33,6 +33,8 @@ _VAR_RE = re.compile(
     r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|([?!$#]))"
 )
 OPERATORS = {";", "&", "&&", "||", "|", ">", ">>", "<"}
+#: ``NAME=value``: an assignment word (before a command, or alone, or after ``export``)
+ASSIGN_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 
 
 @dataclass

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from vnetlab.model.spec import LabSpec
-from vnetlab.script.interp import COMMANDS, Interpreter
+from vnetlab.script.commands import COMMANDS
+from vnetlab.script.interp import Interpreter
 
 HISTORY = Path(os.environ.get("VNETLAB_HISTORY", "~/.vnetlab_history")).expanduser()
 WORDS = {
