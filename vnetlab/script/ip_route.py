@@ -4,7 +4,7 @@
 import ipaddress
 from typing import Any
 
-from vnetlab.script import fmt
+from vnetlab.script import fmt_route
 from vnetlab.script.args import Args, Env, matches
 from vnetlab.script.errors import NotSupportedYet
 
@@ -170,12 +170,12 @@ def route_show(a: Args, env: Env) -> int:
     routes = _route_filter(a, env)
     # the kernel dumps the main table in trie order: by destination, then prefix length
     routes.sort(key=lambda x: (x.dst, x.plen, x.metric))
-    objs = [fmt.route_obj(x) for x in routes]
+    objs = [fmt_route.route_obj(x) for x in routes]
     if env.opts.get("json"):
         env.json(objs)
     else:
         for o in objs:
-            env.out(fmt.route_plain(o))
+            env.out(fmt_route.route_plain(o))
     return 0
 
 
@@ -333,14 +333,14 @@ def neigh_show(a: Args, env: Env) -> int:
     ns = _neigh_select(r, env)
     ns.sort(key=lambda n: (n.dev.ifindex, -list(env.ns.stack.neigh.entries).index(
         (n.dev, n.ip))))
-    objs = [fmt.neigh_obj(n) for n in ns]
+    objs = [fmt_route.neigh_obj(n) for n in ns]
     if "dev" in r:  # iproute2 leaves out the key it filtered on
         objs = [{k: v for k, v in o.items() if k != "dev"} for o in objs]
     if env.opts.get("json"):
         env.json(objs)
     else:
         for o in objs:
-            env.out(fmt.neigh_plain(o))
+            env.out(fmt_route.neigh_plain(o))
     return 0
 
 
