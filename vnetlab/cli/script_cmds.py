@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -27,7 +28,7 @@ set_opt = click.option(
 )
 
 
-def register(cli: click.Group, *, friendly: Any) -> None:
+def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
     @cli.command("script")
     @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
     @click.option("--lab", type=click.Path(dir_okay=False, path_type=Path),

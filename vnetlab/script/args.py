@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from vnetlab.sim.stack.netns import Namespace
 
 
+#: one JSON object as ``ip -j``/``bridge -j`` prints it
+Obj = dict[str, Any]
+
+
 @dataclass
 class Env:
     """Where a command runs: the world, its namespace, and where output goes."""

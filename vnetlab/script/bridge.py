@@ -29,7 +29,7 @@ _STATE_BY_NAME = {v: k for k, v in STATE_NAMES.items()}
 
 def run_bridge(argv: list[str], env: Env) -> int:
     a = Args(argv, env)
-    while a.more() and a.peek().startswith("-"):  # type: ignore[union-attr]
+    while (opt := a.peek()) is not None and opt.startswith("-"):
         o = a.next().lstrip("-")
         if o in ("j", "json"):
             env.opts["json"] = True
@@ -162,6 +162,7 @@ def _vxlan_fdb(env: Env, dev: VxlanDevice, mac: bytes, r: dict[str, Any], verb: 
         if dev.remote is None and getattr(dev, "group", None) is None:
             raise env.fail("RTNETLINK answers: Invalid argument", rc=2)
         dst = dev.remote if dev.remote is not None else dev.group
+    assert dst is not None  # one of the two, checked just above
     e = dev.fdb.get(mac)
     if e is not None:
         if verb == "add":

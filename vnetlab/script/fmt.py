@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from vnetlab.script.fmt_linkinfo import Obj, linkinfo
+from vnetlab.script.args import Obj
+from vnetlab.script.fmt_linkinfo import linkinfo
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import ip_str

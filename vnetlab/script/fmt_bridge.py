@@ -11,7 +11,8 @@ object per device, ports in ifindex order, then the bridge itself).
 
 from __future__ import annotations
 
-from vnetlab.script.fmt import Ctx, Obj, flags, link_ref
+from vnetlab.script.args import Obj
+from vnetlab.script.fmt import Ctx, flags, link_ref
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.bridge.port import STATE_NAMES
 from vnetlab.sim.devices.vxlan import VxlanDevice
@@ -41,16 +42,16 @@ def fdb_objs(ns: Namespace, self_fdb: dict[tuple[str, str], list[str]]) -> list[
                 o["master"] = br.name
                 o["state"] = "permanent" if e.local else "static" if e.static else ""
                 out.append(o)
-        for mac in self_fdb.get((ns.name, dev.name), []):
-            out.append({"mac": mac, "ifname": dev.name, "flags": ["self"],
+        for self_mac in self_fdb.get((ns.name, dev.name), []):
+            out.append({"mac": self_mac, "ifname": dev.name, "flags": ["self"],
                         "state": "permanent"})
         if isinstance(dev, VxlanDevice):
-            for mac, e in dev.live_entries():
-                for r in e.remotes:
+            for mac, ve in dev.live_entries():
+                for r in ve.remotes:
                     o = {"mac": mac_to_str(mac), "ifname": dev.name, "dst": ip_str(r)}
                     if mac == b"\x00" * 6 and r == dev.remote and dev.lower is not None:
                         o["viaIf"] = dev.lower.name  # the default entry of `remote .. dev ..`
-                    o.update({"flags": ["self"], "state": "permanent" if e.static else ""})
+                    o.update({"flags": ["self"], "state": "permanent" if ve.static else ""})
                     out.append(o)
     for br in (d for d in devs if isinstance(d, BridgeDevice)):
         for e in br.fdb.values():
@@ -64,7 +65,7 @@ def fdb_objs(ns: Namespace, self_fdb: dict[tuple[str, str], list[str]]) -> list[
 
 
 def fdb_plain(o: Obj) -> str:
-    s = o["mac"] + (f" dev {o['ifname']}" if "ifname" in o else "")
+    s: str = o["mac"] + (f" dev {o['ifname']}" if "ifname" in o else "")
     if "vlan" in o:
         s += f" vlan {o['vlan']}"
     if "dst" in o:

@@ -13,16 +13,14 @@ detail is one function and one line in the table.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from vnetlab.script.args import Obj
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.udp_tunnel import UdpTunnelDevice
 from vnetlab.sim.devices.vlan import VlanDevice
 from vnetlab.sim.devices.vxlan import VxlanDevice
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import ip_str
-
-Obj = dict[str, Any]
 
 
 def _bridge(dev: NetDevice) -> Obj:

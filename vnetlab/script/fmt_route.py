@@ -11,14 +11,15 @@ its ``lladdr`` unless it is still resolving (``INCOMPLETE``) or failed.
 
 from __future__ import annotations
 
-from typing import Any
-
-from vnetlab.script.fmt import NO_OPERSTATE, Obj
+from vnetlab.script.args import Obj
+from vnetlab.script.fmt import NO_OPERSTATE
 from vnetlab.sim.stack.addr import ip_str
+from vnetlab.sim.stack.fib import Route
+from vnetlab.sim.stack.neigh import Neighbour
 from vnetlab.wire.mac import mac_to_str
 
 
-def route_obj(r: Any) -> Obj:
+def route_obj(r: Route) -> Obj:
     o: Obj = {"dst": r.dst_str}
     if r.via is not None:
         o["gateway"] = ip_str(r.via)
@@ -36,7 +37,7 @@ def route_obj(r: Any) -> Obj:
 
 
 def route_plain(o: Obj) -> str:
-    s = o["dst"]
+    s: str = o["dst"]
     if "gateway" in o:
         s += f" via {o['gateway']}"
     s += f" dev {o['dev']}"
@@ -53,7 +54,7 @@ def route_plain(o: Obj) -> str:
     return s + " "
 
 
-def neigh_obj(n: Any) -> Obj:
+def neigh_obj(n: Neighbour) -> Obj:
     o: Obj = {"dst": ip_str(n.ip), "dev": n.dev.name}
     if n.lladdr is not None and n.state not in ("INCOMPLETE", "FAILED"):
         o["lladdr"] = mac_to_str(n.lladdr)
@@ -62,7 +63,7 @@ def neigh_obj(n: Any) -> Obj:
 
 
 def neigh_plain(o: Obj) -> str:
-    s = o["dst"] + (f" dev {o['dev']}" if "dev" in o else "")
+    s: str = o["dst"] + (f" dev {o['dev']}" if "dev" in o else "")
     if "lladdr" in o:
         s += f" lladdr {o['lladdr']}"
     return s + " " + " ".join(o["state"]) + " "

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vnetlab.model import spec as model_spec
+from vnetlab.model import kinds as model_kinds
 from vnetlab.script import fmt
 from vnetlab.script.args import Args, Env
 from vnetlab.script.errors import NotSupportedYet
@@ -34,7 +34,7 @@ _OBJECTS = ["address", "addrlabel", "maddress", "route", "rule", "neighbor", "ne
 
 def _spec_tables() -> tuple[dict[str, Any], dict[str, Any]]:
     """The model's and the emulator's kind tables, read now (others may add kinds)."""
-    return model_spec.SPEC_BY_KIND, sim_build.DEVICE_BUILDERS
+    return model_kinds.SPEC_BY_KIND, sim_build.DEVICE_BUILDERS
 
 
 def kind_supported(kind: str) -> str | None:

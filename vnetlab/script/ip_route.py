@@ -130,9 +130,11 @@ def route_del(a: Args, env: Env) -> int:
             continue
         if "metric" in r and x.metric != r["metric"]:
             continue
-        fib.remove_where(lambda y, x=x: y is x)
-        return 0
-    raise env.fail("RTNETLINK answers: No such process", rc=2)
+        break
+    else:
+        raise env.fail("RTNETLINK answers: No such process", rc=2)
+    fib.remove_where(lambda y: y is x)
+    return 0
 
 
 def _route_filter(a: Args, env: Env) -> list[Any]:
