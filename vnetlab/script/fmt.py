@@ -17,7 +17,7 @@ neighbours are ``fmt_route``, the ``bridge`` command's objects ``fmt_bridge``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from vnetlab.script.args import Obj
 from vnetlab.script.fmt_linkinfo import linkinfo
@@ -85,9 +85,10 @@ def link_type(dev: NetDevice) -> str:
 class Ctx:
     """What a formatter needs besides the device: the namespace and nsid lookup."""
 
-    def __init__(self, ns: Namespace, nsid: Any, ns_name: Any = None) -> None:
+    def __init__(self, ns: Namespace, nsid: Callable[[NetDevice], int],
+                 ns_name: Callable[[str], str] | None = None) -> None:
         self.ns = ns
-        self.nsid = nsid  # callable name -> int
+        self.nsid = nsid  # the nsid, seen from ns, of the namespace a device is in
         self.ns_name = ns_name or (lambda n: n)
 
 
@@ -127,7 +128,9 @@ def link_obj(dev: NetDevice, ctx: Ctx, *, details: bool = False, stats: bool = F
         o["address"] = mac_to_str(dev.mac)
         o["broadcast"] = "00:00:00:00:00:00" if dev.kind == "loopback" else "ff:ff:ff:ff:ff:ff"
     if "link_index" in ref:
-        o["link_netnsid"] = ctx.nsid(getattr(dev, "peer", None) or lower_of(dev))
+        other = getattr(dev, "peer", None) or lower_of(dev)
+        assert other is not None  # link_ref found it
+        o["link_netnsid"] = ctx.nsid(other)
     if details:
         o["promiscuity"] = getattr(dev, "promisc", 0) or 0
         o["allmulti"] = 0

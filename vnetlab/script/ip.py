@@ -28,8 +28,8 @@ from vnetlab.script.ip_common import (
     kind_supported,
 )
 from vnetlab.script.ip_link import link_add, link_del, link_set, link_show, make_spec
+from vnetlab.script.ip_neigh import ip_neigh
 from vnetlab.script.ip_route import (
-    ip_neigh,
     route_add,
     route_del,
     route_flush,
