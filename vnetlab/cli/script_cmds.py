@@ -4,8 +4,8 @@ emulator (registered on the main group by ``register``)."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
