@@ -4,6 +4,7 @@ every example lab the emulator supports; and a lab's ``setup:`` script runs afte
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from vnetlab.cli.main import cli
 from vnetlab.model import load_lab, load_lab_text
-from vnetlab.script import run_script
+from vnetlab.script import World, run_script
 from vnetlab.script.export import ExportError, export_script
 from vnetlab.sim.engine import SimEngine
 
@@ -121,3 +122,62 @@ def test_shell_completion() -> None:
     assert "ip" in completions(it, "i", "i")
     assert "veth0" in completions(it, "ip link set ve", "ve")
     assert "link" in completions(it, "ip l", "l")
+
+
+#: every option a kind's ``ip_link_type()`` spells, so the interpreter must take them all
+EVERY_OPTION = """\
+name: every-option
+nodes:
+  host:
+    interfaces:
+      eth0: {addresses: [10.0.0.1/24]}
+      eth1: {addresses: [10.0.1.1/24]}
+      br0: {type: bridge, ageing_time: 12.5, vlan_filtering: true, default_pvid: 0}
+      br1: {type: bridge, default_pvid: 7, vlans: [{vid: 7, pvid: true, untagged: true}]}
+      vx0: {type: vxlan, id: 42, dstport: 4789, local: 10.0.0.1, remote: 10.0.0.2,
+            dev: eth0, ttl: 9, df: set, learning: false}
+      vx1: {type: vxlan, id: 43, group: 239.1.1.1, dev: eth0, df: inherit}
+      gn0: {type: geneve, id: 5, remote: 10.0.1.2, dstport: 6090, ttl: 3, df: set}
+      gn1: {type: geneve, id: 6, remote: 10.0.1.2}
+      eth0.5: {type: vlan, link: eth0, id: 5, up: false}
+      iv0: {type: ipvlan, link: eth1, mode: l3}
+  peer:
+    interfaces:
+      eth0: {addresses: [10.0.0.2/24]}
+      eth1: {addresses: [10.0.1.2/24]}
+      mv0: {type: macvlan, link: host:eth0, mode: vepa}
+links:
+  - endpoints: [host:eth0, peer:eth0]
+  - endpoints: [host:eth1, peer:eth1]
+"""
+
+
+def _linkinfo(world: World) -> dict[tuple[str, str], object]:
+    """Each device's ``ip -d -j link show`` linkinfo: every option ``ip -d`` reports."""
+    out: list[str] = []
+    rc, _ = run_script("ip -d -j link show\nip -n peer -d -j link show\n", world=world,
+                       out=out.append)
+    assert rc == 0
+    return {(ns, d["ifname"]): d.get("linkinfo")
+            for ns, text in zip(["host", "peer"], out, strict=True) for d in json.loads(text)}
+
+
+def test_every_ip_link_type_option_round_trips() -> None:
+    lab = load_lab_text(EVERY_OPTION)
+    text = export_script(lab)
+    assert "type bridge stp_state 0 ageing_time 1250 vlan_filtering 1 vlan_default_pvid 0" \
+        in text
+    assert "link set br0 type bridge" not in text  # filtering comes at creation
+    eng = SimEngine()
+    eng.realize(lab)
+    err: list[str] = []
+    rc, it = run_script(text, source="every-option", out=lambda s: None, err=err.append)
+    assert rc == 0, "\n".join(err)
+    assert not [e for e in err if "not modelled" in e or "Will use" in e], err
+    yaml_state, script_state = eng.observe(), it.world.observe()
+    script_state = dataclasses.replace(
+        script_state, nodes={n: script_state.nodes[n] for n in yaml_state.nodes})
+    assert normalize(script_state) == normalize(yaml_state)
+    for node, ns in yaml_state.nodes.items():
+        assert script_state.nodes[node].vlans == ns.vlans
+    assert _linkinfo(it.world) == _linkinfo(World(engine=eng))

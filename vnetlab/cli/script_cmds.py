@@ -4,6 +4,7 @@ emulator (registered on the main group by ``register``)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ set_opt = click.option(
 )
 
 
-def register(cli: click.Group, *, friendly: Any) -> None:
+def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
     @cli.command("script")
     @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
     @click.option("--lab", type=click.Path(dir_okay=False, path_type=Path),

@@ -4,10 +4,14 @@
     rc, it = run_script(open("setup.sh").read())
     state = it.world.observe()
 
-Modules: ``lexer`` (the shell subset), ``interp`` (the interpreter and its command table),
-``ip``/``bridge``/``apps`` (the tools), ``fmt`` (iproute2-compatible output), ``world``
-(the emulated host), ``export`` (a lab as a script), ``shell`` (``vnetlab shell``) and
-``sandbox`` (the same script on the real kernel, in a private throwaway sandbox).
+Modules: ``lexer`` (the shell subset), ``interp`` (the interpreter), ``commands`` (the one
+table of command names), ``builtins`` and ``filters`` (the shell's own commands and what a
+pipe feeds), ``ip`` (with ``ip_link``, ``ip_addr``, ``ip_route``, ``ip_neigh``), ``bridge``,
+``apps/`` (ping, arping, tcpdump, sleep, sysctl: one module each), ``fmt`` and its
+``fmt_linkinfo``/``fmt_route``/``fmt_bridge`` (iproute2-compatible output), ``world`` (the
+emulated host), ``export`` (a lab as a script), ``shell`` (``vnetlab shell``) and
+``sandbox``/``compare`` (the same script on the real kernel, in a private throwaway
+sandbox, and what "agrees" means).
 """
 
 from vnetlab.script.errors import NotSupportedYet, ScriptError

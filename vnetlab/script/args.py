@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from vnetlab.sim.stack.netns import Namespace
 
 
+#: one JSON object as ``ip -j``/``bridge -j`` prints it
+Obj = dict[str, Any]
+
+
 @dataclass
 class Env:
     """Where a command runs: the world, its namespace, and where output goes."""
@@ -28,6 +32,8 @@ class Env:
     err: Callable[[str], None]
     lineno: int | None = None
     opts: dict[str, Any] = field(default_factory=dict)
+    #: started with ``&``: a capture keeps running; any other command runs to completion
+    background: bool = False
 
     @property
     def ns(self) -> Namespace:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vnetlab.script import fmt
+from vnetlab.script import fmt, fmt_bridge
 from vnetlab.script.args import Args, Env, matches
 from vnetlab.script.errors import NotSupportedYet
 from vnetlab.sim.devices.bridge import BridgeDevice
@@ -29,7 +29,7 @@ _STATE_BY_NAME = {v: k for k, v in STATE_NAMES.items()}
 
 def run_bridge(argv: list[str], env: Env) -> int:
     a = Args(argv, env)
-    while a.more() and a.peek().startswith("-"):  # type: ignore[union-attr]
+    while (opt := a.peek()) is not None and opt.startswith("-"):
         o = a.next().lstrip("-")
         if o in ("j", "json"):
             env.opts["json"] = True
@@ -162,6 +162,7 @@ def _vxlan_fdb(env: Env, dev: VxlanDevice, mac: bytes, r: dict[str, Any], verb: 
         if dev.remote is None and getattr(dev, "group", None) is None:
             raise env.fail("RTNETLINK answers: Invalid argument", rc=2)
         dst = dev.remote if dev.remote is not None else dev.group
+    assert dst is not None  # one of the two, checked just above
     e = dev.fdb.get(mac)
     if e is not None:
         if verb == "add":
@@ -188,7 +189,7 @@ def fdb_show(a: Args, env: Env) -> int:
         if k in f and f[k] not in env.ns.devices:
             raise env.fail(f'Cannot find device "{f[k]}"' if k != "br" else
                            f'Cannot find bridge device "{f[k]}"')
-    objs = fmt.fdb_objs(env.ns, env.world.self_fdb)
+    objs = fmt_bridge.fdb_objs(env.ns, env.world.self_fdb)
     if "dev" in f:  # iproute2 leaves out the key it filtered on
         objs = [{k: v for k, v in o.items() if k != "ifname"} for o in objs
                 if o["ifname"] == f["dev"]]
@@ -209,7 +210,7 @@ def fdb_show(a: Args, env: Env) -> int:
         env.json(objs)
     else:
         for o in objs:
-            env.out(fmt.fdb_plain(o))
+            env.out(fmt_bridge.fdb_plain(o))
     return 0
 
 
@@ -281,12 +282,12 @@ def link_show(a: Args, env: Env) -> int:
     ctx = fmt.Ctx(env.ns, lambda d: env.world.nsid(env.ns_name, d.ns.name))
     devs = sorted((d for d in env.ns.devices.values() if d.br_port is not None
                    and (name is None or d.name == name)), key=lambda d: d.ifindex)
-    objs = [fmt.brlink_obj(d, ctx, details=env.opts.get("details", False)) for d in devs]
+    objs = [fmt_bridge.brlink_obj(d, ctx, details=env.opts.get("details", False)) for d in devs]
     if env.opts.get("json"):
         env.json(objs)
     else:
         for o in objs:
-            env.out(fmt.brlink_plain(o))
+            env.out(fmt_bridge.brlink_plain(o))
     return 0
 
 
@@ -355,7 +356,7 @@ def vlan_show(a: Args, env: Env) -> int:
             vid = a.uint("vid", 1, 4094)
     if name is not None:
         env.dev(name)
-    objs = fmt.vlan_objs(env.ns)
+    objs = fmt_bridge.vlan_objs(env.ns)
     if name is not None:
         objs = [o for o in objs if o["ifname"] == name]
     if vid is not None:
@@ -364,6 +365,6 @@ def vlan_show(a: Args, env: Env) -> int:
     if env.opts.get("json"):
         env.json(objs)
     else:
-        for line in fmt.vlan_plain(objs):
+        for line in fmt_bridge.vlan_plain(objs):
             env.out(line)
     return 0

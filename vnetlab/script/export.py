@@ -3,29 +3,37 @@
 Design note
 -----------
 The script does what ``vnetlab.sim.build`` does, in the same order, as commands a person
-would type: namespaces (``lo`` up, as the emulator's nodes have it), devices (each with its
-MAC, so the result is the lab's state byte for byte), veth pairs, masters and bridge port
-flags, bridge VLANs and ``vlan_filtering``, addresses, sysctls, links up (bridges first),
-routes, static FDB entries, then the lab's own ``setup:``. A node named ``host`` is the
-root namespace; every other node is ``ip netns add``-ed. The script starts with the
-``# vnetlab: bare`` pragma: its root namespace has no emulated ``eth0`` of its own (the lab
-says what ``host`` has). What no command can say (Geneve option TLVs, TUN/TAP programs)
-raises ``ExportError``, never a silently different lab.
+would type, one function per build stage: namespaces (``lo`` up, as the emulator's nodes
+have it), devices (each with its MAC, so the result is the lab's state byte for byte), veth
+pairs, masters and bridge port flags, bridge VLANs, addresses, sysctls, links up (bridges
+first), routes, static FDB entries, then the lab's own ``setup:``. Devices are made in the
+model's build order (``vnetlab.model.order``), and a device ``ip link add`` makes is spelled
+by its spec (``ip_link_type()``, ``ip_link_lower()``), the spelling the linux engine's plan
+shares: a bridge's ``vlan_filtering`` is set when it is created. A veth end comes with its
+peer (``type veth peer name P``), TUN/TAP from ``ip tuntap add``.
+
+A node named ``host`` is the root namespace; every other node is ``ip netns add``-ed. The
+script starts with the ``# vnetlab: bare`` pragma: its root namespace has no emulated
+``eth0`` of its own (the lab says what ``host`` has). What no command can say (Geneve option
+TLVs, TUN/TAP programs, STP in the emulator) raises ``ExportError``, never a silently
+different lab.
 """
 
 from __future__ import annotations
 
-import shlex
+from collections.abc import Iterable, Mapping
 
-from vnetlab.model.order import build_order
-from vnetlab.model.spec import (
-    BridgeSpec,
-    GeneveSpec,
-    LabSpec,
-    TunnelSpec,
-    VlanSpec,
-    VxlanSpec,
-)
+from vnetlab.model.kinds.bridge import BridgeSpec
+from vnetlab.model.kinds.geneve import GeneveSpec
+from vnetlab.model.kinds.tuntap import TapSpec, TuntapSpec
+from vnetlab.model.kinds.veth import VethSpec
+from vnetlab.model.kinds.vlan import VlanSpec
+from vnetlab.model.kinds.vxlan import VxlanSpec
+from vnetlab.model.netdev import BridgeVlan, NetdevSpec
+from vnetlab.model.order import Key, build_order, split_ref
+from vnetlab.model.spec import LabSpec, NodeSpec
+
+Ifaces = Mapping[str, NetdevSpec]
 
 
 class ExportError(ValueError):
@@ -33,6 +41,7 @@ class ExportError(ValueError):
 
 
 def _n(node: str) -> str:
+    """``ip -n NODE``; the lab's ``host`` is the script's own (root) namespace."""
     return "" if node == "host" else f"-n {node} "
 
 
@@ -40,176 +49,229 @@ def _exec(node: str) -> str:
     return "" if node == "host" else f"ip netns exec {node} "
 
 
-def _fields(spec: object, *names: str) -> dict[str, object]:
-    return {n: getattr(spec, n) for n in names if getattr(spec, n, None) is not None}
+def _mtu(spec: NetdevSpec) -> str:
+    return f" mtu {spec.mtu}" if spec.mtu not in (None, 1500) else ""
 
 
-def export_script(lab: LabSpec) -> str:  # noqa: C901 - one step per build stage, in order
-    out: list[str] = [
+def _address(spec: NetdevSpec) -> str:
+    return f" address {spec.mac}" if spec.mac else ""
+
+
+def export_script(lab: LabSpec) -> str:
+    nodes = {n: nspec.interfaces for n, nspec in lab.nodes.items()}
+    order = build_order(nodes)
+    out = _header(lab)
+    out += _namespaces(lab)
+    out += _devices(lab, order)
+    for node, nspec in lab.nodes.items():
+        out += _masters(node, nspec.interfaces)
+        out += _bridge_vlans(node, nspec.interfaces)
+        out += _addresses(node, nspec.interfaces)
+        out += _sysctls(node, nspec)
+    rank = {key: i for i, key in enumerate(order)}
+    for node, nspec in lab.nodes.items():
+        out += _links_up(node, nspec.interfaces, rank)
+    for node, nspec in lab.nodes.items():
+        out += _routes(node, nspec)
+        out += _static_fdb(node, nspec.interfaces)
+    out += _setup(lab)
+    return "\n".join(out) + "\n"
+
+
+def _header(lab: LabSpec) -> list[str]:
+    return [
         f"# lab {lab.name}" + (f": {lab.description.strip()}" if lab.description else ""),
         "# written by `vnetlab export --script`; run it with `vnetlab script FILE`",
         "# vnetlab: bare",
         "set -e",
     ]
-    peers: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _namespaces(lab: LabSpec) -> list[str]:
+    out = [f"ip netns add {node}" for node in lab.nodes if node != "host"]
+    out += [f"ip {_n(node)}link set lo up" for node in lab.nodes]
+    return out
+
+
+# -- devices ------------------------------------------------------------------------------
+def _peers(lab: LabSpec) -> dict[Key, Key]:
+    """Each veth end -> the other end of its link."""
+    peers: dict[Key, Key] = {}
     for link in lab.links:
         a, b = link.endpoints
         peers[(a.node, a.ifname)] = (b.node, b.ifname)
         peers[(b.node, b.ifname)] = (a.node, a.ifname)
-    for node in lab.nodes:
-        if node != "host":
-            out.append(f"ip netns add {node}")
-    for node in lab.nodes:
-        out.append(f"ip {_n(node)}link set lo up")
-    # devices, in the emulator's build order; a veth pair once, from its first end
-    done: set[tuple[str, str]] = set()
-    nodes = {n: nspec.interfaces for n, nspec in lab.nodes.items()}
-    order = build_order(nodes)
-    rank = {key: i for i, key in enumerate(order)}
-    items = [(node, ifname, nodes[node][ifname]) for node, ifname in order]
-    for node, ifname, spec in items:
-        key = (node, ifname)
-        mtu = f" mtu {spec.mtu}" if spec.mtu not in (None, 1500) else ""
-        addr = f" address {spec.mac}" if spec.mac else ""
-        kind = spec.type
-        if kind == "veth":
-            if key in done or key not in peers:
-                if key not in peers:
-                    raise ExportError(f"{node}:{ifname} is a veth without a link")
+    return peers
+
+
+def _devices(lab: LabSpec, order: Iterable[Key]) -> list[str]:
+    """Every device, in the build order; a veth pair once, from its first end."""
+    out: list[str] = []
+    peers = _peers(lab)
+    done: set[Key] = set()
+    for node, ifname in order:
+        spec = lab.nodes[node].interfaces[ifname]
+        if isinstance(spec, VethSpec):
+            key = (node, ifname)
+            if key not in peers:
+                raise ExportError(f"{node}:{ifname} is a veth without a link")
+            if key in done:
                 continue
             pn, pi = peers[key]
-            pspec = lab.nodes[pn].interfaces[pi]
-            pmtu = f" mtu {pspec.mtu}" if pspec.mtu not in (None, 1500) else ""
-            paddr = f" address {pspec.mac}" if pspec.mac else ""
-            netns = f" netns {pn}" if pn != node else ""
-            out.append(f"ip {_n(node)}link add {ifname}{addr}{mtu} type veth peer name "
-                       f"{pi}{paddr}{pmtu}{netns}")
+            out.append(_veth_pair(node, ifname, spec, pn, pi, lab.nodes[pn].interfaces[pi]))
             done.update({key, (pn, pi)})
-        elif isinstance(spec, BridgeSpec):
-            if spec.stp:
-                raise ExportError(f"{node}:{ifname}: stp has no emulator support yet")
-            opts = f" ageing_time {round(spec.ageing_time * 100)}"
-            if spec.default_pvid != 1:
-                opts += f" vlan_default_pvid {spec.default_pvid}"
-            out.append(f"ip {_n(node)}link add {ifname}{addr}{mtu} type bridge{opts}")
-        elif isinstance(spec, VlanSpec):
-            out.append(f"ip {_n(node)}link add link {spec.link} name {ifname}{addr}{mtu} "
-                       f"type vlan id {spec.id}")
-        elif isinstance(spec, TunnelSpec):
-            if isinstance(spec, GeneveSpec) and spec.options:
-                raise ExportError(f"{node}:{ifname}: Geneve option TLVs have no ip "
-                                  "command form")
-            args = f"id {spec.id}"
-            if spec.remote is not None:
-                args += f" remote {spec.remote}"
-            if isinstance(spec, VxlanSpec):
-                if spec.group is not None:
-                    args += f" group {spec.group}"
-                if spec.local is not None:
-                    args += f" local {spec.local}"
-                if spec.dev is not None:
-                    args += f" dev {spec.dev}"
-                if not spec.learning:
-                    args += " nolearning"
-            args += f" dstport {spec.dstport}"  # type: ignore[attr-defined]
-            if spec.ttl is not None:
-                args += f" ttl {spec.ttl}"
-            if spec.df != "unset":
-                args += f" df {spec.df}"
-            out.append(f"ip {_n(node)}link add {ifname}{addr}{mtu} type {kind} {args}")
-            if isinstance(spec, VxlanSpec):
-                for e in spec.fdb:
-                    if e.mac == "00:00:00:00:00:00" and spec.remote is not None and str(
-                            e.dst) == str(spec.remote):
-                        continue
-                    out.append(f"bridge {_n(node)}fdb append {e.mac} dev {ifname} "
-                               f"dst {e.dst}")
-        elif kind in ("tun", "tap"):
-            if getattr(spec, "program", None):
-                raise ExportError(f"{node}:{ifname}: a TUN/TAP program has no command "
-                                  "form")
-            out.append(f"ip {_n(node)}tuntap add dev {ifname} mode {kind}")
-            if kind == "tap" and spec.mac:
-                out.append(f"ip {_n(node)}link set {ifname} address {spec.mac}")
-            if mtu:
-                out.append(f"ip {_n(node)}link set {ifname}{mtu}")
+        elif isinstance(spec, TuntapSpec):
+            out += _tuntap(node, ifname, spec)
         else:
-            link = getattr(spec, "link", None)
-            mode = getattr(spec, "mode", None)
-            extra = f" mode {mode}" if mode else ""
-            where, lk = node, ""
-            if isinstance(link, str):
-                lnode, _, lname = link.rpartition(":")
-                where = lnode or node
-                lk = f" link {lname}" + (f" netns {node}" if where != node else "")
-            out.append(f"ip {_n(where)}link add {ifname}{lk}{addr}{mtu} type {kind}{extra}")
-    for node, nspec in lab.nodes.items():
-        ifaces = nspec.interfaces
-        for ifname, spec in ifaces.items():
-            if spec.master:
-                out.append(f"ip {_n(node)}link set {ifname} master {spec.master}")
-                bp = spec.bridge_port
-                if bp is not None:
-                    flags = [f"{k} {'on' if getattr(bp, k) else 'off'}"
-                             for k, dflt in (("learning", True), ("flood", True),
-                                             ("hairpin", False)) if getattr(bp, k) != dflt]
-                    if flags:
-                        out.append(f"bridge {_n(node)}link set dev {ifname} {' '.join(flags)}")
-        for ifname, spec in ifaces.items():
-            if not isinstance(spec, BridgeSpec):
+            out.append(_ip_link_add(node, ifname, spec))
+            if isinstance(spec, VxlanSpec):
+                out += _vxlan_fdb(node, ifname, spec)
+    return out
+
+
+def _veth_pair(node: str, ifname: str, spec: NetdevSpec, pnode: str, pifname: str,
+               pspec: NetdevSpec) -> str:
+    """``veth_newlink``: both ends at once, the peer made directly in its namespace."""
+    netns = f" netns {pnode}" if pnode != node else ""
+    return (f"ip {_n(node)}link add {ifname}{_address(spec)}{_mtu(spec)} type veth peer "
+            f"name {pifname}{_address(pspec)}{_mtu(pspec)}{netns}")
+
+
+def _tuntap(node: str, ifname: str, spec: TuntapSpec) -> list[str]:
+    """``ip tuntap add`` makes a persistent device; its MAC and MTU are set afterwards."""
+    if spec.program is not None:
+        raise ExportError(f"{node}:{ifname}: a TUN/TAP program has no command form")
+    kind = "tap" if isinstance(spec, TapSpec) else "tun"
+    out = [f"ip {_n(node)}tuntap add dev {ifname} mode {kind}"]
+    if kind == "tap" and spec.mac:
+        out.append(f"ip {_n(node)}link set {ifname} address {spec.mac}")
+    if _mtu(spec):
+        out.append(f"ip {_n(node)}link set {ifname}{_mtu(spec)}")
+    return out
+
+
+def _ip_link_add(node: str, ifname: str, spec: NetdevSpec) -> str:
+    """``ip [-n NODE] link add [link LOWER] NAME [address MAC] [mtu M] [netns NODE] type
+    KIND ...``, the kind's words from its spec. A lower in another node (``NODE:IFNAME``)
+    makes the device there and moves it in with ``netns``, as ``ip`` would have to."""
+    if isinstance(spec, BridgeSpec) and spec.stp:
+        raise ExportError(f"{node}:{ifname}: stp has no emulator support yet")
+    if isinstance(spec, GeneveSpec) and spec.options:
+        raise ExportError(f"{node}:{ifname}: Geneve option TLVs have no ip command form")
+    kind = spec.ip_link_type()
+    if kind is None:
+        raise ExportError(f"{node}:{ifname}: {type(spec).__name__} has no ip link add form")
+    where, lower, netns = node, "", ""
+    lower_name = spec.ip_link_lower()
+    if lower_name is not None:
+        where = split_ref(node, spec.lower_refs()[0])[0]
+        lower = f"link {lower_name} "
+        netns = f" netns {node}" if where != node else ""
+    return (f"ip {_n(where)}link add {lower}{ifname}{_address(spec)}{_mtu(spec)}{netns} "
+            + " ".join(kind))
+
+
+def _vxlan_fdb(node: str, ifname: str, spec: VxlanSpec) -> list[str]:
+    """The remote VTEPs (``bridge fdb append``); the default entry ``remote`` already made
+    is not repeated."""
+    return [f"bridge {_n(node)}fdb append {e.mac} dev {ifname} dst {e.dst}" for e in spec.fdb
+            if not (e.mac == "00:00:00:00:00:00" and spec.remote is not None
+                    and str(e.dst) == str(spec.remote))]
+
+
+# -- ports, VLANs, addresses, sysctls -----------------------------------------------------
+def _masters(node: str, ifaces: Ifaces) -> list[str]:
+    """``ip link set PORT master BR`` and the port flags that differ from the defaults."""
+    out: list[str] = []
+    for ifname, spec in ifaces.items():
+        if not spec.master:
+            continue
+        out.append(f"ip {_n(node)}link set {ifname} master {spec.master}")
+        bp = spec.bridge_port
+        if bp is None:
+            continue
+        flags = [f"{k} {'on' if on else 'off'}"
+                 for k, on, dflt in (("learning", bp.learning, True), ("flood", bp.flood, True),
+                                     ("hairpin", bp.hairpin, False)) if on != dflt]
+        if flags:
+            out.append(f"bridge {_n(node)}link set dev {ifname} {' '.join(flags)}")
+    return out
+
+
+def _vlan_flags(v: BridgeVlan) -> str:
+    return (" pvid" if v.pvid else "") + (" untagged" if v.untagged else "")
+
+
+def _bridge_vlans(node: str, ifaces: Ifaces) -> list[str]:
+    """A bridge's own VLANs (``self``), then its ports': each list replaces the default
+    PVID the bridge gave the device."""
+    out: list[str] = []
+    for ifname, spec in ifaces.items():
+        if not isinstance(spec, BridgeSpec):
+            continue
+        if spec.vlans is not None:
+            if spec.default_pvid:
+                out.append(f"bridge {_n(node)}vlan del vid {spec.default_pvid} dev "
+                           f"{ifname} self")
+            out += [f"bridge {_n(node)}vlan add vid {v.vid} dev {ifname} self{_vlan_flags(v)}"
+                    for v in spec.vlans]
+        for port, pspec in ifaces.items():
+            bp = pspec.bridge_port
+            if pspec.master != ifname or bp is None or bp.vlans is None:
                 continue
-            if spec.vlans is not None:
-                if spec.default_pvid:
-                    out.append(f"bridge {_n(node)}vlan del vid {spec.default_pvid} dev "
-                               f"{ifname} self")
-                for v in spec.vlans:
-                    fl = (" pvid" if v.pvid else "") + (" untagged" if v.untagged else "")
-                    out.append(f"bridge {_n(node)}vlan add vid {v.vid} dev {ifname} self{fl}")
-            for port, pspec in ifaces.items():
-                bp = pspec.bridge_port
-                if pspec.master != ifname or bp is None or bp.vlans is None:
-                    continue
-                if spec.default_pvid:
-                    out.append(f"bridge {_n(node)}vlan del vid {spec.default_pvid} dev {port}")
-                for v in bp.vlans:
-                    fl = (" pvid" if v.pvid else "") + (" untagged" if v.untagged else "")
-                    out.append(f"bridge {_n(node)}vlan add vid {v.vid} dev {port}{fl}")
-            if spec.vlan_filtering:
-                out.append(f"ip {_n(node)}link set {ifname} type bridge vlan_filtering 1")
-        for ifname, spec in ifaces.items():
-            for a in spec.addresses:
-                out.append(f"ip {_n(node)}addr add {a} dev {ifname}")
-        for name, value in nspec.sysctls.items():
-            out.append(f"{_exec(node)}sysctl -qw {name}={value}")
-    for node, nspec in lab.nodes.items():
-        ifaces = nspec.interfaces
-        up_order = sorted(ifaces.items(),
-                          key=lambda kv, n=node: (kv[1].type != "bridge", rank[(n, kv[0])]))
-        for ifname, spec in up_order:
-            if spec.up:
-                out.append(f"ip {_n(node)}link set {ifname} up")
-        for ifname, spec in up_order:
-            if isinstance(spec, VlanSpec) and not spec.up:
-                out.append(f"ip {_n(node)}link set {ifname} down")
-    for node, nspec in lab.nodes.items():
-        for r in nspec.routes:
-            s = f"ip {_n(node)}route add {r.dst}"
-            if r.via is not None:
-                s += f" via {r.via}"
-            if r.dev is not None:
-                s += f" dev {r.dev}"
-            if r.metric:
-                s += f" metric {r.metric}"
-            out.append(s)
-        for spec in nspec.interfaces.values():
-            if isinstance(spec, BridgeSpec):
-                for e in spec.fdb:
-                    out.append(f"bridge {_n(node)}fdb add {e.mac} dev {e.dev} master static")
-    out.append("sleep 1  # bring-up settles, as when vnetlab builds the lab")
+            if spec.default_pvid:
+                out.append(f"bridge {_n(node)}vlan del vid {spec.default_pvid} dev {port}")
+            out += [f"bridge {_n(node)}vlan add vid {v.vid} dev {port}{_vlan_flags(v)}"
+                    for v in bp.vlans]
+    return out
+
+
+def _addresses(node: str, ifaces: Ifaces) -> list[str]:
+    return [f"ip {_n(node)}addr add {a} dev {ifname}"
+            for ifname, spec in ifaces.items() for a in spec.addresses]
+
+
+def _sysctls(node: str, nspec: NodeSpec) -> list[str]:
+    return [f"{_exec(node)}sysctl -qw {name}={value}" for name, value in nspec.sysctls.items()]
+
+
+# -- up, routes, FDB, setup ---------------------------------------------------------------
+def _links_up(node: str, ifaces: Ifaces, rank: Mapping[Key, int]) -> list[str]:
+    """Bridges first, then the rest in build order; a VLAN device the lab keeps down is
+    set down again (it follows its lower up: ``vlan_device_event``)."""
+    up_order = sorted(ifaces.items(),
+                      key=lambda kv: (not isinstance(kv[1], BridgeSpec), rank[(node, kv[0])]))
+    out = [f"ip {_n(node)}link set {ifname} up" for ifname, spec in up_order if spec.up]
+    out += [f"ip {_n(node)}link set {ifname} down" for ifname, spec in up_order
+            if isinstance(spec, VlanSpec) and not spec.up]
+    return out
+
+
+def _routes(node: str, nspec: NodeSpec) -> list[str]:
+    out: list[str] = []
+    for r in nspec.routes:
+        s = f"ip {_n(node)}route add {r.dst}"
+        if r.via is not None:
+            s += f" via {r.via}"
+        if r.dev is not None:
+            s += f" dev {r.dev}"
+        if r.metric:
+            s += f" metric {r.metric}"
+        out.append(s)
+    return out
+
+
+def _static_fdb(node: str, ifaces: Ifaces) -> list[str]:
+    return [f"bridge {_n(node)}fdb add {e.mac} dev {e.dev} master static"
+            for spec in ifaces.values() if isinstance(spec, BridgeSpec) for e in spec.fdb]
+
+
+def _setup(lab: LabSpec) -> list[str]:
+    out = ["sleep 1  # bring-up settles, as when vnetlab builds the lab"]
     if lab.setup:
         out.append("# the lab's own setup:")
         out.extend(lab.setup.rstrip("\n").split("\n"))
-    return "\n".join(out) + "\n"
+    return out
 
 
-__all__ = ["ExportError", "export_script", "shlex"]
+__all__ = ["ExportError", "export_script"]

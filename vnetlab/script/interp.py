@@ -5,11 +5,11 @@ Design note
 One ``Interpreter`` holds the world, the shell variables, ``set -e``/``set -x`` and the
 background jobs. ``run_text`` runs a whole script; ``run_line`` one logical line (what the
 interactive shell feeds it). Commands are looked up in one explicit table (``COMMANDS``);
-the network tools themselves live in ``ip.py``, ``bridge.py`` and ``apps.py``. Text filters
-(``grep``, ``head``, ``tail``, ``wc -l``, ``sort``, ``cat``) work after a ``|``, so the seed's
-``bridge fdb show | grep vxlan`` runs. ``> /proc/sys/...`` is a sysctl write; other
-redirections write a file (``/dev/null`` drops the output); ``/sys`` writes are refused as
-not supported (SR-IOV's ``sriov_numvfs``).
+the tools themselves live in ``ip.py``, ``bridge.py``, ``apps/`` and ``builtins.py``. Text
+filters (``filters.py``: ``grep``, ``head``, ``tail``, ``wc -l``, ``sort``, ``cat``) work
+after a ``|``, so the seed's ``bridge fdb show | grep vxlan`` runs. ``> /proc/sys/...`` is a
+sysctl write; other redirections write a file (``/dev/null`` drops the output); ``/sys``
+writes are refused as not supported (SR-IOV's ``sriov_numvfs``).
 
 Every failure is reported as ``SOURCE:LINE: message`` on stderr with the real tool's words
 and exit status; under ``set -e`` the script stops with that status.
@@ -20,15 +20,16 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from vnetlab.model.spec import LabSpec
-from vnetlab.script import apps
+from vnetlab.script.apps.sysctl import sysctl_set
+from vnetlab.script.apps.tcpdump import Capture
 from vnetlab.script.args import Env
-from vnetlab.script.bridge import run_bridge
+from vnetlab.script.commands import BACKGROUND, COMMANDS, NOT_YET
 from vnetlab.script.errors import NotSupportedYet, ScriptError
-from vnetlab.script.ip import run_ip
+from vnetlab.script.filters import run_filter
 from vnetlab.script.lexer import (
+    ASSIGN_RE,
     AndOr,
     Command,
     expand,
@@ -42,27 +43,6 @@ from vnetlab.script.lexer import (
 from vnetlab.script.world import ROOT_NS, World
 
 BARE_PRAGMA = re.compile(r"^\s*#\s*vnetlab:\s*bare\b")
-_ASSIGN_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
-
-#: tools the seed mentions that vnetlab does not emulate yet, with what to use instead
-NOT_YET: dict[str, str] = {
-    "ovs-vsctl": "Open vSwitch is not in the emulator yet",
-    "ovs-ofctl": "Open vSwitch is not in the emulator yet",
-    "ovs-dpctl": "Open vSwitch is not in the emulator yet",
-    "ovs-appctl": "Open vSwitch is not in the emulator yet",
-    "ethtool": "no NIC offloads or driver statistics in the emulator; see ip -s link",
-    "iperf3": "no throughput app in the emulator yet",
-    "ebtables": "bridge-family filtering is not in the emulator yet",
-    "arptables": "ARP filtering is not in the emulator yet",
-    "iptables": "netfilter is not in the emulator",
-    "nft": "netfilter is not in the emulator",
-    "qemu": "virtual machines are out of scope; use a TAP device and a namespace",
-    "nsenter": "use 'ip netns exec NS CMD'",
-    "tc": "traffic control is not in the emulator",
-}
-#: modules ``modprobe`` may load: the emulator has them built in
-BUILTIN_MODULES = {"bridge", "veth", "vxlan", "geneve", "8021q", "macvlan", "ipvlan", "tun",
-                   "br_netfilter", "dummy", "udp_tunnel", "ip6_udp_tunnel"}
 
 
 class Interpreter:
@@ -88,7 +68,7 @@ class Interpreter:
         self.set_x = False
         self.last_rc = 0
         self.exit_code: int | None = None
-        self.jobs: dict[int, apps.Capture] = {}
+        self.jobs: dict[int, Capture] = {}
         self._next_job = 1
         self.lineno: int | None = None
 
@@ -190,7 +170,7 @@ class Interpreter:
         rc = self.run_command(pipeline[0], out=lines.append)
         text_lines = "\n".join(lines).split("\n") if lines else []
         for cmd in pipeline[1:]:
-            text_lines, rc = self._filter(cmd, text_lines)
+            text_lines, rc = run_filter(cmd.argv, text_lines, self.lineno)
         for line in text_lines:
             self.out(line)
         return rc
@@ -202,13 +182,13 @@ class Interpreter:
     def run_command(self, cmd: Command, *, ns: str | None = None,
                     out: Callable[[str], None] | None = None, background: bool = False) -> int:
         argv = list(cmd.argv)
-        assigns = []
-        while argv and _ASSIGN_RE.match(argv[0]):
-            assigns.append(argv.pop(0))
+        assigns: list[re.Match[str]] = []
+        while argv and (m := ASSIGN_RE.match(argv[0])):
+            assigns.append(m)
+            argv.pop(0)
         if not argv:
-            for a in assigns:
-                k, v = _ASSIGN_RE.match(a).groups()  # type: ignore[union-attr]
-                self.vars[k] = v
+            for m in assigns:
+                self.vars[m.group(1)] = m.group(2)
             return 0
         if self.set_x:
             self.err("+ " + " ".join(cmd.argv))
@@ -239,18 +219,7 @@ class Interpreter:
             return self.dispatch(args, env, background=background)
         if name in NOT_YET:
             raise NotSupportedYet(name, NOT_YET[name], lineno=self.lineno)
-        if name == "tcpdump":
-            res = apps.run_tcpdump(args, env, background)
-            if isinstance(res, apps.Capture):
-                job = self._next_job
-                self._next_job += 1
-                res.job = job
-                self.jobs[job] = res
-                self.vars["!"] = str(job)
-                env.err(f"[{job}] tcpdump (background capture)")
-                return 0
-            return res
-        if background:
+        if background and name not in BACKGROUND:
             env.err(f"vnetlab: '{name} ... &' runs to completion before the next command "
                     "(only tcpdump runs in the background)")
         fn = COMMANDS.get(name)
@@ -258,7 +227,17 @@ class Interpreter:
             if name.startswith("./") or "/" in name:
                 raise NotSupportedYet(f"running programs ({name})", lineno=self.lineno)
             raise ScriptError(f"{name}: command not found", lineno=self.lineno, rc=127)
-        return int(fn(self, args, env))
+        env.background = background
+        return fn(self, args, env)
+
+    def start_job(self, cap: Capture, env: Env) -> None:
+        """``tcpdump ... &``: the capture becomes job N (``$!``, ``kill %N``, ``wait``)."""
+        job = self._next_job
+        self._next_job += 1
+        cap.job = job
+        self.jobs[job] = cap
+        self.vars["!"] = str(job)
+        env.err(f"[{job}] tcpdump (background capture)")
 
     def _redirect(self, redirect: tuple[str, str], lines: list[str], env: Env) -> None:
         op, path = redirect
@@ -266,7 +245,7 @@ class Interpreter:
             return
         if path.startswith("/proc/sys/"):
             key = path[len("/proc/sys/"):].strip("/").replace("/", ".")
-            apps.sysctl_set(env, key, "\n".join(lines).strip())
+            sysctl_set(env, key, "\n".join(lines).strip())
             return
         if path.startswith(("/sys/", "/proc/", "/dev/")):
             what = ("SR-IOV virtual functions (sriov_numvfs)" if "sriov" in path
@@ -280,179 +259,6 @@ class Interpreter:
         except OSError as e:
             raise ScriptError(f"sh: {path}: {e.strerror}", lineno=self.lineno, rc=2) from None
 
-    def _filter(self, cmd: Command, lines: list[str]) -> tuple[list[str], int]:
-        name, args = cmd.argv[0], cmd.argv[1:]
-        if name == "grep":
-            flags = "".join(a[1:] for a in args if a.startswith("-") and len(a) > 1)
-            pats = [a for a in args if not (a.startswith("-") and len(a) > 1)]
-            if not pats:
-                raise ScriptError("Usage: grep [OPTION]... PATTERNS [FILE]...",
-                                  lineno=self.lineno, rc=2)
-            pat = pats[0]
-            try:
-                rx = re.compile(pat if "E" in flags or "P" in flags else
-                                re.escape(pat).replace(r"\.", ".").replace(r"\*", ".*"),
-                                re.I if "i" in flags else 0)
-            except re.error:
-                raise ScriptError(f"grep: invalid pattern {pat!r}", lineno=self.lineno,
-                                  rc=2) from None
-            keep = [ln for ln in lines if bool(rx.search(ln)) != ("v" in flags)]
-            if "c" in flags:
-                return [str(len(keep))], 0 if keep else 1
-            return keep, 0 if keep else 1
-        if name in ("head", "tail"):
-            n = 10
-            for i, a in enumerate(args):
-                if a == "-n" and i + 1 < len(args):
-                    n = int(args[i + 1])
-                elif a.startswith("-") and a[1:].isdigit():
-                    n = int(a[1:])
-            return (lines[:n] if name == "head" else lines[-n:] if n else []), 0
-        if name == "wc" and args == ["-l"]:
-            return [str(len(lines))], 0
-        if name == "sort":
-            return sorted(lines, reverse="-r" in args), 0
-        if name == "cat":
-            return lines, 0
-        raise NotSupportedYet(f"'| {name}'", "pipes into grep, head, tail, wc -l, sort, cat",
-                              lineno=self.lineno)
-
-
-# -- the command table ------------------------------------------------------------------------
-def _ip(it: Interpreter, args: list[str], env: Env) -> int:
-    def run_sub(argv: list[str], ns: str) -> int:
-        return it.dispatch(argv, it.env(ns, env.out))
-
-    return run_ip(args, env, run_sub)
-
-
-def _bridge(it: Interpreter, args: list[str], env: Env) -> int:
-    return run_bridge(args, env)
-
-
-def _echo(it: Interpreter, args: list[str], env: Env) -> int:
-    newline = True
-    if args and args[0] == "-n":
-        newline = False
-        args = args[1:]
-    elif args and args[0] == "-e":
-        args = args[1:]
-    env.out(" ".join(args) if newline or args else "")
-    return 0
-
-
-def _set(it: Interpreter, args: list[str], env: Env) -> int:
-    for a in args:
-        if a.startswith(("-", "+")) and a != "-o" and a != "+o":
-            on = a[0] == "-"
-            for ch in a[1:]:
-                if ch == "e":
-                    it.set_e = on
-                elif ch == "x":
-                    it.set_x = on
-    return 0
-
-
-def _exit(it: Interpreter, args: list[str], env: Env) -> int:
-    it.exit_code = int(args[0]) if args and args[0].lstrip("-").isdigit() else it.last_rc
-    return it.exit_code
-
-
-def _cat(it: Interpreter, args: list[str], env: Env) -> int:
-    rc = 0
-    for p in args:
-        if p.startswith("/proc/sys/"):
-            key = p[len("/proc/sys/"):].strip("/").replace("/", ".")
-            try:
-                env.out(apps.sysctl_get(env, key))
-            except ScriptError:
-                env.err(f"cat: {p}: No such file or directory")
-                rc = 1
-        elif p.startswith(("/proc/", "/sys/")):
-            raise NotSupportedYet(f"reading {p}", lineno=it.lineno)
-        else:
-            try:
-                for line in it.world.path(p).read_text().splitlines():
-                    env.out(line)
-            except OSError as e:
-                env.err(f"cat: {p}: {e.strerror}")
-                rc = 1
-    return rc
-
-
-def _kill(it: Interpreter, args: list[str], env: Env) -> int:
-    targets = [a for a in args if not a.startswith("-")]
-    rc = 0
-    for t in targets:
-        job = int(t.lstrip("%")) if t.lstrip("%").isdigit() else None
-        cap = it.jobs.pop(job, None) if job is not None else None
-        if cap is None:
-            env.err(f"sh: kill: {t}: no such job")
-            rc = 1
-            continue
-        cap.stop()
-    return rc
-
-
-def _wait(it: Interpreter, args: list[str], env: Env) -> int:
-    """Background captures with ``-c`` run until they have their packets (bounded); those
-    without would wait forever on a real host, so ``wait`` stops them, as Ctrl-C would."""
-    sched = it.world.sched
-    limit = sched.now + apps.FOREGROUND_LIMIT_S * 1_000_000_000
-    while any(not c.done and c.count is not None for c in it.jobs.values()) and (
-            sched.now < limit):
-        nxt = sched.next_time()
-        if nxt is None:
-            break
-        sched.run(until=min(nxt, limit))
-    it.finish()
-    return 0
-
-
-def _modprobe(it: Interpreter, args: list[str], env: Env) -> int:
-    for m in (a for a in args if not a.startswith("-")):
-        if m not in BUILTIN_MODULES:
-            raise NotSupportedYet(f"modprobe {m}", lineno=it.lineno)
-    return 0
-
-
-def _export(it: Interpreter, args: list[str], env: Env) -> int:
-    for a in args:
-        m = _ASSIGN_RE.match(a)
-        if m:
-            it.vars[m.group(1)] = m.group(2)
-    return 0
-
-
-def _jobs(it: Interpreter, args: list[str], env: Env) -> int:
-    for job, cap in it.jobs.items():
-        env.out(f"[{job}]  Running                 tcpdump -i {cap.dev.name}")
-    return 0
-
-
-COMMANDS: dict[str, Callable[[Interpreter, list[str], Env], int]] = {
-    "ip": _ip,
-    "bridge": _bridge,
-    "ping": lambda it, a, e: apps.run_ping(a, e),
-    "arping": lambda it, a, e: apps.run_arping(a, e),
-    "sleep": lambda it, a, e: apps.run_sleep(a, e),
-    "sysctl": lambda it, a, e: apps.run_sysctl(a, e),
-    "echo": _echo,
-    "set": _set,
-    "exit": _exit,
-    "cat": _cat,
-    "kill": _kill,
-    "wait": _wait,
-    "jobs": _jobs,
-    "modprobe": _modprobe,
-    "export": _export,
-    "true": lambda it, a, e: 0,
-    ":": lambda it, a, e: 0,
-    "false": lambda it, a, e: 1,
-    "whoami": lambda it, a, e: (e.out("root"), 0)[1],
-    "unset": lambda it, a, e: ([it.vars.pop(x, None) for x in a], 0)[1],
-}
-
 
 def run_script(text: str, *, lab: LabSpec | None = None, world: World | None = None,
                source: str = "script", fills: dict[str, str] | None = None,
@@ -464,4 +270,4 @@ def run_script(text: str, *, lab: LabSpec | None = None, world: World | None = N
     return rc, it
 
 
-__all__ = ["COMMANDS", "Interpreter", "run_script", "Any"]
+__all__ = ["Interpreter", "run_script"]

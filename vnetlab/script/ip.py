@@ -13,14 +13,13 @@ operation it stands for (``Namespace.add_addr``/``del_addr``/``unregister``/
 ``move_device``, ``BridgeDevice.add_port``, ``Fib.add`` ...).
 """
 
+from __future__ import annotations
 
-
+from collections.abc import Callable
 from typing import Any
 
 from vnetlab.script.args import Args, Env, matches
 from vnetlab.script.errors import NotSupportedYet
-
-#: device kinds Linux has (``ip link add ... type KIND``); others are "Unknown device type"
 from vnetlab.script.ip_addr import addr_add, addr_del, addr_flush
 from vnetlab.script.ip_common import (
     _OBJECTS,
@@ -29,8 +28,8 @@ from vnetlab.script.ip_common import (
     kind_supported,
 )
 from vnetlab.script.ip_link import link_add, link_del, link_set, link_show, make_spec
+from vnetlab.script.ip_neigh import ip_neigh
 from vnetlab.script.ip_route import (
-    ip_neigh,
     route_add,
     route_del,
     route_flush,
@@ -39,11 +38,14 @@ from vnetlab.script.ip_route import (
 )
 from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 
+#: runs ``CMD ...`` in namespace NS for ``ip netns exec NS CMD ...``: (argv, NS) -> status
+RunSub = Callable[[list[str], str], int]
 
-def run_ip(argv: list[str], env: Env, run_sub: Any) -> int:
+
+def run_ip(argv: list[str], env: Env, run_sub: RunSub) -> int:
     a = Args(argv, env)
     opts = env.opts
-    while a.more() and a.peek().startswith("-"):  # type: ignore[union-attr]
+    while (opt := a.peek()) is not None and opt.startswith("-"):
         o = a.next().lstrip("-")
         if o in ("n", "netns"):
             ns = a.value("-n")
@@ -75,17 +77,16 @@ def run_ip(argv: list[str], env: Env, run_sub: Any) -> int:
         raise env.fail("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }", rc=255)
     word = a.next()
     obj = next((o for o in _OBJECTS if matches(word, o)), None)
-    handlers = {
+    handlers: dict[str, Callable[[Args, Env], int]] = {
         "link": ip_link, "address": ip_addr, "route": ip_route, "neighbor": ip_neigh,
-        "neighbour": ip_neigh, "netns": ip_netns, "tuntap": ip_tuntap, "tap": ip_tuntap,
+        "neighbour": ip_neigh, "tuntap": ip_tuntap, "tap": ip_tuntap,
+        "netns": lambda a, env: ip_netns(a, env, run_sub),
     }
     if obj is None:
         raise env.fail(f'Object "{word}" is unknown, try "ip help".', rc=255)
     if obj not in handlers:
         raise NotSupportedYet(f"ip {obj}", lineno=env.lineno)
-    if obj == "netns":
-        return ip_netns(a, env, run_sub)
-    return handlers[obj](a, env)  # type: ignore[operator]
+    return handlers[obj](a, env)
 
 
 # == ip link ===============================================================================
@@ -136,7 +137,7 @@ def ip_route(a: Args, env: Env) -> int:
 
 
 # == ip netns ==============================================================================
-def ip_netns(a: Args, env: Env, run_sub: Any) -> int:
+def ip_netns(a: Args, env: Env, run_sub: RunSub) -> int:
     world = env.world
     verb = a.next() if a.more() else "list"
     if verb == "add":

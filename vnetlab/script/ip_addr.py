@@ -1,16 +1,11 @@
-"""``ip addr add/del/flush/show`` on the emulator (ipaddr_modify, ipaddr_flush)."""
+"""``ip addr add/del/flush`` on the emulator (ipaddress.c: ipaddr_modify, ipaddr_flush);
+``ip addr show`` is ``ip link show`` with addresses (``ip_link.link_show``)."""
 
-
-
+from __future__ import annotations
 
 from vnetlab.script.args import Args, Env
 from vnetlab.script.errors import NotSupportedYet
-
-#: device kinds Linux has (``ip link add ... type KIND``); others are "Unknown device type"
-from vnetlab.script.ip_common import (
-    _parse_prefix,
-    _select,
-)
+from vnetlab.script.ip_common import _parse_prefix, _select
 from vnetlab.sim.netdev import NetDevice
 
 

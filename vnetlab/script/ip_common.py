@@ -1,22 +1,22 @@
 """What the ``ip`` subcommands share: kind tables, device lookup, argument helpers."""
 
+from __future__ import annotations
 
 import ipaddress
 from typing import Any
 
 from pydantic import ValidationError
 
-from vnetlab.model import spec as model_spec
+from vnetlab.model import kinds as model_kinds
 from vnetlab.script import fmt
 from vnetlab.script.args import Args, Env
 from vnetlab.script.errors import NotSupportedYet
 from vnetlab.sim import build as sim_build
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import InetAddr, ip_int
+from vnetlab.sim.stack.netns import Namespace
 
 #: device kinds Linux has (``ip link add ... type KIND``); others are "Unknown device type"
-
-
 LINUX_KINDS = {
     "veth", "bridge", "vlan", "vxlan", "geneve", "macvlan", "macvtap", "ipvlan", "ipvtap",
     "dummy", "bond", "team", "ifb", "gre", "gretap", "ip6gre", "ip6gretap", "ipip", "sit",
@@ -34,7 +34,7 @@ _OBJECTS = ["address", "addrlabel", "maddress", "route", "rule", "neighbor", "ne
 
 def _spec_tables() -> tuple[dict[str, Any], dict[str, Any]]:
     """The model's and the emulator's kind tables, read now (others may add kinds)."""
-    return model_spec.SPEC_BY_KIND, sim_build.DEVICE_BUILDERS
+    return model_kinds.SPEC_BY_KIND, sim_build.DEVICE_BUILDERS
 
 
 def kind_supported(kind: str) -> str | None:
@@ -55,7 +55,7 @@ def _validation_message(e: ValidationError) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
-def _ns_for_netns(env: Env, name: str) -> Any:
+def _ns_for_netns(env: Env, name: str) -> Namespace:
     if name.isdigit():
         raise NotSupportedYet(f"netns {name} (a process id)",
                               "name the namespace (ip netns add NAME) instead",

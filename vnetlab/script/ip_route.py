@@ -1,20 +1,27 @@
-"""``ip route`` and ``ip neigh`` on the emulator (iproute_modify, ipneigh_modify)."""
+"""``ip route add/del/show/flush/get`` on the emulator (iproute.c: iproute_modify,
+iproute_list, iproute_get).
 
+Design note
+-----------
+Each change is the emulator's ``Fib`` operation for the request ``ip`` would send, with the
+kernel's errors: ``add`` refuses a route that exists (``File exists``), ``replace`` and
+``change`` swap the route of the same destination and metric, ``append``/``prepend`` keep
+both; a gateway must be reachable through a connected route on a device that is up
+(``Nexthop has invalid gateway``) unless ``onlink``; ``del`` removes the first route
+matching the fields given (``No such process``). Output is ``fmt_route``'s.
+"""
+
+from __future__ import annotations
 
 import ipaddress
 from typing import Any
 
-from vnetlab.script import fmt
-from vnetlab.script.args import Args, Env, matches
+from vnetlab.script import fmt_route
+from vnetlab.script.args import Args, Env
 from vnetlab.script.errors import NotSupportedYet
-
-#: device kinds Linux has (``ip link add ... type KIND``); others are "Unknown device type"
-from vnetlab.script.ip_common import (
-    _ipv4_or_fail,
-)
+from vnetlab.script.ip_common import _ipv4_or_fail
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.fib import Route, RouteExists
-from vnetlab.sim.stack.neigh import NUD_PERMANENT, NUD_REACHABLE, NUD_STALE
 
 
 def _route_args(a: Args, env: Env, verb: str) -> dict[str, Any]:
@@ -130,12 +137,14 @@ def route_del(a: Args, env: Env) -> int:
             continue
         if "metric" in r and x.metric != r["metric"]:
             continue
-        fib.remove_where(lambda y, x=x: y is x)
-        return 0
-    raise env.fail("RTNETLINK answers: No such process", rc=2)
+        break
+    else:
+        raise env.fail("RTNETLINK answers: No such process", rc=2)
+    fib.remove_where(lambda y: y is x)
+    return 0
 
 
-def _route_filter(a: Args, env: Env) -> list[Any]:
+def _route_filter(a: Args, env: Env) -> list[Route]:
     routes = list(env.ns.stack.fib.routes)
     while a.more():
         w = a.next()
@@ -170,12 +179,12 @@ def route_show(a: Args, env: Env) -> int:
     routes = _route_filter(a, env)
     # the kernel dumps the main table in trie order: by destination, then prefix length
     routes.sort(key=lambda x: (x.dst, x.plen, x.metric))
-    objs = [fmt.route_obj(x) for x in routes]
+    objs = [fmt_route.route_obj(x) for x in routes]
     if env.opts.get("json"):
         env.json(objs)
     else:
         for o in objs:
-            env.out(fmt.route_plain(o))
+            env.out(fmt_route.route_plain(o))
     return 0
 
 
@@ -234,125 +243,4 @@ def route_get(a: Args, env: Env) -> int:
         s += f" src {o['prefsrc']}"
     env.out(s + " uid 0 ")
     env.out("    cache <local> " if local else "    cache ")
-    return 0
-
-
-# == ip neigh ==============================================================================
-_NUD = {"permanent": NUD_PERMANENT, "reachable": NUD_REACHABLE, "stale": NUD_STALE,
-        "noarp": "NOARP", "delay": "DELAY", "probe": "PROBE", "failed": "FAILED",
-        "incomplete": "INCOMPLETE", "none": "NONE"}
-
-
-def ip_neigh(a: Args, env: Env) -> int:
-    verb = a.next() if a.more() else "show"
-    if verb in ("add", "replace", "change"):
-        return neigh_add(a, env, verb)
-    if matches(verb, "delete"):
-        return neigh_del(a, env)
-    if matches(verb, "show") or matches(verb, "list") or verb == "lst":
-        return neigh_show(a, env)
-    if matches(verb, "flush"):
-        return neigh_flush(a, env)
-    raise env.fail(f'Command "{verb}" is unknown, try "ip neigh help".', rc=255)
-
-
-def _neigh_args(a: Args, env: Env) -> dict[str, Any]:
-    r: dict[str, Any] = {}
-    while a.more():
-        w = a.next()
-        if w == "lladdr":
-            r["lladdr"] = a.mac("lladdr")
-        elif w == "dev":
-            r["dev"] = env.dev(a.value("dev"))
-        elif w == "nud":
-            v = a.value("nud")
-            if v not in _NUD:
-                raise env.fail(f'Error: argument "{v}" is wrong: nud state is bad', rc=255)
-            r["nud"] = _NUD[v]
-        elif w in ("proxy", "router", "extern_learn", "managed"):
-            raise NotSupportedYet(f"ip neigh ... {w}", lineno=env.lineno)
-        elif w == "to":
-            r["dst"] = _ipv4_or_fail(env, a.value("to"))
-        elif w in ("nud", "all"):
-            pass
-        elif "dst" not in r:
-            r["dst"] = _ipv4_or_fail(env, w.split("/")[0])
-        else:
-            raise env.fail(f'Error: either "to" is duplicate, or "{w}" is a garbage.', rc=255)
-    return r
-
-
-def neigh_add(a: Args, env: Env, verb: str) -> int:
-    r = _neigh_args(a, env)
-    if "dst" not in r or "dev" not in r:
-        raise env.fail("Device and destination are required arguments.", rc=255)
-    neigh = env.ns.stack.neigh
-    key = (r["dev"], r["dst"])
-    nud = r.get("nud", NUD_PERMANENT)
-    if key in neigh.entries and verb == "add":
-        raise env.fail("RTNETLINK answers: File exists", rc=2)
-    if key not in neigh.entries and verb == "change":
-        raise env.fail("RTNETLINK answers: No such file or directory", rc=2)
-    if "lladdr" not in r and nud not in ("NOARP", "NONE", "INCOMPLETE", "FAILED"):
-        raise env.fail("RTNETLINK answers: Invalid argument", rc=2)
-    old = neigh.entries.pop(key, None)
-    if old is not None and old.timer is not None:
-        old.timer.cancel()
-    neigh.add_permanent(r["dev"], r["dst"], r.get("lladdr") or b"\x00" * 6)
-    neigh.entries[key].state = nud
-    return 0
-
-
-def neigh_del(a: Args, env: Env) -> int:
-    r = _neigh_args(a, env)
-    if "dst" not in r or "dev" not in r:
-        raise env.fail("Device and destination are required arguments.", rc=255)
-    n = env.ns.stack.neigh.entries.pop((r["dev"], r["dst"]), None)
-    if n is None:
-        raise env.fail("RTNETLINK answers: No such file or directory", rc=2)
-    if n.timer is not None:
-        n.timer.cancel()
-    return 0
-
-
-def _neigh_select(r: dict[str, Any], env: Env) -> list[Any]:
-    out = []
-    for (dev, ip), n in env.ns.stack.neigh.entries.items():
-        if "dev" in r and dev is not r["dev"]:
-            continue
-        if "dst" in r and ip != r["dst"]:
-            continue
-        if "nud" in r and n.state != r["nud"]:
-            continue
-        out.append(n)
-    return out
-
-
-def neigh_show(a: Args, env: Env) -> int:
-    r = _neigh_args(a, env)
-    ns = _neigh_select(r, env)
-    ns.sort(key=lambda n: (n.dev.ifindex, -list(env.ns.stack.neigh.entries).index(
-        (n.dev, n.ip))))
-    objs = [fmt.neigh_obj(n) for n in ns]
-    if "dev" in r:  # iproute2 leaves out the key it filtered on
-        objs = [{k: v for k, v in o.items() if k != "dev"} for o in objs]
-    if env.opts.get("json"):
-        env.json(objs)
-    else:
-        for o in objs:
-            env.out(fmt.neigh_plain(o))
-    return 0
-
-
-def neigh_flush(a: Args, env: Env) -> int:
-    if not a.more():
-        raise env.fail("Flush requires arguments.", rc=255)
-    r = _neigh_args(a, env)
-    entries = env.ns.stack.neigh.entries
-    for n in _neigh_select(r, env):
-        if n.state in (NUD_PERMANENT, "NOARP") and "nud" not in r:
-            continue
-        entries.pop((n.dev, n.ip), None)
-        if n.timer is not None:
-            n.timer.cancel()
     return 0

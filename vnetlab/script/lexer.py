@@ -33,6 +33,8 @@ _VAR_RE = re.compile(
     r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|([?!$#]))"
 )
 OPERATORS = {";", "&", "&&", "||", "|", ">", ">>", "<"}
+#: ``NAME=value``: an assignment word (before a command, or alone, or after ``export``)
+ASSIGN_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 
 
 @dataclass
@@ -162,8 +164,8 @@ def expand(line: str, variables: Mapping[str, str], substitute: Callable[[str], 
                 j += 1
             if j >= len(line):
                 raise ScriptError("syntax error: unterminated $(", lineno=lineno, rc=2)
-            val = substitute(line[i + 2:j])
-            out.append(val if quote else shlex.quote(val) if " " in val else val)
+            sub = substitute(line[i + 2:j])
+            out.append(sub if quote else shlex.quote(sub) if " " in sub else sub)
             i = j + 1
             continue
         if ch == "`":
@@ -176,10 +178,9 @@ def expand(line: str, variables: Mapping[str, str], substitute: Callable[[str], 
         if ch == "$":
             m = _VAR_RE.match(line, i)
             if m:
-                name = m.group(1) or m.group(3) or m.group(4)
-                val = variables.get(name)
-                if val is None:
-                    val = m.group(2) or ""
+                name = m.group(1) or m.group(3) or m.group(4) or ""
+                value = variables.get(name)
+                val = (m.group(2) or "") if value is None else value
                 out.append(val if quote or " " not in val else shlex.quote(val))
                 i = m.end()
                 continue

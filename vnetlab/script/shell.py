@@ -11,9 +11,11 @@ import contextlib
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from vnetlab.model.spec import LabSpec
-from vnetlab.script.interp import COMMANDS, Interpreter
+from vnetlab.script.commands import COMMANDS
+from vnetlab.script.interp import Interpreter
 
 HISTORY = Path(os.environ.get("VNETLAB_HISTORY", "~/.vnetlab_history")).expanduser()
 WORDS = {
@@ -43,14 +45,17 @@ def completions(it: Interpreter, line: str, text: str) -> list[str]:
     return sorted(c for c in cands if c.startswith(text))
 
 
+def _readline() -> ModuleType | None:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - not on this platform
+        return None
+    return readline
+
+
 def interactive(lab: LabSpec | None, fills: dict[str, str]) -> int:
     it = Interpreter(lab=lab, fills=fills, source="shell")
-    readline = None
-    if sys.stdin.isatty():  # piped input: no line editing, no history file
-        try:
-            import readline
-        except ImportError:  # pragma: no cover - not on this platform
-            readline = None
+    readline = _readline() if sys.stdin.isatty() else None  # piped: no editing, no history
     if readline is not None:
         with contextlib.suppress(OSError):
             readline.read_history_file(HISTORY)

@@ -30,6 +30,7 @@ from vnetlab.model.spec import LabSpec
 from vnetlab.sim.build import DEVICE_BUILDERS
 from vnetlab.sim.clock import Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
+from vnetlab.sim.devices.udp_tunnel import UdpTunnelDevice
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.engine import SimEngine
 from vnetlab.sim.netdev import NetDevice
@@ -170,9 +171,9 @@ class World:
         unreg = getattr(dev, "unregister", None)
         if callable(unreg):  # vlan: the parent forgets the VID
             unreg()
-        sock = getattr(dev, "sock", None)
-        if sock is not None and sock.devices.get(dev.vni) is dev:  # type: ignore[attr-defined]
-            del sock.devices[dev.vni]  # type: ignore[attr-defined]
+        if isinstance(dev, UdpTunnelDevice) and dev.sock.devices.get(dev.vni) is dev:
+            sock = dev.sock
+            del sock.devices[dev.vni]
             if not sock.devices:
                 ns.udp_tunnels.pop(sock.port, None)
                 ns.stack.udp_sockets.pop(sock.port, None)

@@ -1,0 +1,148 @@
+"""The shell builtins a script may use: ``echo``, ``set``, ``exit``, ``cat``, ``kill``,
+``wait``, ``jobs``, ``modprobe``, ``export``, ``unset``, ``true``/``false``/``:``, ``whoami``.
+
+Design note
+-----------
+Each is a function ``(interpreter, args, env) -> exit status``, named in the one command
+table, ``vnetlab.script.commands.COMMANDS``. Only what scripts about virtual networks use is
+there: ``set -e``/``-x``; ``cat`` of files the script wrote and of ``/proc/sys`` keys (the
+``sysctl`` app's values); ``kill``/``wait``/``jobs`` for background captures (the only
+background jobs); ``modprobe`` of the modules the emulator has built in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vnetlab.script.apps.sysctl import sysctl_get
+from vnetlab.script.apps.tcpdump import FOREGROUND_LIMIT_S
+from vnetlab.script.args import Env
+from vnetlab.script.errors import NotSupportedYet, ScriptError
+from vnetlab.script.lexer import ASSIGN_RE
+from vnetlab.sim.clock import S
+
+if TYPE_CHECKING:
+    from vnetlab.script.interp import Interpreter
+
+#: modules ``modprobe`` may load: the emulator has them built in
+BUILTIN_MODULES = {"bridge", "veth", "vxlan", "geneve", "8021q", "macvlan", "ipvlan", "tun",
+                   "br_netfilter", "dummy", "udp_tunnel", "ip6_udp_tunnel"}
+
+
+def echo(it: Interpreter, args: list[str], env: Env) -> int:
+    newline = True
+    if args and args[0] == "-n":
+        newline = False
+        args = args[1:]
+    elif args and args[0] == "-e":
+        args = args[1:]
+    env.out(" ".join(args) if newline or args else "")
+    return 0
+
+
+def set_(it: Interpreter, args: list[str], env: Env) -> int:
+    for a in args:
+        if a.startswith(("-", "+")) and a != "-o" and a != "+o":
+            on = a[0] == "-"
+            for ch in a[1:]:
+                if ch == "e":
+                    it.set_e = on
+                elif ch == "x":
+                    it.set_x = on
+    return 0
+
+
+def exit_(it: Interpreter, args: list[str], env: Env) -> int:
+    it.exit_code = int(args[0]) if args and args[0].lstrip("-").isdigit() else it.last_rc
+    return it.exit_code
+
+
+def cat(it: Interpreter, args: list[str], env: Env) -> int:
+    rc = 0
+    for p in args:
+        if p.startswith("/proc/sys/"):
+            key = p[len("/proc/sys/"):].strip("/").replace("/", ".")
+            try:
+                env.out(sysctl_get(env, key))
+            except ScriptError:
+                env.err(f"cat: {p}: No such file or directory")
+                rc = 1
+        elif p.startswith(("/proc/", "/sys/")):
+            raise NotSupportedYet(f"reading {p}", lineno=it.lineno)
+        else:
+            try:
+                for line in it.world.path(p).read_text().splitlines():
+                    env.out(line)
+            except OSError as e:
+                env.err(f"cat: {p}: {e.strerror}")
+                rc = 1
+    return rc
+
+
+def kill(it: Interpreter, args: list[str], env: Env) -> int:
+    targets = [a for a in args if not a.startswith("-")]
+    rc = 0
+    for t in targets:
+        job = int(t.lstrip("%")) if t.lstrip("%").isdigit() else None
+        cap = it.jobs.pop(job, None) if job is not None else None
+        if cap is None:
+            env.err(f"sh: kill: {t}: no such job")
+            rc = 1
+            continue
+        cap.stop()
+    return rc
+
+
+def wait(it: Interpreter, args: list[str], env: Env) -> int:
+    """Background captures with ``-c`` run until they have their packets (bounded); those
+    without would wait forever on a real host, so ``wait`` stops them, as Ctrl-C would."""
+    sched = it.world.sched
+    limit = sched.now + FOREGROUND_LIMIT_S * S
+    while any(not c.done and c.count is not None for c in it.jobs.values()) and (
+            sched.now < limit):
+        nxt = sched.next_time()
+        if nxt is None:
+            break
+        sched.run(until=min(nxt, limit))
+    it.finish()
+    return 0
+
+
+def jobs(it: Interpreter, args: list[str], env: Env) -> int:
+    for job, cap in it.jobs.items():
+        env.out(f"[{job}]  Running                 tcpdump -i {cap.dev.name}")
+    return 0
+
+
+def modprobe(it: Interpreter, args: list[str], env: Env) -> int:
+    for m in (a for a in args if not a.startswith("-")):
+        if m not in BUILTIN_MODULES:
+            raise NotSupportedYet(f"modprobe {m}", lineno=it.lineno)
+    return 0
+
+
+def export(it: Interpreter, args: list[str], env: Env) -> int:
+    for a in args:
+        m = ASSIGN_RE.match(a)
+        if m:
+            it.vars[m.group(1)] = m.group(2)
+    return 0
+
+
+def unset(it: Interpreter, args: list[str], env: Env) -> int:
+    for name in args:
+        it.vars.pop(name, None)
+    return 0
+
+
+def whoami(it: Interpreter, args: list[str], env: Env) -> int:
+    env.out("root")
+    return 0
+
+
+def true(it: Interpreter, args: list[str], env: Env) -> int:
+    return 0
+
+
+def false(it: Interpreter, args: list[str], env: Env) -> int:
+    return 1

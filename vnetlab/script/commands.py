@@ -1,0 +1,112 @@
+"""The command table: every command a script may run, by name, in one place.
+
+Design note
+-----------
+``COMMANDS`` maps a command name to its handler ``(interpreter, args, env) -> exit status``:
+the network tools (``ip``, ``bridge``), the apps (one module each under
+``vnetlab.script.apps``) and the shell builtins (``vnetlab.script.builtins``). Adding a
+command is one line here; nothing registers itself on import. ``NOT_YET`` names the tools
+the seed text mentions that the emulator does not model, with what to use instead, so a
+script says "not supported yet" rather than "command not found". Only the commands in
+``BACKGROUND`` keep running after ``&`` (a capture); any other runs to completion first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from vnetlab.script import builtins
+from vnetlab.script.apps.arping import run_arping
+from vnetlab.script.apps.ping import run_ping
+from vnetlab.script.apps.sleep import run_sleep
+from vnetlab.script.apps.sysctl import run_sysctl
+from vnetlab.script.apps.tcpdump import Capture, run_tcpdump
+from vnetlab.script.args import Env
+from vnetlab.script.bridge import run_bridge
+from vnetlab.script.ip import run_ip
+
+if TYPE_CHECKING:
+    from vnetlab.script.interp import Interpreter
+
+Handler = Callable[["Interpreter", list[str], Env], int]
+
+#: tools the seed mentions that vnetlab does not emulate yet, with what to use instead
+NOT_YET: dict[str, str] = {
+    "ovs-vsctl": "Open vSwitch is not in the emulator yet",
+    "ovs-ofctl": "Open vSwitch is not in the emulator yet",
+    "ovs-dpctl": "Open vSwitch is not in the emulator yet",
+    "ovs-appctl": "Open vSwitch is not in the emulator yet",
+    "ethtool": "no NIC offloads or driver statistics in the emulator; see ip -s link",
+    "iperf3": "no throughput app in the emulator yet",
+    "ebtables": "bridge-family filtering is not in the emulator yet",
+    "arptables": "ARP filtering is not in the emulator yet",
+    "iptables": "netfilter is not in the emulator",
+    "nft": "netfilter is not in the emulator",
+    "qemu": "virtual machines are out of scope; use a TAP device and a namespace",
+    "nsenter": "use 'ip netns exec NS CMD'",
+    "tc": "traffic control is not in the emulator",
+}
+
+#: the commands that keep running in the background after ``&``
+BACKGROUND = frozenset({"tcpdump"})
+
+
+def _ip(it: Interpreter, args: list[str], env: Env) -> int:
+    def run_sub(argv: list[str], ns: str) -> int:  # ip netns exec NS CMD ...
+        return it.dispatch(argv, it.env(ns, env.out))
+
+    return run_ip(args, env, run_sub)
+
+
+def _bridge(it: Interpreter, args: list[str], env: Env) -> int:
+    return run_bridge(args, env)
+
+
+def _ping(it: Interpreter, args: list[str], env: Env) -> int:
+    return run_ping(args, env)
+
+
+def _arping(it: Interpreter, args: list[str], env: Env) -> int:
+    return run_arping(args, env)
+
+
+def _tcpdump(it: Interpreter, args: list[str], env: Env) -> int:
+    res = run_tcpdump(args, env, env.background)
+    if isinstance(res, Capture):
+        it.start_job(res, env)
+        return 0
+    return res
+
+
+def _sleep(it: Interpreter, args: list[str], env: Env) -> int:
+    return run_sleep(args, env)
+
+
+def _sysctl(it: Interpreter, args: list[str], env: Env) -> int:
+    return run_sysctl(args, env)
+
+
+COMMANDS: dict[str, Handler] = {
+    "ip": _ip,
+    "bridge": _bridge,
+    "ping": _ping,
+    "arping": _arping,
+    "tcpdump": _tcpdump,
+    "sleep": _sleep,
+    "sysctl": _sysctl,
+    "echo": builtins.echo,
+    "set": builtins.set_,
+    "exit": builtins.exit_,
+    "cat": builtins.cat,
+    "kill": builtins.kill,
+    "wait": builtins.wait,
+    "jobs": builtins.jobs,
+    "modprobe": builtins.modprobe,
+    "export": builtins.export,
+    "true": builtins.true,
+    ":": builtins.true,
+    "false": builtins.false,
+    "whoami": builtins.whoami,
+    "unset": builtins.unset,
+}
