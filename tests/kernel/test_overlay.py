@@ -15,14 +15,9 @@ import pytest
 from vnetlab.engine import UnsupportedError
 from vnetlab.kernel import features
 from vnetlab.kernel.engine import LinuxEngine
-from vnetlab.kernel.plan import (
-    BRIDGE_VLAN_FILTERING,
-    REALIZERS,
-    UNSUPPORTED_KINDS,
-    plan,
-    plan_script,
-    required_features,
-)
+from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS
+from vnetlab.kernel.kinds.bridge import BRIDGE_VLAN_FILTERING
+from vnetlab.kernel.plan import plan, plan_script, required_features
 from vnetlab.model import load_lab_text
 from vnetlab.model.spec import DEVICE_KINDS, LabSpec
 
@@ -95,7 +90,7 @@ def shell(lab: LabSpec) -> list[str]:
 
 def test_every_kind_has_a_realizer_or_a_reason() -> None:
     for kind in DEVICE_KINDS:
-        assert kind in REALIZERS or kind in UNSUPPORTED_KINDS, kind
+        assert kind in KINDS or kind in UNSUPPORTED_KINDS, kind
     assert not {"vlan", "vxlan", "geneve"} & set(UNSUPPORTED_KINDS)
 
 
