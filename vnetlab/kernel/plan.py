@@ -139,14 +139,15 @@ def plan(
         ops.append(SetUp(ns[name], ifname="lo"))
     # 2. devices stacked on nothing; veth ends are made with their pair below
     ops.extend(_devices(nodes, ns, idx, alias, stacked=False))
-    # 3. veth pairs, then the devices stacked on another, lower ones first
+    # 3. veth pairs, then the devices stacked on another, lower ones first (4. with
+    #    each device its alias)
     for link in lab.links:
         veth = realize_pair(link, nodes, ns, idx)
         ops.append(veth)
         ops.append(SetAlias(veth.ns, ifname=veth.ifname, alias=alias))
         ops.append(SetAlias(veth.peer_ns, ifname=veth.peer_ifname, alias=alias))
     ops.extend(_devices(nodes, ns, idx, alias, stacked=True))
-    # 4. bridge ports and their flags, then what each kind configures once they joined
+    # 5. bridge ports and their flags, then what each kind configures once they joined
     for node_name, node in lab.nodes.items():
         n = ns[node_name]
         for ifname, spec in node.interfaces.items():
@@ -158,7 +159,7 @@ def plan(
                                               flood=bp.flood, hairpin=bp.hairpin))
         for ifname, spec in node.interfaces.items():
             ops.extend(KINDS[kind_of(spec)].configure(n, ifname, spec, node.interfaces))
-    # 5. addresses, sysctls, links up, routes
+    # 6. addresses, sysctls, links up, routes
     for node_name, node in lab.nodes.items():
         n = ns[node_name]
         for ifname, spec in node.interfaces.items():

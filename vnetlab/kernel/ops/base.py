@@ -137,7 +137,8 @@ class NewLink(Op, Generic[S]):
     mac: str | None = None
     mtu: int = 1500
     _: KW_ONLY
-    spec: S
+    #: left out of the hash (a spec holds lists) but not of ==: ops stay usable as keys
+    spec: S = field(hash=False)
 
     def info_kind(self) -> str:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
