@@ -7,13 +7,13 @@ from __future__ import annotations
 import ast
 import struct
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 from tests.kernel.test_overlay import GENEVE_LAB, VLAN_LAB, VXLAN_LAB
-from vnetlab.kernel import features
+from vnetlab.kernel import features, nl
 from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS, by_info_kind
 from vnetlab.kernel.kinds.tuntap import AddTuntap
@@ -21,7 +21,8 @@ from vnetlab.kernel.ops.base import NewLink, NsHandle, Op, Realized
 from vnetlab.kernel.ops.netns import AddNetns, SetSysctl
 from vnetlab.kernel.plan import plan
 from vnetlab.model import load_lab_text
-from vnetlab.model.spec import DEVICE_KINDS, LabSpec
+from vnetlab.model.kinds import DEVICE_KINDS
+from vnetlab.model.spec import LabSpec
 
 KERNEL = Path(__file__).resolve().parents[2] / "vnetlab" / "kernel"
 
@@ -73,7 +74,8 @@ def _apply_recorded(ops: list[Op]) -> dict[Op, list[tuple[int, bytes]]]:
     for op in ops:
         if isinstance(op, AddNetns):
             socks[op.ns] = RecordingSock()
-            r.ns[op.ns] = NsHandle(op.ns, 1000 + len(socks), socks[op.ns])  # type: ignore[arg-type]
+            sock = cast(nl.NlSocket, socks[op.ns])  # records what apply sends, nothing else
+            r.ns[op.ns] = NsHandle(op.ns, 1000 + len(socks), sock)
     sent: dict[Op, list[tuple[int, bytes]]] = {}
     for op in ops:
         if isinstance(op, AddNetns | SetSysctl | AddTuntap):

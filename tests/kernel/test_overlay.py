@@ -7,6 +7,7 @@ skip, with the detected reason, what it lacks (8021q, geneve, bridge vlan_filter
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from ipaddress import IPv4Address
 
@@ -19,7 +20,8 @@ from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS
 from vnetlab.kernel.kinds.bridge import BRIDGE_VLAN_FILTERING
 from vnetlab.kernel.plan import plan, plan_script, required_features
 from vnetlab.model import load_lab_text
-from vnetlab.model.spec import DEVICE_KINDS, LabSpec
+from vnetlab.model.kinds import DEVICE_KINDS
+from vnetlab.model.spec import LabSpec
 
 
 def lab_yaml(text: str) -> LabSpec:
@@ -236,5 +238,5 @@ def test_vxlan_ping_and_learned_vtep(engines: list[LinuxEngine]) -> None:
     # the overlay neighbour resolved through the tunnel
     assert {n.dst: n.lladdr for n in h1.neighs}["192.168.100.2"] == "02:00:00:00:10:02"
     # a bound VXLAN refuses the underlay's MTU (the 50-byte headroom, vxlan_config_apply)
-    assert e.exec("h1", ["ip", "link", "set", "vx0", "mtu", "1500"],
-                  capture=True).returncode != 0  # type: ignore[union-attr]
+    refused = e.exec("h1", ["ip", "link", "set", "vx0", "mtu", "1500"], capture=True)
+    assert isinstance(refused, subprocess.CompletedProcess) and refused.returncode != 0

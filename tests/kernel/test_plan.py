@@ -18,7 +18,8 @@ from vnetlab.kernel.ops.base import netns_name
 from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
 from vnetlab.kernel.ops.link import SetMaster, SetUp
 from vnetlab.kernel.ops.netns import AddNetns
-from vnetlab.model.spec import DEVICE_KINDS, LabSpec
+from vnetlab.model.kinds import DEVICE_KINDS
+from vnetlab.model.spec import LabSpec
 
 T1_SCRIPT = """\
 ip netns add vnl-t1.host

@@ -15,7 +15,7 @@ from vnetlab.kernel.kinds.macvlan import MACVLAN_MODES
 from vnetlab.kernel.kinds.tuntap import AddTuntap
 from vnetlab.kernel.plan import plan, plan_script
 from vnetlab.model import load_lab_text
-from vnetlab.model.spec import DEVICE_KINDS
+from vnetlab.model.kinds import DEVICE_KINDS
 
 
 def test_every_kind_has_a_realizer() -> None:

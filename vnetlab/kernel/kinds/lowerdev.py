@@ -35,6 +35,10 @@ class AddLowerDev(NewLink[L]):
         return self.info_kind()
 
     @property
+    def mode(self) -> str:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    @property
     def link(self) -> str:
         """The lower device's name (in ``link_ns``)."""
         return self.spec.ip_link_lower()
