@@ -103,14 +103,12 @@ def _up_rank(spec: NetdevSpec) -> int:
     return 0 if KINDS[kind_of(spec)].enslaves else 2 if _stacked(spec) else 1
 
 
-def _devices(nodes: Mapping[str, Mapping[str, NetdevSpec]], namespaces: Mapping[str, str],
-             idx: Indexer, alias: str, *, stacked: bool) -> list[Op]:
-    """The devices of every node, stacked or not, in build order, each with its alias."""
+def _devices(keys: list[tuple[str, str]], nodes: Mapping[str, Mapping[str, NetdevSpec]],
+             namespaces: Mapping[str, str], idx: Indexer, alias: str) -> list[Op]:
+    """The ops that make these devices (in this order), each followed by its alias."""
     ops: list[Op] = []
-    for node, ifname in build_order(nodes):
+    for node, ifname in keys:
         spec = nodes[node][ifname]
-        if _stacked(spec) != stacked:
-            continue
         made = KINDS[kind_of(spec)].realize(Where(node, ifname, namespaces, idx), spec)
         ops.extend(made)
         if made:
@@ -130,6 +128,7 @@ def plan(
     alias = alias_for(lab.name, run_id)
     ns = {node: netns_name(prefix, lab.name, node) for node in lab.nodes}
     nodes = {name: node.interfaces for name, node in lab.nodes.items()}
+    order = build_order(nodes)
     idx = Indexer()
     ops: list[Op] = []
     # 1. namespaces
@@ -138,7 +137,8 @@ def plan(
         ops.extend(SetSysctl(ns[name], key=k, value=1) for k in IPV6_OFF)
         ops.append(SetUp(ns[name], ifname="lo"))
     # 2. devices stacked on nothing; veth ends are made with their pair below
-    ops.extend(_devices(nodes, ns, idx, alias, stacked=False))
+    ops.extend(_devices([k for k in order if not _stacked(nodes[k[0]][k[1]])], nodes, ns, idx,
+                        alias))
     # 3. veth pairs, then the devices stacked on another, lower ones first (4. with
     #    each device its alias)
     for link in lab.links:
@@ -146,7 +146,8 @@ def plan(
         ops.append(veth)
         ops.append(SetAlias(veth.ns, ifname=veth.ifname, alias=alias))
         ops.append(SetAlias(veth.peer_ns, ifname=veth.peer_ifname, alias=alias))
-    ops.extend(_devices(nodes, ns, idx, alias, stacked=True))
+    ops.extend(_devices([k for k in order if _stacked(nodes[k[0]][k[1]])], nodes, ns, idx,
+                        alias))
     # 5. bridge ports and their flags, then what each kind configures once they joined
     for node_name, node in lab.nodes.items():
         n = ns[node_name]

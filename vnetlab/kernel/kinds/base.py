@@ -55,7 +55,7 @@ class Where:
 
 #: None if this kernel builds it, else why not (run in the probe namespace)
 Probe = Callable[[Prober], str | None]
-#: the ops of step 4 (after bridge ports joined): (namespace, ifname, spec, node's devices)
+#: the plan's ops once bridge ports joined (its step 5): (namespace, ifname, spec, node's devices)
 Configure = Callable[[str, str, S, Mapping[str, NetdevSpec]], list[Op]]
 #: a veth end's peer ``NODE:IFNAME``: (node, its link message, every node's links by
 #: ifindex, the peer the model expects or None)
