@@ -26,7 +26,7 @@ UP_AND_STALL = """
 import sys, time
 from tests.kernel.labs import star
 from vnetlab.kernel.engine import LinuxEngine
-from vnetlab.kernel.plan import AddVeth
+from vnetlab.kernel.kinds.veth import AddVeth
 seen = []
 def progress(i, op):
     if isinstance(op, AddVeth):

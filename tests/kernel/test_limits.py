@@ -12,6 +12,7 @@ from tests.kernel.labs import star, t1
 from vnetlab.kernel import limits
 from vnetlab.kernel.engine import LinuxEngine
 from vnetlab.kernel.limits import NeighbourTableTooSmall, NeighLimits
+from vnetlab.model.spec import LabSpec
 
 HOST = NeighLimits(128, 512, 1024)  # this CI kernel's defaults
 
@@ -75,7 +76,8 @@ def test_estimate_matches_the_kernel(t1_up: LinuxEngine) -> None:
         assert t1_up.ping(src, dst).reachable
     st = t1_up.observe()
     real = {(node, n.dst) for node, ns in st.nodes.items() for n in ns.neighs}
-    assert real == limits.neigh_entries(t1_up.lab, pings)  # type: ignore[arg-type]
+    assert t1_up.lab is not None
+    assert real == limits.neigh_entries(t1_up.lab, pings)
     assert t1_up.flush_neighbours() == 4
     assert not any(ns.neighs for ns in t1_up.observe().nodes.values())
     assert t1_up.ping_batches(pings) == [[0, 1]]
@@ -83,9 +85,7 @@ def test_estimate_matches_the_kernel(t1_up: LinuxEngine) -> None:
 
 # -- run_checks plans the pings within the budget (engine hook prepare_checks) -----------
 
-def _mesh_lab(name: str, n: int) -> object:
-    from vnetlab.model.spec import LabSpec
-
+def _mesh_lab(name: str, n: int) -> LabSpec:
     base = star(name, n).model_dump(mode="json")
     base["checks"] = [{"ping": f"{src} -> {dst}"} for src, dst in mesh(n)]
     return LabSpec.model_validate(base)
@@ -101,10 +101,14 @@ def test_run_checks_batches_pings_within_a_small_budget(monkeypatch: pytest.Monk
     e = LinuxEngine()
     flushed: list[int] = []
     real_flush = e.flush_neighbours
-    monkeypatch.setattr(e, "flush_neighbours", lambda: flushed.append(real_flush()) or 0)
+    def flush_counted() -> int:
+        flushed.append(real_flush())
+        return 0
+
+    monkeypatch.setattr(e, "flush_neighbours", flush_counted)
     try:
-        e.realize(lab)  # type: ignore[arg-type]
-        report = run_checks(e, lab)  # type: ignore[arg-type]
+        e.realize(lab)
+        report = run_checks(e, lab)
     finally:
         e.teardown()
     assert report.ok and report.counts["pass"] == 20
@@ -121,9 +125,9 @@ def test_run_checks_refuses_when_one_ping_does_not_fit(monkeypatch: pytest.Monke
     monkeypatch.setattr(limits, "budget", lambda *a, **k: 1)
     e = LinuxEngine()
     try:
-        e.realize(lab)  # type: ignore[arg-type]
+        e.realize(lab)
         with pytest.raises(NeighbourTableTooSmall, match="alone needs 2 neighbour entries"):
-            run_checks(e, lab)  # type: ignore[arg-type]
+            run_checks(e, lab)
     finally:
         e.teardown()
 

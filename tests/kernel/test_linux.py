@@ -208,7 +208,8 @@ def test_teardown_removes_a_lab_even_after_a_user_added_a_link_inside(
     # tags: an untagged link a user made with `vnetlab exec` must not pin the lab forever
     e = up(make_engine, t1("kusr"))
     assert e.exec("a", ["ip", "link", "add", "x1", "type", "veth", "peer", "name", "x2"]) == 0
-    names = list(e.record.namespaces.values())  # type: ignore[union-attr]
+    assert e.record is not None
+    names = list(e.record.namespaces.values())
     e.teardown()
     assert not [n for n in names if os.path.exists(f"/run/netns/{n}")]
 
@@ -219,7 +220,8 @@ def test_down_names_processes_still_running_in_a_namespace(
     e = LinuxEngine(persistent=True)
     make_engine.append(e)
     e.realize(t1("kt12"))
-    ns = e.record.namespaces["a"]  # type: ignore[union-attr]
+    assert e.record is not None
+    ns = e.record.namespaces["a"]
     proc = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "30"])
     try:
         deadline = time.monotonic() + 5

@@ -11,7 +11,15 @@ from tests.kernel.labs import t1, t1_raw
 from vnetlab.engine import UnsupportedError
 from vnetlab.kernel import plan as P
 from vnetlab.kernel.engine import parse_ping
-from vnetlab.model.spec import DEVICE_KINDS, LabSpec
+from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS
+from vnetlab.kernel.kinds.bridge import AddBridge
+from vnetlab.kernel.kinds.veth import AddVeth
+from vnetlab.kernel.ops.base import netns_name
+from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
+from vnetlab.kernel.ops.link import SetMaster, SetUp
+from vnetlab.kernel.ops.netns import AddNetns
+from vnetlab.model.kinds import DEVICE_KINDS
+from vnetlab.model.spec import LabSpec
 
 T1_SCRIPT = """\
 ip netns add vnl-t1.host
@@ -70,14 +78,14 @@ def test_plan_script_is_a_shell_script() -> None:
 def test_order_links_after_namespaces_routes_last() -> None:
     ops = P.plan(t1())
     kinds = [type(op) for op in ops]
-    last_ns = max(i for i, k in enumerate(kinds) if k is P.AddNetns)
-    first_link = min(i for i, k in enumerate(kinds) if k in (P.AddVeth, P.AddBridge))
+    last_ns = max(i for i, k in enumerate(kinds) if k is AddNetns)
+    first_link = min(i for i, k in enumerate(kinds) if k in (AddVeth, AddBridge))
     assert last_ns < first_link
-    assert kinds[-1] is P.AddRoute
-    ups = [op for op in ops if isinstance(op, P.SetUp) and op.ns.endswith(".host")]
+    assert kinds[-1] is AddRoute
+    ups = [op for op in ops if isinstance(op, SetUp) and op.ns.endswith(".host")]
     assert [op.ifname for op in ups] == ["lo", "br0", "veth0a", "veth0b"]
     # every port joins its bridge before anything is brought up
-    assert max(i for i, k in enumerate(kinds) if k is P.SetMaster) < kinds.index(P.AddAddr)
+    assert max(i for i, k in enumerate(kinds) if k is SetMaster) < kinds.index(AddAddr)
 
 
 def test_ifindexes_are_unique_per_namespace() -> None:
@@ -85,9 +93,9 @@ def test_ifindexes_are_unique_per_namespace() -> None:
     seen: dict[str, set[int]] = {}
     for op in ops:
         pairs = []
-        if isinstance(op, P.AddBridge):
+        if isinstance(op, AddBridge):
             pairs = [(op.ns, op.index)]
-        elif isinstance(op, P.AddVeth):
+        elif isinstance(op, AddVeth):
             pairs = [(op.ns, op.index), (op.peer_ns, op.peer_index)]
         for ns, idx in pairs:
             assert idx >= 2 and idx not in seen.setdefault(ns, set())
@@ -96,7 +104,7 @@ def test_ifindexes_are_unique_per_namespace() -> None:
 
 def test_namespace_names_cannot_clash_between_labs() -> None:
     # with a dash these two would both be vnl-a-b-c
-    assert P.netns_name("vnl-", "a-b", "c") != P.netns_name("vnl-", "a", "b-c")
+    assert netns_name("vnl-", "a-b", "c") != netns_name("vnl-", "a", "b-c")
 
 
 def test_options_become_ops() -> None:
@@ -116,8 +124,8 @@ def test_options_become_ops() -> None:
 
 def test_every_device_kind_has_a_realizer_or_a_reason() -> None:
     for kind in DEVICE_KINDS:
-        assert kind in P.REALIZERS or kind in P.UNSUPPORTED_KINDS, kind
-    assert set(P.REALIZERS) | set(P.UNSUPPORTED_KINDS) <= set(DEVICE_KINDS)
+        assert kind in KINDS or kind in UNSUPPORTED_KINDS, kind
+    assert set(KINDS) | set(UNSUPPORTED_KINDS) <= set(DEVICE_KINDS)
 
 
 def test_unsupported_kind_is_refused_at_plan_time() -> None:

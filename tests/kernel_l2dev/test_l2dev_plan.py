@@ -8,22 +8,19 @@ from labs_l2dev import ipvlan_lab, macvlan_lab
 
 from vnetlab.engine import UnsupportedError
 from vnetlab.kernel import rtnl as M
-from vnetlab.kernel.apply import IFLA_IPVLAN_MODE, IPVLAN_MODES, MACVLAN_MODES
-from vnetlab.kernel.plan import (
-    REALIZERS,
-    UNSUPPORTED_KINDS,
-    AddLowerDev,
-    AddTuntap,
-    plan,
-    plan_script,
-)
+from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS
+from vnetlab.kernel.kinds.ipvlan import IFLA_IPVLAN_MODE, IPVLAN_MODES
+from vnetlab.kernel.kinds.lowerdev import AddLowerDev
+from vnetlab.kernel.kinds.macvlan import MACVLAN_MODES
+from vnetlab.kernel.kinds.tuntap import AddTuntap
+from vnetlab.kernel.plan import plan, plan_script
 from vnetlab.model import load_lab_text
-from vnetlab.model.spec import DEVICE_KINDS
+from vnetlab.model.kinds import DEVICE_KINDS
 
 
 def test_every_kind_has_a_realizer() -> None:
     for kind in ("macvlan", "ipvlan", "tun", "tap"):
-        assert kind in DEVICE_KINDS and kind in REALIZERS and kind not in UNSUPPORTED_KINDS
+        assert kind in DEVICE_KINDS and kind in KINDS and kind not in UNSUPPORTED_KINDS
 
 
 def test_macvlan_is_made_in_the_lower_namespace_into_the_child() -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from vnetlab.kernel import plan as kernel_plan
+from vnetlab.kernel.kinds import KINDS as KERNEL_KINDS
+from vnetlab.kernel.kinds import UNSUPPORTED_KINDS as KERNEL_UNSUPPORTED
 from vnetlab.model.spec import DEVICE_KINDS, SPEC_BY_KIND
 from vnetlab.sim.build import DEVICE_BUILDERS, UNSUPPORTED
 
@@ -29,7 +30,7 @@ def test_every_kind_has_an_emulator_builder_or_a_reason() -> None:
 
 def test_every_kind_has_a_kernel_realizer_or_a_reason() -> None:
     for kind in DEVICE_KINDS:
-        assert kind in kernel_plan.REALIZERS or kind in kernel_plan.UNSUPPORTED_KINDS, kind
+        assert kind in KERNEL_KINDS or kind in KERNEL_UNSUPPORTED, kind
 
 
 def _imports(path: Path) -> set[str]:

@@ -7,7 +7,10 @@ Public API (see each module's design note):
   ``attach``, ``flush_neighbours``, ``ping_batches``), ``engine.down``,
   ``engine.status``;
 * ``gc.gc()`` / ``gc.orphans()``; ``limits`` (neighbour-table budget); ``features``
-  (which device kinds this kernel builds).
+  (which device kinds this kernel builds);
+* ``kinds.KINDS``: one ``KernelKind`` per model kind (``kinds/<kind>.py``: its ops,
+  realizer, probe and observe decoders); ``ops``: the generic ops, each with its
+  ``shell()`` and ``apply()``.
 
 Submodules are imported explicitly; nothing registers itself on import.
 """

@@ -38,14 +38,11 @@ from vnetlab.kernel import features, limits, nl, programs, runtime
 from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.gc import check_namespace
 from vnetlab.kernel.observe import observe as observe_ns
-from vnetlab.kernel.plan import (
-    DEFAULT_PREFIX,
-    AddNetns,
-    Op,
-    plan,
-    required_features,
-)
-from vnetlab.model.spec import LabSpec, PingCheck
+from vnetlab.kernel.ops.base import DEFAULT_PREFIX, Op, Realized
+from vnetlab.kernel.ops.netns import AddNetns
+from vnetlab.kernel.plan import plan, required_features
+from vnetlab.model.checks import PingCheck
+from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
 from vnetlab.tuntap.api import ProgramError
 
@@ -106,7 +103,7 @@ class LinuxEngine:
         self.persistent = persistent
         self.lab: LabSpec | None = None
         self.record: runtime.LabRecord | None = None
-        self.realized: applier.Realized | None = None
+        self.realized: Realized | None = None
         self.ops: list[Op] = []
         self.captures: list[_Capture] = []
         self.check_batches = 1  # how many batches the last prepare_checks planned

@@ -31,7 +31,7 @@ from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 from vnetlab.kernel import apply as applier
 from vnetlab.kernel import nl, runtime
-from vnetlab.kernel.plan import DEFAULT_PREFIX, VNL_GROUP, alias_for
+from vnetlab.kernel.ops.base import DEFAULT_PREFIX, VNL_GROUP, alias_for
 
 
 @dataclass(frozen=True, slots=True)

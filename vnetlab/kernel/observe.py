@@ -8,9 +8,9 @@ print for the same kernel data:
 
 * links: ``IFLA_INFO_KIND`` (``"loopback"`` for ``lo``, which has none), ``IFF_UP``,
   ``IFLA_OPERSTATE`` (``UP``/``DOWN``/``LOWERLAYERDOWN``/``UNKNOWN`` ...), ``IFLA_MTU``,
-  ``IFLA_ADDRESS``, ``IFLA_MASTER`` by name, ``IFLA_STATS64``; a veth's peer is
-  ``NODE:IFNAME`` when the model says which end it is *and* the kernel confirms it (the
-  peer's ``IFLA_LINK`` points back at us), else ``None``;
+  ``IFLA_ADDRESS``, ``IFLA_MASTER`` by name, ``IFLA_STATS64``; a link's peer comes from its
+  kind's ``decode_peer`` (a veth's: ``NODE:IFNAME`` when the model says which end it is
+  *and* the kernel confirms it), else ``None``;
 * routes: table main only, ``dst`` "default" or CIDR, ``proto`` from ``rtm_protocol``
   (``kernel`` for connected routes, ``static`` for the lab's), scope ``global``/``link``/
   ``host``, ``RTA_PREFSRC``, ``RTA_PRIORITY``;
@@ -19,10 +19,11 @@ print for the same kernel data:
 * FDB: ``AF_BRIDGE`` neighbours that belong to a bridge (``NDA_MASTER``), as
   ``bridge fdb show`` lists with ``master``; the device's own ``self`` multicast entries are
   left out. Flags: ``permanent`` (the kernel's local entries, ``NUD_PERMANENT``),
-  ``static`` (``NUD_NOARP``), none for learned entries. A VXLAN device's own table
-  (``bridge fdb show dev vx0``: ``MAC dst IP self``) is listed with ``bridge`` = ``port`` =
-  the vxlan device, ``dst`` the remote VTEP and flags ``self`` (+ ``permanent`` for
-  configured entries; learned ones have only ``self``).
+  ``static`` (``NUD_NOARP``), none for learned entries. A device's own table (``bridge
+  fdb show dev vx0``: ``MAC dst IP self``) is listed as its kind's ``decode_self_fdb``
+  decodes it (a VXLAN's remote VTEPs);
+* linkwatch: which kinds' operstate lags behind their carrier is the kinds' own knowledge
+  (``KernelKind.carrier``/``follows_lower``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from vnetlab.kernel import nl
+from vnetlab.kernel.kinds import by_info_kind
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import (
     AddrState,
@@ -153,14 +155,10 @@ def build_state(lab_name: str, raws: Mapping[str, RawNs], lab: LabSpec | None) -
             if kind is None and ifname == "lo":
                 kind = "loopback"
             master = m.get_attr("IFLA_MASTER")
+            known = by_info_kind(kind)
             peer = None
-            want = expected.get((node, ifname))
-            link_idx = m.get_attr("IFLA_LINK")
-            if kind == "veth" and want is not None and want[0] in by_index:
-                pm = by_index[want[0]].get(link_idx)
-                if pm is not None and pm.get_attr("IFLA_IFNAME") == want[1] and \
-                        pm.get_attr("IFLA_LINK") == m["index"]:
-                    peer = f"{want[0]}:{want[1]}"
+            if known is not None and known.decode_peer is not None:
+                peer = known.decode_peer(node, m, by_index, expected.get((node, ifname)))
             st = m.get_attr("IFLA_STATS64") or {}
             links.append(
                 LinkState(
@@ -223,18 +221,12 @@ def build_state(lab_name: str, raws: Mapping[str, RawNs], lab: LabSpec | None) -
         fdb: list[FdbState] = []
         for e in raw.fdb:
             master = e.get_attr("NDA_MASTER")
-            if not master and kinds.get(e["ifindex"]) == "vxlan" and e.get_attr("NDA_DST"):
-                # the vxlan device's own table (``vxlan_fdb_info``): MAC -> remote VTEP
-                dev = nm.get(e["ifindex"], str(e["ifindex"]))
-                vflags: tuple[str, ...] = ("self",)
-                if e["state"] & NUD_PERMANENT:
-                    vflags += ("permanent",)
-                elif e["state"] & NUD_NOARP:
-                    vflags += ("static",)
-                fdb.append(FdbState(bridge=dev, port=dev, mac=str(e.get_attr("NDA_LLADDR")),
-                                    vlan=None, flags=vflags, dst=e.get_attr("NDA_DST")))
-                continue
             if not master:
+                known = by_info_kind(kinds.get(e["ifindex"]))
+                if known is not None and known.decode_self_fdb is not None:
+                    own = known.decode_self_fdb(e, nm.get(e["ifindex"], str(e["ifindex"])))
+                    if own is not None:
+                        fdb.append(own)
                 continue
             flags: tuple[str, ...] = ()
             if e["state"] & NUD_PERMANENT:
@@ -283,23 +275,20 @@ def observe(
 
 
 LINKWATCH_SETTLE_S = 1.5
-_CARRIER_KINDS = ("veth", "bridge")
-#: stacked devices take carrier from their lower device, also through linkwatch
-#: (NETDEV_CHANGE -> netif_stacked_transfer_operstate): they lag one step behind it
-_STACKED_KINDS = ("macvlan", "ipvlan", "vlan")
 
 
-def _linkwatch_pending(raws: Mapping[str, Any]) -> bool:
+def _linkwatch_pending(raws: Mapping[str, RawNs]) -> bool:
     for raw in raws.values():
         for m in raw.links:
             if not m["flags"] & IFF_UP:
                 continue
-            kind = m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
+            known = by_info_kind(m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND"))
+            if known is None or not (known.carrier or known.follows_lower):
+                continue
             carrier = m.get_attr("IFLA_CARRIER")
             oper = m.get_attr("IFLA_OPERSTATE") or "UNKNOWN"
-            if kind in _CARRIER_KINDS + _STACKED_KINDS and carrier and oper in ("UNKNOWN",
-                                                                                "DOWN"):
+            if carrier and oper in ("UNKNOWN", "DOWN"):
                 return True  # carrier is there, the operstate it implies not yet
-            if kind in _STACKED_KINDS and not carrier:
+            if known.follows_lower and not carrier:
                 return True  # bounded: a stacked device whose lower is really down waits
     return False

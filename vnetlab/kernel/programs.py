@@ -27,12 +27,15 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from vnetlab.kernel import nl, tuntap
-from vnetlab.model.spec import LabSpec, TuntapSpec
+from vnetlab.kernel import devtun, nl
+from vnetlab.kernel.kinds.tuntap import programs_of
+from vnetlab.model.spec import LabSpec
 from vnetlab.tuntap.api import (
     DatagramHandler,
+    Device,
     PacketHandler,
     ProgramError,
     load_program,
@@ -50,7 +53,7 @@ class KernelTunFile:
     def __init__(self, name: str, mode: str) -> None:
         self.name = name
         self.mode = mode
-        self.fd = tuntap.open_queue(name, mode)
+        self.fd = devtun.open_queue(name, mode)
         self.callback: PacketHandler | None = None
 
     def on_packet(self, callback: PacketHandler) -> None:
@@ -103,9 +106,10 @@ class KernelUdpSocket:
 class KernelContext:
     """``vnetlab.tuntap.api.Context`` on the kernel."""
 
-    def __init__(self, node: str, device: KernelTunFile, args: dict[str, Any]) -> None:
+    def __init__(self, node: str, tun: KernelTunFile, args: dict[str, Any]) -> None:
         self.node = node
-        self.device = device
+        self.tun = tun  # what the loop waits on; the program sees it as its Device
+        self.device: Device = tun
         self.args = dict(args)
         self.counters: Counter[str] = Counter()
         self.sockets: list[KernelUdpSocket] = []
@@ -192,8 +196,8 @@ class ProgramThread:
         try:
             while True:
                 want: dict[int, Any] = {}
-                if ctx.device.callback is not None:
-                    want[ctx.device.fd] = ctx.device
+                if ctx.tun.callback is not None:
+                    want[ctx.tun.fd] = ctx.tun
                 for s in ctx.sockets:
                     if s.callback is not None and s.sock.fileno() >= 0:
                         want[s.fileno()] = s
@@ -225,12 +229,12 @@ class ProgramThread:
                     pkt = obj.read()
                     cb = obj.callback
                     if cb is not None:
-                        self._call(lambda cb=cb, pkt=pkt: cb(pkt))
+                        self._call(partial(cb, pkt))
                 else:
                     data, addr = obj.recvfrom()
                     dcb = obj.callback
                     if dcb is not None:
-                        self._call(lambda dcb=dcb, data=data, addr=addr: dcb(data, addr))
+                        self._call(partial(dcb, data, addr))
             except BlockingIOError:
                 return
             except OSError as e:
@@ -252,7 +256,7 @@ class ProgramThread:
         if ctx is not None:
             for s in ctx.sockets:
                 s.close()
-            ctx.device.close()
+            ctx.tun.close()
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -272,13 +276,8 @@ class ProgramThread:
 
 def load_all(lab: LabSpec, namespaces: dict[str, str]) -> list[ProgramThread]:
     """Import every program the lab names (before anything is built: fail early)."""
-    out = []
-    for node, spec in lab.nodes.items():
-        for ifname, iface in spec.interfaces.items():
-            if isinstance(iface, TuntapSpec) and iface.program is not None:
-                out.append(ProgramThread(node, namespaces[node], ifname, iface.type,
-                                         iface.program.run, iface.program.args))
-    return out
+    return [ProgramThread(node, namespaces[node], ifname, mode, prog.run, prog.args)
+            for node, ifname, mode, prog in programs_of(lab)]
 
 
 def start_all(progs: list[ProgramThread]) -> dict[str, ProgramThread]:

@@ -153,3 +153,20 @@ def ndmsg(family: int, ifindex: int, state: int, flags: int, ntype: int = 0) -> 
 def bridge_vlan_info(flags: int, vid: int) -> bytes:
     """struct bridge_vlan_info {__u16 flags; __u16 vid;} as ``IFLA_BRIDGE_VLAN_INFO``."""
     return nla(IFLA_BRIDGE_VLAN_INFO, struct.pack("HH", flags, vid))
+
+
+# ifinfomsg flags, address families, neighbour and route constants the ops send
+IFF_UP = 0x1
+AF_INET = 2
+AF_BRIDGE = 7
+NTF_SELF = 0x02
+NTF_MASTER = 0x04
+NLM_F_APPEND = 0x800
+NUD_PERMANENT = 0x80
+NUD_NOARP = 0x40
+NUD_REACHABLE = 0x02
+RT_TABLE_MAIN = 254
+RTPROT_BOOT = 3
+RTN_UNICAST = 1
+RT_SCOPE_UNIVERSE = 0
+RT_SCOPE_LINK = 253

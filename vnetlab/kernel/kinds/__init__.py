@@ -1,0 +1,51 @@
+"""The linux engine's table of device kinds: one ``KernelKind`` per model kind.
+
+Design note
+-----------
+``KINDS`` is the linux engine's entry of the per-layer kind tables (the model's
+``SPEC_BY_KIND``, the emulator's ``DEVICE_BUILDERS``): every model kind is here or in
+``UNSUPPORTED_KINDS`` with the reason (tests/layers asserts it). Kinds the model knows but
+this host's kernel lacks are found by each kind's probe (``vnetlab.kernel.features``) and
+refused at plan time. A new kind is one module next to this one plus one line below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vnetlab.kernel.kinds import bridge, geneve, ipvlan, macvlan, tuntap, veth, vlan, vxlan
+from vnetlab.kernel.kinds.base import KernelKind
+from vnetlab.model.kinds import SPEC_BY_KIND
+from vnetlab.model.netdev import NetdevSpec
+
+#: model kind -> what the linux engine does with it
+KINDS: dict[str, KernelKind[Any]] = {
+    "veth": veth.KIND,
+    "bridge": bridge.KIND,
+    "vlan": vlan.KIND,
+    "vxlan": vxlan.KIND,
+    "geneve": geneve.KIND,
+    "macvlan": macvlan.KIND,
+    "ipvlan": ipvlan.KIND,
+    "tun": tuntap.KIND,
+    "tap": tuntap.KIND,
+}
+
+#: kinds the model knows but this engine does not build at all, with the reason
+UNSUPPORTED_KINDS: dict[str, str] = {}
+
+
+_KIND_OF_SPEC: dict[type[NetdevSpec], str] = {cls: kind for kind, cls in SPEC_BY_KIND.items()}
+
+
+def kind_of(spec: NetdevSpec) -> str:
+    """The model kind of a spec (its ``type:``)."""
+    return _KIND_OF_SPEC[type(spec)]
+
+
+_BY_INFO_KIND: dict[str, KernelKind[Any]] = {k.info_kind: k for k in KINDS.values()}
+
+
+def by_info_kind(info_kind: str | None) -> KernelKind[Any] | None:
+    """The kind of a link the kernel reports with this ``IFLA_INFO_KIND``, if we know it."""
+    return _BY_INFO_KIND.get(info_kind) if info_kind is not None else None
