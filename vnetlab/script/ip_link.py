@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from vnetlab.model import spec as model_spec
 from vnetlab.script import fmt
 from vnetlab.script.args import Args, Env
-from vnetlab.script.errors import NotSupportedYet
+from vnetlab.script.errors import NotSupportedYet, rtnetlink_answer
 
 #: device kinds Linux has (``ip link add ... type KIND``); others are "Unknown device type"
 from vnetlab.script.ip_common import (
@@ -26,6 +26,7 @@ from vnetlab.script.ip_common import (
 from vnetlab.sim import build as sim_build
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.veth import Veth
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 from vnetlab.wire.mac import mac_to_str
@@ -283,11 +284,9 @@ def _add_generic(env: Env, ns: Any, name: str, kind: str, kargs: list[str],
         kw["lower"] = lower  # macvlan/ipvlan: the lower may be in another namespace
     try:
         return env.world.build(ns, kind, name, spec, **kw)
+    except NetdevError as e:
+        raise env.fail(rtnetlink_answer(e), rc=2) from None
     except ValueError as e:
-        if "VNI" in str(e) or "already has vlan" in str(e) or "exists" in str(e):
-            raise env.fail("RTNETLINK answers: File exists", rc=2) from None
-        if "busy" in str(e):
-            raise env.fail("RTNETLINK answers: Device or resource busy", rc=2) from None
         raise env.fail(f"RTNETLINK answers: Invalid argument ({e})", rc=2) from None
     except KeyError as e:
         raise env.fail(f"Cannot find device {e}", rc=1) from None

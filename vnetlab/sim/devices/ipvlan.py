@@ -26,8 +26,10 @@ No broadcast or multicast ever reaches an l3 child, so children cannot ARP for e
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.stack.addr import ip_str
 
@@ -68,7 +70,7 @@ class IpvlanPort:
             port.mode = mode  # ipvlan_set_port_mode: the last one asked sets it for all
             return port
         if lower.rx_handler is not None:
-            raise ValueError(f"{lower.where}: rx_handler busy (Device or resource busy)")
+            raise NetdevError(errno.EBUSY, f"{lower.where}: rx_handler busy (Device or resource busy)")
         port = IpvlanPort(lower, mode)
         lower.rx_handler = port.handle_frame
         return port

@@ -38,8 +38,10 @@ Multicast filters (``mc_filter``) are not modelled: every child accepts every gr
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.wire.mac import mac_to_str
 
@@ -83,7 +85,7 @@ class MacvlanPort:
         if isinstance(port, MacvlanPort):
             return port
         if lower.rx_handler is not None:
-            raise ValueError(f"{lower.where}: rx_handler busy (Device or resource busy)")
+            raise NetdevError(errno.EBUSY, f"{lower.where}: rx_handler busy (Device or resource busy)")
         port = MacvlanPort(lower)
         lower.rx_handler = port.handle_frame
         return port
@@ -161,13 +163,13 @@ class MacvlanDevice(NetDevice):
         port = MacvlanPort.of(lowerdev)
         m = MODES[mode]
         if port.passthru or (m == MACVLAN_MODE_PASSTHRU and port.vlans):
-            raise ValueError(f"passthru macvlan on {lowerdev.where} must be alone "
+            raise NetdevError(errno.EINVAL, f"passthru macvlan on {lowerdev.where} must be alone "
                              "(Invalid argument)")
         if m == MACVLAN_MODE_PASSTHRU:
             port.passthru = True
             mac = lowerdev.mac  # eth_hw_addr_inherit
         elif mac == lowerdev.mac or mac in port.vlan_hash:
-            raise ValueError(f"{mac_to_str(mac)} is in use on {lowerdev.where} "
+            raise NetdevError(errno.EADDRINUSE, f"{mac_to_str(mac)} is in use on {lowerdev.where} "
                              "(Address already in use)")
         super().__init__(ns, name, mac, mtu)
         self.lowerdev = lowerdev

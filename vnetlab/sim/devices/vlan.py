@@ -27,8 +27,10 @@ children on the parent's NETDEV_DOWN/NETDEV_UP); its carrier follows the parent
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
 
 if TYPE_CHECKING:
@@ -66,9 +68,9 @@ class VlanDevice(NetDevice):
         self, ns: Namespace, name: str, mac: bytes, mtu: int, real_dev: NetDevice, vid: int
     ) -> None:
         if not 1 <= vid <= 4094:
-            raise ValueError(f"VLAN ID {vid} is not in 1-4094")
+            raise NetdevError(errno.ERANGE, f"VLAN ID {vid} is not in 1-4094")
         if real_dev.vlans is not None and vid in real_dev.vlans:
-            raise ValueError(f"{real_dev.name} already has vlan {vid}")
+            raise NetdevError(errno.EEXIST, f"{real_dev.name} already has vlan {vid}")
         super().__init__(ns, name, mac, mtu)
         self.real_dev = real_dev
         self.vlan_id = vid

@@ -11,8 +11,10 @@ a device going down removes every route through it and flushes its neighbours
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.stack.addr import InetAddr
 from vnetlab.sim.stack.fib import Route
 from vnetlab.sim.stack.ipv4 import Ipv4Stack
@@ -44,7 +46,7 @@ class Namespace:
 
     def register(self, dev: NetDevice) -> int:
         if dev.name in self.devices:
-            raise ValueError(f"device {dev.name} exists in namespace {self.name}")
+            raise NetdevError(errno.EEXIST, f"device {dev.name} exists in namespace {self.name}")
         self.devices[dev.name] = dev
         idx = self._next_ifindex
         if self._moved_in:  # dev_index_reserve: skip indexes devices moved in brought along
@@ -135,7 +137,7 @@ class Namespace:
         addresses here, then registers in DST under the same name (its ifindex kept when
         free there, as the kernel does)."""
         if dev.name in dst.devices:
-            raise ValueError(f"device {dev.name} exists in namespace {dst.name}")
+            raise NetdevError(errno.EEXIST, f"device {dev.name} exists in namespace {dst.name}")
         self.unregister(dev)
         dev.ns = dst
         dev.where = f"{dst.name}:{dev.name}"

@@ -18,6 +18,8 @@ a bridge that does not filter keeps exactly its old FDB and data path.
 
 from __future__ import annotations
 
+import errno
+
 from vnetlab.sim.devices.bridge import fdb as fdbmod
 from vnetlab.sim.devices.bridge.fdb import FdbEntry
 from vnetlab.sim.devices.bridge.forward import (
@@ -36,6 +38,7 @@ from vnetlab.sim.devices.bridge.port import (
     VlanGroup,
 )
 from vnetlab.sim.devices.bridge.vlan import br_dev_xmit_vlan, br_handle_frame_vlan
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.wire.mac import mac_to_str
 
@@ -84,7 +87,7 @@ class BridgeDevice(NetDevice):
     def add_port(self, dev: NetDevice) -> BridgePort:
         """``br_add_if``: enslave DEV; the newest port goes to the head of the list."""
         if dev.br_port is not None:
-            raise ValueError(f"{dev.name} is already a port of {dev.br_port.bridge.name}")
+            raise NetdevError(errno.EBUSY, f"{dev.name} is already a port of {dev.br_port.bridge.name}")
         port = BridgePort(self, dev, self._next_no)
         self._next_no += 1
         dev.br_port = port
@@ -177,7 +180,7 @@ class BridgeDevice(NetDevice):
     ) -> None:
         """``bridge vlan add vid VID dev PORT|BR [self] [pvid] [untagged]`` (``br_vlan_add``)."""
         if not 1 <= vid <= 4094:
-            raise ValueError(f"VLAN ID {vid} is not in 1-4094")
+            raise NetdevError(errno.EINVAL, f"VLAN ID {vid} is not in 1-4094")
         vg, mac = self._vlan_owner(port)
         vg.add(vid, pvid=pvid, untagged=untagged)
         if self.vlan_enabled:
@@ -268,7 +271,7 @@ class BridgeDevice(NetDevice):
         """
         port = dev.br_port
         if port is None or port.bridge is not self:
-            raise ValueError(f"{dev.name} is not a port of {self.name}")
+            raise NetdevError(errno.EINVAL, f"{dev.name} is not a port of {self.name}")
         if vid is not None:
             fdbmod.fdb_add_static(self, mac, port, vid)
             return
