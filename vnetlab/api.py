@@ -34,9 +34,12 @@ def load(path: str | Path) -> LabSpec:
 def make_engine(name: str = "sim", **options: Any) -> Engine:
     """The engine table: ``sim`` (the emulator) or ``linux`` (the real kernel)."""
     if name == "sim":
+        from vnetlab.script.setup import run_setup
         from vnetlab.sim.engine import SimEngine
 
-        return SimEngine()
+        # the lab's ``setup:`` script runs here, above the emulator (the linux engine
+        # refuses labs that have one at plan time)
+        return SimEngine(setup_runner=run_setup)
     if name == "linux":
         from vnetlab.kernel.engine import LinuxEngine
 

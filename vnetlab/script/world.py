@@ -27,6 +27,7 @@ from typing import Any
 
 from vnetlab.model.resolve import generated_mac
 from vnetlab.model.spec import LabSpec
+from vnetlab.script.setup import run_setup
 from vnetlab.sim.build import DEVICE_BUILDERS
 from vnetlab.sim.clock import Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
@@ -48,7 +49,7 @@ class World:
         """A fresh host (``bare``: without the emulated ``eth0``), or LAB built, or the
         already realized ENGINE (a lab's ``setup:`` script)."""
         if engine is None:
-            engine = SimEngine()
+            engine = SimEngine(setup_runner=run_setup)
             if lab is not None:
                 engine.realize(lab)
         else:

@@ -5,12 +5,15 @@ Design note
 Apps run on virtual time: ``ping`` schedules its requests and the engine runs the
 scheduler until the app reports done (bounded by a virtual-time limit, never the wall
 clock). Checks run one after another on the same lab, so virtual time, neighbour tables
-and FDBs carry over between them exactly as on a real host. ``trace`` sends one echo
+and FDBs carry over between them exactly as on a real host. A lab's ``setup:`` script is
+run by the ``setup_runner`` the engine was made with (the script layer sits above the
+emulator and is never imported from here). ``trace`` sends one echo
 request with tracing on and returns the ``Trace`` tree and verdict.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -30,6 +33,9 @@ from vnetlab.sim.trace import Trace
 from vnetlab.tuntap.api import ProgramError
 from vnetlab.wire.pcap import LINKTYPE_RAW, PcapWriter
 
+#: what runs a lab's ``setup:`` script on a realized engine (``vnetlab.script.setup.run_setup``)
+SetupRunner = Callable[["SimEngine", LabSpec], None]
+
 #: how long a trace waits past ping's own timeout for the probe to be delivered or dropped
 TRACE_SETTLE_NS = 5 * S
 #: virtual time a freshly built lab is left alone (covers the IGMP report retransmission)
@@ -39,8 +45,12 @@ SETTLE_NS = 1 * S
 class SimEngine:
     name = "sim"
 
-    def __init__(self) -> None:
+    def __init__(self, *, setup_runner: SetupRunner | None = None) -> None:
         self.sched = Scheduler()
+        #: runs a lab's ``setup:`` script once the lab is built and settled; the script
+        #: interpreter sits above the emulator, so whoever builds the engine passes it in
+        #: (``vnetlab.api.make_engine``, the script ``World``); None: setup is not run
+        self.setup_runner = setup_runner
         self.lab: LabSpec | None = None
         self.namespaces: dict[str, Namespace] = {}
         self._captures: list[tuple[NetDevice, PcapWriter, object]] = []
@@ -62,12 +72,8 @@ class SimEngine:
         # settle: what bring-up itself sends (the bridges' IGMP joins of 224.0.0.106) is
         # over before the lab's own traffic starts, as it is by the time a person types
         self.sched.run(until=self.sched.now + SETTLE_NS)
-        if lab.setup:
-            # the lab's ``setup:`` script: the script layer sits above the emulator, so it
-            # is imported only for labs that have one
-            from vnetlab.script.setup import run_setup
-
-            run_setup(self, lab)
+        if lab.setup and self.setup_runner is not None:
+            self.setup_runner(self, lab)
 
     def ns(self, node: str) -> Namespace:
         try:
