@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,9 @@ class Net:
         return self.engine.ping(node, ipaddress.IPv4Address(dst), **kw)
 
     def trace(self, node: str, dst: str) -> Trace:
-        tracer = getattr(self.engine, "trace", None)
+        # only the emulator traces; the Engine protocol does not promise it
+        tracer: Callable[[str, ipaddress.IPv4Address], Trace] | None = getattr(
+            self.engine, "trace", None)
         if tracer is None:
             raise EngineError(f"the {self.engine.name} engine cannot trace packets",
                               hint="tracing runs in the emulator: use engine='sim'")

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vnetlab.model import spec as model_spec
+from vnetlab.model.base import check_ifname
 from vnetlab.script import fmt
 from vnetlab.script.args import Args, Env
 from vnetlab.script.errors import NotSupportedYet, rtnetlink_answer
@@ -69,7 +69,7 @@ def link_add(a: Args, env: Env) -> int:
     if name is None:
         raise env.fail('Not enough information: "dev" argument is required.', rc=255)
     try:
-        model_spec.check_ifname(name)
+        check_ifname(name)
     except ValueError:
         raise env.fail(f'Error: argument "{name}" is wrong: "name" not a valid ifname',
                        rc=255) from None
@@ -350,7 +350,10 @@ def link_set(a: Args, env: Env) -> int:
                                       lineno=env.lineno)
             if dev.name in target.devices:
                 raise env.fail("RTNETLINK answers: File exists", rc=2)
-            ns.move_device(dev, target)
+            try:
+                ns.move_device(dev, target)
+            except NetdevError as e:
+                raise env.fail(rtnetlink_answer(e), rc=2) from None
             peer = getattr(dev, "peer", None)
             if isinstance(peer, NetDevice) and peer.ns is not target:
                 world.link_nsids(target.name, peer.ns.name)
@@ -393,9 +396,7 @@ def link_set(a: Args, env: Env) -> int:
             a.onoff(w)
             env.err(f"vnetlab: link flag {w} is accepted but not modelled")
         elif w == "promisc":
-            on = a.onoff(w)
-            if isinstance(dev, BridgeDevice):
-                dev.promisc = max(0, dev.promisc + (1 if on else -1))
+            dev.set_promiscuity(1 if a.onoff(w) else -1)
         elif w in ("txqueuelen", "txqlen", "qlen", "alias", "group", "link"):
             a.value(w)
         else:

@@ -24,8 +24,7 @@ from vnetlab.sim.apps.ping import Ping
 from vnetlab.sim.apps.userspace import SimContext, start_programs
 from vnetlab.sim.build import build, check_supported
 from vnetlab.sim.clock import S, Scheduler
-from vnetlab.sim.devices.bridge import BridgeDevice
-from vnetlab.sim.netdev import NetDevice
+from vnetlab.sim.netdev import NetDevice, Tap
 from vnetlab.sim.observe import observe_lab
 from vnetlab.sim.stack.addr import ip_int
 from vnetlab.sim.stack.netns import Namespace
@@ -53,7 +52,7 @@ class SimEngine:
         self.setup_runner = setup_runner
         self.lab: LabSpec | None = None
         self.namespaces: dict[str, Namespace] = {}
-        self._captures: list[tuple[NetDevice, PcapWriter, object]] = []
+        self._captures: list[tuple[NetDevice, PcapWriter, Tap]] = []
         self._next_ident = 0x1000
         #: running TUN/TAP programs by "node:ifname" (their ``counters``, ``messages``)
         self.programs: dict[str, SimContext] = {}
@@ -158,25 +157,26 @@ class SimEngine:
 
     def start_capture(self, node: str, ifname: str, path: Path) -> None:
         dev = self.dev(node, ifname)
+        tap: Tap
         if dev.addr_len == 0:
             # no link layer (TUN): raw IP records, as tcpdump -i tun0 writes them
             writer = PcapWriter(path, linktype=LINKTYPE_RAW)
 
-            def tap(ts: int, frame: bytes, _w: PcapWriter = writer) -> None:
+            def raw_tap(ts: int, frame: bytes, _w: PcapWriter = writer) -> None:
                 _w.write(ts, frame[14:])
+
+            tap = raw_tap
         else:
             writer = PcapWriter(path)
             tap = writer.write
         dev.add_tap(tap)
-        if isinstance(dev, BridgeDevice):
-            dev.promisc += 1  # tcpdump puts the interface in promiscuous mode
+        dev.set_promiscuity(1)  # tcpdump puts the interface in promiscuous mode
         self._captures.append((dev, writer, tap))
 
     def stop_captures(self) -> None:
         for dev, writer, tap in self._captures:
-            dev.remove_tap(tap)  # type: ignore[arg-type]
-            if isinstance(dev, BridgeDevice):
-                dev.promisc -= 1
+            dev.remove_tap(tap)
+            dev.set_promiscuity(-1)
             writer.close()
         self._captures.clear()
 

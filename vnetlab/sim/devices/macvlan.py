@@ -31,8 +31,10 @@ Receive on the lower, ``macvlan_handle_frame``:
 So private children never learn each other's MACs (ARP is a broadcast that never reaches a
 sibling), and vepa children talk only through a switch with ``hairpin on``.
 
-State: a macvlan's carrier follows its lower (``netif_stacked_transfer_operstate``); a
-passthru child has the lower's MAC and puts the lower in promiscuous mode while up.
+State: a macvlan's carrier follows its lower (``netif_stacked_transfer_operstate``: the
+port subscribes to the lower's ``netdev_chain`` and passes NETDEV_UP/DOWN/CHANGE on to each
+child as NETDEV_CHANGE, ``macvlan_device_event``); a passthru child has the lower's MAC and
+puts the lower in promiscuous mode while up.
 Multicast filters (``mc_filter``) are not modelled: every child accepts every group.
 """
 
@@ -43,6 +45,13 @@ from typing import TYPE_CHECKING
 
 from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.notifier import (
+    OPERSTATE_EVENTS,
+    NetdevEvent,
+    NetdevNotifierInfo,
+    call_netdevice_notifiers,
+    netdev_upper_dev_link,
+)
 from vnetlab.wire.mac import mac_to_str
 
 if TYPE_CHECKING:
@@ -85,10 +94,18 @@ class MacvlanPort:
         if isinstance(port, MacvlanPort):
             return port
         if lower.rx_handler is not None:
-            raise NetdevError(errno.EBUSY, f"{lower.where}: rx_handler busy (Device or resource busy)")
+            raise NetdevError(errno.EBUSY,
+                              f"{lower.where}: rx_handler busy (Device or resource busy)")
         port = MacvlanPort(lower)
         lower.rx_handler = port.handle_frame
+        lower.netdev_chain.register(port.macvlan_device_event)
         return port
+
+    def macvlan_device_event(self, event: NetdevEvent, info: NetdevNotifierInfo) -> None:
+        """``macvlan_device_event`` on the lower: each child's operstate follows it."""
+        if event in OPERSTATE_EVENTS:
+            for vlan in list(self.vlans):
+                call_netdevice_notifiers(NetdevEvent.CHANGE, vlan)
 
     # -- macvlan_broadcast ---------------------------------------------------------------
     def broadcast(self, skb: Skb, src: NetDevice | None, mode: int) -> None:
@@ -172,16 +189,17 @@ class MacvlanDevice(NetDevice):
             raise NetdevError(errno.EADDRINUSE, f"{mac_to_str(mac)} is in use on {lowerdev.where} "
                              "(Address already in use)")
         super().__init__(ns, name, mac, mtu)
-        self.lowerdev = lowerdev
+        self.lowerdev: NetDevice = lowerdev
         self.port = port
         self.mode = m
         port.vlans.append(self)
         port.vlan_hash[mac] = self
-        if hasattr(lowerdev, "promisc"):
+        netdev_upper_dev_link(lowerdev, self, master=False)
+        if not lowerdev.unicast_flt:
             # macvlan_open: dev_uc_add(lower, our MAC) (passthru: dev_set_promiscuity); a
             # bridge has no unicast filter (IFF_UNICAST_FLT), so it turns promiscuous and
             # passes frames for our MAC up to its rx_handler (br_handle_frame_finish)
-            lowerdev.promisc += 1
+            lowerdev.set_promiscuity(1)
 
     @property
     def mode_name(self) -> str:
