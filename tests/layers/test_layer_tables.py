@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 from vnetlab.kernel import plan as kernel_plan
-from vnetlab.model.spec import DEVICE_KINDS, SPEC_BY_KIND
+from vnetlab.model.devices import DEVICE_KINDS, SPEC_BY_KIND
 from vnetlab.sim.build import DEVICE_BUILDERS, UNSUPPORTED
 
 PKG = Path(__file__).resolve().parents[2] / "vnetlab"
