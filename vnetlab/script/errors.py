@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import os
-from typing import Protocol
 
 
 class ScriptError(Exception):
@@ -29,16 +27,7 @@ class NotSupportedYet(ScriptError):
         super().__init__(msg, lineno=lineno, rc=2)
 
 
-class HasErrno(Protocol):
-    """What the emulator's refusals carry (``vnetlab.sim.errors.NetdevError``)."""
-
-    errno: int
-
-
-def rtnetlink_answer(e: HasErrno) -> str:
-    """iproute2's line for a netlink error: ``RTNETLINK answers: `` + ``strerror(errno)``.
-
-    EINVAL keeps the emulator's reason in brackets, as before errors carried an errno: the
-    kernel would say it through extack, which ip prints on a line of its own."""
-    text = f"RTNETLINK answers: {os.strerror(e.errno)}"
-    return f"{text} ({e})" if e.errno == errno.EINVAL else text
+def rtnetlink_answer(err: int) -> str:
+    """iproute2's line for a netlink error: ``RTNETLINK answers: `` + ``strerror(errno)``
+    (the emulator's ``NetdevError.errno``; ``os.strerror`` is glibc's text, as ip's)."""
+    return f"RTNETLINK answers: {os.strerror(err)}"

@@ -1,6 +1,7 @@
 """``ip link add/del/set/show`` on the emulator (iplink_parse, do_iplink)."""
 
 
+import errno
 import inspect
 from typing import Any
 
@@ -285,7 +286,9 @@ def _add_generic(env: Env, ns: Any, name: str, kind: str, kargs: list[str],
     try:
         return env.world.build(ns, kind, name, spec, **kw)
     except NetdevError as e:
-        raise env.fail(rtnetlink_answer(e), rc=2) from None
+        # an EINVAL keeps the emulator's reason, as ip prints the kernel's extack message
+        why = f" ({e})" if e.errno == errno.EINVAL else ""
+        raise env.fail(rtnetlink_answer(e.errno) + why, rc=2) from None
     except ValueError as e:
         raise env.fail(f"RTNETLINK answers: Invalid argument ({e})", rc=2) from None
     except KeyError as e:
@@ -353,7 +356,7 @@ def link_set(a: Args, env: Env) -> int:
             try:
                 ns.move_device(dev, target)
             except NetdevError as e:
-                raise env.fail(rtnetlink_answer(e), rc=2) from None
+                raise env.fail(rtnetlink_answer(e.errno), rc=2) from None
             peer = getattr(dev, "peer", None)
             if isinstance(peer, NetDevice) and peer.ns is not target:
                 world.link_nsids(target.name, peer.ns.name)
