@@ -160,19 +160,7 @@ class World:
         if dev.vlans:
             for child in list(dev.vlans.values()):
                 self.delete(child)
-        ns.unregister(dev)
-        unreg = getattr(dev, "unregister", None)
-        if callable(unreg):  # vlan: the parent forgets the VID
-            unreg()
-        sock = getattr(dev, "sock", None)
-        if sock is not None and sock.devices.get(dev.vni) is dev:  # type: ignore[attr-defined]
-            del sock.devices[dev.vni]  # type: ignore[attr-defined]
-            if not sock.devices:
-                ns.udp_tunnels.pop(sock.port, None)
-                ns.stack.udp_sockets.pop(sock.port, None)
-        group = getattr(dev, "group", None)
-        if isinstance(group, int):
-            ns.stack.mc_groups.discard(group)
+        ns.unregister(dev)  # the kind's ndo_uninit frees its VID, VNI socket, group
         if isinstance(dev, Veth) and dev.peer is not None:
             peer = dev.peer
             dev.peer = None
