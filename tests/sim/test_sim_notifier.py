@@ -153,10 +153,10 @@ def test_promiscuity_is_a_counter_on_every_device() -> None:
         dev.set_promiscuity(1)
         dev.set_promiscuity(1)
         dev.set_promiscuity(-1)
-        assert dev.promisc == 1 and dev.promiscuous
+        assert dev.promisc == 1
         dev.set_promiscuity(-1)
         dev.set_promiscuity(-1)
-        assert dev.promisc == 0 and not dev.promiscuous
+        assert dev.promisc == 0
     # an upper's MAC makes a lower without a unicast filter promiscuous (only the bridge)
     MacvlanDevice(ns, "mv0", _mac(8), 1500, br, "bridge")
     MacvlanDevice(ns, "mv1", _mac(9), 1500, p, "bridge")

@@ -174,11 +174,6 @@ class NetDevice:
         The count never goes below 0."""
         self.promisc = max(0, self.promisc + inc)
 
-    @property
-    def promiscuous(self) -> bool:
-        """``IFF_PROMISC``."""
-        return self.promisc > 0
-
     def uninit(self) -> None:
         """``ndo_uninit``: the kind releases what it holds when the device is deleted
         (called by ``Namespace.unregister`` after NETDEV_UNREGISTER; not on a move)."""
