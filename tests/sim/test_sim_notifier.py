@@ -169,3 +169,31 @@ def test_registering_a_name_twice_is_eexist() -> None:
         NetDevice(ns, "lo", _mac(3))
     assert e.value.errno == errno.EEXIST
     assert isinstance(e.value, ValueError)  # what callers caught before errnos
+
+
+def test_deleting_the_last_macvlan_frees_the_lower() -> None:
+    ns = Namespace("n", Scheduler())
+    br = BridgeDevice(ns, "br0", _mac(1))
+    mv = MacvlanDevice(ns, "mv0", _mac(7), 1500, br, "bridge")
+    mv2 = MacvlanDevice(ns, "mv1", _mac(8), 1500, br, "bridge")
+    assert br.promisc == 2 and br.rx_handler is not None
+    ns.unregister(mv)  # its MAC is free again; the port stays for mv1
+    assert mv.port.vlans == [mv2] and _mac(7) not in mv.port.vlan_hash
+    MacvlanDevice(ns, "mv0", _mac(7), 1500, br, "bridge")
+    for name in ("mv0", "mv1"):
+        ns.unregister(ns.devices[name])
+    assert br.promisc == 0 and br.rx_handler is None and len(br.netdev_chain) == 0
+    p, _ = _pair(ns, "p", "q")
+    outer = BridgeDevice(ns, "br1", _mac(2))
+    outer.add_port(p)  # a lower that was freed can be enslaved again
+
+
+def test_deleting_the_last_ipvlan_frees_the_master() -> None:
+    from vnetlab.sim.devices.ipvlan import IpvlanDevice
+
+    ns = Namespace("n", Scheduler())
+    p, _ = _pair(ns, "p", "q")
+    iv = IpvlanDevice(ns, "iv0", 1500, p, "l2")
+    assert p.rx_handler is not None
+    ns.unregister(iv)
+    assert p.rx_handler is None and len(p.netdev_chain) == 0

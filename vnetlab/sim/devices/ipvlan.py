@@ -37,6 +37,7 @@ from vnetlab.sim.notifier import (
     NetdevNotifierInfo,
     call_netdevice_notifiers,
     netdev_upper_dev_link,
+    netdev_upper_dev_unlink,
 )
 from vnetlab.sim.stack.addr import ip_str
 
@@ -83,6 +84,15 @@ class IpvlanPort:
         lower.rx_handler = port.handle_frame
         lower.netdev_chain.register(port.ipvlan_device_event)
         return port
+
+    def destroy_if_unused(self) -> None:
+        """``ipvlan_port_destroy`` once the last ipvlan is gone: the master's rx_handler is
+        free again."""
+        if self.ipvlans:
+            return
+        if getattr(self.dev.rx_handler, "__self__", None) is self:
+            self.dev.rx_handler = None
+        self.dev.netdev_chain.unregister(self.ipvlan_device_event)
 
     def ipvlan_device_event(self, event: NetdevEvent, info: NetdevNotifierInfo) -> None:
         """``ipvlan_device_event`` on the master: NETDEV_UP/DOWN/CHANGE pass on to every
@@ -157,6 +167,16 @@ class IpvlanDevice(NetDevice):
         self.port = port
         port.ipvlans.append(self)
         netdev_upper_dev_link(lowerdev, self, master=False)
+
+    def uninit(self) -> None:
+        """``ipvlan_link_delete`` + ``ipvlan_uninit``: leave the port; the port goes with
+        its last ipvlan."""
+        port = self.port
+        if self not in port.ipvlans:
+            return
+        port.ipvlans.remove(self)
+        netdev_upper_dev_unlink(self.phy_dev, self, master=False)
+        port.destroy_if_unused()
 
     @property
     def noarp(self) -> bool:  # type: ignore[override]  # a class flag elsewhere, read per packet

@@ -51,6 +51,7 @@ from vnetlab.sim.notifier import (
     NetdevNotifierInfo,
     call_netdevice_notifiers,
     netdev_upper_dev_link,
+    netdev_upper_dev_unlink,
 )
 from vnetlab.wire.mac import mac_to_str
 
@@ -100,6 +101,16 @@ class MacvlanPort:
         lower.rx_handler = port.handle_frame
         lower.netdev_chain.register(port.macvlan_device_event)
         return port
+
+    def destroy_if_unused(self) -> None:
+        """``macvlan_port_destroy`` once the last macvlan is gone: the lower's rx_handler
+        is free again (a bridge may take it)."""
+        if self.vlans:
+            return
+        lower = self.dev
+        if getattr(lower.rx_handler, "__self__", None) is self:
+            lower.rx_handler = None
+        lower.netdev_chain.unregister(self.macvlan_device_event)
 
     def macvlan_device_event(self, event: NetdevEvent, info: NetdevNotifierInfo) -> None:
         """``macvlan_device_event`` on the lower: each child's operstate follows it."""
@@ -200,6 +211,24 @@ class MacvlanDevice(NetDevice):
             # bridge has no unicast filter (IFF_UNICAST_FLT), so it turns promiscuous and
             # passes frames for our MAC up to its rx_handler (br_handle_frame_finish)
             lowerdev.set_promiscuity(1)
+
+    def uninit(self) -> None:
+        """``macvlan_dellink`` + ``macvlan_uninit``: leave the port's tables (the MAC is free
+        again), give back what ``macvlan_open`` took on the lower, and destroy the port
+        with its last macvlan."""
+        port = self.port
+        lower = self.lowerdev
+        if self not in port.vlans:
+            return
+        port.vlans.remove(self)
+        for mac in [m for m, v in port.vlan_hash.items() if v is self]:
+            del port.vlan_hash[mac]
+        if self.mode == MACVLAN_MODE_PASSTHRU:
+            port.passthru = False
+        if not lower.unicast_flt:
+            lower.set_promiscuity(-1)
+        netdev_upper_dev_unlink(lower, self, master=False)
+        port.destroy_if_unused()
 
     @property
     def mode_name(self) -> str:
