@@ -197,3 +197,16 @@ def test_deleting_the_last_ipvlan_frees_the_master() -> None:
     assert p.rx_handler is not None
     ns.unregister(iv)
     assert p.rx_handler is None and len(p.netdev_chain) == 0
+
+
+def test_a_setup_script_needs_a_runner_from_above() -> None:
+    from vnetlab.engine import UnsupportedError
+    from vnetlab.model import load_lab_text
+    from vnetlab.sim.engine import SimEngine
+
+    lab = load_lab_text("name: s\nnodes:\n  a: {}\nsetup: |\n  ip link\n")
+    with pytest.raises(UnsupportedError, match="setup: script"):
+        SimEngine().realize(lab)
+    ran: list[str] = []
+    SimEngine(setup_runner=lambda eng, lab: ran.append(lab.setup)).realize(lab)
+    assert ran == ["ip link\n"]

@@ -7,7 +7,8 @@ scheduler until the app reports done (bounded by a virtual-time limit, never the
 clock). Checks run one after another on the same lab, so virtual time, neighbour tables
 and FDBs carry over between them exactly as on a real host. A lab's ``setup:`` script is
 run by the ``setup_runner`` the engine was made with (the script layer sits above the
-emulator and is never imported from here). ``trace`` sends one echo
+emulator and is never imported from here); without one, such a lab is refused before
+anything is built. ``trace`` sends one echo
 request with tracing on and returns the ``Trace`` tree and verdict.
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from vnetlab.engine import EngineError, PingResult
+from vnetlab.engine import EngineError, PingResult, UnsupportedError
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
 from vnetlab.sim.apps.ping import Ping
@@ -48,7 +49,7 @@ class SimEngine:
         self.sched = Scheduler()
         #: runs a lab's ``setup:`` script once the lab is built and settled; the script
         #: interpreter sits above the emulator, so whoever builds the engine passes it in
-        #: (``vnetlab.api.make_engine``, the script ``World``); None: setup is not run
+        #: (``vnetlab.api.make_engine``, the script ``World``)
         self.setup_runner = setup_runner
         self.lab: LabSpec | None = None
         self.namespaces: dict[str, Namespace] = {}
@@ -60,6 +61,10 @@ class SimEngine:
     # -- protocol -------------------------------------------------------------------------
     def realize(self, lab: LabSpec) -> None:
         check_supported(lab)
+        if lab.setup and self.setup_runner is None:
+            raise UnsupportedError(
+                "this lab has a setup: script and this engine was made without a runner "
+                "for it", hint="make the engine with vnetlab.make_engine('sim')")
         self.namespaces = build(lab, self.sched)
         self.lab = lab
         try:  # TUN/TAP programs (vnetlab.tuntap): callbacks on virtual time from now on
