@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,9 +32,12 @@ def load(path: str | Path) -> LabSpec:
 def make_engine(name: str = "sim", **options: Any) -> Engine:
     """The engine table: ``sim`` (the emulator) or ``linux`` (the real kernel)."""
     if name == "sim":
+        from vnetlab.script.setup import run_setup
         from vnetlab.sim.engine import SimEngine
 
-        return SimEngine()
+        # the lab's ``setup:`` script runs here, above the emulator (the linux engine
+        # refuses labs that have one at plan time)
+        return SimEngine(setup_runner=run_setup)
     if name == "linux":
         from vnetlab.kernel.engine import LinuxEngine
 
@@ -53,7 +56,9 @@ class Net:
         return self.engine.ping(node, ipaddress.IPv4Address(dst), **kw)
 
     def trace(self, node: str, dst: str) -> Trace:
-        tracer = getattr(self.engine, "trace", None)
+        # only the emulator traces; the Engine protocol does not promise it
+        tracer: Callable[[str, ipaddress.IPv4Address], Trace] | None = getattr(
+            self.engine, "trace", None)
         if tracer is None:
             raise EngineError(f"the {self.engine.name} engine cannot trace packets",
                               hint="tracing runs in the emulator: use engine='sim'")

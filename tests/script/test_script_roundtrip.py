@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from vnetlab.api import make_engine
 from vnetlab.cli.main import cli
 from vnetlab.model import load_lab, load_lab_text
 from vnetlab.script import World, run_script
@@ -72,7 +73,7 @@ checks:
 
 def test_setup_runs_after_build() -> None:
     lab = load_lab_text(LAB)
-    eng = SimEngine()
+    eng = make_engine("sim")  # the setup runner is given by the API, above the emulator
     eng.realize(lab)
     state = eng.observe()
     assert any(r.dst == "default" for r in state.nodes["a"].routes)
@@ -86,7 +87,7 @@ def test_failing_setup_is_a_clear_error() -> None:
 
     lab = load_lab_text(LAB.replace("dev veth0 master", "dev nope master"))
     with pytest.raises(EngineError, match='setup-demo: setup:2: Cannot find device "nope"'):
-        SimEngine().realize(lab)
+        make_engine("sim").realize(lab)
 
 
 def test_cli_script_export_and_shell(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class ScriptError(Exception):
     """A command failed: ``message`` as the real tool prints it, ``rc`` its exit status."""
@@ -23,3 +25,9 @@ class NotSupportedYet(ScriptError):
         if reason:
             msg += f" ({reason})"
         super().__init__(msg, lineno=lineno, rc=2)
+
+
+def rtnetlink_answer(err: int) -> str:
+    """iproute2's line for a netlink error: ``RTNETLINK answers: `` + ``strerror(errno)``
+    (the emulator's ``NetdevError.errno``; ``os.strerror`` is glibc's text, as ip's)."""
+    return f"RTNETLINK answers: {os.strerror(err)}"

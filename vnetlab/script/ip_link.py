@@ -1,15 +1,15 @@
 """``ip link add/del/set/show`` on the emulator (iplink_parse, do_iplink)."""
 
 
-import inspect
+import errno
 from typing import Any
 
 from pydantic import ValidationError
 
-from vnetlab.model import spec as model_spec
+from vnetlab.model.base import check_ifname
 from vnetlab.script import fmt
 from vnetlab.script.args import Args, Env
-from vnetlab.script.errors import NotSupportedYet
+from vnetlab.script.errors import NotSupportedYet, rtnetlink_answer
 
 #: device kinds Linux has (``ip link add ... type KIND``); others are "Unknown device type"
 from vnetlab.script.ip_common import (
@@ -26,6 +26,7 @@ from vnetlab.script.ip_common import (
 from vnetlab.sim import build as sim_build
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.veth import Veth
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 from vnetlab.wire.mac import mac_to_str
@@ -68,7 +69,7 @@ def link_add(a: Args, env: Env) -> int:
     if name is None:
         raise env.fail('Not enough information: "dev" argument is required.', rc=255)
     try:
-        model_spec.check_ifname(name)
+        check_ifname(name)
     except ValueError:
         raise env.fail(f'Error: argument "{name}" is wrong: "name" not a valid ifname',
                        rc=255) from None
@@ -277,17 +278,13 @@ def _add_generic(env: Env, ns: Any, name: str, kind: str, kargs: list[str],
     elif "mtu" in known and model.model_fields["mtu"].default is None:
         fields["mtu"] = limit if limit is not None else 1500
     spec = make_spec(env, kind, fields)
-    kw = {}
-    if lower is not None and "lower" in inspect.signature(
-            sim_build.DEVICE_BUILDERS[kind]).parameters:
-        kw["lower"] = lower  # macvlan/ipvlan: the lower may be in another namespace
-    try:
-        return env.world.build(ns, kind, name, spec, **kw)
+    try:  # the lower (macvlan/ipvlan/vlan) may be in another namespace than the device
+        return env.world.build(ns, kind, name, spec, lower)
+    except NetdevError as e:
+        # an EINVAL keeps the emulator's reason, as ip prints the kernel's extack message
+        why = f" ({e})" if e.errno == errno.EINVAL else ""
+        raise env.fail(rtnetlink_answer(e.errno) + why, rc=2) from None
     except ValueError as e:
-        if "VNI" in str(e) or "already has vlan" in str(e) or "exists" in str(e):
-            raise env.fail("RTNETLINK answers: File exists", rc=2) from None
-        if "busy" in str(e):
-            raise env.fail("RTNETLINK answers: Device or resource busy", rc=2) from None
         raise env.fail(f"RTNETLINK answers: Invalid argument ({e})", rc=2) from None
     except KeyError as e:
         raise env.fail(f"Cannot find device {e}", rc=1) from None
@@ -351,7 +348,10 @@ def link_set(a: Args, env: Env) -> int:
                                       lineno=env.lineno)
             if dev.name in target.devices:
                 raise env.fail("RTNETLINK answers: File exists", rc=2)
-            ns.move_device(dev, target)
+            try:
+                ns.move_device(dev, target)
+            except NetdevError as e:
+                raise env.fail(rtnetlink_answer(e.errno), rc=2) from None
             peer = getattr(dev, "peer", None)
             if isinstance(peer, NetDevice) and peer.ns is not target:
                 world.link_nsids(target.name, peer.ns.name)
@@ -394,9 +394,7 @@ def link_set(a: Args, env: Env) -> int:
             a.onoff(w)
             env.err(f"vnetlab: link flag {w} is accepted but not modelled")
         elif w == "promisc":
-            on = a.onoff(w)
-            if isinstance(dev, BridgeDevice):
-                dev.promisc = max(0, dev.promisc + (1 if on else -1))
+            dev.set_promiscuity(1 if a.onoff(w) else -1)
         elif w in ("txqueuelen", "txqlen", "qlen", "alias", "group", "link"):
             a.value(w)
         else:

@@ -27,10 +27,10 @@ from typing import Any
 
 from vnetlab.model.resolver import generated_mac
 from vnetlab.model.spec import LabSpec
+from vnetlab.script.setup import run_setup
 from vnetlab.sim.build import DEVICE_BUILDERS
 from vnetlab.sim.clock import Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
-from vnetlab.sim.devices.udp_tunnel import UdpTunnelDevice
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.engine import SimEngine
 from vnetlab.sim.netdev import NetDevice
@@ -49,7 +49,7 @@ class World:
         """A fresh host (``bare``: without the emulated ``eth0``), or LAB built, or the
         already realized ENGINE (a lab's ``setup:`` script)."""
         if engine is None:
-            engine = SimEngine()
+            engine = SimEngine(setup_runner=run_setup)
             if lab is not None:
                 engine.realize(lab)
         else:
@@ -167,19 +167,7 @@ class World:
         if dev.vlans:
             for child in list(dev.vlans.values()):
                 self.delete(child)
-        ns.unregister(dev)
-        unreg = getattr(dev, "unregister", None)
-        if callable(unreg):  # vlan: the parent forgets the VID
-            unreg()
-        if isinstance(dev, UdpTunnelDevice) and dev.sock.devices.get(dev.vni) is dev:
-            sock = dev.sock
-            del sock.devices[dev.vni]
-            if not sock.devices:
-                ns.udp_tunnels.pop(sock.port, None)
-                ns.stack.udp_sockets.pop(sock.port, None)
-        group = getattr(dev, "group", None)
-        if isinstance(group, int):
-            ns.stack.mc_groups.discard(group)
+        ns.unregister(dev)  # the kind's ndo_uninit frees its VID, VNI socket, group
         if isinstance(dev, Veth) and dev.peer is not None:
             peer = dev.peer
             dev.peer = None

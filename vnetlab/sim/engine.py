@@ -5,30 +5,36 @@ Design note
 Apps run on virtual time: ``ping`` schedules its requests and the engine runs the
 scheduler until the app reports done (bounded by a virtual-time limit, never the wall
 clock). Checks run one after another on the same lab, so virtual time, neighbour tables
-and FDBs carry over between them exactly as on a real host. ``trace`` sends one echo
+and FDBs carry over between them exactly as on a real host. A lab's ``setup:`` script is
+run by the ``setup_runner`` the engine was made with (the script layer sits above the
+emulator and is never imported from here); without one, such a lab is refused before
+anything is built. ``trace`` sends one echo
 request with tracing on and returns the ``Trace`` tree and verdict.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from vnetlab.engine import EngineError, PingResult
+from vnetlab.engine import EngineError, PingResult, UnsupportedError
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
 from vnetlab.sim.apps.ping import Ping
 from vnetlab.sim.apps.userspace import SimContext, start_programs
 from vnetlab.sim.build import build, check_supported
 from vnetlab.sim.clock import S, Scheduler
-from vnetlab.sim.devices.bridge import BridgeDevice
-from vnetlab.sim.netdev import NetDevice
+from vnetlab.sim.netdev import NetDevice, Tap
 from vnetlab.sim.observe import observe_lab
 from vnetlab.sim.stack.addr import ip_int
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.sim.trace import Trace
 from vnetlab.tuntap.api import ProgramError
 from vnetlab.wire.pcap import LINKTYPE_RAW, PcapWriter
+
+#: what runs a lab's ``setup:`` script on a realized engine (``vnetlab.script.setup.run_setup``)
+SetupRunner = Callable[["SimEngine", LabSpec], None]
 
 #: how long a trace waits past ping's own timeout for the probe to be delivered or dropped
 TRACE_SETTLE_NS = 5 * S
@@ -39,11 +45,15 @@ SETTLE_NS = 1 * S
 class SimEngine:
     name = "sim"
 
-    def __init__(self) -> None:
+    def __init__(self, *, setup_runner: SetupRunner | None = None) -> None:
         self.sched = Scheduler()
+        #: runs a lab's ``setup:`` script once the lab is built and settled; the script
+        #: interpreter sits above the emulator, so whoever builds the engine passes it in
+        #: (``vnetlab.api.make_engine``, the script ``World``)
+        self.setup_runner = setup_runner
         self.lab: LabSpec | None = None
         self.namespaces: dict[str, Namespace] = {}
-        self._captures: list[tuple[NetDevice, PcapWriter, object]] = []
+        self._captures: list[tuple[NetDevice, PcapWriter, Tap]] = []
         self._next_ident = 0x1000
         #: running TUN/TAP programs by "node:ifname" (their ``counters``, ``messages``)
         self.programs: dict[str, SimContext] = {}
@@ -51,6 +61,10 @@ class SimEngine:
     # -- protocol -------------------------------------------------------------------------
     def realize(self, lab: LabSpec) -> None:
         check_supported(lab)
+        if lab.setup and self.setup_runner is None:
+            raise UnsupportedError(
+                "this lab has a setup: script and this engine was made without a runner "
+                "for it", hint="make the engine with vnetlab.make_engine('sim')")
         self.namespaces = build(lab, self.sched)
         self.lab = lab
         try:  # TUN/TAP programs (vnetlab.tuntap): callbacks on virtual time from now on
@@ -62,12 +76,8 @@ class SimEngine:
         # settle: what bring-up itself sends (the bridges' IGMP joins of 224.0.0.106) is
         # over before the lab's own traffic starts, as it is by the time a person types
         self.sched.run(until=self.sched.now + SETTLE_NS)
-        if lab.setup:
-            # the lab's ``setup:`` script: the script layer sits above the emulator, so it
-            # is imported only for labs that have one
-            from vnetlab.script.setup import run_setup
-
-            run_setup(self, lab)
+        if lab.setup and self.setup_runner is not None:
+            self.setup_runner(self, lab)
 
     def ns(self, node: str) -> Namespace:
         try:
@@ -152,25 +162,26 @@ class SimEngine:
 
     def start_capture(self, node: str, ifname: str, path: Path) -> None:
         dev = self.dev(node, ifname)
+        tap: Tap
         if dev.addr_len == 0:
             # no link layer (TUN): raw IP records, as tcpdump -i tun0 writes them
             writer = PcapWriter(path, linktype=LINKTYPE_RAW)
 
-            def tap(ts: int, frame: bytes, _w: PcapWriter = writer) -> None:
+            def raw_tap(ts: int, frame: bytes, _w: PcapWriter = writer) -> None:
                 _w.write(ts, frame[14:])
+
+            tap = raw_tap
         else:
             writer = PcapWriter(path)
             tap = writer.write
         dev.add_tap(tap)
-        if isinstance(dev, BridgeDevice):
-            dev.promisc += 1  # tcpdump puts the interface in promiscuous mode
+        dev.set_promiscuity(1)  # tcpdump puts the interface in promiscuous mode
         self._captures.append((dev, writer, tap))
 
     def stop_captures(self) -> None:
         for dev, writer, tap in self._captures:
-            dev.remove_tap(tap)  # type: ignore[arg-type]
-            if isinstance(dev, BridgeDevice):
-                dev.promisc -= 1
+            dev.remove_tap(tap)
+            dev.set_promiscuity(-1)
             writer.close()
         self._captures.clear()
 

@@ -13,6 +13,12 @@ the kernel's:
   else the namespace stack. ``vlans`` is None on a device without VLAN children, so the
   VLAN step costs one attribute test.
 
+State changes are announced, never dispatched by kind: ``set_admin`` sends NETDEV_UP or
+NETDEV_DOWN and ``set_carrier`` NETDEV_CHANGE through ``vnetlab.sim.notifier``; a bridge,
+a VLAN or a MACVLAN port that depends on this device has subscribed to its
+``netdev_chain``. ``uninit`` (``ndo_uninit``) is the kind's own clean-up when the device is
+deleted; ``set_promiscuity`` is the ``IFF_PROMISC`` counter tcpdump and uppers move.
+
 Devices never call each other directly across a wire: a transmitting driver hands the frame
 to the scheduler, which delivers it to the peer later. An ``Skb`` is real wire bytes (the
 whole Ethernet frame) plus the trace node it carries.
@@ -23,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from vnetlab.sim.notifier import NetdevEvent, NetdevNotifierChain, call_netdevice_notifiers
 from vnetlab.sim.trace import DropReason, TraceNode
 
 if TYPE_CHECKING:
@@ -55,6 +62,12 @@ class NetDevice:
     noarp = False
     #: ``dev->addr_len``: 0 for devices without a link-layer address (tun, ARPHRD_NONE)
     addr_len = 6
+    #: ``IFF_UNICAST_FLT``: the device filters extra unicast addresses (``dev_uc_add``)
+    #: itself; without it, an upper adding its MAC makes it promiscuous. Only the bridge
+    #: models the missing filter so far; every other kind keeps promiscuity 0 for it.
+    unicast_flt = True
+    #: ``NETIF_F_NETNS_LOCAL``: the device cannot move to another namespace
+    netns_local = False
 
     __slots__ = (
         "ns",
@@ -69,6 +82,8 @@ class NetDevice:
         "rx_handler",
         "vlans",
         "taps",
+        "netdev_chain",
+        "promisc",
         "sched",
         "where",
         "rx_packets",
@@ -91,6 +106,9 @@ class NetDevice:
         self.rx_handler: Callable[[NetDevice, Skb], None] | None = None
         self.vlans: dict[int, VlanDevice] | None = None  # 802.1Q children by VID
         self.taps: list[Tap] | None = None
+        #: subscribers to this device's events (register_netdevice_notifier_dev_net)
+        self.netdev_chain = NetdevNotifierChain()
+        self.promisc = 0  # dev->promiscuity: IFF_PROMISC while > 0
         self.sched: Scheduler = ns.sched
         self.where = f"{ns.name}:{name}"
         self.ifindex = ns.register(self)
@@ -136,32 +154,29 @@ class NetDevice:
         return None
 
     def set_admin(self, up: bool) -> None:
-        """``ip link set DEV up|down``; kinds override to move carrier."""
+        """``ip link set DEV up|down`` (``dev_open``/``dev_close``): NETDEV_UP/DOWN.
+        Kinds override to move carrier first (veth) or to refuse (vlan)."""
         if up == self.admin_up:
             return
         self.admin_up = up
-        self.ns.on_link_change(self)
-        if self.br_port is not None:
-            self.br_port.bridge.port_state_changed(self.br_port)
-        self.notify_uppers()
+        call_netdevice_notifiers(NetdevEvent.UP if up else NetdevEvent.DOWN, self)
 
     def set_carrier(self, on: bool) -> None:
+        """``netif_carrier_on/off``: NETDEV_CHANGE when the carrier really changed."""
         if on == self.carrier:
             return
         self.carrier = on
-        if self.br_port is not None:
-            self.br_port.bridge.port_state_changed(self.br_port)
-        self.notify_uppers()
+        call_netdevice_notifiers(NetdevEvent.CHANGE, self)
 
-    def notify_uppers(self) -> None:
-        """NETDEV_CHANGE to stacked devices: a VLAN child's state follows its parent
-        (``netif_stacked_transfer_operstate``), so a bridge port that is such a child
-        re-evaluates (``br_port_carrier_check``)."""
-        if self.vlans is None:
-            return
-        for child in self.vlans.values():
-            if child.br_port is not None:
-                child.br_port.bridge.port_state_changed(child.br_port)
+    def set_promiscuity(self, inc: int) -> None:
+        """``dev_set_promiscuity``: count listeners that want every frame (tcpdump, an
+        upper without a unicast filter below it); ``IFF_PROMISC`` while the count is > 0.
+        The count never goes below 0."""
+        self.promisc = max(0, self.promisc + inc)
+
+    def uninit(self) -> None:
+        """``ndo_uninit``: the kind releases what it holds when the device is deleted
+        (called by ``Namespace.unregister`` after NETDEV_UNREGISTER; not on a move)."""
 
     # -- data path --------------------------------------------------------------------
     def xmit(self, skb: Skb) -> None:  # pragma: no cover - every kind overrides
@@ -232,6 +247,7 @@ class Loopback(NetDevice):
 
     kind = "loopback"
     noarp = True
+    netns_local = True
     __slots__ = ()
 
     #: loopback_xmit costs little; a small constant keeps event order deterministic

@@ -37,8 +37,12 @@ class ProgramError(Exception):
 class Device(Protocol):
     """The program's end of a TUN/TAP device."""
 
-    name: str
-    mode: str  # "tun" or "tap"
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mode(self) -> str:
+        """``"tun"`` or ``"tap"``."""
 
     def on_packet(self, callback: PacketHandler) -> None:
         """Call ``callback(packet)`` for every packet the device transmits to us."""
@@ -61,10 +65,18 @@ class UdpSocket(Protocol):
 
 
 class Context(Protocol):
-    node: str
-    device: Device
-    args: dict[str, Any]
-    counters: Counter[str]
+    # read-only members: an engine's context may hold a more specific device type
+    @property
+    def node(self) -> str: ...
+
+    @property
+    def device(self) -> Device: ...
+
+    @property
+    def args(self) -> dict[str, Any]: ...
+
+    @property
+    def counters(self) -> Counter[str]: ...
 
     def udp_socket(self, bind: tuple[str, int]) -> UdpSocket: ...
 

@@ -22,7 +22,6 @@ from vnetlab.script.apps.tcpdump_print import tcpdump_line
 from vnetlab.script.args import Env
 from vnetlab.script.errors import NotSupportedYet
 from vnetlab.sim.clock import S
-from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.netdev import NetDevice, Tap
 from vnetlab.wire.pcap import PcapWriter
 
@@ -31,13 +30,6 @@ FOREGROUND_LIMIT_S = 60
 #: options that take a value; the ones not read here are accepted and ignored
 _WITH_VALUE = ("-i", "-c", "-w", "-s", "-C", "-G", "-W", "-y", "-B", "-Q", "-F", "-r",
                "-z", "-Z", "-T", "-E", "-j", "-M")
-
-
-def set_promiscuity(dev: NetDevice, inc: int) -> None:
-    """``dev_set_promiscuity``: only the bridge looks at its promiscuity in the emulator
-    (a promiscuous bridge passes every frame up to its own device)."""
-    if isinstance(dev, BridgeDevice):
-        dev.promisc += inc
 
 
 @dataclass
@@ -76,7 +68,7 @@ class Capture:
 
         self.tap = tap
         self.dev.add_tap(tap)
-        set_promiscuity(self.dev, 1)
+        self.dev.set_promiscuity(1)
 
     def stop(self) -> None:
         if self.done:
@@ -84,7 +76,7 @@ class Capture:
         self.done = True
         if self.tap is not None:
             self.dev.remove_tap(self.tap)
-        set_promiscuity(self.dev, -1)
+        self.dev.set_promiscuity(-1)
         if self.writer is not None:
             self.writer.close()
         self.env.err(f"{self.seen} packets captured")

@@ -26,10 +26,20 @@ No broadcast or multicast ever reaches an l3 child, so children cannot ARP for e
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
 from vnetlab.model.spec import IpvlanSpec
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.notifier import (
+    OPERSTATE_EVENTS,
+    NetdevEvent,
+    NetdevNotifierInfo,
+    call_netdevice_notifiers,
+    netdev_upper_dev_link,
+    netdev_upper_dev_unlink,
+)
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.trace import DropReason, EventKind
 
@@ -71,10 +81,28 @@ class IpvlanPort:
             port.mode = mode  # ipvlan_set_port_mode: the last one asked sets it for all
             return port
         if lower.rx_handler is not None:
-            raise ValueError(f"{lower.where}: rx_handler busy (Device or resource busy)")
+            raise NetdevError(errno.EBUSY,
+                              f"{lower.where}: rx_handler busy (Device or resource busy)")
         port = IpvlanPort(lower, mode)
         lower.rx_handler = port.handle_frame
+        lower.netdev_chain.register(port.ipvlan_device_event)
         return port
+
+    def destroy_if_unused(self) -> None:
+        """``ipvlan_port_destroy`` once the last ipvlan is gone: the master's rx_handler is
+        free again."""
+        if self.ipvlans:
+            return
+        if getattr(self.dev.rx_handler, "__self__", None) is self:
+            self.dev.rx_handler = None
+        self.dev.netdev_chain.unregister(self.ipvlan_device_event)
+
+    def ipvlan_device_event(self, event: NetdevEvent, info: NetdevNotifierInfo) -> None:
+        """``ipvlan_device_event`` on the master: NETDEV_UP/DOWN/CHANGE pass on to every
+        child as NETDEV_CHANGE (``netif_stacked_transfer_operstate``)."""
+        if event in OPERSTATE_EVENTS:
+            for child in list(self.ipvlans):
+                call_netdevice_notifiers(NetdevEvent.CHANGE, child)
 
     def addr_lookup(self, ip: int | None) -> IpvlanDevice | None:
         """``ipvlan_ht_addr_lookup``: the child that has ``ip`` as an address."""
@@ -138,12 +166,23 @@ class IpvlanDevice(NetDevice):
             lowerdev = lowerdev.phy_dev
         port = IpvlanPort.of(lowerdev, mode)
         super().__init__(ns, name, lowerdev.mac, mtu)
-        self.phy_dev = lowerdev
+        self.phy_dev: NetDevice = lowerdev
         self.port = port
         port.ipvlans.append(self)
+        netdev_upper_dev_link(lowerdev, self, master=False)
 
-    @property  # type: ignore[override]
-    def noarp(self) -> bool:
+    def uninit(self) -> None:
+        """``ipvlan_link_delete`` + ``ipvlan_uninit``: leave the port; the port goes with
+        its last ipvlan."""
+        port = self.port
+        if self not in port.ipvlans:
+            return
+        port.ipvlans.remove(self)
+        netdev_upper_dev_unlink(self.phy_dev, self, master=False)
+        port.destroy_if_unused()
+
+    @property
+    def noarp(self) -> bool:  # type: ignore[override]  # a class flag elsewhere, read per packet
         """``IFF_NOARP`` in l3 mode (``ipvlan_set_port_mode``)."""
         return self.port.mode == "l3"
 

@@ -31,17 +31,29 @@ Receive on the lower, ``macvlan_handle_frame``:
 So private children never learn each other's MACs (ARP is a broadcast that never reaches a
 sibling), and vepa children talk only through a switch with ``hairpin on``.
 
-State: a macvlan's carrier follows its lower (``netif_stacked_transfer_operstate``); a
-passthru child has the lower's MAC and puts the lower in promiscuous mode while up.
+State: a macvlan's carrier follows its lower (``netif_stacked_transfer_operstate``: the
+port subscribes to the lower's ``netdev_chain`` and passes NETDEV_UP/DOWN/CHANGE on to each
+child as NETDEV_CHANGE, ``macvlan_device_event``); a passthru child has the lower's MAC and
+puts the lower in promiscuous mode while up.
 Multicast filters (``mc_filter``) are not modelled: every child accepts every group.
 """
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
 from vnetlab.model.spec import MacvlanSpec
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.notifier import (
+    OPERSTATE_EVENTS,
+    NetdevEvent,
+    NetdevNotifierInfo,
+    call_netdevice_notifiers,
+    netdev_upper_dev_link,
+    netdev_upper_dev_unlink,
+)
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 
@@ -86,10 +98,28 @@ class MacvlanPort:
         if isinstance(port, MacvlanPort):
             return port
         if lower.rx_handler is not None:
-            raise ValueError(f"{lower.where}: rx_handler busy (Device or resource busy)")
+            raise NetdevError(errno.EBUSY,
+                              f"{lower.where}: rx_handler busy (Device or resource busy)")
         port = MacvlanPort(lower)
         lower.rx_handler = port.handle_frame
+        lower.netdev_chain.register(port.macvlan_device_event)
         return port
+
+    def destroy_if_unused(self) -> None:
+        """``macvlan_port_destroy`` once the last macvlan is gone: the lower's rx_handler
+        is free again (a bridge may take it)."""
+        if self.vlans:
+            return
+        lower = self.dev
+        if getattr(lower.rx_handler, "__self__", None) is self:
+            lower.rx_handler = None
+        lower.netdev_chain.unregister(self.macvlan_device_event)
+
+    def macvlan_device_event(self, event: NetdevEvent, info: NetdevNotifierInfo) -> None:
+        """``macvlan_device_event`` on the lower: each child's operstate follows it."""
+        if event in OPERSTATE_EVENTS:
+            for vlan in list(self.vlans):
+                call_netdevice_notifiers(NetdevEvent.CHANGE, vlan)
 
     # -- macvlan_broadcast ---------------------------------------------------------------
     def broadcast(self, skb: Skb, src: NetDevice | None, mode: int) -> None:
@@ -164,25 +194,44 @@ class MacvlanDevice(NetDevice):
         port = MacvlanPort.of(lowerdev)
         m = MODES[mode]
         if port.passthru or (m == MACVLAN_MODE_PASSTHRU and port.vlans):
-            raise ValueError(f"passthru macvlan on {lowerdev.where} must be alone "
+            raise NetdevError(errno.EINVAL, f"passthru macvlan on {lowerdev.where} must be alone "
                              "(Invalid argument)")
         if m == MACVLAN_MODE_PASSTHRU:
             port.passthru = True
             mac = lowerdev.mac  # eth_hw_addr_inherit
         elif mac == lowerdev.mac or mac in port.vlan_hash:
-            raise ValueError(f"{mac_to_str(mac)} is in use on {lowerdev.where} "
+            raise NetdevError(errno.EADDRINUSE, f"{mac_to_str(mac)} is in use on {lowerdev.where} "
                              "(Address already in use)")
         super().__init__(ns, name, mac, mtu)
-        self.lowerdev = lowerdev
+        self.lowerdev: NetDevice = lowerdev
         self.port = port
         self.mode = m
         port.vlans.append(self)
         port.vlan_hash[mac] = self
-        if hasattr(lowerdev, "promisc"):
+        netdev_upper_dev_link(lowerdev, self, master=False)
+        if not lowerdev.unicast_flt:
             # macvlan_open: dev_uc_add(lower, our MAC) (passthru: dev_set_promiscuity); a
             # bridge has no unicast filter (IFF_UNICAST_FLT), so it turns promiscuous and
             # passes frames for our MAC up to its rx_handler (br_handle_frame_finish)
-            lowerdev.promisc += 1
+            lowerdev.set_promiscuity(1)
+
+    def uninit(self) -> None:
+        """``macvlan_dellink`` + ``macvlan_uninit``: leave the port's tables (the MAC is free
+        again), give back what ``macvlan_open`` took on the lower, and destroy the port
+        with its last macvlan."""
+        port = self.port
+        lower = self.lowerdev
+        if self not in port.vlans:
+            return
+        port.vlans.remove(self)
+        for mac in [m for m, v in port.vlan_hash.items() if v is self]:
+            del port.vlan_hash[mac]
+        if self.mode == MACVLAN_MODE_PASSTHRU:
+            port.passthru = False
+        if not lower.unicast_flt:
+            lower.set_promiscuity(-1)
+        netdev_upper_dev_unlink(lower, self, master=False)
+        port.destroy_if_unused()
 
     @property
     def mode_name(self) -> str:

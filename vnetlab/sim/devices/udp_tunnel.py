@@ -20,12 +20,14 @@ a hash of the inner flow within 32768-60999 (``udp_flow_src_port``), so it is st
 
 from __future__ import annotations
 
+import errno
 import zlib
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from vnetlab.sim.clock import S
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.ipv4 import MessageTooLong, NoRoute
@@ -91,9 +93,20 @@ class UdpTunnelDevice(NetDevice):
             sock = socks[dstport] = TunnelSocket(ns, dstport)
             ns.stack.udp_sockets[dstport] = sock.rcv
         if vni in sock.devices:
-            raise ValueError(f"VNI {vni} on port {dstport} is used by {sock.devices[vni].name}")
+            raise NetdevError(errno.EEXIST,
+                              f"VNI {vni} on port {dstport} is used by {sock.devices[vni].name}")
         sock.devices[vni] = self
         self.sock = sock
+
+    def uninit(self) -> None:
+        """``vxlan_uninit``/``geneve_uninit`` + ``udp_tunnel_sock_release``: the VNI is
+        free again; the port's socket closes with its last device."""
+        sock = self.sock
+        if sock.devices.get(self.vni) is self:
+            del sock.devices[self.vni]
+            if not sock.devices:
+                sock.ns.udp_tunnels.pop(sock.port, None)
+                sock.ns.stack.udp_sockets.pop(sock.port, None)
 
     # -- transmit ----------------------------------------------------------------------
     def encap_header(self, frame: bytes) -> bytes:  # pragma: no cover - per kind

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.model.spec import VethSpec
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.notifier import NetdevEvent, call_netdevice_notifiers
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes
 
@@ -27,6 +28,10 @@ VETH_DELAY_NS = 2_000  # one-way; the seed quotes a 5-10 us round trip through a
 VLAN_ETH_HLEN = 18  # ETH_HLEN + VLAN_HLEN
 
 
+def _unpaired(skb: Skb) -> None:  # pragma: no cover - _fwd_limit keeps it from being called
+    """The peer receive of a veth without a peer yet: never reached (no fast path)."""
+
+
 class Veth(NetDevice):
     kind = "veth"
     __slots__ = ("peer", "delay", "_peer_rx", "_fwd_limit")
@@ -34,7 +39,7 @@ class Veth(NetDevice):
     def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int = 1500) -> None:
         super().__init__(ns, name, mac, mtu)
         self.peer: Veth | None = None
-        self._peer_rx: Callable[[Skb], None] | None = None
+        self._peer_rx: Callable[[Skb], None] = _unpaired
         self.carrier = False
         self.delay = VETH_DELAY_NS
         self._fwd_limit = -1
@@ -56,10 +61,7 @@ class Veth(NetDevice):
         self.carrier = both
         self.admin_up = up
         self._refresh()
-        self.ns.on_link_change(self)
-        if self.br_port is not None:
-            self.br_port.bridge.port_state_changed(self.br_port)
-        self.notify_uppers()
+        call_netdevice_notifiers(NetdevEvent.UP if up else NetdevEvent.DOWN, self)
         if peer is not None:
             peer._refresh()
             peer.set_carrier(both)
@@ -93,9 +95,9 @@ class Veth(NetDevice):
         t = sched.now + self.delay
         bucket = sched.buckets.get(t)
         if bucket is None:
-            sched.at(t, self._peer_rx, skb)  # type: ignore[arg-type]
+            sched.at(t, self._peer_rx, skb)
         else:
-            bucket.append((self._peer_rx, skb))  # type: ignore[arg-type]
+            bucket.append((self._peer_rx, skb))
 
     def _xmit_slow(self, skb: Skb) -> None:
         peer = self.peer
@@ -122,7 +124,7 @@ class Veth(NetDevice):
         if skb.trace is not None:
             skb.trace.add(self.where, f"veth -> {peer.where}", EventKind.HOP)
         sched = self.sched
-        sched.at(sched.now + self.delay, self._peer_rx, skb)  # type: ignore[arg-type]
+        sched.at(sched.now + self.delay, self._peer_rx, skb)
 
 
 def newlink(ns: Namespace, name: str, spec: VethSpec, lower: Lower) -> Veth:

@@ -22,15 +22,27 @@ Invariants: the MAC is the parent's unless the lab gives one; the MTU never exce
 parent's (checked by the model); a vlan device is up only while its parent is
 (``vlan_dev_open`` refuses with ENETDOWN, and ``vlan_device_event`` closes and reopens
 children on the parent's NETDEV_DOWN/NETDEV_UP); its carrier follows the parent
-(``netif_stacked_transfer_operstate``).
+(``netif_stacked_transfer_operstate``). Each vlan device subscribes to its real device's
+``netdev_chain`` for those events and passes a NETDEV_CHANGE on to its own subscribers (a
+bridge it is a port of re-checks it).
 """
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
 from vnetlab.model.spec import VlanSpec
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.notifier import (
+    OPERSTATE_EVENTS,
+    NetdevEvent,
+    NetdevNotifierInfo,
+    call_netdevice_notifiers,
+    netdev_upper_dev_link,
+    netdev_upper_dev_unlink,
+)
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes
 
@@ -70,9 +82,9 @@ class VlanDevice(NetDevice):
         self, ns: Namespace, name: str, mac: bytes, mtu: int, real_dev: NetDevice, vid: int
     ) -> None:
         if not 1 <= vid <= 4094:
-            raise ValueError(f"VLAN ID {vid} is not in 1-4094")
+            raise NetdevError(errno.ERANGE, f"VLAN ID {vid} is not in 1-4094")
         if real_dev.vlans is not None and vid in real_dev.vlans:
-            raise ValueError(f"{real_dev.name} already has vlan {vid}")
+            raise NetdevError(errno.EEXIST, f"{real_dev.name} already has vlan {vid}")
         super().__init__(ns, name, mac, mtu)
         self.real_dev = real_dev
         self.vlan_id = vid
@@ -80,14 +92,29 @@ class VlanDevice(NetDevice):
         if real_dev.vlans is None:
             real_dev.vlans = {}
         real_dev.vlans[vid] = self  # register_vlan_dev → vlan_group_set_device
+        real_dev.netdev_chain.register(self.vlan_device_event)
+        netdev_upper_dev_link(real_dev, self, master=False)
 
-    def unregister(self) -> None:
+    def uninit(self) -> None:
         """``unregister_vlan_dev``: the parent forgets this VID."""
-        vlans = self.real_dev.vlans
+        real = self.real_dev
+        vlans = real.vlans
         if vlans is not None and vlans.get(self.vlan_id) is self:
             del vlans[self.vlan_id]
             if not vlans:
-                self.real_dev.vlans = None
+                real.vlans = None
+            real.netdev_chain.unregister(self.vlan_device_event)
+            netdev_upper_dev_unlink(real, self, master=False)
+
+    def vlan_device_event(self, event: NetdevEvent, info: NetdevNotifierInfo) -> None:
+        """``vlan_device_event`` for the real device: follow its NETDEV_UP/DOWN, then
+        ``netif_stacked_transfer_operstate`` (our carrier is read from it, so tell our own
+        subscribers with NETDEV_CHANGE)."""
+        if event not in OPERSTATE_EVENTS:
+            return
+        if event is not NetdevEvent.CHANGE:
+            self.set_admin(event is NetdevEvent.UP)
+        call_netdevice_notifiers(NetdevEvent.CHANGE, self)
 
     # -- state ------------------------------------------------------------------------
     @property

@@ -64,6 +64,12 @@ class VxlanDevice(UdpTunnelDevice):
         if group is not None:
             self.ns.stack.mc_groups.add(group)
 
+    def uninit(self) -> None:
+        """The socket goes (``UdpTunnelDevice.uninit``) and the group is left."""
+        super().uninit()
+        if self.group is not None:
+            self.ns.stack.mc_groups.discard(self.group)
+
     def fdb_append(self, mac: bytes, dst: int) -> None:
         """``bridge fdb append MAC dev VXLAN dst IP`` (static)."""
         e = self.fdb.get(mac)

@@ -6,7 +6,14 @@ Mirrors ``struct net``: devices get ifindexes in creation order (``lo`` is 1), a
 live per device (``in_device``), and link changes drive the FIB the way
 ``fib_netdev_event`` does: an address on a device that is up installs its connected route;
 a device going down removes every route through it and flushes its neighbours
-(``neigh_ifdown``).
+(``neigh_ifdown``). The stack hears of link changes as one subscriber of the namespace's
+``netdev_chain`` (``register_netdevice_notifier_net``); devices that depend on another
+device subscribe to that device's own chain (``vnetlab.sim.notifier``), so nothing here
+names a device kind.
+
+``unregister`` is ``unregister_netdevice``: close, NETDEV_UNREGISTER (an upper lets go:
+``br_del_if``), the stack forgets the device, then the kind's ``uninit``. ``move_device``
+(``dev_change_net_namespace``) does the same without ``uninit``: the device lives on.
 
 Received frames reach the protocols through two explicit tables, as in the kernel:
 ``PTYPE_BASE`` maps an ethertype to its handler (``ptype_base``: IPv4, ARP) and
@@ -16,9 +23,17 @@ UDP). A new protocol family is one entry here and a module beside ``ipv4.py``.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from vnetlab.sim.errors import NetdevError
+from vnetlab.sim.notifier import (
+    NetdevEvent,
+    NetdevNotifierChain,
+    NetdevNotifierInfo,
+    call_netdevice_notifiers,
+)
 from vnetlab.sim.stack.addr import InetAddr
 from vnetlab.sim.stack.arp import ETH_P_ARP, arp_rcv
 from vnetlab.sim.stack.fib import Route
@@ -69,6 +84,9 @@ class Namespace:
         self.ptype_base = PTYPE_BASE
         self.inet_protos = INET_PROTOS
         self.stack = Ipv4Stack(self)
+        #: subscribers to every device of this namespace (register_netdevice_notifier_net)
+        self.netdev_chain = NetdevNotifierChain()
+        self.netdev_chain.register(self.fib_netdev_event)
         self.udp_tunnels: dict[int, TunnelSocket] = {}  # UDP port -> VXLAN/Geneve socket
         self.lo = Loopback(self, "lo", LO_MAC, 65536)
         self.add_addr(self.lo, InetAddr(0x7F000001, 8))
@@ -76,7 +94,7 @@ class Namespace:
 
     def register(self, dev: NetDevice) -> int:
         if dev.name in self.devices:
-            raise ValueError(f"device {dev.name} exists in namespace {self.name}")
+            raise NetdevError(errno.EEXIST, f"device {dev.name} exists in namespace {self.name}")
         self.devices[dev.name] = dev
         idx = self._next_ifindex
         if self._moved_in:  # dev_index_reserve: skip indexes devices moved in brought along
@@ -146,17 +164,19 @@ class Namespace:
             append=True,
         )
 
-    def on_link_change(self, dev: NetDevice) -> None:
-        """``fib_netdev_event`` / ``neigh_ifdown`` for NETDEV_UP and NETDEV_DOWN."""
+    def fib_netdev_event(self, event: NetdevEvent, info: NetdevNotifierInfo) -> None:
+        """``fib_netdev_event`` / ``neigh_ifdown`` for NETDEV_UP and NETDEV_DOWN: connected
+        routes of a device that came up; no routes or neighbours through one that went
+        down. (NETDEV_CHANGE only flags nexthops linkdown in the kernel: not modelled.)"""
+        if event is not NetdevEvent.UP and event is not NetdevEvent.DOWN:
+            return
+        dev = info.dev
         if dev.admin_up:
             for a in self.addrs.get(dev, []):
                 self._add_connected(dev, a)
         else:
             self.stack.fib.remove_where(lambda r: r.dev is dev)
             self.stack.neigh.flush_dev(dev)
-        if dev.vlans is not None:  # vlan_device_event: 802.1Q children follow NETDEV_UP/DOWN
-            for child in list(dev.vlans.values()):
-                child.set_admin(dev.admin_up)
 
     def set_forwarding(self, on: bool) -> None:
         self.stack.forwarding = on
@@ -182,16 +202,16 @@ class Namespace:
             )
 
     def unregister(self, dev: NetDevice) -> None:
-        """``unregister_netdevice``: close DEV, release it from its master (and its ports
-        from it, for a bridge), drop its addresses, routes and neighbours, forget it."""
-        from vnetlab.sim.devices.bridge import BridgeDevice
+        """``unregister_netdevice``: DEV leaves (see ``_unlist``), then the kind's
+        ``ndo_uninit`` releases what it holds (a bridge its ports, a vlan its VID)."""
+        self._unlist(dev)
+        dev.uninit()
 
+    def _unlist(self, dev: NetDevice) -> None:
+        """What deleting and moving share: close DEV, NETDEV_UNREGISTER (its master lets
+        go), drop its addresses, routes and neighbours here, forget it."""
         dev.set_admin(False)
-        if dev.br_port is not None:
-            dev.br_port.bridge.del_port(dev)
-        if isinstance(dev, BridgeDevice):
-            for port in list(dev.port_list):
-                dev.del_port(port.dev)
+        call_netdevice_notifiers(NetdevEvent.UNREGISTER, dev)
         for a in list(self.addrs.get(dev, [])):
             self.del_addr(dev, a)
         self.stack.fib.remove_where(lambda r: r.dev is dev)
@@ -203,9 +223,12 @@ class Namespace:
         """``dev_change_net_namespace``: DEV closes, leaves its master and loses its
         addresses here, then registers in DST under the same name (its ifindex kept when
         free there, as the kernel does)."""
+        if dev.netns_local:
+            raise NetdevError(errno.EINVAL, f"{dev.name} cannot change namespace "
+                              "(NETIF_F_NETNS_LOCAL)")
         if dev.name in dst.devices:
-            raise ValueError(f"device {dev.name} exists in namespace {dst.name}")
-        self.unregister(dev)
+            raise NetdevError(errno.EEXIST, f"device {dev.name} exists in namespace {dst.name}")
+        self._unlist(dev)
         dev.ns = dst
         dev.where = f"{dst.name}:{dev.name}"
         taken = {d.ifindex for d in dst.devices.values()}

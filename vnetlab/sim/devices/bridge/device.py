@@ -14,10 +14,16 @@ VLAN filtering (``bridge.vlan``): the bridge and each port carry a ``VlanGroup``
 switches the ports' rx_handler between ``br_handle_frame`` and ``br_handle_frame_vlan`` and
 adds (or removes) the per-VLAN local FDB entries of the bridge's and the ports' MACs, so
 a bridge that does not filter keeps exactly its old FDB and data path.
+
+A port's state changes reach the bridge through the notifier chain (``br_device_event``,
+subscribed to each port's ``netdev_chain`` by ``add_port``): NETDEV_UP/DOWN/CHANGE re-check
+the port (``br_port_carrier_check``), NETDEV_UNREGISTER releases it (``br_del_if``).
+Deleting the bridge releases every port (``uninit``, as ``br_dev_delete``).
 """
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
 from vnetlab.sim.devices.bridge import fdb as fdbmod
@@ -38,6 +44,7 @@ from vnetlab.sim.devices.bridge.port import (
     VlanGroup,
 )
 from vnetlab.sim.devices.bridge.vlan import br_dev_xmit_vlan, br_handle_frame_vlan
+from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 
@@ -45,7 +52,18 @@ if TYPE_CHECKING:
     from vnetlab.model.spec import BridgeSpec
     from vnetlab.sim.kinds import Lower
     from vnetlab.sim.stack.netns import Namespace
+from vnetlab.sim.notifier import (
+    OPERSTATE_EVENTS,
+    NetdevEvent,
+    NetdevNotifierInfo,
+    call_netdevice_notifiers,
+    netdev_upper_dev_link,
+    netdev_upper_dev_unlink,
+)
 from vnetlab.sim.trace import DropReason, EventKind
+
+if TYPE_CHECKING:
+    from vnetlab.sim.stack.netns import Namespace
 
 BRIDGE_DELAY_NS = 5_000  # forwarding cost added to frames that enter a bridge port
 _BCAST = b"\xff\xff\xff\xff\xff\xff"
@@ -53,12 +71,15 @@ _BCAST = b"\xff\xff\xff\xff\xff\xff"
 
 class BridgeDevice(NetDevice):
     kind = "bridge"
+    #: br_dev_setup: no IFF_UNICAST_FLT (an upper's MAC makes the bridge promiscuous) and
+    #: NETIF_F_NETNS_LOCAL (a bridge stays in its namespace)
+    unicast_flt = False
+    netns_local = True
     __slots__ = (
         "fdb",
         "port_list",
         "ageing_time_ns",
         "gc_at",
-        "promisc",
         "stp",
         "mcast_snooping",
         "addr_set",
@@ -68,13 +89,12 @@ class BridgeDevice(NetDevice):
         "vlgrp",
     )
 
-    def __init__(self, ns, name: str, mac: bytes, mtu: int = 1500) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int = 1500) -> None:
         super().__init__(ns, name, mac, mtu)
         self.fdb: dict[bytes, FdbEntry] = {}
         self.port_list: list[BridgePort] = []
         self.ageing_time_ns = 300 * 1_000_000_000
         self.gc_at: int | None = None
-        self.promisc = 0
         self.stp = False
         self.mcast_snooping = True  # IFLA_BR_MCAST_SNOOPING, on by default
         #: NET_ADDR_SET: the MAC was given (labs always give one); otherwise the bridge
@@ -92,12 +112,15 @@ class BridgeDevice(NetDevice):
     def add_port(self, dev: NetDevice) -> BridgePort:
         """``br_add_if``: enslave DEV; the newest port goes to the head of the list."""
         if dev.br_port is not None:
-            raise ValueError(f"{dev.name} is already a port of {dev.br_port.bridge.name}")
+            raise NetdevError(errno.EBUSY,
+                              f"{dev.name} is already a port of {dev.br_port.bridge.name}")
         port = BridgePort(self, dev, self._next_no)
         self._next_no += 1
         dev.br_port = port
         dev.master = self
         dev.rx_handler = self.handle_frame_vlan if self.vlan_enabled else self.handle_frame
+        dev.netdev_chain.register(self.br_device_event)
+        netdev_upper_dev_link(dev, self, master=True)
         self.port_list.insert(0, port)
         fdbmod.fdb_insert_local(self, dev.mac, port)
         if self.default_pvid:  # nbp_vlan_init
@@ -119,11 +142,30 @@ class BridgeDevice(NetDevice):
         dev.br_port = None
         dev.master = None
         dev.rx_handler = None
+        dev.netdev_chain.unregister(self.br_device_event)
+        netdev_upper_dev_unlink(dev, self, master=True)
         peer = getattr(dev, "peer", None)
         if peer is not None:
             peer.delay -= BRIDGE_DELAY_NS
         self.recalculate_bridge_id()
         self._update_carrier()
+
+    def br_device_event(self, event: NetdevEvent, info: NetdevNotifierInfo) -> None:
+        """``br_device_event`` for one of this bridge's ports (without STP, NETDEV_UP, DOWN
+        and CHANGE all come down to ``br_port_carrier_check``)."""
+        dev = info.dev
+        port = dev.br_port
+        if port is None or port.bridge is not self:
+            return
+        if event is NetdevEvent.UNREGISTER:
+            self.del_port(dev)
+        elif event in OPERSTATE_EVENTS:
+            self.port_state_changed(port)
+
+    def uninit(self) -> None:
+        """``br_dev_delete``: a bridge that is deleted releases every port first."""
+        for port in list(self.port_list):
+            self.del_port(port.dev)
 
     def recalculate_bridge_id(self) -> None:
         """``br_stp_recalculate_bridge_id``: unless its MAC was set explicitly, a bridge
@@ -165,15 +207,9 @@ class BridgeDevice(NetDevice):
                 fdbmod.fdb_flush_dynamic_port(self, p)
             p.state = new
         self._update_carrier()
-        self.ns.on_link_change(self)
+        call_netdevice_notifiers(NetdevEvent.UP if up else NetdevEvent.DOWN, self)
         if up and self.mcast_snooping:
             join_snoopers(self)
-
-    def set_carrier(self, on: bool) -> None:
-        if on != self.carrier:
-            self.carrier = on
-            self.ns.on_link_change(self)
-            self.notify_uppers()
 
     # -- VLAN filtering (br_vlan.c) --------------------------------------------------------
     def _vlan_owner(self, port: BridgePort | None) -> tuple[VlanGroup, bytes]:
@@ -185,7 +221,7 @@ class BridgeDevice(NetDevice):
     ) -> None:
         """``bridge vlan add vid VID dev PORT|BR [self] [pvid] [untagged]`` (``br_vlan_add``)."""
         if not 1 <= vid <= 4094:
-            raise ValueError(f"VLAN ID {vid} is not in 1-4094")
+            raise NetdevError(errno.EINVAL, f"VLAN ID {vid} is not in 1-4094")
         vg, mac = self._vlan_owner(port)
         vg.add(vid, pvid=pvid, untagged=untagged)
         if self.vlan_enabled:
@@ -278,7 +314,7 @@ class BridgeDevice(NetDevice):
         """
         port = dev.br_port
         if port is None or port.bridge is not self:
-            raise ValueError(f"{dev.name} is not a port of {self.name}")
+            raise NetdevError(errno.EINVAL, f"{dev.name} is not a port of {self.name}")
         if vid is not None:
             fdbmod.fdb_add_static(self, mac, port, vid)
             return
