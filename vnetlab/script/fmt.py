@@ -31,10 +31,6 @@ from vnetlab.wire.mac import mac_to_str
 #: device whose peer is there shows as a plain NIC, as a real host's eth0 does
 HIDDEN_NS = ("vnl-uplink",)
 
-#: kinds whose driver never reports an operational state: "UNKNOWN" when up (as ip shows)
-NO_OPERSTATE = ("loopback", "vxlan", "geneve", "tun", "tap", "dummy")
-#: kinds with IFF_POINTOPOINT|IFF_NOARP and no link-layer address
-L3_KINDS = ("tun", "ipip", "gre", "wireguard")
 
 
 def lower_of(dev: NetDevice) -> NetDevice | None:
@@ -48,23 +44,17 @@ def lower_of(dev: NetDevice) -> NetDevice | None:
 
 def operstate(dev: NetDevice) -> str:
     """IFLA_OPERSTATE as ``rfc2863_policy`` sets it (``NetDevice.operstate`` follows
-    ``default_operstate``, incl. its iflink lookup in the device's own namespace)."""
-    if dev.kind in NO_OPERSTATE and dev.admin_up:
-        return "UNKNOWN"
+    ``default_operstate``, incl. its iflink lookup in the device's own namespace, and
+    says UNKNOWN for drivers that never report carrier)."""
     return dev.operstate
 
 
 def flags(dev: NetDevice) -> list[str]:
-    kind = dev.kind
-    if kind == "loopback":
-        out = ["LOOPBACK"]
-    elif kind in L3_KINDS:
-        out = ["POINTOPOINT", "MULTICAST", "NOARP"]
-    else:
-        out = ["BROADCAST", "MULTICAST"]
+    """The ``<...>`` of ``ip link``: the device's own flags, UP, LOWER_UP/NO-CARRIER."""
+    out = list(dev.iff_flags)
     if dev.admin_up:
         out.append("UP")
-        if dev.running or kind in NO_OPERSTATE:
+        if dev.running:
             out.append("LOWER_UP")
         else:
             out.insert(0, "NO-CARRIER")
@@ -77,9 +67,8 @@ def flags(dev: NetDevice) -> list[str]:
 
 
 def link_type(dev: NetDevice) -> str:
-    if dev.kind == "loopback":
-        return "loopback"
-    return "none" if dev.kind in L3_KINDS else "ether"
+    """``link/TYPE`` (``dev->type``)."""
+    return dev.link_type
 
 
 class Ctx:
@@ -122,7 +111,7 @@ def link_obj(dev: NetDevice, ctx: Ctx, *, details: bool = False, stats: bool = F
     if with_mode:
         o["linkmode"] = "DEFAULT"
     o["group"] = "default"
-    o["txqlen"] = 500 if dev.kind in ("tun", "tap") else 1000
+    o["txqlen"] = dev.tx_queue_len
     o["link_type"] = link_type(dev)
     if o["link_type"] != "none":
         o["address"] = mac_to_str(dev.mac)
@@ -134,8 +123,8 @@ def link_obj(dev: NetDevice, ctx: Ctx, *, details: bool = False, stats: bool = F
     if details:
         o["promiscuity"] = getattr(dev, "promisc", 0) or 0
         o["allmulti"] = 0
-        o["min_mtu"] = 0 if dev.kind in ("loopback", "bridge") else 68
-        o["max_mtu"] = 65535 if dev.kind != "loopback" else 0
+        o["min_mtu"] = dev.min_mtu
+        o["max_mtu"] = dev.max_mtu
         info = linkinfo(dev)
         if info:
             o["linkinfo"] = info

@@ -5,14 +5,13 @@ Design note
 -----------
 A route shows ``proto``/``scope``/``src``/``metric`` only when they differ from what ``ip``
 leaves out (``boot``, ``global``, none, 0), and ``linkdown`` while its device has no
-carrier (not for the kinds that never report one: ``fmt.NO_OPERSTATE``). A neighbour shows
+carrier (not for devices that never report one: ``NetDevice.operstate_unknown``). A neighbour shows
 its ``lladdr`` unless it is still resolving (``INCOMPLETE``) or failed.
 """
 
 from __future__ import annotations
 
 from vnetlab.script.args import Obj
-from vnetlab.script.fmt import NO_OPERSTATE
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.fib import Route
 from vnetlab.sim.stack.neigh import Neighbour
@@ -32,7 +31,7 @@ def route_obj(r: Route) -> Obj:
         o["prefsrc"] = ip_str(r.prefsrc)
     if r.metric:
         o["metric"] = r.metric
-    o["flags"] = ["linkdown"] if not r.dev.running and r.dev.kind not in NO_OPERSTATE else []
+    o["flags"] = ["linkdown"] if not r.dev.running and not r.dev.operstate_unknown else []
     return o
 
 

@@ -68,6 +68,18 @@ class NetDevice:
     unicast_flt = True
     #: ``NETIF_F_NETNS_LOCAL``: the device cannot move to another namespace
     netns_local = False
+    #: ``dev->type`` as ``ip link`` prints it after ``link/`` (ARPHRD_ETHER, _LOOPBACK, _NONE)
+    link_type = "ether"
+    #: the ``dev->flags`` that ``ip link`` prints before UP (``IFF_BROADCAST`` ...)
+    iff_flags: tuple[str, ...] = ("BROADCAST", "MULTICAST")
+    #: ``dev->min_mtu``/``dev->max_mtu`` (``ether_setup``'s; 0/0 is "no limit" to ip)
+    min_mtu = 68
+    max_mtu = 65535
+    #: ``dev->tx_queue_len`` (``ether_setup``'s default)
+    tx_queue_len = 1000
+    #: the driver never reports carrier (no ``netif_carrier_on/off``, so no linkwatch
+    #: event): operstate stays IF_OPER_UNKNOWN while the device is up
+    operstate_unknown = False
 
     __slots__ = (
         "ns",
@@ -131,6 +143,8 @@ class NetDevice:
     def operstate(self) -> str:
         if not self.admin_up:
             return "DOWN"
+        if self.operstate_unknown:
+            return "UNKNOWN"
         return "UP" if self.has_carrier else self.no_carrier_operstate()
 
     def no_carrier_operstate(self) -> str:
@@ -248,6 +262,10 @@ class Loopback(NetDevice):
     kind = "loopback"
     noarp = True
     netns_local = True
+    link_type = "loopback"
+    iff_flags = ("LOOPBACK",)
+    min_mtu = max_mtu = 0
+    operstate_unknown = True
     __slots__ = ()
 
     #: loopback_xmit costs little; a small constant keeps event order deterministic

@@ -20,8 +20,6 @@ from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.wire.mac import mac_to_str
 
-_NO_CARRIER_KINDS = ("loopback", "vxlan", "geneve")
-
 
 def observe_ns(ns: Namespace) -> NodeState:
     links = []
@@ -34,9 +32,7 @@ def observe_ns(ns: Namespace) -> NodeState:
                 ifname=dev.name,
                 kind=dev.kind,
                 admin_up=dev.admin_up,
-                # devices without carrier handling report UNKNOWN when up, as ip link shows
-                operstate="UNKNOWN" if dev.kind in _NO_CARRIER_KINDS and dev.admin_up
-                else dev.operstate,
+                operstate=dev.operstate,
                 mtu=dev.mtu,
                 mac=mac_to_str(dev.mac) if dev.addr_len else "",
                 master=dev.master.name if dev.master is not None else None,

@@ -43,6 +43,7 @@ class TunTapDevice(NetDevice):
 
     kind = "tun"  # both are "tun" to rtnetlink (IFLA_INFO_KIND); tun_type tells them apart
     tun_type = "tun"
+    tx_queue_len = TUN_TXQUEUELEN
     __slots__ = ("reader", "owner", "group", "queued")
 
     def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int = 1500) -> None:
@@ -125,6 +126,8 @@ class TunDevice(TunTapDevice):
     tun_type = "tun"
     noarp = True
     addr_len = 0
+    link_type = "none"
+    iff_flags = ("POINTOPOINT", "MULTICAST", "NOARP")
     __slots__ = ()
 
     def user_payload(self, frame: bytes) -> bytes:

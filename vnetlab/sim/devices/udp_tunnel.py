@@ -74,6 +74,7 @@ class UdpTunnelDevice(NetDevice):
     """Base of VxlanDevice and GeneveDevice: outer IPv4/UDP transmit and receive."""
 
     headroom = 50
+    operstate_unknown = True  # vxlan/geneve never call netif_carrier_off
     __slots__ = ("vni", "dstport", "remote", "local", "lower", "ttl", "df", "sock")
 
     def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int, *, vni: int,

@@ -71,6 +71,7 @@ _BCAST = b"\xff\xff\xff\xff\xff\xff"
 
 class BridgeDevice(NetDevice):
     kind = "bridge"
+    min_mtu = 0  # as ip -d shows for a bridge
     #: br_dev_setup: no IFF_UNICAST_FLT (an upper's MAC makes the bridge promiscuous) and
     #: NETIF_F_NETNS_LOCAL (a bridge stays in its namespace)
     unicast_flt = False
