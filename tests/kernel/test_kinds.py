@@ -41,6 +41,14 @@ links:
   - endpoints: [a:p1, b:eth0]
 """
 
+DUMMY_LAB = """
+name: dm
+nodes:
+  a:
+    interfaces:
+      d0: {type: dummy, mtu: 9000}
+"""
+
 MACVLAN_LAB = """
 name: mv
 nodes:
@@ -107,7 +115,8 @@ def test_linkwatch_knowledge_sits_with_the_kinds() -> None:
 
 
 @pytest.mark.parametrize("text", [VXLAN_LAB.format(name="vk"), VLAN_LAB, BRIDGE_PVID_LAB,
-                                  GENEVE_LAB.replace("OPTIONS", ""), MACVLAN_LAB])
+                                  GENEVE_LAB.replace("OPTIONS", ""), MACVLAN_LAB,
+                                  DUMMY_LAB])
 def test_each_new_link_sends_what_it_prints(text: str) -> None:
     lab: LabSpec = load_lab_text(text)
     sent = _apply_recorded(plan(lab, unsupported={}))
@@ -137,6 +146,8 @@ def test_each_new_link_sends_what_it_prints(text: str) -> None:
             assert remote == opts.get("remote")
         elif op.info_kind() == "vlan":
             assert data.get_attr("IFLA_VLAN_ID") == int(opts["id"])
+        elif op.info_kind() == "dummy":  # no options: no IFLA_INFO_DATA, as ip sends it
+            assert data is None and words[-2:] == ["type", "dummy"]
         if words[words.index("add") + 1] == "link":  # ip link add link LOWER name NAME
             assert m.get_attr("IFLA_LINK") is not None
 

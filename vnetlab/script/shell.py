@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from vnetlab.model.kinds import DEVICE_KINDS
 from vnetlab.model.spec import LabSpec
 from vnetlab.script.commands import COMMANDS
 from vnetlab.script.interp import Interpreter
@@ -22,8 +23,9 @@ WORDS = {
     "ip": ["link", "addr", "address", "route", "neigh", "netns", "tuntap", "-n", "-j",
            "-br", "-s", "-d"],
     "link": ["add", "set", "del", "show", "type", "master", "nomaster", "netns", "mtu",
-             "address", "up", "down", "peer", "name", "veth", "bridge", "vlan", "vxlan",
-             "geneve", "macvlan", "ipvlan"],
+             "address", "up", "down", "peer", "name",
+             # every kind the model has, so a new kind completes without an edit here
+             *(k for k in DEVICE_KINDS if k not in ("tun", "tap"))],
     "bridge": ["fdb", "link", "vlan", "-j"],
     "fdb": ["add", "del", "show", "append", "dev", "master", "self", "dst", "vlan"],
     "netns": ["add", "del", "list", "exec"],

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from vnetlab.sim.devices import geneve, ipvlan, macvlan, tuntap, veth, vlan, vxlan
+from vnetlab.sim.devices import dummy, geneve, ipvlan, macvlan, tuntap, veth, vlan, vxlan
 from vnetlab.sim.devices.bridge import device as bridge
 from vnetlab.sim.netdev import NetDevice
 
@@ -37,6 +37,7 @@ DEVICE_BUILDERS: dict[str, Builder] = {
     "ipvlan": ipvlan.newlink,
     "tun": tuntap.newlink_tun,
     "tap": tuntap.newlink_tap,
+    "dummy": dummy.newlink,
 }
 
 #: features of the model the emulator does not implement yet, with the reason

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vnetlab.kernel.kinds import bridge, geneve, ipvlan, macvlan, tuntap, veth, vlan, vxlan
+from vnetlab.kernel.kinds import bridge, dummy, geneve, ipvlan, macvlan, tuntap, veth, vlan, vxlan
 from vnetlab.kernel.kinds.base import KernelKind
 from vnetlab.model.kinds import SPEC_BY_KIND
 from vnetlab.model.netdev import NetdevSpec
@@ -29,6 +29,7 @@ KINDS: dict[str, KernelKind[Any]] = {
     "ipvlan": ipvlan.KIND,
     "tun": tuntap.KIND,
     "tap": tuntap.KIND,
+    "dummy": dummy.KIND,
 }
 
 #: kinds the model knows but this engine does not build at all, with the reason

@@ -166,7 +166,8 @@ class NewLink(Op, Generic[S]):
         """The request, sent on ``via``'s socket (the lower's namespace for a device made
         on another node's lower), the device recorded in ``h``."""
         body = M.ifinfomsg(self.index) + link_attrs(self.ifname, self.mtu, self.mac) + extra
+        data = self.info_data(h)  # a kind without options sends no IFLA_INFO_DATA, as ip
         body += M.nest(M.IFLA_LINKINFO, M.string(M.IFLA_INFO_KIND, self.info_kind()),
-                       M.nest(M.IFLA_INFO_DATA, self.info_data(h)))
+                       M.nest(M.IFLA_INFO_DATA, data) if data else b"")
         via.sock.send_raw(M.RTM_NEWLINK, body, NLM_F_CREATE | NLM_F_EXCL, tag=self)
         h.index[self.ifname] = self.index

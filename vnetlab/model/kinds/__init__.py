@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 from pydantic import Discriminator, Tag
 
 from vnetlab.model.kinds.bridge import BridgeSpec
+from vnetlab.model.kinds.dummy import DummySpec
 from vnetlab.model.kinds.geneve import GeneveSpec
 from vnetlab.model.kinds.ipvlan import IpvlanSpec
 from vnetlab.model.kinds.macvlan import MacvlanSpec
@@ -36,6 +37,7 @@ SPEC_BY_KIND: dict[str, type[NetdevSpec]] = {
     "ipvlan": IpvlanSpec,
     "tun": TunSpec,
     "tap": TapSpec,
+    "dummy": DummySpec,
 }
 
 #: The device kinds the model knows, for the per-layer tables (engines must cover each).

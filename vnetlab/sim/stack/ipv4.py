@@ -221,8 +221,8 @@ class Ipv4Stack:
     def _neigh_output(
         self, dev: NetDevice, nexthop: int, packet: bytes, trace: TraceNode | None
     ) -> None:
-        if dev.noarp:
-            self.dev_xmit_ip(dev, b"\x00" * 6, packet, trace)
+        if dev.noarp:  # arp_constructor: a NOARP neighbour's address is the device's own
+            self.dev_xmit_ip(dev, dev.mac, packet, trace)
         elif nexthop >> 28 == 0xE:
             # ip_eth_mc_map: 01:00:5e + the low 23 bits of the group, no ARP
             mac = b"\x01\x00\x5e" + (nexthop & 0x7FFFFF).to_bytes(3, "big")
