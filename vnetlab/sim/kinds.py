@@ -18,10 +18,7 @@ from typing import Any
 
 from vnetlab.sim.devices import dummy, geneve, ipvlan, macvlan, tuntap, veth, vlan, vxlan
 from vnetlab.sim.devices.bridge import device as bridge
-from vnetlab.sim.netdev import NetDevice
-
-#: resolves ``IFNAME`` / ``NODE:IFNAME`` to a device that is already built
-Lower = Callable[[str], NetDevice]
+from vnetlab.sim.netdev import Lower, NetDevice
 
 #: ``newlink(ns, name, spec, lower)``; typed loosely because each takes its own Spec class
 Builder = Callable[[Any, str, Any, Lower], NetDevice]

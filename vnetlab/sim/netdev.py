@@ -56,6 +56,11 @@ class Skb:
         return Skb(self.data, None if t is None else t.branch(title))
 
 
+#: a kind's ``newlink`` resolves what its spec stacks on (``IFNAME`` / ``NODE:IFNAME``)
+#: through this to a device that is already built (``vnetlab.sim.kinds``)
+Lower = Callable[[str], "NetDevice"]
+
+
 class NetDevice:
     kind = "generic"
     #: ``IFF_NOARP``: no neighbour resolution (loopback, tun)

@@ -25,7 +25,7 @@ from vnetlab.wire.geneve import ETH_P_TEB, GENEVE_BASE_HEADROOM, GeneveHeader, G
 from vnetlab.wire.mac import mac_to_bytes
 
 if TYPE_CHECKING:
-    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.netdev import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 

@@ -44,7 +44,7 @@ from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.trace import DropReason, EventKind
 
 if TYPE_CHECKING:
-    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.netdev import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 ETH_P_IP = b"\x08\x00"

@@ -58,7 +58,7 @@ from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 
 if TYPE_CHECKING:
-    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.netdev import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 MACVLAN_MODE_PRIVATE = 1

@@ -29,7 +29,7 @@ from vnetlab.sim.trace import DropReason
 from vnetlab.wire.mac import mac_to_bytes
 
 if TYPE_CHECKING:
-    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.netdev import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 USER_WAKEUP_NS = 2_000  # the reader wakes up and read(2) returns

@@ -21,7 +21,7 @@ from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes
 
 if TYPE_CHECKING:
-    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.netdev import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 VETH_DELAY_NS = 2_000  # one-way; the seed quotes a 5-10 us round trip through a pair

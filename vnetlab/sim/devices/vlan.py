@@ -47,7 +47,7 @@ from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes
 
 if TYPE_CHECKING:
-    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.netdev import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 ETH_P_8021Q = b"\x81\x00"

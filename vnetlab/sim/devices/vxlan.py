@@ -34,7 +34,7 @@ from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 from vnetlab.wire.vxlan import VXLAN_HEADROOM, VxlanHeader
 
 if TYPE_CHECKING:
-    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.netdev import Lower
     from vnetlab.sim.stack.netns import Namespace
 
 ZERO_MAC = b"\x00" * 6

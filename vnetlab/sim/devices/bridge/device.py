@@ -50,7 +50,7 @@ from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 
 if TYPE_CHECKING:
     from vnetlab.model.spec import BridgeSpec
-    from vnetlab.sim.kinds import Lower
+    from vnetlab.sim.netdev import Lower
     from vnetlab.sim.stack.netns import Namespace
 from vnetlab.sim.notifier import (
     OPERSTATE_EVENTS,
