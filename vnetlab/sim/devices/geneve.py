@@ -13,10 +13,10 @@ netdev does.
 from __future__ import annotations
 
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from vnetlab.model.spec import GeneveSpec
-from vnetlab.sim.devices.udp_tunnel import TunnelSocket, UdpTunnelDevice
+from vnetlab.sim.devices.udp_tunnel import TunnelArgs, TunnelSocket, UdpTunnelDevice
 from vnetlab.sim.netdev import Skb
 from vnetlab.sim.stack.addr import ip_int
 from vnetlab.sim.trace import DropReason, EventKind, TraceNode
@@ -39,17 +39,15 @@ def describe_options(opts: tuple[GeneveOption, ...]) -> str:
 
 class GeneveDevice(UdpTunnelDevice):
     kind = "geneve"
-    __slots__ = ("options", "_hdr")
+    __slots__ = ("options", "_hdr", "headroom")
 
-    def __init__(self, *args: object, options: tuple[GeneveOption, ...] = (),
-                 **kw: object) -> None:
-        super().__init__(*args, **kw)  # type: ignore[arg-type]
+    def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int, *,
+                 options: tuple[GeneveOption, ...] = (), **kw: Unpack[TunnelArgs]) -> None:
+        super().__init__(ns, name, mac, mtu, **kw)
         self.options = options
         self._hdr = GeneveHeader(self.vni, options=options)
-
-    @property
-    def headroom(self) -> int:  # type: ignore[override]
-        return GENEVE_BASE_HEADROOM + self._hdr.options_len
+        # the options are fixed for the device's life: its headroom is too
+        self.headroom = GENEVE_BASE_HEADROOM + self._hdr.options_len
 
     def encap_header(self, frame: bytes) -> bytes:
         return self._hdr.emit(frame)

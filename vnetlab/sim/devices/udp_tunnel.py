@@ -24,7 +24,7 @@ import errno
 import zlib
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from vnetlab.sim.clock import S
 from vnetlab.sim.errors import NetdevError
@@ -70,6 +70,18 @@ class TunnelSocket:
         first.encap_rcv(self, src, dst, data, trace)
 
 
+class TunnelArgs(TypedDict):
+    """What every UDP tunnel is made with (``vxlan_config``/``geneve_config`` share it)."""
+
+    vni: int
+    dstport: int
+    remote: int | None
+    local: int | None
+    lower: NetDevice | None
+    ttl: int | None
+    df: str
+
+
 class UdpTunnelDevice(NetDevice):
     """Base of VxlanDevice and GeneveDevice: outer IPv4/UDP transmit and receive."""
 
@@ -77,17 +89,17 @@ class UdpTunnelDevice(NetDevice):
     operstate_unknown = True  # vxlan/geneve never call netif_carrier_off
     __slots__ = ("vni", "dstport", "remote", "local", "lower", "ttl", "df", "sock")
 
-    def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int, *, vni: int,
-                 dstport: int, remote: int | None, local: int | None,
-                 lower: NetDevice | None, ttl: int | None, df: str) -> None:
+    def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int,
+                 **kw: Unpack[TunnelArgs]) -> None:
         super().__init__(ns, name, mac, mtu)
+        vni, dstport = kw["vni"], kw["dstport"]
         self.vni = vni
         self.dstport = dstport
-        self.remote = remote
-        self.local = local
-        self.lower = lower
-        self.ttl = ttl
-        self.df = df
+        self.remote = kw["remote"]
+        self.local = kw["local"]
+        self.lower = kw["lower"]
+        self.ttl = kw["ttl"]
+        self.df = kw["df"]
         socks = ns.udp_tunnels
         sock = socks.get(dstport)
         if sock is None:

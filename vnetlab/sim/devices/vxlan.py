@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from vnetlab.model.spec import VxlanSpec
-from vnetlab.sim.devices.udp_tunnel import LEARNED_AGEING, TunnelSocket, UdpTunnelDevice
+from vnetlab.sim.devices.udp_tunnel import LEARNED_AGEING, TunnelArgs, TunnelSocket, UdpTunnelDevice
 from vnetlab.sim.netdev import Skb
 from vnetlab.sim.stack.addr import ip_int, ip_str
 from vnetlab.sim.trace import DropReason, EventKind, TraceNode
@@ -52,9 +52,10 @@ class VxlanDevice(UdpTunnelDevice):
     headroom = VXLAN_HEADROOM
     __slots__ = ("fdb", "learning", "group")
 
-    def __init__(self, *args: object, learning: bool = True, group: int | None = None,
-                 **kw: object) -> None:
-        super().__init__(*args, **kw)  # type: ignore[arg-type]
+    def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int, *,
+                 learning: bool = True, group: int | None = None,
+                 **kw: Unpack[TunnelArgs]) -> None:
+        super().__init__(ns, name, mac, mtu, **kw)
         self.fdb: dict[bytes, VxlanFdbEntry] = {}
         self.learning = learning
         self.group = group
