@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from vnetlab.api import make_engine
 from vnetlab.cli.main import cli
-from vnetlab.model import load_lab, load_lab_text
+from vnetlab.model import LabSpec, load_lab, load_lab_text
 from vnetlab.script import World, run_script
 from vnetlab.script.export import ExportError, export_script
 from vnetlab.sim.engine import SimEngine
@@ -24,17 +24,13 @@ sys.path.insert(0, str(ROOT / "tests" / "diff"))
 from normalize import normalize  # noqa: E402  (the differential tests' one normaliser)
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_export_run_observe_equals_yaml(path: Path) -> None:
-    lab = load_lab(path)
-    try:
-        text = export_script(lab)
-    except ExportError as e:
-        pytest.skip(f"no command form: {e}")
+def assert_round_trips(lab: LabSpec, source: str) -> None:
+    """``export --script`` then ``script`` builds the state the YAML builds."""
+    text = export_script(lab)
     eng = SimEngine()
     eng.realize(lab)
     err: list[str] = []
-    rc, it = run_script(text, source=path.name, out=lambda s: None, err=err.append)
+    rc, it = run_script(text, source=source, out=lambda s: None, err=err.append)
     assert rc == 0, "\n".join(err)
     yaml_state, script_state = eng.observe(), it.world.observe()
     assert set(script_state.nodes) >= set(yaml_state.nodes)
@@ -49,6 +45,56 @@ def test_export_run_observe_equals_yaml(path: Path) -> None:
     for node, ns in yaml_state.nodes.items():
         assert script_state.nodes[node].vlans == ns.vlans
         assert script_state.nodes[node].sysctls == ns.sysctls
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_export_run_observe_equals_yaml(path: Path) -> None:
+    lab = load_lab(path)
+    try:
+        export_script(lab)
+    except ExportError as e:
+        pytest.skip(f"no command form: {e}")
+    assert_round_trips(lab, path.name)
+
+
+# interfaces named like the words of `ip link` (issue 10 item 11): a name is always spelled
+# after a keyword, so none of them is read as one
+AWKWARD = """\
+name: awkward
+description: |
+  first line
+  ip netns add injected
+  # vnetlab: bare
+nodes:
+  host:
+    interfaces:
+      type: {type: bridge, addresses: [192.168.1.1/24]}
+      dev: {master: type, mtu: 1400}
+      up: {master: type}
+      master: {type: dummy}
+      address: {type: bridge}
+  a:
+    interfaces:
+      name: {addresses: [192.168.1.2/24], mtu: 1400}
+      link: {type: vlan, link: name, id: 10, addresses: [10.0.10.2/24]}
+      peer: {type: macvlan, link: name, mode: bridge}
+  b:
+    interfaces:
+      mtu: {addresses: [192.168.1.3/24]}
+links:
+  - endpoints: [host:dev, a:name]
+  - endpoints: [host:up, b:mtu]
+"""
+
+
+def test_awkward_names_and_descriptions_round_trip() -> None:
+    lab = load_lab_text(AWKWARD, "awkward.yaml")
+    text = export_script(lab)
+    head = text.split("\n")[:6]
+    assert all(line.startswith("#") for line in head[:4]), head
+    assert "# vnetlab: bare" in head[:5]
+    assert not any(line.startswith("ip netns add injected") for line in text.split("\n"))
+    assert_round_trips(lab, "awkward.yaml")
 
 
 LAB = """\

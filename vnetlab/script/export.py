@@ -10,7 +10,10 @@ first), routes, static FDB entries, then the lab's own ``setup:``. Devices are m
 model's build order (``vnetlab.model.order``), and a device ``ip link add`` makes is spelled
 by its spec (``ip_link_type()``, ``ip_link_lower()``), the spelling the linux engine's plan
 shares: a bridge's ``vlan_filtering`` is set when it is created. A veth end comes with its
-peer (``type veth peer name P``), TUN/TAP from ``ip tuntap add``.
+peer (``type veth peer name P``), TUN/TAP from ``ip tuntap add``. Device names are always
+spelled after a keyword (``link add name N``, ``link set dev N``), as iproute2 allows, so an
+interface named ``dev``, ``type`` or ``link`` is a name and not a keyword; the lab's
+description is a comment line by line.
 
 A node named ``host`` is the root namespace; every other node is ``ip netns add``-ed. The
 script starts with the ``# vnetlab: bare`` pragma: its root namespace has no emulated
@@ -79,8 +82,11 @@ def export_script(lab: LabSpec) -> str:
 
 
 def _header(lab: LabSpec) -> list[str]:
+    # every line of the description stays a comment: a newline in it must not start a
+    # command (or push the pragma below out of the script's head)
+    about = f"lab {lab.name}" + (f": {lab.description.strip()}" if lab.description else "")
     return [
-        f"# lab {lab.name}" + (f": {lab.description.strip()}" if lab.description else ""),
+        *(f"# {line}".rstrip() for line in about.splitlines()),
         "# written by `vnetlab export --script`; run it with `vnetlab script FILE`",
         "# vnetlab: bare",
         "set -e",
@@ -133,7 +139,7 @@ def _veth_pair(node: str, ifname: str, spec: NetdevSpec, pnode: str, pifname: st
                pspec: NetdevSpec) -> str:
     """``veth_newlink``: both ends at once, the peer made directly in its namespace."""
     netns = f" netns {pnode}" if pnode != node else ""
-    return (f"ip {_n(node)}link add {ifname}{_address(spec)}{_mtu(spec)} type veth peer "
+    return (f"ip {_n(node)}link add name {ifname}{_address(spec)}{_mtu(spec)} type veth peer "
             f"name {pifname}{_address(pspec)}{_mtu(pspec)}{netns}")
 
 
@@ -144,9 +150,9 @@ def _tuntap(node: str, ifname: str, spec: TuntapSpec) -> list[str]:
     kind = "tap" if isinstance(spec, TapSpec) else "tun"
     out = [f"ip {_n(node)}tuntap add dev {ifname} mode {kind}"]
     if kind == "tap" and spec.mac:
-        out.append(f"ip {_n(node)}link set {ifname} address {spec.mac}")
+        out.append(f"ip {_n(node)}link set dev {ifname} address {spec.mac}")
     if _mtu(spec):
-        out.append(f"ip {_n(node)}link set {ifname}{_mtu(spec)}")
+        out.append(f"ip {_n(node)}link set dev {ifname}{_mtu(spec)}")
     return out
 
 
@@ -167,7 +173,7 @@ def _ip_link_add(node: str, ifname: str, spec: NetdevSpec) -> str:
         where = split_ref(node, spec.lower_refs()[0])[0]
         lower = f"link {lower_name} "
         netns = f" netns {node}" if where != node else ""
-    return (f"ip {_n(where)}link add {lower}{ifname}{_address(spec)}{_mtu(spec)}{netns} "
+    return (f"ip {_n(where)}link add {lower}name {ifname}{_address(spec)}{_mtu(spec)}{netns} "
             + " ".join(kind))
 
 
@@ -186,7 +192,7 @@ def _masters(node: str, ifaces: Ifaces) -> list[str]:
     for ifname, spec in ifaces.items():
         if not spec.master:
             continue
-        out.append(f"ip {_n(node)}link set {ifname} master {spec.master}")
+        out.append(f"ip {_n(node)}link set dev {ifname} master {spec.master}")
         bp = spec.bridge_port
         if bp is None:
             continue
@@ -241,8 +247,8 @@ def _links_up(node: str, ifaces: Ifaces, rank: Mapping[Key, int]) -> list[str]:
     set down again (it follows its lower up: ``vlan_device_event``)."""
     up_order = sorted(ifaces.items(),
                       key=lambda kv: (not isinstance(kv[1], BridgeSpec), rank[(node, kv[0])]))
-    out = [f"ip {_n(node)}link set {ifname} up" for ifname, spec in up_order if spec.up]
-    out += [f"ip {_n(node)}link set {ifname} down" for ifname, spec in up_order
+    out = [f"ip {_n(node)}link set dev {ifname} up" for ifname, spec in up_order if spec.up]
+    out += [f"ip {_n(node)}link set dev {ifname} down" for ifname, spec in up_order
             if isinstance(spec, VlanSpec) and not spec.up]
     return out
 
