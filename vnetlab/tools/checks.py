@@ -170,17 +170,18 @@ def run_checks(
     ``capture``: extra ``NODE:IFNAME`` endpoints to record into ``capture_dir`` while the
     checks' traffic runs (``vnetlab capture``).
     """
-    targets = capture_targets(lab.checks)
-    for extra in capture:
-        if extra not in targets:
-            targets.append(extra)
+    asked = list(dict.fromkeys(capture))
+    targets = list(dict.fromkeys([*capture_targets(lab.checks), *asked]))
     with tempfile.TemporaryDirectory(prefix="vnetlab-cap-") as tmp:
+        # only what the user asked for lands in ``capture_dir``; the captures the frames
+        # checks need on their own stay in the temporary directory
         cap_dir = capture_dir or Path(tmp)
         cap_dir.mkdir(parents=True, exist_ok=True)
         paths: dict[str, Path] = {}
         for ep in targets:
             node, _, ifname = ep.partition(":")
-            paths[ep] = cap_dir / f"{node}-{ifname}.pcap"
+            where = cap_dir if ep in asked else Path(tmp)
+            paths[ep] = where / f"{node}-{ifname}.pcap"
             engine.start_capture(node, ifname, paths[ep])
         results: list[CheckResult | None] = []
         # an engine may need to plan the checks first (the linux engine: the host's global
