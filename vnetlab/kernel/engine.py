@@ -2,8 +2,9 @@
 
 Design note
 -----------
-``realize`` = features check -> ``plan`` -> ownership record (``runtime.claim``, before
-anything exists) -> ``apply`` (rolled back on failure) -> record status ``up``.
+``realize`` = real programs check (``hostprogs``) -> features check -> ``plan`` -> ownership
+record (``runtime.claim``, before anything exists) -> ``apply`` (rolled back on failure) ->
+record status ``up``.
 ``teardown`` deletes the lab's links in batches and removes its namespaces (``apply.destroy``)
 then the record. Apps are the real programs run in the node's namespace the way a user
 would: ``ip netns exec NS ping -c N -W T [-s S] [-M do] DST`` (iputils, output parsed with
@@ -21,6 +22,7 @@ import os
 import re
 import secrets
 import select
+import shutil
 import signal
 import subprocess
 import time
@@ -34,7 +36,7 @@ from pyroute2.netlink.rtnl.ndmsg import ndmsg
 
 from vnetlab.engine import EngineError, PingResult
 from vnetlab.kernel import apply as applier
-from vnetlab.kernel import features, limits, nl, programs, runtime
+from vnetlab.kernel import features, hostprogs, limits, nl, programs, runtime
 from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.gc import check_namespace
 from vnetlab.kernel.observe import observe as observe_ns
@@ -98,8 +100,13 @@ class LinuxEngine:
 
     name = "linux"
 
-    def __init__(self, *, prefix: str = DEFAULT_PREFIX, persistent: bool = False) -> None:
+    def __init__(self, *, prefix: str = DEFAULT_PREFIX, persistent: bool = False,
+                 programs_needed: Sequence[str] = (),
+                 which: hostprogs.Which = shutil.which) -> None:
         self.prefix = prefix
+        #: real programs checked before building besides the checks' own (``hostprogs``)
+        self.programs_needed = tuple(programs_needed)
+        self.which = which
         self.persistent = persistent
         self.lab: LabSpec | None = None
         self.record: runtime.LabRecord | None = None
@@ -124,6 +131,7 @@ class LinuxEngine:
     ) -> None:
         if self.record is not None:
             raise EngineError(f"this engine already holds lab {self.record.lab!r}")
+        hostprogs.check_programs(lab, self.programs_needed, self.which)
         require_root()
         run_id = secrets.token_hex(4)
         ops = self.plan(lab, run_id)  # raises UnsupportedError before anything is made
