@@ -5,7 +5,9 @@ Design note
 Importing rich costs more than the whole of ``vnetlab --help`` should; these proxies
 create the real ``rich.console.Console`` the first time a command prints through them,
 so the commands that never print rich text (``--help``, ``schema``, JSON output) never
-load it. Piped output keeps a readable width instead of rich's 80-column fallback.
+load it. Emoji codes are off on both consoles, because ``:ab:`` inside a MAC address or a
+node name is data, not an emoji; markup in data is escaped where it is printed
+(``vnetlab.cli.render``). Piped output keeps a readable width instead of rich's 80-column fallback.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class LazyConsole:
             from rich.console import Console
 
             stream = sys.stderr if self._stderr else sys.stdout
-            self._real = Console(stderr=self._stderr, highlight=False,
+            # emoji off: rich would print data such as the MAC 02:ab:cd:... as "02🆎cd"
+            self._real = Console(stderr=self._stderr, highlight=False, emoji=False,
                                  width=None if stream.isatty() else 140)
         return self._real
 

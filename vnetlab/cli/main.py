@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from vnetlab.cli.console import console, err_console
+from vnetlab.cli.errors import report, report_lab_error, report_os_error
 from vnetlab.cli.linux_cmds import register as _register_linux_cmds
 from vnetlab.cli.script_cmds import register as _register_script_cmds
 from vnetlab.engine import ENGINE_NAMES, EngineError
@@ -28,26 +29,21 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
-    sys.exit(code)
-
-
 def friendly(fn: F) -> F:
-    """Turn the errors a user can act on into a message and exit status 2."""
+    """Turn the errors a user can act on into a message and exit status 2 (under
+    ``--json`` a JSON object on stderr: ``vnetlab.cli.errors``)."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kw: Any) -> Any:
         from vnetlab.model.errors import LabError  # light: no pydantic
 
+        as_json = bool(kw.get("as_json"))
         try:
             return fn(*args, **kw)
         except LabError as e:
-            err_console.print(str(e), markup=False, soft_wrap=True)
-            sys.exit(2)
+            report_lab_error(e, as_json=as_json)
         except EngineError as e:
-            err_console.print(f"error: {e}", markup=False, soft_wrap=True)
-            sys.exit(2)
+            report(str(e.args[0]) if e.args else str(e), e.hint, as_json=as_json)
 
     return cast(F, wrapper)
 
@@ -67,7 +63,30 @@ json_opt = click.option("--json", "as_json", is_flag=True, help="Machine-readabl
 lab_arg = click.argument("lab", type=click.Path(dir_okay=False, path_type=Path))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class VnetlabGroup(click.Group):
+    """The command group; argument errors are reported like every other error (one
+    paragraph, or a JSON object when ``--json`` is among the arguments), exit status 2."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            err_console.print("interrupted", markup=False)
+            sys.exit(130)  # Ctrl-C: 128 + SIGINT, not 1 ("a check failed")
+        except click.ClickException as e:
+            hint = None
+            if isinstance(e, click.UsageError) and e.ctx is not None:
+                hint = f"see `{e.ctx.command_path} --help`"
+            report(e.format_message(), hint, as_json="--json" in argv)
+        if standalone_mode:
+            sys.exit(code if isinstance(code, int) else 0)
+        return code
+
+
+@click.group(cls=VnetlabGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vnetlab")
 def cli() -> None:
     """Build, emulate, explain and check Linux virtual networks."""
@@ -97,7 +116,8 @@ def run(lab: Path, engine: str, as_json: bool) -> None:
             "lab": report.lab, "engine": report.engine, "ok": report.ok,
             "counts": report.counts,
             "results": [
-                {"index": r.index, "kind": r.kind, "subject": r.subject,
+                # 1-based, the table's "#" (README: "JSON output")
+                {"index": r.index + 1, "kind": r.kind, "subject": r.subject,
                  "expected": r.expected, "got": r.got, "status": r.status, "detail": r.detail}
                 for r in report.results
             ],
@@ -108,12 +128,21 @@ def run(lab: Path, engine: str, as_json: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-def _realized(lab: Path, engine: str, after_checks: bool) -> tuple[LabSpec, Any]:
+def _engine(engine: str, programs: tuple[str, ...] = ()) -> Any:
+    """The engine; on the linux engine ``programs`` are the real programs this command
+    runs itself, checked before anything is built (``vnetlab.kernel.hostprogs``)."""
     from vnetlab.api import make_engine
+
+    return make_engine(engine, programs_needed=programs) if engine == "linux" else \
+        make_engine(engine)
+
+
+def _realized(lab: Path, engine: str, after_checks: bool,
+              programs: tuple[str, ...] = ()) -> tuple[LabSpec, Any]:
     from vnetlab.model import load_lab
 
     spec = load_lab(lab)
-    eng = make_engine(engine)
+    eng = _engine(engine, programs)
     eng.realize(spec)
     if after_checks:
         from vnetlab.tools.checks import run_checks
@@ -159,20 +188,29 @@ def show(lab: Path, engine: str, after_checks: bool, as_json: bool) -> None:
               help="do: set DF and never fragment (ping -M do).")
 @engine_opt
 @after_checks_opt
+@json_opt
 @friendly
 def ping(lab: Path, node: str, dst: str, count: int, size: int, pmtu: str, engine: str,
-         after_checks: bool) -> None:
-    """Ping DST from NODE inside LAB, printed like iputils ping."""
-    from vnetlab.cli.render import ping_lines
+         after_checks: bool, as_json: bool) -> None:
+    """Ping DST from NODE inside LAB, printed like iputils ping (exit 1: no reply)."""
+    from vnetlab.cli.render import ping_json, ping_lines
 
     addr = _ip(dst)
-    _, eng = _realized(lab, engine, after_checks)
+    _, eng = _realized(lab, engine, after_checks, programs=("ping",))
     try:
         r = eng.ping(node, addr, count=count, size=size, dont_fragment=pmtu == "do")
     finally:
         eng.teardown()
-    click.echo("\n".join(ping_lines(r, size)))
+    interval = PING_INTERVAL_MS.get(engine, 1000)
+    if as_json:
+        click.echo(json.dumps(ping_json(r, size, interval), indent=2))
+    else:
+        click.echo("\n".join(ping_lines(r, size, interval)))
     sys.exit(0 if r.received else 1)
+
+
+# the gap between echo requests each engine's ping uses (``time`` of the summary)
+PING_INTERVAL_MS = {"sim": 1000, "linux": 200}
 
 
 @cli.command()
@@ -207,12 +245,15 @@ def trace(lab: Path, src: str, dst: str, size: int, after_checks: bool, as_json:
 @lab_arg
 @click.argument("ifaces", nargs=-1, required=True, metavar="NODE:IFNAME...")
 @click.option("-o", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for one pcap file per interface.")
+              help="Directory for one pcap file per interface (made if missing).")
 @engine_opt
+@json_opt
 @friendly
-def capture(lab: Path, ifaces: tuple[str, ...], outdir: Path, engine: str) -> None:
-    """Capture NODE:IFNAME... to pcap files while the lab's checks run."""
-    from vnetlab.api import make_engine
+def capture(lab: Path, ifaces: tuple[str, ...], outdir: Path, engine: str,
+            as_json: bool) -> None:
+    """Capture NODE:IFNAME... to pcap files while the lab's checks run.
+
+    Only the interfaces named are written to the directory."""
     from vnetlab.cli.render import report_summary
     from vnetlab.model import load_lab
     from vnetlab.tools.checks import run_checks
@@ -227,18 +268,30 @@ def capture(lab: Path, ifaces: tuple[str, ...], outdir: Path, engine: str) -> No
                 hint="write NODE:IFNAME, e.g. "
                 + ", ".join(f"{n}:{i}" for n, ns in spec.nodes.items() for i in ns.interfaces),
             )
-    eng = make_engine(engine)
+    try:  # before anything is built: a directory that cannot be made is bad input
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        report_os_error("create directory", e, as_json=as_json,
+                        hint="give -o a directory you can write, e.g. -o ./captures")
+    eng = _engine(engine, programs=("tcpdump",))
     try:
         eng.realize(spec)
         report = run_checks(eng, spec, capture_dir=outdir, capture=ifaces)
     finally:
         eng.teardown()
-    for ep in ifaces:
+    files = []
+    for ep in dict.fromkeys(ifaces):
         node, _, ifname = ep.partition(":")
         path = outdir / f"{node}-{ifname}.pcap"
-        n = len(read_pcap(path)) if path.exists() else 0
-        console.print(f"{path}: {n} frames")
-    console.print(report_summary(report))
+        files.append({"interface": ep, "path": str(path),
+                      "frames": len(read_pcap(path)) if path.exists() else 0})
+    if as_json:
+        click.echo(json.dumps({"lab": report.lab, "engine": report.engine, "ok": report.ok,
+                               "counts": report.counts, "captures": files}, indent=2))
+    else:
+        for f in files:
+            click.echo(f"{f['path']}: {f['frames']} frames")
+        console.print(report_summary(report))
     sys.exit(0 if report.ok else 1)
 
 
@@ -265,14 +318,7 @@ def _terminate(signum: int, _frame: object) -> None:
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
-    try:
-        cli(prog_name="vnetlab", standalone_mode=False)
-    except click.exceptions.Abort:
-        err_console.print("interrupted", markup=False)
-        sys.exit(130)  # Ctrl-C: 128 + SIGINT, not 1 ("a check failed")
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
+    cli(prog_name="vnetlab")
 
 
 if __name__ == "__main__":

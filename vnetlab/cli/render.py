@@ -1,19 +1,34 @@
-"""rich rendering of reports and observed state for people; JSON is done by the caller."""
+"""rich rendering of reports and observed state for people; JSON is done by the caller.
+
+Every piece of data (names, MACs, addresses, check subjects) goes through ``_e`` before it
+reaches a rich table or rule: rich reads ``[...]`` as markup, and data such as a node name
+``[red]`` is text to show, not a style.
+"""
 
 from __future__ import annotations
 
+import math
+from typing import TypedDict
+
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vnetlab.engine import PingResult
 from vnetlab.model.state import LabState
 from vnetlab.tools.checks import Report
 
+
+def _e(data: object) -> str:
+    """Data as rich text that shows exactly as written."""
+    return escape(str(data))
+
+
 _STATUS = {"pass": "[green]PASS[/]", "fail": "[bold red]FAIL[/]", "skip": "[yellow]SKIP[/]"}
 
 
 def report_table(report: Report) -> Table:
-    t = Table(title=f"lab {report.lab} — engine {report.engine}", title_justify="left")
+    t = Table(title=f"lab {_e(report.lab)} — engine {report.engine}", title_justify="left")
     t.add_column("#", justify="right")
     t.add_column("check", overflow="fold")
     t.add_column("expected", overflow="fold")
@@ -21,8 +36,8 @@ def report_table(report: Report) -> Table:
     t.add_column("observed", overflow="fold")
     for r in report.results:
         observed = r.got + (f" — {r.detail}" if r.detail else "")
-        t.add_row(str(r.index + 1), f"{r.kind} {r.subject}", r.expected, _STATUS[r.status],
-                  observed)
+        t.add_row(str(r.index + 1), _e(f"{r.kind} {r.subject}"), _e(r.expected),
+                  _STATUS[r.status], _e(observed))
     return t
 
 
@@ -34,15 +49,16 @@ def report_summary(report: Report) -> str:
 
 def print_state(console: Console, state: LabState) -> None:
     for node in state.nodes.values():
-        console.rule(f"[bold]{node.name}[/]")
+        console.rule(f"[bold]{_e(node.name)}[/]")
         t = Table("interface", "kind", "state", "mtu", "mac", "master", "addresses", "peer",
                   "rx pkts", "tx pkts", "drops rx/tx", box=None)
         addrs: dict[str, list[str]] = {}
         for a in node.addrs:
             addrs.setdefault(a.ifname, []).append(a.cidr)
         for ln in node.links:
-            t.add_row(ln.ifname, ln.kind, ln.operstate, str(ln.mtu), ln.mac, ln.master or "",
-                      " ".join(addrs.get(ln.ifname, [])), ln.peer or "",
+            t.add_row(*map(_e, (ln.ifname, ln.kind, ln.operstate, ln.mtu, ln.mac,
+                                ln.master or "", " ".join(addrs.get(ln.ifname, [])),
+                                ln.peer or "")),
                       str(ln.stats.rx_packets), str(ln.stats.tx_packets),
                       f"{ln.stats.rx_dropped}/{ln.stats.tx_dropped}")
         console.print(t)
@@ -56,32 +72,73 @@ def print_state(console: Console, state: LabState) -> None:
                     s += f" scope {r.scope}"
                 if r.prefsrc:
                     s += f" src {r.prefsrc}"
-                rt.add_row(s)
+                rt.add_row(_e(s))
             console.print(rt)
         if node.neighs:
             nt = Table("neighbour", "dev", "lladdr", "state", box=None)
             for n in node.neighs:
-                nt.add_row(n.dst, n.dev, n.lladdr or "", n.state)
+                nt.add_row(*map(_e, (n.dst, n.dev, n.lladdr or "", n.state)))
             console.print(nt)
         if node.fdb:
             ft = Table("fdb mac", "port", "bridge", "flags", box=None)
             for f in node.fdb:
-                ft.add_row(f.mac, f.port, f.bridge, " ".join(f.flags))
+                ft.add_row(*map(_e, (f.mac, f.port, f.bridge, " ".join(f.flags))))
             console.print(ft)
 
 
-def ping_lines(r: PingResult, size: int) -> list[str]:
-    """iputils-style output (virtual RTTs in the emulator)."""
+def ping_lines(r: PingResult, size: int, interval_ms: int = 1000) -> list[str]:
+    """iputils-style output (virtual RTTs in the emulator), the same lines as the script's
+    ``ping``; the summary is iputils' ``finish()``: transmitted, received, errors, loss,
+    time, then rtt min/avg/max/mdev."""
     out = [f"PING {r.dst} ({r.dst}) {size}({size + 28}) bytes of data."]
     for i, rtt in enumerate(r.rtts_ns, 1):
         ttl = f" ttl={r.ttls[i - 1]}" if i <= len(r.ttls) else ""
         out.append(f"{size + 8} bytes from {r.dst}: icmp_seq={i}{ttl} time={rtt / 1e6:.3f} ms")
     out.extend(r.errors)
-    loss = 100 if r.transmitted == 0 else round(100 * (r.transmitted - r.received) / r.transmitted)
+    s = ping_stats(r, interval_ms)
+    errs = f", +{s['errors']} errors" if s["errors"] else ""
     out.append("")
     out.append(f"--- {r.dst} ping statistics ---")
-    out.append(f"{r.transmitted} packets transmitted, {r.received} received, {loss}% packet loss")
+    out.append(f"{r.transmitted} packets transmitted, {r.received} received{errs}, "
+               f"{s['loss_percent']}% packet loss, time {s['time_ms']}ms")
+    spread = s["rtt_ms"]
+    if spread is not None:
+        out.append(f"rtt min/avg/max/mdev = {spread['min']:.3f}/{spread['avg']:.3f}/"
+                   f"{spread['max']:.3f}/{spread['mdev']:.3f} ms")
+    return out
+
+
+class PingStats(TypedDict):
+    transmitted: int
+    received: int
+    errors: int
+    loss_percent: int
+    time_ms: int
+    rtt_ms: dict[str, float] | None
+
+
+def ping_stats(r: PingResult, interval_ms: int) -> PingStats:
+    """The numbers of the summary. ``time`` is the span of the sends, as iputils reports
+    when every reply came: (transmitted - 1) x interval; with losses it adds the one
+    reply timeout (1 s) ping waits for the last answer."""
+    tx, rx = r.transmitted, r.received
+    loss = 0 if tx == 0 else round(100 * (tx - rx) / tx)
+    span = max(0, tx - 1) * interval_ms + (0 if rx == tx else 1000)
+    rtt: dict[str, float] | None = None
     if r.rtts_ns:
         ms = [x / 1e6 for x in r.rtts_ns]
-        out.append(f"rtt min/avg/max = {min(ms):.3f}/{sum(ms) / len(ms):.3f}/{max(ms):.3f} ms")
-    return out
+        avg = sum(ms) / len(ms)
+        mdev = math.sqrt(max(0.0, sum(x * x for x in ms) / len(ms) - avg * avg))
+        rtt = {"min": min(ms), "avg": avg, "max": max(ms), "mdev": mdev}
+    return PingStats(transmitted=tx, received=rx, errors=len(r.errors), loss_percent=loss,
+                     time_ms=span, rtt_ms=rtt)
+
+
+def ping_json(r: PingResult, size: int, interval_ms: int) -> dict[str, object]:
+    """``vnetlab ping --json``: the summary plus one entry per reply (``seq`` is
+    ``icmp_seq``, 1-based as printed)."""
+    replies = [{"seq": i, "time_ms": rtt / 1e6,
+                "ttl": r.ttls[i - 1] if i <= len(r.ttls) else None}
+               for i, rtt in enumerate(r.rtts_ns, 1)]
+    return {"src": r.src, "dst": str(r.dst), "size": size, **ping_stats(r, interval_ms),
+            "replies": replies, "error_lines": list(r.errors)}

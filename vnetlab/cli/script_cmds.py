@@ -78,12 +78,19 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
         try:
             text = export_script(spec)
         except ExportError as e:
-            click.echo(f"error: {lab}: {e}", err=True)
-            sys.exit(2)
+            from vnetlab.cli.errors import report
+
+            report(f"{lab}: {e}", as_json=False)
         if output is None:
             click.echo(text, nl=False)
-        else:
+            return
+        try:
             output.write_text(text)
+        except OSError as e:
+            from vnetlab.cli.errors import report_os_error
+
+            report_os_error("write", e, as_json=False,
+                            hint="give -o a file in a directory that exists and you can write")
 
 
 def _read(path: Path) -> str:
