@@ -13,6 +13,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -49,7 +50,7 @@ def clean_error(err: str) -> None:
     assert "\n\n" not in err.strip(), err
 
 
-def json_error(err: str) -> dict[str, object]:
+def json_error(err: str) -> dict[str, Any]:
     data = json.loads(err)
     assert isinstance(data, dict) and isinstance(data["error"], str) and data["error"]
     assert "hint" in data
@@ -185,7 +186,7 @@ def test_errors_under_json_are_a_json_object(tmp_path: Path, args: tuple[str, ..
     assert "lab.yaml:5" in str(data["error"]) and data["hint"] == "did you mean 'addresses'?"
     assert data["problems"] == [{"file": bad, "line": 5,
                                  "path": "nodes.a.interfaces.eth0.adresses",
-                                 "message": data["problems"][0]["message"],  # type: ignore[index]
+                                 "message": data["problems"][0]["message"],
                                  "hint": "did you mean 'addresses'?"}]
     # an argument error too
     code, _, err = invoke(*argv[:2], "--no-such-option", "--json")
