@@ -27,7 +27,14 @@ from typing import Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, Tag, ValidationError
 
-from vnetlab.model.errors import LabError, Problem, ProblemList, did_you_mean, format_path
+from vnetlab.model.errors import (
+    LabError,
+    Problem,
+    ProblemList,
+    clip,
+    did_you_mean,
+    format_path,
+)
 from vnetlab.model.resolver import resolve
 from vnetlab.model.spec import SPEC_BY_KIND, LabSpec
 
@@ -292,8 +299,8 @@ def _show(v: Any) -> str:
     if isinstance(v, list | tuple):
         return "a list"
     if isinstance(v, str):
-        return repr(v)
-    return str(v)
+        return repr(clip(v, 60))
+    return clip(str(v), 60)
 
 
 _EXPECTED = {

@@ -50,6 +50,10 @@ from vnetlab.model.tunnels import check_tunnels, fill_tunnel_mtus
 from vnetlab.model.vlans import check_vlans, fill_vlans
 
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
+#: net/bridge/br_private.h: port numbers are 10 bits and port 0 is not used
+BR_MAX_PORTS = 1 << 10
+#: every network namespace is born with its loopback device (``loopback_net_init``)
+LOOPBACK = "lo"
 
 __all__ = [
     "BROADCAST_MAC",
@@ -107,6 +111,17 @@ class _Resolver:
 
     # -- steps -----------------------------------------------------------------------------
 
+    def loopback(self) -> None:
+        """``lo`` exists in every namespace: ``ip link add lo ...`` says "File exists"."""
+        for n, node in self.lab.nodes.items():
+            if LOOPBACK in node.interfaces:
+                self.p.add(
+                    self._iface_path(n, LOOPBACK),
+                    f"node {n} already has the loopback device lo (every network namespace "
+                    "does); the kernel says: RTNETLINK answers: File exists",
+                    "give the interface another name; lo is always there and always up",
+                )
+
     def links(self) -> None:
         for k, link in enumerate(self.lab.links):
             a, b = link.endpoints
@@ -118,6 +133,14 @@ class _Resolver:
             for j, ep in enumerate(link.endpoints):
                 seg = ("links", k, "endpoints", j)
                 if self._node_missing(seg, ep.node, f"link endpoint {ep}"):
+                    continue
+                if ep.ifname == LOOPBACK:
+                    self.p.add(
+                        seg,
+                        f"link end {ep} is the loopback device of node {ep.node}, which every "
+                        "namespace has and which cannot be a veth end",
+                        f"name the veth end something else, e.g. {ep.node}:eth0",
+                    )
                     continue
                 key = (ep.node, ep.ifname)
                 if key in self.link_of:
@@ -204,6 +227,22 @@ class _Resolver:
                         f"join the two bridges with a link: a veth end with 'master: {m}' and "
                         f"its peer with 'master: {i}'",
                     )
+
+    def port_counts(self) -> None:
+        """br_add_if() finds no free port number past BR_MAX_PORTS - 1: "Exchange full"."""
+        for n, ifaces in self.full.items():
+            for br in self._bridges(n):
+                ports = self._ports(n, br)
+                if len(ports) < BR_MAX_PORTS:
+                    continue
+                extra = ports[BR_MAX_PORTS - 1]
+                self.p.add(
+                    (*self._iface_path(n, extra), "master"),
+                    f"bridge {n}:{br} has {len(ports)} ports; a Linux bridge takes at most "
+                    f"{BR_MAX_PORTS - 1} (BR_MAX_PORTS); the kernel says: RTNETLINK answers: "
+                    "Exchange full",
+                    "spread the ports over several bridges joined by a veth pair",
+                )
 
     def fdbs(self) -> None:
         for n, ifaces in self.full.items():
@@ -449,9 +488,11 @@ def resolve(
     problem found.
     """
     r = _Resolver(lab, lines)
+    r.loopback()
     r.links()
     r.unlinked_veths()
     r.masters()
+    r.port_counts()
     r.fdbs()
     r.routes()
     r.unique_addresses()
