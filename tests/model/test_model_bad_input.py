@@ -195,3 +195,15 @@ def test_huge_scalar_is_truncated_in_errors():
                     + "x" * 100_000 + "}\n")
     assert "nodes.a.interfaces.br0.mac" in str(err)
     assert len(str(err)) < 2000
+
+
+def test_alias_limit_can_be_raised(monkeypatch: pytest.MonkeyPatch):
+    refs = "name: t\nnodes: {a: {}}\nx0: &x0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + "".join(
+        f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 10) + "]\n" for i in range(1, 4))
+    monkeypatch.setenv("VNETLAB_MAX_ALIASES", "100")
+    assert "more than 100 values" in str(errors_of(refs))
+    monkeypatch.setenv("VNETLAB_MAX_ALIASES", "1000000")
+    with pytest.raises(LabError, match="unknown key"):  # loads, then x0.. are unknown keys
+        load_lab_text(refs)
+    monkeypatch.setenv("VNETLAB_MAX_ALIASES", "lots")
+    assert "not a positive whole number" in str(errors_of(refs))

@@ -8,7 +8,12 @@ Three stages, each collecting every problem it can before raising one ``LabError
    Python objects to record the 1-based line of every mapping key and sequence item under
    its path (``nodes.a.interfaces.eth0.addresses[0]``) and to find duplicate keys, which
    PyYAML would silently overwrite. Merge keys (``<<: *anchor``) are honoured; aliases
-   that expand to an absurd size (a "billion laughs" file) are refused.
+   that expand to an absurd size (a "billion laughs" file) are refused: the guard counts
+   the nodes reached *again* through an alias, so a large plain lab is never refused.
+   The walk also finds what constructing would choke on or silently misread: integers
+   too long for ``int()`` (Python's digit limit) are refused with their path, and numbers
+   YAML 1.1 read as base 60 (an unquoted MAC such as ``12:34:56:12:34:56``) are
+   remembered so a type error there can say "quote it".
 2. Types. ``LabSpec.model_validate``; each pydantic error becomes a ``Problem``: its ``loc``
    becomes a YAML path (union tag segments such as ``veth`` or ``ping`` dropped by walking
    the model's own types), its message a human sentence (unknown keys list the known ones
@@ -18,9 +23,12 @@ Three stages, each collecting every problem it can before raising one ``LabError
 
 from __future__ import annotations
 
+import os
+import re
 import types
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
@@ -40,8 +48,17 @@ from vnetlab.model.spec import SPEC_BY_KIND, LabSpec
 
 __all__ = ["LabError", "Problem", "load_lab", "load_lab_text", "parse_yaml"]
 
-#: More YAML nodes than this (after alias expansion) is not a lab but an attack or accident.
-MAX_NODES = 100_000
+#: More YAML nodes than this reached again through aliases is not a lab but an attack or
+#: an accident (a "billion laughs" file); ``VNETLAB_MAX_ALIASES`` raises it.
+MAX_ALIAS_NODES = 100_000
+MAX_ALIASES_ENV = "VNETLAB_MAX_ALIASES"
+#: Longer integers than this are refused before ``int()`` sees them: CPython refuses to
+#: convert more than 4300 decimal digits, and no number in a lab needs a hundredth of it.
+MAX_INT_CHARS = 4300
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_DIGIT = re.compile(r"[0-9a-fA-F]")
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _CHECK_KINDS = ("ping", "trace", "fdb", "frames")
@@ -58,15 +75,51 @@ class _LineWalker:
     """Records ``path -> line`` for a composed YAML node graph and finds duplicate keys."""
 
     def __init__(self, loader: yaml.SafeLoader, problems: ProblemList,
-                 lines: dict[str, int]) -> None:
+                 lines: dict[str, int], max_aliased: int = MAX_ALIAS_NODES) -> None:
         self.loader = loader
         self.p = problems
         self.lines = lines  # the same dict ``problems`` looks lines up in
-        self.count = 0
+        self.max_aliased = max_aliased
+        self.aliased = 0  # nodes reached again through an alias or a merge
+        self.visited: set[int] = set()
         self.active: set[int] = set()  # node ids on the current path (recursive anchors)
+        self.too_long = False  # an integer int() would refuse: do not construct
+        #: YAML path -> source text of a number YAML 1.1 read in base 60 (``12:34:56``)
+        self.base60: dict[str, str] = {}
 
-    def _key(self, node: yaml.Node) -> Any:
+    def _count(self, node: yaml.Node) -> None:
+        if id(node) in self.visited:
+            self.aliased += 1
+            if self.aliased > self.max_aliased:
+                raise _TooBig
+        else:
+            self.visited.add(id(node))
+
+    def _scalar(self, node: yaml.ScalarNode, segs: tuple[object, ...], record: bool) -> bool:
+        """False for a scalar that cannot be constructed (reported here)."""
+        if node.tag not in (_INT_TAG, _FLOAT_TAG):
+            return True
+        text = str(node.value)
+        if node.tag == _INT_TAG:
+            digits = len(_DIGIT.findall(text))
+            if digits > MAX_INT_CHARS:
+                self.too_long = True
+                self.p.add(
+                    segs,
+                    f"a number with {digits} digits; no value in a lab is anywhere near that "
+                    "large",
+                    "check the value; quote it if it is meant as text",
+                    line=node.start_mark.line + 1,
+                )
+                return False
+        if ":" in text and record:
+            self.base60[format_path(segs)] = text
+        return True
+
+    def _key(self, node: yaml.Node, segs: tuple[object, ...]) -> Any:
         if not isinstance(node, yaml.ScalarNode):
+            return None
+        if not self._scalar(node, segs, record=False):
             return None
         try:
             key = self.loader.construct_object(node, deep=True)
@@ -81,14 +134,14 @@ class _LineWalker:
             self.lines[path] = line
 
     def walk(self, node: yaml.Node, segs: tuple[object, ...], record: bool = True) -> None:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _TooBig
+        self._count(node)
         if id(node) in self.active:
             return
         self.active.add(id(node))
         try:
-            if isinstance(node, yaml.MappingNode):
+            if isinstance(node, yaml.ScalarNode):
+                self._scalar(node, segs, record)
+            elif isinstance(node, yaml.MappingNode):
                 self._mapping(node, segs, record)
             elif isinstance(node, yaml.SequenceNode):
                 for idx, item in enumerate(node.value):
@@ -105,7 +158,7 @@ class _LineWalker:
             if key_node.tag == _MERGE_TAG:
                 merges.append(value_node)
                 continue
-            key = self._key(key_node)
+            key = self._key(key_node, segs)
             line = key_node.start_mark.line + 1
             if key is None:
                 self.walk(value_node, segs, record=False)
@@ -128,11 +181,11 @@ class _LineWalker:
             for src in sources:
                 if not isinstance(src, yaml.MappingNode) or id(src) in self.active:
                     continue
-                self.count += 1
+                self._count(src)
                 self.active.add(id(src))
                 try:
                     for key_node, value_node in src.value:
-                        key = self._key(key_node)
+                        key = self._key(key_node, segs)
                         if key is None or key in seen:
                             self.walk(value_node, segs, record=False)
                             continue
@@ -171,12 +224,47 @@ def _yaml_problem(err: yaml.YAMLError) -> Problem:
     return Problem("", line, message, hint)
 
 
-def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]]:
-    """YAML text → (data, line map). Raises ``LabError`` for YAML problems."""
+def _max_aliased(source: str) -> int:
+    raw = os.environ.get(MAX_ALIASES_ENV, "")
+    if not raw:
+        return MAX_ALIAS_NODES
+    if raw.isdigit() and int(raw) > 0 and len(raw) < 12:
+        return int(raw)
+    raise LabError(source, [Problem(
+        "", None, f"{MAX_ALIASES_ENV}={clip(raw, 40)!r} is not a positive whole number",
+        f"unset it, or set e.g. {MAX_ALIASES_ENV}=1000000")])
+
+
+def _compose_fast(text: str) -> tuple[yaml.CSafeLoader, yaml.Node | None] | None:
+    """Compose with libyaml when PyYAML has it: some ten times faster, which a lab of
+    thousands of containers needs. None when libyaml is missing or finds a problem: the
+    pure-Python loader then reports it, in the words and marks the hints know."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None
+    loader = yaml.CSafeLoader(text)
+    try:
+        return loader, loader.get_single_node()
+    except (yaml.YAMLError, RecursionError, ValueError):
+        loader.dispose()
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    data: Any
+    lines: dict[str, int]
+    base60: dict[str, str]  # YAML path -> text of a number YAML 1.1 read in base 60
+
+
+def _parse(text: str, source: str) -> _Parsed:
     lines: dict[str, int] = {}
     problems = ProblemList(lines)
+    limit = _max_aliased(source)
+    fast = _compose_fast(text)
     try:
-        loader = yaml.SafeLoader(text)
+        loader: yaml.SafeLoader | yaml.CSafeLoader = (
+            fast[0] if fast is not None else yaml.SafeLoader(text)
+        )
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
         raise LabError(
@@ -193,7 +281,7 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]
         ) from None
     try:
         try:
-            node = loader.get_single_node()
+            node = fast[1] if fast is not None else loader.get_single_node()
         except yaml.YAMLError as e:
             raise LabError(source, [_yaml_problem(e)]) from None
         if node is None:
@@ -201,7 +289,7 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]
                 source,
                 [Problem("", None, "the file is empty", "a lab needs at least 'name' and 'nodes'")],
             )
-        walker = _LineWalker(loader, problems, lines)
+        walker = _LineWalker(loader, problems, lines, limit)
         walker.lines[""] = node.start_mark.line + 1
         try:
             walker.walk(node, ())
@@ -212,16 +300,24 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]
                     Problem(
                         "",
                         None,
-                        f"the YAML expands to more than {MAX_NODES} values (anchors and "
-                        "aliases nested too deep?)",
-                        None,
+                        f"the YAML expands its anchors and aliases to more than {limit} values "
+                        "(a 'billion laughs' file?)",
+                        f"write the repeated parts out, or raise the limit with the "
+                        f"environment variable {MAX_ALIASES_ENV}=N if the lab is meant to be "
+                        "this large",
                     )
                 ],
             ) from None
+        if walker.too_long:
+            problems.raise_if_any(source)
         try:
             data = loader.construct_document(node)
         except yaml.YAMLError as e:
             raise LabError(source, [_yaml_problem(e)]) from None
+        except ValueError as e:  # a scalar the walk did not foresee; never a traceback
+            raise LabError(
+                source, [Problem("", None, f"a value cannot be read: {clip(str(e), 200)}", None)]
+            ) from None
     except RecursionError:
         raise LabError(
             source, [Problem("", None, "the YAML is nested too deeply to be a lab", None)]
@@ -229,7 +325,13 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]
     finally:
         loader.dispose()
     problems.raise_if_any(source)
-    return data, walker.lines
+    return _Parsed(data, walker.lines, walker.base60)
+
+
+def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]]:
+    """YAML text → (data, line map). Raises ``LabError`` for YAML problems."""
+    parsed = _parse(text, source)
+    return parsed.data, parsed.lines
 
 
 # -- stage 2: pydantic errors → problems ----------------------------------------------------
@@ -327,7 +429,9 @@ def _data_at(data: Any, loc: list[Any]) -> Any:
     return data
 
 
-def _translate(err: Mapping[str, Any], data: Any) -> tuple[list[Any], str, str | None]:
+def _translate(
+    err: Mapping[str, Any], data: Any, base60: Mapping[str, str] | None = None
+) -> tuple[list[Any], str, str | None]:
     """One pydantic error → (YAML path segments, message, hint)."""
     raw_loc = tuple(err.get("loc", ()))
     is_key = bool(raw_loc) and raw_loc[-1] == "[key]"
@@ -416,15 +520,24 @@ def _translate(err: Mapping[str, Any], data: Any) -> tuple[list[Any], str, str |
             hint = None
             if value is None and key in ("model", "dict", "model_attributes"):
                 hint = "write {} for a mapping with all defaults"
+            text = (base60 or {}).get(format_path(loc))
+            if text is not None and key in ("string", "str"):
+                hint = (f"YAML 1.1 reads {text} as a base-60 number (like a clock time); "
+                        f'quote it: "{text}"')
             return loc, f"expected {_EXPECTED[key]}, got {_show(value)}", hint
     return loc, f"{msg} (got {_show(value)})", None
 
 
-def validation_problems(exc: ValidationError, data: Any, lines: Mapping[str, int]) -> list[Problem]:
+def validation_problems(
+    exc: ValidationError,
+    data: Any,
+    lines: Mapping[str, int],
+    base60: Mapping[str, str] | None = None,
+) -> list[Problem]:
     """Translate every error of a ``LabSpec`` validation into a ``Problem``."""
     out = ProblemList(lines)
     for err in exc.errors(include_url=False):
-        loc, message, hint = _translate(err, data)
+        loc, message, hint = _translate(err, data, base60)
         out.add(loc, message, hint)
     return out.problems
 
@@ -434,7 +547,8 @@ def validation_problems(exc: ValidationError, data: Any, lines: Mapping[str, int
 
 def load_lab_text(text: str, source: str = "<string>") -> LabSpec:
     """Parse, validate and resolve a lab given as YAML text; raises ``LabError``."""
-    data, lines = parse_yaml(text, source)
+    parsed = _parse(text, source)
+    data, lines = parsed.data, parsed.lines
     if not isinstance(data, dict):
         raise LabError(
             source,
@@ -451,7 +565,7 @@ def load_lab_text(text: str, source: str = "<string>") -> LabSpec:
     try:
         lab = LabSpec.model_validate(data)
     except ValidationError as e:
-        raise LabError(source, validation_problems(e, data, lines)) from None
+        raise LabError(source, validation_problems(e, data, lines, parsed.base60)) from None
     except RecursionError:
         raise LabError(
             source, [Problem("", None, "the YAML is nested too deeply to be a lab", None)]
