@@ -207,3 +207,37 @@ def test_alias_limit_can_be_raised(monkeypatch: pytest.MonkeyPatch):
         load_lab_text(refs)
     monkeypatch.setenv("VNETLAB_MAX_ALIASES", "lots")
     assert "not a positive whole number" in str(errors_of(refs))
+
+
+# -- item 12: stacked MTUs, computed in build order ------------------------------------------
+
+_STACK = """
+    name: t
+    nodes:
+      h:
+        interfaces:
+          eth0: {{mtu: 1400, addresses: [10.0.0.1/24]}}
+          v10: {{type: vlan, link: eth0, id: 10, addresses: [10.0.10.1/24]}}
+          vx0: {{type: vxlan, id: 5, remote: 10.0.10.2, dev: v10{extra}}}
+          mv0: {{type: macvlan, link: vx0}}
+          v20: {{type: vlan, link: mv0, id: 20}}
+      p:
+        interfaces: {{eth0: {{addresses: [10.0.0.2/24]}}}}
+    links:
+      - endpoints: [h:eth0, p:eth0]
+"""
+
+
+def test_vxlan_over_a_vlan_inherits_the_vlan_mtu():
+    lab = load_lab_text(textwrap.dedent(_STACK.format(extra="")))
+    ifaces = lab.nodes["h"].interfaces
+    assert ifaces["v10"].mtu == 1400
+    assert ifaces["vx0"].mtu == 1350  # Linux: lower 1400 - 50 bytes of VXLAN headroom
+    assert ifaces["mv0"].mtu == 1350
+    assert ifaces["v20"].mtu == 1350
+
+
+def test_explicit_oversized_vxlan_mtu_over_a_vlan_refused():
+    err = errors_of(_STACK.format(extra=", mtu: 1400"))
+    text = one(err, "nodes.h.interfaces.vx0.mtu")
+    assert "Invalid argument" in text and "1350" in text

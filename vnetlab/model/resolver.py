@@ -33,6 +33,7 @@ from collections.abc import Mapping
 
 from vnetlab.model.errors import LabError, ProblemList, did_you_mean
 from vnetlab.model.lowerdevs import check_lowerdevs, fill_lowerdevs
+from vnetlab.model.mtus import stacked_mtus
 from vnetlab.model.order import stack_cycle
 from vnetlab.model.spec import (
     _MAC_RE,
@@ -230,7 +231,7 @@ class _Resolver:
 
     def port_counts(self) -> None:
         """br_add_if() finds no free port number past BR_MAX_PORTS - 1: "Exchange full"."""
-        for n, ifaces in self.full.items():
+        for n in self.full:
             for br in self._bridges(n):
                 ports = self._ports(n, br)
                 if len(ports) < BR_MAX_PORTS:
@@ -498,9 +499,10 @@ def resolve(
     r.unique_addresses()
     r.unique_macs()
     r.checks()
-    mtus = check_tunnels(lab, r.full, r.p)
-    vlan_mtus = check_vlans(lab, r.full, r.p, mtus)
-    lower_mtus = check_lowerdevs(lab, r.full, r.p, {**mtus, **vlan_mtus})
+    stacked = stacked_mtus(r.full)  # in build order: a lower's MTU before its uppers'
+    mtus = check_tunnels(lab, r.full, r.p, stacked)
+    vlan_mtus = check_vlans(lab, r.full, r.p, stacked)
+    lower_mtus = check_lowerdevs(lab, r.full, r.p, stacked)
     if not r.p.problems:  # a loop the per-kind checks above did not name already
         r.stack_loop()
     r.p.raise_if_any(source)
