@@ -241,3 +241,32 @@ def test_explicit_oversized_vxlan_mtu_over_a_vlan_refused():
     err = errors_of(_STACK.format(extra=", mtu: 1400"))
     text = one(err, "nodes.h.interfaces.vx0.mtu")
     assert "Invalid argument" in text and "1350" in text
+
+
+# -- item 20: an option the emulator lacks is refused with file:line and YAML path -----------
+
+
+def test_stp_refusal_names_file_line_and_path(tmp_path):
+    from vnetlab.engine import UnsupportedError
+    from vnetlab.model import load_lab
+    from vnetlab.sim.build import check_supported
+
+    f = tmp_path / "stp.yaml"
+    f.write_text("name: x\nnodes:\n  h:\n    interfaces:\n      br0:\n        type: bridge\n"
+                 "        stp: true\n")
+    lab = load_lab(f)  # the model keeps it: the linux engine builds STP labs
+    assert lab.nodes["h"].interfaces["br0"].stp  # type: ignore[union-attr]
+    with pytest.raises(UnsupportedError) as info:
+        check_supported(lab)
+    assert f"{f}:7: nodes.h.interfaces.br0.stp: " in str(info.value)
+    assert "Spanning Tree" in str(info.value)
+
+
+def test_where_falls_back_to_the_path_for_labs_built_in_code():
+    from vnetlab.model import lab_where, load_lab_text
+
+    lab = load_lab_text("name: x\nnodes:\n  h: {interfaces: {br0: {type: bridge}}}\n")
+    where = lab_where(lab, ("nodes", "h", "interfaces", "br0", "stp"))
+    assert where == "<string>:3: nodes.h.interfaces.br0.stp"
+    copy = lab.model_copy()
+    assert lab_where(copy, ("nodes", "h")) == "nodes.h"

@@ -43,6 +43,7 @@ from vnetlab.model.errors import (
     did_you_mean,
     format_path,
 )
+from vnetlab.model.origin import remember
 from vnetlab.model.resolver import resolve
 from vnetlab.model.spec import SPEC_BY_KIND, LabSpec
 
@@ -570,7 +571,9 @@ def load_lab_text(text: str, source: str = "<string>") -> LabSpec:
         raise LabError(
             source, [Problem("", None, "the YAML is nested too deeply to be a lab", None)]
         ) from None
-    return resolve(lab, lines, source=source)
+    resolved = resolve(lab, lines, source=source)
+    remember(resolved, source, lines)  # for errors an engine finds later (lab_where)
+    return resolved
 
 
 def load_lab(path: str | Path) -> LabSpec:
