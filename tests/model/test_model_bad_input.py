@@ -248,14 +248,15 @@ def test_explicit_oversized_vxlan_mtu_over_a_vlan_refused():
 
 def test_stp_refusal_names_file_line_and_path(tmp_path):
     from vnetlab.engine import UnsupportedError
-    from vnetlab.model import load_lab
+    from vnetlab.model import BridgeSpec, load_lab
     from vnetlab.sim.build import check_supported
 
     f = tmp_path / "stp.yaml"
     f.write_text("name: x\nnodes:\n  h:\n    interfaces:\n      br0:\n        type: bridge\n"
                  "        stp: true\n")
     lab = load_lab(f)  # the model keeps it: the linux engine builds STP labs
-    assert lab.nodes["h"].interfaces["br0"].stp  # type: ignore[union-attr]
+    br0 = lab.nodes["h"].interfaces["br0"]
+    assert isinstance(br0, BridgeSpec) and br0.stp
     with pytest.raises(UnsupportedError) as info:
         check_supported(lab)
     assert f"{f}:7: nodes.h.interfaces.br0.stp: " in str(info.value)
