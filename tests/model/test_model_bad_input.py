@@ -271,3 +271,12 @@ def test_where_falls_back_to_the_path_for_labs_built_in_code():
     assert where == "<string>:3: nodes.h.interfaces.br0.stp"
     copy = lab.model_copy()
     assert lab_where(copy, ("nodes", "h")) == "nodes.h"
+
+
+def test_thousands_of_problems_print_the_first_fifty_and_count_the_rest():
+    text = "name: t\nnodes: {a: {}}\n" + "".join(f"k{i}: {i}\n" for i in range(5000))
+    err = errors_of(text)
+    assert len(err.problems) == 5000
+    out = str(err)
+    assert out.count("unknown key") == 50 and "... and 4950 more problems" in out
+    assert len(out) < 50_000

@@ -62,6 +62,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 #: a message, path or hint longer than this is cut in the middle when printed
 MAX_TEXT = 600
+#: a LabError prints this many problems and counts the rest (``problems`` has them all)
+MAX_SHOWN = 50
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -101,7 +103,12 @@ class LabError(Exception):
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
-        return "\n".join(p.render(self.source) for p in self.problems)
+        shown = [p.render(self.source) for p in self.problems[:MAX_SHOWN]]
+        rest = len(self.problems) - len(shown)
+        if rest > 0:  # a file of 50,000 mistakes is one mistake repeated: say so briefly
+            shown.append(f"{self.source}: ... and {rest} more problems (the first "
+                         f"{MAX_SHOWN} are shown)")
+        return "\n".join(shown)
 
 
 class ProblemList:
