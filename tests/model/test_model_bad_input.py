@@ -280,3 +280,10 @@ def test_thousands_of_problems_print_the_first_fifty_and_count_the_rest():
     out = str(err)
     assert out.count("unknown key") == 50 and "... and 4950 more problems" in out
     assert len(out) < 50_000
+
+
+def test_lines_are_editor_lines_even_after_a_yaml_only_line_break():
+    # YAML breaks lines at NEL (U+0085) too; grep -n and editors do not
+    err = errors_of('name: t\ndescription: "a\x85b\u2028c"\nnodes:\n'
+                    '  a: {interfaces: {e0: {mtu: 1}}}\n')
+    assert one(err, "nodes.a.interfaces.e0.mtu").startswith("4: ")

@@ -23,6 +23,7 @@ Three stages, each collecting every problem it can before raising one ``LabError
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import types
@@ -72,12 +73,29 @@ class _TooBig(Exception):
     pass
 
 
+class _Lines:
+    """A mark's line as an editor or ``grep -n`` counts it: YAML also breaks lines at NEL,
+    LS and PS (U+0085, U+2028, U+2029), which would make its ``mark.line`` point past the
+    line the user sees."""
+
+    def __init__(self, text: str) -> None:
+        self.breaks = [i for i, c in enumerate(text) if c == "\n"] if "\n" in text else []
+        self.plain = not any(c in text for c in "\x85\u2028\u2029\r")
+
+    def __call__(self, mark: Any) -> int:
+        if self.plain:
+            return int(mark.line) + 1
+        return bisect.bisect_left(self.breaks, int(mark.index)) + 1
+
+
 class _LineWalker:
     """Records ``path -> line`` for a composed YAML node graph and finds duplicate keys."""
 
-    def __init__(self, loader: yaml.SafeLoader, problems: ProblemList,
-                 lines: dict[str, int], max_aliased: int = MAX_ALIAS_NODES) -> None:
+    def __init__(self, loader: yaml.SafeLoader | yaml.CSafeLoader, problems: ProblemList,
+                 lines: dict[str, int], line_of: _Lines,
+                 max_aliased: int = MAX_ALIAS_NODES) -> None:
         self.loader = loader
+        self.line = line_of
         self.p = problems
         self.lines = lines  # the same dict ``problems`` looks lines up in
         self.max_aliased = max_aliased
@@ -110,7 +128,7 @@ class _LineWalker:
                     f"a number with {digits} digits; no value in a lab is anywhere near that "
                     "large",
                     "check the value; quote it if it is meant as text",
-                    line=node.start_mark.line + 1,
+                    line=self.line(node.start_mark),
                 )
                 return False
         if ":" in text and record:
@@ -147,7 +165,7 @@ class _LineWalker:
             elif isinstance(node, yaml.SequenceNode):
                 for idx, item in enumerate(node.value):
                     if record:
-                        self._record((*segs, idx), item.start_mark.line + 1, True)
+                        self._record((*segs, idx), self.line(item.start_mark), True)
                     self.walk(item, (*segs, idx), record)
         finally:
             self.active.discard(id(node))
@@ -160,7 +178,7 @@ class _LineWalker:
                 merges.append(value_node)
                 continue
             key = self._key(key_node, segs)
-            line = key_node.start_mark.line + 1
+            line = self.line(key_node.start_mark)
             if key is None:
                 self.walk(value_node, segs, record=False)
                 continue
@@ -191,23 +209,23 @@ class _LineWalker:
                             self.walk(value_node, segs, record=False)
                             continue
                         if record:
-                            self._record((*segs, key), merge.start_mark.line + 1, False)
+                            self._record((*segs, key), self.line(merge.start_mark), False)
                         self.walk(value_node, (*segs, key), record)
                 finally:
                     self.active.discard(id(src))
 
 
-def _yaml_problem(err: yaml.YAMLError) -> Problem:
+def _yaml_problem(err: yaml.YAMLError, line_of: _Lines) -> Problem:
     mark = getattr(err, "problem_mark", None)
-    line = mark.line + 1 if mark is not None else None
+    line = line_of(mark) if mark is not None else None
     problem = getattr(err, "problem", None) or str(err)
     context = getattr(err, "context", None)
     cmark = getattr(err, "context_mark", None)
     message = f"YAML syntax error: {problem}"
     if context:
         message += f" ({context}"
-        if cmark is not None and cmark.line + 1 != line:
-            message += f" on line {cmark.line + 1}"
+        if cmark is not None and line_of(cmark) != line:
+            message += f" on line {line_of(cmark)}"
         message += ")"
     hint = None
     if "\\t" in problem or "'\\t'" in problem or "tab" in problem:
@@ -261,6 +279,7 @@ def _parse(text: str, source: str) -> _Parsed:
     lines: dict[str, int] = {}
     problems = ProblemList(lines)
     limit = _max_aliased(source)
+    line_of = _Lines(text)
     fast = _compose_fast(text)
     try:
         loader: yaml.SafeLoader | yaml.CSafeLoader = (
@@ -284,14 +303,14 @@ def _parse(text: str, source: str) -> _Parsed:
         try:
             node = fast[1] if fast is not None else loader.get_single_node()
         except yaml.YAMLError as e:
-            raise LabError(source, [_yaml_problem(e)]) from None
+            raise LabError(source, [_yaml_problem(e, line_of)]) from None
         if node is None:
             raise LabError(
                 source,
                 [Problem("", None, "the file is empty", "a lab needs at least 'name' and 'nodes'")],
             )
-        walker = _LineWalker(loader, problems, lines, limit)
-        walker.lines[""] = node.start_mark.line + 1
+        walker = _LineWalker(loader, problems, lines, line_of, limit)
+        walker.lines[""] = line_of(node.start_mark)
         try:
             walker.walk(node, ())
         except _TooBig:
@@ -314,7 +333,7 @@ def _parse(text: str, source: str) -> _Parsed:
         try:
             data = loader.construct_document(node)
         except yaml.YAMLError as e:
-            raise LabError(source, [_yaml_problem(e)]) from None
+            raise LabError(source, [_yaml_problem(e, line_of)]) from None
         except ValueError as e:  # a scalar the walk did not foresee; never a traceback
             raise LabError(
                 source, [Problem("", None, f"a value cannot be read: {clip(str(e), 200)}", None)]
