@@ -79,8 +79,8 @@ class _Lines:
     line the user sees."""
 
     def __init__(self, text: str) -> None:
-        self.breaks = [i for i, c in enumerate(text) if c == "\n"] if "\n" in text else []
         self.plain = not any(c in text for c in "\x85\u2028\u2029\r")
+        self.breaks = [] if self.plain else [i for i, c in enumerate(text) if c == "\n"]
 
     def __call__(self, mark: Any) -> int:
         if self.plain:
