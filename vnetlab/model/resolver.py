@@ -5,17 +5,21 @@ Design note
 Pydantic checks each value on its own; ``resolve()`` checks what refers to what, the way
 the kernel would refuse the matching ``ip``/``bridge`` command:
 
+- ``lo`` is neither declared nor a link end (every namespace has it: "File exists");
 - links: endpoints name existing nodes, each endpoint is in one link only, the two ends
   differ, and a link end is not also declared as a bridge;
 - a declared veth end (an interface without ``type``) is created by some link; link ends
   not listed under a node are added as ``VethSpec()``;
 - ``master`` names a bridge of the same node, never itself, and a bridge is never a port
-  (br_add_if(): "Can not enslave a bridge to a bridge");
+  (br_add_if(): "Can not enslave a bridge to a bridge"); a bridge has at most
+  BR_MAX_PORTS - 1 = 1023 ports (find_portno(): "Exchange full");
 - static ``fdb`` entries name a port of their bridge;
 - routes: ``dev`` exists; ``via`` lies in a connected subnet (fib_check_nh(): "Nexthop has
   invalid gateway"); no two routes with the same dst and metric (fib_table_insert():
   "File exists"), counting the connected routes of up interfaces;
 - addresses and MACs are unique in the whole lab;
+- every device's MTU is computed once, in build order (``vnetlab.model.mtus``), and the
+  per-kind checks (tunnels, vlans, lowerdevs) read it;
 - checks refer to existing nodes, bridges, ports and interfaces.
 
 Every problem found is collected and raised together as one ``LabError``. Afterwards every
