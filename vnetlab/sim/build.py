@@ -43,7 +43,7 @@ def check_supported(lab: LabSpec) -> None:
             if isinstance(spec, BridgeSpec) and spec.stp:
                 # file:line from the loader: the model accepts stp (the linux engine has it)
                 raise UnsupportedError(
-                    f"{lab_where(lab, (*seg, 'stp'))}: stp: true — " + UNSUPPORTED["bridge.stp"],
+                    f"{lab_where(lab, (*seg, 'stp'))}: " + UNSUPPORTED["bridge.stp"],
                     hint="STP arrives in a later vnetlab release; until then the emulator "
                     "refuses rather than silently forwarding without it",
                 )
