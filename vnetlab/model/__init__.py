@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from vnetlab.model.errors import LabError, Problem
     from vnetlab.model.load import load_lab, load_lab_text
+    from vnetlab.model.origin import lab_where
     from vnetlab.model.resolver import endpoint_peer, generated_mac, iface_mac, mac_of_ref, resolve
     from vnetlab.model.schema import lab_json_schema
     from vnetlab.model.spec import (
@@ -68,6 +69,7 @@ _LAZY: dict[str, str] = {
     "generated_mac": "vnetlab.model.resolver",
     "iface_mac": "vnetlab.model.resolver",
     "lab_json_schema": "vnetlab.model.schema",
+    "lab_where": "vnetlab.model.origin",
     "load_lab": "vnetlab.model.load",
     "load_lab_text": "vnetlab.model.load",
     "mac_of_ref": "vnetlab.model.resolver",
@@ -111,6 +113,7 @@ __all__ = [
     "generated_mac",
     "iface_mac",
     "lab_json_schema",
+    "lab_where",
     "load_lab",
     "load_lab_text",
     "mac_of_ref",

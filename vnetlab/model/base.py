@@ -47,25 +47,54 @@ class Model(BaseModel):
 
 
 def check_ifname(name: str) -> str:
-    """dev_valid_name() of net/core/dev.c: 1..15 bytes, no '/', ':' or whitespace."""
-    if len(name) >= IFNAMSIZ:
-        raise ValueError(
-            f"interface name {name!r} is {len(name)} characters; Linux allows at most 15 "
-            "(IFNAMSIZ 16 incl. the terminating NUL)"
+    """dev_valid_name() of net/core/dev.c: 1..15 *bytes*, not "." or "..", no '/', ':' or
+    whitespace; and no '%' (``dev_get_valid_name`` expands a ``%d`` template, which would
+    make the lab's name differ from the device's)."""
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size >= IFNAMSIZ:
+        chars = f"{len(name)} characters, {size} bytes" if size != len(name) else \
+            f"{len(name)} characters"
+        raise SpecValueError(
+            f"interface name {_clip(name)!r} is {chars}; Linux allows at most 15 bytes "
+            "(IFNAMSIZ 16 incl. the terminating NUL; UTF-8 letters take 2-4 bytes each)",
+            "use a shorter name",
         )
     if not _IFNAME_RE.match(name) or name in (".", ".."):
         raise ValueError(
-            f"interface name {name!r} is not valid: no spaces, '/' or ':' and not empty"
+            f"interface name {name!r} is not valid: no spaces, '/' or ':' and not empty, "
+            "'.' or '..' (dev_valid_name)"
+        )
+    if "%" in name:
+        raise SpecValueError(
+            f"interface name {name!r} contains '%'; Linux treats a name like eth%d as a "
+            "template and picks the number itself",
+            "give the interface its final name, e.g. eth0",
         )
     return name
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def check_mac(value: str) -> str:
     """A unicast Ethernet address, returned in lower case."""
     if not _MAC_RE.match(value):
         raise ValueError(f"{value!r} is not a MAC address like 02:00:00:00:00:01")
+    # eth_prepare_mac_addr_change(): !is_valid_ether_addr() -> EADDRNOTAVAIL
     if int(value[:2], 16) & 1:
-        raise ValueError(f"{value!r} is a multicast MAC; an interface needs a unicast one")
+        raise SpecValueError(
+            f"{value!r} is a multicast MAC (the lowest bit of the first byte is set); an "
+            "interface needs a unicast one; the kernel says: RTNETLINK answers: Cannot assign "
+            "requested address",
+            "use a locally administered unicast MAC such as 02:00:00:00:00:01",
+        )
+    if value.replace(":", "").strip("0") == "":
+        raise SpecValueError(
+            f"{value!r} is the all-zero MAC, which no interface may have; the kernel says: "
+            "RTNETLINK answers: Cannot assign requested address",
+            "use a locally administered unicast MAC such as 02:00:00:00:00:01",
+        )
     return value.lower()
 
 
@@ -73,7 +102,7 @@ def check_mac(value: str) -> str:
 IfName = Annotated[
     str,
     AfterValidator(check_ifname),
-    Field(json_schema_extra={"minLength": 1, "maxLength": IFNAMSIZ - 1, "pattern": r"^[^\s/:]+$"}),
+    Field(json_schema_extra={"minLength": 1, "maxLength": IFNAMSIZ - 1, "pattern": r"^[^\s/:%]+$"}),
 ]
 #: A unicast MAC address ``xx:xx:xx:xx:xx:xx`` (normalised to lower case).
 Mac = Annotated[

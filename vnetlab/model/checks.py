@@ -22,6 +22,7 @@ from pydantic import (
 from vnetlab.model.base import (
     IfName,
     Model,
+    SpecValueError,
     parse_endpoint,
 )
 from vnetlab.model.netdev import VLAN_VID_MAX
@@ -49,6 +50,21 @@ def _check_arrow(v: str) -> str:
 Arrow = Annotated[str, AfterValidator(_check_arrow)]
 
 
+def _check_expected_text(v: str) -> str:
+    # the runner compares by prefix/substring, and every text starts with "": an empty
+    # expectation would pass whatever happens
+    if not v.strip():
+        raise SpecValueError(
+            "the expected text is empty, so the check would pass whatever happens",
+            "write the text you expect (e.g. 'delivered'), or remove the key",
+        )
+    return v
+
+
+#: text a check expects in the output (a verdict line, an error line); never empty
+ExpectedText = Annotated[str, AfterValidator(_check_expected_text)]
+
+
 class PingCheck(Model):
     """``ping: a -> 192.168.1.3`` — send ICMP echo, expect a reply or not."""
 
@@ -58,7 +74,7 @@ class PingCheck(Model):
     size: int = Field(56, ge=0, le=65507)  # ping -s
     dont_fragment: bool = False  # ping -M do
     #: text ping must print among its error lines, e.g. "Frag needed and DF set (mtu = 1450)"
-    error: str | None = None
+    error: ExpectedText | None = None
 
     @property
     def src(self) -> str:
@@ -73,7 +89,7 @@ class TraceCheck(Model):
     """``trace: a -> IP`` with the expected verdict line (a prefix of it is enough)."""
 
     trace: Arrow
-    verdict: str
+    verdict: ExpectedText
 
     @property
     def src(self) -> str:

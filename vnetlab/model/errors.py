@@ -60,6 +60,21 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean {close[0]!r}?" if close else None
 
 
+#: a message, path or hint longer than this is cut in the middle when printed
+MAX_TEXT = 600
+#: a LabError prints this many problems and counts the rest (``problems`` has them all)
+MAX_SHOWN = 50
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` shortened in the middle to about ``limit`` characters, saying how much was
+    cut: a 100 kB scalar echoed in an error would bury the error."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 2 // 3, limit // 4
+    return f"{text[:head]}...({len(text) - head - tail} characters cut)...{text[-tail:]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One mistake in a lab: where (YAML path and line), what, and how to fix it."""
@@ -70,10 +85,11 @@ class Problem:
     hint: str | None = None
 
     def render(self, source: str) -> str:
-        where = f"{source}:{self.line}" if self.line is not None else source
-        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        where = clip(f"{source}:{self.line}" if self.line is not None else source)
+        message = clip(self.message)
+        text = f"{where}: {clip(self.path)}: {message}" if self.path else f"{where}: {message}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {clip(self.hint)}"
         return text
 
 
@@ -87,7 +103,12 @@ class LabError(Exception):
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
-        return "\n".join(p.render(self.source) for p in self.problems)
+        shown = [p.render(self.source) for p in self.problems[:MAX_SHOWN]]
+        rest = len(self.problems) - len(shown)
+        if rest > 0:  # a file of 50,000 mistakes is one mistake repeated: say so briefly
+            shown.append(f"{self.source}: ... and {rest} more problems (the first "
+                         f"{MAX_SHOWN} are shown)")
+        return "\n".join(shown)
 
 
 class ProblemList:

@@ -8,7 +8,12 @@ Three stages, each collecting every problem it can before raising one ``LabError
    Python objects to record the 1-based line of every mapping key and sequence item under
    its path (``nodes.a.interfaces.eth0.addresses[0]``) and to find duplicate keys, which
    PyYAML would silently overwrite. Merge keys (``<<: *anchor``) are honoured; aliases
-   that expand to an absurd size (a "billion laughs" file) are refused.
+   that expand to an absurd size (a "billion laughs" file) are refused: the guard counts
+   the nodes reached *again* through an alias, so a large plain lab is never refused.
+   The walk also finds what constructing would choke on or silently misread: integers
+   too long for ``int()`` (Python's digit limit) are refused with their path, and numbers
+   YAML 1.1 read as base 60 (an unquoted MAC such as ``12:34:56:12:34:56``) are
+   remembered so a type error there can say "quote it".
 2. Types. ``LabSpec.model_validate``; each pydantic error becomes a ``Problem``: its ``loc``
    becomes a YAML path (union tag segments such as ``veth`` or ``ping`` dropped by walking
    the model's own types), its message a human sentence (unknown keys list the known ones
@@ -18,23 +23,44 @@ Three stages, each collecting every problem it can before raising one ``LabError
 
 from __future__ import annotations
 
+import bisect
+import os
+import re
 import types
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, Tag, ValidationError
 
-from vnetlab.model.errors import LabError, Problem, ProblemList, did_you_mean, format_path
+from vnetlab.model.errors import (
+    LabError,
+    Problem,
+    ProblemList,
+    clip,
+    did_you_mean,
+    format_path,
+)
+from vnetlab.model.origin import remember
 from vnetlab.model.resolver import resolve
 from vnetlab.model.spec import SPEC_BY_KIND, LabSpec
 
 __all__ = ["LabError", "Problem", "load_lab", "load_lab_text", "parse_yaml"]
 
-#: More YAML nodes than this (after alias expansion) is not a lab but an attack or accident.
-MAX_NODES = 100_000
+#: More YAML nodes than this reached again through aliases is not a lab but an attack or
+#: an accident (a "billion laughs" file); ``VNETLAB_MAX_ALIASES`` raises it.
+MAX_ALIAS_NODES = 100_000
+MAX_ALIASES_ENV = "VNETLAB_MAX_ALIASES"
+#: Longer integers than this are refused before ``int()`` sees them: CPython refuses to
+#: convert more than 4300 decimal digits, and no number in a lab needs a hundredth of it.
+MAX_INT_CHARS = 4300
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_DIGIT = re.compile(r"[0-9a-fA-F]")
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _CHECK_KINDS = ("ping", "trace", "fdb", "frames")
@@ -47,19 +73,72 @@ class _TooBig(Exception):
     pass
 
 
+class _Lines:
+    """A mark's line as an editor or ``grep -n`` counts it: YAML also breaks lines at NEL,
+    LS and PS (U+0085, U+2028, U+2029), which would make its ``mark.line`` point past the
+    line the user sees."""
+
+    def __init__(self, text: str) -> None:
+        self.plain = not any(c in text for c in "\x85\u2028\u2029\r")
+        self.breaks = [] if self.plain else [i for i, c in enumerate(text) if c == "\n"]
+
+    def __call__(self, mark: Any) -> int:
+        if self.plain:
+            return int(mark.line) + 1
+        return bisect.bisect_left(self.breaks, int(mark.index)) + 1
+
+
 class _LineWalker:
     """Records ``path -> line`` for a composed YAML node graph and finds duplicate keys."""
 
-    def __init__(self, loader: yaml.SafeLoader, problems: ProblemList,
-                 lines: dict[str, int]) -> None:
+    def __init__(self, loader: yaml.SafeLoader | yaml.CSafeLoader, problems: ProblemList,
+                 lines: dict[str, int], line_of: _Lines,
+                 max_aliased: int = MAX_ALIAS_NODES) -> None:
         self.loader = loader
+        self.line = line_of
         self.p = problems
         self.lines = lines  # the same dict ``problems`` looks lines up in
-        self.count = 0
+        self.max_aliased = max_aliased
+        self.aliased = 0  # nodes reached again through an alias or a merge
+        self.visited: set[int] = set()
         self.active: set[int] = set()  # node ids on the current path (recursive anchors)
+        self.too_long = False  # an integer int() would refuse: do not construct
+        #: YAML path -> source text of a number YAML 1.1 read in base 60 (``12:34:56``)
+        self.base60: dict[str, str] = {}
 
-    def _key(self, node: yaml.Node) -> Any:
+    def _count(self, node: yaml.Node) -> None:
+        if id(node) in self.visited:
+            self.aliased += 1
+            if self.aliased > self.max_aliased:
+                raise _TooBig
+        else:
+            self.visited.add(id(node))
+
+    def _scalar(self, node: yaml.ScalarNode, segs: tuple[object, ...], record: bool) -> bool:
+        """False for a scalar that cannot be constructed (reported here)."""
+        if node.tag not in (_INT_TAG, _FLOAT_TAG):
+            return True
+        text = str(node.value)
+        if node.tag == _INT_TAG:
+            digits = len(_DIGIT.findall(text))
+            if digits > MAX_INT_CHARS:
+                self.too_long = True
+                self.p.add(
+                    segs,
+                    f"a number with {digits} digits; no value in a lab is anywhere near that "
+                    "large",
+                    "check the value; quote it if it is meant as text",
+                    line=self.line(node.start_mark),
+                )
+                return False
+        if ":" in text and record:
+            self.base60[format_path(segs)] = text
+        return True
+
+    def _key(self, node: yaml.Node, segs: tuple[object, ...]) -> Any:
         if not isinstance(node, yaml.ScalarNode):
+            return None
+        if not self._scalar(node, segs, record=False):
             return None
         try:
             key = self.loader.construct_object(node, deep=True)
@@ -74,19 +153,19 @@ class _LineWalker:
             self.lines[path] = line
 
     def walk(self, node: yaml.Node, segs: tuple[object, ...], record: bool = True) -> None:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _TooBig
+        self._count(node)
         if id(node) in self.active:
             return
         self.active.add(id(node))
         try:
-            if isinstance(node, yaml.MappingNode):
+            if isinstance(node, yaml.ScalarNode):
+                self._scalar(node, segs, record)
+            elif isinstance(node, yaml.MappingNode):
                 self._mapping(node, segs, record)
             elif isinstance(node, yaml.SequenceNode):
                 for idx, item in enumerate(node.value):
                     if record:
-                        self._record((*segs, idx), item.start_mark.line + 1, True)
+                        self._record((*segs, idx), self.line(item.start_mark), True)
                     self.walk(item, (*segs, idx), record)
         finally:
             self.active.discard(id(node))
@@ -98,8 +177,8 @@ class _LineWalker:
             if key_node.tag == _MERGE_TAG:
                 merges.append(value_node)
                 continue
-            key = self._key(key_node)
-            line = key_node.start_mark.line + 1
+            key = self._key(key_node, segs)
+            line = self.line(key_node.start_mark)
             if key is None:
                 self.walk(value_node, segs, record=False)
                 continue
@@ -121,32 +200,32 @@ class _LineWalker:
             for src in sources:
                 if not isinstance(src, yaml.MappingNode) or id(src) in self.active:
                     continue
-                self.count += 1
+                self._count(src)
                 self.active.add(id(src))
                 try:
                     for key_node, value_node in src.value:
-                        key = self._key(key_node)
+                        key = self._key(key_node, segs)
                         if key is None or key in seen:
                             self.walk(value_node, segs, record=False)
                             continue
                         if record:
-                            self._record((*segs, key), merge.start_mark.line + 1, False)
+                            self._record((*segs, key), self.line(merge.start_mark), False)
                         self.walk(value_node, (*segs, key), record)
                 finally:
                     self.active.discard(id(src))
 
 
-def _yaml_problem(err: yaml.YAMLError) -> Problem:
+def _yaml_problem(err: yaml.YAMLError, line_of: _Lines) -> Problem:
     mark = getattr(err, "problem_mark", None)
-    line = mark.line + 1 if mark is not None else None
+    line = line_of(mark) if mark is not None else None
     problem = getattr(err, "problem", None) or str(err)
     context = getattr(err, "context", None)
     cmark = getattr(err, "context_mark", None)
     message = f"YAML syntax error: {problem}"
     if context:
         message += f" ({context}"
-        if cmark is not None and cmark.line + 1 != line:
-            message += f" on line {cmark.line + 1}"
+        if cmark is not None and line_of(cmark) != line:
+            message += f" on line {line_of(cmark)}"
         message += ")"
     hint = None
     if "\\t" in problem or "'\\t'" in problem or "tab" in problem:
@@ -164,12 +243,48 @@ def _yaml_problem(err: yaml.YAMLError) -> Problem:
     return Problem("", line, message, hint)
 
 
-def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]]:
-    """YAML text → (data, line map). Raises ``LabError`` for YAML problems."""
+def _max_aliased(source: str) -> int:
+    raw = os.environ.get(MAX_ALIASES_ENV, "")
+    if not raw:
+        return MAX_ALIAS_NODES
+    if raw.isdigit() and int(raw) > 0 and len(raw) < 12:
+        return int(raw)
+    raise LabError(source, [Problem(
+        "", None, f"{MAX_ALIASES_ENV}={clip(raw, 40)!r} is not a positive whole number",
+        f"unset it, or set e.g. {MAX_ALIASES_ENV}=1000000")])
+
+
+def _compose_fast(text: str) -> tuple[yaml.CSafeLoader, yaml.Node | None] | None:
+    """Compose with libyaml when PyYAML has it: some ten times faster, which a lab of
+    thousands of containers needs. None when libyaml is missing or finds a problem: the
+    pure-Python loader then reports it, in the words and marks the hints know."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None
+    loader = yaml.CSafeLoader(text)
+    try:
+        return loader, loader.get_single_node()
+    except (yaml.YAMLError, RecursionError, ValueError):
+        loader.dispose()
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    data: Any
+    lines: dict[str, int]
+    base60: dict[str, str]  # YAML path -> text of a number YAML 1.1 read in base 60
+
+
+def _parse(text: str, source: str) -> _Parsed:
     lines: dict[str, int] = {}
     problems = ProblemList(lines)
+    limit = _max_aliased(source)
+    line_of = _Lines(text)
+    fast = _compose_fast(text)
     try:
-        loader = yaml.SafeLoader(text)
+        loader: yaml.SafeLoader | yaml.CSafeLoader = (
+            fast[0] if fast is not None else yaml.SafeLoader(text)
+        )
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
         raise LabError(
@@ -186,16 +301,16 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]
         ) from None
     try:
         try:
-            node = loader.get_single_node()
+            node = fast[1] if fast is not None else loader.get_single_node()
         except yaml.YAMLError as e:
-            raise LabError(source, [_yaml_problem(e)]) from None
+            raise LabError(source, [_yaml_problem(e, line_of)]) from None
         if node is None:
             raise LabError(
                 source,
                 [Problem("", None, "the file is empty", "a lab needs at least 'name' and 'nodes'")],
             )
-        walker = _LineWalker(loader, problems, lines)
-        walker.lines[""] = node.start_mark.line + 1
+        walker = _LineWalker(loader, problems, lines, line_of, limit)
+        walker.lines[""] = line_of(node.start_mark)
         try:
             walker.walk(node, ())
         except _TooBig:
@@ -205,16 +320,24 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]
                     Problem(
                         "",
                         None,
-                        f"the YAML expands to more than {MAX_NODES} values (anchors and "
-                        "aliases nested too deep?)",
-                        None,
+                        f"the YAML expands its anchors and aliases to more than {limit} values "
+                        "(a 'billion laughs' file?)",
+                        f"write the repeated parts out, or raise the limit with the "
+                        f"environment variable {MAX_ALIASES_ENV}=N if the lab is meant to be "
+                        "this large",
                     )
                 ],
             ) from None
+        if walker.too_long:
+            problems.raise_if_any(source)
         try:
             data = loader.construct_document(node)
         except yaml.YAMLError as e:
-            raise LabError(source, [_yaml_problem(e)]) from None
+            raise LabError(source, [_yaml_problem(e, line_of)]) from None
+        except ValueError as e:  # a scalar the walk did not foresee; never a traceback
+            raise LabError(
+                source, [Problem("", None, f"a value cannot be read: {clip(str(e), 200)}", None)]
+            ) from None
     except RecursionError:
         raise LabError(
             source, [Problem("", None, "the YAML is nested too deeply to be a lab", None)]
@@ -222,7 +345,13 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]
     finally:
         loader.dispose()
     problems.raise_if_any(source)
-    return data, walker.lines
+    return _Parsed(data, walker.lines, walker.base60)
+
+
+def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[str, int]]:
+    """YAML text → (data, line map). Raises ``LabError`` for YAML problems."""
+    parsed = _parse(text, source)
+    return parsed.data, parsed.lines
 
 
 # -- stage 2: pydantic errors → problems ----------------------------------------------------
@@ -292,8 +421,8 @@ def _show(v: Any) -> str:
     if isinstance(v, list | tuple):
         return "a list"
     if isinstance(v, str):
-        return repr(v)
-    return str(v)
+        return repr(clip(v, 60))
+    return clip(str(v), 60)
 
 
 _EXPECTED = {
@@ -320,7 +449,9 @@ def _data_at(data: Any, loc: list[Any]) -> Any:
     return data
 
 
-def _translate(err: Mapping[str, Any], data: Any) -> tuple[list[Any], str, str | None]:
+def _translate(
+    err: Mapping[str, Any], data: Any, base60: Mapping[str, str] | None = None
+) -> tuple[list[Any], str, str | None]:
     """One pydantic error → (YAML path segments, message, hint)."""
     raw_loc = tuple(err.get("loc", ()))
     is_key = bool(raw_loc) and raw_loc[-1] == "[key]"
@@ -409,15 +540,24 @@ def _translate(err: Mapping[str, Any], data: Any) -> tuple[list[Any], str, str |
             hint = None
             if value is None and key in ("model", "dict", "model_attributes"):
                 hint = "write {} for a mapping with all defaults"
+            text = (base60 or {}).get(format_path(loc))
+            if text is not None and key in ("string", "str"):
+                hint = (f"YAML 1.1 reads {text} as a base-60 number (like a clock time); "
+                        f'quote it: "{text}"')
             return loc, f"expected {_EXPECTED[key]}, got {_show(value)}", hint
     return loc, f"{msg} (got {_show(value)})", None
 
 
-def validation_problems(exc: ValidationError, data: Any, lines: Mapping[str, int]) -> list[Problem]:
+def validation_problems(
+    exc: ValidationError,
+    data: Any,
+    lines: Mapping[str, int],
+    base60: Mapping[str, str] | None = None,
+) -> list[Problem]:
     """Translate every error of a ``LabSpec`` validation into a ``Problem``."""
     out = ProblemList(lines)
     for err in exc.errors(include_url=False):
-        loc, message, hint = _translate(err, data)
+        loc, message, hint = _translate(err, data, base60)
         out.add(loc, message, hint)
     return out.problems
 
@@ -427,7 +567,8 @@ def validation_problems(exc: ValidationError, data: Any, lines: Mapping[str, int
 
 def load_lab_text(text: str, source: str = "<string>") -> LabSpec:
     """Parse, validate and resolve a lab given as YAML text; raises ``LabError``."""
-    data, lines = parse_yaml(text, source)
+    parsed = _parse(text, source)
+    data, lines = parsed.data, parsed.lines
     if not isinstance(data, dict):
         raise LabError(
             source,
@@ -444,12 +585,14 @@ def load_lab_text(text: str, source: str = "<string>") -> LabSpec:
     try:
         lab = LabSpec.model_validate(data)
     except ValidationError as e:
-        raise LabError(source, validation_problems(e, data, lines)) from None
+        raise LabError(source, validation_problems(e, data, lines, parsed.base60)) from None
     except RecursionError:
         raise LabError(
             source, [Problem("", None, "the YAML is nested too deeply to be a lab", None)]
         ) from None
-    return resolve(lab, lines, source=source)
+    resolved = resolve(lab, lines, source=source)
+    remember(resolved, source, lines)  # for errors an engine finds later (lab_where)
+    return resolved
 
 
 def load_lab(path: str | Path) -> LabSpec:

@@ -27,6 +27,8 @@ lower's MAC; a tun has ``mac: None``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from vnetlab.model.errors import ProblemList, did_you_mean
 from vnetlab.model.spec import (
     IpvlanSpec,
@@ -47,7 +49,7 @@ def split_link(node: str, link: str) -> Key:
 
 
 def real_lower(
-    full: dict[str, dict[str, NetdevSpec]], key: Key, kind: str, depth: int = 0
+    full: Mapping[str, Mapping[str, NetdevSpec]], key: Key, kind: str, depth: int = 0
 ) -> Key:
     """Follow a chain of the same kind down to the real lower device (as the kernel does)."""
     spec = full.get(key[0], {}).get(key[1])
@@ -60,23 +62,12 @@ def check_lowerdevs(
     lab: LabSpec,
     full: dict[str, dict[str, NetdevSpec]],
     p: ProblemList,
-    mtus: dict[Key, int] | None = None,
+    mtus: Mapping[Key, int],
 ) -> dict[Key, int]:
-    """Report macvlan/ipvlan/tun problems; return the MTU each child without ``mtu`` gets."""
-    mtus = dict(mtus or {})
-    fills: dict[Key, int] = {}
+    """Report macvlan/ipvlan/tun problems; return the MTU each child without ``mtu`` gets.
 
-    def mtu_of(key: Key, depth: int = 0) -> int:
-        spec = full.get(key[0], {}).get(key[1])
-        if spec is None:
-            return 1500
-        if spec.mtu is not None:
-            return spec.mtu
-        if key in mtus:
-            return mtus[key]
-        if isinstance(spec, LowerDevSpec) and depth < 16:
-            return mtu_of(split_link(key[0], spec.link), depth + 1)
-        return 1500
+    ``mtus`` is every device's MTU once created (``vnetlab.model.mtus.stacked_mtus``)."""
+    fills: dict[Key, int] = {}
 
     # real lower -> [(child key, kind, mode)]
     children: dict[Key, list[tuple[Key, str, str]]] = {}
@@ -137,7 +128,7 @@ def check_lowerdevs(
                     "a passthru macvlan takes"
                 p.add((*seg, "mac"), f"{what} the MAC of its lower device {where}; remove "
                       "'mac' from " + f"{node}:{name}")
-            lmtu = mtu_of(rl)
+            lmtu = mtus.get(rl, 1500)
             if spec.mtu is None:
                 fills[(node, name)] = lmtu
             elif spec.mtu > lmtu:

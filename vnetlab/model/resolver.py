@@ -5,17 +5,21 @@ Design note
 Pydantic checks each value on its own; ``resolve()`` checks what refers to what, the way
 the kernel would refuse the matching ``ip``/``bridge`` command:
 
+- ``lo`` is neither declared nor a link end (every namespace has it: "File exists");
 - links: endpoints name existing nodes, each endpoint is in one link only, the two ends
   differ, and a link end is not also declared as a bridge;
 - a declared veth end (an interface without ``type``) is created by some link; link ends
   not listed under a node are added as ``VethSpec()``;
 - ``master`` names a bridge of the same node, never itself, and a bridge is never a port
-  (br_add_if(): "Can not enslave a bridge to a bridge");
+  (br_add_if(): "Can not enslave a bridge to a bridge"); a bridge has at most
+  BR_MAX_PORTS - 1 = 1023 ports (find_portno(): "Exchange full");
 - static ``fdb`` entries name a port of their bridge;
 - routes: ``dev`` exists; ``via`` lies in a connected subnet (fib_check_nh(): "Nexthop has
   invalid gateway"); no two routes with the same dst and metric (fib_table_insert():
   "File exists"), counting the connected routes of up interfaces;
 - addresses and MACs are unique in the whole lab;
+- every device's MTU is computed once, in build order (``vnetlab.model.mtus``), and the
+  per-kind checks (tunnels, vlans, lowerdevs) read it;
 - checks refer to existing nodes, bridges, ports and interfaces.
 
 Every problem found is collected and raised together as one ``LabError``. Afterwards every
@@ -33,6 +37,7 @@ from collections.abc import Mapping
 
 from vnetlab.model.errors import LabError, ProblemList, did_you_mean
 from vnetlab.model.lowerdevs import check_lowerdevs, fill_lowerdevs
+from vnetlab.model.mtus import stacked_mtus
 from vnetlab.model.order import stack_cycle
 from vnetlab.model.spec import (
     _MAC_RE,
@@ -50,6 +55,10 @@ from vnetlab.model.tunnels import check_tunnels, fill_tunnel_mtus
 from vnetlab.model.vlans import check_vlans, fill_vlans
 
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
+#: net/bridge/br_private.h: port numbers are 10 bits and port 0 is not used
+BR_MAX_PORTS = 1 << 10
+#: every network namespace is born with its loopback device (``loopback_net_init``)
+LOOPBACK = "lo"
 
 __all__ = [
     "BROADCAST_MAC",
@@ -107,6 +116,17 @@ class _Resolver:
 
     # -- steps -----------------------------------------------------------------------------
 
+    def loopback(self) -> None:
+        """``lo`` exists in every namespace: ``ip link add lo ...`` says "File exists"."""
+        for n, node in self.lab.nodes.items():
+            if LOOPBACK in node.interfaces:
+                self.p.add(
+                    self._iface_path(n, LOOPBACK),
+                    f"node {n} already has the loopback device lo (every network namespace "
+                    "does); the kernel says: RTNETLINK answers: File exists",
+                    "give the interface another name; lo is always there and always up",
+                )
+
     def links(self) -> None:
         for k, link in enumerate(self.lab.links):
             a, b = link.endpoints
@@ -118,6 +138,14 @@ class _Resolver:
             for j, ep in enumerate(link.endpoints):
                 seg = ("links", k, "endpoints", j)
                 if self._node_missing(seg, ep.node, f"link endpoint {ep}"):
+                    continue
+                if ep.ifname == LOOPBACK:
+                    self.p.add(
+                        seg,
+                        f"link end {ep} is the loopback device of node {ep.node}, which every "
+                        "namespace has and which cannot be a veth end",
+                        f"name the veth end something else, e.g. {ep.node}:eth0",
+                    )
                     continue
                 key = (ep.node, ep.ifname)
                 if key in self.link_of:
@@ -204,6 +232,22 @@ class _Resolver:
                         f"join the two bridges with a link: a veth end with 'master: {m}' and "
                         f"its peer with 'master: {i}'",
                     )
+
+    def port_counts(self) -> None:
+        """br_add_if() finds no free port number past BR_MAX_PORTS - 1: "Exchange full"."""
+        for n in self.full:
+            for br in self._bridges(n):
+                ports = self._ports(n, br)
+                if len(ports) < BR_MAX_PORTS:
+                    continue
+                extra = ports[BR_MAX_PORTS - 1]
+                self.p.add(
+                    (*self._iface_path(n, extra), "master"),
+                    f"bridge {n}:{br} has {len(ports)} ports; a Linux bridge takes at most "
+                    f"{BR_MAX_PORTS - 1} (BR_MAX_PORTS); the kernel says: RTNETLINK answers: "
+                    "Exchange full",
+                    "spread the ports over several bridges joined by a veth pair",
+                )
 
     def fdbs(self) -> None:
         for n, ifaces in self.full.items():
@@ -449,17 +493,20 @@ def resolve(
     problem found.
     """
     r = _Resolver(lab, lines)
+    r.loopback()
     r.links()
     r.unlinked_veths()
     r.masters()
+    r.port_counts()
     r.fdbs()
     r.routes()
     r.unique_addresses()
     r.unique_macs()
     r.checks()
-    mtus = check_tunnels(lab, r.full, r.p)
-    vlan_mtus = check_vlans(lab, r.full, r.p, mtus)
-    lower_mtus = check_lowerdevs(lab, r.full, r.p, {**mtus, **vlan_mtus})
+    stacked = stacked_mtus(r.full)  # in build order: a lower's MTU before its uppers'
+    mtus = check_tunnels(lab, r.full, r.p, stacked)
+    vlan_mtus = check_vlans(lab, r.full, r.p, stacked)
+    lower_mtus = check_lowerdevs(lab, r.full, r.p, stacked)
     if not r.p.problems:  # a loop the per-kind checks above did not name already
         r.stack_loop()
     r.p.raise_if_any(source)

@@ -88,7 +88,7 @@ class RouteSpec(Model):
     dst: str = "default"
     via: ipaddress.IPv4Address | None = None
     dev: IfName | None = None
-    metric: int = Field(0, ge=0)
+    metric: int = Field(0, ge=0, le=2**32 - 1)  # RTA_PRIORITY is a u32
 
     @field_validator("dst")
     @classmethod

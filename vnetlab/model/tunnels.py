@@ -14,6 +14,7 @@ too); otherwise 1500.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 
 from vnetlab.model.errors import ProblemList
 from vnetlab.model.spec import GeneveSpec, LabSpec, NetdevSpec, TunnelSpec, VxlanSpec
@@ -22,7 +23,16 @@ VXLAN_HEADROOM = 50
 GENEVE_HEADROOM = 50
 
 
-def _underlay_for(ifaces: dict[str, NetdevSpec], remote: ipaddress.IPv4Address) -> str | None:
+def geneve_headroom(spec: GeneveSpec) -> int:
+    """Outer headers plus the options every packet carries (4-byte header + data each)."""
+    return GENEVE_HEADROOM + sum(4 + len(o.data) // 2 for o in spec.options)
+
+
+def underlay_for(
+    ifaces: Mapping[str, NetdevSpec], remote: ipaddress.IPv4Address
+) -> str | None:
+    """The device whose connected subnet holds ``remote`` (the route a tunnel's packets
+    take), tunnels excepted."""
     for name, spec in ifaces.items():
         if isinstance(spec, TunnelSpec):
             continue
@@ -31,14 +41,16 @@ def _underlay_for(ifaces: dict[str, NetdevSpec], remote: ipaddress.IPv4Address) 
     return None
 
 
-def _mtu(spec: NetdevSpec) -> int:
-    return spec.mtu if spec.mtu is not None else 1500
-
-
 def check_tunnels(
-    lab: LabSpec, full: dict[str, dict[str, NetdevSpec]], p: ProblemList
+    lab: LabSpec,
+    full: dict[str, dict[str, NetdevSpec]],
+    p: ProblemList,
+    mtus: Mapping[tuple[str, str], int],
 ) -> dict[tuple[str, str], int]:
-    """Report tunnel problems; return the MTU each tunnel gets when the lab gives none."""
+    """Report tunnel problems; return the MTU each tunnel gets when the lab gives none.
+
+    ``mtus`` is every device's MTU once created (``vnetlab.model.mtus.stacked_mtus``), so an
+    underlay that inherits its MTU (a vlan on a 1400-byte device) counts with that MTU."""
     fills: dict[tuple[str, str], int] = {}
     for node, ifaces in full.items():
         node_addrs = {a.ip for s in ifaces.values() for a in s.addresses}
@@ -67,20 +79,21 @@ def check_tunnels(
                 headroom = VXLAN_HEADROOM
             else:
                 assert isinstance(spec, GeneveSpec) and spec.remote is not None
-                underlay = _underlay_for(ifaces, spec.remote)
-                headroom = GENEVE_HEADROOM + sum(4 + len(o.data) // 2 for o in spec.options)
+                underlay = underlay_for(ifaces, spec.remote)
+                headroom = geneve_headroom(spec)
             if underlay is None:
                 if spec.mtu is None:
                     fills[(node, name)] = 1500
                 continue
-            limit = _mtu(ifaces[underlay]) - headroom
+            under_mtu = mtus.get((node, underlay), 1500)
+            limit = under_mtu - headroom
             if spec.mtu is None:
-                fills[(node, name)] = max(limit, 68)
+                fills[(node, name)] = mtus.get((node, name), max(limit, 68))
             elif isinstance(spec, VxlanSpec) and spec.mtu > limit:
                 p.add(
                     (*seg, "mtu"),
                     f"RTNETLINK answers: Invalid argument — {spec.type} {name} over {underlay} "
-                    f"(mtu {_mtu(ifaces[underlay])}) allows at most mtu {limit}: the "
+                    f"(mtu {under_mtu}) allows at most mtu {limit}: the "
                     f"encapsulation takes {headroom} bytes",
                     f"set mtu: {limit} here, or raise the underlay MTU (e.g. 9000 jumbo frames)",
                 )

@@ -49,24 +49,13 @@ def check_vlans(
     lab: LabSpec,
     full: dict[str, dict[str, NetdevSpec]],
     p: ProblemList,
-    tunnel_mtus: dict[tuple[str, str], int] | None = None,
+    mtus: Mapping[tuple[str, str], int],
 ) -> dict[tuple[str, str], int]:
-    """Report VLAN problems; return the MTU each vlan without ``mtu`` gets."""
-    tunnel_mtus = tunnel_mtus or {}
+    """Report VLAN problems; return the MTU each vlan without ``mtu`` gets.
+
+    ``mtus`` is every device's MTU once created (``vnetlab.model.mtus.stacked_mtus``)."""
     fills: dict[tuple[str, str], int] = {}
     for node, ifaces in full.items():
-
-        def mtu_of(
-            name: str, seen: tuple[str, ...] = (), *,
-            ifaces: dict[str, NetdevSpec] = ifaces, node: str = node,
-        ) -> int:
-            spec = ifaces[name]
-            if spec.mtu is not None:
-                return spec.mtu
-            if isinstance(spec, VlanSpec) and spec.link in ifaces and spec.link not in seen:
-                return mtu_of(spec.link, (*seen, name))
-            return tunnel_mtus.get((node, name), 1500)
-
         ids: dict[tuple[str, int], str] = {}
         for name, spec in ifaces.items():
             seg = _iface_seg(node, name)
@@ -121,7 +110,7 @@ def check_vlans(
                     "a link carries each VLAN ID once; use another id or another link",
                 )
             ids.setdefault((spec.link, spec.id), name)
-            parent_mtu = mtu_of(spec.link, (name,))
+            parent_mtu = mtus.get((node, spec.link), 1500)
             if spec.mtu is None:
                 fills[(node, name)] = parent_mtu
             elif spec.mtu > parent_mtu:

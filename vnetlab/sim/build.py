@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from vnetlab.engine import UnsupportedError
 from vnetlab.model.order import build_order, split_ref
+from vnetlab.model.origin import lab_where
 from vnetlab.model.spec import BridgeSpec, LabSpec, VlanSpec
 from vnetlab.sim.clock import Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
@@ -33,15 +34,16 @@ def check_supported(lab: LabSpec) -> None:
     """Refuse, before anything is built, a lab using what the emulator does not have."""
     for node_name, node in lab.nodes.items():
         for ifname, spec in node.interfaces.items():
+            seg = ("nodes", node_name, "interfaces", ifname)
             if spec.type not in DEVICE_BUILDERS:
                 raise UnsupportedError(
-                    f"nodes.{node_name}.interfaces.{ifname}: device type {spec.type!r} is not "
+                    f"{lab_where(lab, (*seg, 'type'))}: device type {spec.type!r} is not "
                     "supported by the emulator yet"
                 )
             if isinstance(spec, BridgeSpec) and spec.stp:
+                # file:line from the loader: the model accepts stp (the linux engine has it)
                 raise UnsupportedError(
-                    f"nodes.{node_name}.interfaces.{ifname}: stp: true — "
-                    + UNSUPPORTED["bridge.stp"],
+                    f"{lab_where(lab, (*seg, 'stp'))}: " + UNSUPPORTED["bridge.stp"],
                     hint="STP arrives in a later vnetlab release; until then the emulator "
                     "refuses rather than silently forwarding without it",
                 )
@@ -123,7 +125,7 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                 ns.dev(ifname).set_admin(False)
     for node_name, node in lab.nodes.items():
         ns = nss[node_name]
-        for r in node.routes:
+        for k, r in enumerate(node.routes):
             net = r.network
             via = ip_int(r.via) if r.via is not None else None
             if r.dev is not None:
@@ -132,7 +134,8 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                 nh = ns.stack.fib.lookup(via) if via is not None else None
                 if nh is None:
                     raise UnsupportedError(
-                        f"nodes.{node_name}.routes: gateway {r.via} is not on a connected "
+                        f"{lab_where(lab, ('nodes', node_name, 'routes', k, 'via'))}: "
+                        f"gateway {r.via} is not on a connected "
                         "subnet of an interface that is up (Nexthop has invalid gateway)"
                     )
                 dev = nh.dev
