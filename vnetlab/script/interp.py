@@ -43,6 +43,12 @@ from vnetlab.script.lexer import (
 from vnetlab.script.world import ROOT_NS, World
 
 BARE_PRAGMA = re.compile(r"^\s*#\s*vnetlab:\s*bare\b")
+#: how deep ``$( $( ... ) )`` may nest: dash has no limit but Python's stack has one
+MAX_SUBST_DEPTH = 32
+
+
+class NestingTooDeep(ScriptError):
+    """``$( ... )`` nested past ``MAX_SUBST_DEPTH``: fails the outermost line."""
 
 
 class Interpreter:
@@ -55,8 +61,10 @@ class Interpreter:
         err: Callable[[str], None] | None = None,
         fills: dict[str, str] | None = None,
         source: str = "script",
+        depth: int = 0,
     ) -> None:
         self._world = world
+        self.depth = depth  # how many command substitutions this one runs inside
         self._lab = lab
         self.bare = False  # "# vnetlab: bare" before the first command: no emulated eth0
         self.out = out or (lambda s: print(s, flush=True))
@@ -128,6 +136,8 @@ class Interpreter:
                 if rc != 0 and self.set_e and list_ends:
                     break
         except ScriptError as e:
+            if isinstance(e, NestingTooDeep) and self.depth:
+                raise  # the whole outermost line fails, not just the innermost $( )
             rc = self.report(e)
         self.last_rc = rc
         self.vars["?"] = str(rc)
@@ -142,9 +152,13 @@ class Interpreter:
         return e.rc
 
     def _substitute(self, cmdline: str) -> str:
+        if self.depth >= MAX_SUBST_DEPTH:
+            raise NestingTooDeep(f"sh: command substitution nesting too deep (vnetlab allows "
+                              f"{MAX_SUBST_DEPTH} levels of $( ... ))", lineno=self.lineno,
+                              rc=2)
         captured: list[str] = []
         sub = Interpreter(self.world, out=captured.append, err=self.err, fills=self.fills,
-                          source=self.source)
+                          source=self.source, depth=self.depth + 1)
         sub.vars = dict(self.vars)
         sub.run_line(cmdline, self.lineno)
         return "\n".join(captured).strip()
@@ -161,6 +175,8 @@ class Interpreter:
         try:
             return self._pipeline(pipeline, background)
         except ScriptError as e:  # reported here so that `cmd || true` still works
+            if isinstance(e, NestingTooDeep) and self.depth:
+                raise
             return self.report(e)
 
     def _pipeline(self, pipeline: list[Command], background: bool) -> int:
@@ -209,14 +225,14 @@ class Interpreter:
         return rc
 
     def dispatch(self, argv: list[str], env: Env, *, background: bool = False) -> int:
+        while argv and argv[0] == "sudo":  # a loop: `sudo sudo ... cmd` is one command
+            argv = argv[1:]
+            while argv and argv[0].startswith("-"):
+                argv = argv[1:]
+        if not argv:
+            return 0
         name = argv[0]
         args = argv[1:]
-        if name == "sudo":
-            while args and args[0].startswith("-"):
-                args = args[1:]
-            if not args:
-                return 0
-            return self.dispatch(args, env, background=background)
         if name in NOT_YET:
             raise NotSupportedYet(name, NOT_YET[name], lineno=self.lineno)
         if background and name not in BACKGROUND:

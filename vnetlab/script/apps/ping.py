@@ -50,7 +50,8 @@ class _ScriptPing(Ping):
             return
         if len(self.rtts) > before:
             seq = msg.seq
-            rtt = self.rtts[seq] / MS
+            req = self.request_of(seq)  # the reply just matched: a request we sent
+            rtt = self.rtts[req if req is not None else max(self.rtts)] / MS
             self.emit(f"{self.size + 8} bytes from {src}: icmp_seq={seq} ttl={ttl} "
                       f"time={rtt:.3f} ms")
         for line in self.errors[nerr:]:

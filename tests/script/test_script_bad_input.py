@@ -1,0 +1,101 @@
+"""Issue 10: bad input to scripts never crashes, hangs or lies (items 5-8, 16-18)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from vnetlab.script import run_script
+
+
+def run(text: str) -> tuple[int, list[str], list[str]]:
+    out: list[str] = []
+    err: list[str] = []
+    rc, _ = run_script(text, out=out.append, err=err.append, source="t.sh")
+    return rc, out, err
+
+
+# -- item 5: sleep ----------------------------------------------------------------------
+@pytest.mark.parametrize("arg", ["nan", "NaN", "s", "abc", "1x"])
+def test_sleep_invalid_interval_uses_coreutils_words(arg: str) -> None:
+    rc, _, err = run(f"sleep {arg}\n")
+    assert rc == 1
+    assert err[0] == f"t.sh:1: sleep: invalid time interval '{arg}'"
+
+
+@pytest.mark.parametrize("arg", ["infinity", "inf", "1e308", "400d"])
+def test_sleep_that_never_returns_is_refused_not_overflowed(arg: str) -> None:
+    rc, out, err = run(f"sleep {arg}\necho after\n")
+    assert rc == 0 and out == ["after"]  # no set -e: the script goes on, as sh would
+    assert err[0] == f"t.sh:1: sleep: invalid time interval '{arg}'"
+    assert "would not return" in err[1]
+
+
+def test_sleep_negative_is_an_option_to_coreutils() -> None:
+    rc, _, err = run("sleep -5\n")
+    assert rc == 1
+    assert err[0] == "t.sh:1: sleep: invalid option -- '5'"
+
+
+def test_sleep_infinity_in_setup_stops_setup_cleanly() -> None:
+    rc, out, err = run("set -e\nsleep infinity\necho after\n")
+    assert rc == 1 and out == []
+
+
+# -- item 6: ping -c 65536 --------------------------------------------------------------
+def test_ping_icmp_seq_wraps_at_16_bits() -> None:
+    rc, out, err = run("ping -c 65537 -i 0.001 127.0.0.1\n")
+    assert rc == 0, err
+    assert "65537 packets transmitted, 65537 received, 0% packet loss" in "\n".join(out)
+    replies = [line for line in out if "icmp_seq=" in line]
+    assert "icmp_seq=65535 " in replies[65534]
+    assert "icmp_seq=0 " in replies[65535]
+    assert "icmp_seq=1 " in replies[65536]
+
+
+# -- item 7: cat ------------------------------------------------------------------------
+def test_cat_binary_file_prints_without_decode_error(tmp_path: Path) -> None:
+    f = tmp_path / "bin"
+    f.write_bytes(b"ok\n\xff\xfe\x00\x80tail\n")
+    rc, out, err = run(f"cat {f}\n")
+    assert rc == 0, err
+    assert out[0] == "ok" and out[1].endswith("tail")
+
+
+@pytest.mark.parametrize("dev", ["/dev/zero", "/dev/urandom"])
+def test_cat_of_a_device_is_refused(dev: str) -> None:
+    rc, out, err = run(f"cat {dev}\n")
+    assert rc == 2 and out == []
+    assert "not supported yet" in err[0] and "regular files" in err[0]
+
+
+def test_cat_of_a_fifo_is_refused_not_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    rc, _, err = run(f"cat {fifo}\n")
+    assert rc == 2 and "not supported yet" in err[0]
+
+
+def test_cat_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vnetlab.script import builtins
+
+    monkeypatch.setattr(builtins, "MAX_CAT_BYTES", 10)
+    f = tmp_path / "big"
+    f.write_text("0123456789abcdef\n")
+    rc, out, err = run(f"cat {f}\n")
+    assert rc == 0 and out == ["0123456789"]
+    assert "first 10 bytes" in err[0]
+
+
+# -- item 8: nested command substitution ------------------------------------------------
+def test_deeply_nested_command_substitution_is_a_clean_error() -> None:
+    rc, out, err = run("echo " + "$(echo " * 500 + "x" + ")" * 500 + "\necho next\n")
+    assert rc == 0 and out == ["next"]
+    assert len(err) == 1 and "nesting too deep" in err[0] and err[0].startswith("t.sh:1:")
+
+
+def test_moderately_nested_substitution_still_works() -> None:
+    rc, out, _ = run("echo " + "$(echo " * 20 + "x" + ")" * 20 + "\n")
+    assert rc == 0 and out == ["x"]
