@@ -99,3 +99,70 @@ def test_deeply_nested_command_substitution_is_a_clean_error() -> None:
 def test_moderately_nested_substitution_still_works() -> None:
     rc, out, _ = run("echo " + "$(echo " * 20 + "x" + ")" * 20 + "\n")
     assert rc == 0 and out == ["x"]
+
+
+# -- item 16: POSIX sh semantics or "not supported yet" ---------------------------------
+def test_unterminated_quote_is_dash_syntax_error_and_stops() -> None:
+    rc, out, err = run('echo "abc\necho after\n')
+    assert rc == 2 and out == []
+    assert err[0].startswith("t.sh:1: Syntax error: Unterminated quoted string")
+
+
+def test_set_u_errors_on_unset_variable_and_stops() -> None:
+    rc, out, err = run("set -u\necho ${A:-d} $?\necho $NOPE\necho after\n")
+    assert rc == 2 and out == ["d 0"]
+    assert err == ["t.sh:3: NOPE: parameter not set"]
+
+
+def test_set_o_nounset_is_set_u() -> None:
+    rc, _, err = run("set -o nounset\necho ${NOPE}\n")
+    assert rc == 2 and err == ["t.sh:2: NOPE: parameter not set"]
+
+
+def test_assignment_of_failing_substitution_stops_set_e() -> None:
+    rc, out, _ = run("set -e\nX=$(false)\necho after\n")
+    assert rc == 1 and out == []
+
+
+def test_assignment_takes_the_substitution_status() -> None:
+    rc, out, _ = run("X=$(false)\necho $?\nY=$(true)\necho $?\n")
+    assert out == ["1", "0"]
+
+
+@pytest.mark.parametrize("arg", ["abc", "-1", "1.5"])
+def test_exit_with_illegal_number_is_an_error(arg: str) -> None:
+    rc, out, err = run(f"exit {arg}\necho after\n")
+    assert rc == 2 and out == []
+    assert err == [f"t.sh:1: exit: Illegal number: {arg}"]
+
+
+def test_exit_status_is_modulo_256() -> None:
+    assert run("exit 257\n")[0] == 1
+
+
+def test_nul_byte_is_refused() -> None:
+    rc, out, err = run("echo a\x00b\necho after\n")
+    assert rc == 2 and out == []
+    assert "NUL" in err[0] and err[0].startswith("t.sh:1: Syntax error")
+
+
+@pytest.mark.parametrize(("text", "what"), [
+    ("for i in 1 2; do echo $i; done", "'for'"),
+    ("while true; do echo; done", "'while'"),
+    ("if true; then echo; fi", "'if'"),
+    ("case x in x) echo;; esac", "'case'"),
+    ("f() { echo hi; }", "shell functions"),
+    ("cat <<EOF", "here-documents"),
+    ("(echo hi)", "subshells"),
+    ("echo a; for i in 1; do :; done", "'for'"),
+])
+def test_compound_commands_say_not_supported_yet(text: str, what: str) -> None:
+    rc, out, err = run(text + "\necho after\n")
+    assert rc == 2 and out == []
+    assert len(err) == 1 and what in err[0] and "not supported yet" in err[0]
+    assert "command not found" not in err[0]
+
+
+def test_quoted_lookalikes_still_run() -> None:
+    rc, out, _ = run("echo 'for' \"<<\" 'if'\necho 'it''s'\n")
+    assert rc == 0 and out == ["for << if", "its"]

@@ -46,20 +46,41 @@ def echo(it: Interpreter, args: list[str], env: Env) -> int:
     return 0
 
 
+#: ``set -o NAME`` names of the one-letter options the interpreter has
+_SET_O = {"errexit": "e", "nounset": "u", "xtrace": "x"}
+
+
 def set_(it: Interpreter, args: list[str], env: Env) -> int:
-    for a in args:
-        if a.startswith(("-", "+")) and a != "-o" and a != "+o":
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-o", "+o") and i + 1 < len(args):
+            letters = _SET_O.get(args[i + 1], "")
+            a = a[0] + letters
+            i += 1
+        if a.startswith(("-", "+")):
             on = a[0] == "-"
             for ch in a[1:]:
                 if ch == "e":
                     it.set_e = on
+                elif ch == "u":
+                    it.set_u = on
                 elif ch == "x":
                     it.set_x = on
+        i += 1
     return 0
 
 
 def exit_(it: Interpreter, args: list[str], env: Env) -> int:
-    it.exit_code = int(args[0]) if args and args[0].lstrip("-").isdigit() else it.last_rc
+    """dash's ``exit``: a decimal status modulo 256; anything else is "Illegal number"
+    and the script exits with 2."""
+    if not args:
+        it.exit_code = it.last_rc
+    elif args[0].isascii() and args[0].isdigit():
+        it.exit_code = int(args[0]) & 0xFF
+    else:
+        it.exit_code = 2
+        raise ScriptError(f"exit: Illegal number: {args[0]}", lineno=it.lineno, rc=2)
     return it.exit_code
 
 

@@ -32,6 +32,7 @@ from vnetlab.script.lexer import (
     ASSIGN_RE,
     AndOr,
     Command,
+    check_subset,
     expand,
     fill_placeholders,
     logical_lines,
@@ -73,7 +74,12 @@ class Interpreter:
         self.source = source
         self.vars: dict[str, str] = {"USER": "root", "HOME": "/root", "?": "0"}
         self.set_e = False
+        self.set_u = False
         self.set_x = False
+        #: a syntax error (or the like) stopped the script, as it stops a non-interactive sh
+        self.aborted = False
+        #: the status of the last ``$( )`` run: ``X=$(false)`` has it as its own status
+        self.subst_rc = 0
         self.last_rc = 0
         self.exit_code: int | None = None
         self.jobs: dict[int, Capture] = {}
@@ -93,6 +99,8 @@ class Interpreter:
             rc = self.run_line(line, lineno)
             if self.exit_code is not None:
                 rc = self.exit_code
+                break
+            if self.aborted:
                 break
             if rc != 0 and self.set_e:
                 self.err(f"{self.source}: stopped at line {lineno} (set -e), exit status {rc}")
@@ -115,6 +123,7 @@ class Interpreter:
             return self.last_rc
         rc = 0
         try:
+            check_subset(text, lineno or 0)
             text = fill_placeholders(text, self.fills, lineno or 0)
             pieces = split_sequence(text)
             for k, (joiner, piece) in enumerate(pieces):
@@ -124,7 +133,9 @@ class Interpreter:
                     raise ScriptError(f"sh: syntax error near unexpected token `{joiner}'",
                                       lineno=lineno, rc=2)
                 # expanded only now: an assignment earlier on the line is already in effect
-                piece = expand(piece, self.vars, self._substitute, lineno or 0)
+                self.subst_rc = 0
+                piece = expand(piece, self.vars, self._substitute, lineno or 0,
+                               nounset=self.set_u)
                 for item in parse_words(words(piece, lineno or 0), lineno or 0):
                     rc = self._run_andor(item)
                     if self.exit_code is not None:
@@ -138,6 +149,10 @@ class Interpreter:
         except ScriptError as e:
             if isinstance(e, NestingTooDeep) and self.depth:
                 raise  # the whole outermost line fails, not just the innermost $( )
+            if e.fatal:
+                if self.depth:
+                    raise
+                self.aborted = True
             rc = self.report(e)
         self.last_rc = rc
         self.vars["?"] = str(rc)
@@ -160,7 +175,8 @@ class Interpreter:
         sub = Interpreter(self.world, out=captured.append, err=self.err, fills=self.fills,
                           source=self.source, depth=self.depth + 1)
         sub.vars = dict(self.vars)
-        sub.run_line(cmdline, self.lineno)
+        sub.set_u = self.set_u
+        self.subst_rc = sub.run_line(cmdline, self.lineno)
         return "\n".join(captured).strip()
 
     def _run_andor(self, item: AndOr) -> int:
@@ -175,7 +191,7 @@ class Interpreter:
         try:
             return self._pipeline(pipeline, background)
         except ScriptError as e:  # reported here so that `cmd || true` still works
-            if isinstance(e, NestingTooDeep) and self.depth:
+            if (isinstance(e, NestingTooDeep) and self.depth) or e.fatal:
                 raise
             return self.report(e)
 
@@ -205,7 +221,8 @@ class Interpreter:
         if not argv:
             for m in assigns:
                 self.vars[m.group(1)] = m.group(2)
-            return 0
+            # POSIX: an assignment-only command has the status of its last $( )
+            return self.subst_rc
         if self.set_x:
             self.err("+ " + " ".join(cmd.argv))
         captured: list[str] | None = None
