@@ -166,3 +166,108 @@ def test_compound_commands_say_not_supported_yet(text: str, what: str) -> None:
 def test_quoted_lookalikes_still_run() -> None:
     rc, out, _ = run("echo 'for' \"<<\" 'if'\necho 'it''s'\n")
     assert rc == 0 and out == ["for << if", "its"]
+
+
+# -- item 17: the real tools' words and exit codes (checked in the unshare sandbox) ----
+@pytest.mark.parametrize(("cmd", "line"), [
+    ("ip link add vx type vxlan id 99999999 dstport 4789",
+     'Error: argument "99999999" is wrong: invalid id'),
+    ("ip link add vx type vxlan id abc dstport 1", 'Error: argument "abc" is wrong: invalid id'),
+    ("ip link add vx type vxlan id 9 dstport 70000",
+     'Error: argument "70000" is wrong: dst port'),
+    ("ip link add vx type vxlan id 9 dstport 1 ttl 300",
+     'Error: argument "300" is wrong: TTL must be <= 255'),
+    ("ip link add vx type vxlan id 9 dstport 1 ttl abc",
+     'Error: argument "abc" is wrong: invalid TTL'),
+    ("ip link add g type geneve id 99999999 remote 1.2.3.4",
+     'Error: argument "99999999" is wrong: invalid id'),
+    ("ip link set eth0 mtu abc", 'Error: argument "abc" is wrong: Invalid "mtu" value'),
+    ("ip route add 1.2.3.0/24 dev eth0 metric abc",
+     'Error: argument "abc" is wrong: "metric" value is invalid'),
+])
+def test_iproute2_invalid_argument_words_and_status_255(cmd: str, line: str) -> None:
+    rc, _, err = run(cmd + "\n")
+    assert rc == 255
+    assert err == [f"t.sh:1: {line}"]
+    assert "Input should" not in " ".join(err)
+
+
+def test_no_pydantic_wording_for_a_bad_remote() -> None:
+    rc, _, err = run("ip link add vx type vxlan id 9 dstport 1 remote 1.2.3.x\n")
+    assert rc == 1
+    assert err == ['t.sh:1: Error: any valid address is expected rather than "1.2.3.x".']
+
+
+@pytest.mark.parametrize(("kind", "extra", "port"), [
+    ("vxlan", "id 9 dev eth0", 8472), ("geneve", "id 9 remote 1.2.3.4", 6081)])
+def test_dstport_0_is_the_kernel_default(kind: str, extra: str, port: int) -> None:
+    rc, out, err = run(f"ip link add t0 type {kind} {extra} dstport 0\nip -d link show t0\n")
+    assert rc == 0, err
+    assert err == []  # dstport 0 also quiets iproute2's "destination port not specified"
+    assert f"port {port} " in out[2]
+
+
+def test_vxlan_ttl_auto_is_accepted() -> None:
+    rc, _, err = run("ip link add vx type vxlan id 9 dstport 4789 ttl auto\n")
+    assert rc == 0, err
+
+
+@pytest.mark.parametrize(("size", "err_line"), [
+    ("65508", "ping: local error: message too long, mtu=65535"), ("70000", None)])
+def test_ping_oversized_payload_fails_to_send_as_iputils(size: str,
+                                                         err_line: str | None) -> None:
+    rc, out, err = run(f"ping -c 1 -W 1 -s {size} 127.0.0.1\n")
+    assert rc == 1
+    assert out[0] == f"PING 127.0.0.1 (127.0.0.1) {size}({int(size) + 28}) bytes of data."
+    assert err == ([err_line] if err_line else [])
+    assert any(line.startswith("1 packets transmitted, 0 received") for line in out)
+
+
+@pytest.mark.parametrize(("size", "words"), [
+    ("abc", "ping: invalid argument: 'abc'"),
+    ("2147483648", "ping: invalid argument: '2147483648': out of range: 0 <= value "
+                   "<= 2147483647")])
+def test_ping_bad_size_words(size: str, words: str) -> None:
+    rc, _, err = run(f"ping -c 1 -s {size} 127.0.0.1\n")
+    assert rc == 1 and err == [f"t.sh:1: {words}"]
+
+
+# -- item 18: ping 0.0.0.0 and broadcasts -----------------------------------------------
+BCAST_LAN = "ip addr add 10.9.0.1/24 dev eth0\nip link set eth0 up\n"
+
+
+def test_ping_0_0_0_0_is_delivered_locally() -> None:
+    rc, out, err = run("ping -c 1 0.0.0.0\n")
+    assert rc == 0, err
+    assert out[0] == "PING 0.0.0.0 (127.0.0.1) 56(84) bytes of data."
+    assert out[1].startswith("64 bytes from 127.0.0.1: icmp_seq=1 ttl=64")
+    assert "--- 0.0.0.0 ping statistics ---" in out
+
+
+def test_ping_broadcast_without_b_is_refused() -> None:
+    rc, out, err = run(BCAST_LAN + "ping -c 1 10.9.0.255\n")
+    assert rc == 2 and out == []
+    assert err == ["t.sh:3: ping: Do you want to ping broadcast? Then -b. If not, check "
+                   "your local firewall rules"]
+
+
+def test_ping_b_sends_a_link_layer_broadcast() -> None:
+    rc, out, err = run(BCAST_LAN + "tcpdump -i eth0 -n -e -c 1 &\n"
+                       "ping -b -c 1 -W 1 10.9.0.255\nwait\n")
+    assert "WARNING: pinging broadcast address" in err
+    frames = [line for line in out if "ICMP echo request" in line]
+    assert len(frames) == 1 and "> ff:ff:ff:ff:ff:ff," in frames[0], out
+    assert not any("ARP" in line for line in out)
+
+
+def test_emulator_ping_app_refuses_broadcast_and_maps_0_0_0_0() -> None:
+    from ipaddress import IPv4Address
+
+    _, it = run_script(BCAST_LAN, out=lambda s: None, err=lambda s: None)
+    engine = it.world.engine
+    r = engine.ping("host", IPv4Address("10.9.0.255"))
+    assert r.transmitted == 0 and r.received == 0
+    assert r.errors == ("ping: Do you want to ping broadcast? Then -b. If not, check your "
+                        "local firewall rules",)
+    r = engine.ping("host", IPv4Address("0.0.0.0"))
+    assert r.received == 1 and r.errors == ()

@@ -13,6 +13,9 @@ Unreachable").
 Requests are numbered 1, 2, ... (``sent``/``rtts`` keys); on the wire ``icmp_seq`` is that
 number modulo 2**16, as iputils' 16-bit sequence field wraps (``ping -c 65536`` sends
 icmp_seq 65535 then 0). A reply is matched to the latest request with its wire sequence.
+``ping 0.0.0.0`` pings this host over ``lo`` (Linux's routing, not iputils'); a broadcast
+destination needs ``broadcast`` (``-b``, SO_BROADCAST) and goes out to ff:ff:ff:ff:ff:ff,
+else the kernel's EACCES is iputils' "Do you want to ping broadcast? Then -b".
 Each request is scheduled when the previous one is sent, so a huge ``-c`` costs nothing
 up front.
 """
@@ -40,6 +43,13 @@ def ping_payload(size: int, now_ns: int) -> bytes:
     return ts + bytes(i & 0xFF for i in range(16, size))
 
 
+#: iputils' words for EACCES from sending to a broadcast address without ``-b``
+BROADCAST_REFUSED = ("ping: Do you want to ping broadcast? Then -b. If not, check your "
+                     "local firewall rules")
+#: the largest echo payload an IPv4 datagram holds: 65535 - 20 (IP) - 8 (ICMP)
+MAX_PAYLOAD = 65507
+
+
 def wire_seq(seq: int) -> int:
     """iputils' ``icmp_seq``: the request number in a 16-bit field (it wraps)."""
     return seq & 0xFFFF
@@ -57,11 +67,13 @@ class Ping:
         timeout: int = 1 * S,
         pmtudisc: str = "want",
         ident: int,
+        broadcast: bool = False,
         trace: TraceNode | None = None,
         on_done: Callable[[Ping], None] | None = None,
     ) -> None:
         self.ns = ns
-        self.dst = dst
+        self.dst = ns.stack.output_daddr(dst)  # ping 0.0.0.0 is ping 127.0.0.1
+        self.broadcast = broadcast  # -b: SO_BROADCAST
         self.count = count
         self.size = size
         self.interval = interval
@@ -80,6 +92,15 @@ class Ping:
 
     def start(self) -> None:
         self.ns.stack.icmp_sockets[self.ident] = self._on_icmp
+        if not self.broadcast and self.ns.stack.is_bcast_dst(self.dst):
+            try:
+                self.ns.stack.route_output(self.dst)
+            except NoRoute:
+                pass  # the first send reports "Network is unreachable"
+            else:
+                self.errors.append(BROADCAST_REFUSED)
+                self._finish()
+                return
         if self.count > 0:
             self.ns.sched.after(0, self._send, 1)
 
@@ -89,6 +110,14 @@ class Ping:
         sched = self.ns.sched
         if seq < self.count:
             sched.after(self.interval, self._send, seq + 1)
+        if self.size > MAX_PAYLOAD:
+            # no IPv4 datagram holds it: sendmsg() fails, with EMSGSIZE while the ICMP
+            # message itself still fits 16 bits, silently past that (as iputils shows)
+            if self.size + 8 <= 0xFFFF:
+                self.errors.append("ping: local error: message too long, mtu=65535")
+            self.transmitted += 1
+            self._maybe_arm_end(seq)
+            return
         msg = icmpw.IcmpMessage.echo(self.ident & 0xFFFF, wire_seq(seq),
                                      ping_payload(self.size, sched.now))
         trace = self.trace if seq == 1 else None
