@@ -271,3 +271,31 @@ def test_emulator_ping_app_refuses_broadcast_and_maps_0_0_0_0() -> None:
                         "local firewall rules",)
     r = engine.ping("host", IPv4Address("0.0.0.0"))
     assert r.received == 1 and r.errors == ()
+
+
+# -- found by the fuzz guard: ping times and counts that overflowed or never ended ------
+@pytest.mark.parametrize(("cmd", "rc", "words"), [
+    ("ping -c 1 -W inf 127.0.0.1", 2, "ping: bad linger time: inf: Numerical result out of range"),
+    ("ping -c 1 -W nan 127.0.0.1", 2, "ping: bad linger time: nan: Numerical result out of range"),
+    ("ping -c 2 -i inf 127.0.0.1", 2,
+     "ping: bad timing interval: inf: Numerical result out of range"),
+    ("ping -c 1 -W 1e300 127.0.0.1", 2, "ping: bad linger time: 1e300"),
+    ("ping -w 1e308 127.0.0.1", 1, "ping: invalid argument: '1e308'"),
+])
+def test_ping_time_arguments_use_iputils_words(cmd: str, rc: int, words: str) -> None:
+    got_rc, _, err = run(cmd + "\n")
+    assert got_rc == rc and err == [f"t.sh:1: {words}"]
+
+
+def test_ping_deadline_with_interval_0_ends() -> None:
+    rc, out, err = run("ping -w 1 -i 0 -q 127.0.0.1\n")
+    assert rc == 0, err
+    stats = next(line for line in out if "packets transmitted" in line)
+    sent, received = stats.split(" packets transmitted, ")[0], stats.split(", ")[1]
+    assert received == f"{sent} received"
+
+
+def test_ping_count_that_would_never_end_is_refused() -> None:
+    rc, out, err = run("ping -c 99999999999 127.0.0.1\n")
+    assert rc == 2 and out == []
+    assert "at most 100000 echo requests" in err[0]

@@ -82,12 +82,21 @@ class _Options:
     target: str | None = None
 
 
+#: the most echo requests one script ping sends: a script has no Ctrl-C to stop it
+MAX_COUNT = 100_000
+MIN_INTERVAL_S = 10e-6
+#: iputils keeps times in int milliseconds: past INT_MAX ms a time is "bad"
+_MAX_SECONDS = (2**31 - 1) / 1000
+
+
 def _seconds(env: Env, v: str, what: str) -> float:
     try:
         x = float(v)
     except ValueError:
         raise env.fail(f"ping: invalid argument: '{v}'", rc=2) from None
-    if x < 0 or math.isnan(x):
+    if math.isnan(x) or math.isinf(x):
+        raise env.fail(f"ping: bad {what}: {v}: Numerical result out of range", rc=2)
+    if x < 0 or x > _MAX_SECONDS:
         raise env.fail(f"ping: bad {what}: {v}", rc=2)
     return x
 
@@ -106,11 +115,15 @@ def _set_option(o: _Options, opt: str, v: str, env: Env) -> None:
                            "<= 2147483647", rc=1)  # are accepted and fail to send
         o.size = int(v)
     elif opt == "-i":
-        o.interval = _seconds(env, v, "timing interval")
+        # -i 0 is "as fast as replies allow": iputils manages ~13 us between requests on
+        # loopback; 10 us here keeps replies interleaved instead of one virtual instant
+        o.interval = max(_seconds(env, v, "timing interval"), MIN_INTERVAL_S)
     elif opt == "-W":
         o.timeout = _seconds(env, v, "linger time")
     elif opt == "-w":
-        o.deadline = _seconds(env, v, "wait time")
+        if not v.isascii() or not v.isdigit() or int(v) > 2**31 - 1:  # strtol_or_err
+            raise env.fail(f"ping: invalid argument: '{v}'", rc=1)
+        o.deadline = float(v)
     elif opt == "-M":
         if v not in ("do", "dont", "want", "probe"):
             raise env.fail(f"ping: invalid -M argument: {v}", rc=2)
@@ -205,7 +218,10 @@ def run_ping(argv: list[str], env: Env) -> int:
             env.err("vnetlab: ping without -c would run until interrupted; sending 3 "
                     "(use -c N)")
         else:
-            count = max(1, int(o.deadline / o.interval) + 1)
+            count = min(MAX_COUNT, max(1, int(o.deadline / o.interval) + 1))
+    if count > MAX_COUNT:
+        raise env.fail(f"vnetlab: ping -c {count}: the emulator sends at most {MAX_COUNT} "
+                       "echo requests per ping (a script has no Ctrl-C to stop it)", rc=2)
     wait = o.timeout if o.timeout is not None else 10.0
     try:
         ns.stack.route_output(int(dst))
