@@ -299,3 +299,34 @@ def test_ping_count_that_would_never_end_is_refused() -> None:
     rc, out, err = run("ping -c 99999999999 127.0.0.1\n")
     assert rc == 2 and out == []
     assert "at most 100000 echo requests" in err[0]
+
+
+# -- the same paths in a lab's setup: script ---------------------------------------------
+@pytest.mark.parametrize(("line", "words"), [
+    ("sleep infinity", "sleep: invalid time interval 'infinity'"),
+    ("sleep nan", "sleep: invalid time interval 'nan'"),
+    ("cat /dev/zero", "cat /dev/zero: not supported yet"),
+    ("exit abc", "exit: Illegal number: abc"),
+    ("for i in 1; do :; done", "'for'"),
+])
+def test_setup_script_bad_input_fails_realize_cleanly(line: str, words: str) -> None:
+    from vnetlab.engine import EngineError
+    from vnetlab.model import load_lab_text
+    from vnetlab.script.setup import run_setup
+    from vnetlab.sim.engine import SimEngine
+
+    lab = load_lab_text(f"name: s\nnodes:\n  a: {{}}\nsetup: |\n  {line}\n  echo after\n")
+    with pytest.raises(EngineError) as e:
+        SimEngine(setup_runner=run_setup).realize(lab)
+    assert words in str(e.value)
+
+
+def test_deeply_nested_netns_exec_is_a_clean_error() -> None:
+    rc, out, err = run("ip netns add ns1\n" + "ip netns exec ns1 " * 600 + "ip -br link\n")
+    assert rc == 2 and out == []
+    assert err == ["t.sh:2: vnetlab: ip netns exec nested more than 32 deep"]
+
+
+def test_sudo_chains_do_not_recurse() -> None:
+    rc, out, _ = run("sudo " * 3000 + "echo hi\n")
+    assert rc == 0 and out == ["hi"]

@@ -111,6 +111,7 @@ def _check(text: str, tmp: Path) -> None:
 @example(text="sleep infinity\nsleep nan\nsleep 1e308\nsleep -5\n")
 @example(text="echo " + "$(echo " * 500 + "x" + ")" * 500 + "\n")
 @example(text="cat /dev/zero\nexit abc\n")
+@example(text="ip netns add n\n" + "ip netns exec n " * 600 + "ip link\n" + "sudo " * 3000 + ":\n")
 @example(text='set -u\necho "$NOPE\n')
 @example(text="ping -c 1 -W inf 127.0.0.1\nping -w 5 -i 0 -c 3 127.0.0.1\n")
 def test_mutated_scripts_never_escape_the_error_path(text: str, tmp_path: Path) -> None:

@@ -80,6 +80,7 @@ class Interpreter:
         self.aborted = False
         #: the status of the last ``$( )`` run: ``X=$(false)`` has it as its own status
         self.subst_rc = 0
+        self.exec_depth = 0  # `ip netns exec` levels the running command is inside
         self.last_rc = 0
         self.exit_code: int | None = None
         self.jobs: dict[int, Capture] = {}
