@@ -330,3 +330,47 @@ def test_deeply_nested_netns_exec_is_a_clean_error() -> None:
 def test_sudo_chains_do_not_recurse() -> None:
     rc, out, _ = run("sudo " * 3000 + "echo hi\n")
     assert rc == 0 and out == ["hi"]
+
+
+# -- the words above, checked against the real tools in the private sandbox ---------------
+SANDBOX_CASES = [
+    "ip link add vx type vxlan id 99999999 dstport 4789",
+    "ip link add vx type vxlan id 9 dstport 70000",
+    "ip link add vx type vxlan id 9 dstport 1 ttl 300",
+    "ip link add vx type vxlan id 9 dstport 1 ttl abc",
+    "ip link add vx type vxlan id 9 dstport 1 remote 1.2.3.x",
+    "ip link set eth0 mtu abc",
+    "ip route add 1.2.3.0/24 dev eth0 metric abc",
+    "ping -c 1 -W inf 127.0.0.1",
+    "ping -c 1 -i inf 127.0.0.1",
+    "ping -c 1 -W 1e300 127.0.0.1",
+    "ping -w 1e308 127.0.0.1",
+    "ping -c 1 -s abc 127.0.0.1",
+    "ping -c 1 -s 2147483648 127.0.0.1",
+    "ip addr add 10.9.0.1/24 dev eth0 && ping -c 1 10.9.0.255",
+]
+
+
+@pytest.mark.parametrize("cmd", SANDBOX_CASES)
+def test_words_and_status_match_the_real_tools(cmd: str) -> None:
+    from vnetlab.script.sandbox import run_in_sandbox, unavailable
+
+    why = unavailable()
+    if why is not None:
+        pytest.skip(f"kernel sandbox: {why}")
+    real = run_in_sandbox(cmd + "\n", timeout=20)
+    rc, _, err = run(cmd + "\n")
+    assert rc == real.rc, (err, real.stderr)
+    real_lines = [line for line in real.stderr.splitlines() if line.strip()]
+    assert [e.removeprefix("t.sh:1: ") for e in err] == real_lines
+
+
+def test_ping_0_0_0_0_header_matches_iputils() -> None:
+    from vnetlab.script.sandbox import run_in_sandbox, unavailable
+
+    why = unavailable()
+    if why is not None:
+        pytest.skip(f"kernel sandbox: {why}")
+    real = run_in_sandbox("ping -c 1 0.0.0.0\n", timeout=20)
+    _, out, _ = run("ping -c 1 0.0.0.0\n")
+    assert real.rc == 0 and out[0] == real.stdout.splitlines()[0]
