@@ -89,7 +89,8 @@ class Args:
         self.i = len(self.argv)
         return r
 
-    def wrong(self, value: str, what: str, rc: int = 1) -> ScriptError:
+    def wrong(self, value: str, what: str, rc: int = 255) -> ScriptError:
+        """iproute2 invarg(): its words, and exit(-1), i.e. status 255."""
         return self.env.fail(f'Error: argument "{value}" is wrong: {what}', rc=rc)
 
     def uint(self, key: str, lo: int = 0, hi: int = 2**32 - 1, what: str = "") -> int:

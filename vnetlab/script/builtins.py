@@ -12,6 +12,9 @@ background jobs); ``modprobe`` of the modules the emulator has built in.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from typing import TYPE_CHECKING
 
 from vnetlab.script.apps.sysctl import sysctl_get
@@ -23,6 +26,9 @@ from vnetlab.sim.clock import S
 
 if TYPE_CHECKING:
     from vnetlab.script.interp import Interpreter
+
+#: ``cat`` prints at most this much of one file (a script's notes, not a disk image)
+MAX_CAT_BYTES = 16 * 1024 * 1024
 
 #: modules ``modprobe`` may load: the emulator has them built in
 BUILTIN_MODULES = {"bridge", "veth", "vxlan", "geneve", "8021q", "macvlan", "ipvlan", "tun",
@@ -40,20 +46,41 @@ def echo(it: Interpreter, args: list[str], env: Env) -> int:
     return 0
 
 
+#: ``set -o NAME`` names of the one-letter options the interpreter has
+_SET_O = {"errexit": "e", "nounset": "u", "xtrace": "x"}
+
+
 def set_(it: Interpreter, args: list[str], env: Env) -> int:
-    for a in args:
-        if a.startswith(("-", "+")) and a != "-o" and a != "+o":
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-o", "+o") and i + 1 < len(args):
+            letters = _SET_O.get(args[i + 1], "")
+            a = a[0] + letters
+            i += 1
+        if a.startswith(("-", "+")):
             on = a[0] == "-"
             for ch in a[1:]:
                 if ch == "e":
                     it.set_e = on
+                elif ch == "u":
+                    it.set_u = on
                 elif ch == "x":
                     it.set_x = on
+        i += 1
     return 0
 
 
 def exit_(it: Interpreter, args: list[str], env: Env) -> int:
-    it.exit_code = int(args[0]) if args and args[0].lstrip("-").isdigit() else it.last_rc
+    """dash's ``exit``: a decimal status modulo 256; anything else is "Illegal number"
+    and the script exits with 2."""
+    if not args:
+        it.exit_code = it.last_rc
+    elif args[0].isascii() and args[0].isdigit():
+        it.exit_code = int(args[0]) & 0xFF
+    else:
+        it.exit_code = 2
+        raise ScriptError(f"exit: Illegal number: {args[0]}", lineno=it.lineno, rc=2)
     return it.exit_code
 
 
@@ -69,14 +96,36 @@ def cat(it: Interpreter, args: list[str], env: Env) -> int:
                 rc = 1
         elif p.startswith(("/proc/", "/sys/")):
             raise NotSupportedYet(f"reading {p}", lineno=it.lineno)
+        elif p == "/dev/null":
+            continue
         else:
             try:
-                for line in it.world.path(p).read_text().splitlines():
-                    env.out(line)
+                data = _read_file(it, p)
             except OSError as e:
                 env.err(f"cat: {p}: {e.strerror}")
                 rc = 1
+                continue
+            if len(data) > MAX_CAT_BYTES:
+                data = data[:MAX_CAT_BYTES]
+                env.err(f"vnetlab: cat: {p}: printed only the first {MAX_CAT_BYTES} bytes")
+            # the output is text: bytes that are not UTF-8 print as U+FFFD, never a crash
+            for line in data.decode("utf-8", errors="replace").splitlines():
+                env.out(line)
     return rc
+
+
+def _read_file(it: Interpreter, p: str) -> bytes:
+    """A regular file's bytes, at most ``MAX_CAT_BYTES + 1`` of them. A device, fifo or
+    socket could block or never end (``/dev/zero``, a fifo nobody writes): refused."""
+    path = it.world.path(p)
+    st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), p)
+    if not stat.S_ISREG(st.st_mode):
+        raise NotSupportedYet(f"cat {p}", "a script reads regular files only, not devices, "
+                              "fifos or sockets", lineno=it.lineno)
+    with open(path, "rb") as f:
+        return f.read(MAX_CAT_BYTES + 1)
 
 
 def kill(it: Interpreter, args: list[str], env: Env) -> int:

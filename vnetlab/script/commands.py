@@ -52,9 +52,20 @@ NOT_YET: dict[str, str] = {
 BACKGROUND = frozenset({"tcpdump"})
 
 
+#: how deep ``ip netns exec NS ip netns exec ...`` may nest (each level is a Python call)
+MAX_EXEC_DEPTH = 32
+
+
 def _ip(it: Interpreter, args: list[str], env: Env) -> int:
     def run_sub(argv: list[str], ns: str) -> int:  # ip netns exec NS CMD ...
-        return it.dispatch(argv, it.env(ns, env.out))
+        if it.exec_depth >= MAX_EXEC_DEPTH:
+            raise env.fail(f"vnetlab: ip netns exec nested more than {MAX_EXEC_DEPTH} deep",
+                           rc=2)
+        it.exec_depth += 1
+        try:
+            return it.dispatch(argv, it.env(ns, env.out))
+        finally:
+            it.exec_depth -= 1
 
     return run_ip(args, env, run_sub)
 

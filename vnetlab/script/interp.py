@@ -32,6 +32,7 @@ from vnetlab.script.lexer import (
     ASSIGN_RE,
     AndOr,
     Command,
+    check_subset,
     expand,
     fill_placeholders,
     logical_lines,
@@ -43,6 +44,12 @@ from vnetlab.script.lexer import (
 from vnetlab.script.world import ROOT_NS, World
 
 BARE_PRAGMA = re.compile(r"^\s*#\s*vnetlab:\s*bare\b")
+#: how deep ``$( $( ... ) )`` may nest: dash has no limit but Python's stack has one
+MAX_SUBST_DEPTH = 32
+
+
+class NestingTooDeep(ScriptError):
+    """``$( ... )`` nested past ``MAX_SUBST_DEPTH``: fails the outermost line."""
 
 
 class Interpreter:
@@ -55,8 +62,10 @@ class Interpreter:
         err: Callable[[str], None] | None = None,
         fills: dict[str, str] | None = None,
         source: str = "script",
+        depth: int = 0,
     ) -> None:
         self._world = world
+        self.depth = depth  # how many command substitutions this one runs inside
         self._lab = lab
         self.bare = False  # "# vnetlab: bare" before the first command: no emulated eth0
         self.out = out or (lambda s: print(s, flush=True))
@@ -65,7 +74,13 @@ class Interpreter:
         self.source = source
         self.vars: dict[str, str] = {"USER": "root", "HOME": "/root", "?": "0"}
         self.set_e = False
+        self.set_u = False
         self.set_x = False
+        #: a syntax error (or the like) stopped the script, as it stops a non-interactive sh
+        self.aborted = False
+        #: the status of the last ``$( )`` run: ``X=$(false)`` has it as its own status
+        self.subst_rc = 0
+        self.exec_depth = 0  # `ip netns exec` levels the running command is inside
         self.last_rc = 0
         self.exit_code: int | None = None
         self.jobs: dict[int, Capture] = {}
@@ -85,6 +100,8 @@ class Interpreter:
             rc = self.run_line(line, lineno)
             if self.exit_code is not None:
                 rc = self.exit_code
+                break
+            if self.aborted:
                 break
             if rc != 0 and self.set_e:
                 self.err(f"{self.source}: stopped at line {lineno} (set -e), exit status {rc}")
@@ -107,6 +124,7 @@ class Interpreter:
             return self.last_rc
         rc = 0
         try:
+            check_subset(text, lineno or 0)
             text = fill_placeholders(text, self.fills, lineno or 0)
             pieces = split_sequence(text)
             for k, (joiner, piece) in enumerate(pieces):
@@ -116,7 +134,9 @@ class Interpreter:
                     raise ScriptError(f"sh: syntax error near unexpected token `{joiner}'",
                                       lineno=lineno, rc=2)
                 # expanded only now: an assignment earlier on the line is already in effect
-                piece = expand(piece, self.vars, self._substitute, lineno or 0)
+                self.subst_rc = 0
+                piece = expand(piece, self.vars, self._substitute, lineno or 0,
+                               nounset=self.set_u)
                 for item in parse_words(words(piece, lineno or 0), lineno or 0):
                     rc = self._run_andor(item)
                     if self.exit_code is not None:
@@ -128,6 +148,12 @@ class Interpreter:
                 if rc != 0 and self.set_e and list_ends:
                     break
         except ScriptError as e:
+            if isinstance(e, NestingTooDeep) and self.depth:
+                raise  # the whole outermost line fails, not just the innermost $( )
+            if e.fatal:
+                if self.depth:
+                    raise
+                self.aborted = True
             rc = self.report(e)
         self.last_rc = rc
         self.vars["?"] = str(rc)
@@ -142,11 +168,16 @@ class Interpreter:
         return e.rc
 
     def _substitute(self, cmdline: str) -> str:
+        if self.depth >= MAX_SUBST_DEPTH:
+            raise NestingTooDeep(f"sh: command substitution nesting too deep (vnetlab allows "
+                              f"{MAX_SUBST_DEPTH} levels of $( ... ))", lineno=self.lineno,
+                              rc=2)
         captured: list[str] = []
         sub = Interpreter(self.world, out=captured.append, err=self.err, fills=self.fills,
-                          source=self.source)
+                          source=self.source, depth=self.depth + 1)
         sub.vars = dict(self.vars)
-        sub.run_line(cmdline, self.lineno)
+        sub.set_u = self.set_u
+        self.subst_rc = sub.run_line(cmdline, self.lineno)
         return "\n".join(captured).strip()
 
     def _run_andor(self, item: AndOr) -> int:
@@ -161,6 +192,8 @@ class Interpreter:
         try:
             return self._pipeline(pipeline, background)
         except ScriptError as e:  # reported here so that `cmd || true` still works
+            if (isinstance(e, NestingTooDeep) and self.depth) or e.fatal:
+                raise
             return self.report(e)
 
     def _pipeline(self, pipeline: list[Command], background: bool) -> int:
@@ -189,7 +222,8 @@ class Interpreter:
         if not argv:
             for m in assigns:
                 self.vars[m.group(1)] = m.group(2)
-            return 0
+            # POSIX: an assignment-only command has the status of its last $( )
+            return self.subst_rc
         if self.set_x:
             self.err("+ " + " ".join(cmd.argv))
         captured: list[str] | None = None
@@ -209,14 +243,14 @@ class Interpreter:
         return rc
 
     def dispatch(self, argv: list[str], env: Env, *, background: bool = False) -> int:
+        while argv and argv[0] == "sudo":  # a loop: `sudo sudo ... cmd` is one command
+            argv = argv[1:]
+            while argv and argv[0].startswith("-"):
+                argv = argv[1:]
+        if not argv:
+            return 0
         name = argv[0]
         args = argv[1:]
-        if name == "sudo":
-            while args and args[0].startswith("-"):
-                args = args[1:]
-            if not args:
-                return 0
-            return self.dispatch(args, env, background=background)
         if name in NOT_YET:
             raise NotSupportedYet(name, NOT_YET[name], lineno=self.lineno)
         if background and name not in BACKGROUND:

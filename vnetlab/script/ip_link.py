@@ -2,6 +2,7 @@
 
 
 import errno
+import ipaddress
 from typing import Any
 
 from pydantic import ValidationError
@@ -72,7 +73,7 @@ def link_add(a: Args, env: Env) -> int:
         check_ifname(name)
     except ValueError:
         raise env.fail(f'Error: argument "{name}" is wrong: "name" not a valid ifname',
-                       rc=255) from None
+                       ) from None
     ns = env.ns if netns is None else _ns_for_netns(env, netns)
     if kind not in LINUX_KINDS:
         raise env.fail("Error: Unknown device type.", rc=2)
@@ -197,7 +198,64 @@ def make_spec(env: Env, kind: str, fields: dict[str, Any]) -> Any:
     try:
         return specs[kind].model_validate(fields)
     except ValidationError as e:
+        err = e.errors()[0]
+        if err.get("loc") and not isinstance(err.get("input"), dict):
+            # a field's value: iproute2's invarg() words and status, not pydantic's
+            field = ".".join(str(x) for x in err["loc"])
+            raise env.fail(f'Error: argument "{err["input"]}" is wrong: invalid {field}',
+                           ) from None
         raise env.fail(f"Error: {kind}: {_validation_message(e)}", rc=2) from None
+
+
+#: ``dstport 0``: iproute2 sends no port and the kernel picks its default (vxlan 8472)
+_KERNEL_DEFAULT = object()
+
+
+def _iproute2_value(b: Args, kind: str, key: str, v: str) -> object:
+    """V for KEY parsed as iproute2's link_iptunnel/vxlan/geneve parsers do, with their
+    words and exit status 255 (``invarg``); keys iproute2 leaves to the kernel pass as
+    text for the model to check."""
+    def number(what: str) -> int:
+        try:
+            n = int(v, 0)
+        except ValueError:
+            raise b.wrong(v, what) from None
+        if n < 0:
+            raise b.wrong(v, what)
+        return n
+
+    if key == "id" and kind in ("vxlan", "geneve"):
+        n = number("invalid id")
+        if n >= 1 << 24:
+            raise b.wrong(v, "invalid id")
+        return n
+    if key == "id" and kind == "vlan":
+        n = number("id is invalid")
+        if n > 0xFFFF:
+            raise b.wrong(v, "id is invalid")
+        if n >= 4095:  # the kernel's vlan_validate(): VLAN_VID_MASK and up
+            raise b.env.fail("Error: 8021q: Invalid VLAN id.", rc=2)
+        return n
+    if key == "dstport":
+        n = number("dst port")
+        if n > 0xFFFF:
+            raise b.wrong(v, "dst port")
+        return _KERNEL_DEFAULT if n == 0 else n
+    if key in ("remote", "local", "group"):
+        try:
+            ipaddress.IPv4Address(v)
+        except ValueError:
+            raise b.env.fail(f'Error: any valid address is expected rather than "{v}".',
+                             rc=1) from None
+        return v
+    if key == "ttl" and v == "auto":
+        return _KERNEL_DEFAULT  # no IFLA_VXLAN_TTL: the kernel's default
+    if key == "ttl" and v != "inherit":
+        n = number("invalid TTL")
+        if n > 255:
+            raise b.wrong(v, "TTL must be <= 255")
+        return n
+    return v
 
 
 _TUNNEL_KEYS = {"id": "id", "vni": "id", "dstport": "dstport", "remote": "remote",
@@ -234,10 +292,17 @@ def _add_generic(env: Env, ns: Any, name: str, kind: str, kargs: list[str],
             v = b.value(w)
             if key == "dev" and v not in ns.devices:
                 raise env.fail(f'Cannot find device "{v}"')
-            fields[key] = v
+            parsed = _iproute2_value(b, kind, key, v)
+            if parsed is _KERNEL_DEFAULT:
+                fields.pop(key, None)
+                fields[f"_{key}_given"] = True
+            else:
+                fields[key] = parsed
         else:
             raise env.fail(f'Error: argument "{w}" is wrong: unknown {kind} option', rc=255)
-    if kind == "vxlan" and "dstport" not in fields:
+    dstport_given = fields.pop("_dstport_given", False)
+    fields.pop("_ttl_given", None)
+    if kind == "vxlan" and not dstport_given and "dstport" not in fields:
         env.err("vxlan: destination port not specified\nWill use Linux kernel default "
                 "(non-standard value)\nUse 'dstport 4789' to get the IANA assigned value\n"
                 "Use 'dstport 0' to get default and quiet this message")

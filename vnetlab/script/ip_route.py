@@ -36,7 +36,7 @@ def _route_args(a: Args, env: Env, verb: str) -> dict[str, Any]:
         elif w == "dev" or w == "oif":
             r["dev"] = env.dev(a.value(w))
         elif w in ("metric", "preference", "priority"):
-            r["metric"] = a.uint(w)
+            r["metric"] = a.uint(w, what=f"\"{w}\" value is invalid")
         elif w == "src":
             r["src"] = _ipv4_or_fail(env, a.value("src"))
         elif w in ("proto", "protocol"):

@@ -26,7 +26,7 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from vnetlab.script.errors import ScriptError
+from vnetlab.script.errors import NotSupportedYet, ScriptError
 
 PLACEHOLDER_RE = re.compile(r"<([A-Za-z][A-Za-z0-9_ -]*)>")
 _VAR_RE = re.compile(
@@ -124,9 +124,69 @@ def fill_placeholders(line: str, fills: Mapping[str, str], lineno: int) -> str:
     return "".join(out)
 
 
+#: words that open or belong to a compound command, which the subset does not have
+COMPOUND_WORDS = {"for", "while", "until", "if", "then", "else", "elif", "fi", "case", "esac",
+                  "do", "done", "select", "function", "{", "}", "!"}
+_FUNCDEF_RE = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*\(\s*\)")
+
+
+def open_quote(line: str) -> str:
+    """The quote character still open at the end of LINE ("" when all are closed)."""
+    quote = ""
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote == "'":
+            if ch == "'":
+                quote = ""
+        elif ch == "\\" and i + 1 < len(line):
+            i += 2
+            continue
+        elif quote == '"':
+            if ch == '"':
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        i += 1
+    return quote
+
+
+def check_subset(line: str, lineno: int) -> None:
+    """Refuse, before anything runs, what sh means but this subset does not do: NUL
+    bytes, an unterminated quote (dash's words), compound commands, functions, heredocs
+    and subshells ("not supported yet", never "for: command not found"). Each stops the
+    script, as a syntax error stops a non-interactive sh."""
+    if "\0" in line:
+        raise ScriptError("Syntax error: NUL byte in the script (a shell word cannot hold "
+                          "one)", lineno=lineno, rc=2, fatal=True)
+    if open_quote(line):
+        raise ScriptError("Syntax error: Unterminated quoted string (vnetlab: a quoted "
+                          "string cannot span lines)", lineno=lineno, rc=2, fatal=True)
+    for _joiner, piece in split_sequence(line):
+        first = piece.split(None, 1)[0] if piece.strip() else ""
+        what = ""
+        if first in COMPOUND_WORDS:
+            what = f"'{first}' (compound commands: for, while, if, case, {{ }})"
+        elif _FUNCDEF_RE.match(piece):
+            what = "shell functions"
+        elif first.startswith("("):
+            what = "subshells ( ... )"
+        elif re.search(r"<<", _unquoted(piece)):
+            what = "here-documents (<<)"
+        if what:
+            raise NotSupportedYet(what, "write the commands out one per line",
+                                  lineno=lineno, fatal=True)
+
+
+def _unquoted(line: str) -> str:
+    """LINE with quoted text blanked out."""
+    return re.sub(r"'[^']*'|\"(?:\\.|[^\"\\])*\"", "''", line)
+
+
 def expand(line: str, variables: Mapping[str, str], substitute: Callable[[str], str],
-           lineno: int) -> str:
-    """Variables and ``$(...)`` outside single quotes."""
+           lineno: int, *, nounset: bool = False) -> str:
+    """Variables and ``$(...)`` outside single quotes; NOUNSET (``set -u``) makes an unset
+    named variable without a ``:-`` default an error that stops the script."""
     out: list[str] = []
     i = 0
     quote = ""
@@ -180,6 +240,9 @@ def expand(line: str, variables: Mapping[str, str], substitute: Callable[[str], 
             if m:
                 name = m.group(1) or m.group(3) or m.group(4) or ""
                 value = variables.get(name)
+                if value is None and nounset and m.group(2) is None and not m.group(4):
+                    raise ScriptError(f"{name}: parameter not set", lineno=lineno, rc=2,
+                                      fatal=True)
                 val = (m.group(2) or "") if value is None else value
                 out.append(val if quote or " " not in val else shlex.quote(val))
                 i = m.end()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from vnetlab.script.args import Env
 from vnetlab.script.errors import NotSupportedYet
-from vnetlab.sim.apps.ping import Ping
+from vnetlab.sim.apps.ping import BROADCAST_REFUSED, Ping
 from vnetlab.sim.clock import MS, S
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.netns import Namespace
@@ -34,9 +34,10 @@ class _ScriptPing(Ping):
 
     def __init__(self, ns: Namespace, dst: int, *, count: int, size: int, interval: int,
                  timeout: int, pmtudisc: str, ident: int, emit: Callable[[str], None],
-                 emit_err: Callable[[str], None], quiet: bool) -> None:
+                 emit_err: Callable[[str], None], quiet: bool, broadcast: bool) -> None:
         super().__init__(ns, dst, count=count, size=size, interval=interval,
-                         timeout=timeout, pmtudisc=pmtudisc, ident=ident)
+                         timeout=timeout, pmtudisc=pmtudisc, ident=ident,
+                         broadcast=broadcast)
         self.emit = emit
         self.emit_err = emit_err
         self.quiet = quiet
@@ -50,7 +51,8 @@ class _ScriptPing(Ping):
             return
         if len(self.rtts) > before:
             seq = msg.seq
-            rtt = self.rtts[seq] / MS
+            req = self.request_of(seq)  # the reply just matched: a request we sent
+            rtt = self.rtts[req if req is not None else max(self.rtts)] / MS
             self.emit(f"{self.size + 8} bytes from {src}: icmp_seq={seq} ttl={ttl} "
                       f"time={rtt:.3f} ms")
         for line in self.errors[nerr:]:
@@ -75,8 +77,16 @@ class _Options:
     deadline: float | None = None  # -w: how long ping runs at most
     pmtu: str = "want"
     quiet: bool = False
+    broadcast: bool = False  # -b
     iface: str | None = None  # -I: a device name or a source address
     target: str | None = None
+
+
+#: the most echo requests one script ping sends: a script has no Ctrl-C to stop it
+MAX_COUNT = 100_000
+MIN_INTERVAL_S = 10e-6
+#: iputils keeps times in int milliseconds: past INT_MAX ms a time is "bad"
+_MAX_SECONDS = (2**31 - 1) / 1000
 
 
 def _seconds(env: Env, v: str, what: str) -> float:
@@ -84,28 +94,36 @@ def _seconds(env: Env, v: str, what: str) -> float:
         x = float(v)
     except ValueError:
         raise env.fail(f"ping: invalid argument: '{v}'", rc=2) from None
-    if x < 0 or math.isnan(x):
+    if math.isnan(x) or math.isinf(x):
+        raise env.fail(f"ping: bad {what}: {v}: Numerical result out of range", rc=2)
+    if x < 0 or x > _MAX_SECONDS:
         raise env.fail(f"ping: bad {what}: {v}", rc=2)
     return x
 
 
 def _set_option(o: _Options, opt: str, v: str, env: Env) -> None:
     if opt == "-c":
-        if not v.isdigit() or int(v) < 1:
+        if not v.isascii() or not v.isdigit() or int(v) < 1:
             raise env.fail(f"ping: invalid argument: '{v}': out of range: 1 <= value "
                            "<= 9223372036854775807", rc=1)
         o.count = int(v)
     elif opt == "-s":
-        if not v.isdigit() or int(v) > 65507:
+        if not v.isascii() or not v.lstrip("-").isdigit():
+            raise env.fail(f"ping: invalid argument: '{v}'", rc=1)
+        if not 0 <= int(v) <= 2**31 - 1:  # iputils' strtol_or_err range; larger sizes
             raise env.fail(f"ping: invalid argument: '{v}': out of range: 0 <= value "
-                           "<= 2147483647", rc=1)
+                           "<= 2147483647", rc=1)  # are accepted and fail to send
         o.size = int(v)
     elif opt == "-i":
-        o.interval = _seconds(env, v, "timing interval")
+        # -i 0 is "as fast as replies allow": iputils manages ~13 us between requests on
+        # loopback; 10 us here keeps replies interleaved instead of one virtual instant
+        o.interval = max(_seconds(env, v, "timing interval"), MIN_INTERVAL_S)
     elif opt == "-W":
         o.timeout = _seconds(env, v, "linger time")
     elif opt == "-w":
-        o.deadline = _seconds(env, v, "wait time")
+        if not v.isascii() or not v.isdigit() or int(v) > 2**31 - 1:  # strtol_or_err
+            raise env.fail(f"ping: invalid argument: '{v}'", rc=1)
+        o.deadline = float(v)
     elif opt == "-M":
         if v not in ("do", "dont", "want", "probe"):
             raise env.fail(f"ping: invalid -M argument: {v}", rc=2)
@@ -131,9 +149,11 @@ def _parse(argv: list[str], env: Env) -> _Options:
             continue
         if w in ("-q",):
             o.quiet = True
+        elif w == "-b":
+            o.broadcast = True
         elif w in ("-n", "-4", "-D", "-O", "-v", "-U", "-A", "-a"):
             pass
-        elif w in ("-6", "-f", "-b", "-R"):
+        elif w in ("-6", "-f", "-R"):
             raise NotSupportedYet(f"ping {w}", lineno=env.lineno)
         elif w.startswith("-"):
             raise env.fail(f"ping: invalid option -- '{w[1:]}'", rc=2)
@@ -188,6 +208,8 @@ def run_ping(argv: list[str], env: Env) -> int:
     except ValueError:
         raise env.fail(f"ping: {o.target}: Name or service not known", rc=2) from None
     ns = env.ns
+    shown = dst  # the header shows what the kernel routes to: 0.0.0.0 is 127.0.0.1
+    dst = ipaddress.IPv4Address(ns.stack.output_daddr(int(dst)))
     src_text = "" if o.iface is None else _source_text(env, o.iface, dst)
     count = o.count
     if count is None:
@@ -196,20 +218,27 @@ def run_ping(argv: list[str], env: Env) -> int:
             env.err("vnetlab: ping without -c would run until interrupted; sending 3 "
                     "(use -c N)")
         else:
-            count = max(1, int(o.deadline / o.interval) + 1)
+            count = min(MAX_COUNT, max(1, int(o.deadline / o.interval) + 1))
+    if count > MAX_COUNT:
+        raise env.fail(f"vnetlab: ping -c {count}: the emulator sends at most {MAX_COUNT} "
+                       "echo requests per ping (a script has no Ctrl-C to stop it)", rc=2)
     wait = o.timeout if o.timeout is not None else 10.0
     try:
         ns.stack.route_output(int(dst))
     except OSError:
         raise env.fail("ping: connect: Network is unreachable", rc=2) from None
-    env.out(f"PING {dst} ({dst}) {src_text}{o.size}({o.size + 28}) bytes of data.")
+    if ns.stack.is_bcast_dst(int(dst)):
+        if not o.broadcast:
+            raise env.fail(BROADCAST_REFUSED, rc=2)
+        env.err("WARNING: pinging broadcast address")
+    env.out(f"PING {shown} ({dst}) {src_text}{o.size}({o.size + 28}) bytes of data.")
     world = env.world
     sched = world.sched
     world.engine._next_ident = (world.engine._next_ident + 1) & 0xFFFF
     app = _ScriptPing(
         ns, int(dst), count=count, size=o.size, interval=int(o.interval * S),
         timeout=int(wait * S), pmtudisc=o.pmtu, ident=world.engine._next_ident,
-        emit=env.out, emit_err=env.err, quiet=o.quiet)
+        emit=env.out, emit_err=env.err, quiet=o.quiet, broadcast=o.broadcast)
     start = sched.now
     app.start()
     limit = start + int((count - 1) * o.interval * S) + int(wait * S) + S
@@ -226,5 +255,5 @@ def run_ping(argv: list[str], env: Env) -> int:
     if any(e.startswith("connect:") for e in app.errors):
         env.err("ping: connect: Network is unreachable")
         return 2
-    _statistics(env, app, dst, start, o.interval)
+    _statistics(env, app, shown, start, o.interval)
     return 0 if app.received else 1

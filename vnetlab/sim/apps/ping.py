@@ -9,6 +9,15 @@ MTU, else fragment), "do" (DF always; too large fails locally with "message too 
 "dont". ping ends ``timeout`` after its last request, or as soon as every request has been
 answered. Error lines use iputils' words ("From 192.168.1.1 icmp_seq=1 Destination Net
 Unreachable").
+
+Requests are numbered 1, 2, ... (``sent``/``rtts`` keys); on the wire ``icmp_seq`` is that
+number modulo 2**16, as iputils' 16-bit sequence field wraps (``ping -c 65536`` sends
+icmp_seq 65535 then 0). A reply is matched to the latest request with its wire sequence.
+``ping 0.0.0.0`` pings this host over ``lo`` (Linux's routing, not iputils'); a broadcast
+destination needs ``broadcast`` (``-b``, SO_BROADCAST) and goes out to ff:ff:ff:ff:ff:ff,
+else the kernel's EACCES is iputils' "Do you want to ping broadcast? Then -b".
+Each request is scheduled when the previous one is sent, so a huge ``-c`` costs nothing
+up front.
 """
 
 from __future__ import annotations
@@ -34,6 +43,18 @@ def ping_payload(size: int, now_ns: int) -> bytes:
     return ts + bytes(i & 0xFF for i in range(16, size))
 
 
+#: iputils' words for EACCES from sending to a broadcast address without ``-b``
+BROADCAST_REFUSED = ("ping: Do you want to ping broadcast? Then -b. If not, check your "
+                     "local firewall rules")
+#: the largest echo payload an IPv4 datagram holds: 65535 - 20 (IP) - 8 (ICMP)
+MAX_PAYLOAD = 65507
+
+
+def wire_seq(seq: int) -> int:
+    """iputils' ``icmp_seq``: the request number in a 16-bit field (it wraps)."""
+    return seq & 0xFFFF
+
+
 class Ping:
     def __init__(
         self,
@@ -46,11 +67,13 @@ class Ping:
         timeout: int = 1 * S,
         pmtudisc: str = "want",
         ident: int,
+        broadcast: bool = False,
         trace: TraceNode | None = None,
         on_done: Callable[[Ping], None] | None = None,
     ) -> None:
         self.ns = ns
-        self.dst = dst
+        self.dst = ns.stack.output_daddr(dst)  # ping 0.0.0.0 is ping 127.0.0.1
+        self.broadcast = broadcast  # -b: SO_BROADCAST
         self.count = count
         self.size = size
         self.interval = interval
@@ -69,15 +92,34 @@ class Ping:
 
     def start(self) -> None:
         self.ns.stack.icmp_sockets[self.ident] = self._on_icmp
-        sched = self.ns.sched
-        for i in range(self.count):
-            sched.after(i * self.interval, self._send, i + 1)
+        if not self.broadcast and self.ns.stack.is_bcast_dst(self.dst):
+            try:
+                self.ns.stack.route_output(self.dst)
+            except NoRoute:
+                pass  # the first send reports "Network is unreachable"
+            else:
+                self.errors.append(BROADCAST_REFUSED)
+                self._finish()
+                return
+        if self.count > 0:
+            self.ns.sched.after(0, self._send, 1)
 
     def _send(self, seq: int) -> None:
         if self.finished:
             return
         sched = self.ns.sched
-        msg = icmpw.IcmpMessage.echo(self.ident, seq, ping_payload(self.size, sched.now))
+        if seq < self.count:
+            sched.after(self.interval, self._send, seq + 1)
+        if self.size > MAX_PAYLOAD:
+            # no IPv4 datagram holds it: sendmsg() fails, with EMSGSIZE while the ICMP
+            # message itself still fits 16 bits, silently past that (as iputils shows)
+            if self.size + 8 <= 0xFFFF:
+                self.errors.append("ping: local error: message too long, mtu=65535")
+            self.transmitted += 1
+            self._maybe_arm_end(seq)
+            return
+        msg = icmpw.IcmpMessage.echo(self.ident & 0xFFFF, wire_seq(seq),
+                                     ping_payload(self.size, sched.now))
         trace = self.trace if seq == 1 else None
         try:
             self.ns.stack.ip_output(
@@ -119,8 +161,8 @@ class Ping:
             return
         now = self.ns.sched.now
         if msg.type == icmpw.ICMP_ECHOREPLY:
-            seq = msg.seq
-            if seq in self.sent and seq not in self.rtts:
+            seq = self.request_of(msg.seq)
+            if seq is not None and seq not in self.rtts:
                 self.rtts[seq] = now - self.sent[seq]
                 self.ttls[seq] = ttl
                 if len(self.rtts) == self.count:
@@ -130,6 +172,12 @@ class Ping:
             msg.payload
         ) else 0
         self.errors.append(f"From {src} icmp_seq={seq} {icmp_error_text(msg)}")
+
+    def request_of(self, wseq: int) -> int | None:
+        """The latest request sent with wire sequence WSEQ (None: not one of ours)."""
+        last = self.transmitted
+        seq = last - ((last - wseq) & 0xFFFF)
+        return seq if seq in self.sent else None
 
     def _finish(self) -> None:
         if self.finished:

@@ -47,6 +47,7 @@ IPFRAG_TIME = 30 * S
 
 IP_RT_MTU_EXPIRES = 600 * S  # net.ipv4.route.mtu_expires
 IP_RT_MIN_PMTU = 552  # net.ipv4.route.min_pmtu
+INADDR_LOOPBACK = 0x7F000001  # 127.0.0.1
 
 
 class NoRoute(OSError):
@@ -143,6 +144,18 @@ class Ipv4Stack:
             for a in addrs
         )
 
+    def is_bcast_dst(self, dst: int) -> bool:
+        """DST routes as RTN_BROADCAST: the limited broadcast or a subnet broadcast. A
+        socket without SO_BROADCAST gets EACCES sending there (``ip_route_output_flow``'s
+        callers; iputils turns it into "Do you want to ping broadcast?")."""
+        return dst == 0xFFFFFFFF or self.is_bcast(dst)
+
+    @staticmethod
+    def output_daddr(dst: int) -> int:
+        """``ip_route_output_key_hash_rcu``: no destination (0.0.0.0) means this host,
+        127.0.0.1 over ``lo``."""
+        return INADDR_LOOPBACK if dst == 0 else dst
+
     # -- output -------------------------------------------------------------------------
     def route_output(self, dst: int) -> Route:
         if self.is_local(dst):
@@ -223,6 +236,9 @@ class Ipv4Stack:
     ) -> None:
         if dev.noarp:  # arp_constructor: a NOARP neighbour's address is the device's own
             self.dev_xmit_ip(dev, dev.mac, packet, trace)
+        elif self.is_bcast_dst(nexthop):
+            # arp_constructor: an RTN_BROADCAST neighbour is NOARP at dev->broadcast
+            self.dev_xmit_ip(dev, b"\xff" * 6, packet, trace)
         elif nexthop >> 28 == 0xE:
             # ip_eth_mc_map: 01:00:5e + the low 23 bits of the group, no ARP
             mac = b"\x01\x00\x5e" + (nexthop & 0x7FFFFF).to_bytes(3, "big")
