@@ -29,7 +29,7 @@ from vnetlab.sim.netdev import NetDevice, Tap
 from vnetlab.sim.observe import observe_lab
 from vnetlab.sim.stack.addr import ip_int
 from vnetlab.sim.stack.netns import Namespace
-from vnetlab.sim.trace import Trace
+from vnetlab.sim.trace import TRACE_MAX_EVENTS, Trace
 from vnetlab.tuntap.api import ProgramError
 from vnetlab.wire.pcap import LINKTYPE_RAW, PcapWriter
 
@@ -140,14 +140,17 @@ class SimEngine:
             errors=tuple(app.errors),
         )
 
-    def trace(self, node: str, dst: IPv4Address, *, size: int = 56) -> Trace:
-        """One traced echo request from NODE to DST (``vnetlab trace``)."""
-        t = Trace(f"ping {node} -> {dst} (ICMP echo request, {20 + 8 + size} bytes)")
+    def trace(self, node: str, dst: IPv4Address, *, size: int = 56,
+              max_events: int = TRACE_MAX_EVENTS) -> Trace:
+        """One traced echo request from NODE to DST (``vnetlab trace``); at most
+        ``max_events`` are recorded, so a packet copied without end stays bounded."""
+        t = Trace(f"ping {node} -> {dst} (ICMP echo request, {20 + 8 + size} bytes)",
+                  max_events)
         result = self.ping(node, dst, count=1, size=size, trace=t)
         # ping gives up after 1 s, but the packet may still be queued on a neighbour that
         # fails only after its 3 ARP probes: wait for the outcome, within bounds
         limit = self.sched.now + TRACE_SETTLE_NS
-        while not t.outcomes and self.sched.now < limit:
+        while not t.outcomes and not t.truncated and self.sched.now < limit:
             nxt = self.sched.next_time()
             if nxt is None:
                 break

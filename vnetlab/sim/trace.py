@@ -111,15 +111,20 @@ class TraceNode:
         self.probe = probe  # part of the traced packet's own lineage
 
     def add(self, where: str, what: str, kind: EventKind) -> None:
-        self.items.append(Event(kind, where, what))
+        if self.trace.spend():
+            self.items.append(Event(kind, where, what))
 
     def branch(self, title: str, *, probe: bool | None = None) -> TraceNode:
-        """A child for a clone (probe lineage kept) or a new packet (probe=False)."""
+        """A child for a clone (probe lineage kept) or a new packet (probe=False). Past the
+        trace's budget the child is detached: copies go on, the tree stops growing."""
         child = TraceNode(title, self.trace, self.probe if probe is None else probe)
-        self.items.append(child)
+        if self.trace.spend():
+            self.items.append(child)
         return child
 
     def deliver(self, where: str, what: str) -> None:
+        if not self.trace.spend():
+            return
         event = Event(EventKind.DELIVER, where, what)
         self.items.append(event)
         if self.probe:
@@ -128,6 +133,8 @@ class TraceNode:
     def drop(self, where: str, what: str, reason: DropReason, *, copy: bool = False) -> None:
         """``kfree_skb_reason``. ``copy``: a flood copy a host discards because it was not
         addressed to it (not the probe's fate unless nothing better happens)."""
+        if not self.trace.spend():
+            return
         event = Event(EventKind.DROP, where, what, reason)
         self.items.append(event)
         if self.probe:
@@ -136,15 +143,31 @@ class TraceNode:
             self.trace.side_drops.append(event)
 
 
+#: events one trace records at most: a packet copied without end (an L2 loop without STP
+#: floods copies around for as long as the emulator runs) must not grow the tree forever
+TRACE_MAX_EVENTS = 20_000
+
+
 class Trace:
     """The root of one traced packet's tree and its verdict."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, max_events: int = TRACE_MAX_EVENTS) -> None:
+        self.budget = self.max_events = max_events
+        #: the budget ran out: later steps were not recorded (``verdict`` says so)
+        self.truncated = False
         self.outcomes: list[tuple[Outcome, Event]] = []
         #: drops of packets the probe caused (ARP, replies): the cause behind some verdicts
         self.side_drops: list[Event] = []
         self.root = TraceNode(title, self, True)
         self.notes: list[str] = []
+
+    def spend(self) -> bool:
+        """Take one event from the budget; False (and ``truncated``) once it is spent."""
+        if self.budget <= 0:
+            self.truncated = True
+            return False
+        self.budget -= 1
+        return True
 
     @property
     def delivered(self) -> bool:
@@ -181,6 +204,10 @@ class Trace:
 
     def verdict(self) -> str:
         decisive = self._decisive()
+        if decisive is None and self.truncated:
+            return ("unknown: the trace stopped recording after "
+                    f"{self.max_events} events while copies of the packet kept going round "
+                    "(a forwarding loop without STP? `vnetlab show` lists the FDB)")
         if decisive is None:
             return "lost: no device delivered or dropped the packet (still in flight?)"
         outcome, event = decisive

@@ -92,6 +92,7 @@ def trace_json(trace: Trace) -> dict[str, Any]:
         "notes": list(trace.notes),
         "delivered": trace.delivered,
         "outcome": None if outcome is None else outcome.value,
+        "truncated": trace.truncated,
         "verdict": trace.verdict(),
         "verdict_event": None if event is None else event_json(event),
         "cause": None if cause is None else event_json(cause),
