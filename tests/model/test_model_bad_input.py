@@ -38,6 +38,18 @@ def test_lo_as_interface_is_a_load_error():
     assert text.startswith("5: ") and "loopback" in text
 
 
+def test_an_untyped_lo_is_reported_once_not_also_as_an_unlinked_veth():
+    err = errors_of("""
+        name: t
+        nodes:
+          a:
+            interfaces:
+              lo: {}
+    """)
+    assert "loopback" in one(err, "nodes.a.interfaces.lo")
+    assert len(err.problems) == 1, str(err)
+
+
 def test_lo_as_link_end_is_a_load_error():
     err = errors_of("""
         name: t

@@ -174,8 +174,8 @@ class _Resolver:
     def unlinked_veths(self) -> None:
         for n, node in self.lab.nodes.items():
             for i, spec in node.interfaces.items():
-                if spec.type != "veth" or (n, i) in self.link_of:
-                    continue
+                if spec.type != "veth" or (n, i) in self.link_of or i == "lo":
+                    continue  # lo: reported once, as the namespace's own loopback
                 what = (
                     "is a veth end but no link creates it"
                     if "type" in spec.model_fields_set
