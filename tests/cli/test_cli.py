@@ -6,27 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from clilab import CONTAINER_HOST, EXERCISE1, invoke, write
 
-from vnetlab.cli.main import cli
 from vnetlab.wire.pcap import read_pcap
-
-ROOT = Path(__file__).resolve().parents[2]
-CONTAINER_HOST = str(ROOT / "examples" / "container-host.yaml")
-EXERCISE1 = str(ROOT / "examples" / "exercise1-bridge-flooding.yaml")
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
-def write(tmp_path: Path, text: str, name: str = "lab.yaml") -> str:
-    p = tmp_path / name
-    p.write_text(text)
-    return str(p)
 
 
 def test_run_passes_and_prints_verdicts() -> None:

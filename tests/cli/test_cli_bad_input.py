@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from clilab import CONTAINER_HOST, EXERCISE1, invoke, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,23 +25,7 @@ from vnetlab.cli.main import cli
 from vnetlab.engine import EngineError
 from vnetlab.model import load_lab, load_lab_text
 
-ROOT = Path(__file__).resolve().parents[2]
-CONTAINER_HOST = str(ROOT / "examples" / "container-host.yaml")
-EXERCISE1 = str(ROOT / "examples" / "exercise1-bridge-flooding.yaml")
 FUZZ_EXAMPLES = int(os.environ.get("VNETLAB_FUZZ_EXAMPLES", "60"))
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
-def write(tmp_path: Path, text: str, name: str = "lab.yaml") -> str:
-    p = tmp_path / name
-    p.write_text(text)
-    return str(p)
 
 
 def clean_error(err: str) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from fuzzlab import paths
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -92,23 +93,12 @@ def test_random_nested_values(value: Any) -> None:
     _ok(yaml.safe_dump(value))
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutated_example(data: st.DataObject) -> None:
     doc = yaml.safe_load(EXAMPLE)
     for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(_paths(doc)))
+        path = data.draw(st.sampled_from(paths(doc)))
         if not path:
             continue
         parent = doc

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from fuzzlab import paths
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -92,17 +93,6 @@ def mutated_text(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**80), 2**80), st.floats(allow_nan=True),
     st.sampled_from(NASTY), st.text(max_size=24),
@@ -121,7 +111,7 @@ def mutated_data(draw: st.DrawFn) -> str:
     """An example lab as data with values replaced or keys removed, dumped back to YAML."""
     doc = yaml.safe_load(draw(st.sampled_from(TEXTS)))
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(_paths(doc)))
+        path = draw(st.sampled_from(paths(doc)))
         if not path:
             continue
         parent = doc

@@ -43,6 +43,14 @@ def test_a_looping_broadcast_is_cut_at_the_budget_with_a_verdict_that_says_so() 
     assert "forwarding loop" in render_trace(t)
 
 
+def test_a_large_trace_cut_at_its_budget_still_gets_its_verdict() -> None:
+    engine, _ = realize(LOOP.replace("      p2: {master: br0}\n", "      p2: {}\n")
+                        .replace("[10.0.0.1/24]}", "[10.0.0.1/24]}\n      br1: {type: bridge,"
+                                 " addresses: [10.0.1.1/24]}"))
+    t = engine.trace("h", IPv4Address("10.0.1.1"), max_events=1)
+    assert t.truncated and t.delivered and t.verdict().startswith("delivered to h")
+
+
 def test_an_ordinary_trace_is_not_truncated() -> None:
     engine, _ = realize(LOOP.replace("      p2: {master: br0}\n", "      p2: {}\n"))
     t = engine.trace("h", IPv4Address("10.0.0.9"))

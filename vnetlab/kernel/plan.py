@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from vnetlab.engine import UnsupportedError
-from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS, kind_of
+from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS
 from vnetlab.kernel.kinds.base import Indexer, Where
 from vnetlab.kernel.kinds.veth import realize_pair
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, IPV6_OFF, Op, alias_for, netns_name
@@ -53,8 +53,8 @@ def required_features(lab: LabSpec) -> set[str]:
     need: set[str] = set()
     for node in lab.nodes.values():
         for spec in node.interfaces.values():
-            need.add(kind_of(spec))
-            kind = KINDS.get(kind_of(spec))
+            need.add(spec.type)
+            kind = KINDS.get(spec.type)
             if kind is not None:
                 need.update(f.key for f in kind.features if f.wanted(spec))
     return need
@@ -66,7 +66,7 @@ def check_supported(lab: LabSpec, unsupported: dict[str, str] | None = None) -> 
     problems: list[str] = []
     for node_name, node in lab.nodes.items():
         for ifname, spec in node.interfaces.items():
-            name = kind_of(spec)
+            name = spec.type
             what = f"{node_name}:{ifname} is a {name}"
             kind = KINDS.get(name)
             if kind is not None:
@@ -100,7 +100,7 @@ def _stacked(spec: NetdevSpec) -> bool:
 
 def _up_rank(spec: NetdevSpec) -> int:
     """Devices others join first, stacked devices after their lowers, the rest between."""
-    return 0 if KINDS[kind_of(spec)].enslaves else 2 if _stacked(spec) else 1
+    return 0 if KINDS[spec.type].enslaves else 2 if _stacked(spec) else 1
 
 
 def _devices(keys: list[tuple[str, str]], nodes: Mapping[str, Mapping[str, NetdevSpec]],
@@ -109,7 +109,7 @@ def _devices(keys: list[tuple[str, str]], nodes: Mapping[str, Mapping[str, Netde
     ops: list[Op] = []
     for node, ifname in keys:
         spec = nodes[node][ifname]
-        made = KINDS[kind_of(spec)].realize(Where(node, ifname, namespaces, idx), spec)
+        made = KINDS[spec.type].realize(Where(node, ifname, namespaces, idx), spec)
         ops.extend(made)
         if made:
             ops.append(SetAlias(namespaces[node], ifname=ifname, alias=alias))
@@ -159,7 +159,7 @@ def plan(
                     ops.append(SetBrportFlags(n, ifname=ifname, learning=bp.learning,
                                               flood=bp.flood, hairpin=bp.hairpin))
         for ifname, spec in node.interfaces.items():
-            ops.extend(KINDS[kind_of(spec)].configure(n, ifname, spec, node.interfaces))
+            ops.extend(KINDS[spec.type].configure(n, ifname, spec, node.interfaces))
     # 6. addresses, sysctls, links up, routes
     for node_name, node in lab.nodes.items():
         n = ns[node_name]

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from vnetlab.model.errors import ProblemList, did_you_mean
+from vnetlab.model.order import Key, split_ref
 from vnetlab.model.spec import (
     IpvlanSpec,
     LabSpec,
@@ -39,14 +40,6 @@ from vnetlab.model.spec import (
     TunSpec,
 )
 
-Key = tuple[str, str]
-
-
-def split_link(node: str, link: str) -> Key:
-    """``eth0`` -> (node, eth0); ``host:eth0`` -> (host, eth0)."""
-    other, sep, ifname = link.rpartition(":")
-    return (other, ifname) if sep else (node, ifname)
-
 
 def real_lower(
     full: Mapping[str, Mapping[str, NetdevSpec]], key: Key, kind: str, depth: int = 0
@@ -54,7 +47,7 @@ def real_lower(
     """Follow a chain of the same kind down to the real lower device (as the kernel does)."""
     spec = full.get(key[0], {}).get(key[1])
     if isinstance(spec, LowerDevSpec) and spec.type == kind and depth < 16:
-        return real_lower(full, split_link(key[0], spec.link), kind, depth + 1)
+        return real_lower(full, split_ref(key[0], spec.link), kind, depth + 1)
     return key
 
 
@@ -85,7 +78,7 @@ def check_lowerdevs(
                 continue
             if not isinstance(spec, LowerDevSpec):
                 continue
-            lnode, lname = split_link(node, spec.link)
+            lnode, lname = split_ref(node, spec.link)
             if lnode not in full:
                 p.add((*seg, "link"), f"link {spec.link!r} of {spec.type} {node}:{name} names "
                       f"node {lnode!r}, which is not in nodes",
@@ -180,7 +173,7 @@ def fill_lowerdevs(lab: LabSpec, fills: dict[Key, int]) -> LabSpec:
                 if isinstance(spec, IpvlanSpec) or (
                     isinstance(spec, MacvlanSpec) and spec.mode == "passthru"
                 ):
-                    rl = real_lower(full, split_link(n, spec.link), spec.type)
+                    rl = real_lower(full, split_ref(n, spec.link), spec.type)
                     lower = full.get(rl[0], {}).get(rl[1])
                     if lower is not None and lower.mac is not None:
                         update["mac"] = lower.mac

@@ -97,8 +97,3 @@ def build_order(nodes: Nodes) -> list[Key]:
     rank = {n: i for i, n in enumerate(nodes)}
     pos = {(n, name): i for n, ifaces in nodes.items() for i, name in enumerate(ifaces)}
     return sorted(pos, key=lambda k: (depth[k], rank[k[0]], pos[k]))
-
-
-def node_build_order(nodes: Nodes, node: str) -> list[str]:
-    """The devices of one node in build order."""
-    return [i for n, i in build_order(nodes) if n == node]

@@ -123,23 +123,21 @@ class TraceNode:
         return child
 
     def deliver(self, where: str, what: str) -> None:
-        if not self.trace.spend():
-            return
         event = Event(EventKind.DELIVER, where, what)
-        self.items.append(event)
+        if self.trace.spend():
+            self.items.append(event)
         if self.probe:
-            self.trace.outcomes.append((Outcome.DELIVERED, event))
+            self.trace.outcome(Outcome.DELIVERED, event)
 
     def drop(self, where: str, what: str, reason: DropReason, *, copy: bool = False) -> None:
         """``kfree_skb_reason``. ``copy``: a flood copy a host discards because it was not
         addressed to it (not the probe's fate unless nothing better happens)."""
-        if not self.trace.spend():
-            return
         event = Event(EventKind.DROP, where, what, reason)
-        self.items.append(event)
+        if self.trace.spend():
+            self.items.append(event)
         if self.probe:
-            self.trace.outcomes.append((Outcome.COPY_DROPPED if copy else Outcome.DROPPED, event))
-        elif not copy:
+            self.trace.outcome(Outcome.COPY_DROPPED if copy else Outcome.DROPPED, event)
+        elif not copy and not self.trace.truncated:
             self.trace.side_drops.append(event)
 
 
@@ -168,6 +166,15 @@ class Trace:
             return False
         self.budget -= 1
         return True
+
+    def outcome(self, outcome: Outcome, event: Event) -> None:
+        """Record how a probe-lineage packet ended. Past the budget the tree stops, but the
+        verdict must not: deliveries and real drops are still kept (bounded), flood copies
+        discarded by other hosts no longer are."""
+        if self.truncated and (outcome is Outcome.COPY_DROPPED
+                               or len(self.outcomes) >= self.max_events):
+            return
+        self.outcomes.append((outcome, event))
 
     @property
     def delivered(self) -> bool:

@@ -15,8 +15,6 @@ from typing import Any
 
 from vnetlab.kernel.kinds import bridge, dummy, geneve, ipvlan, macvlan, tuntap, veth, vlan, vxlan
 from vnetlab.kernel.kinds.base import KernelKind
-from vnetlab.model.kinds import SPEC_BY_KIND
-from vnetlab.model.netdev import NetdevSpec
 
 #: model kind -> what the linux engine does with it
 KINDS: dict[str, KernelKind[Any]] = {
@@ -34,14 +32,6 @@ KINDS: dict[str, KernelKind[Any]] = {
 
 #: kinds the model knows but this engine does not build at all, with the reason
 UNSUPPORTED_KINDS: dict[str, str] = {}
-
-
-_KIND_OF_SPEC: dict[type[NetdevSpec], str] = {cls: kind for kind, cls in SPEC_BY_KIND.items()}
-
-
-def kind_of(spec: NetdevSpec) -> str:
-    """The model kind of a spec (its ``type:``)."""
-    return _KIND_OF_SPEC[type(spec)]
 
 
 _BY_INFO_KIND: dict[str, KernelKind[Any]] = {k.info_kind: k for k in KINDS.values()}
