@@ -39,6 +39,7 @@ from vnetlab.ovsdb.data import DataError, SymbolTable, Uuid
 from vnetlab.ovsdb.db import Database, TxnError
 from vnetlab.ovsdb.table_fmt import Style, format_table
 from vnetlab.ovsdb.vsctl_cmds import VSCTL_COMMANDS, VsctlState
+from vnetlab.ovsdb.vsctl_ctrl import CTRL_COMMANDS
 
 PROGRAM = "ovs-vsctl"
 VERSION = "3.1.0"
@@ -53,7 +54,7 @@ class CmdResult:
     status: int
 
 
-COMMANDS: dict[str, Syntax] = {**DB_COMMANDS, **VSCTL_COMMANDS}
+COMMANDS: dict[str, Syntax] = {**DB_COMMANDS, **VSCTL_COMMANDS, **CTRL_COMMANDS}
 
 #: global options: name -> takes an argument ("" none, "=" required, "?" optional)
 _GLOBAL = {
