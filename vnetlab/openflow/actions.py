@@ -506,8 +506,11 @@ def through_of10(acts: Iterable[Action]) -> tuple[Action, ...]:
             out.extend(_set_field_of10(a))
         elif isinstance(a, StripVlan):
             out.append(StripVlan())
-        elif isinstance(a, SetVlanVid | SetVlanPcp):
-            out.append(a)
+        elif isinstance(a, SetVlanVid):
+            # OpenFlow 1.0's SET_VLAN_VID decodes as the tag-pushing mod_vlan_vid
+            out.append(SetVlanVid(a.vid))
+        elif isinstance(a, SetVlanPcp):
+            out.append(SetVlanPcp(a.pcp))
         else:
             out.append(a)
     return tuple(out)
