@@ -8,6 +8,7 @@ their files removed, also when a test fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -135,10 +136,8 @@ class RealOvs:
                     break
                 time.sleep(0.05)
             else:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
 
 def real_ovs() -> Iterator[RealOvs]:

@@ -500,7 +500,8 @@ def through_of10(acts: Iterable[Action]) -> tuple[Action, ...]:
     for a in acts:
         if isinstance(a, GotoTable):
             out.append(Resubmit(OFPP_IN_PORT, a.table))
-        elif isinstance(a, WriteActions | ClearActions):
+        elif isinstance(a, WriteActions | ClearActions | PushVlan):
+            # no OpenFlow 1.0 encoding (a push is implied by the mod_vlan_vid after it)
             continue
         elif isinstance(a, SetField):
             out.extend(_set_field_of10(a))

@@ -273,7 +273,8 @@ class _Run:
         if not args:
             return [r for r in self.bridge.tables.rules() if r.table_id != 254]
         fm = self._filter_dump(args[0])
-        return self.bridge.tables.select(fm, self.opts.strict)
+        # a flow stats request has no priority: --strict means the exact match, any priority
+        return self.bridge.tables.select(fm, self.opts.strict, any_priority=True)
 
     def _filter_dump(self, text: str) -> FlowMod:
         """``parse_ofp_flow_stats_request_str``: match + out_port/table/cookie, no
@@ -323,8 +324,9 @@ class _Run:
         m = r.match.format(namer, r.priority)
         if m:
             parts.append(m + " ")
+        # the reply re-encodes the actions for the connection's OpenFlow version
         acts = format_actions_of13(r.actions, r.match, namer) if self.opts.of13 else \
-            format_actions(r.actions, namer)
+            format_actions(through_of10(r.actions), namer)
         parts.append("actions=" + acts)
         return "".join(parts)
 
@@ -482,7 +484,7 @@ class _Run:
             if b.watch_group != 0xFFFFFFFF:
                 s += f"watch_group:{b.watch_group},"
             acts = format_actions_of13(b.actions, None, namer) if self.opts.of13 else \
-                format_actions(b.actions, namer)
+                format_actions(through_of10(b.actions), namer)
             buckets.append(s + "actions=" + acts)
         if buckets:
             text += "," + ",".join(buckets)

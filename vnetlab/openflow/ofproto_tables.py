@@ -202,7 +202,7 @@ class OfprotoTables:
                 return True
         return False
 
-    def select(self, fm: FlowMod, strict: bool) -> list[Rule]:
+    def select(self, fm: FlowMod, strict: bool, any_priority: bool = False) -> list[Rule]:
         """``collect_rules_loose``/``collect_rules_strict`` with the out_port, out_group
         and cookie filters."""
         out: list[Rule] = []
@@ -210,7 +210,8 @@ class OfprotoTables:
             if rule.table_id == TABLE_HIDDEN:
                 continue
             if strict:
-                if rule.priority != fm.priority or rule.match != fm.match:
+                if (rule.priority != fm.priority and not any_priority) \
+                        or rule.match != fm.match:
                     continue
             elif not match_covers(fm.match, rule.match):
                 continue
