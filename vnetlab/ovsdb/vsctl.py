@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from vnetlab.openflow.cmd import CmdResult
 from vnetlab.ovsdb.ctl import (
     Command,
     Context,
@@ -43,15 +44,6 @@ from vnetlab.ovsdb.vsctl_ctrl import CTRL_COMMANDS
 
 PROGRAM = "ovs-vsctl"
 VERSION = "3.1.0"
-
-
-@dataclass(frozen=True)
-class CmdResult:
-    """What a command printed and its exit status (shared with ovs-ofctl/appctl)."""
-
-    stdout: str
-    stderr: str
-    status: int
 
 
 COMMANDS: dict[str, Syntax] = {**DB_COMMANDS, **VSCTL_COMMANDS, **CTRL_COMMANDS}
