@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.ovsdb.oracle import RealOvsdb, compare
 from vnetlab.model.ovs import OvsBridgeSpec
-from vnetlab.ovsdb.commands import ofctl_commands, quote, vsctl_commands
+from vnetlab.ovsdb.commands import ofctl_commands, quote, startup_commands, vsctl_commands
 from vnetlab.ovsdb.db import Database
 from vnetlab.ovsdb.vsctl import run_vsctl
 
@@ -88,3 +88,14 @@ def test_real_ovs_vsctl_builds_the_same_bridge(server: RealOvsdb) -> None:
     for argv in (["show"], ["list", "Mirror"], ["list", "Interface"], ["list", "Bridge"]):
         real, ours = compare(server, db, argv)
         assert ours == real, argv
+
+
+def test_startup_gives_show_its_ovs_version(server: RealOvsdb) -> None:
+    db = Database()
+    for argv in [*startup_commands(), *vsctl_commands("br0", bridge_spec(), "netdev")]:
+        real, ours = compare(server, db, argv)
+        assert ours == real, argv
+    real, ours = compare(server, db, ["show"])
+    assert ours == real
+    assert '    ovs_version: "3.1.0"\n' in str(ours[0])
+    assert 'options: {dst_port="4789", key=flow, remote_ip="192.168.1.2"}' in str(ours[0])
