@@ -203,7 +203,7 @@ SEQUENCES: dict[str, list[list[str]]] = {
         ["list", "Flow_Sample_Collector_Set", "7"],
         ["get", "Flow_Sample_Collector_Set", "7", "id"],
         ["destroy", "Flow_Sample_Collector_Set", "7"], ["list", "Flow_Sample_Collector_Set"],
-        ["--format=table", "--no-headings", "--columns=name", "list", "Bridge"],
+        ["--format=table", "--no-headings", "--columns=name", "list", "Bridge", "br1", "br0"],
         ["--format=json", "--pretty", "--columns=name,ports,other_config", "list", "Bridge", "br1"],
         ["-f", "table", "--max-column-width=2", "--columns=name,tag", "list", "Port", "p1"],
         ["-d", "bare", "-f", "csv", "--columns=name,other_config,tag", "list", "Port", "p1"],
