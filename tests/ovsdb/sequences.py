@@ -216,4 +216,18 @@ SEQUENCES: dict[str, list[list[str]]] = {
         ["-d", "bare", "-f", "csv", "--columns=name,other_config,tag", "list", "Port", "p1"],
         ["--format=json", "--columns=name,trunks,tag", "list", "Port", "p1"],
     ],
+    "idl_view": [
+        ["add-br", "br0"], ["add-port", "br0", "p1"],
+        ["--", "--id=@m", "create", "Mirror", "name=m0", "select_all=true", "--", "set",
+         "Bridge", "br0", "mirrors=@m"],
+        ["destroy", "Mirror", "m0", "--", "list", "Mirror"],
+        ["destroy", "Mirror", "m0", "--", "get", "Mirror", "m0", "name"],
+        ["destroy", "Mirror", "m0", "--", "--if-exists", "get", "Mirror", "m0", "name"],
+        ["destroy", "Mirror", "m0", "--", "show"],
+        ["destroy", "Port", "p1", "--", "list-ports", "br0"],
+        ["destroy", "Port", "p1", "--", "get", "Bridge", "br0", "ports"],
+        ["destroy", "Mirror", "m0", "--", "get", "Bridge", "br0", "mirrors"],
+        ["destroy", "Mirror", "m0", "--", "find", "Mirror", "name=m0"], ["list", "Mirror"],
+        ["del-br", "br0", "--", "list", "Port"], ["del-port", "p1", "--", "list", "Interface"],
+    ],
 }

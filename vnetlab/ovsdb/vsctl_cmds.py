@@ -283,9 +283,11 @@ def _del_port(ctx: Context, st: VsctlState, port: VPort, rows: bool = True) -> N
     for iface in port.ifaces:
         if rows:
             ctx.txn.delete(iface.cfg)
+        ctx.hidden.add(iface.cfg.uuid)
         st.ifaces.pop(str(iface.cfg["name"]), None)
     if rows:
         ctx.txn.delete(port.cfg)
+    ctx.hidden.add(port.cfg.uuid)
     st.ports.pop(port.name, None)
     port.bridge.ports.remove(port)
 
@@ -305,6 +307,7 @@ def _del_bridge(ctx: Context, st: VsctlState, br: VBridge, rows: bool = True) ->
     if br.cfg is not None:
         assert st.ovs is not None
         ctx.txn.write(st.ovs, "bridges", [u for u in st.ovs.refs("bridges") if u != br.cfg.uuid])
+        ctx.hidden.add(br.cfg.uuid)
     st.bridges.pop(br.name, None)
 
 
