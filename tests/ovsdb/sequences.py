@@ -230,4 +230,15 @@ SEQUENCES: dict[str, list[list[str]]] = {
         ["destroy", "Mirror", "m0", "--", "find", "Mirror", "name=m0"], ["list", "Mirror"],
         ["del-br", "br0", "--", "list", "Port"], ["del-port", "p1", "--", "list", "Interface"],
     ],
+    "bond_ifaces": [
+        ["add-br", "br0"], ["add-bond", "br0", "bd", "a", "b"], ["add-port", "br0", "p1"],
+        ["add-bond-iface", "bd", "c"], ["add-bond-iface", "bd", "c"],
+        ["--may-exist", "add-bond-iface", "bd", "c"],
+        ["--may-exist", "add-bond-iface", "p1", "c"], ["add-bond-iface", "nope", "x"],
+        ["add-bond-iface", "bd", "p1"], ["list-ifaces", "br0"], ["del-bond-iface", "c"],
+        ["del-bond-iface", "p1", "a"], ["del-bond-iface", "bd", "a"],
+        ["del-bond-iface", "bd", "zz"], ["--if-exists", "del-bond-iface", "zz"],
+        ["del-bond-iface", "b"], ["del-bond-iface", "p1"], ["list-ifaces", "br0"],
+        ["get", "Port", "bd", "interfaces"], ["list", "Interface", "a"],
+    ],
 }
