@@ -66,7 +66,7 @@ class Emulated:
 
 
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|.*\n?", re.M)
-_AGES = re.compile(r"(duration=[0-9.]+s|idle_age=\d+|hard_age=\d+), ")
+_AGES = re.compile(r"(duration=[0-9.]+s|idle_age=\d+|hard_age=\d+), ?")
 
 
 def strip_ages(text: str) -> str:

@@ -159,3 +159,26 @@ def test_show_and_dump_ports_shape(both: tuple[Emulated, RealOvs]) -> None:
         assert hexes.sub("X", a.stdout) == hexes.sub("X", b.stdout)
     a, b = emu.ofctl("dump-ports", "br0"), ovs.ofctl("dump-ports", "br0")
     assert sorted_lines(a.stdout) == sorted_lines(b.stdout)
+
+
+def test_dump_tables(both: tuple[Emulated, RealOvs]) -> None:
+    emu, ovs = both
+    for f in ("table=0,actions=1", "table=2,actions=1", "table=3,actions=1"):
+        same(emu, ovs, "add-flow", "br0", f)
+    same(emu, ovs, "dump-tables", "br0")
+    same(emu, ovs, "-O", "OpenFlow13", "dump-tables", "br0")
+
+
+def test_group_stats(both: tuple[Emulated, RealOvs]) -> None:
+    emu, ovs = both
+    same(emu, ovs, "add-group", "br0", "group_id=2,type=select,bucket=output:1,bucket=output:2")
+    same(emu, ovs, "add-flow", "br0", "actions=group:2")
+    same(emu, ovs, "add-flow", "br0", "priority=7,actions=group:2")
+    same_set(emu, ovs, "dump-group-stats", "br0")
+    same(emu, ovs, "dump-group-stats", "br0", "group_id=2")
+    same(emu, ovs, "dump-group-stats", "br0", "2")
+    same(emu, ovs, "dump-groups", "br0", "group_id=2")
+    same(emu, ovs, "-O", "OpenFlow13", "dump-group-stats", "br0", "group_id=2")
+    same(emu, ovs, "dump-groups", "br0", "2")
+    same_set(emu, ovs, "dump-groups", "br0", "all")
+    same(emu, ovs, "dump-group-stats", "br0", "bogus=1")

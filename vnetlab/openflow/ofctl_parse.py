@@ -81,6 +81,8 @@ class Bucket:
     weight: int = 0
     watch_port: int = 0xFFFFFFFF
     watch_group: int = 0xFFFFFFFF
+    n_packets: int = 0
+    n_bytes: int = 0
 
 
 @dataclass

@@ -150,6 +150,9 @@ class OfprotoTables:
     groups: dict[int, OfGroup] = field(default_factory=dict)
     #: grows on every change of flows or groups (the emulated datapath revalidates on it)
     version: int = 0
+    #: per-table lookup/matched counters (``dump-tables``)
+    n_lookup: list[int] = field(default_factory=lambda: [0] * N_TABLES)
+    n_matched: list[int] = field(default_factory=lambda: [0] * N_TABLES)
 
     # flows --------------------------------------------------------------------------------
     def rules(self, table: int | None = None) -> Iterator[Rule]:
@@ -159,9 +162,15 @@ class OfprotoTables:
             yield from self.tables[t]
 
     def lookup(self, table: int, key: dict[str, int], wc: Wildcards | None = None,
-               ) -> Rule | None:
-        """The rule a packet with flow ``key`` hits in ``table`` (None = table miss)."""
-        return self.tables[table].lookup(key, wc)
+               count: bool = True) -> Rule | None:
+        """The rule a packet with flow ``key`` hits in ``table`` (None = table miss);
+        ``count`` False for lookups without side effects (``ofproto/trace``)."""
+        rule = self.tables[table].lookup(key, wc)
+        if count:
+            self.n_lookup[table] += 1
+            if rule is not None:
+                self.n_matched[table] += 1
+        return rule
 
     def flow_mod(self, fm: FlowMod, now: float) -> None:
         """``handle_flow_mod``: apply one add/modify/delete; raises OfpError."""
