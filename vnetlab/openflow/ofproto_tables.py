@@ -33,6 +33,7 @@ from vnetlab.openflow.actions import (
     Local,
     Normal,
     Output,
+    SetField,
     WriteActions,
 )
 from vnetlab.openflow.classifier import Classifier, Wildcards
@@ -184,7 +185,12 @@ class OfprotoTables:
         else:
             self.delete(fm, fm.command == "delete_strict")
 
-    def _check_actions(self, acts: Iterable[Action]) -> None:
+    def _check_actions(self, acts: Iterable[Action], match: Match | None = None) -> None:
+        # no TLV map is ever configured here, so Geneve option fields are unusable
+        if match is not None and any(m.startswith("tun_metadata") for m in match.masks):
+            raise OfpError("NXFMFC_INVALID_TLV_FIELD")
+        if any(isinstance(a, SetField) and a.field.startswith("tun_metadata") for a in acts):
+            raise OfpError("NXFMFC_INVALID_TLV_FIELD")
         for gid in _groups_used(acts):
             if gid not in self.groups:
                 raise OfpError("OFPBAC_BAD_OUT_GROUP")
@@ -192,7 +198,7 @@ class OfprotoTables:
     def add(self, fm: FlowMod, now: float) -> Rule:
         """``add_flow_start``: insert, replacing an identical match+priority rule."""
         table = 0 if fm.table == 255 else fm.table
-        self._check_actions(fm.actions)
+        self._check_actions(fm.actions, fm.match)
         cls = self.tables[table]
         if "check_overlap" in fm.flags and self._overlaps(cls, fm):
             raise OfpError("OFPFMFC_OVERLAP")
