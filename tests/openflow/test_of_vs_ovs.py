@@ -184,3 +184,21 @@ def test_group_stats(both: tuple[Emulated, Oracle]) -> None:
     same(emu, ovs, "dump-groups", "br0", "2")
     same_set(emu, ovs, "dump-groups", "br0", "all")
     same(emu, ovs, "dump-group-stats", "br0", "bogus=1")
+
+
+def test_dump_order_is_ovs_order(both: tuple[Emulated, Oracle]) -> None:
+    """Subtables by their best priority, rules of one subtable in insertion order; a
+    modified or replaced rule moves to the end (OVS inserts a new version)."""
+    emu, ovs = both
+    same(emu, ovs, "del-flows", "br0")
+    for f in ("priority=5,in_port=1", "priority=100,in_port=2", "priority=50,in_port=3",
+              "priority=100,in_port=4", "priority=7,in_port=1", "priority=1,in_port=9",
+              "priority=200,in_port=1", "priority=0", "priority=9", "priority=3"):
+        same(emu, ovs, "add-flow", "br0", f + ",actions=drop")
+    same(emu, ovs, "--no-stats", "dump-flows", "br0")
+    same(emu, ovs, "mod-flows", "br0", "in_port=3,actions=1")
+    same(emu, ovs, "--strict", "del-flows", "br0", "priority=100,in_port=2")
+    same(emu, ovs, "add-flow", "br0", "priority=100,in_port=2,actions=drop")
+    same(emu, ovs, "add-flow", "br0", "priority=5,in_port=1,actions=2")
+    same(emu, ovs, "--no-stats", "dump-flows", "br0")
+    same(emu, ovs, "dump-flows", "br0")

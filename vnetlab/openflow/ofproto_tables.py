@@ -262,6 +262,8 @@ class OfprotoTables:
             r.modified = now
             if fm.new_cookie is not None and not fm.cookie_mask:
                 r.cookie = fm.new_cookie
+            # OVS replaces the rule by a new version, which dumps list last
+            self.tables[r.table_id].insert(r)
 
     def delete(self, fm: FlowMod, strict: bool) -> list[Rule]:
         """``delete_flows_start__``."""
