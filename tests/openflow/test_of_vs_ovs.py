@@ -202,3 +202,28 @@ def test_dump_order_is_ovs_order(both: tuple[Emulated, Oracle]) -> None:
     same(emu, ovs, "add-flow", "br0", "priority=5,in_port=1,actions=2")
     same(emu, ovs, "--no-stats", "dump-flows", "br0")
     same(emu, ovs, "dump-flows", "br0")
+
+
+def test_sorted_dumps_and_openflow13_usability(both: tuple[Emulated, Oracle]) -> None:
+    emu, ovs = both
+    for f in ("priority=5,in_port=1,actions=2", "priority=9,ip,nw_src=10.0.0.9,actions=1",
+              "priority=9,ip,nw_src=10.0.0.1,actions=1", "priority=1,actions=drop",
+              "priority=7,tcp,tp_dst=80,actions=drop", "priority=5,in_port=2,actions=1"):
+        same(emu, ovs, "add-flow", "br0", f)
+    for opt in ("--sort", "--rsort", "--sort=priority", "--rsort=in_port", "--sort=nw_src",
+                "--sort=bogus"):
+        same(emu, ovs, opt, "dump-flows", "br0")
+        same(emu, ovs, opt, "--no-stats", "dump-flows", "br0")
+    for f in ("actions=strip_vlan", "actions=mod_nw_tos:8", "ip,actions=mod_nw_tos:8",
+              "actions=set_vlan_vid:5", "actions=mod_vlan_vid:5", "actions=enqueue:1:2",
+              "dl_vlan=5,actions=strip_vlan", "actions=mod_tp_src:5"):
+        same(emu, ovs, "add-flow", "br0", "table=7," + f)
+        same(emu, ovs, "-O", "OpenFlow13", "add-flow", "br0", "table=8," + f)
+    same(emu, ovs, "--no-stats", "dump-flows", "br0", "table=7")
+    same(emu, ovs, "--no-stats", "-O", "OpenFlow13", "dump-flows", "br0", "table=8")
+    for f in ("table=8,actions=push_vlan:0x8100,output:1",
+              "table=8,reg0=1,actions=push_vlan:0x8100,output:1",
+              "reg0=1,actions=push_vlan:0x8100,output:1"):
+        same(emu, ovs, "add-flow", "br0", f)
+    same(emu, ovs, "-O", "OpenFlow13", "add-flow", "br0", "table=8,reg0=1,actions=strip_vlan")
+    same(emu, ovs, "-O", "OpenFlow13", "add-flow", "br0", "reg0=1,actions=strip_vlan")

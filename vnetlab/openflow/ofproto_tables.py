@@ -37,6 +37,7 @@ from vnetlab.openflow.actions import (
     WriteActions,
 )
 from vnetlab.openflow.classifier import Classifier, Wildcards
+from vnetlab.openflow.fields import FIELDS, prereqs_ok
 from vnetlab.openflow.match import Match
 from vnetlab.openflow.ofctl_learn import learned_flow
 from vnetlab.openflow.ofctl_parse import Bucket, FlowMod, GroupMod
@@ -195,6 +196,13 @@ class OfprotoTables:
         for gid in _groups_used(acts):
             if gid not in self.groups:
                 raise OfpError("OFPBAC_BAD_OUT_GROUP")
+        if match is not None:
+            # the switch re-checks what arrived: an OpenFlow 1.0 mod_nw_ecn arrives as a
+            # Nicira load, which needs its field's prerequisites (ofpacts_check)
+            for a in acts:
+                if isinstance(a, SetField) and a.raw in ("load", "set_field") and \
+                        not prereqs_ok(FIELDS[a.field].prereq, match.values, match.masks):
+                    raise OfpError("OFPBAC_MATCH_INCONSISTENT")
 
     def add(self, fm: FlowMod, now: float) -> Rule:
         """``add_flow_start``: insert, replacing an identical match+priority rule."""
