@@ -103,6 +103,17 @@ class _Fail(Exception):
         self.text = text
 
 
+class _Exit(Exception):
+    """An option that prints and exits 0 (``--version``)."""
+
+    def __init__(self, out: str) -> None:
+        super().__init__(out)
+        self.out = out
+
+
+VERSION_TEXT = "ovs-ofctl (Open vSwitch) 3.1.0\nOpenFlow versions 0x1:0x6\n"
+
+
 def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
     """``parse_options``: getopt_long with argument permutation."""
     opts = _Opts()
@@ -131,9 +142,9 @@ def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
                 opts.stats = False
             elif name == "stats":
                 opts.stats = True
-            elif name in ("protocols", "version"):
-                if name == "version":
-                    raise _Fail("")
+            elif name == "version":
+                raise _Exit(VERSION_TEXT)
+            elif name == "protocols":
                 if value is None:
                     if i >= len(argv):
                         raise _Fail("option '--protocols' requires an argument")
@@ -164,6 +175,8 @@ def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
                     i += 1
                 opts.of13 = _protocol_is_of13(value)
                 break
+            if c == "V":
+                raise _Exit(VERSION_TEXT)
             if c in "mv":
                 continue
             raise _Fail(f"invalid option -- '{c}'")
@@ -198,8 +211,10 @@ def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
             raise _Fail(f"{params[0]} is not a bridge or a socket")
         bridge.tables.expire(now)
         return _Run(opts, bridge, now).dispatch(cmd, params[1:])
+    except _Exit as done:
+        return CmdResult(done.out, "", 0)
     except _Fail as err:
-        return CmdResult("", f"ovs-ofctl: {err.text}\n" if err.text else "", 1)
+        return CmdResult("", f"ovs-ofctl: {err.text}\n", 1)
     except OfctlError as err:
         return CmdResult("", f"ovs-ofctl: {err}\n", 1)
 
