@@ -192,8 +192,20 @@ def _protocol_is_of13(value: str) -> bool:
     return best > 1
 
 
-def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
-    """Run ``ovs-ofctl ARGV`` (argv without the program name) against the bridges."""
+#: reads the file an ``add-flows``/``add-groups`` names (OSError when it cannot)
+FileReader = Callable[[str], str]
+
+
+def _read_from_disk(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
+def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float, *,
+              read_file: FileReader = _read_from_disk) -> CmdResult:
+    """Run ``ovs-ofctl ARGV`` (argv without the program name) against the bridges.
+    ``read_file`` lets a caller with its own idea of files (a script's working directory)
+    serve ``add-flows FILE``."""
     try:
         opts, args = _parse_opts(argv)
         if not args:
@@ -210,7 +222,7 @@ def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
         if bridge is None:
             raise _Fail(f"{params[0]} is not a bridge or a socket")
         bridge.tables.expire(now)
-        return _Run(opts, bridge, now).dispatch(cmd, params[1:])
+        return _Run(opts, bridge, now, read_file).dispatch(cmd, params[1:])
     except _Exit as done:
         return CmdResult(done.out, "", 0)
     except _Fail as err:
@@ -222,7 +234,9 @@ def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
 class _Run:
     """One ``ovs-ofctl`` invocation against one bridge."""
 
-    def __init__(self, opts: _Opts, bridge: OfctlBridge, now: float) -> None:
+    def __init__(self, opts: _Opts, bridge: OfctlBridge, now: float,
+                 read_file: FileReader) -> None:
+        self.read_file = read_file
         self.opts = opts
         self.bridge = bridge
         self.now = now
@@ -300,8 +314,7 @@ class _Run:
 
     def _read_lines(self, path: str) -> list[tuple[int, str]]:
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                text = fh.read()
+            text = self.read_file(path)
         except OSError as e:
             raise _Fail(f"{path}: open failed ({e.strerror})") from None
         out = []
