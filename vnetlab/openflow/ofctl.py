@@ -40,6 +40,8 @@ from vnetlab.openflow.ofctl_parse import (
     parse_group,
 )
 from vnetlab.openflow.ofctl_print import (
+    NXST_FLOW_HEADER,
+    OFP_MAX_MSG,
     PortInfo,
     PortStats,
     format_features,
@@ -48,6 +50,7 @@ from vnetlab.openflow.ofctl_print import (
     format_group_stats,
     format_port_stats,
     format_table_stats,
+    nx_flow_stats_len,
     sorted_rules,
 )
 from vnetlab.openflow.ofproto_tables import OfGroup, OfpError, OfprotoTables, Rule
@@ -294,15 +297,29 @@ class _Run:
         raw = self.opts.names is not True and self.opts.stats and not self.opts.sort
         if self.opts.sort:
             rules = sorted_rules(rules, self.opts.sort)
-        if raw:
-            xid = 2 if self.opts.of13 else (8 if args else 4)
-            head = "OFPST_FLOW" if self.opts.of13 else "NXST_FLOW"
-            self.out.append(f"{head} reply{self.ver} (xid={xid:#x}):\n")
-        show_names = self.opts.names is True
-        namer = self.namer(show_names)
-        for r in rules:
-            self.out.append(" " + format_flow_stats(r, self.now, namer, self.opts.stats, raw,
-                                                    self.opts.of13) + "\n")
+        namer = self.namer(self.opts.names is True)
+        lines = [" " + format_flow_stats(r, self.now, namer, self.opts.stats, raw,
+                                         self.opts.of13) + "\n" for r in rules]
+        if not raw:
+            self.out.extend(lines)
+            return
+        xid = 2 if self.opts.of13 else (8 if args else 4)
+        head = f"{'OFPST_FLOW' if self.opts.of13 else 'NXST_FLOW'} reply{self.ver} (xid={xid:#x}):"
+        # the switch starts a new reply message where the next flow would pass 64 kB
+        # (measured for the OpenFlow 1.0/Nicira encoding; OpenFlow 1.3 replies: one message)
+        messages: list[list[str]] = [[]]
+        size = NXST_FLOW_HEADER
+        for r, line in zip(rules, lines, strict=True):
+            n = nx_flow_stats_len(r) if not self.opts.of13 else 0
+            if size + n > OFP_MAX_MSG and messages[-1]:
+                messages.append([])
+                size = NXST_FLOW_HEADER
+            size += n
+            messages[-1].append(line)
+        for i, msg in enumerate(messages):
+            more = " flags=[more]" if i < len(messages) - 1 else ""
+            self.out.append(head + more + "\n")
+            self.out.extend(msg)
 
     def dump_aggregate(self, args: list[str]) -> None:
         rules = self._selected(args)
