@@ -14,7 +14,8 @@ id grows by two for each extension the flow needed, as ``ovs-ofctl`` negotiates 
 added without ``-O`` goes through the OpenFlow 1.0 encoding first (``normalize``,
 ``through_of10``), as it does on its way into a real switch. Deterministic except durations
 and ages; rules print in classifier order as OVS's (subtables by best priority, each in
-insertion order); groups by id (OVS: hash order). Not printed: the ``ofp_match|INFO
+insertion order); a dump past 64 kB splits into reply messages where ovs-vswitchd splits it
+(``flags=[more]``); groups by id (OVS: hash order). Not printed: the ``ofp_match|INFO
 normalization changed``/``ofp_port|WARN`` log lines (wall-clock timestamps) and the hex dump
 OVS adds when the switch rejects a flow ovs-ofctl could not re-decode.
 """
