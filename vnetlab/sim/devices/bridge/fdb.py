@@ -102,7 +102,7 @@ def fdb_cleanup(br: BridgeDevice, armed_for: int) -> None:
         return  # superseded by an earlier arming
     br.gc_at = None
     now = br.sched.now
-    hold = br.ageing_time_ns
+    hold = br.hold_time()
     nxt: int | None = None
     dead = []
     for mac, e in br.fdb.items():
@@ -141,7 +141,7 @@ def br_fdb_update(
     on_vlan = f" vlan {vid}" if vid else ""
     if e is None:
         br.fdb[key] = FdbEntry(src, port, now, local=False, static=False, vid=vid)
-        fdb_arm_cleanup(br, now + br.ageing_time_ns)
+        fdb_arm_cleanup(br, now + br.hold_time())
         if trace is not None:
             trace.add(br.where, f"learned {mac_to_str(src)}{on_vlan} on port {port.name}",
                       EventKind.LEARN)

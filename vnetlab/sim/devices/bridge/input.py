@@ -90,6 +90,10 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
     data = skb.data
     trace = skb.trace
     state = port.state
+    dst = data[0:6]
+    if (dst[0] & 1 and dst[0:5] == _LINK_LOCAL and invalid_source(data[6:12]) is None
+            and link_local_consumed(br, dev, skb, dst)):
+        return  # br_handle_frame looks at link-local groups before the port's state
     if not port_admits(br, dev, port, skb):
         return
     src = data[6:12]
@@ -99,9 +103,6 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
         if trace is not None:
             trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)",
                        DropReason.BRIDGE_INGRESS_STP_STATE)
-        return
-    dst = data[0:6]
-    if dst[0] & 1 and link_local_consumed(br, dev, skb, dst):
         return
     if dst[0] & 1:
         kind = BROADCAST if dst == _BCAST else MULTICAST
@@ -151,6 +152,14 @@ def link_local_consumed(br: BridgeDevice, dev: NetDevice, skb: Skb, dst: bytes) 
         return False
     if dst[5] == 0 and not br.stp:
         return False
+    if dst[5] == 0:
+        # STP on: __br_handle_local_finish learns the sender, then LLC hands the BPDU to
+        # br_stp_rcv (called directly here: the LLC layer has no other user in a lab)
+        port: BridgePort = dev.br_port  # type: ignore[assignment]
+        if port.learning and port.state in (BR_STATE_LEARNING, BR_STATE_FORWARDING):
+            br_fdb_update(br, port, skb.data[6:12], 0, skb.trace)
+        br.stp_rcv(port, skb)
+        return True
     if skb.trace is not None:
         what = "pause frame: dropped" if dst[5] == 1 else f"to {dev.name}'s own stack"
         skb.trace.add(br.where, f"link-local group {mac_to_str(dst)}: {what}", EventKind.DECISION)

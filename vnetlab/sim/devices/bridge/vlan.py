@@ -206,6 +206,10 @@ def br_handle_frame_vlan(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     data = skb.data
     trace = skb.trace
     state = port.state
+    if (data[0] == 0x01 and data[1:5] == b"\x80\xc2\x00\x00" and br.stp
+            and data[5] == 0 and not data[6] & 1):
+        link_local_consumed(br, dev, skb, data[0:6])  # BPDUs reach STP in every port state
+        return
     if not port_admits(br, dev, port, skb):
         return
     src = data[6:12]
