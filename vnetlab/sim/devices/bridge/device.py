@@ -261,6 +261,14 @@ class BridgeDevice(NetDevice):
         """``ip link set BR type bridge stp_state 0|1``."""
         stp.br_stp_set_enabled(self, on)
 
+    def set_port_stp(self, port: BridgePort, cost: int | None, priority: int) -> None:
+        """``bridge link set dev PORT cost N priority N`` (``br_stp_set_path_cost``,
+        ``br_stp_set_port_priority``)."""
+        if cost is not None and cost != port.path_cost:
+            stp.br_stp_set_path_cost(port, cost)
+        if priority != port.priority:
+            stp.br_stp_set_port_priority(port, priority)
+
     def stp_rcv(self, port: BridgePort, skb: Skb) -> None:
         stp_bpdu.br_stp_rcv(port, skb)
 
@@ -391,6 +399,12 @@ def newlink(ns: Namespace, name: str, spec: BridgeSpec, lower: Lower) -> BridgeD
     VLANs and ``vlan_filtering`` come after the ports joined, as a script would)."""
     br = BridgeDevice(ns, name, mac_to_bytes(spec.mac or ""), spec.mtu)
     br.set_ageing(spec.ageing_time)
+    # br_changelink: the STP timers, stp_state and priority before any port joins
+    for name, value, _ in spec.stp_timers():
+        stp.set_bridge_timer(br, name, value)
+    br.set_stp(spec.stp)
+    if spec.priority != stp.BR_DEFAULT_PRIORITY:
+        stp.br_stp_set_bridge_priority(br, spec.priority)
     if spec.default_pvid != br.default_pvid:  # ip link add ... type bridge vlan_default_pvid N
         br.vlan_flush()
         br.default_pvid = spec.default_pvid
