@@ -45,6 +45,7 @@ from vnetlab.sim.devices.bridge.port import (
     VlanGroup,
 )
 from vnetlab.sim.devices.bridge.stp_timer import StpTimer
+from vnetlab.sim.devices.bridge.storm import StormGuard
 from vnetlab.sim.devices.bridge.vlan import br_dev_xmit_vlan, br_handle_frame_vlan
 from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
@@ -109,6 +110,8 @@ class BridgeDevice(NetDevice):
         "tcn_timer",
         "topology_change_timer",
         "stp_log",
+        "storm",
+        "storm_mode",
     )
 
     def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int = 1500) -> None:
@@ -136,6 +139,8 @@ class BridgeDevice(NetDevice):
             sched, lambda: stp_timer.topology_change_timer_expired(self))
         #: (time, port, state) of every STP port state change, when someone listens
         self.stp_log: list[tuple[int, str, str]] | None = None
+        self.storm = StormGuard()  # vnetlab.sim.devices.bridge.storm
+        self.storm_mode = False  # the guard tripped: frames take the slow, counting path
         self.mcast_snooping = True  # IFLA_BR_MCAST_SNOOPING, on by default
         #: NET_ADDR_SET: the MAC was given (labs always give one); otherwise the bridge
         #: takes its lowest port's MAC whenever ports change

@@ -152,4 +152,6 @@ def br_fdb_update(
                 trace.add(br.where, f"{mac_to_str(src)}{on_vlan} moved from {old} to {port.name}",
                           EventKind.LEARN)
             e.port = port
+            moves = br.storm.moves  # flapping: the storm report names the MACs that moved
+            moves[src] = moves.get(src, 0) + 1
         e.updated = now

@@ -29,6 +29,7 @@ from vnetlab.sim.devices.bridge.port import (
     BR_STATE_LEARNING,
     BridgePort,
 )
+from vnetlab.sim.devices.bridge.storm import storm_hop_limit
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
@@ -47,7 +48,8 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     src = data[6:12]
     # fast path: forwarding port, source already learned here, known unicast, no trace,
     # bridge not promiscuous — the steady state of a busy bridge
-    if port.state == BR_STATE_FORWARDING and skb.trace is None and not br.promisc:
+    if (port.state == BR_STATE_FORWARDING and skb.trace is None and not br.promisc
+            and not br.storm_mode):
         e = fdb.get(src)
         if e is not None and e.port is port:
             e.updated = br.sched.now  # harmless on a static entry: those never age
@@ -87,6 +89,8 @@ def port_admits(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb: Skb) ->
 
 def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb: Skb) -> None:
     """Every case the fast path does not take, with the trace told about each decision."""
+    if br.storm_mode and storm_hop_limit(br, skb):
+        return
     data = skb.data
     trace = skb.trace
     state = port.state
