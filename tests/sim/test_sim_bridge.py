@@ -5,7 +5,6 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 from pathlib import Path
 
-import pytest
 from simlab import (
     BCAST,
     Captures,
@@ -21,7 +20,6 @@ from simlab import (
     realize,
 )
 
-from vnetlab.engine import UnsupportedError
 from vnetlab.sim.clock import MS, S
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.engine import SimEngine

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from vnetlab.engine import EngineError, PingResult, UnsupportedError
+from vnetlab.model.loops import find_loops
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
 from vnetlab.sim.apps.ping import Ping
 from vnetlab.sim.apps.userspace import SimContext, start_programs
 from vnetlab.sim.build import build, check_supported
 from vnetlab.sim.clock import S, Scheduler
-from vnetlab.model.loops import find_loops
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.bridge.storm import storm_activity, storm_summary
 from vnetlab.sim.netdev import NetDevice, Tap

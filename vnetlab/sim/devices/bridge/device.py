@@ -44,8 +44,8 @@ from vnetlab.sim.devices.bridge.port import (
     BridgePort,
     VlanGroup,
 )
-from vnetlab.sim.devices.bridge.stp_timer import StpTimer
 from vnetlab.sim.devices.bridge.storm import StormGuard
+from vnetlab.sim.devices.bridge.stp_timer import StpTimer
 from vnetlab.sim.devices.bridge.vlan import br_dev_xmit_vlan, br_handle_frame_vlan
 from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
