@@ -208,6 +208,22 @@ class StpCheck(Model):
         return self
 
 
+class StormCheck(Model):
+    """``storm: NODE:BRIDGE`` — a broadcast storm went through this bridge (``detected``)
+    or not (``none``): the emulator's storm guard tripped there; on the kernel (labs with
+    loops run only with the explicit flag) the engine measured it before breaking the loop.
+    """
+
+    storm: str
+    expect: Literal["detected", "none"] = "detected"
+
+    @field_validator("storm")
+    @classmethod
+    def _storm(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
 class WaitCheck(Model):
     """``wait: 30s`` — let time pass before the next check (virtual on the emulator)."""
 
@@ -215,7 +231,7 @@ class WaitCheck(Model):
 
 
 def _check_kind(v: Any) -> str | None:
-    keys = ("ping", "trace", "fdb", "frames", "stp", "wait")
+    keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "wait")
     if isinstance(v, dict):
         found = [k for k in keys if k in v]
         return found[0] if len(found) == 1 else None
@@ -231,12 +247,13 @@ Check = Annotated[
     | Annotated[FdbCheck, Tag("fdb")]
     | Annotated[FramesCheck, Tag("frames")]
     | Annotated[StpCheck, Tag("stp")]
+    | Annotated[StormCheck, Tag("storm")]
     | Annotated[WaitCheck, Tag("wait")],
     Discriminator(
         _check_kind,
         custom_error_type="check_kind",
         custom_error_message="a check has exactly one of the keys ping, trace, fdb, frames, "
-        "stp, wait",
+        "stp, storm, wait",
     ),
 ]
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vnetlab.engine import Engine, EngineError
-from vnetlab.model.checks import StpCheck, WaitCheck
+from vnetlab.model.checks import StormCheck, StpCheck, WaitCheck
 from vnetlab.model.resolver import mac_of_ref
 from vnetlab.model.spec import (
     Check,
@@ -42,7 +42,7 @@ from vnetlab.wire.pcap import read_pcap
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     index: int  # position in the lab's checks list
-    kind: str  # "ping", "trace", "fdb", "frames", "stp", "wait"
+    kind: str  # "ping", "trace", "fdb", "frames", "stp", "storm", "wait"
     subject: str  # "a -> 192.168.1.3"
     expected: str
     got: str
@@ -186,6 +186,21 @@ def run_stp(i: int, engine: Engine, c: StpCheck) -> CheckResult:
                        f"at {clock[0]():.1f}s")
 
 
+def run_storm(i: int, engine: Engine, c: StormCheck) -> CheckResult:
+    storms = getattr(engine, "storms", None)
+    if storms is None:
+        return CheckResult(i, "storm", c.storm, c.expect, "-", "skip",
+                           f"the {engine.name} engine cannot measure storms")
+    seen: dict[str, int] = storms()
+    rate = seen.get(c.storm)
+    got = "none" if rate is None else "detected"
+    detail = f"{rate:,} frames/s" if rate else ""
+    summary = getattr(engine, "storm_summary", None)
+    if rate is not None and summary is not None:
+        detail = summary() or detail
+    return CheckResult(i, "storm", c.storm, c.expect, got, _status(got == c.expect), detail)
+
+
 def describe_match(m: FrameMatch) -> str:
     parts: list[str] = [m.proto if m.proto != "any" else "frames"]
     if m.op != "any":
@@ -261,6 +276,8 @@ def run_checks(
                     results.append(run_fdb(i, engine, lab, c))
                 elif isinstance(c, StpCheck):
                     results.append(run_stp(i, engine, c))
+                elif isinstance(c, StormCheck):
+                    results.append(run_storm(i, engine, c))
                 elif isinstance(c, WaitCheck):
                     results.append(run_wait(i, engine, c))
                 else:
