@@ -228,6 +228,14 @@ class LinuxEngine:
         """Let real time pass (bounded by the checks' own limit, ``MAX_WAIT_S``)."""
         time.sleep(max(0.0, min(seconds, MAX_WAIT_S)))
 
+    def set_link(self, node: str, ifname: str, up: bool) -> None:
+        """``ip link set IFNAME up|down`` in the node's namespace (a lab interface)."""
+        done = subprocess.run(["ip", "-n", self._ns(node), "link", "set", ifname,
+                               "up" if up else "down"], capture_output=True, text=True,
+                              timeout=10, check=False)
+        if done.returncode != 0:
+            raise EngineError(done.stderr.strip() or f"ip link set {ifname} failed")
+
     def stp_status(self, node: str, bridge: str) -> dict[str, Any]:
         run = storm.run_in(self._ns)
         try:

@@ -224,6 +224,22 @@ class StormCheck(Model):
         return v
 
 
+class LinkStep(Model):
+    """``link: NODE:IFNAME, set: down|up`` — a step, not a probe: take an interface down
+    (or up) ``at`` a time since the lab came up (``ip link set IFNAME down``), to watch
+    what the lab does about it (STP reconverging, say). Reported as passed once done."""
+
+    link: str
+    set: Literal["up", "down"]
+    at: Duration | None = None
+
+    @field_validator("link")
+    @classmethod
+    def _link(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
 class WaitCheck(Model):
     """``wait: 30s`` — let time pass before the next check (virtual on the emulator)."""
 
@@ -231,7 +247,7 @@ class WaitCheck(Model):
 
 
 def _check_kind(v: Any) -> str | None:
-    keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "wait")
+    keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait")
     if isinstance(v, dict):
         found = [k for k in keys if k in v]
         return found[0] if len(found) == 1 else None
@@ -248,12 +264,13 @@ Check = Annotated[
     | Annotated[FramesCheck, Tag("frames")]
     | Annotated[StpCheck, Tag("stp")]
     | Annotated[StormCheck, Tag("storm")]
+    | Annotated[LinkStep, Tag("link")]
     | Annotated[WaitCheck, Tag("wait")],
     Discriminator(
         _check_kind,
         custom_error_type="check_kind",
         custom_error_message="a check has exactly one of the keys ping, trace, fdb, frames, "
-        "stp, storm, wait",
+        "stp, storm, link, wait",
     ),
 ]
 

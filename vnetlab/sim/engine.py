@@ -237,6 +237,10 @@ class SimEngine:
                 out[b.where] = 0
         return out
 
+    def set_link(self, node: str, ifname: str, up: bool) -> None:
+        """``ip link set IFNAME up|down`` (the ``link`` step of the checks)."""
+        self.dev(node, ifname).set_admin(up)
+
     def elapsed(self) -> float:
         """Seconds of virtual time since the lab came up (its bridges started STP at 0)."""
         return self.sched.now / S

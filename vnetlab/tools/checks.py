@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vnetlab.engine import Engine, EngineError
-from vnetlab.model.checks import StormCheck, StpCheck, WaitCheck
+from vnetlab.model.checks import LinkStep, StormCheck, StpCheck, WaitCheck
 from vnetlab.model.resolver import mac_of_ref
 from vnetlab.model.spec import (
     Check,
@@ -42,7 +42,7 @@ from vnetlab.wire.pcap import read_pcap
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     index: int  # position in the lab's checks list
-    kind: str  # "ping", "trace", "fdb", "frames", "stp", "storm", "wait"
+    kind: str  # "ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait"
     subject: str  # "a -> 192.168.1.3"
     expected: str
     got: str
@@ -145,6 +145,39 @@ def run_wait(i: int, engine: Engine, c: WaitCheck) -> CheckResult:
                        "pass", f"now {clock[0]():.1f}s after the lab came up")
 
 
+def _until(engine: Engine, at: float | None) -> str | None:
+    """Wait until ``at`` seconds after the lab came up; why not, if it cannot."""
+    if at is None:
+        return None
+    clock = _clock(engine)
+    if clock is None:
+        return f"the {engine.name} engine cannot let time pass"
+    now = clock[0]()
+    if now > at + 1.0:
+        return (f"it is {now:.1f}s already: the checks before this one ran past its time; "
+                "order the checks by 'at'")
+    if now < at:
+        clock[1](at - now)
+    return None
+
+
+def run_link(i: int, engine: Engine, c: LinkStep) -> CheckResult:
+    subject = f"{c.link} {c.set}" + (f" at {c.at:g}s" if c.at is not None else "")
+    setter = getattr(engine, "set_link", None)
+    if setter is None:
+        return CheckResult(i, "link", subject, c.set, "-", "skip",
+                           f"the {engine.name} engine cannot set links up or down")
+    late = _until(engine, c.at)
+    if late is not None:
+        return CheckResult(i, "link", subject, c.set, "-", "fail", late)
+    node, _, ifname = c.link.partition(":")
+    try:
+        setter(node, ifname, c.set == "up")
+    except EngineError as e:
+        return CheckResult(i, "link", subject, c.set, "-", "fail", str(e).splitlines()[0])
+    return CheckResult(i, "link", subject, c.set, c.set, "pass")
+
+
 def run_stp(i: int, engine: Engine, c: StpCheck) -> CheckResult:
     """An ``stp`` check: wait until ``at`` (if given), then compare the bridge's view."""
     subject = c.stp + (f" {c.port}" if c.port else "") + (f" at {c.at:g}s" if c.at else "")
@@ -153,14 +186,9 @@ def run_stp(i: int, engine: Engine, c: StpCheck) -> CheckResult:
     if status is None or clock is None:
         return CheckResult(i, "stp", subject, "-", "-", "skip",
                            f"the {engine.name} engine cannot report STP state")
-    now = clock[0]()
-    if c.at is not None:
-        if now > c.at + 1.0:
-            return CheckResult(i, "stp", subject, f"at {c.at:g}s", f"now {now:.1f}s", "fail",
-                               "the checks before this one ran past its time; order the "
-                               "checks by 'at'")
-        if now < c.at:
-            clock[1](c.at - now)
+    late = _until(engine, c.at)
+    if late is not None:
+        return CheckResult(i, "stp", subject, f"at {c.at:g}s", "-", "fail", late)
     node, _, bridge = c.stp.partition(":")
     try:
         st = status(node, bridge)
@@ -278,6 +306,8 @@ def run_checks(
                     results.append(run_stp(i, engine, c))
                 elif isinstance(c, StormCheck):
                     results.append(run_storm(i, engine, c))
+                elif isinstance(c, LinkStep):
+                    results.append(run_link(i, engine, c))
                 elif isinstance(c, WaitCheck):
                     results.append(run_wait(i, engine, c))
                 else:
