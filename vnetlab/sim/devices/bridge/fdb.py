@@ -152,6 +152,7 @@ def br_fdb_update(
                 trace.add(br.where, f"{mac_to_str(src)}{on_vlan} moved from {old} to {port.name}",
                           EventKind.LEARN)
             e.port = port
-            moves = br.storm.moves  # flapping: the storm report names the MACs that moved
-            moves[src] = moves.get(src, 0) + 1
+            guard = br.storm  # flapping: the storm guard counts it, its report names the MACs
+            guard.moves[src] = guard.moves.get(src, 0) + 1
+            guard.window_moves += 1
         e.updated = now

@@ -32,8 +32,11 @@ if TYPE_CHECKING:
     from vnetlab.sim.netdev import Skb
 
 S = 1_000_000_000
-#: flooded frames one bridge may send in one virtual second before the guard trips
-STORM_BUDGET = 1_000
+#: flooded frames one bridge may send in one virtual second before the guard looks: it
+#: trips only if the FDB also flapped (``STORM_MIN_MOVES`` moves in the window); a burst
+#: of broadcasts without a loop moves nothing and just gets a fresh budget
+STORM_BUDGET = 64
+STORM_MIN_MOVES = 16
 #: once a bridge's guard has tripped, a frame crossing more bridges than this is going
 #: round the loop (the frame's flood copies share the count: a tree never gets there)
 MAX_BRIDGE_HOPS = 16
@@ -62,7 +65,7 @@ class StormEvent:
 
 class StormGuard:
     __slots__ = ("credit", "window_start", "tripped", "events", "moves", "tx_base",
-                 "hop_drops")
+                 "hop_drops", "window_moves")
 
     def __init__(self) -> None:
         self.credit = 0  # the first flood opens the first window
@@ -72,17 +75,19 @@ class StormGuard:
         self.moves: dict[bytes, int] = {}
         self.tx_base: dict[str, int] = {}
         self.hop_drops = 0  # frames dropped by MAX_BRIDGE_HOPS
+        self.window_moves = 0  # FDB moves since the window opened
 
 
 def storm_flood_allowed(br: BridgeDevice) -> bool:
     """Called when a bridge's flood credit ran out: open a new window if the last one is
-    over, else trip (record the event once) and refuse."""
+    over or nothing flapped in it (no loop), else trip (record the event once) and refuse."""
     g = br.storm
     now = br.sched.now
-    if now - g.window_start >= S:
+    if now - g.window_start >= S or (not g.tripped and g.window_moves < STORM_MIN_MOVES):
         g.window_start = now
         g.credit = STORM_BUDGET
         g.tripped = False
+        g.window_moves = 0
         g.tx_base = {p.name: p.dev.tx_packets for p in br.port_list}
         return True
     if not g.tripped:
