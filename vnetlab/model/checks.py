@@ -17,6 +17,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -170,7 +171,13 @@ def parse_duration(v: Any) -> float:
 
 
 #: seconds, written as a number or ``"31s"``/``"500ms"``
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"oneOf": [
+        {"type": "number", "minimum": 0, "maximum": MAX_WAIT_S},
+        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s)?\s*$"}]}),
+]
 
 StpState = Literal["disabled", "listening", "learning", "forwarding", "blocking"]
 
