@@ -47,3 +47,42 @@ def bridge(e: SimEngine, name: str, node: str = "sw") -> BridgeDevice:
 def states(e: SimEngine, node: str = "sw") -> dict[str, str]:
     return {p.name: p.state_name for br in e.bridges() if br.ns.name == node
             for p in br.port_list}
+
+
+RING4 = """
+name: ring4
+nodes:
+  sw:
+    interfaces:
+      br1: {type: bridge, stp: true, mac: "02:00:00:00:00:01"}
+      br2: {type: bridge, stp: true, mac: "02:00:00:00:00:02"}
+      br3: {type: bridge, stp: true, mac: "02:00:00:00:00:03"}
+      br4: {type: bridge, stp: true, mac: "02:00:00:00:00:04"}
+      a12: {master: br1, mac: "02:00:00:00:01:12"}
+      a14: {master: br1, mac: "02:00:00:00:01:14"}
+      a21: {master: br2, mac: "02:00:00:00:01:21"}
+      a23: {master: br2, mac: "02:00:00:00:01:23"}
+      a32: {master: br3, mac: "02:00:00:00:01:32"}
+      a34: {master: br3, mac: "02:00:00:00:01:34"}
+      a43: {master: br4, mac: "02:00:00:00:01:43"}
+      a41: {master: br4, mac: "02:00:00:00:01:41"}
+links:
+  - endpoints: [sw:a12, sw:a21]
+  - endpoints: [sw:a23, sw:a32]
+  - endpoints: [sw:a34, sw:a43]
+  - endpoints: [sw:a41, sw:a14]
+checks:
+  - {stp: sw:br3, port: a34, state: blocking, at: 6s}
+  - {stp: sw:br1, root: true, at: 33s}
+  - {stp: sw:br3, root_port: a32}
+  - {stp: sw:br3, port: a32, state: forwarding}
+  - {stp: sw:br4, port: a43, state: forwarding}
+  - {stp: sw:br3, port: a34, state: blocking}
+  - {link: sw:a12, set: down, at: 41s}
+  - {stp: sw:br3, port: a34, state: blocking, at: 50s}
+  - {stp: sw:br3, port: a34, state: listening, at: 66s}
+  - {stp: sw:br3, port: a34, state: learning, at: 81s}
+  - {stp: sw:br3, port: a34, state: forwarding, at: 96s}
+  - {stp: sw:br3, root_port: a34}
+  - {stp: sw:br2, root_port: a23}
+"""

@@ -8,6 +8,8 @@ two such tests. Every lab name carries the pid; teardown runs even on failure.""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,54 @@ def _bpdus(pcap: Path) -> list[tuple[float, bytes]]:
     return [(ts, f) for ts, f in read_pcap(pcap) if f[:6] == STP_GROUP_ADDR]
 
 
+Timeline = dict[tuple[str, str], list[float]]
+
+
+def _sim_timeline(e: SimEngine) -> Timeline:
+    out: Timeline = {}
+    for br in e.bridges():
+        for t, port, state in br.stp_log or []:
+            out.setdefault((port, state), []).append(t / 1e9)
+    return out
+
+
+class _Poller(threading.Thread):
+    """Polls the kernel bridges' port states while the checks run (every ~0.2 s)."""
+
+    def __init__(self, e: LinuxEngine, node: str, bridges: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.e, self.node, self.bridges = e, node, bridges
+        self.stop = threading.Event()
+        self.timeline: Timeline = {}
+        self.last: dict[str, str] = {}
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for br in self.bridges:
+                try:
+                    ports = self.e.stp_status(self.node, br)["ports"]
+                except Exception:  # the lab is going away
+                    return
+                now = self.e.elapsed()
+                for port, state in ports.items():
+                    if self.last.get(port) != state:
+                        self.last[port] = state
+                        self.timeline.setdefault((port, state), []).append(now)
+            time.sleep(0.1)
+
+
+def _compare(sim: Timeline, kern: Timeline, tolerance: dict[str, float]) -> list[str]:
+    """Every state change of the emulator at the kernel's time, within ``tolerance[state]``
+    (the kernel is sampled, so its times are up to one poll late)."""
+    bad = []
+    for key, times in sorted(sim.items()):
+        got = kern.get(key, [])
+        for t in times:
+            if not any(abs(k - t) <= tolerance.get(key[1], 1.0) for k in got):
+                bad.append(f"{key[0]} {key[1]}: emulator {t:.2f}s, kernel {got}")
+    return bad
+
+
 def _need_kernel_stp() -> None:
     reason = features.unsupported_kinds([BRIDGE_STP]).get(BRIDGE_STP)
     if reason is not None:
@@ -48,15 +98,27 @@ def test_triangle_timeline_and_bpdus_match_the_kernel(tmp_path: Path) -> None:
     lab = _lab("stp-triangle.yaml", "stpt")
     sim = SimEngine()
     sim.realize(lab)
+    for br in sim.bridges():
+        br.stp_log = []
     (tmp_path / "sim").mkdir()
     sim_report = run_checks(sim, lab, capture_dir=tmp_path / "sim", capture=["sw:a31"])
     linux = LinuxEngine()
     try:
         linux.realize(lab)
+        poller = _Poller(linux, "sw", ["br1", "br2", "br3"])
+        poller.start()
         (tmp_path / "linux").mkdir()
         k_report = run_checks(linux, lab, capture_dir=tmp_path / "linux", capture=["sw:a31"])
+        poller.stop.set()
+        poller.join(5)
     finally:
         linux.teardown()
+    # the same state at the same time: within 1 s for the election; after the failure the
+    # kernel's hello phase (round_jiffies) moves the expiry by up to a second more
+    sim_tl = {k: [t for t in v if t > 0.5] for k, v in _sim_timeline(sim).items()}
+    assert _compare(sim_tl, poller.timeline,
+                    {"blocking": 1.0, "learning": 1.0, "forwarding": 1.0,
+                     "listening": 2.0, "disabled": 1.0}) == []
     got = [(r.subject, r.status, r.got) for r in k_report.results]
     want = [(r.subject, r.status, r.got) for r in sim_report.results]
     assert got == want
@@ -106,3 +168,32 @@ def test_a_loop_is_refused_before_building_and_bounded_with_the_flag() -> None:
         assert int(after.stdout) - int(before.stdout) < 100
     finally:
         e.teardown()
+
+
+def test_four_bridge_ring_with_a_link_failure_matches_the_kernel() -> None:
+    from stplab import RING4
+
+    _need_kernel_stp()
+    lab = load_lab_text(RING4.replace("name: ring4", f"name: stpr{os.getpid() % 100000}"))
+    sim = SimEngine()
+    sim.realize(lab)
+    for br in sim.bridges():
+        br.stp_log = []
+    sim_report = run_checks(sim, lab)
+    linux = LinuxEngine()
+    try:
+        linux.realize(lab)
+        poller = _Poller(linux, "sw", ["br1", "br2", "br3", "br4"])
+        poller.start()
+        k_report = run_checks(linux, lab)
+        poller.stop.set()
+        poller.join(5)
+    finally:
+        linux.teardown()
+    got = [(r.subject, r.status, r.got) for r in k_report.results]
+    assert got == [(r.subject, r.status, r.got) for r in sim_report.results]
+    assert all(r.status == "pass" for r in k_report.results), got
+    sim_tl = {k: [t for t in v if t > 0.5] for k, v in _sim_timeline(sim).items()}
+    assert _compare(sim_tl, poller.timeline,
+                    {"blocking": 1.0, "learning": 2.0, "forwarding": 2.0,
+                     "listening": 2.0, "disabled": 1.0}) == []

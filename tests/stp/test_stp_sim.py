@@ -170,3 +170,15 @@ def test_carrier_loss_disables_the_port_and_flushes_its_fdb() -> None:
     assert next(p for p in br2.port_list if p.name == "a21").state_name == "disabled"
     assert not any(en.port is not None and en.port.name == "a21" and not en.local
                    for en in br2.fdb.values())
+
+
+def test_four_bridge_ring_blocks_the_far_port_and_reconverges() -> None:
+    from stplab import RING4
+
+    from vnetlab.model import load_lab_text
+    from vnetlab.tools.checks import run_checks
+
+    lab = load_lab_text(RING4)
+    e = run(lab)
+    report = run_checks(e, lab)
+    assert [(r.subject, r.got) for r in report.results if r.status != "pass"] == []

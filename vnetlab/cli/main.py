@@ -113,12 +113,15 @@ def run(lab: Path, engine: str, as_json: bool, allow_loops: bool) -> None:
     try:
         eng.realize(spec)
         report = run_checks(eng, spec)
+        # a storm the emulator's guard stopped (or the kernel measured with --allow-loops)
+        summary = getattr(eng, "storm_summary", None)
+        storm = summary() if summary is not None else None
     finally:
         eng.teardown()
     if as_json:
         click.echo(json.dumps({
             "lab": report.lab, "engine": report.engine, "ok": report.ok,
-            "counts": report.counts,
+            "counts": report.counts, "storm": storm,
             "results": [
                 # 1-based, the table's "#" (README: "JSON output")
                 {"index": r.index + 1, "kind": r.kind, "subject": r.subject,
@@ -129,6 +132,8 @@ def run(lab: Path, engine: str, as_json: bool, allow_loops: bool) -> None:
     else:
         console.print(report_table(report))
         console.print(report_summary(report))
+        if storm:
+            console.print(storm, markup=False, style="bold red")
     sys.exit(0 if report.ok else 1)
 
 
