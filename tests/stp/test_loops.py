@@ -88,3 +88,34 @@ def test_a_tree_has_no_loop() -> None:
     for path in sorted(TRIANGLE.parent.glob("*.yaml")):
         if path.name != LOOP.name:
             assert find_loops(load_lab(path)) == [], path.name
+
+
+OVS_LOOP = """
+name: ovsloop
+nodes:
+  h:
+    interfaces: {v1: {}, v2: {}}
+    ovs:
+      br0:
+        ports: {v1: {}, v2: {}}
+  g:
+    interfaces: {w1: {}, w2: {}, br1: {type: bridge}}
+links:
+  - endpoints: [h:v1, g:w1]
+  - endpoints: [h:v2, g:w2]
+"""
+
+
+def test_an_open_vswitch_bridge_in_standalone_mode_floods_like_a_bridge() -> None:
+    text = OVS_LOOP.replace("interfaces: {w1: {}, w2: {}, br1: {type: bridge}}",
+                            "interfaces: {br1: {type: bridge}, w1: {master: br1}, "
+                            "w2: {master: br1}}")
+    loops = find_loops(load_lab_text(text))
+    assert [lp.describe() for lp in loops] == ["g:br1:w1 -> h:br0:v2 -> g:br1"]
+    # secure fail_mode without flows forwards nothing: no loop
+    secure = text.replace("      br0:\n", "      br0:\n        fail_mode: secure\n")
+    assert find_loops(load_lab_text(secure)) == []
+    # flows that say NORMAL flood again
+    normal = secure.replace("        fail_mode: secure\n", "        fail_mode: secure\n"
+                            "        flows: ['priority=0,actions=NORMAL']\n")
+    assert len(find_loops(load_lab_text(normal))) == 1
