@@ -156,3 +156,9 @@ def br_fdb_update(
             guard.moves[src] = guard.moves.get(src, 0) + 1
             guard.window_moves += 1
         e.updated = now
+    elif e.port is not port:
+        # "received packet on PORT with own address as source address": an own frame came
+        # back, which is what a loop does; the storm guard counts it as flapping
+        guard = br.storm
+        guard.moves[src] = guard.moves.get(src, 0) + 1
+        guard.window_moves += 1
