@@ -46,3 +46,17 @@ def test_bad_spellings_are_clean_errors(body: str, words: str) -> None:
         _checks(body)
     assert words in str(err.value), str(err.value)
     assert "Traceback" not in str(err.value)
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("  - {stp: h:br9, root: true}\n", "which node h does not have"),
+    ("  - {stp: h:p, root: true}\n", "p is not a Linux bridge"),
+    ("  - {stp: h:br0, port: q, state: blocking}\n", "'q' is not a port of bridge h:br0"),
+    ("  - {stp: h:br0, root_port: q}\n", "'q' is not a port of bridge h:br0"),
+    ("  - {storm: zz:br0}\n", "zz"),
+    ("  - {link: h:nope, set: down}\n", "which node h does not have"),
+])
+def test_references_are_checked_when_the_lab_loads(body: str, words: str) -> None:
+    with pytest.raises(LabError) as err:
+        _checks(body)
+    assert words in str(err.value), str(err.value)
