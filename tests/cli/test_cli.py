@@ -71,12 +71,13 @@ def test_bad_input_exits_2_with_where_and_what(
     assert "Traceback" not in err
 
 
-def test_stp_is_refused_clearly(tmp_path: Path) -> None:
+def test_stp_lab_runs_on_the_emulator(tmp_path: Path) -> None:
+    # issue 12: STP is emulated now (was refused with exit 2)
     text = "name: x\nnodes:\n  h:\n    interfaces:\n      br0: {type: bridge, stp: true}\n"
     lab = write(tmp_path, text)
     code, _, err = invoke("run", lab)
-    assert code == 2
-    assert "Spanning Tree" in err and "nodes.h.interfaces.br0" in err
+    assert code == 0, err
+    assert "Traceback" not in err
 
 
 def test_missing_file_exits_2(tmp_path: Path) -> None:

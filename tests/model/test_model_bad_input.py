@@ -258,21 +258,18 @@ def test_explicit_oversized_vxlan_mtu_over_a_vlan_refused():
 # -- item 20: an option the emulator lacks is refused with file:line and YAML path -----------
 
 
-def test_stp_refusal_names_file_line_and_path(tmp_path):
-    from vnetlab.engine import UnsupportedError
+def test_stp_is_no_longer_refused_by_the_emulator(tmp_path):
+    # issue 12: the emulator has STP (tests/stp); a lab with stp: true builds
     from vnetlab.model import BridgeSpec, load_lab
     from vnetlab.sim.build import check_supported
 
     f = tmp_path / "stp.yaml"
     f.write_text("name: x\nnodes:\n  h:\n    interfaces:\n      br0:\n        type: bridge\n"
                  "        stp: true\n")
-    lab = load_lab(f)  # the model keeps it: the linux engine builds STP labs
+    lab = load_lab(f)
     br0 = lab.nodes["h"].interfaces["br0"]
     assert isinstance(br0, BridgeSpec) and br0.stp
-    with pytest.raises(UnsupportedError) as info:
-        check_supported(lab)
-    assert f"{f}:7: nodes.h.interfaces.br0.stp: " in str(info.value)
-    assert "Spanning Tree" in str(info.value)
+    check_supported(lab)
 
 
 def test_where_falls_back_to_the_path_for_labs_built_in_code():

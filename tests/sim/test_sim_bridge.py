@@ -5,7 +5,6 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 from pathlib import Path
 
-import pytest
 from simlab import (
     BCAST,
     Captures,
@@ -21,7 +20,6 @@ from simlab import (
     realize,
 )
 
-from vnetlab.engine import UnsupportedError
 from vnetlab.sim.clock import MS, S
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.engine import SimEngine
@@ -266,10 +264,12 @@ def test_own_and_port_macs_are_permanent_entries() -> None:
     assert len(entries) == 5
 
 
-def test_stp_is_refused_before_building() -> None:
+def test_stp_bridge_listens_then_forwards() -> None:
+    # issue 12: STP is emulated (tests/stp has the protocol); a lone bridge's ports listen
+    # for forward_delay, learn for forward_delay, then forward
     lab = lab_of(four_port_bridge(bridge_opts=", stp: true"))
     engine = SimEngine()
-    with pytest.raises(UnsupportedError, match="STP|Spanning Tree"):
-        engine.realize(lab)
-    assert engine.namespaces == {}
-    assert "stp" in str(pytest.raises(UnsupportedError, engine.realize, lab).value).lower()
+    engine.realize(lab)
+    assert engine.stp_status("host", "br0")["ports"]["veth1"] == "listening"
+    engine.advance(30)
+    assert set(engine.stp_status("host", "br0")["ports"].values()) == {"forwarding"}

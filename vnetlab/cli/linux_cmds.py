@@ -84,7 +84,14 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any], console: LazyC
         if engine == "sim":
             raise EngineError(SIM_NOT_PERSISTENT)
         if dry_run:
+            from vnetlab.model.loops import find_loops, loop_refusal
+
             script = plan_script(spec)
+            loops = find_loops(spec)
+            if loops:  # named before anything is built; `up` itself refuses (kernel.storm)
+                head, _, rest = script.partition("\n")
+                warn = f"# WARNING: {loop_refusal(loops)}; `vnetlab up` refuses it"
+                script = f"{head}\n{warn}\n{rest}"
             if os.geteuid() == 0:  # probing the kernel's features needs a namespace
                 from vnetlab.kernel import features
                 from vnetlab.kernel.plan import required_features

@@ -36,14 +36,16 @@ from pyroute2.netlink.rtnl.ndmsg import ndmsg
 
 from vnetlab.engine import EngineError, PingResult
 from vnetlab.kernel import apply as applier
-from vnetlab.kernel import features, hostprogs, limits, nl, programs, runtime
+from vnetlab.kernel import features, hostprogs, limits, nl, programs, runtime, storm
 from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.gc import check_namespace
+from vnetlab.kernel.kinds.bridge import read_stp_status
 from vnetlab.kernel.observe import observe as observe_ns
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, Op, Realized
 from vnetlab.kernel.ops.netns import AddNetns
 from vnetlab.kernel.plan import plan, required_features
-from vnetlab.model.checks import PingCheck
+from vnetlab.model.checks import MAX_WAIT_S, PingCheck
+from vnetlab.model.loops import find_loops
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
 from vnetlab.tuntap.api import ProgramError
@@ -102,8 +104,12 @@ class LinuxEngine:
 
     def __init__(self, *, prefix: str = DEFAULT_PREFIX, persistent: bool = False,
                  programs_needed: Sequence[str] = (),
-                 which: hostprogs.Which = shutil.which) -> None:
+                 which: hostprogs.Which = shutil.which, allow_loops: bool = False) -> None:
         self.prefix = prefix
+        #: build a lab with an L2 loop without STP anyway, bounded (``kernel.storm``)
+        self.allow_loops = allow_loops
+        self.storm_measures: list[storm.StormMeasure] = []
+        self.up_at = 0.0  # time.monotonic() when the lab was up (STP started)
         #: real programs checked before building besides the checks' own (``hostprogs``)
         self.programs_needed = tuple(programs_needed)
         self.which = which
@@ -119,6 +125,7 @@ class LinuxEngine:
 
     # -- build ---------------------------------------------------------------------------
     def plan(self, lab: LabSpec, run_id: str = "manual") -> list[Op]:
+        storm.refuse_loops(lab, self.allow_loops)  # a loop is named before anything is built
         return plan(lab, prefix=self.prefix, run_id=run_id,
                     unsupported=features.unsupported_kinds(required_features(lab)))
 
@@ -161,6 +168,7 @@ class LinuxEngine:
         # from here teardown() knows the lab: a Ctrl-C or a failed state write below
         # still removes it
         self.lab, self.record, self.ops = lab, rec, ops
+        self.up_at = time.monotonic()
         try:
             rec.status = "up"
             rec.ns_inodes = {n: os.stat(nl.netns_path(n)).st_ino for n in namespaces.values()}
@@ -175,6 +183,13 @@ class LinuxEngine:
             if isinstance(e, ProgramError):
                 raise EngineError(str(e)) from None
             raise
+        loops = find_loops(lab) if self.allow_loops else []
+        if loops:  # run bounded: inject, measure, break the loop (kernel.storm)
+            try:
+                self.storm_measures = storm.bound_storms(loops, storm.run_in(self._ns))
+            except BaseException:
+                self.teardown()
+                raise
 
     @classmethod
     def attach(cls, lab_name: str, *, prefix: str = DEFAULT_PREFIX) -> LinuxEngine:
@@ -203,6 +218,43 @@ class LinuxEngine:
 
     def namespace(self, node: str) -> str:
         return self._ns(node)
+
+    # -- time, STP and storms (the stp/wait/storm checks) ------------------------------------
+    def elapsed(self) -> float:
+        """Seconds since the lab was up (its bridges started STP then)."""
+        return time.monotonic() - self.up_at
+
+    def advance(self, seconds: float) -> None:
+        """Let real time pass (bounded by the checks' own limit, ``MAX_WAIT_S``)."""
+        time.sleep(max(0.0, min(seconds, MAX_WAIT_S)))
+
+    def set_link(self, node: str, ifname: str, up: bool) -> None:
+        """``ip link set IFNAME up|down`` in the node's namespace (a lab interface)."""
+        done = subprocess.run(["ip", "-n", self._ns(node), "link", "set", ifname,
+                               "up" if up else "down"], capture_output=True, text=True,
+                              timeout=10, check=False)
+        if done.returncode != 0:
+            raise EngineError(done.stderr.strip() or f"ip link set {ifname} failed")
+
+    def stp_status(self, node: str, bridge: str) -> dict[str, Any]:
+        run = storm.run_in(self._ns)
+        try:
+            return read_stp_status(lambda argv: run(node, argv), bridge)
+        except (KeyError, ValueError):
+            raise EngineError(f"{node}:{bridge} is not a bridge") from None
+
+    def storms(self) -> dict[str, int]:
+        """``node:bridge`` -> peak frames/s measured on its loop ports (``--allow-loops``)."""
+        out: dict[str, int] = {}
+        assert self.lab is not None or not self.storm_measures
+        for m, lp in zip(self.storm_measures, find_loops(self.lab) if self.lab else [],
+                         strict=False):
+            for h in lp.hops:
+                out[f"{h.node}:{h.switch}"] = m.peak
+        return out
+
+    def storm_summary(self) -> str | None:
+        return "; ".join(m.describe() for m in self.storm_measures) or None
 
     # -- apps ----------------------------------------------------------------------------
     def ping(

@@ -13,10 +13,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Discriminator,
     Field,
     Tag,
+    WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from vnetlab.model.base import (
@@ -146,8 +149,112 @@ class FramesCheck(Model):
         return v
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$")
+#: the longest a check may wait: a kernel lab really sleeps that long
+MAX_WAIT_S = 600.0
+
+
+def parse_duration(v: Any) -> float:
+    """``31``, ``31s``, ``2.5s`` or ``500ms`` -> seconds."""
+    if isinstance(v, bool):
+        raise ValueError(f"{v!r} is not a duration; write seconds like 30 or '30s'")
+    if isinstance(v, (int, float)):
+        secs = float(v)
+    else:
+        m = _DURATION.match(v) if isinstance(v, str) else None
+        if m is None:
+            raise ValueError(f"{v!r} is not a duration; write seconds like 30, '30s' or '500ms'")
+        secs = float(m[1]) / (1000 if m[2] == "ms" else 1)
+    if not 0 <= secs <= MAX_WAIT_S:
+        raise ValueError(f"{v!r} is out of range: a duration is 0 to {MAX_WAIT_S:.0f} s")
+    return secs
+
+
+#: seconds, written as a number or ``"31s"``/``"500ms"``
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"oneOf": [
+        {"type": "number", "minimum": 0, "maximum": MAX_WAIT_S},
+        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s)?\s*$"}]}),
+]
+
+StpState = Literal["disabled", "listening", "learning", "forwarding", "blocking"]
+
+
+class StpCheck(Model):
+    """``stp: NODE:BRIDGE`` — the spanning tree as the bridge sees it, optionally ``at``
+    a time since the lab came up (the check waits until then; virtual time on the
+    emulator, real time on the kernel).
+
+    ``port`` + ``state``: that port's STP state; ``root: true|false``: whether this
+    bridge is the root bridge; ``root_port``: the port it reaches the root through.
+    """
+
+    stp: str
+    port: IfName | None = None
+    state: StpState | None = None
+    root: bool | None = None
+    root_port: IfName | None = None
+    at: Duration | None = None
+
+    @field_validator("stp")
+    @classmethod
+    def _stp(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+    @model_validator(mode="after")
+    def _something(self) -> StpCheck:
+        if (self.port is None) != (self.state is None):
+            raise SpecValueError("an stp check names a port and its state together",
+                                 "e.g. {stp: host:br1, port: a13, state: blocking}")
+        if self.state is None and self.root is None and self.root_port is None:
+            raise SpecValueError("an stp check needs port + state, root or root_port",
+                                 "e.g. {stp: host:br1, root: true}")
+        return self
+
+
+class StormCheck(Model):
+    """``storm: NODE:BRIDGE`` — a broadcast storm went through this bridge (``detected``)
+    or not (``none``): the emulator's storm guard tripped there; on the kernel (labs with
+    loops run only with the explicit flag) the engine measured it before breaking the loop.
+    """
+
+    storm: str
+    expect: Literal["detected", "none"] = "detected"
+
+    @field_validator("storm")
+    @classmethod
+    def _storm(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
+class LinkStep(Model):
+    """``link: NODE:IFNAME, set: down|up`` — a step, not a probe: take an interface down
+    (or up) ``at`` a time since the lab came up (``ip link set IFNAME down``), to watch
+    what the lab does about it (STP reconverging, say). Reported as passed once done."""
+
+    link: str
+    set: Literal["up", "down"]
+    at: Duration | None = None
+
+    @field_validator("link")
+    @classmethod
+    def _link(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
+class WaitCheck(Model):
+    """``wait: 30s`` — let time pass before the next check (virtual on the emulator)."""
+
+    wait: Duration
+
+
 def _check_kind(v: Any) -> str | None:
-    keys = ("ping", "trace", "fdb", "frames")
+    keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait")
     if isinstance(v, dict):
         found = [k for k in keys if k in v]
         return found[0] if len(found) == 1 else None
@@ -161,11 +268,16 @@ Check = Annotated[
     Annotated[PingCheck, Tag("ping")]
     | Annotated[TraceCheck, Tag("trace")]
     | Annotated[FdbCheck, Tag("fdb")]
-    | Annotated[FramesCheck, Tag("frames")],
+    | Annotated[FramesCheck, Tag("frames")]
+    | Annotated[StpCheck, Tag("stp")]
+    | Annotated[StormCheck, Tag("storm")]
+    | Annotated[LinkStep, Tag("link")]
+    | Annotated[WaitCheck, Tag("wait")],
     Discriminator(
         _check_kind,
         custom_error_type="check_kind",
-        custom_error_message="a check has exactly one of the keys ping, trace, fdb, frames",
+        custom_error_message="a check has exactly one of the keys ping, trace, fdb, frames, "
+        "stp, storm, link, wait",
     ),
 ]
 

@@ -119,6 +119,11 @@ class BridgePortOptions(Model):
     learning: bool = True
     flood: bool = True  # unicast flooding of unknown destinations (BR_FLOOD)
     hairpin: bool = False
+    #: IFLA_BRPORT_COST: the STP path cost; None: from the link speed (``port_cost``:
+    #: 2 for a veth's 10 Gb/s, 100 when the device reports no speed)
+    cost: int | None = Field(None, ge=1, le=65535)
+    #: IFLA_BRPORT_PRIORITY: the STP port priority (high 6 bits of the port id)
+    priority: int = Field(32, ge=0, le=63)
     #: the port's VLANs when the bridge filters (``vlan_filtering: true``); None: the
     #: bridge's ``default_pvid`` as PVID and egress untagged, as Linux gives every new port
     vlans: list[BridgeVlan] | None = None

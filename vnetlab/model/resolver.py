@@ -35,6 +35,7 @@ import hashlib
 import ipaddress
 from collections.abc import Mapping
 
+from vnetlab.model.checks import LinkStep, StormCheck, StpCheck
 from vnetlab.model.errors import LabError, ProblemList, did_you_mean
 from vnetlab.model.lowerdevs import check_lowerdevs, fill_lowerdevs
 from vnetlab.model.mtus import stacked_mtus
@@ -447,6 +448,8 @@ class _Resolver:
                         did_you_mean(check.port, ports),
                     )
                 self._ref(("checks", k, "mac"), check.mac, broadcast=False)
+            elif isinstance(check, StpCheck | StormCheck | LinkStep):
+                self._stp_check(k, check)
             elif isinstance(check, FramesCheck):
                 node, _, ifname = check.frames.partition(":")
                 self._endpoint(
@@ -456,6 +459,30 @@ class _Resolver:
                     ref = getattr(check.match, field)
                     if ref is not None:
                         self._ref(("checks", k, "match", field), ref, broadcast=field == "dst")
+
+    def _stp_check(self, k: int, check: StpCheck | StormCheck | LinkStep) -> None:
+        """stp/storm checks name a Linux bridge (and its ports); a link step an interface."""
+        if isinstance(check, LinkStep):
+            node, _, ifname = check.link.partition(":")
+            self._endpoint(("checks", k, "link"), node, ifname, f"link step {check.link!r}")
+            return
+        key = "stp" if isinstance(check, StpCheck) else "storm"
+        ref = check.stp if isinstance(check, StpCheck) else check.storm
+        node, _, br = ref.partition(":")
+        seg = ("checks", k, key)
+        if not self._endpoint(seg, node, br, f"{key} check {ref!r}"):
+            return
+        if br not in self._bridges(node):
+            self.p.add(seg, f"{key} check {ref!r}: {br} is not a Linux bridge",
+                       f"bridges of {node}: {_nodes_text(self._bridges(node))}")
+            return
+        ports = self._ports(node, br)
+        for field in ("port", "root_port"):
+            name = getattr(check, field, None)
+            if name is not None and name not in ports:
+                self.p.add(("checks", k, field),
+                           f"{name!r} is not a port of bridge {node}:{br} "
+                           f"(ports: {_nodes_text(ports)})", did_you_mean(name, ports))
 
     def stack_loop(self) -> None:
         """Devices stacked on each other in a circle (a vlan on a macvlan on that vlan):

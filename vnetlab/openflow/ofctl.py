@@ -6,26 +6,30 @@ returns a :class:`CmdResult` whose text is what OVS 3.1's ``ovs-ofctl`` prints, 
 OpenFlow 1.0 + Nicira extensions unless ``-O OpenFlow13`` is given. A bridge is anything with
 the :class:`OfctlBridge` shape (the emulated vswitchd implements it).
 
-What an OpenFlow reply would carry is rebuilt from the tables: ``dump-flows`` prints the
-``NXST_FLOW reply`` header and ``idle_age`` in the default raw mode, and no header with
-``--names``/``--no-stats`` (``ofctl_dump_flows``); rejected flow mods print OVS's
-``OFPT_ERROR`` lines (the transaction id grows by two for each extension the flow needed, as
-``ovs-ofctl`` negotiates them). Deterministic except durations and ages; rules print in
-classifier order (ties inside one subtable in insertion order, where OVS uses hash order).
-Not printed: the ``ofp_match|INFO normalization changed`` and ``ofp_port|WARN`` log lines
-(they carry wall-clock timestamps).
+What an OpenFlow reply would carry is rebuilt from the tables and printed by
+``ofctl_print``: ``dump-flows`` prints the ``NXST_FLOW reply`` header and ``idle_age`` in the
+default raw mode, and no header with ``--names``/``--no-stats``/``--sort``
+(``ofctl_dump_flows``); rejected flow mods print OVS's ``OFPT_ERROR`` lines (the transaction
+id grows by two for each extension the flow needed, as ``ovs-ofctl`` negotiates them). A flow
+added without ``-O`` goes through the OpenFlow 1.0 encoding first (``normalize``,
+``through_of10``), as it does on its way into a real switch. Deterministic except durations
+and ages; rules print in classifier order as OVS's (subtables by best priority, each in
+insertion order); a dump past 64 kB splits into reply messages where ovs-vswitchd splits it
+(``flags=[more]``); groups by id (OVS: hash order). Not printed: the ``ofp_match|INFO
+normalization changed``/``ofp_port|WARN`` log lines (wall-clock timestamps) and the hex dump
+OVS adds when the switch rejects a flow ovs-ofctl could not re-decode.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from vnetlab.openflow.actions import format_actions, through_of10
 from vnetlab.openflow.cmd import CmdResult
-from vnetlab.openflow.match import PortNamer, format_eth, format_port
+from vnetlab.openflow.fields import field_by_name
+from vnetlab.openflow.match import PortNamer
 from vnetlab.openflow.ofctl_errors import OfctlError
 from vnetlab.openflow.ofctl_of13 import format_actions_of13
 from vnetlab.openflow.ofctl_parse import (
@@ -36,41 +40,23 @@ from vnetlab.openflow.ofctl_parse import (
     parse_flow,
     parse_group,
 )
+from vnetlab.openflow.ofctl_print import (
+    NXST_FLOW_HEADER,
+    OFP_MAX_MSG,
+    PortInfo,
+    PortStats,
+    format_features,
+    format_flow_stats,
+    format_group,
+    format_group_stats,
+    format_port_stats,
+    format_table_stats,
+    nx_flow_stats_len,
+    sorted_rules,
+)
 from vnetlab.openflow.ofproto_tables import OfGroup, OfpError, OfprotoTables, Rule
 
 __all__ = ["OfctlBridge", "PortInfo", "PortStats", "run_ofctl"]
-
-
-@dataclass(frozen=True)
-class PortInfo:
-    """One OpenFlow port as ``show`` prints it (``struct ofputil_phy_port``)."""
-
-    ofport: int
-    name: str
-    hwaddr: int
-    admin_down: bool = False
-    link_down: bool = False
-    current: str = ""
-    speed_now: int = 0
-    speed_max: int = 0
-
-
-@dataclass(frozen=True)
-class PortStats:
-    """Port counters (None prints ``?``, as OVS does for what a netdev cannot count)."""
-
-    rx_packets: int | None = 0
-    rx_bytes: int | None = 0
-    rx_dropped: int | None = None
-    rx_errors: int | None = None
-    rx_frame_errors: int | None = None
-    rx_over_errors: int | None = None
-    rx_crc_errors: int | None = None
-    tx_packets: int | None = 0
-    tx_bytes: int | None = 0
-    tx_dropped: int | None = None
-    tx_errors: int | None = None
-    collisions: int | None = None
 
 
 class OfctlBridge(Protocol):
@@ -111,12 +97,25 @@ class _Opts:
     names: bool | None = None
     stats: bool = True
     of13: bool = False
+    #: --sort/--rsort criteria: (field name or "priority", ascending)
+    sort: list[tuple[str, bool]] = field(default_factory=list)
 
 
 class _Fail(Exception):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
+
+
+class _Exit(Exception):
+    """An option that prints and exits 0 (``--version``)."""
+
+    def __init__(self, out: str) -> None:
+        super().__init__(out)
+        self.out = out
+
+
+VERSION_TEXT = "ovs-ofctl (Open vSwitch) 3.1.0\nOpenFlow versions 0x1:0x6\n"
 
 
 def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
@@ -147,16 +146,21 @@ def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
                 opts.stats = False
             elif name == "stats":
                 opts.stats = True
-            elif name in ("protocols", "version"):
-                if name == "version":
-                    raise _Fail("")
+            elif name == "version":
+                raise _Exit(VERSION_TEXT)
+            elif name == "protocols":
                 if value is None:
                     if i >= len(argv):
                         raise _Fail("option '--protocols' requires an argument")
                     value = argv[i]
                     i += 1
                 opts.of13 = _protocol_is_of13(value)
-            elif name in ("readd", "more", "color", "sort", "rsort", "timestamp"):
+            elif name in ("sort", "rsort"):
+                key = value or "priority"
+                if key != "priority" and field_by_name(key) is None:
+                    raise _Fail(f"{key}: unknown field name")
+                opts.sort.append((key, name == "sort"))
+            elif name in ("readd", "more", "color", "timestamp"):
                 pass
             else:
                 raise _Fail(f"unrecognized option '{a.partition('=')[0]}'")
@@ -175,6 +179,8 @@ def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
                     i += 1
                 opts.of13 = _protocol_is_of13(value)
                 break
+            if c == "V":
+                raise _Exit(VERSION_TEXT)
             if c in "mv":
                 continue
             raise _Fail(f"invalid option -- '{c}'")
@@ -190,8 +196,20 @@ def _protocol_is_of13(value: str) -> bool:
     return best > 1
 
 
-def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
-    """Run ``ovs-ofctl ARGV`` (argv without the program name) against the bridges."""
+#: reads the file an ``add-flows``/``add-groups`` names (OSError when it cannot)
+FileReader = Callable[[str], str]
+
+
+def _read_from_disk(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
+def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float, *,
+              read_file: FileReader = _read_from_disk) -> CmdResult:
+    """Run ``ovs-ofctl ARGV`` (argv without the program name) against the bridges.
+    ``read_file`` lets a caller with its own idea of files (a script's working directory)
+    serve ``add-flows FILE``."""
     try:
         opts, args = _parse_opts(argv)
         if not args:
@@ -208,27 +226,21 @@ def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
         if bridge is None:
             raise _Fail(f"{params[0]} is not a bridge or a socket")
         bridge.tables.expire(now)
-        return _Run(opts, bridge, now).dispatch(cmd, params[1:])
+        return _Run(opts, bridge, now, read_file).dispatch(cmd, params[1:])
+    except _Exit as done:
+        return CmdResult(done.out, "", 0)
     except _Fail as err:
-        return CmdResult("", f"ovs-ofctl: {err.text}\n" if err.text else "", 1)
+        return CmdResult("", f"ovs-ofctl: {err.text}\n", 1)
     except OfctlError as err:
         return CmdResult("", f"ovs-ofctl: {err}\n", 1)
-
-
-def format_duration(seconds: float) -> str:
-    """``ofp_print_duration`` of a millisecond-resolution age: ``0.022s``, ``5s``."""
-    ms = max(0, int(math.floor(seconds * 1000 + 1e-6)))
-    sec, frac = divmod(ms, 1000)
-    text = str(sec)
-    if frac:
-        text += "." + f"{frac:03d}".rstrip("0")
-    return text + "s"
 
 
 class _Run:
     """One ``ovs-ofctl`` invocation against one bridge."""
 
-    def __init__(self, opts: _Opts, bridge: OfctlBridge, now: float) -> None:
+    def __init__(self, opts: _Opts, bridge: OfctlBridge, now: float,
+                 read_file: FileReader) -> None:
+        self.read_file = read_file
         self.opts = opts
         self.bridge = bridge
         self.now = now
@@ -283,52 +295,32 @@ class _Run:
 
     def dump_flows(self, args: list[str]) -> None:
         rules = self._selected(args)
-        raw = self.opts.names is not True and self.opts.stats
-        if raw:
-            xid = 2 if self.opts.of13 else (8 if args else 4)
-            head = "OFPST_FLOW" if self.opts.of13 else "NXST_FLOW"
-            self.out.append(f"{head} reply{self.ver} (xid={xid:#x}):\n")
-        show_names = self.opts.names is True
-        for r in rules:
-            self.out.append(" " + self.format_rule(r, show_names, self.opts.stats, raw) + "\n")
-
-    def format_rule(self, r: Rule, show_names: bool, stats: bool, raw: bool) -> str:
-        """``ofputil_flow_stats_format``."""
-        parts: list[str] = []
-        duration = self.now - r.created
-        if stats or r.cookie:
-            parts.append(f"cookie={r.cookie:#x}, " if r.cookie else "cookie=0x0, ")
-        if stats:
-            parts.append(f"duration={format_duration(duration)}, ")
-        if stats or r.table_id:
-            parts.append(f"table={r.table_id}, ")
-        if stats:
-            parts.append(f"n_packets={r.n_packets}, n_bytes={r.n_bytes}, ")
-        if r.idle_timeout:
-            parts.append(f"idle_timeout={r.idle_timeout}, ")
-        if r.hard_timeout:
-            parts.append(f"hard_timeout={r.hard_timeout}, ")
-        if self.opts.of13:
-            # OpenFlow 1.0 flow stats carry no flags; 1.3 ones do
-            for f in ("send_flow_rem", "reset_counts", "no_packet_counts", "no_byte_counts"):
-                if f in r.flags:
-                    parts.append(f + " ")
-        if r.importance:
-            parts.append(f"importance={r.importance}, ")
-        if stats and raw and not self.opts.of13:
-            parts.append(f"idle_age={int(max(0.0, self.now - r.used))}, ")
-            hard_age = int(max(0.0, self.now - r.modified))
-            if hard_age != int(max(0.0, duration)):
-                parts.append(f"hard_age={hard_age}, ")
-        namer = self.namer(show_names)
-        m = r.match.format(namer, r.priority)
-        if m:
-            parts.append(m + " ")
-        # the reply re-encodes the actions for the connection's OpenFlow version
-        acts = format_actions_of13(r.actions, r.match, namer) if self.opts.of13 else \
-            format_actions(through_of10(r.actions), namer)
-        parts.append("actions=" + acts)
-        return "".join(parts)
+        raw = self.opts.names is not True and self.opts.stats and not self.opts.sort
+        if self.opts.sort:
+            rules = sorted_rules(rules, self.opts.sort)
+        namer = self.namer(self.opts.names is True)
+        lines = [" " + format_flow_stats(r, self.now, namer, self.opts.stats, raw,
+                                         self.opts.of13) + "\n" for r in rules]
+        if not raw:
+            self.out.extend(lines)
+            return
+        xid = 2 if self.opts.of13 else (8 if args else 4)
+        head = f"{'OFPST_FLOW' if self.opts.of13 else 'NXST_FLOW'} reply{self.ver} (xid={xid:#x}):"
+        # the switch starts a new reply message where the next flow would pass 64 kB
+        # (measured for the OpenFlow 1.0/Nicira encoding; OpenFlow 1.3 replies: one message)
+        messages: list[list[str]] = [[]]
+        size = NXST_FLOW_HEADER
+        for r, line in zip(rules, lines, strict=True):
+            n = nx_flow_stats_len(r) if not self.opts.of13 else 0
+            if size + n > OFP_MAX_MSG and messages[-1]:
+                messages.append([])
+                size = NXST_FLOW_HEADER
+            size += n
+            messages[-1].append(line)
+        for i, msg in enumerate(messages):
+            more = " flags=[more]" if i < len(messages) - 1 else ""
+            self.out.append(head + more + "\n")
+            self.out.extend(msg)
 
     def dump_aggregate(self, args: list[str]) -> None:
         rules = self._selected(args)
@@ -340,8 +332,7 @@ class _Run:
 
     def _read_lines(self, path: str) -> list[tuple[int, str]]:
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                text = fh.read()
+            text = self.read_file(path)
         except OSError as e:
             raise _Fail(f"{path}: open failed ({e.strerror})") from None
         out = []
@@ -381,14 +372,21 @@ class _Run:
 
     def _prepare(self, fm: FlowMod) -> None:
         """What reaches the switch: the OpenFlow 1.0 encoding when not ``-O OpenFlow13``."""
+        nxm = needs_nxm(fm)
         if not self.opts.of13:
             if "of10" not in fm.usable:
-                raise OfctlError("none of the usable flow formats (OXM,OpenFlow11) is among "
-                                 "the allowed flow formats (OpenFlow10,NXM)")
+                usable = "OXM" if nxm else "OXM,OpenFlow11"
+                raise OfctlError(f"none of the usable flow formats ({usable}) is among the "
+                                 "allowed flow formats (OpenFlow10,NXM)")
             normalize(fm)
             fm.actions = through_of10(fm.actions)
             fm.importance = 0   # OpenFlow 1.4+ only: an OpenFlow 1.0 flow mod drops it
         else:
+            if "of11" not in fm.usable:
+                tid = "+table_id" if fm.table != 255 else ""
+                usable = f"NXM{tid}" if nxm else f"OpenFlow10{tid},NXM{tid}"
+                raise OfctlError(f"none of the usable flow formats ({usable}) is among the "
+                                 "allowed flow formats (OXM-OpenFlow13)")
             fm.usable = fm.usable - {"of10"}
 
     def _report_error(self, e: OfpError, fm: FlowMod) -> None:
@@ -461,60 +459,25 @@ class _Run:
                     gm.selection_method, gm.fields)
         kind = "OFPT_GROUP_MOD" if self.opts.of13 else "NXT_GROUP_MOD"
         self.err.append(f"OFPT_ERROR{self.ver} (xid=0x6): {e.name}\n{kind}{self.ver} "
-                        f"(xid=0x6):\n {word} {self.format_group(g, None)}\n")
-
-    def format_group(self, g: OfGroup, namer: PortNamer) -> str:
-        """``ofp_print_group``."""
-        text = f"group_id={g.group_id},type={g.type}"
-        if g.selection_method and not self.opts.of13:
-            text += f",selection_method={g.selection_method}"
-            if len(g.fields) == 1:
-                text += f",fields={g.fields[0]}"
-            elif g.fields:
-                text += ",fields(" + ",".join(g.fields) + ")"
-        buckets = []
-        for b in g.buckets:
-            s = "bucket="
-            if not self.opts.of13:
-                s += f"bucket_id:{b.bucket_id},"
-            if b.weight != (1 if g.type == "select" else 0):
-                s += f"weight:{b.weight},"
-            if b.watch_port != 0xFFFFFFFF and b.watch_port != 0xFFFF:
-                s += f"watch_port:{format_port(b.watch_port, namer)},"
-            if b.watch_group != 0xFFFFFFFF:
-                s += f"watch_group:{b.watch_group},"
-            acts = format_actions_of13(b.actions, None, namer) if self.opts.of13 else \
-                format_actions(through_of10(b.actions), namer)
-            buckets.append(s + "actions=" + acts)
-        if buckets:
-            text += "," + ",".join(buckets)
-        return text
+                        f"(xid=0x6):\n {word} {format_group(g, None, self.opts.of13)}\n")
 
     def dump_groups(self, cmd: str, args: list[str]) -> None:
         groups = sorted(self.bridge.tables.groups.values(), key=lambda g: g.group_id)
-        if args and args[0] != "all":
-            gid = _group_id_arg(args[0])
-            groups = [g for g in groups if g.group_id == gid]
+        if args:
+            gid = _group_id_arg(args[0], cmd == "dump-groups")
+            if gid is not None:
+                groups = [g for g in groups if g.group_id == gid]
         namer = self.namer(self.opts.names is True)
         if cmd == "dump-groups":
             head = "OFPST_GROUP_DESC" if self.opts.of13 else "NXST_GROUP_DESC"
             self.out.append(f"{head} reply{self.ver} (xid=0x2):\n")
             for g in groups:
-                self.out.append(" " + self.format_group(g, namer) + "\n")
+                self.out.append(" " + format_group(g, namer, self.opts.of13) + "\n")
             return
         head = "OFPST_GROUP" if self.opts.of13 else "NXST_GROUP"
-        self.out.append(f"{head} reply{self.ver} (xid=0x2):\n")
+        self.out.append(f"{head} reply{self.ver} (xid=0x6):\n")
         for g in groups:
-            line = (f" group_id={g.group_id},duration={format_duration(self.now - g.created)},"
-                    f"ref_count={self._ref_count(g.group_id)},packet_count={g.n_packets},"
-                    f"byte_count={g.n_bytes}")
-            for i, _b in enumerate(g.buckets):
-                line += f",bucket{i}:packet_count=0,byte_count=0"
-            self.out.append(line + "\n")
-
-    def _ref_count(self, gid: int) -> int:
-        from vnetlab.openflow.ofproto_tables import outputs_to_group
-        return sum(1 for r in self.bridge.tables.rules() if outputs_to_group(r.actions, gid))
+            self.out.append(format_group_stats(g, self.bridge.tables, self.now))
 
     # ports --------------------------------------------------------------------------------
     def _ports(self) -> list[PortInfo]:
@@ -522,36 +485,14 @@ class _Run:
         return [i for i in infos if i is not None]
 
     def show(self) -> None:
-        """``ofctl_show``: features reply, port list, get-config reply."""
-        dpid = self.bridge.datapath_id
-        if self.opts.of13:
-            self.out.append(f"OFPT_FEATURES_REPLY (OF1.3) (xid=0x2): dpid:{dpid:016x}\n"
-                            "n_tables:254, n_buffers:0\ncapabilities: FLOW_STATS TABLE_STATS "
-                            "PORT_STATS GROUP_STATS QUEUE_STATS\n"
-                            "OFPST_PORT_DESC reply (OF1.3) (xid=0x3):\n")
-        else:
-            self.out.append(f"OFPT_FEATURES_REPLY (xid=0x2): dpid:{dpid:016x}\n"
-                            "n_tables:254, n_buffers:0\ncapabilities: FLOW_STATS TABLE_STATS "
-                            "PORT_STATS QUEUE_STATS ARP_MATCH_IP\nactions: output enqueue "
-                            "set_vlan_vid set_vlan_pcp strip_vlan mod_dl_src mod_dl_dst "
-                            "mod_nw_src mod_nw_dst mod_nw_tos mod_tp_src mod_tp_dst\n")
-        for p in self._ports():
-            state = "LINK_DOWN" if p.link_down else ("LIVE" if self.opts.of13 else "0")
-            self.out.append(
-                f" {format_port(p.ofport)}({p.name}): addr:{format_eth(p.hwaddr)}\n"
-                f"     config:     {'PORT_DOWN' if p.admin_down else '0'}\n"
-                f"     state:      {state}\n")
-            if p.current:
-                self.out.append(f"     current:    {p.current}\n")
-            self.out.append(f"     speed: {p.speed_now} Mbps now, {p.speed_max} Mbps max\n")
-        xid = "0x5" if self.opts.of13 else "0x4"
-        self.out.append(f"OFPT_GET_CONFIG_REPLY{self.ver} (xid={xid}): frags=normal "
-                        "miss_send_len=0\n")
+        """``ofctl_show``."""
+        self.out.append(format_features(self.bridge.datapath_id, self._ports(),
+                                        self.opts.of13))
 
     def dump_ports(self, args: list[str]) -> None:
         ports = sorted(self.names_map)
         if args:
-            from vnetlab.openflow.ofctl_actions import parse_port
+            from vnetlab.openflow.ofctl_scan import parse_port
             want = parse_port(args[0], self.port_number)
             if want is None:
                 raise OfctlError(f"{args[0]}: unknown port")
@@ -561,25 +502,11 @@ class _Run:
         head = "OFPST_PORT" if not self.opts.of13 else "OFPST_PORT"
         self.out.append(f"{head} reply{self.ver} (xid=0x2): {len(shown)} ports\n")
         namer = self.namer(self.opts.names is True)
-        for p, s in shown:
-            pad = " " if p < 10 else ""
-
-            def v(x: int | None) -> str:
-                return "?" if x is None else str(x)
-            self.out.append(
-                f"  port {pad}{format_port(p, namer)}: rx pkts={v(s.rx_packets)}, "
-                f"bytes={v(s.rx_bytes)}, drop={v(s.rx_dropped)}, errs={v(s.rx_errors)}, "
-                f"frame={v(s.rx_frame_errors)}, over={v(s.rx_over_errors)}, "
-                f"crc={v(s.rx_crc_errors)}\n"
-                f"           tx pkts={v(s.tx_packets)}, bytes={v(s.tx_bytes)}, "
-                f"drop={v(s.tx_dropped)}, errs={v(s.tx_errors)}, coll={v(s.collisions)}\n")
+        for p, st in shown:
+            self.out.append(format_port_stats(p, st, namer))
 
     def dump_tables(self) -> None:
-        self.out.append(f"{'OFPST_TABLE' if self.opts.of13 else 'OFPST_TABLE'} "
-                        f"reply{self.ver} (xid=0x2):\n")
-        for t in range(254):
-            cls = self.bridge.tables.tables[t]
-            self.out.append(f"  table {t}:\n    active={len(cls)}, lookup=0, matched=0\n")
+        self.out.append(format_table_stats(self.bridge.tables, self.opts.of13))
 
 
 def _split_command(line: str) -> tuple[str, str]:
@@ -599,10 +526,28 @@ def _split_group_command(line: str) -> tuple[str, str]:
     return "add", line
 
 
-def _group_id_arg(text: str) -> int:
-    from vnetlab.openflow.ofctl_actions import strtoull
-    t = text.split("=", 1)[1] if text.startswith("group_id=") else text
-    parsed = strtoull(t)
-    if parsed is None or parsed[1]:
-        raise OfctlError(f"invalid group id {text}")
-    return parsed[0]
+def _group_id_arg(text: str, dump_groups: bool) -> int | None:
+    """The group argument: ``dump-groups`` takes ``N``/``all``/``any`` (anything else is
+    ignored with a warning: all groups), ``dump-group-stats`` takes ``group_id=N``.
+    None = all groups."""
+    from vnetlab.openflow.ofctl_scan import parse_key_values, strtoull
+
+    def number(value: str) -> int | None:
+        parsed = strtoull(value)
+        if parsed is None or parsed[1] or parsed[0] > 0xFFFFFFFF:
+            return None
+        return parsed[0]
+
+    if dump_groups:
+        return None if text.lower() in ("all", "any") else number(text)
+    gid: int | None = None
+    for key, val in parse_key_values(text):
+        if key != "group_id":
+            raise OfctlError(f"unknown keyword {key}")
+        if val.lower() in ("all", "any"):
+            gid = None
+            continue
+        gid = number(val)
+        if gid is None:
+            raise OfctlError(f"invalid group id {val}")
+    return gid

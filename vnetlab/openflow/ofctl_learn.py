@@ -13,14 +13,15 @@ from collections.abc import Mapping
 
 from vnetlab.openflow.actions import Action, Learn, LearnSpec, OutputReg, SetField, Subfield
 from vnetlab.openflow.match import Match
-from vnetlab.openflow.ofctl_actions import (
+from vnetlab.openflow.ofctl_errors import OfctlError
+from vnetlab.openflow.ofctl_scan import (
     PortNumber,
     parse_key_values,
     parse_subfield,
     parse_table,
     strtoull,
 )
-from vnetlab.openflow.ofctl_errors import OfctlError
+from vnetlab.openflow.ofctl_values import parse_field_value
 
 __all__ = ["learned_flow", "parse_learn", "read_subfield"]
 
@@ -87,7 +88,11 @@ def parse_learn(arg: str, port_number: PortNumber) -> Learn:
             try:
                 src = parse_subfield(value)
             except OfctlError:
-                specs.append(LearnSpec("match", dst, None, _immediate(arg, dst, value)))
+                if dst.ofs == 0 and dst.nbits == dst.field.nbits:
+                    imm, _ = parse_field_value(dst.field, value, port_number)
+                else:
+                    imm = _immediate(arg, dst, value)
+                specs.append(LearnSpec("match", dst, None, imm))
                 continue
             if src.nbits != dst.nbits:
                 raise OfctlError(f"{arg}: bit widths of {name} ({dst.nbits}) and {value} "

@@ -17,7 +17,7 @@ from typing import Any
 from vnetlab.script import fmt, fmt_bridge
 from vnetlab.script.args import Args, Env, matches
 from vnetlab.script.errors import NotSupportedYet
-from vnetlab.sim.devices.bridge import BridgeDevice
+from vnetlab.sim.devices.bridge import BridgeDevice, stp
 from vnetlab.sim.devices.bridge import fdb as fdbmod
 from vnetlab.sim.devices.bridge.port import STATE_NAMES
 from vnetlab.sim.devices.vxlan import VxlanDevice
@@ -240,8 +240,7 @@ def link_set(a: Args, env: Env) -> int:
                 raise env.fail(f'Error: argument "{v}" is wrong: Invalid state', rc=255)
             changes.append(("state", n))
         elif w in ("cost", "priority"):
-            a.uint(w)
-            env.err(f"vnetlab: bridge port {w} is accepted but not modelled (no STP yet)")
+            changes.append((w, a.uint(w)))
         elif w in ("guard", "root_block", "fastleave", "learning_sync", "proxy_arp",
                    "proxy_arp_wifi", "mcast_router", "neigh_suppress", "vlan_tunnel",
                    "isolated", "locked", "mab", "mcast_to_unicast"):
@@ -257,7 +256,15 @@ def link_set(a: Args, env: Env) -> int:
     if port is None:
         raise env.fail("RTNETLINK answers: Operation not supported", rc=2)
     for k, v in changes:
-        if k == "state":
+        if k == "cost":  # br_stp_set_path_cost / br_stp_set_port_priority: ERANGE
+            if not stp.BR_MIN_PATH_COST <= v <= stp.BR_MAX_PATH_COST:
+                raise env.fail("RTNETLINK answers: Numerical result out of range", rc=2)
+            stp.br_stp_set_path_cost(port, v)
+        elif k == "priority":
+            if v > stp.BR_MAX_PORT_PRIORITY:
+                raise env.fail("RTNETLINK answers: Numerical result out of range", rc=2)
+            stp.br_stp_set_port_priority(port, v)
+        elif k == "state":
             if v == 0 or not dev.running:
                 port.state = v
             else:

@@ -160,8 +160,6 @@ def _ip_link_add(node: str, ifname: str, spec: NetdevSpec) -> str:
     """``ip [-n NODE] link add [link LOWER] NAME [address MAC] [mtu M] [netns NODE] type
     KIND ...``, the kind's words from its spec. A lower in another node (``NODE:IFNAME``)
     makes the device there and moves it in with ``netns``, as ``ip`` would have to."""
-    if isinstance(spec, BridgeSpec) and spec.stp:
-        raise ExportError(f"{node}:{ifname}: stp has no emulator support yet")
     if isinstance(spec, GeneveSpec) and spec.options:
         raise ExportError(f"{node}:{ifname}: Geneve option TLVs have no ip command form")
     kind = spec.ip_link_type()
@@ -199,6 +197,10 @@ def _masters(node: str, ifaces: Ifaces) -> list[str]:
         flags = [f"{k} {'on' if on else 'off'}"
                  for k, on, dflt in (("learning", bp.learning, True), ("flood", bp.flood, True),
                                      ("hairpin", bp.hairpin, False)) if on != dflt]
+        if bp.cost is not None:  # STP (issue 12): ``bridge link set dev X cost N priority N``
+            flags.append(f"cost {bp.cost}")
+        if bp.priority != 32:
+            flags.append(f"priority {bp.priority}")
         if flags:
             out.append(f"bridge {_n(node)}link set dev {ifname} {' '.join(flags)}")
     return out

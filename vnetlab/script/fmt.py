@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vnetlab.script.args import Obj
-from vnetlab.script.fmt_linkinfo import linkinfo
+from vnetlab.script.fmt_linkinfo import PLAIN_KEYS, SLAVE_PLAIN_KEYS, linkinfo
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import ip_str
@@ -200,16 +200,23 @@ def link_plain(o: Obj, dev: NetDevice, ctx: Ctx, *, addr: bool = False,
 def _info_plain(info: Obj) -> str:
     parts = [info["info_kind"]]
     for k, v in info.get("info_data", {}).items():
+        k = PLAIN_KEYS.get(k, k)
         if isinstance(v, bool):
             parts.append(k if v else f"no{k}")
         elif isinstance(v, list):
             parts.append(f"{k} <{','.join(v)}>")
+        elif isinstance(v, float):  # the STP timers: "%7.2f"
+            parts.append(f"{k} {v:7.2f}")
         else:
             parts.append(f"{k} {v}")
     if "info_slave_kind" in info:
         parts.append(info["info_slave_kind"] + "_slave")
         for k, v in info["info_slave_data"].items():
-            parts.append(f"{k} {'on' if v is True else 'off' if v is False else v}")
+            k = SLAVE_PLAIN_KEYS.get(k, k)
+            if isinstance(v, float):
+                parts.append(f"{k} {v:7.2f}")
+            else:
+                parts.append(f"{k} {'on' if v is True else 'off' if v is False else v}")
     return " ".join(str(p) for p in parts) + " "
 
 

@@ -99,8 +99,8 @@ def brlink_obj(dev: NetDevice, ctx: Ctx, details: bool = False) -> Obj:
     o["mtu"] = dev.mtu
     o["master"] = port.bridge.name
     o["state"] = STATE_NAMES[port.state]
-    o["priority"] = 32
-    o["cost"] = 2
+    o["priority"] = port.priority
+    o["cost"] = port.path_cost
     if details:
         o.update({"hairpin": port.hairpin, "guard": False, "root_block": False,
                   "fastleave": False, "learning": port.learning, "flood": port.flood,

@@ -23,20 +23,49 @@ from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import ip_str
 
 
+def br_id(bid: bytes) -> str:
+    """iproute2's ``br_dump_bridge_id``: ``8000.2:0:0:0:0:1`` (MAC bytes unpadded)."""
+    return f"{bid[0]:02x}{bid[1]:02x}." + ":".join(f"{b:x}" for b in bid[2:])
+
+
+def _secs(ns: int) -> float:
+    return round(ns / 1e9, 2)
+
+
 def _bridge(dev: NetDevice) -> Obj:
-    """``br_fill_info`` (the subset the emulator models; STP timers are the defaults)."""
+    """``br_fill_info`` (the subset the emulator models) as iproute2 6.1 prints it: its
+    ``root_id`` shows the bridge id (iproute2 < 6.5 prints IFLA_BR_BRIDGE_ID there)."""
     if not isinstance(dev, BridgeDevice):
         return {}
     data: Obj = {
-        "forward_delay": 1500, "hello_time": 200, "max_age": 2000,
+        "forward_delay": dev.bridge_forward_delay // 10_000_000,
+        "hello_time": dev.bridge_hello_time // 10_000_000,
+        "max_age": dev.bridge_max_age // 10_000_000,
         "ageing_time": dev.ageing_time_ns // 10_000_000,
-        "stp_state": int(dev.stp), "priority": 32768,
+        "stp_state": int(dev.stp), "priority": int.from_bytes(dev.bridge_id[:2], "big"),
         "vlan_filtering": int(dev.vlan_enabled),
     }
     if dev.vlan_enabled:
         data["vlan_protocol"] = "802.1Q"
+    gc = 0 if dev.gc_at is None else max(0, dev.gc_at - dev.sched.now)
+    data.update({
+        "bridge_id": br_id(dev.bridge_id), "root_id": br_id(dev.bridge_id),
+        "root_port": dev.root_port, "root_path_cost": dev.root_path_cost,
+        "topology_change": int(dev.topology_change),
+        "topology_change_detected": int(dev.topology_change_detected),
+        "hello_timer": _secs(dev.hello_timer.remaining()),
+        "tcn_timer": _secs(dev.tcn_timer.remaining()),
+        "topology_change_timer": _secs(dev.topology_change_timer.remaining()),
+        "gc_timer": _secs(gc),
+    })
     data["vlan_default_pvid"] = dev.default_pvid
     return data
+
+
+#: where ``ip -d link`` (plain) names a field differently from ``ip -d -j link``
+PLAIN_KEYS = {"root_id": "designated_root", "id": "port_id", "no": "port_no"}
+#: the bridge-port fields whose plain names differ too (``bridge_slave``)
+SLAVE_PLAIN_KEYS = {**PLAIN_KEYS, "bridge_id": "designated_bridge"}
 
 
 def _vlan(dev: NetDevice) -> Obj:
@@ -92,8 +121,16 @@ def _bridge_slave(dev: NetDevice) -> Obj | None:
     if port is None:
         return None
     return {
-        "state": port.state_name, "priority": 32, "cost": 2,
+        "state": port.state_name, "priority": port.priority, "cost": port.path_cost,
         "hairpin": port.hairpin, "learning": port.learning, "flood": port.flood,
+        "id": f"{port.port_id:#x}", "no": f"{port.port_no:#x}",
+        "designated_port": port.designated_port, "designated_cost": port.designated_cost,
+        "bridge_id": br_id(port.designated_bridge), "root_id": br_id(port.designated_root),
+        "hold_timer": _secs(port.hold_timer.remaining()),
+        "message_age_timer": _secs(port.message_age_timer.remaining()),
+        "forward_delay_timer": _secs(port.forward_delay_timer.remaining()),
+        "topology_change_ack": int(port.topology_change_ack),
+        "config_pending": int(port.config_pending),
         "mcast_flood": port.mcast_flood, "bcast_flood": port.bcast_flood,
     }
 

@@ -24,8 +24,7 @@ from vnetlab.script.ip_common import (
     _validation_message,
     kind_supported,
 )
-from vnetlab.sim import build as sim_build
-from vnetlab.sim.devices.bridge import BridgeDevice
+from vnetlab.sim.devices.bridge import BridgeDevice, stp
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice
@@ -142,7 +141,7 @@ def _add_veth(env: Env, ns: Any, name: str, kargs: list[str], mtu: int,
     return dev
 
 
-BRIDGE_UNMODELLED = ("forward_delay", "hello_time", "max_age", "priority", "mcast_snooping",
+BRIDGE_UNMODELLED = ("mcast_snooping",
                      "mcast_querier", "group_fwd_mask", "nf_call_iptables", "vlan_protocol",
                      "vlan_stats_enabled", "mcast_router")
 
@@ -160,15 +159,16 @@ def _bridge_opts(env: Env, kargs: list[str]) -> dict[str, Any]:
             out["ageing_time"] = b.uint(w) / 100.0  # centiseconds, as iproute2 takes it
         elif w == "vlan_default_pvid":
             out["default_pvid"] = b.uint(w, 0, 4094)
+        elif w in ("forward_delay", "hello_time", "max_age"):
+            out[w] = b.uint(w) / 100.0  # centiseconds (IFLA_BR_FORWARD_DELAY ...)
+        elif w == "priority":
+            out["priority"] = b.uint(w, 0, 65535)
         elif w in BRIDGE_UNMODELLED:
             b.value(w)
             env.err(f"vnetlab: bridge option {w} is accepted but not modelled by the "
                     "emulator")
         else:
             raise env.fail(f'Error: either "dev" is duplicate, or "{w}" is a garbage.', rc=255)
-    if out.get("stp") and "bridge.stp" in sim_build.UNSUPPORTED:
-        raise NotSupportedYet("bridge stp_state 1", sim_build.UNSUPPORTED["bridge.stp"],
-                              lineno=env.lineno)
     return out
 
 
@@ -179,15 +179,14 @@ def _add_bridge(env: Env, ns: Any, name: str, kargs: list[str], mtu: int | None,
                               "mac": mac_to_str(mac or env.world.new_mac(ns.name, name))}
     if mtu is not None:
         fields["mtu"] = mtu
-    for k in ("stp", "ageing_time", "default_pvid"):
+    for k in ("stp", "ageing_time", "default_pvid", "priority", "forward_delay", "hello_time",
+              "max_age"):
         if k in opts:
             fields[k] = opts[k]
     spec = make_spec(env, "bridge", fields)
     br = env.world.build(ns, "bridge", name, spec)
     assert isinstance(br, BridgeDevice)
     br.addr_set = mac is not None  # no `address`: NET_ADDR_RANDOM, lowest port MAC wins
-    if opts.get("stp"):
-        br.stp = True
     if opts.get("vlan_filtering"):
         br.set_vlan_filtering(True)
     return br
@@ -445,8 +444,7 @@ def link_set(a: Args, env: Env) -> int:
             opts = _bridge_opts(env, a.rest())
             if "ageing_time" in opts:
                 dev.set_ageing(opts["ageing_time"])
-            if "stp" in opts:
-                dev.stp = opts["stp"]
+            _bridge_stp_changelink(env, dev, opts)
             if "vlan_filtering" in opts:
                 dev.set_vlan_filtering(opts["vlan_filtering"])
             if "default_pvid" in opts and opts["default_pvid"] != dev.default_pvid:
@@ -465,6 +463,25 @@ def link_set(a: Args, env: Env) -> int:
         else:
             raise env.fail(f'Error: either "dev" is duplicate, or "{w}" is a garbage.', rc=255)
     return 0
+
+
+def _bridge_stp_changelink(env: Env, br: BridgeDevice, opts: dict[str, Any]) -> None:
+    """``br_changelink``'s STP part, in its order: forward_delay, hello_time, max_age,
+    stp_state, priority; a timer out of br_stp_if.c's range while STP is (or is being
+    turned) on is ERANGE."""
+    limits = {"forward_delay": (stp.BR_MIN_FORWARD_DELAY, stp.BR_MAX_FORWARD_DELAY),
+              "hello_time": (stp.BR_MIN_HELLO_TIME, stp.BR_MAX_HELLO_TIME),
+              "max_age": (stp.BR_MIN_MAX_AGE, stp.BR_MAX_MAX_AGE)}
+    for name in ("forward_delay", "hello_time", "max_age"):
+        if name in opts:
+            lo, hi = limits[name]
+            if not lo <= opts[name] <= hi and (br.stp or name != "forward_delay"):
+                raise env.fail("RTNETLINK answers: Numerical result out of range", rc=2)
+            stp.set_bridge_timer(br, name, opts[name])
+    if "stp" in opts:
+        br.set_stp(opts["stp"])
+    if "priority" in opts:
+        stp.br_stp_set_bridge_priority(br, opts["priority"])
 
 
 def _set_mtu(env: Env, dev: NetDevice, mtu: int) -> None:

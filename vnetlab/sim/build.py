@@ -40,13 +40,6 @@ def check_supported(lab: LabSpec) -> None:
                     f"{lab_where(lab, (*seg, 'type'))}: device type {spec.type!r} is not "
                     "supported by the emulator yet"
                 )
-            if isinstance(spec, BridgeSpec) and spec.stp:
-                # file:line from the loader: the model accepts stp (the linux engine has it)
-                raise UnsupportedError(
-                    f"{lab_where(lab, (*seg, 'stp'))}: " + UNSUPPORTED["bridge.stp"],
-                    hint="STP arrives in a later vnetlab release; until then the emulator "
-                    "refuses rather than silently forwarding without it",
-                )
 
 
 def _apply_bridge_vlans(ns: Namespace, ifaces: Mapping[str, object]) -> None:
@@ -103,6 +96,7 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                     port.learning = spec.bridge_port.learning
                     port.flood = spec.bridge_port.flood
                     port.hairpin = spec.bridge_port.hairpin
+                    br.set_port_stp(port, spec.bridge_port.cost, spec.bridge_port.priority)
         _apply_bridge_vlans(ns, node.interfaces)
         for ifname, spec in node.interfaces.items():
             dev = ns.dev(ifname)

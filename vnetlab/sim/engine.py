@@ -17,14 +17,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from ipaddress import IPv4Address
 from pathlib import Path
+from typing import Any
 
 from vnetlab.engine import EngineError, PingResult, UnsupportedError
+from vnetlab.model.loops import find_loops
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
 from vnetlab.sim.apps.ping import Ping
 from vnetlab.sim.apps.userspace import SimContext, start_programs
 from vnetlab.sim.build import build, check_supported
 from vnetlab.sim.clock import S, Scheduler
+from vnetlab.sim.devices.bridge import BridgeDevice
+from vnetlab.sim.devices.bridge.storm import storm_activity, storm_summary
 from vnetlab.sim.netdev import NetDevice, Tap
 from vnetlab.sim.observe import observe_lab
 from vnetlab.sim.stack.addr import ip_int
@@ -121,6 +125,7 @@ class SimEngine:
             trace=trace.root if trace is not None else None,
         )
         start = self.sched.now
+        storming = storm_activity(self.bridges())
         app.start()
         limit = start + count * S + int(timeout_s * S) + S
         while not app.finished and self.sched.now < limit:
@@ -130,6 +135,11 @@ class SimEngine:
             self.sched.run(until=min(nxt, limit))
         # let in-flight frames of this exchange land before the next check
         self.sched.run(until=self.sched.now + 10_000_000)
+        errors = list(app.errors)
+        if storm_activity(self.bridges()) != storming:
+            line = self.storm_summary()
+            if line is not None:
+                errors.append(line)
         return PingResult(
             src=node,
             dst=dst,
@@ -137,7 +147,7 @@ class SimEngine:
             received=app.received,
             rtts_ns=tuple(app.rtts[s] for s in sorted(app.rtts)),
             ttls=tuple(app.ttls[s] for s in sorted(app.ttls)),
-            errors=tuple(app.errors),
+            errors=tuple(errors),
         )
 
     def trace(self, node: str, dst: IPv4Address, *, size: int = 56,
@@ -161,6 +171,9 @@ class SimEngine:
             else "no echo reply came back"
         )
         t.notes.extend(result.errors)
+        storm = [e for e in result.errors if e.startswith("broadcast storm")]
+        if storm:
+            t.storm = storm[0]
         return t
 
     def start_capture(self, node: str, ifname: str, path: Path) -> None:
@@ -203,3 +216,41 @@ class SimEngine:
     def advance(self, seconds: float) -> None:
         """Let virtual time pass (timers fire: FDB ageing, neighbour state changes)."""
         self.sched.run(until=self.sched.now + int(seconds * S))
+
+    def bridges(self) -> list[BridgeDevice]:
+        return [d for ns in self.namespaces.values() for d in ns.devices.values()
+                if isinstance(d, BridgeDevice)]
+
+    def storm_summary(self) -> str | None:
+        """What the storm guard saw, with the lab's loops (``vnetlab.model.loops``)."""
+        loops = [lp.describe() for lp in find_loops(self.lab)] if self.lab else []
+        return storm_summary(self.bridges(), loops)
+
+    def storms(self) -> dict[str, int]:
+        """``node:bridge`` -> flooded frames/s when its storm guard last tripped (the
+        ``storm`` check; bridges whose guard never tripped are absent)."""
+        out: dict[str, int] = {}
+        for b in self.bridges():
+            if b.storm.events:
+                out[b.where] = b.storm.events[-1].rate
+            elif b.storm.hop_drops:
+                out[b.where] = 0
+        return out
+
+    def set_link(self, node: str, ifname: str, up: bool) -> None:
+        """``ip link set IFNAME up|down`` (the ``link`` step of the checks)."""
+        self.dev(node, ifname).set_admin(up)
+
+    def elapsed(self) -> float:
+        """Seconds of virtual time since the lab came up (its bridges started STP at 0)."""
+        return self.sched.now / S
+
+    def stp_status(self, node: str, bridge: str) -> dict[str, Any]:
+        """The bridge's spanning tree view: ``root`` (is it the root bridge),
+        ``root_port`` (name or None) and ``ports`` (name -> state word)."""
+        br = self.dev(node, bridge)
+        if not isinstance(br, BridgeDevice):
+            raise EngineError(f"{node}:{bridge} is not a bridge")
+        rp = next((p.name for p in br.port_list if p.port_no == br.root_port), None)
+        return {"root": br.bridge_id == br.designated_root, "root_port": rp,
+                "ports": {p.name: p.state_name for p in br.port_list}}

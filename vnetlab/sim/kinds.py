@@ -38,7 +38,4 @@ DEVICE_BUILDERS: dict[str, Builder] = {
 }
 
 #: features of the model the emulator does not implement yet, with the reason
-UNSUPPORTED: dict[str, str] = {
-    "bridge.stp": "the emulator has no Spanning Tree Protocol yet (BPDUs, port states); "
-    "remove 'stp: true' or run this lab with --engine linux",
-}
+UNSUPPORTED: dict[str, str] = {}

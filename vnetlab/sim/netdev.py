@@ -44,16 +44,20 @@ Tap = Callable[[int, bytes], None]
 class Skb:
     """A frame in flight: ``data`` is the complete Ethernet frame."""
 
-    __slots__ = ("data", "trace")
+    __slots__ = ("data", "trace", "hops")
 
     def __init__(self, data: bytes, trace: TraceNode | None = None) -> None:
         self.data = data
         self.trace = trace
+        #: bridges crossed while a storm guard is tripped (vnetlab.sim.devices.bridge.storm)
+        self.hops = 0
 
     def clone(self, title: str = "") -> Skb:
         """``skb_clone``: same bytes, its own trace branch."""
         t = self.trace
-        return Skb(self.data, None if t is None else t.branch(title))
+        c = Skb(self.data, None if t is None else t.branch(title))
+        c.hops = self.hops
+        return c
 
 
 #: a kind's ``newlink`` resolves what its spec stacks on (``IFNAME`` / ``NODE:IFNAME``)

@@ -51,7 +51,8 @@ class DropReason(Enum):
 
     Names the kernel lacks (the bridge and VLAN filter drop with ``NOT_SPECIFIED``; geneve
     has no reasons of its own) are plain words of ours: ``VLAN_FILTER``,
-    ``BRIDGE_FWD_SAME_PORT``, ``BRIDGE_NO_EGRESS_PORT`` and ``GENEVE_VNI_NOT_FOUND``.
+    ``BRIDGE_FWD_SAME_PORT``, ``BRIDGE_NO_EGRESS_PORT``, ``GENEVE_VNI_NOT_FOUND`` and
+    ``BRIDGE_STORM_GUARD``.
     """
 
     NOT_SPECIFIED = "NOT_SPECIFIED"
@@ -83,6 +84,8 @@ class DropReason(Enum):
     BRIDGE_FWD_SAME_PORT = "BRIDGE_FWD_SAME_PORT"
     BRIDGE_NO_EGRESS_PORT = "BRIDGE_NO_EGRESS_PORT"
     GENEVE_VNI_NOT_FOUND = "GENEVE_VNI_NOT_FOUND"
+    #: the emulator's storm guard (vnetlab.sim.devices.bridge.storm): a loop without STP
+    BRIDGE_STORM_GUARD = "BRIDGE_STORM_GUARD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,9 @@ class Trace:
         self.side_drops: list[Event] = []
         self.root = TraceNode(title, self, True)
         self.notes: list[str] = []
+        #: set by the engine when the storm guard acted while this packet was out
+        #: (vnetlab.sim.devices.bridge.storm): the verdict says so first
+        self.storm: str | None = None
 
     def spend(self) -> bool:
         """Take one event from the budget; False (and ``truncated``) once it is spent."""
@@ -210,6 +216,8 @@ class Trace:
         return None
 
     def verdict(self) -> str:
+        if self.storm is not None:
+            return self.storm
         decisive = self._decisive()
         if decisive is None and self.truncated:
             return ("unknown: the trace stopped recording after "

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vnetlab.engine import Engine
+from vnetlab.engine import Engine, EngineError
+from vnetlab.model.checks import LinkStep, StormCheck, StpCheck, WaitCheck
 from vnetlab.model.resolver import mac_of_ref
 from vnetlab.model.spec import (
     Check,
@@ -41,7 +42,7 @@ from vnetlab.wire.pcap import read_pcap
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     index: int  # position in the lab's checks list
-    kind: str  # "ping", "trace", "fdb", "frames"
+    kind: str  # "ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait"
     subject: str  # "a -> 192.168.1.3"
     expected: str
     got: str
@@ -126,6 +127,108 @@ def run_fdb(i: int, engine: Engine, lab: LabSpec, c: FdbCheck) -> CheckResult:
     return CheckResult(i, "fdb", subject, f"{c.expect}: {want}", got, _status(ok))
 
 
+def _clock(engine: Engine) -> tuple[Callable[[], float], Callable[[float], None]] | None:
+    elapsed = getattr(engine, "elapsed", None)
+    advance = getattr(engine, "advance", None)
+    return (elapsed, advance) if elapsed is not None and advance is not None else None
+
+
+def run_wait(i: int, engine: Engine, c: WaitCheck) -> CheckResult:
+    clock = _clock(engine)
+    subject = f"wait {c.wait:g}s"
+    if clock is None:
+        return CheckResult(i, "wait", subject, "-", "-", "skip",
+                           f"the {engine.name} engine cannot let time pass")
+    before = clock[0]()
+    clock[1](c.wait)
+    return CheckResult(i, "wait", subject, f"{c.wait:g}s", f"{clock[0]() - before:.1f}s",
+                       "pass", f"now {clock[0]():.1f}s after the lab came up")
+
+
+def _until(engine: Engine, at: float | None) -> str | None:
+    """Wait until ``at`` seconds after the lab came up; why not, if it cannot."""
+    if at is None:
+        return None
+    clock = _clock(engine)
+    if clock is None:
+        return f"the {engine.name} engine cannot let time pass"
+    now = clock[0]()
+    if now > at + 1.0:
+        return (f"it is {now:.1f}s already: the checks before this one ran past its time; "
+                "order the checks by 'at'")
+    if now < at:
+        clock[1](at - now)
+    return None
+
+
+def run_link(i: int, engine: Engine, c: LinkStep) -> CheckResult:
+    subject = f"{c.link} {c.set}" + (f" at {c.at:g}s" if c.at is not None else "")
+    setter = getattr(engine, "set_link", None)
+    if setter is None:
+        return CheckResult(i, "link", subject, c.set, "-", "skip",
+                           f"the {engine.name} engine cannot set links up or down")
+    late = _until(engine, c.at)
+    if late is not None:
+        return CheckResult(i, "link", subject, c.set, "-", "fail", late)
+    node, _, ifname = c.link.partition(":")
+    try:
+        setter(node, ifname, c.set == "up")
+    except EngineError as e:
+        return CheckResult(i, "link", subject, c.set, "-", "fail", str(e).splitlines()[0])
+    return CheckResult(i, "link", subject, c.set, c.set, "pass")
+
+
+def run_stp(i: int, engine: Engine, c: StpCheck) -> CheckResult:
+    """An ``stp`` check: wait until ``at`` (if given), then compare the bridge's view."""
+    subject = c.stp + (f" {c.port}" if c.port else "") + (f" at {c.at:g}s" if c.at else "")
+    status = getattr(engine, "stp_status", None)
+    clock = _clock(engine)
+    if status is None or clock is None:
+        return CheckResult(i, "stp", subject, "-", "-", "skip",
+                           f"the {engine.name} engine cannot report STP state")
+    late = _until(engine, c.at)
+    if late is not None:
+        return CheckResult(i, "stp", subject, f"at {c.at:g}s", "-", "fail", late)
+    node, _, bridge = c.stp.partition(":")
+    try:
+        st = status(node, bridge)
+    except EngineError as e:
+        return CheckResult(i, "stp", subject, "-", str(e).splitlines()[0], "fail")
+    want: list[str] = []
+    got: list[str] = []
+    ok = True
+    if c.port is not None:
+        state = st["ports"].get(c.port)
+        want.append(f"{c.port} {c.state}")
+        got.append(f"{c.port} {state or 'not a port'}")
+        ok = ok and state == c.state
+    if c.root is not None:
+        want.append("root" if c.root else "not root")
+        got.append("root" if st["root"] else "not root")
+        ok = ok and st["root"] == c.root
+    if c.root_port is not None:
+        want.append(f"root port {c.root_port}")
+        got.append(f"root port {st['root_port'] or 'none'}")
+        ok = ok and st["root_port"] == c.root_port
+    return CheckResult(i, "stp", subject, ", ".join(want), ", ".join(got), _status(ok),
+                       f"at {clock[0]():.1f}s")
+
+
+def run_storm(i: int, engine: Engine, c: StormCheck) -> CheckResult:
+    storms = getattr(engine, "storms", None)
+    if storms is None:
+        return CheckResult(i, "storm", c.storm, c.expect, "-", "skip",
+                           f"the {engine.name} engine cannot measure storms")
+    seen: dict[str, int] = storms()
+    rate = seen.get(c.storm)
+    got = "none" if rate is None else "detected"
+    detail = f"{rate:,} frames/s" if rate else ""
+    summary = getattr(engine, "storm_summary", None)
+    if rate is not None and summary is not None:
+        detail = summary() or detail
+    return CheckResult(i, "storm", c.storm, c.expect, got, _status(got == c.expect), detail)
+
+
 def describe_match(m: FrameMatch) -> str:
     parts: list[str] = [m.proto if m.proto != "any" else "frames"]
     if m.op != "any":
@@ -199,6 +302,14 @@ def run_checks(
                     results.append(run_trace(i, engine, c))
                 elif isinstance(c, FdbCheck):
                     results.append(run_fdb(i, engine, lab, c))
+                elif isinstance(c, StpCheck):
+                    results.append(run_stp(i, engine, c))
+                elif isinstance(c, StormCheck):
+                    results.append(run_storm(i, engine, c))
+                elif isinstance(c, LinkStep):
+                    results.append(run_link(i, engine, c))
+                elif isinstance(c, WaitCheck):
+                    results.append(run_wait(i, engine, c))
                 else:
                     results.append(None)  # judged after the captures are complete
         finally:

@@ -106,3 +106,37 @@ class BridgeVlanOp(Op):
         body = M.ifinfomsg(self.ifindex(h, self.dev), family=M.AF_BRIDGE)
         body += M.nest(M.IFLA_AF_SPEC, spec)
         h.sock.send_raw(M.RTM_DELLINK if self.delete else M.RTM_SETLINK, body, tag=self)
+
+
+#: if_link.h IFLA_BRPORT_* numbers of the STP port settings
+IFLA_BRPORT_PRIORITY = 2
+IFLA_BRPORT_COST = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SetBrportStp(Op):
+    """``bridge link set dev PORT [cost N] [priority N]``: the STP path cost and port
+    priority (``br_stp_set_path_cost``, ``br_stp_set_port_priority``)."""
+
+    ifname: str = ""
+    cost: int | None = None
+    priority: int | None = None
+
+    def shell(self) -> str:
+        s = f"bridge -n {self.ns} link set dev {self.ifname}"
+        if self.cost is not None:
+            s += f" cost {self.cost}"
+        if self.priority is not None:
+            s += f" priority {self.priority}"
+        return s
+
+    def apply(self, r: Realized) -> None:
+        h = r.ns[self.ns]
+        attrs = b""
+        if self.priority is not None:
+            attrs += M.u16(IFLA_BRPORT_PRIORITY, self.priority)
+        if self.cost is not None:
+            attrs += M.u32(IFLA_BRPORT_COST, self.cost)
+        body = M.ifinfomsg(self.ifindex(h, self.ifname), family=M.AF_BRIDGE) + M.nest(
+            M.IFLA_PROTINFO | M.NLA_F_NESTED, attrs)
+        h.sock.send_raw(M.RTM_SETLINK, body, tag=self)

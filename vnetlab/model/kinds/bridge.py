@@ -21,7 +21,15 @@ class BridgeSpec(NetdevSpec):
     """A Linux bridge (net/bridge): ``ip link add NAME type bridge``."""
 
     type: Literal["bridge"]
-    stp: bool = False  # IFLA_BR_STP_STATE; the emulator has no STP yet and says so
+    #: IFLA_BR_STP_STATE: the kernel's 802.1D spanning tree (off by default, as on Linux)
+    stp: bool = False
+    #: IFLA_BR_PRIORITY: the bridge priority, first half of the bridge id (lower wins root)
+    priority: int = Field(32768, ge=0, le=65535)
+    #: IFLA_BR_HELLO_TIME / IFLA_BR_MAX_AGE / IFLA_BR_FORWARD_DELAY, in seconds (``ip``
+    #: speaks centiseconds); the kernel's ranges while STP is on (br_stp_if.c)
+    hello_time: float = Field(2.0, ge=1, le=10)
+    max_age: float = Field(20.0, ge=6, le=40)
+    forward_delay: float = Field(15.0, ge=2, le=30)
     ageing_time: float = Field(300.0, ge=0, le=1_000_000)  # seconds (kernel default 300)
     fdb: list[FdbEntrySpec] = []
     #: IFLA_BR_VLAN_FILTERING: ports admit, tag and untag frames by their VLAN lists
@@ -47,5 +55,15 @@ class BridgeSpec(NetdevSpec):
             args += ["vlan_filtering", "1"]
         if self.vlan_filtering or self.default_pvid != 1:
             args += ["vlan_default_pvid", str(self.default_pvid)]
+        for name, value, default in self.stp_timers():
+            if value != default:
+                args += [name, str(round(value * 100))]
+        if self.priority != 32768:
+            args += ["priority", str(self.priority)]
         return args
+
+    def stp_timers(self) -> list[tuple[str, float, float]]:
+        """(iproute2 word, seconds, kernel default) of the three STP timers."""
+        return [("forward_delay", self.forward_delay, 15.0),
+                ("hello_time", self.hello_time, 2.0), ("max_age", self.max_age, 20.0)]
 

@@ -27,6 +27,7 @@ import errno
 from typing import TYPE_CHECKING
 
 from vnetlab.sim.devices.bridge import fdb as fdbmod
+from vnetlab.sim.devices.bridge import stp, stp_bpdu, stp_timer
 from vnetlab.sim.devices.bridge.fdb import FdbEntry
 from vnetlab.sim.devices.bridge.forward import (
     BROADCAST,
@@ -43,10 +44,13 @@ from vnetlab.sim.devices.bridge.port import (
     BridgePort,
     VlanGroup,
 )
+from vnetlab.sim.devices.bridge.storm import StormGuard
+from vnetlab.sim.devices.bridge.stp_timer import StpTimer
 from vnetlab.sim.devices.bridge.vlan import br_dev_xmit_vlan, br_handle_frame_vlan
 from vnetlab.sim.errors import NetdevError
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.wire.mac import mac_to_bytes, mac_to_str
+from vnetlab.wire.stp import bridge_id
 
 if TYPE_CHECKING:
     from vnetlab.model.spec import BridgeSpec
@@ -88,15 +92,55 @@ class BridgeDevice(NetDevice):
         "vlan_enabled",
         "default_pvid",
         "vlgrp",
+        # STP (struct net_bridge; vnetlab.sim.devices.bridge.stp)
+        "bridge_id",
+        "designated_root",
+        "root_path_cost",
+        "root_port",
+        "max_age",
+        "hello_time",
+        "forward_delay",
+        "bridge_max_age",
+        "bridge_hello_time",
+        "bridge_forward_delay",
+        "bridge_ageing_time",
+        "topology_change",
+        "topology_change_detected",
+        "hello_timer",
+        "tcn_timer",
+        "topology_change_timer",
+        "stp_log",
+        "storm",
+        "storm_mode",
     )
 
     def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int = 1500) -> None:
         super().__init__(ns, name, mac, mtu)
         self.fdb: dict[bytes, FdbEntry] = {}
         self.port_list: list[BridgePort] = []
-        self.ageing_time_ns = 300 * 1_000_000_000
+        self.ageing_time_ns = 300 * 1_000_000_000  # br->ageing_time (what is in use)
+        self.bridge_ageing_time = self.ageing_time_ns  # br->bridge_ageing_time (configured)
         self.gc_at: int | None = None
-        self.stp = False
+        self.stp = False  # BR_KERNEL_STP when True, BR_NO_STP when False
+        # br_dev_setup: priority 0x8000, the 802.1D default timers, root of its own tree
+        self.bridge_id = bridge_id(stp.BR_DEFAULT_PRIORITY, mac)
+        self.designated_root = self.bridge_id
+        self.root_path_cost = 0
+        self.root_port = 0
+        self.bridge_max_age = self.max_age = 20 * stp.S
+        self.bridge_hello_time = self.hello_time = 2 * stp.S
+        self.bridge_forward_delay = self.forward_delay = 15 * stp.S
+        self.topology_change = False
+        self.topology_change_detected = False
+        sched = ns.sched
+        self.hello_timer = StpTimer(sched, lambda: stp_timer.hello_timer_expired(self))
+        self.tcn_timer = StpTimer(sched, lambda: stp_timer.tcn_timer_expired(self))
+        self.topology_change_timer = StpTimer(
+            sched, lambda: stp_timer.topology_change_timer_expired(self))
+        #: (time, port, state) of every STP port state change, when someone listens
+        self.stp_log: list[tuple[int, str, str]] | None = None
+        self.storm = StormGuard()  # vnetlab.sim.devices.bridge.storm
+        self.storm_mode = False  # the guard tripped: frames take the slow, counting path
         self.mcast_snooping = True  # IFLA_BR_MCAST_SNOOPING, on by default
         #: NET_ADDR_SET: the MAC was given (labs always give one); otherwise the bridge
         #: takes its lowest port's MAC whenever ports change
@@ -130,7 +174,9 @@ class BridgeDevice(NetDevice):
         if peer is not None:
             peer.delay += BRIDGE_DELAY_NS
         self.recalculate_bridge_id()
-        self.port_state_changed(port)
+        if self.admin_up and dev.running:  # br_add_if -> br_stp_enable_port
+            stp.br_stp_enable_port(port)
+        self._update_carrier()
         return port
 
     def del_port(self, dev: NetDevice) -> None:
@@ -138,6 +184,7 @@ class BridgeDevice(NetDevice):
         port = dev.br_port
         if port is None or port.bridge is not self:
             return
+        stp.br_stp_disable_port(port)  # del_nbp
         self.port_list.remove(port)
         fdbmod.fdb_delete_by_port(self, port)
         dev.br_port = None
@@ -182,35 +229,53 @@ class BridgeDevice(NetDevice):
         self.mac = lowest
         if lowest not in self.fdb:
             fdbmod.fdb_insert_local(self, lowest, None)
+        stp.br_stp_change_bridge_id(self, lowest)
 
     def port_state_changed(self, port: BridgePort) -> None:
-        """``br_port_carrier_check`` + ``br_port_state_selection`` without STP."""
-        live = self.admin_up and port.dev.running
-        new = BR_STATE_FORWARDING if live else BR_STATE_DISABLED
-        if new != port.state:
-            if new == BR_STATE_DISABLED:
-                fdbmod.fdb_flush_dynamic_port(self, port)
-            port.state = new
+        """``br_port_carrier_check``: a port that can pass traffic again is enabled (STP
+        takes it through listening/learning, or straight to forwarding without STP); one
+        that cannot is disabled (its learned FDB entries go)."""
+        if not self.admin_up:
+            return
+        if port.dev.running:
+            if port.state == BR_STATE_DISABLED:
+                stp.br_stp_enable_port(port)
+        elif port.state != BR_STATE_DISABLED:
+            stp.br_stp_disable_port(port)
         self._update_carrier()
 
     def _update_carrier(self) -> None:
         self.set_carrier(any(p.state == BR_STATE_FORWARDING for p in self.port_list))
 
     def set_admin(self, up: bool) -> None:
+        """``br_dev_open``/``br_dev_stop``: ``br_stp_enable_bridge``/``_disable_bridge``."""
         if up == self.admin_up:
             return
         self.admin_up = up
-        for p in self.port_list:
-            live = up and p.dev.running
-            new = BR_STATE_FORWARDING if live else BR_STATE_DISABLED
-            if new == BR_STATE_DISABLED and p.state != BR_STATE_DISABLED:
-                # br_dev_stop -> br_stp_disable_port -> br_fdb_delete_by_port
-                fdbmod.fdb_flush_dynamic_port(self, p)
-            p.state = new
+        if up:
+            stp.br_stp_enable_bridge(self)
+        else:
+            stp.br_stp_disable_bridge(self)
         self._update_carrier()
         call_netdevice_notifiers(NetdevEvent.UP if up else NetdevEvent.DOWN, self)
         if up and self.mcast_snooping:
             join_snoopers(self)
+
+    # -- STP (br_stp_if.c) -----------------------------------------------------------------
+    def set_stp(self, on: bool) -> None:
+        """``ip link set BR type bridge stp_state 0|1``."""
+        stp.br_stp_set_enabled(self, on)
+
+    def set_port_stp(self, port: BridgePort, cost: int | None, priority: int) -> None:
+        """``bridge link set dev PORT cost N priority N`` (``br_stp_set_path_cost``,
+        ``br_stp_set_port_priority``)."""
+        if cost is not None and cost != port.path_cost:
+            stp.br_stp_set_path_cost(port, cost)
+        if priority != port.priority:
+            stp.br_stp_set_port_priority(port, priority)
+
+    def stp_rcv(self, port: BridgePort, skb: Skb) -> None:
+        stp_bpdu.br_stp_rcv(port, skb)
 
     # -- VLAN filtering (br_vlan.c) --------------------------------------------------------
     def _vlan_owner(self, port: BridgePort | None) -> tuple[VlanGroup, bytes]:
@@ -305,7 +370,16 @@ class BridgeDevice(NetDevice):
         br_flood(self, skb, UNICAST, None, miss=dst)
 
     def set_ageing(self, seconds: float) -> None:
-        self.ageing_time_ns = int(seconds * 1_000_000_000)
+        """``br_set_ageing_time``: the configured value; in use unless a topology change
+        has it cut to 2 x forward_delay."""
+        self.bridge_ageing_time = int(seconds * 1_000_000_000)
+        if not (self.stp and self.topology_change):
+            self.ageing_time_ns = self.bridge_ageing_time
+
+    def hold_time(self) -> int:
+        """``hold_time`` (br_fdb.c): learned entries age after forward_delay while a
+        topology change lasts."""
+        return self.forward_delay if self.topology_change else self.ageing_time_ns
 
     def add_static(self, mac: bytes, dev: NetDevice, vid: int | None = None) -> None:
         """``bridge fdb add MAC dev PORT master static [vlan VID]``.
@@ -330,6 +404,12 @@ def newlink(ns: Namespace, name: str, spec: BridgeSpec, lower: Lower) -> BridgeD
     VLANs and ``vlan_filtering`` come after the ports joined, as a script would)."""
     br = BridgeDevice(ns, name, mac_to_bytes(spec.mac or ""), spec.mtu)
     br.set_ageing(spec.ageing_time)
+    # br_changelink: the STP timers, stp_state and priority before any port joins
+    for name, value, _ in spec.stp_timers():
+        stp.set_bridge_timer(br, name, value)
+    br.set_stp(spec.stp)
+    if spec.priority != stp.BR_DEFAULT_PRIORITY:
+        stp.br_stp_set_bridge_priority(br, spec.priority)
     if spec.default_pvid != br.default_pvid:  # ip link add ... type bridge vlan_default_pvid N
         br.vlan_flush()
         br.default_pvid = spec.default_pvid

@@ -102,7 +102,7 @@ def fdb_cleanup(br: BridgeDevice, armed_for: int) -> None:
         return  # superseded by an earlier arming
     br.gc_at = None
     now = br.sched.now
-    hold = br.ageing_time_ns
+    hold = br.hold_time()
     nxt: int | None = None
     dead = []
     for mac, e in br.fdb.items():
@@ -141,7 +141,7 @@ def br_fdb_update(
     on_vlan = f" vlan {vid}" if vid else ""
     if e is None:
         br.fdb[key] = FdbEntry(src, port, now, local=False, static=False, vid=vid)
-        fdb_arm_cleanup(br, now + br.ageing_time_ns)
+        fdb_arm_cleanup(br, now + br.hold_time())
         if trace is not None:
             trace.add(br.where, f"learned {mac_to_str(src)}{on_vlan} on port {port.name}",
                       EventKind.LEARN)
@@ -152,4 +152,13 @@ def br_fdb_update(
                 trace.add(br.where, f"{mac_to_str(src)}{on_vlan} moved from {old} to {port.name}",
                           EventKind.LEARN)
             e.port = port
+            guard = br.storm  # flapping: the storm guard counts it, its report names the MACs
+            guard.moves[src] = guard.moves.get(src, 0) + 1
+            guard.window_moves += 1
         e.updated = now
+    elif e.port is not port:
+        # "received packet on PORT with own address as source address": an own frame came
+        # back, which is what a loop does; the storm guard counts it as flapping
+        guard = br.storm
+        guard.moves[src] = guard.moves.get(src, 0) + 1
+        guard.window_moves += 1

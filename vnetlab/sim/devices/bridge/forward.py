@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vnetlab.sim.devices.bridge.port import BR_STATE_FORWARDING
+from vnetlab.sim.devices.bridge.storm import STORM_BUDGET, storm_flood_allowed
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
@@ -79,6 +80,14 @@ def br_flood(
 
     ``why`` (or, for an unknown unicast, the ``miss``ed MAC) only feeds the trace, so the
     text is built only when the frame is traced."""
+    g = br.storm
+    g.credit -= 1
+    if g.credit < 0 and not storm_flood_allowed(br):
+        if skb.trace is not None:
+            skb.trace.drop(br.where, f"broadcast storm: more than {STORM_BUDGET} floods in "
+                           "one virtual second (storm guard; a loop without STP?)",
+                           DropReason.BRIDGE_STORM_GUARD)
+        return
     ports = flood_ports(br, pkt_type, ingress)
     if skb.trace is not None:
         if miss is not None:

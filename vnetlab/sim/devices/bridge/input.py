@@ -29,6 +29,7 @@ from vnetlab.sim.devices.bridge.port import (
     BR_STATE_LEARNING,
     BridgePort,
 )
+from vnetlab.sim.devices.bridge.storm import storm_hop_limit
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
@@ -47,7 +48,8 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     src = data[6:12]
     # fast path: forwarding port, source already learned here, known unicast, no trace,
     # bridge not promiscuous — the steady state of a busy bridge
-    if port.state == BR_STATE_FORWARDING and skb.trace is None and not br.promisc:
+    if (port.state == BR_STATE_FORWARDING and skb.trace is None and not br.promisc
+            and not br.storm_mode):
         e = fdb.get(src)
         if e is not None and e.port is port:
             e.updated = br.sched.now  # harmless on a static entry: those never age
@@ -87,9 +89,15 @@ def port_admits(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb: Skb) ->
 
 def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb: Skb) -> None:
     """Every case the fast path does not take, with the trace told about each decision."""
+    if br.storm_mode and storm_hop_limit(br, skb):
+        return
     data = skb.data
     trace = skb.trace
     state = port.state
+    dst = data[0:6]
+    if (dst[0] & 1 and dst[0:5] == _LINK_LOCAL and invalid_source(data[6:12]) is None
+            and link_local_consumed(br, dev, skb, dst)):
+        return  # br_handle_frame looks at link-local groups before the port's state
     if not port_admits(br, dev, port, skb):
         return
     src = data[6:12]
@@ -99,9 +107,6 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
         if trace is not None:
             trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)",
                        DropReason.BRIDGE_INGRESS_STP_STATE)
-        return
-    dst = data[0:6]
-    if dst[0] & 1 and link_local_consumed(br, dev, skb, dst):
         return
     if dst[0] & 1:
         kind = BROADCAST if dst == _BCAST else MULTICAST
@@ -151,6 +156,14 @@ def link_local_consumed(br: BridgeDevice, dev: NetDevice, skb: Skb, dst: bytes) 
         return False
     if dst[5] == 0 and not br.stp:
         return False
+    if dst[5] == 0:
+        # STP on: __br_handle_local_finish learns the sender, then LLC hands the BPDU to
+        # br_stp_rcv (called directly here: the LLC layer has no other user in a lab)
+        port: BridgePort = dev.br_port  # type: ignore[assignment]
+        if port.learning and port.state in (BR_STATE_LEARNING, BR_STATE_FORWARDING):
+            br_fdb_update(br, port, skb.data[6:12], 0, skb.trace)
+        br.stp_rcv(port, skb)
+        return True
     if skb.trace is not None:
         what = "pause frame: dropped" if dst[5] == 1 else f"to {dev.name}'s own stack"
         skb.trace.add(br.where, f"link-local group {mac_to_str(dst)}: {what}", EventKind.DECISION)

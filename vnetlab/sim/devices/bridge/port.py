@@ -63,6 +63,25 @@ class BridgePort:
         "bcast_flood",
         "hairpin",
         "vlgrp",
+        # STP (struct net_bridge_port; vnetlab.sim.devices.bridge.stp)
+        "priority",
+        "port_id",
+        "path_cost",
+        "admin_cost",
+        "designated_root",
+        "designated_cost",
+        "designated_bridge",
+        "designated_port",
+        "designated_age",
+        "topology_change_ack",
+        "config_pending",
+        "message_age_timer",
+        "forward_delay_timer",
+        "hold_timer",
+        "rx_bpdu",
+        "tx_bpdu",
+        "rx_tcn",
+        "tx_tcn",
     )
 
     def __init__(self, bridge: BridgeDevice, dev: NetDevice, port_no: int) -> None:
@@ -77,6 +96,27 @@ class BridgePort:
         self.bcast_flood = True
         self.hairpin = False
         self.vlgrp = VlanGroup()  # nbp_vlan_group: the port's VLANs (used while filtering)
+        # new_nbp: default priority, cost from the link speed, designated for itself
+        from vnetlab.sim.devices.bridge import stp, stp_timer
+
+        self.priority = stp.BR_PORT_DEFAULT_PRIORITY
+        self.port_id = stp.br_make_port_id(self.priority, port_no)
+        self.path_cost = stp.port_cost(dev)
+        self.admin_cost = False
+        self.designated_root = bridge.designated_root
+        self.designated_cost = bridge.root_path_cost
+        self.designated_bridge = bridge.bridge_id
+        self.designated_port = self.port_id
+        self.designated_age = 0
+        self.topology_change_ack = False
+        self.config_pending = False
+        sched = bridge.sched
+        self.message_age_timer = stp_timer.StpTimer(
+            sched, lambda: stp_timer.message_age_timer_expired(self))
+        self.forward_delay_timer = stp_timer.StpTimer(
+            sched, lambda: stp_timer.forward_delay_timer_expired(self))
+        self.hold_timer = stp_timer.StpTimer(sched, lambda: stp_timer.hold_timer_expired(self))
+        self.rx_bpdu = self.tx_bpdu = self.rx_tcn = self.tx_tcn = 0
 
     @property
     def name(self) -> str:

@@ -53,6 +53,7 @@ from vnetlab.sim.devices.bridge.port import (
     BR_STATE_LEARNING,
     VlanGroup,
 )
+from vnetlab.sim.devices.bridge.storm import storm_hop_limit
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire.mac import mac_to_str
@@ -203,9 +204,15 @@ def br_pass_frame_up_vlan(
 def br_handle_frame_vlan(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     """The rx_handler of every port while the bridge filters VLANs (``br_handle_frame_finish``)."""
     port: BridgePort = dev.br_port  # type: ignore[assignment]
+    if br.storm_mode and storm_hop_limit(br, skb):
+        return
     data = skb.data
     trace = skb.trace
     state = port.state
+    if (data[0] == 0x01 and data[1:5] == b"\x80\xc2\x00\x00" and br.stp
+            and data[5] == 0 and not data[6] & 1):
+        link_local_consumed(br, dev, skb, data[0:6])  # BPDUs reach STP in every port state
+        return
     if not port_admits(br, dev, port, skb):
         return
     src = data[6:12]
