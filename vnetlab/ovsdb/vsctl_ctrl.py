@@ -1,4 +1,4 @@
-"""ovs-vsctl's controller, manager, SSL and ``emer-reset`` commands.
+"""ovs-vsctl's controller, fail-mode, manager, SSL, ``show`` and ``emer-reset`` commands.
 
 Design note
 -----------
@@ -11,7 +11,8 @@ rows are configuration that ``show`` and ``list`` print, nothing connects.
 
 from __future__ import annotations
 
-from vnetlab.ovsdb.ctl import Context, Syntax
+from vnetlab.ovsdb.ctl import Context, CtlFatal, Syntax
+from vnetlab.ovsdb.ctl_cmds import ShowTable, show
 from vnetlab.ovsdb.data import Atom
 from vnetlab.ovsdb.db import Row
 from vnetlab.ovsdb.vsctl_cmds import (
@@ -146,6 +147,43 @@ def cmd_set_ssl(ctx: Context) -> None:
     ctx.txn.write(_ovs(ctx), "ssl", [row.uuid])
 
 
+def cmd_get_fail_mode(ctx: Context) -> None:
+    br = find_bridge(state_of(ctx), ctx.argv[1], True)
+    assert br is not None
+    mode = br.real.opt("fail_mode")
+    if mode:
+        ctx.output.append(f"{mode}\n")
+
+
+def cmd_del_fail_mode(ctx: Context) -> None:
+    br = find_real_bridge(state_of(ctx), ctx.argv[1], True)
+    assert br is not None
+    ctx.txn.write(br.real, "fail_mode", [])
+
+
+def cmd_set_fail_mode(ctx: Context) -> None:
+    br = find_real_bridge(state_of(ctx), ctx.argv[1], True)
+    assert br is not None
+    if ctx.argv[2] not in ("standalone", "secure"):
+        raise CtlFatal('fail-mode must be "standalone" or "secure"')
+    ctx.txn.write(br.real, "fail_mode", [ctx.argv[2]])
+
+
+#: ``cmd_show_tables`` of ovs-vsctl.c
+SHOW_TABLES = [
+    ShowTable("Open_vSwitch", None, ("manager_options", "bridges", "ovs_version")),
+    ShowTable("Bridge", "name", ("controller", "fail_mode", "datapath_type", "ports")),
+    ShowTable("Port", "name", ("tag", "trunks", "interfaces")),
+    ShowTable("Interface", "name", ("type", "options", "error", "bfd_status")),
+    ShowTable("Controller", "target", ("is_connected",)),
+    ShowTable("Manager", "target", ("is_connected",)),
+]
+
+
+def cmd_show(ctx: Context) -> None:
+    show(ctx, SHOW_TABLES)
+
+
 def cmd_emer_reset(ctx: Context) -> None:
     """``cmd_emer_reset``: back to a known good configuration (bridges and ports stay)."""
     txn, db = ctx.txn, ctx.db
@@ -174,6 +212,10 @@ def cmd_emer_reset(ctx: Context) -> None:
 
 
 CTRL_COMMANDS: dict[str, Syntax] = {s.name: s for s in [
+    Syntax("show", 0, 0, "", None, cmd_show),
+    Syntax("get-fail-mode", 1, 1, "", pre_info, cmd_get_fail_mode),
+    Syntax("del-fail-mode", 1, 1, "", pre_info, cmd_del_fail_mode, rw=True),
+    Syntax("set-fail-mode", 2, 2, "", pre_info, cmd_set_fail_mode, rw=True),
     Syntax("get-controller", 1, 1, "", pre_info, cmd_get_controller),
     Syntax("del-controller", 1, 1, "", pre_info, cmd_del_controller, rw=True),
     Syntax("set-controller", 1, 2**31, "--inactivity-probe=", pre_info, cmd_set_controller,
