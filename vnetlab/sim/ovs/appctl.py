@@ -105,7 +105,7 @@ def fdb_flush(vs: Vswitchd, rest: list[str]) -> str:
 
 def _port_type(vs: Vswitchd, x_type: str) -> str:
     if x_type == "internal":
-        return "dummy-internal" if vs.dummy else "internal"
+        return "dummy-internal" if vs.dummy else "tap"
     return x_type
 
 

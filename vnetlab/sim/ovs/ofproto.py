@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from vnetlab.openflow.ofproto_tables import OfprotoTables
+from vnetlab.sim.ovs.tables import RuleTables
 from vnetlab.sim.ovs.bundle import XBundle, XPort
 from vnetlab.sim.ovs.mac_learning import MacLearning
 from vnetlab.sim.ovs.mirror import MBridge
@@ -40,7 +40,7 @@ class Ofproto:
         self.mbridge = MBridge([])
         self.forward_bpdu = False
         self.fail_mode = "standalone"
-        self.tables = OfprotoTables()
+        self.tables = RuleTables()
         self.hwaddr = 0
         self.datapath_id = 0
         self._recirc_id = 0

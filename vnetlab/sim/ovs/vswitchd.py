@@ -22,8 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vnetlab.openflow.flow import extract
-from vnetlab.ovsdb.db import Database
+from vnetlab.sim.ovs.flowkey import flow_extract as extract
 from vnetlab.sim.ovs import odp
 from vnetlab.sim.ovs.bundle import XBundle, XPort
 from vnetlab.sim.ovs.dpif import Dpif, DpPort, Upcall
@@ -35,6 +34,7 @@ from vnetlab.sim.ovs.oftrace import OfTraceNode
 from vnetlab.sim.ovs.xlate import xlate_actions
 
 if TYPE_CHECKING:
+    from vnetlab.ovsdb.db import Database
     from vnetlab.sim.netdev import NetDevice, Skb
     from vnetlab.sim.stack.netns import Namespace
 
@@ -49,7 +49,11 @@ class Vswitchd:
     def __init__(self, ns: Namespace | None = None, db: Database | None = None, *,
                  dummy: bool = False, seed: int = 0) -> None:
         self.ns = ns
-        self.db = db if db is not None else Database(seed=seed)
+        if db is None:
+            from vnetlab.ovsdb.db import Database
+
+            db = Database(seed=seed)
+        self.db = db
         self.dummy = dummy
         self.bridges: dict[str, Ofproto] = {}
         self.dpifs: dict[str, Dpif] = {}
@@ -410,6 +414,10 @@ class Vswitchd:
                                 packet=frame)
             return Upcall(tuple(ctx.odp), ctx.finish_wc(), ctx.xcache)
         return upcall
+
+    def after_trace(self) -> None:
+        """A ``-generate`` trace may have learned: revalidate like after an upcall."""
+        self._after_upcall()
 
     def _after_upcall(self) -> None:
         if any(br.ml.need_revalidate for br in self.bridges.values()):
