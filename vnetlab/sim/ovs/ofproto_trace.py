@@ -66,8 +66,21 @@ def flow_wc_for_packet(flow: dict[str, int]) -> dict[str, int]:
 
 
 def flow_format(flow: dict[str, int]) -> str:
-    """``flow_format``."""
-    return Match(dict(flow), flow_wc_for_packet(flow)).format()
+    """``flow_format``. A tagged flow also shows its (empty) second VLAN header, as
+    ``struct flow`` carries two."""
+    wc = flow_wc_for_packet(flow)
+    tcp_flags = wc.pop("tcp_flags", None)
+    text = Match(dict(flow), wc).format()
+    if tcp_flags is not None:  # flow_format prints the flags a packet has, "0" for none
+        flags = flow.get("tcp_flags", 0)
+        names = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns")
+        text += ",tcp_flags=" + ("|".join(n for i, n in enumerate(names) if flags >> i & 1)
+                                 or "0")
+    if flow.get("vlan_tci", 0) & 0x1000:
+        at = text.find(",dl_src=")
+        if at >= 0:
+            text = text[:at] + ",vlan_tci1=0x0000" + text[at:]
+    return text
 
 
 def megaflow_format(flow: dict[str, int], wc: dict[str, int]) -> str:
