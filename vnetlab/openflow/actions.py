@@ -500,14 +500,18 @@ def through_of10(acts: Iterable[Action]) -> tuple[Action, ...]:
     for a in acts:
         if isinstance(a, GotoTable):
             out.append(Resubmit(OFPP_IN_PORT, a.table))
-        elif isinstance(a, WriteActions | ClearActions):
+        elif isinstance(a, WriteActions | ClearActions | PushVlan):
+            # no OpenFlow 1.0 encoding (a push is implied by the mod_vlan_vid after it)
             continue
         elif isinstance(a, SetField):
             out.extend(_set_field_of10(a))
         elif isinstance(a, StripVlan):
             out.append(StripVlan())
-        elif isinstance(a, SetVlanVid | SetVlanPcp):
-            out.append(a)
+        elif isinstance(a, SetVlanVid):
+            # OpenFlow 1.0's SET_VLAN_VID decodes as the tag-pushing mod_vlan_vid
+            out.append(SetVlanVid(a.vid))
+        elif isinstance(a, SetVlanPcp):
+            out.append(SetVlanPcp(a.pcp))
         else:
             out.append(a)
     return tuple(out)

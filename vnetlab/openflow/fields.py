@@ -70,6 +70,9 @@ class MfField:
     extra: int = 0
     aliases: tuple[str, ...] = ()
     keep: int = 0
+    #: member mask a (non-maskable) match on this field sets, when wider than the field
+    #: (``match_set_icmp_type`` matches all 16 bits of ``tp_src``)
+    cover: int = 0
 
     @property
     def member_mask(self) -> int:
@@ -82,6 +85,8 @@ class MfField:
         """Field value/mask -> member value/mask, as ``mf_set``/``mf_set_value`` do."""
         fm = self.member_mask
         m = ((mask << self.shift) & fm) | (self.extra if mask else 0)
+        if self.cover and mask:
+            m = self.cover
         v = ((value << self.shift) & fm) | (self.extra if mask else 0)
         return v & m, m
 
@@ -131,8 +136,10 @@ FIELDS: dict[str, MfField] = {f.name: f for f in [
     _f("tcp_dst", "tp_dst", 16, 2, prereq="tcp", nxm="NXM_OF_TCP_DST", aliases=("tp_dst",)),
     _f("udp_src", "tp_src", 16, 2, prereq="udp", nxm="NXM_OF_UDP_SRC"),
     _f("udp_dst", "tp_dst", 16, 2, prereq="udp", nxm="NXM_OF_UDP_DST"),
-    _f("icmp_type", "tp_src", 8, 1, maskable=False, prereq="icmp", nxm="NXM_OF_ICMP_TYPE"),
-    _f("icmp_code", "tp_dst", 8, 1, maskable=False, prereq="icmp", nxm="NXM_OF_ICMP_CODE"),
+    _f("icmp_type", "tp_src", 8, 1, maskable=False, prereq="icmp", nxm="NXM_OF_ICMP_TYPE",
+       cover=0xFFFF),
+    _f("icmp_code", "tp_dst", 8, 1, maskable=False, prereq="icmp", nxm="NXM_OF_ICMP_CODE",
+       cover=0xFFFF),
     _f("tcp_flags", "tcp_flags", 12, 2, string="tcp_flags", prereq="tcp",
        nxm="NXM_NX_TCP_FLAGS"),
     _f("tun_id", "tun_id", 64, 8, string="hex", nxm="NXM_NX_TUN_ID", aliases=("tunnel_id",)),

@@ -601,14 +601,30 @@ def _verify_instructions(acts: list[Action], allow_instructions: bool) -> None:
 
 
 def _check_prereqs(acts: tuple[Action, ...], match: Match) -> None:
-    """``ofpacts_check``: written/read fields need their prerequisites in the match."""
+    """``ofpacts_check``: written/read fields need their prerequisites in the match (as the
+    actions before them leave the flow: a pushed VLAN counts)."""
     def ok(mf: MfField) -> bool:
         return prereqs_ok(mf.prereq, match.values, match.masks)
 
+    vlan = bool(match.values.get("vlan_tci", 0) & 0x1000)
+    proto = match.values.get("nw_proto", 0) if match.masks.get("nw_proto") else -1
     for a in acts:
         bad = False
-        if isinstance(a, SetField):
-            bad = not ok(FIELDS[a.field])
+        if isinstance(a, PushVlan) or (isinstance(a, SetVlanVid | SetVlanPcp)
+                                       and a.push_if_needed):
+            vlan = True
+        elif isinstance(a, StripVlan):
+            vlan = False
+        elif isinstance(a, SetField):
+            if a.raw in ("mod_tp_src", "mod_tp_dst"):
+                bad = not (prereqs_ok("ip_any", match.values, match.masks)
+                           and proto in (6, 17, 132))
+            elif a.field in ("vlan_vid", "vlan_pcp"):
+                bad = not vlan
+            elif a.field == "vlan_tci":
+                vlan = bool(a.value & 0x1000)
+            else:
+                bad = not ok(FIELDS[a.field])
         elif isinstance(a, Move):
             bad = not ok(a.src.field) or not ok(a.dst.field)
         elif isinstance(a, WriteActions):

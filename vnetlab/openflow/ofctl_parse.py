@@ -37,6 +37,7 @@ __all__ = [
     "GroupMod",
     "OfctlError",
     "PortNumber",
+    "needs_nxm",
     "normalize",
     "parse_flow",
     "parse_group",
@@ -397,6 +398,36 @@ def _parse_flags(text: str, names: tuple[str, ...], what: str, allowed: int) -> 
         if sign == "+":
             value |= bit
     return value, mask
+
+
+def needs_nxm(fm: FlowMod) -> bool:
+    """Whether the flow's match needs the Nicira extended match (``NXT_FLOW_MOD``) rather
+    than the OpenFlow 1.0 ``ofp10_match`` (``ofputil_usable_protocols``)."""
+    m = fm.match.masks
+    if fm.cookie_mask:
+        return True
+    for member, mask in m.items():
+        if member in ("in_port", "dl_type", "nw_proto"):
+            continue
+        if member in ("dl_src", "dl_dst"):
+            if mask != (1 << 48) - 1:
+                return True
+        elif member == "vlan_tci":
+            if mask not in (0xFFFF, 0x1FFF, 0xF000):
+                return True
+        elif member in ("nw_src", "nw_dst"):
+            inv = ~mask & 0xFFFFFFFF
+            if inv & (inv + 1):
+                return True
+        elif member == "nw_tos":
+            if mask != 0xFC:
+                return True
+        elif member in ("tp_src", "tp_dst"):
+            if mask != 0xFFFF:
+                return True
+        else:
+            return True
+    return fm.match.values.get("dl_type") == 0x86DD
 
 
 def normalize(fm: FlowMod) -> bool:
