@@ -1,19 +1,16 @@
 """One OVS configuration applied to both the real daemon and the emulated one.
 
 A ``Setup`` lists bridges, ports (one ``ovs-vsctl`` call each, as a lab is built, so both
-sides number ports the same way), mirrors, flows and groups. ``apply_oracle`` runs the
-real tools; ``apply_sim`` configures the emulated vswitchd the same way.
+sides number ports the same way), mirrors, flows and groups; ``commands`` turns it into
+the ``ovs-vsctl``/``ovs-ofctl`` argv lists that both sides run: the real tools
+(``apply_oracle``) and the emulated front-ends (``apply_sim``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tests.sim.ovs.fakedb import FakeDb
 from tests.sim.ovs.oracle import Oracle
-from vnetlab.openflow.actions import through_of10
-from vnetlab.openflow.ofctl_parse import normalize, parse_flow, parse_group
-from vnetlab.sim.ovs.tables import Group, Rule
 from vnetlab.sim.ovs.vswitchd import Vswitchd
 
 
@@ -62,14 +59,16 @@ def _port_args(p: Port) -> list[str]:
     return args
 
 
-def apply_oracle(o: Oracle, s: Setup) -> None:
+def commands(s: Setup) -> list[tuple[str, list[str]]]:
+    """The tool invocations that build S, in order: ("vsctl"|"ofctl", argv)."""
+    out: list[tuple[str, list[str]]] = []
     for br, ports in s.bridges.items():
         args = ["add-br", br, "--", "set", "bridge", br, "datapath_type=netdev"]
         if br in s.fail_mode:
             args += [f"fail_mode={s.fail_mode[br]}"]
-        o.vsctl(*args)
+        out.append(("vsctl", args))
         for p in ports:
-            o.vsctl("add-port", br, p.name, *_port_args(p))
+            out.append(("vsctl", ["add-port", br, p.name, *_port_args(p)]))
     for br, mirrors in s.mirrors.items():
         for m in mirrors:
             args = ["--", "--id=@m", "create", "mirror", f"name={m.name}"]
@@ -91,51 +90,27 @@ def apply_oracle(o: Oracle, s: Setup) -> None:
                 args.append("select_vlan=" + ",".join(map(str, m.vlans)))
             if m.out_vlan is not None:
                 args.append(f"output_vlan={m.out_vlan}")
-            o.vsctl(*refs, *args, "--", "add", "bridge", br, "mirrors", "@m")
+            out.append(("vsctl", [*refs, *args, "--", "add", "bridge", br, "mirrors", "@m"]))
     for br, text in s.groups:
-        o._run(["ovs-ofctl", "-O", "OpenFlow13", "add-group", f"unix:{o.d}/{br}.mgmt", text])
+        out.append(("ofctl", ["-O", "OpenFlow13", "add-group", br, text]))
     for br, text in s.flows:
-        o.ofctl("add-flow", br, text)
+        out.append(("ofctl", ["add-flow", br, text]))
+    return out
 
 
-def apply_sim(s: Setup) -> Vswitchd:
-    db = FakeDb()
-    vs = Vswitchd(None, db, dummy=True)
-    for br, ports in s.bridges.items():
-        cols = {"fail_mode": [s.fail_mode[br]]} if br in s.fail_mode else {}
-        db.add_br(br, **cols)
-        vs.reconfigure()
-        for p in ports:
-            pcols: dict[str, object] = {}
-            if p.tag is not None:
-                pcols["tag"] = [p.tag]
-            if p.trunks:
-                pcols["trunks"] = list(p.trunks)
-            if p.vlan_mode:
-                pcols["vlan_mode"] = [p.vlan_mode]
-            db.add_port(br, p.name, {"type": p.type, "options": dict(p.options)}, **pcols)
-            vs.reconfigure()
-    for br, mirrors in s.mirrors.items():
-        for m in mirrors:
-            db.add_mirror(br, m.name, select_all=m.select_all,
-                          select_src_port=[db.port_uuid(n) for n in m.src],
-                          select_dst_port=[db.port_uuid(n) for n in m.dst],
-                          output_port=[db.port_uuid(m.out)] if m.out else [],
-                          select_vlan=list(m.vlans),
-                          output_vlan=[m.out_vlan] if m.out_vlan is not None else [])
-            vs.reconfigure()
-    for br, text in s.groups:
-        ofp = vs.bridges[br]
-        names = {x.name: n for n, x in ofp.xports.items()}
-        gm = parse_group(text, "add", names.get)
-        ofp.tables.groups[gm.group_id] = Group(gm.group_id, gm.type, list(gm.buckets))
-    for br, text in s.flows:
-        ofp = vs.bridges[br]
-        names = {x.name: n for n, x in ofp.xports.items()}
-        fm = parse_flow(text, "add", names.get)
-        normalize(fm)
-        table = 0 if fm.table == 255 else fm.table
-        ofp.tables.insert(Rule(fm.match, fm.priority, through_of10(fm.actions), table, fm.cookie,
-                               fm.idle_timeout, fm.hard_timeout))
-    vs.revalidate_all()
+def apply_oracle(o: Oracle, s: Setup) -> None:
+    for tool, argv in commands(s):
+        if tool == "vsctl":
+            o.vsctl(*argv)
+        else:
+            i = argv.index("add-group") if "add-group" in argv else argv.index("add-flow")
+            br = argv[i + 1]
+            o._run(["ovs-ofctl", *argv[:i + 1], f"unix:{o.d}/{br}.mgmt", *argv[i + 2:]])
+
+
+def apply_sim(s: Setup, vs: Vswitchd | None = None) -> Vswitchd:
+    vs = vs if vs is not None else Vswitchd(None, dummy=True)
+    for tool, argv in commands(s):
+        res = vs.vsctl(argv) if tool == "vsctl" else vs.ofctl(argv)
+        assert res.status == 0, (argv, res.stderr)
     return vs

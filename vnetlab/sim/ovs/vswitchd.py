@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vnetlab.sim.ovs.flowkey import flow_extract as extract
+from vnetlab.openflow.flow import extract
 from vnetlab.sim.ovs import odp
 from vnetlab.sim.ovs.bundle import XBundle, XPort
 from vnetlab.sim.ovs.dpif import Dpif, DpPort, Upcall
@@ -34,6 +34,7 @@ from vnetlab.sim.ovs.oftrace import OfTraceNode
 from vnetlab.sim.ovs.xlate import xlate_actions
 
 if TYPE_CHECKING:
+    from vnetlab.openflow.cmd import CmdResult
     from vnetlab.ovsdb.db import Database
     from vnetlab.sim.netdev import NetDevice, Skb
     from vnetlab.sim.stack.netns import Namespace
@@ -62,6 +63,10 @@ class Vswitchd:
         self.devices: dict[str, NetDevice] = {}  # attached system devices by port name
         self.internal: dict[str, OvsInternalDevice] = {}
         self.seqno = -1
+        #: Interface.error by name: what vswitchd could not set up
+        self.iface_errors: dict[str, str] = {}
+        #: the flow-table versions the megaflows were validated against
+        self._versions: dict[str, int] = {}
         self._alloc_port_no: dict[str, int] = {}
         self._used_ofports: dict[str, set[int]] = {}
         self._mac_seq = 0
@@ -89,6 +94,7 @@ class Vswitchd:
         root = self.db.first("Open_vSwitch")
         rows = [self.db.get("Bridge", u) for u in root.refs("bridges")] if root else []
         wanted = {r["name"]: r for r in rows if r is not None}
+        self.iface_errors = {}
         for name in [b for b in self.bridges if b not in wanted]:
             self._del_bridge(name)
         for name, row in wanted.items():
@@ -215,7 +221,9 @@ class Vswitchd:
         elif itype == "system":
             dev = self.ns.devices.get(name) if self.ns is not None else None
             if self.ns is not None and dev is None:
-                return  # "could not open network device NAME (No such device)"
+                self.iface_errors[name] = (f"could not open network device {name} "
+                                           "(No such device)")
+                return
             x.odp_port = self._add_dp_port(br, x, dev)
             if dev is not None:
                 x.hwaddr = int.from_bytes(dev.mac, "big")
@@ -318,7 +326,7 @@ class Vswitchd:
             for x in br.xports.values():
                 mac = odp.mac_str(x.hwaddr) if x.hwaddr else None
                 want[x.name] = (x.ofp_port, mac)
-        changes = []
+        changes: list[tuple[Any, str, Any]] = []
         for row in self.db.rows("Interface"):
             name = str(row["name"])
             ofport, mac = want.get(name, (-1, None))
@@ -327,10 +335,16 @@ class Vswitchd:
                 changes.append((row, "ofport", [ofport]))
             if mac is not None and row.opt("mac_in_use") != mac:
                 changes.append((row, "mac_in_use", [mac]))
+            error = self.iface_errors.get(name)
+            if row.opt("error") != error:
+                changes.append((row, "error", [error] if error else []))
+        root = self.db.first("Open_vSwitch")
+        if root is not None and root["cur_cfg"] != root["next_cfg"]:
+            changes.append((root, "cur_cfg", root["next_cfg"]))
         if changes:
             with self.db.transaction() as txn:
                 for row, col, value in changes:
-                    txn.set(row, col, value)
+                    txn.write(row, col, value)
 
     # -- lookups ------------------------------------------------------------------------
     def find_port(self, name: str) -> tuple[Ofproto, XPort] | None:
@@ -343,6 +357,47 @@ class Vswitchd:
     def bridge(self, name: str) -> Ofproto | None:
         self.reconfigure()
         return self.bridges.get(name)
+
+    def port_device(self, name: str) -> NetDevice | None:
+        """The emulated net device behind an OVS port (None: a patch or tunnel port)."""
+        dev = self.devices.get(name)
+        return dev if dev is not None else self.internal.get(name)
+
+    # -- the command-line front-ends -----------------------------------------------------
+    def vsctl(self, argv: list[str]) -> CmdResult:
+        """``ovs-vsctl ARGV`` against this daemon's database (then ``reconfigure``)."""
+        from vnetlab.ovsdb.vsctl import run_vsctl
+
+        res = run_vsctl(self.db, argv, reconfigure=self.reconfigure, now=self.now)
+        self.reconfigure()
+        return res
+
+    def ofctl(self, argv: list[str]) -> CmdResult:
+        """``ovs-ofctl ARGV`` against this daemon's bridges."""
+        from vnetlab.openflow.ofctl import run_ofctl
+
+        self.reconfigure()
+        self.run()
+        res = run_ofctl(argv, self.bridge, self.now)
+        self.tables_changed()
+        return res
+
+    def appctl(self, argv: list[str]) -> CmdResult:
+        from vnetlab.sim.ovs.appctl import run_appctl
+
+        return run_appctl(self, argv)
+
+    def dpctl(self, argv: list[str]) -> CmdResult:
+        from vnetlab.sim.ovs.appctl import run_dpctl
+
+        return run_dpctl(self, argv)
+
+    def tables_changed(self) -> None:
+        """Revalidate the megaflows if a bridge's flows or groups changed."""
+        versions = {n: b.tables.version for n, b in self.bridges.items()}
+        if versions != self._versions:
+            self._versions = versions
+            self.revalidate_all()
 
     # -- packets --------------------------------------------------------------------------
     def _input_fn(self, dpif: Dpif, port_no: int) -> Any:
@@ -424,9 +479,11 @@ class Vswitchd:
             for br in self.bridges.values():
                 br.ml.need_revalidate = False
             self.revalidate_all()
+        self.tables_changed()  # a learn action may have added a flow
 
     def revalidate_all(self) -> None:
         """``revalidate``: re-translate every megaflow; drop those that changed."""
+        self._versions = {n: b.tables.version for n, b in self.bridges.items()}
         for dp_type, dpif in self.dpifs.items():
             for flow in dpif.flows():
                 owner = self.dp_owner.get((dp_type, flow.key.get("in_port", 0)))

@@ -325,7 +325,7 @@ class XlateCtx:
         if rule is None:
             text += self.ofproto.miss_text()
         else:
-            m = rule.match_text()
+            m = rule.match.format()
             text += m + (", " if m else "") + f"priority {rule.priority}"
             if rule.cookie:
                 text += f", cookie {rule.cookie:#x}"
