@@ -118,3 +118,56 @@ def test_vlan_access_ports_isolate() -> None:
                              "ports: {veth1: {tag: 10}, veth2: {tag: 20}, veth3: {}}")
     engine, _ = realize(yaml.replace("%EXTRA%", extra))
     assert engine.ping("a", IPv4Address("10.0.0.2")).received == 0
+
+
+VXLAN = """
+name: ovsvx
+nodes:
+  vm1: {interfaces: {eth0: {type: veth, addresses: [10.0.0.1/24]}}}
+  vm2: {interfaces: {eth0: {type: veth, addresses: [10.0.0.2/24]}}}
+  h1:
+    interfaces: {tap-vm1: {type: veth}, eth1: {type: veth, addresses: [192.168.1.1/24]}}
+    ovs:
+      br0:
+        ports:
+          tap-vm1: {}
+          vxlan0: {type: vxlan, options: {remote_ip: 192.168.1.2, key: "100"}}
+        flows: ["in_port=tap-vm1,actions=output:vxlan0", "in_port=vxlan0,actions=output:tap-vm1"]
+  h2:
+    interfaces: {tap-vm2: {type: veth}, eth1: {type: veth, addresses: [192.168.1.2/24]}}
+    ovs:
+      br0:
+        ports:
+          tap-vm2: {}
+          vxlan0: {type: vxlan, options: {remote_ip: 192.168.1.1, key: flow}}
+        flows: ["table=0,priority=10,in_port=tap-vm2,actions=set_tunnel:100,resubmit(,1)",
+                "table=0,priority=5,actions=resubmit(,1)", "table=1,actions=NORMAL"]
+links:
+  - endpoints: [vm1:eth0, h1:tap-vm1]
+  - endpoints: [vm2:eth0, h2:tap-vm2]
+  - endpoints: [h1:eth1, h2:eth1]
+"""
+
+
+def test_vxlan_between_two_hosts_has_real_outer_headers(tmp_path: Path) -> None:
+    engine, _ = realize(VXLAN)
+    cap = tmp_path / "underlay.pcap"
+    engine.start_capture("h1", "eth1", cap)
+    assert engine.ping("vm1", IPv4Address("10.0.0.2"), count=2).received == 2
+    engine.stop_captures()
+    outer = [f for f in frames(cap) if f[12:14] == b"\x08\x00" and f[23] == 17]
+    assert outer, "no UDP on the underlay"
+    for f in outer:
+        assert int.from_bytes(f[36:38], "big") == 4789  # UDP destination port
+        assert int.from_bytes(f[46:49], "big") == 100  # the VNI, both directions
+    h1 = vswitchd_of(engine, "h1")
+    flows = h1.dpctl(["dump-flows"]).stdout
+    assert "set(tunnel(tun_id=0x64,dst=192.168.1.2,ttl=64,tp_dst=4789,flags(df|key))),3" \
+        in flows
+    assert "tunnel(tun_id=0x64,src=192.168.1.2,dst=192.168.1.1" in flows
+
+
+def vswitchd_of(engine: SimEngine, node: str) -> Vswitchd:
+    vs = engine.ns(node).vswitchd
+    assert vs is not None
+    return vs

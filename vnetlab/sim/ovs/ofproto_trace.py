@@ -233,7 +233,7 @@ def unixctl_trace(vs: Vswitchd, args: list[str]) -> str:
             dpif = next(iter(vs.dpifs.values()))
         if dpif is None:
             raise _error("Cannot find the datapath")
-        owner = vs.dp_owner.get((dpif.dp_type, odp_flow.get("in_port", 0)))
+        owner = vs.owner(dpif.dp_type, odp_flow)
         if owner is None:
             raise _error("no OpenFlow port for datapath port "
                          f"{odp_flow.get('in_port', 0)}")

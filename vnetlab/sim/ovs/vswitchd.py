@@ -63,6 +63,8 @@ class Vswitchd:
         self.devices: dict[str, NetDevice] = {}  # attached system devices by port name
         self.internal: dict[str, OvsInternalDevice] = {}
         self.seqno = -1
+        #: (datapath type, dp port) of a tunnel vport -> (vxlan|geneve, UDP port)
+        self.tnl_dp_ports: dict[tuple[str, int], tuple[str, int]] = {}
         #: Interface.error by name: what vswitchd could not set up
         self.iface_errors: dict[str, str] = {}
         #: the flow-table versions the megaflows were validated against
@@ -270,6 +272,10 @@ class Vswitchd:
                 self.dp_owner[(dpif.dp_type, existing.port_no)] = (br, x)
                 return existing.port_no
             port = dpif.add_port(dp_name, x.type, lambda skb: None)
+            self.tnl_dp_ports[(dpif.dp_type, port.port_no)] = (x.type, dst_port)
+            from vnetlab.sim.ovs import tunnel as tnl
+
+            tnl.open_socket(self, x.type, dst_port)
         elif x.type == "internal":
             dev_i = self.internal.get(x.name)
             if dev_i is None and self.ns is not None:
@@ -400,6 +406,18 @@ class Vswitchd:
             self.revalidate_all()
 
     # -- packets --------------------------------------------------------------------------
+    def owner(self, dp_type: str, key: dict[str, int]) -> tuple[Ofproto, XPort] | None:
+        """The bridge and OpenFlow port a datapath key entered on; for a tunnel vport
+        (shared by the OVS ports of one UDP port) the tunnel metadata decides."""
+        in_port = key.get("in_port", 0)
+        tnl = self.tnl_dp_ports.get((dp_type, in_port))
+        if tnl is not None:
+            from vnetlab.sim.ovs import tunnel
+
+            return tunnel.tnl_port_receive(self, tnl[0], tnl[1], key.get("tun_src", 0),
+                                           key.get("tun_dst", 0), key.get("tun_id", 0))
+        return self.dp_owner.get((dp_type, in_port))
+
     def _input_fn(self, dpif: Dpif, port_no: int) -> Any:
         def dp_input(skb: Skb) -> None:
             self.dp_input(dpif, port_no, skb)
@@ -436,7 +454,7 @@ class Vswitchd:
     def _traced_input(self, dpif: Dpif, key: dict[str, int], skb: Skb) -> None:
         from vnetlab.sim.ovs import simtrace
 
-        owner = self.dp_owner.get((dpif.dp_type, key.get("in_port", 0)))
+        owner = self.owner(dpif.dp_type, key)
         where = f"{self.ns.name}:{owner[0].name}" if (self.ns and owner) else "ovs"
         hit = dpif.lookup(key)
         nodes: list[OfTraceNode] = []
@@ -458,7 +476,7 @@ class Vswitchd:
 
     def _make_upcall(self, dp_type: str) -> Any:
         def upcall(key: dict[str, int], frame: bytes, trace: Any) -> Upcall:
-            owner = self.dp_owner.get((dp_type, key.get("in_port", 0)))
+            owner = self.owner(dp_type, key)
             if owner is None:
                 return Upcall((), {}, [], install=False)
             br, x = owner
@@ -486,7 +504,7 @@ class Vswitchd:
         self._versions = {n: b.tables.version for n, b in self.bridges.items()}
         for dp_type, dpif in self.dpifs.items():
             for flow in dpif.flows():
-                owner = self.dp_owner.get((dp_type, flow.key.get("in_port", 0)))
+                owner = self.owner(dp_type, flow.key)
                 if owner is None:
                     dpif.flow_del(flow)
                     continue

@@ -360,9 +360,7 @@ def xlate_wc_init(ctx: XlateCtx) -> None:
     if ctx.flow.get("tun_dst", 0):  # tnl_wc_init
         ctx.unwildcard("tun_id")
         ctx.unwildcard("tun_src")
-        ctx.unwildcard("tun_dst")
-        ctx.unwildcard("tun_flags", 0x7)  # df | csum | key
-        ctx.unwildcard("tun_tos", 0xFF)
+        ctx.unwildcard("tun_dst")  # (OVS also matches tun_tos and the df/csum/key flags)
 
 
 def xlate_actions(ofproto: Ofproto, flow: dict[str, int], *, now: float,
