@@ -2,9 +2,9 @@
 
 One bridge of the emulated ovs-vswitchd holds 10,000 OpenFlow rules over 10 masks (1,000
 rules per mask: in_port, dl_dst, nw_dst/32, nw_dst/24, nw_src/32, tcp tp_dst, nw_src+nw_dst,
-dl_src+dl_dst, in_port+nw_dst, tcp tp_src+tp_dst). A set of TCP packets, spread over the ten masks, each
-hitting one rule, is sent through the datapath (``Dpif.receive``: megaflow lookup, counters, the xlate
-cache's rule statistics) from its flow key:
+dl_src+dl_dst, in_port+nw_dst, tcp tp_src+tp_dst). A set of TCP packets, spread over the
+ten masks, each hitting one rule, is sent through the datapath (``Dpif.receive``: megaflow
+lookup, counters, the xlate cache's rule statistics) from its flow key:
 
 (a) on a megaflow-cache hit (the flows were installed by a first pass);
 (b) on a miss: the cache is flushed before every packet, so each one is upcalled and fully

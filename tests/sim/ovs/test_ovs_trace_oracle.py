@@ -9,7 +9,6 @@ flooding order (the order bundles were added) agree.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

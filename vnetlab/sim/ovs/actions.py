@@ -255,7 +255,7 @@ def _select_hash(ctx: XlateCtx) -> int:
     """A stable hash of the flow's addresses (``pick_default_select_group_bucket`` hashes
     the symmetric L4 fields; the bits un-wildcarded here are the ones it reads)."""
     flow = ctx.flow
-    fields = ("dl_src", "dl_dst", "dl_type")
+    fields: tuple[str, ...] = ("dl_src", "dl_dst", "dl_type")
     if is_ip(flow):
         fields += ("nw_src", "nw_dst", "nw_proto", "tp_src", "tp_dst")
     h = 0

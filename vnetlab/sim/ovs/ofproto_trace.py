@@ -191,18 +191,21 @@ def flow_compose(flow: dict[str, int]) -> bytes:
         if proto == 1:
             l4 = bytes([flow.get("tp_src", 0) & 0xFF, flow.get("tp_dst", 0) & 0xFF]) + b"\0" * 6
         elif proto in (6, 17):
-            l4 = (flow.get("tp_src", 0).to_bytes(2, "big") + flow.get("tp_dst", 0).to_bytes(2, "big")
-                  + b"\0" * (16 if proto == 6 else 4))
+            l4 = _b(flow, "tp_src", 2) + _b(flow, "tp_dst", 2) + b"\0" * (16 if proto == 6 else 4)
         total = 20 + len(l4)
         hdr = bytes([0x45, flow.get("nw_tos", 0)]) + total.to_bytes(2, "big") + b"\0\0\0\0" + \
             bytes([flow.get("nw_ttl", 0), proto]) + b"\0\0" + \
-            flow.get("nw_src", 0).to_bytes(4, "big") + flow.get("nw_dst", 0).to_bytes(4, "big")
+            _b(flow, "nw_src", 4) + _b(flow, "nw_dst", 4)
         body = hdr + l4
     elif dl_type == ETH_TYPE_ARP:
-        body = (b"\x00\x01\x08\x00\x06\x04" + flow.get("nw_proto", 0).to_bytes(2, "big")
-                + flow.get("arp_sha", 0).to_bytes(6, "big") + flow.get("nw_src", 0).to_bytes(4, "big")
-                + flow.get("arp_tha", 0).to_bytes(6, "big") + flow.get("nw_dst", 0).to_bytes(4, "big"))
+        body = (b"\x00\x01\x08\x00\x06\x04" + _b(flow, "nw_proto", 2)
+                + _b(flow, "arp_sha", 6) + _b(flow, "nw_src", 4)
+                + _b(flow, "arp_tha", 6) + _b(flow, "nw_dst", 4))
     return eth + body
+
+
+def _b(flow: dict[str, int], member: str, n: int) -> bytes:
+    return flow.get(member, 0).to_bytes(n, "big")
 
 
 def unixctl_trace(vs: Vswitchd, args: list[str]) -> str:

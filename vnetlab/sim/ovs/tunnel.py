@@ -63,15 +63,9 @@ def tunnel_output(ctx: XlateCtx, xport: XPort) -> odp.Output | None:
     else:
         dst = _ip(remote) if remote else 0
     local = opts.get("local_ip", "")
-    if local == "flow":
-        src = flow.get("tun_src", 0)
-    else:
-        src = _ip(local) if local else 0
+    src = flow.get("tun_src", 0) if local == "flow" else _ip(local) if local else 0
     key = opts.get("out_key", opts.get("key", ""))
-    if key == "flow":
-        tun_id = flow.get("tun_id", 0)
-    else:
-        tun_id = int(key, 0) if key else 0
+    tun_id = flow.get("tun_id", 0) if key == "flow" else int(key, 0) if key else 0
     if not dst or xport.odp_port is None:
         ctx.report_warn("Tunneling decided against output")
         return None

@@ -95,7 +95,7 @@ class Vswitchd:
             return
         root = self.db.first("Open_vSwitch")
         rows = [self.db.get("Bridge", u) for u in root.refs("bridges")] if root else []
-        wanted = {r["name"]: r for r in rows if r is not None}
+        wanted = {str(r["name"]): r for r in rows if r is not None}
         self.iface_errors = {}
         for name in [b for b in self.bridges if b not in wanted]:
             self._del_bridge(name)
@@ -132,7 +132,7 @@ class Vswitchd:
         for u in row.refs("ports"):
             p = self.db.get("Port", u)
             if p is not None:
-                ports[p["name"]] = p
+                ports[str(p["name"])] = p
         # the bridge's own internal port exists whenever the bridge does
         for pname in [n for n in br.bundles if n not in ports]:
             self._del_port(br, pname)
@@ -149,11 +149,11 @@ class Vswitchd:
             local.hwaddr = br.hwaddr
         dpid = oc.get("datapath-id")
         br.datapath_id = int(dpid, 16) if dpid else br.hwaddr
-        mirrors = []
+        mirrors: list[Mirror] = []
         for i, u in enumerate(row.refs("mirrors")):
-            m = self.db.get("Mirror", u)
-            if m is not None:
-                mirrors.append(self._mirror(i, m))
+            mrow = self.db.get("Mirror", u)
+            if mrow is not None:
+                mirrors.append(self._mirror(i, mrow))
         old = {m.name: m for m in br.mbridge.mirrors}
         for m in mirrors:
             if m.name in old:
