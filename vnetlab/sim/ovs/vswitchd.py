@@ -500,7 +500,8 @@ class Vswitchd:
         self.tables_changed()  # a learn action may have added a flow
 
     def revalidate_all(self) -> None:
-        """``revalidate``: re-translate every megaflow; drop those that changed."""
+        """``revalidate``: re-translate every megaflow; one whose mask changed is deleted,
+        one whose actions changed is modified in place (``revalidate_ukey``)."""
         self._versions = {n: b.tables.version for n, b in self.bridges.items()}
         for dp_type, dpif in self.dpifs.items():
             for flow in dpif.flows():
@@ -517,8 +518,11 @@ class Vswitchd:
                 wc["recirc_id"] = 0xFFFFFFFF
                 from vnetlab.sim.ovs.dpif import mask_of
 
-                if tuple(ctx.odp) != flow.actions or mask_of(wc) != flow.mask:
-                    dpif.flow_del(flow)
+                if mask_of(wc) != flow.mask:
+                    dpif.flow_del(flow)  # UKEY_DELETE
+                elif tuple(ctx.odp) != flow.actions:
+                    flow.actions = tuple(ctx.odp)  # UKEY_MODIFY: the counters stay
+                    flow.xcache = ctx.xcache
 
     def execute(self, dpif: Dpif, frame: bytes, acts: tuple[odp.OdpAction, ...],
                 trace: Any) -> None:
