@@ -83,3 +83,34 @@ def test_fdb_and_megaflows_after_traffic_equal_real_ovs(tmp_path: Path) -> None:
     assert ours_fdb.splitlines()[0] == real_fdb.splitlines()[0]
     assert _fdb(ours_fdb) == _fdb(real_fdb)
     assert _flows(ours_flows) == _flows(real_flows), f"ours:\n{ours_flows}\nreal:\n{real_flows}"
+
+
+ERRORS = [
+    ["fdb/show", "nobr"],
+    ["fdb/flush", "nobr"],
+    ["dpif/dump-flows", "nobr"],
+    ["ofproto/trace", "nobr", "in_port=1"],
+    ["ofproto/trace", "br0", "in_port=1,foo=3"],
+    ["ofproto/trace", "br0", "in_port=p9"],
+    ["ofproto/trace", "br0", "in_port(1),eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02),"
+     "eth_type(0x0800),ipv4(src=1.1.1.1,dst=2.2.2.2,proto=6,tos=0,ttl=64,frag=no),"
+     "tcp(src=1,dst=2)"],
+    ["nosuch/cmd"],
+]
+
+
+def test_appctl_errors_and_datapath_syntax_equal_real_ovs(tmp_path: Path) -> None:
+    vs = apply_sim(SETUP)
+    odp_flow = ("in_port(1),eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02),eth_type(0x0800),"
+                "ipv4(src=1.1.1.1,dst=2.2.2.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1,dst=2)")
+    with oracle(tmp_path) as o:
+        apply_oracle(o, SETUP)
+        for argv in ERRORS:
+            real = o.appctl(*argv, check=False)
+            ours = vs.appctl(argv)
+            assert (ours.status, ours.stdout) == (real.returncode, real.stdout), argv
+            assert ours.stderr.splitlines()[0] == real.stderr.splitlines()[0], argv
+            assert ours.stderr.splitlines()[1].endswith(": server returned an error")
+        real_trace = o.appctl("ofproto/trace", odp_flow).stdout
+    ours_trace = vs.appctl(["ofproto/trace", odp_flow]).stdout
+    assert ours_trace == real_trace

@@ -107,8 +107,8 @@ def parse_of_flow(br: Ofproto, text: str) -> dict[str, int]:
             raise _error(f"Bad openflow flow syntax: {text}: unknown field {name}")
         try:
             parse_field_into(match, mf, value, names.get)
-        except OfctlError as e:
-            raise _error(f"Bad openflow flow syntax: {text}: {e}") from e
+        except OfctlError as e:  # parse_ofp_exact_flow wraps the value's own error
+            raise _error(f"Bad openflow flow syntax: {text}: bad value for {name} ({e})") from e
     return dict(match.values)
 
 
