@@ -46,6 +46,9 @@ STOP = "stop"
 
 
 def do_xlate_actions(ctx: XlateCtx, acts: tuple[Any, ...]) -> None:
+    if not acts:
+        ctx.report_action("drop")
+        return
     for a in acts:
         if ctx.error is not None or ctx.exit:
             break
@@ -152,8 +155,6 @@ def _set_field(ctx: XlateCtx, a: ofp.SetField) -> None:
     value, mask = mf.to_member(a.value, a.mask)
     ctx.unwildcard(mf.member, mask)
     flow[mf.member] = (flow.get(mf.member, 0) & ~mask) | (value & mask)
-    if a.raw == "load":
-        _report_subfield(ctx, mf.nxm or mf.name, mf.member, mask)
 
 
 def _mask_prereqs(ctx: XlateCtx, prereq: str) -> None:
@@ -163,12 +164,6 @@ def _mask_prereqs(ctx: XlateCtx, prereq: str) -> None:
     ctx.unwildcard("dl_type")
     if prereq in ("tcp", "udp", "icmp"):
         ctx.unwildcard("nw_proto")
-
-
-def _report_subfield(ctx: XlateCtx, name: str, member: str, mask: int) -> None:
-    if ctx.trace is not None:
-        v = (ctx.flow.get(member, 0) & mask)
-        ctx.report_detail(f"{name}[] is now {v:#x}" if v else f"{name}[] is now 0")
 
 
 def _move(ctx: XlateCtx, a: ofp.Move) -> None:
