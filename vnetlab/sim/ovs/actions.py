@@ -20,6 +20,7 @@ from typing import Any
 
 from vnetlab.openflow import actions as ofp
 from vnetlab.openflow.fields import FIELDS, prereqs_ok
+from vnetlab.openflow.ofctl_learn import learned_flow
 from vnetlab.sim.ovs.oftrace import OFT_BUCKET, OfTraceNode
 from vnetlab.sim.ovs.xlate import (
     OFPP_ALL,
@@ -276,12 +277,25 @@ def _xlate_bucket(ctx: XlateCtx, bucket: Any, bucket_id: int) -> None:
 
 
 def _learn(ctx: XlateCtx, a: ofp.Learn) -> None:
-    """``xlate_learn_action``: the learned flow is added with side effects only."""
+    """``xlate_learn_action``: build the flow from the packet (what the source fields are
+    read from is now exact), show it, and add it with side effects only."""
     for spec in a.specs:
-        if spec.kind == "match" and spec.src is not None and spec.src.field is not None:
+        if spec.src is not None:
             m = spec.src.field
             _, mask = m.to_member(spec.src.mask, spec.src.mask)
             ctx.unwildcard(m.member, mask)
+    match, acts = learned_flow(a, ctx.flow)
+    if ctx.trace is not None:
+        text = f"table={a.table} " + match.format().rstrip(",") + f" priority={a.priority}"
+        if a.cookie:
+            text += f" cookie={a.cookie:#x}"
+        if a.idle_timeout:
+            text += f" idle={a.idle_timeout}"
+        if a.hard_timeout:
+            text += f" hard={a.hard_timeout}"
+        if a.send_flow_rem:
+            text += " send_flow_rem"
+        ctx.report_detail(text + " actions=" + ofp.format_actions(acts))
     if ctx.side_effects:
         ctx.ofproto.learn(a, ctx)
 
