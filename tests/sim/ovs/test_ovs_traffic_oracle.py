@@ -30,8 +30,11 @@ def eth(dst: bytes, src: bytes, vid: int | None = None) -> bytes:
     return dst + src + tag
 
 
+def ip(a: str) -> bytes:
+    return bytes(int(x) for x in a.split("."))
+
+
 def arp_request(src: int, spa: str, tpa: str, vid: int | None = None) -> bytes:
-    ip = (lambda a: bytes(int(x) for x in a.split(".")))
     return (eth(b"\xff" * 6, mac(src), vid) + b"\x08\x06" + b"\x00\x01\x08\x00\x06\x04\x00\x01"
             + mac(src) + ip(spa) + bytes(6) + ip(tpa))
 
