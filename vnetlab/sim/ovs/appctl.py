@@ -227,7 +227,11 @@ def run_dpctl(vs: Vswitchd, argv: list[str]) -> CmdResult:
         if cmd == "show":
             return CmdResult(dpctl_show(vs, rest))
         if cmd == "dump-flows":
-            return CmdResult(dpctl_dump_flows(vs, rest))
+            # the command-line tool prints like the kernel datapath: no per-thread header,
+            # no packet_type
+            args = [a for a in rest if not a.startswith("-")]
+            return CmdResult("".join(format_flow(f, vs.now, packet_type=False)
+                                     for d in _dpif_by_name(vs, args) for f in d.flows()))
     except AppctlError as e:
         return CmdResult("", f"ovs-dpctl: {e}\n", 1)
     return CmdResult("", f"ovs-dpctl: unknown command '{cmd}'; use --help for help\n", 1)
