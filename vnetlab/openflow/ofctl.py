@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from vnetlab.openflow.actions import format_actions, through_of10
 from vnetlab.openflow.cmd import CmdResult
+from vnetlab.openflow.fields import field_by_name, prereqs_ok
 from vnetlab.openflow.match import PortNamer, format_eth, format_port
 from vnetlab.openflow.ofctl_errors import OfctlError
 from vnetlab.openflow.ofctl_of13 import format_actions_of13
@@ -111,6 +112,8 @@ class _Opts:
     names: bool | None = None
     stats: bool = True
     of13: bool = False
+    #: --sort/--rsort criteria: (field name or "priority", ascending)
+    sort: list[tuple[str, bool]] = field(default_factory=list)
 
 
 class _Fail(Exception):
@@ -156,7 +159,12 @@ def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
                     value = argv[i]
                     i += 1
                 opts.of13 = _protocol_is_of13(value)
-            elif name in ("readd", "more", "color", "sort", "rsort", "timestamp"):
+            elif name in ("sort", "rsort"):
+                key = value or "priority"
+                if key != "priority" and field_by_name(key) is None:
+                    raise _Fail(f"{key}: unknown field name")
+                opts.sort.append((key, name == "sort"))
+            elif name in ("readd", "more", "color", "timestamp"):
                 pass
             else:
                 raise _Fail(f"unrecognized option '{a.partition('=')[0]}'")
@@ -283,7 +291,9 @@ class _Run:
 
     def dump_flows(self, args: list[str]) -> None:
         rules = self._selected(args)
-        raw = self.opts.names is not True and self.opts.stats
+        raw = self.opts.names is not True and self.opts.stats and not self.opts.sort
+        if self.opts.sort:
+            rules = _sorted_rules(rules, self.opts.sort)
         if raw:
             xid = 2 if self.opts.of13 else (8 if args else 4)
             head = "OFPST_FLOW" if self.opts.of13 else "NXST_FLOW"
@@ -381,14 +391,21 @@ class _Run:
 
     def _prepare(self, fm: FlowMod) -> None:
         """What reaches the switch: the OpenFlow 1.0 encoding when not ``-O OpenFlow13``."""
+        nxm = needs_nxm(fm)
         if not self.opts.of13:
             if "of10" not in fm.usable:
-                raise OfctlError("none of the usable flow formats (OXM,OpenFlow11) is among "
-                                 "the allowed flow formats (OpenFlow10,NXM)")
+                usable = "OXM" if nxm else "OXM,OpenFlow11"
+                raise OfctlError(f"none of the usable flow formats ({usable}) is among the "
+                                 "allowed flow formats (OpenFlow10,NXM)")
             normalize(fm)
             fm.actions = through_of10(fm.actions)
             fm.importance = 0   # OpenFlow 1.4+ only: an OpenFlow 1.0 flow mod drops it
         else:
+            if "of11" not in fm.usable:
+                tid = "+table_id" if fm.table != 255 else ""
+                usable = f"NXM{tid}" if nxm else f"OpenFlow10{tid},NXM{tid}"
+                raise OfctlError(f"none of the usable flow formats ({usable}) is among the "
+                                 "allowed flow formats (OXM-OpenFlow13)")
             fm.usable = fm.usable - {"of10"}
 
     def _report_error(self, e: OfpError, fm: FlowMod) -> None:
@@ -492,9 +509,10 @@ class _Run:
 
     def dump_groups(self, cmd: str, args: list[str]) -> None:
         groups = sorted(self.bridge.tables.groups.values(), key=lambda g: g.group_id)
-        if args and args[0] != "all":
-            gid = _group_id_arg(args[0])
-            groups = [g for g in groups if g.group_id == gid]
+        if args:
+            gid = _group_id_arg(args[0], cmd == "dump-groups")
+            if gid is not None:
+                groups = [g for g in groups if g.group_id == gid]
         namer = self.namer(self.opts.names is True)
         if cmd == "dump-groups":
             head = "OFPST_GROUP_DESC" if self.opts.of13 else "NXST_GROUP_DESC"
@@ -503,13 +521,13 @@ class _Run:
                 self.out.append(" " + self.format_group(g, namer) + "\n")
             return
         head = "OFPST_GROUP" if self.opts.of13 else "NXST_GROUP"
-        self.out.append(f"{head} reply{self.ver} (xid=0x2):\n")
+        self.out.append(f"{head} reply{self.ver} (xid=0x6):\n")
         for g in groups:
             line = (f" group_id={g.group_id},duration={format_duration(self.now - g.created)},"
                     f"ref_count={self._ref_count(g.group_id)},packet_count={g.n_packets},"
                     f"byte_count={g.n_bytes}")
-            for i, _b in enumerate(g.buckets):
-                line += f",bucket{i}:packet_count=0,byte_count=0"
+            for i, b in enumerate(g.buckets):
+                line += f",bucket{i}:packet_count={b.n_packets},byte_count={b.n_bytes}"
             self.out.append(line + "\n")
 
     def _ref_count(self, gid: int) -> int:
@@ -575,11 +593,64 @@ class _Run:
                 f"drop={v(s.tx_dropped)}, errs={v(s.tx_errors)}, coll={v(s.collisions)}\n")
 
     def dump_tables(self) -> None:
-        self.out.append(f"{'OFPST_TABLE' if self.opts.of13 else 'OFPST_TABLE'} "
-                        f"reply{self.ver} (xid=0x2):\n")
-        for t in range(254):
-            cls = self.bridge.tables.tables[t]
-            self.out.append(f"  table {t}:\n    active={len(cls)}, lookup=0, matched=0\n")
+        """``ofp_print_table_stats_reply``: tables 0..253, runs of identical ones as
+        ``ditto``."""
+        t = self.bridge.tables
+        self.out.append(f"OFPST_TABLE reply{self.ver} (xid=0x2):")
+        features = "" if self.opts.of13 else (
+            "    max_entries=1000000\n    matching:\n      exact match or wildcard: in_port "
+            "eth_{src,dst,type} vlan_{vid,pcp} ip_{src,dst} nw_{proto,tos} tcp_{src,dst}\n")
+        first = last = -1
+        prev: tuple[int, int, int] | None = None
+        for i in range(254):
+            stats = (len(t.tables[i]), t.n_lookup[i], t.n_matched[i])
+            if prev is not None and stats == prev:
+                first = i if first < 0 else first
+                last = i
+                continue
+            self._ditto(first, last)
+            first = -1
+            self.out.append(f"\n  table {i}:\n    active={stats[0]}, lookup={stats[1]}, "
+                            f"matched={stats[2]}\n")
+            if prev is None:
+                self.out.append(features)
+            elif features:
+                self.out.append("    (same features)\n")
+            prev = stats
+        self._ditto(first, last)
+
+    def _ditto(self, first: int, last: int) -> None:
+        if first < 0:
+            return
+        self.out.append(f"\n  table {first}: ditto\n" if first == last
+                        else f"\n  tables {first}...{last}: ditto\n")
+
+
+def _sorted_rules(rules: list[Rule], criteria: list[tuple[str, bool]]) -> list[Rule]:
+    """``compare_flows``: by each criterion; flows without the field sort last either way;
+    ties keep the dump order."""
+    import functools
+
+    def cmp(a: Rule, b: Rule) -> int:
+        for name, asc in criteria:
+            if name == "priority":
+                ret = (a.priority > b.priority) - (a.priority < b.priority)
+            else:
+                mf = field_by_name(name)
+                assert mf is not None
+                ina = bool(a.match.masks.get(mf.member, 0) & mf.member_mask) and prereqs_ok(
+                    mf.prereq, a.match.values, a.match.masks)
+                inb = bool(b.match.masks.get(mf.member, 0) & mf.member_mask) and prereqs_ok(
+                    mf.prereq, b.match.values, b.match.masks)
+                if ina != inb:
+                    return -1 if ina else 1
+                va = mf.from_member(a.match.values.get(mf.member, 0))
+                vb = mf.from_member(b.match.values.get(mf.member, 0))
+                ret = (va > vb) - (va < vb)
+            if ret:
+                return ret if asc else -ret
+        return 0
+    return sorted(rules, key=functools.cmp_to_key(cmp))
 
 
 def _split_command(line: str) -> tuple[str, str]:
@@ -599,10 +670,28 @@ def _split_group_command(line: str) -> tuple[str, str]:
     return "add", line
 
 
-def _group_id_arg(text: str) -> int:
-    from vnetlab.openflow.ofctl_actions import strtoull
-    t = text.split("=", 1)[1] if text.startswith("group_id=") else text
-    parsed = strtoull(t)
-    if parsed is None or parsed[1]:
-        raise OfctlError(f"invalid group id {text}")
-    return parsed[0]
+def _group_id_arg(text: str, dump_groups: bool) -> int | None:
+    """The group argument: ``dump-groups`` takes ``N``/``all``/``any`` (anything else is
+    ignored with a warning: all groups), ``dump-group-stats`` takes ``group_id=N``.
+    None = all groups."""
+    from vnetlab.openflow.ofctl_actions import parse_key_values, strtoull
+
+    def number(value: str) -> int | None:
+        parsed = strtoull(value)
+        if parsed is None or parsed[1] or parsed[0] > 0xFFFFFFFF:
+            return None
+        return parsed[0]
+
+    if dump_groups:
+        return None if text.lower() in ("all", "any") else number(text)
+    gid: int | None = None
+    for key, val in parse_key_values(text):
+        if key != "group_id":
+            raise OfctlError(f"unknown keyword {key}")
+        if val.lower() in ("all", "any"):
+            gid = None
+            continue
+        gid = number(val)
+        if gid is None:
+            raise OfctlError(f"invalid group id {val}")
+    return gid

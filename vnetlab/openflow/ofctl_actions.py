@@ -25,6 +25,7 @@ from vnetlab.openflow.actions import (
     GotoTable,
     Group,
     InPort,
+    Learn,
     Local,
     Move,
     Normal,
@@ -442,6 +443,15 @@ class _ActionParser:
             raise OfctlError(f"{arg}: not a valid TOS")
         return [SetField("nw_tos", tos, 0xFC, "mod_nw_tos")]
 
+    def mod_nw_ecn(self, arg: str) -> list[Action]:
+        ecn = _str_to_u(arg, "ECN", 0xFF)
+        if ecn & ~3:
+            raise OfctlError(f"{arg}: not a valid ECN")
+        return [SetField("nw_ecn", ecn, 3, "mod_nw_ecn")]
+
+    def mod_nw_ttl(self, arg: str) -> list[Action]:
+        return [SetField("nw_ttl", _str_to_u(arg, "TTL", 0xFF), 0xFF, "mod_nw_ttl")]
+
     def mod_tp_src(self, arg: str) -> list[Action]:
         return [SetField("tcp_src", _str_to_u(arg, "source port", 0xFFFF), 0xFFFF,
                          "mod_tp_src")]
@@ -456,8 +466,7 @@ class _ActionParser:
         mf = field_by_name(key)
         if mf is None:
             raise OfctlError(f"{key} is not a valid OXM field name")
-        if mf.name in ("in_port", "nw_frag", "ip_frag", "tcp_flags", "tun_flags") or \
-                mf.name == "ip_frag":
+        if mf.name in ("ip_frag", "tcp_flags"):
             raise OfctlError(f"{key} is read-only")
         value, mask = parse_field_value(mf, value_s, self.port_number)
         if mf.name in ("dl_vlan", "dl_vlan_pcp"):
@@ -552,6 +561,9 @@ _HANDLERS: dict[str, Callable[[_ActionParser, str], list[Action]]] = {
     "mod_nw_src": _ActionParser.mod_nw_src,
     "mod_nw_dst": _ActionParser.mod_nw_dst,
     "mod_nw_tos": _ActionParser.mod_nw_tos,
+    "mod_nw_ecn": _ActionParser.mod_nw_ecn,
+    "mod_nw_ttl": _ActionParser.mod_nw_ttl,
+    "set_nw_ttl": _ActionParser.mod_nw_ttl,
     "mod_tp_src": _ActionParser.mod_tp_src,
     "mod_tp_dst": _ActionParser.mod_tp_dst,
     "set_field": _ActionParser.set_field,
@@ -600,7 +612,13 @@ def _verify_instructions(acts: list[Action], allow_instructions: bool) -> None:
         last = max(last, idx)
 
 
-def _check_prereqs(acts: tuple[Action, ...], match: Match) -> None:
+#: OpenFlow 1.0-style actions: a missing prerequisite only makes them OpenFlow 1.0-only
+#: (``inconsistent_match``), where set_field/load/move are refused outright
+_LEGACY_RAW = ("mod_nw_src", "mod_nw_dst", "mod_nw_tos", "mod_nw_ecn", "mod_nw_ttl",
+               "mod_tp_src", "mod_tp_dst")
+
+
+def _check_prereqs(acts: tuple[Action, ...], match: Match, usable: set[str]) -> None:
     """``ofpacts_check``: written/read fields need their prerequisites in the match (as the
     actions before them leave the flow: a pushed VLAN counts)."""
     def ok(mf: MfField) -> bool:
@@ -610,15 +628,24 @@ def _check_prereqs(acts: tuple[Action, ...], match: Match) -> None:
     proto = match.values.get("nw_proto", 0) if match.masks.get("nw_proto") else -1
     for a in acts:
         bad = False
-        if isinstance(a, PushVlan) or (isinstance(a, SetVlanVid | SetVlanPcp)
-                                       and a.push_if_needed):
+        if isinstance(a, PushVlan):
+            vlan = True
+        elif isinstance(a, SetVlanVid | SetVlanPcp):
+            if not vlan and not a.push_if_needed:
+                usable.discard("of11")
             vlan = True
         elif isinstance(a, StripVlan):
+            if not vlan:
+                usable.discard("of11")
             vlan = False
         elif isinstance(a, SetField):
             if a.raw in ("mod_tp_src", "mod_tp_dst"):
-                bad = not (prereqs_ok("ip_any", match.values, match.masks)
-                           and proto in (6, 17, 132))
+                if not (prereqs_ok("ip_any", match.values, match.masks)
+                        and proto in (6, 17, 132)):
+                    usable.discard("of11")
+            elif a.raw in _LEGACY_RAW:
+                if not prereqs_ok("ip_any", match.values, match.masks):
+                    usable.discard("of11")
             elif a.field in ("vlan_vid", "vlan_pcp"):
                 bad = not vlan
             elif a.field == "vlan_tci":
@@ -627,19 +654,45 @@ def _check_prereqs(acts: tuple[Action, ...], match: Match) -> None:
                 bad = not ok(FIELDS[a.field])
         elif isinstance(a, Move):
             bad = not ok(a.src.field) or not ok(a.dst.field)
+        elif isinstance(a, Learn):
+            bad = not _learn_ok(a, match)
         elif isinstance(a, WriteActions):
-            _check_prereqs(a.actions, match)
+            _check_prereqs(a.actions, match, usable)
         if bad:
             raise OfctlError("actions are invalid with specified match "
                              "(OFPBAC_MATCH_INCONSISTENT)")
 
 
-def parse_actions(text: str, port_number: PortNumber,
-                  match: Match | None = None) -> tuple[tuple[Action, ...], set[str]]:
-    """``ofpacts_parse_instructions`` + ``ofpacts_check``: (actions, usable protocols)."""
+def _learn_ok(learn: Learn, match: Match) -> bool:
+    """``learn_check``: sources against the flow's match; match destinations against the
+    learned match as the immediate values before them build it."""
+    learned = Match()
+    for spec in learn.specs:
+        if spec.src is not None and not prereqs_ok(spec.src.field.prereq, match.values,
+                                                   match.masks):
+            return False
+        if spec.dst is None:
+            continue
+        if not prereqs_ok(spec.dst.field.prereq, learned.values, learned.masks):
+            return False
+        if spec.kind == "match" and spec.src is None:
+            mf = spec.dst.field
+            mv, mm = mf.to_member((spec.value or 0) << spec.dst.ofs, spec.dst.mask)
+            learned.set(mf.member, mv, mm)
+    return True
+
+
+def parse_actions(text: str, port_number: PortNumber, match: Match | None = None,
+                  table: int = 255) -> tuple[tuple[Action, ...], set[str]]:
+    """``ofpacts_parse_instructions`` + ``ofpacts_check``: (actions, usable protocols).
+    ``table`` is the flow's table (255: not given), which ``goto_table`` must exceed."""
     parser = _ActionParser(port_number)
     acts = parser.parse(text, True)
-    _check_prereqs(acts, match if match is not None else Match())
+    _check_prereqs(acts, match if match is not None else Match(), parser.usable)
+    for a in acts:
+        if isinstance(a, GotoTable) and table != 255 and a.table <= table:
+            raise OfctlError("actions are invalid with specified match "
+                             "(OFPBIC_BAD_TABLE_ID)")
     return acts, parser.usable
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vnetlab.openflow.cmd import CmdResult
 from vnetlab.ovsdb.ctl import (
@@ -41,6 +41,7 @@ from vnetlab.ovsdb.db import Database, TxnError
 from vnetlab.ovsdb.table_fmt import Style, format_table
 from vnetlab.ovsdb.vsctl_cmds import VSCTL_COMMANDS, VsctlState
 from vnetlab.ovsdb.vsctl_ctrl import CTRL_COMMANDS
+from vnetlab.ovsdb.vsctl_help import usage
 
 PROGRAM = "ovs-vsctl"
 VERSION = "3.1.0"
@@ -77,14 +78,14 @@ class _Options:
     wait: bool = True
     dry_run: bool = False
     oneline: bool = False
-    style: Style | None = None
+    style: Style = field(default_factory=Style)
     version: bool = False
+    help: bool = False
 
 
 def _parse_options(argv: list[str], local: dict[str, str | None]) -> tuple[_Options, int]:
     """``parse_options``: getopt_long with ``+`` (stops at the first non-option)."""
-    opts = _Options(style=Style())
-    assert opts.style is not None
+    opts = _Options()
     local_names = _local_options()
     known = {**_GLOBAL, **local_names}
     i = 0
@@ -139,8 +140,10 @@ def _parse_options(argv: list[str], local: dict[str, str | None]) -> tuple[_Opti
         elif name == "timeout":
             if value is None or not value.isdigit() or int(value) == 0:
                 raise CtlFatal(f"value {value} on -t or --timeout is invalid")
-        elif name == "version":
-            opts.version = True
+        elif name in ("version", "help"):
+            # both print and exit at once, whatever follows
+            opts.version, opts.help = name == "version", name == "help"
+            break
         elif name == "format":
             if value not in ("table", "list", "html", "csv", "json"):
                 raise CtlFatal(f'unknown output format "{value}"')
@@ -186,6 +189,8 @@ def run_vsctl(db: Database, argv: list[str], *,
         opts, optind = _parse_options(argv, local)
         if opts.version:
             return CmdResult(f"{PROGRAM} (Open vSwitch) {VERSION}\nDB Schema 8.3.1\n", "", 0)
+        if opts.help:
+            return CmdResult(usage(), "", 0)
         commands = parse_commands(argv[optind:], local, COMMANDS)
     except CtlFatal as e:
         return CmdResult("", f"{PROGRAM}: {e}\n", 1)
@@ -202,7 +207,6 @@ def run_vsctl(db: Database, argv: list[str], *,
 def _do_vsctl(db: Database, commands: list[Command], opts: _Options, run: _Run,
               reconfigure: Callable[[], None] | None) -> str:
     style = opts.style
-    assert style is not None
     state = VsctlState()
     symtab = SymbolTable(db.new_uuid)
     contexts: list[Context] = []
