@@ -124,6 +124,12 @@ def dpif_show(vs: Vswitchd, rest: list[str]) -> str:
                 t = _port_type(vs, x.type)
                 if x.type == "patch":
                     t = f"patch: peer={x.peer}"
+                elif x.is_tunnel and not vs.dummy:  # netdev_get_config, keys sorted
+                    default = {"vxlan": "4789", "geneve": "6081"}[x.type]
+                    opts = {k: v for k, v in x.options.items()
+                            if not (k == "dst_port" and v == default)}
+                    if opts:
+                        t += ": " + ", ".join(f"{k}={v}" for k, v in sorted(opts.items()))
                 out.append(f"    {x.name} {x.ofp_port}/{dp}: ({t})\n")
     return "".join(out)
 
