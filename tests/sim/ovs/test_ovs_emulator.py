@@ -196,3 +196,23 @@ def test_mac_table_size_evicts() -> None:
     engine.ping("a", IPv4Address("10.0.0.2"))
     vs = vswitchd(engine)
     assert len(vs.appctl(["fdb/show", "br0"]).stdout.splitlines()) == 2
+
+
+def test_a_script_can_build_ovs_on_a_node_without_ovs() -> None:
+    from vnetlab.sim.ovs.build import vswitchd_of
+
+    engine, _ = realize(TWO_HOSTS.replace("    ovs:\n      br0:\n        addresses: "
+                                          "[10.0.0.254/24]\n        ports: {veth1: {}, "
+                                          "veth2: {}, veth3: {}}\n        %EXTRA%\n", ""))
+    ns = engine.ns("host")
+    assert ns.vswitchd is None
+    vs = vswitchd_of(ns)
+    assert vs.vsctl(["add-br", "br0"]).status == 0
+    for p in ("veth1", "veth2"):
+        assert vs.vsctl(["add-port", "br0", p]).status == 0
+    bad = vs.vsctl(["add-port", "br0", "nosuch"])
+    assert bad.stderr.startswith("ovs-vsctl: Error detected while setting up 'nosuch': "
+                                 "could not open network device nosuch (No such device).")
+    assert vs.vsctl(["get", "Interface", "veth2", "ofport"]).stdout == "2\n"
+    assert engine.ping("a", IPv4Address("10.0.0.2")).received == 1
+    assert vs.appctl(["dpif/show"]).stdout.startswith("system@ovs-system: hit:")
