@@ -34,9 +34,17 @@ if TYPE_CHECKING:
 TUNNEL_TYPES = ("vxlan", "geneve")
 
 
-def run(vs: Vswitchd) -> None:
+#: how often (virtual seconds) the periodic work runs at most; OVS's own timers tick in
+#: seconds too (MAC ages, flow timeouts), so nothing it shows is coarser than this
+RUN_INTERVAL = 0.5
+
+
+def run(vs: Vswitchd, force: bool = False) -> None:
     """Periodic work, done lazily: MAC ageing, OpenFlow timeouts, idle megaflows."""
     now = vs.now
+    if not force and now - vs.last_run < RUN_INTERVAL:
+        return
+    vs.last_run = now
     changed = False
     for br in vs.bridges.values():
         if br.ml.run(now):

@@ -57,6 +57,7 @@ class Vswitchd:
         self.devices: dict[str, NetDevice] = {}  # attached system devices by port name
         self.internal: dict[str, OvsInternalDevice] = {}
         self.seqno = -1
+        self.last_run = float("-inf")  # virtual time of the last periodic run
         #: (datapath type, dp port) of a tunnel vport -> (vxlan|geneve, UDP port)
         self.tnl_dp_ports: dict[tuple[str, int], tuple[str, int]] = {}
         #: Interface.error by name: what vswitchd could not set up
@@ -421,7 +422,8 @@ class Vswitchd:
         return dp_input
 
     def run(self) -> None:
-        upcall.run(self)
+        """The periodic work now (commands see up-to-date ages and timeouts)."""
+        upcall.run(self, force=True)
 
     def dp_input(self, dpif: Dpif, port_no: int, skb: Skb,
                  tun: dict[str, int] | None = None) -> None:
