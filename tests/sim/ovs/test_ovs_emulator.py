@@ -216,3 +216,19 @@ def test_a_script_can_build_ovs_on_a_node_without_ovs() -> None:
     assert vs.vsctl(["get", "Interface", "veth2", "ofport"]).stdout == "2\n"
     assert engine.ping("a", IPv4Address("10.0.0.2")).received == 1
     assert vs.appctl(["dpif/show"]).stdout.startswith("system@ovs-system: hit:")
+
+
+def test_del_port_and_del_br_release_the_devices() -> None:
+    engine = lab()
+    vs = vswitchd(engine)
+    ns = engine.ns("host")
+    assert engine.ping("a", IPv4Address("10.0.0.2")).received == 1
+    assert vs.vsctl(["del-port", "br0", "veth2"]).status == 0
+    assert ns.devices["veth2"].rx_handler is None
+    assert vs.appctl(["fdb/show", "br0"]).stdout.count("\n") == 2  # veth2's MAC is gone
+    engine.advance(60)
+    assert engine.ping("a", IPv4Address("10.0.0.2")).received == 0
+    assert vs.vsctl(["del-br", "br0"]).status == 0
+    assert "br0" not in ns.devices and ns.devices["veth1"].rx_handler is None
+    show = vs.appctl(["dpif/show"]).stdout
+    assert show.startswith("netdev@ovs-netdev: hit:") and "  br0:" not in show
