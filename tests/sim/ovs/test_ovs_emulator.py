@@ -232,3 +232,17 @@ def test_del_port_and_del_br_release_the_devices() -> None:
     assert "br0" not in ns.devices and ns.devices["veth1"].rx_handler is None
     show = vs.appctl(["dpif/show"]).stdout
     assert show.startswith("netdev@ovs-netdev: hit:") and "  br0:" not in show
+
+
+def test_vlan_trunk_and_tagged_internal_port() -> None:
+    yaml = TWO_HOSTS.replace(
+        "ports: {veth1: {}, veth2: {}, veth3: {}}",
+        "ports: {veth1: {tag: 10}, veth2: {tag: 20}, veth3: {trunks: [10, 20]}, "
+        "int10: {type: internal, tag: 10, addresses: [10.0.0.100/24]}}")
+    yaml = yaml.replace("addresses: [10.0.0.254/24]", "addresses: []")  # one route to 10/24
+    engine, _ = realize(yaml.replace("%EXTRA%", ""))
+    assert engine.ping("a", IPv4Address("10.0.0.100")).received == 1  # same VLAN
+    assert engine.ping("b", IPv4Address("10.0.0.100")).received == 0  # VLAN 20
+    vs = vswitchd(engine)
+    vlans = {line.split()[1] for line in vs.appctl(["fdb/show", "br0"]).stdout.splitlines()[1:]}
+    assert vlans == {"10", "20"}
