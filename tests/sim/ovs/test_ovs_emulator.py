@@ -246,3 +246,13 @@ def test_vlan_trunk_and_tagged_internal_port() -> None:
     vs = vswitchd(engine)
     vlans = {line.split()[1] for line in vs.appctl(["fdb/show", "br0"]).stdout.splitlines()[1:]}
     assert vlans == {"10", "20"}
+
+
+def test_observe_lists_the_ovs_mac_table_like_a_bridge_fdb() -> None:
+    engine = lab()
+    engine.ping("a", IPv4Address("10.0.0.2"))
+    rows = [f for f in engine.observe().nodes["host"].fdb if f.bridge == "br0"]
+    by_mac = {f.mac: f for f in rows}
+    a_mac = engine.dev("a", "eth0").mac.hex(":")
+    assert by_mac[a_mac].port == "veth1" and by_mac[a_mac].vlan is None
+    assert by_mac[a_mac].flags == ()
