@@ -12,8 +12,10 @@ written, and the resubmit depth/count with OVS's limits (64 deep, 4096 resubmits
 What stays in this module: the ctx, output (``compose_output_action__`` incl. patch ports
 and mirrors), flooding, commit, the table lookup (``xlate_table_action``) and the entry
 point. OpenFlow actions are translated by ``actions.py``; NORMAL by ``normal.py``; tunnels
-by ``tunnel.py``. Not modelled: bonds, STP/RSTP port states, CFM/BFD/LACP, conntrack,
-recirculation, MPLS, NSH, IPv6 rewrites.
+by ``tunnel.py`` (kernel-style ``set(tunnel(...))`` on every datapath type). Not modelled:
+bonds, STP/RSTP port states, CFM/BFD/LACP, conntrack, recirculation, the userspace
+datapath's native tunnels (``tnl_push``/``tnl_pop``), MPLS, NSH, IPv6 rewrites; FLOOD/ALL
+list ports in OpenFlow order where OVS uses its hash-map order.
 """
 
 from __future__ import annotations
