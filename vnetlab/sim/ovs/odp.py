@@ -107,28 +107,6 @@ class SetTunnel:
 
 
 @dataclass(frozen=True, slots=True)
-class TnlPush:
-    """``tnl_push(tnl_port(N),header(...),out_port(M))`` on the userspace datapath: the
-    outer headers are built here, as bytes, and prepended."""
-
-    tnl_port: int
-    header: bytes
-    text: str
-    out_port: int
-
-    def format(self) -> str:
-        return f"tnl_push(tnl_port({self.tnl_port}),header({self.text}),out_port({self.out_port}))"
-
-
-@dataclass(frozen=True, slots=True)
-class TnlPop:
-    port: int
-
-    def format(self) -> str:
-        return f"tnl_pop({self.port})"
-
-
-@dataclass(frozen=True, slots=True)
 class Userspace:
     """``userspace(...)``: the CONTROLLER action (no controller: counted, then dropped)."""
 
@@ -138,7 +116,7 @@ class Userspace:
         return f"userspace({self.text})"
 
 
-OdpAction = Output | PushVlan | PopVlan | SetFields | SetTunnel | TnlPush | TnlPop | Userspace
+OdpAction = Output | PushVlan | PopVlan | SetFields | SetTunnel | Userspace
 
 
 def format_odp_actions(actions: tuple[OdpAction, ...] | list[OdpAction]) -> str:
@@ -260,8 +238,6 @@ def execute(frame: bytes, actions: tuple[OdpAction, ...], output: OutputFn,
                 frame = set_l4(frame, a.values)
         elif type(a) is SetTunnel:
             tunnel = a
-        elif type(a) is TnlPush:
-            output(a.out_port, a.header + frame, None)
         elif type(a) is Userspace and userspace is not None:
             userspace(frame)
 
