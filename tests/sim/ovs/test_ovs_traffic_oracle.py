@@ -84,6 +84,8 @@ def test_fdb_and_megaflows_after_traffic_equal_real_ovs(tmp_path: Path) -> None:
         real_show = o.appctl("dpctl/show").stdout
         real_dpif = o.appctl("dpif/show").stdout
         real_br_flows = o.appctl("dpif/dump-flows", "br0").stdout
+        o.appctl("revalidator/wait")
+        real_rules = o.ofctl("dump-flows", "br0")
     ours_fdb = vs.appctl(["fdb/show", "br0"]).stdout
     ours_flows = vs.appctl(["dpctl/dump-flows"]).stdout
     assert ours_fdb.splitlines()[0] == real_fdb.splitlines()[0]
@@ -92,6 +94,8 @@ def test_fdb_and_megaflows_after_traffic_equal_real_ovs(tmp_path: Path) -> None:
     assert vs.appctl(["dpctl/show"]).stdout == real_show
     assert vs.appctl(["dpif/show"]).stdout == real_dpif
     assert _flows(vs.appctl(["dpif/dump-flows", "br0"]).stdout) == _flows(real_br_flows)
+    ages = re.compile(r" (duration|idle_age|hard_age)=[^,]*,")
+    assert ages.sub("", vs.ofctl(["dump-flows", "br0"]).stdout) == ages.sub("", real_rules)
 
 
 ERRORS = [
