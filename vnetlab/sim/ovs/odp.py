@@ -107,8 +107,8 @@ class SetTunnel:
 
     def format(self) -> str:
         src = f",src={ip_str(self.src)}" if self.src else ""
-        return (f"set(tunnel(tun_id={hex_c(self.tun_id)}{src},dst={ip_str(self.dst)},ttl={self.ttl},"
-                f"tp_dst={self.tp_dst},flags({self.flags})))")
+        return (f"set(tunnel(tun_id={hex_c(self.tun_id)}{src},dst={ip_str(self.dst)},"
+                f"ttl={self.ttl},tp_dst={self.tp_dst},flags({self.flags})))")
 
 
 @dataclass(frozen=True, slots=True)
