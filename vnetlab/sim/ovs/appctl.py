@@ -21,6 +21,7 @@ from vnetlab.sim.ovs import odp
 from vnetlab.sim.ovs.dpif import DpFlow, Dpif
 
 if TYPE_CHECKING:
+    from vnetlab.sim.ovs.bundle import XPort
     from vnetlab.sim.ovs.vswitchd import Vswitchd
 
 
@@ -103,10 +104,11 @@ def fdb_flush(vs: Vswitchd, rest: list[str]) -> str:
     return "table successfully flushed\n"
 
 
-def _port_type(vs: Vswitchd, x_type: str) -> str:
-    if x_type == "internal":
-        return "dummy-internal" if vs.dummy else "tap"
-    return x_type
+def _port_type(vs: Vswitchd, x: XPort, dp_type: str) -> str:
+    """The netdev type ``dpif/show`` prints (internal ports as the datapath opened them)."""
+    if x.type == "internal":
+        return "dummy-internal" if vs.dummy else "tap" if dp_type == "netdev" else "internal"
+    return x.type
 
 
 def dpif_show(vs: Vswitchd, rest: list[str]) -> str:
@@ -121,7 +123,7 @@ def dpif_show(vs: Vswitchd, rest: list[str]) -> str:
             out.append(f"  {name}:\n")
             for x in sorted(br.xports.values(), key=lambda x: x.name):
                 dp = "none" if x.odp_port is None else str(x.odp_port)
-                t = _port_type(vs, x.type)
+                t = _port_type(vs, x, dp_type)
                 if x.type == "patch":
                     t = f"patch: peer={x.peer}"
                 elif x.is_tunnel and not vs.dummy:  # netdev_get_config, keys sorted
