@@ -325,3 +325,13 @@ def test_patch_ports_and_an_acl_pipeline_with_a_group() -> None:
     text = render_trace(t)
     assert 'bridge("br1")' in text and "group:1" in text and "bucket 0" in text
     assert t.verdict() == "delivered to c:eth0 (10.0.0.3)"
+
+
+def test_trace_json_names_the_ovs_drop_reason() -> None:
+    import json
+
+    from vnetlab.tools.trace_render import trace_json
+
+    engine = lab("fail_mode: secure")
+    data = json.dumps(trace_json(engine.trace("a", IPv4Address("10.0.0.2"))))
+    assert '"reason": "OVS_DROP_LAST_ACTION"' in data
