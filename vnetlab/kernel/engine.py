@@ -42,6 +42,7 @@ from vnetlab.kernel.gc import check_namespace
 from vnetlab.kernel.observe import observe as observe_ns
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, Op, Realized
 from vnetlab.kernel.ops.netns import AddNetns
+from vnetlab.kernel.ovs import daemons as ovs_daemons
 from vnetlab.kernel.plan import plan, required_features
 from vnetlab.model.checks import PingCheck
 from vnetlab.model.spec import LabSpec
@@ -163,6 +164,7 @@ class LinuxEngine:
         self.lab, self.record, self.ops = lab, rec, ops
         try:
             rec.status = "up"
+            rec.ovs = [d.to_json() for d in self.realized.processes]
             rec.ns_inodes = {n: os.stat(nl.netns_path(n)).st_ino for n in namespaces.values()}
             runtime.update(rec)
         except BaseException:
@@ -241,10 +243,17 @@ class LinuxEngine:
         full = ["ip", "netns", "exec", self._ns(node), *argv]
         try:
             done = subprocess.run(full, timeout=timeout_s, check=False, capture_output=capture,
-                                  text=capture or None)
+                                  text=capture or None, env=self.exec_env(node))
         except FileNotFoundError as e:
             raise EngineError(f"cannot run {argv[0]!r}: {e}") from None
         return done if capture else done.returncode
+
+    def exec_env(self, node: str) -> dict[str, str] | None:
+        """The environment of ``exec``: the OVS tools reach the node's own daemons
+        (``OVS_RUNDIR`` ...), if the node runs an Open vSwitch; else the caller's."""
+        assert self.record is not None
+        rundir = ovs_daemons.node_dir(self.record.prefix, self.record.lab, node)
+        return {**os.environ, **ovs_daemons.env(rundir)} if rundir.is_dir() else None
 
     def start_capture(self, node: str, ifname: str, path: Path) -> None:
         ns = self._ns(node)
@@ -370,6 +379,11 @@ class LinuxEngine:
         with contextlib.suppress(OSError):
             runtime.update(rec)
         names = list(rec.namespaces.values())
+        try:  # the lab's daemons first: a running one keeps its namespace alive
+            ovs_daemons.stop_recorded(rec)
+            stuck = None
+        except EngineError as e:
+            stuck = e
         if self.realized is None:  # attached: remove only what provably is this lab's
             verdicts = [check_namespace(ns, rec) for ns in names]
             names = [v.ns for v in verdicts if v.owned]
@@ -378,6 +392,8 @@ class LinuxEngine:
         else:
             foreign = []
         applier.destroy(self.realized, names)
+        if stuck is not None:
+            raise stuck
         if foreign:
             raise EngineError(
                 f"left alone, not provably lab {rec.lab!r}'s: {', '.join(foreign)}",
@@ -421,6 +437,7 @@ def down(
     eng = LinuxEngine.attach(lab_name, prefix=prefix)
     assert eng.record is not None
     names = list(eng.record.namespaces.values())
+    ovs_daemons.stop_recorded(eng.record)  # ours: not to be reported as lingering
     present = [n for n in names if os.path.exists(nl.netns_path(n))]
     lingering = {n: p for n in present if (p := nl.pids_in_netns(n))}
     eng.teardown()
