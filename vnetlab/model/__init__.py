@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from vnetlab.model.errors import LabError, Problem
     from vnetlab.model.load import load_lab, load_lab_text
     from vnetlab.model.origin import lab_where
+    from vnetlab.model.ovs import OvsBridgeSpec, OvsMirrorSpec, OvsPortSpec
     from vnetlab.model.resolver import endpoint_peer, generated_mac, iface_mac, mac_of_ref, resolve
     from vnetlab.model.schema import lab_json_schema
     from vnetlab.model.spec import (
@@ -59,6 +60,9 @@ _LAZY: dict[str, str] = {
     "LinkSpec": "vnetlab.model.spec",
     "NetdevSpec": "vnetlab.model.spec",
     "NodeSpec": "vnetlab.model.spec",
+    "OvsBridgeSpec": "vnetlab.model.ovs",
+    "OvsMirrorSpec": "vnetlab.model.ovs",
+    "OvsPortSpec": "vnetlab.model.ovs",
     "PingCheck": "vnetlab.model.spec",
     "Problem": "vnetlab.model.errors",
     "RouteSpec": "vnetlab.model.spec",
@@ -103,6 +107,9 @@ __all__ = [
     "LinkSpec",
     "NetdevSpec",
     "NodeSpec",
+    "OvsBridgeSpec",
+    "OvsMirrorSpec",
+    "OvsPortSpec",
     "PingCheck",
     "Problem",
     "RouteSpec",

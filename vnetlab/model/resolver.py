@@ -39,6 +39,7 @@ from vnetlab.model.errors import LabError, ProblemList, did_you_mean
 from vnetlab.model.lowerdevs import check_lowerdevs, fill_lowerdevs
 from vnetlab.model.mtus import stacked_mtus
 from vnetlab.model.order import stack_cycle
+from vnetlab.model.ovs_check import check_ovs, fill_ovs, ovs_bridge_ports, ovs_netdevs
 from vnetlab.model.spec import (
     _MAC_RE,
     BridgeSpec,
@@ -397,7 +398,7 @@ class _Resolver:
     def _endpoint(self, seg: tuple[object, ...], node: str, ifname: str, what: str) -> bool:
         if self._node_missing(seg, node, what):
             return False
-        ifaces = self.full[node]
+        ifaces = [*self.full[node], *ovs_netdevs(self.lab, node)]
         if ifname not in ifaces:
             self.p.add(
                 seg,
@@ -418,6 +419,18 @@ class _Resolver:
                 seg = ("checks", k, "fdb")
                 if not self._endpoint(seg, node, br, f"fdb check {check.fdb!r}"):
                     pass
+                elif br in self.lab.nodes[node].ovs:
+                    ports = ovs_bridge_ports(self.lab.nodes[node].ovs[br], br)
+                    if check.port is not None and check.port not in ports:
+                        self.p.add(
+                            ("checks", k, "port"),
+                            f"{check.port!r} is not a port of Open vSwitch bridge {node}:{br} "
+                            f"(ports: {_nodes_text(ports)})",
+                            did_you_mean(check.port, ports),
+                        )
+                elif br not in self.full[node]:
+                    self.p.add(seg, f"fdb check {check.fdb!r}: {br} is an Open vSwitch "
+                               "internal port, not a bridge")
                 elif self.full[node][br].type != "bridge":
                     self.p.add(
                         seg,
@@ -503,6 +516,7 @@ def resolve(
     r.unique_addresses()
     r.unique_macs()
     r.checks()
+    check_ovs(lab, r.full, r.p)
     stacked = stacked_mtus(r.full)  # in build order: a lower's MTU before its uppers'
     mtus = check_tunnels(lab, r.full, r.p, stacked)
     vlan_mtus = check_vlans(lab, r.full, r.p, stacked)
@@ -511,7 +525,7 @@ def resolve(
         r.stack_loop()
     r.p.raise_if_any(source)
     resolved = fill_vlans(fill_tunnel_mtus(r.assign_macs(), mtus), lab, vlan_mtus)
-    return fill_lowerdevs(resolved, lower_mtus)
+    return fill_ovs(fill_lowerdevs(resolved, lower_mtus), generated_mac)
 
 
 def endpoint_peer(lab: LabSpec, node: str, ifname: str) -> Endpoint | None:

@@ -80,6 +80,7 @@ from vnetlab.model.netdev import (
     check_vid,
     check_vid_or_range,
 )
+from vnetlab.model.ovs import OvsBridgeSpec, OvsMirrorSpec, OvsPortSpec
 
 
 class RouteSpec(Model):
@@ -150,6 +151,10 @@ class NodeSpec(Model):
     sysctls: dict[SysctlName, SysctlValue] = Field(
         default={},
         json_schema_extra={"propertyNames": {"enum": _SYSCTL_NAMES}},
+    )
+    #: the node's Open vSwitch bridges (its own ovsdb-server + ovs-vswitchd)
+    ovs: dict[IfName, OvsBridgeSpec] = Field(
+        default={}, json_schema_extra={"additionalProperties": False}
     )
 
     @property
@@ -247,6 +252,9 @@ __all__ = [
     "NetdevSpec",
     "NodeName",
     "NodeSpec",
+    "OvsBridgeSpec",
+    "OvsMirrorSpec",
+    "OvsPortSpec",
     "PingCheck",
     "ProgramSpec",
     "RouteSpec",
