@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -79,11 +80,19 @@ def node_dir(prefix: str, lab: str, node: str) -> Path:
 
 
 def env(rundir: str | Path) -> dict[str, str]:
-    """The environment the OVS tools need to reach this node's daemons (lib/dirs.c reads
-    ``OVS_RUNDIR``, ``OVS_DBDIR``, ``OVS_LOGDIR``; ``OVS_SYSCONFDIR`` keeps the system-id
-    file away from /etc)."""
+    """The environment of ``vnetlab exec`` on a node with OVS (lib/dirs.c reads these):
+    ``OVS_RUNDIR`` is what the tools need (``ovs-vsctl``: ``db.sock``, ``ovs-ofctl``:
+    ``BR.mgmt``, ``ovs-appctl``: ``ovs-vswitchd.pid``); the others point ``ovsdb-tool`` and
+    the log helpers at the same directory."""
     d = str(rundir)
-    return {"OVS_RUNDIR": d, "OVS_DBDIR": d, "OVS_LOGDIR": d, "OVS_SYSCONFDIR": d}
+    return {"OVS_RUNDIR": d, "OVS_DBDIR": d, "OVS_LOGDIR": d}
+
+
+def env_prefix(rundir: str | Path) -> str:
+    """How a printed plan line sets the one variable the daemons and tools read:
+    ``OVS_RUNDIR`` (the daemons' unixctl and ``BR.mgmt`` sockets go there, every other
+    path is on their command line)."""
+    return f"OVS_RUNDIR={shlex.quote(str(rundir))}"
 
 
 def db_remote(rundir: str | Path) -> str:
@@ -96,6 +105,17 @@ def ovsdb_server_argv(rundir: str) -> list[str]:
             "--no-chdir", "--detach"]
 
 
+def create_argv(rundir: str) -> list[str]:
+    return ["ovsdb-tool", "create", f"{rundir}/conf.db", str(SCHEMA)]
+
+
+def init_argv() -> list[str]:
+    """``ovs-vsctl init`` (the Open_vSwitch root row ovs-vswitchd waits for), with one
+    handler and one revalidator thread: a lab may run many vswitchds on few cores."""
+    return ["ovs-vsctl", "--no-wait", "init", "--", "set", "Open_vSwitch", ".",
+            "other_config:n-handler-threads=1", "other_config:n-revalidator-threads=1"]
+
+
 def vswitchd_argv(rundir: str) -> list[str]:
     return ["ovs-vswitchd", db_remote(rundir), f"--pidfile={rundir}/ovs-vswitchd.pid",
             f"--log-file={rundir}/ovs-vswitchd.log", "--no-chdir", "--detach"]
@@ -106,9 +126,10 @@ def run_tool(argv: list[str], rundir: str, *, ns: str | None = None,
     """Run an OVS tool against the node's daemons (inside ``ns`` if given); raise
     EngineError with the tool's own message when it fails or does not finish in time."""
     full = (["ip", "netns", "exec", ns] if ns else []) + argv
+    extra = {"OVS_RUNDIR": rundir} if rundir else {}
     try:
         done = subprocess.run(full, capture_output=True, text=True, timeout=timeout_s,
-                              env={**os.environ, **env(rundir), "LC_ALL": "C"}, check=False,
+                              env={**os.environ, **extra, "LC_ALL": "C"}, check=False,
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise EngineError(f"`{' '.join(argv)}` did not finish within {timeout_s:.0f} s")\
@@ -143,14 +164,10 @@ def start_ovsdb(ns: str, node: str, rundir: str) -> OvsDaemon:
     if not SCHEMA.exists():
         raise EngineError(f"the Open vSwitch schema {SCHEMA} is missing",
                           hint="install Debian's openvswitch-switch (`.ci/run` does)")
-    run_tool(["ovsdb-tool", "create", f"{rundir}/conf.db", str(SCHEMA)], rundir)
+    run_tool(create_argv(rundir), rundir)
     run_tool(ovsdb_server_argv(rundir), rundir, ns=ns)
     d = _started("ovsdb-server", node, rundir)
-    # one handler and one revalidator thread: a lab may run many of these on few cores
-    run_tool(["ovs-vsctl", f"--db={db_remote(rundir)}", f"--timeout={TOOL_TIMEOUT_S}",
-              "--no-wait", "init", "--", "set", "Open_vSwitch", ".",
-              "other_config:n-handler-threads=1", "other_config:n-revalidator-threads=1"],
-             rundir)
+    run_tool(init_argv(), rundir)
     return d
 
 

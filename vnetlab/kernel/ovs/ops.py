@@ -53,11 +53,12 @@ class StartOvsdb(Op):
 
     def shell(self) -> str:
         d = self.rundir
+        env = daemons.env_prefix(d)
         return " && ".join([
             f"mkdir -p {shlex.quote(d)}",
-            _line(["ovsdb-tool", "create", f"{d}/conf.db", str(daemons.SCHEMA)]),
-            _line(["ip", "netns", "exec", self.ns, *daemons.ovsdb_server_argv(d)]),
-            _line(["ovs-vsctl", f"--db={daemons.db_remote(d)}", "--no-wait", "init"]),
+            _line(daemons.create_argv(d)),
+            f"{env} {_line(['ip', 'netns', 'exec', self.ns, *daemons.ovsdb_server_argv(d)])}",
+            f"{env} {_line(daemons.init_argv())}",
         ])
 
     def apply(self, r: Realized) -> None:
@@ -81,7 +82,8 @@ class StartVswitchd(Op):
     rundir: str = ""
 
     def shell(self) -> str:
-        return _line(["ip", "netns", "exec", self.ns, *daemons.vswitchd_argv(self.rundir)])
+        argv = ["ip", "netns", "exec", self.ns, *daemons.vswitchd_argv(self.rundir)]
+        return f"{daemons.env_prefix(self.rundir)} {_line(argv)}"
 
     def apply(self, r: Realized) -> None:
         r.processes.append(daemons.start_vswitchd(self.ns, self.node, self.rundir))
@@ -95,7 +97,7 @@ class OvsTool(Op):
     argv: tuple[str, ...] = field(default=())
 
     def shell(self) -> str:
-        return f"OVS_RUNDIR={shlex.quote(self.rundir)} {_line(list(self.argv))}"
+        return f"{daemons.env_prefix(self.rundir)} {_line(list(self.argv))}"
 
     def apply(self, r: Realized) -> None:
         daemons.run_tool(list(self.argv), self.rundir)

@@ -1,0 +1,128 @@
+"""The Open vSwitch part of a plan: per node with ``ovs:``, the ops that start its daemons,
+build its bridges and give the devices ovs-vswitchd makes their addresses.
+
+Design note
+-----------
+Placed after every link of the lab exists and is up and before the routes (a route may go
+through an internal port). Per node, in this order:
+
+1. a ``# ...`` line saying the datapath type chosen and why (``detect_datapath``): ``system``
+   only when the openvswitch kernel module is loaded (``/sys/module/openvswitch``; a
+   namespace cannot load it), else ``netdev``, the userspace datapath. A bridge that asks
+   for ``system`` on a host without the module is refused here, before anything is built;
+2. ``ovsdb-server`` then ``ovs-vswitchd`` inside the node's namespace (``ops``);
+3. the ``ovs-vsctl`` commands of each bridge (``commands.bridge_commands``);
+4. on the userspace datapath, ``ethtool -K ... tx off`` on each veth port and its peer:
+   measured here, TCP through a netdev bridge works only when the *sending* end of the pair
+   (the peer of the OVS port) computes its checksums; the port's own end is the issue's
+   advice and costs nothing;
+5. the datapath's own device, the bridge's own port and the ``internal`` ports: found
+   (``OvsNetdev``), tagged with the lab's alias like every other link, addresses, ``up``;
+6. groups and flows (``ovs-ofctl``), after the ports so flows may name them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from vnetlab.engine import UnsupportedError
+from vnetlab.kernel.ops.base import Op
+from vnetlab.kernel.ops.ipv4 import AddAddr
+from vnetlab.kernel.ops.link import SetAlias, SetUp
+from vnetlab.kernel.ovs import daemons
+from vnetlab.kernel.ovs.commands import bridge_commands
+from vnetlab.kernel.ovs.ops import Note, OvsNetdev, OvsTool, StartOvsdb, StartVswitchd, TxOff
+from vnetlab.model.spec import LabSpec
+
+OVS_MODULE = "/sys/module/openvswitch"
+#: the device each datapath type puts into the namespace (lib/dpif-netdev.c makes a tap
+#: named after the datapath, ``ovs-netdev``; the kernel module's datapath is ``ovs-system``)
+DATAPATH_DEVICE = {"netdev": "ovs-netdev", "system": "ovs-system"}
+#: the real programs a lab with ``ovs:`` runs, and the Debian package of each
+PROGRAMS = {"ovsdb-tool": "openvswitch-switch", "ovsdb-server": "openvswitch-switch",
+            "ovs-vswitchd": "openvswitch-switch", "ovs-vsctl": "openvswitch-switch",
+            "ovs-ofctl": "openvswitch-common", "ethtool": "ethtool"}
+
+
+def detect_datapath(module: str = OVS_MODULE) -> tuple[str, str]:
+    """(datapath type, why): ``system`` when the kernel module is loaded, else ``netdev``."""
+    if os.path.isdir(module):
+        return "system", "the openvswitch kernel module is loaded"
+    return "netdev", "no openvswitch kernel module on this host: the userspace datapath"
+
+
+def has_ovs(lab: LabSpec) -> bool:
+    return any(node.ovs for node in lab.nodes.values())
+
+
+def _peers(lab: LabSpec) -> dict[tuple[str, str], tuple[str, str]]:
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for link in lab.links:
+        a, b = link.endpoints
+        out[(a.node, a.ifname)] = (b.node, b.ifname)
+        out[(b.node, b.ifname)] = (a.node, a.ifname)
+    return out
+
+
+def check(lab: LabSpec, detected: tuple[str, str]) -> None:
+    """Refuse, before building, a bridge that wants a datapath this host does not have."""
+    dp, why = detected
+    bad = [f"{n}:{br}" for n, node in lab.nodes.items() for br, spec in node.ovs.items()
+           if spec.datapath_type == "system" and dp != "system"]
+    if bad:
+        raise UnsupportedError(
+            f"the linux engine cannot build this lab on this host: Open vSwitch bridge(s) "
+            f"{', '.join(bad)} ask for datapath_type system, but {why}",
+            hint="drop datapath_type (netdev is chosen), or run it in the emulator",
+        )
+
+
+def plan_ovs(lab: LabSpec, namespaces: Mapping[str, str], *, prefix: str, alias: str,
+             detected: tuple[str, str] | None = None) -> list[Op]:
+    """The ops of every node's Open vSwitch (empty for a lab without ``ovs:``)."""
+    if not has_ovs(lab):
+        return []
+    detected = detected or detect_datapath()
+    check(lab, detected)
+    peers = _peers(lab)
+    ops: list[Op] = []
+    for node_name, node in lab.nodes.items():
+        if not node.ovs:
+            continue
+        ns = namespaces[node_name]
+        rundir = str(daemons.node_dir(prefix, lab.name, node_name))
+        dps = {br: spec.datapath_type or detected[0] for br, spec in node.ovs.items()}
+        ops.append(Note(ns, text=f"{node_name}: Open vSwitch datapath_type="
+                                 f"{'/'.join(sorted(set(dps.values())))} ({detected[1]})"))
+        ops.append(StartOvsdb(ns, node=node_name, rundir=rundir))
+        ops.append(StartVswitchd(ns, node=node_name, rundir=rundir))
+        flows: list[Op] = []
+        tagged: set[str] = set()
+        for br, spec in node.ovs.items():
+            vsctl, ofctl = bridge_commands(br, spec, dps[br])
+            ops.extend(OvsTool(ns, rundir=rundir, argv=("ovs-vsctl", *c)) for c in vsctl)
+            flows.extend(OvsTool(ns, rundir=rundir, argv=("ovs-ofctl", *c)) for c in ofctl)
+            if dps[br] == "netdev":
+                for port, pspec in spec.ports.items():
+                    iface = node.interfaces.get(port)
+                    if pspec.type != "system" or iface is None or iface.type != "veth":
+                        continue
+                    ops.append(TxOff(ns, ifname=port))
+                    peer = peers.get((node_name, port))
+                    if peer is not None:
+                        ops.append(TxOff(namespaces[peer[0]], ifname=peer[1]))
+            dp_dev = DATAPATH_DEVICE[dps[br]]
+            if dp_dev not in tagged:  # the datapath's own device, once per node
+                tagged.add(dp_dev)
+                ops += [OvsNetdev(ns, ifname=dp_dev), SetAlias(ns, ifname=dp_dev, alias=alias)]
+            netdevs = [(br, spec.addresses, spec.up)] + [
+                (p, ps.addresses, ps.up) for p, ps in spec.ports.items() if ps.is_netdev]
+            for ifname, addrs, up in netdevs:
+                ops.append(OvsNetdev(ns, ifname=ifname))
+                ops.append(SetAlias(ns, ifname=ifname, alias=alias))
+                ops.extend(AddAddr(ns, ifname=ifname, cidr=str(a)) for a in addrs)
+                if up:
+                    ops.append(SetUp(ns, ifname=ifname))
+        ops.extend(flows)
+    return ops
