@@ -93,7 +93,7 @@ def check_namespace(ns: str, rec: runtime.LabRecord) -> Verdict:
         group = link.get_attr("IFLA_GROUP")
         if alias == ours or (not alias and group == VNL_GROUP):
             continue
-        if not alias and name in ovs_made:  # a device the lab's ovs-vswitchd made
+        if not alias and ovs_made(name):  # a device the lab's ovs-vswitchd made
             continue
         return Verdict(ns, False, f"link {name} is not this lab's (alias {alias!r})")
     return Verdict(ns, True, "every link carries the lab's tag")

@@ -30,18 +30,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from vnetlab.engine import EngineError
 from vnetlab.kernel import nl, runtime
+from vnetlab.model.ovs import TUNNEL_TYPES
 
 SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 DAEMONS = ("ovsdb-server", "ovs-vswitchd")
@@ -301,26 +303,29 @@ def stop_recorded(rec: runtime.LabRecord) -> list[OvsDaemon]:
     return stop_lab(rec.prefix, rec.lab, rec.namespaces, recorded)
 
 
-def made_links(rec: runtime.LabRecord, ns: str) -> frozenset[str]:
-    """The links ovs-vswitchd makes in this namespace of the lab (from the lab as recorded):
-    the datapath's own (``ovs-netdev`` userspace, ``ovs-system`` kernel), each bridge's
-    own port, the internal ports, and the kernel datapath's tunnel vports. They carry no
-    tag of ours until the plan tags them, so ``gc`` after a ``kill -9`` must know them."""
+#: the kernel datapath's tunnel vports: OVS names them after the port type and UDP port
+#: (``vxlan_sys_4789``, ``genev_sys_6081``: lib/netdev-vport.c ``dpif_port``)
+_VPORT = re.compile(r"^[a-z]+_sys_[0-9]+$")
+
+
+def made_links(rec: runtime.LabRecord, ns: str) -> Callable[[str], bool]:
+    """Whether a link of this namespace of the lab is one ovs-vswitchd makes (from the lab
+    as recorded): the datapath's own device (``ovs-netdev`` userspace, ``ovs-system``
+    kernel), each bridge's own port, the internal ports, the kernel datapath's tunnel
+    vports. They carry no tag of ours until the plan tags them, so ``gc`` after a
+    ``kill -9`` must know them by name."""
     node = next((n for n, name in rec.namespaces.items() if name == ns), None)
     nodes = (rec.spec or {}).get("nodes") or {}
-    bridges = (nodes.get(node) or {}).get("ovs") or {} if node is not None else {}
+    bridges = ((nodes.get(node) or {}).get("ovs") or {}) if node is not None else {}
     if not isinstance(bridges, dict) or not bridges:
-        return frozenset()
+        return lambda name: False
     names = {"ovs-netdev", "ovs-system"}
+    tunnels = False
     for br, bspec in bridges.items():
         names.add(br)
         for port, pspec in ((bspec or {}).get("ports") or {}).items():
-            kind = (pspec or {}).get("type", "system")
-            if kind == "internal":
+            ptype = (pspec or {}).get("type", "system")
+            if ptype == "internal":
                 names.add(port)
-            elif kind in ("vxlan", "geneve"):
-                dport = ((pspec or {}).get("options") or {}).get("dst_port")
-                default = "4789" if kind == "vxlan" else "6081"
-                names.add(f"{'vxlan_sys' if kind == 'vxlan' else 'genev_sys'}_"
-                          f"{dport or default}")
-    return frozenset(names)
+            tunnels = tunnels or ptype in TUNNEL_TYPES
+    return lambda name: name in names or (tunnels and _VPORT.match(name) is not None)

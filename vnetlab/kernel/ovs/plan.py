@@ -12,10 +12,10 @@ through an internal port). Per node, in this order:
    for ``system`` on a host without the module is refused here, before anything is built;
 2. ``ovsdb-server`` then ``ovs-vswitchd`` inside the node's namespace (``ops``);
 3. the ``ovs-vsctl`` commands of each bridge (``commands.bridge_commands``);
-4. on the userspace datapath, ``ethtool -K ... tx off`` on each veth port and its peer:
-   measured here, TCP through a netdev bridge works only when the *sending* end of the pair
-   (the peer of the OVS port) computes its checksums; the port's own end is the issue's
-   advice and costs nothing;
+4. on the userspace datapath, ``ethtool -K ... tx off`` on each port that is one end of a
+   veth pair (a lab link) and on its peer: measured here, TCP through a netdev bridge works
+   only when the *sending* end of the pair (the peer of the OVS port) computes its
+   checksums; the port's own end is the usual advice and costs nothing;
 5. the datapath's own device, the bridge's own port and the ``internal`` ports: found
    (``OvsNetdev``), tagged with the lab's alias like every other link, addresses, ``up``;
 6. groups and flows (``ovs-ofctl``), after the ports so flows may name them.
@@ -104,13 +104,10 @@ def plan_ovs(lab: LabSpec, namespaces: Mapping[str, str], *, prefix: str, alias:
             ops.extend(OvsTool(ns, rundir=rundir, argv=("ovs-vsctl", *c)) for c in vsctl)
             flows.extend(OvsTool(ns, rundir=rundir, argv=("ovs-ofctl", *c)) for c in ofctl)
             if dps[br] == "netdev":
-                for port, pspec in spec.ports.items():
-                    iface = node.interfaces.get(port)
-                    if pspec.type != "system" or iface is None or iface.type != "veth":
-                        continue
-                    ops.append(TxOff(ns, ifname=port))
-                    peer = peers.get((node_name, port))
+                for port in spec.ports:
+                    peer = peers.get((node_name, port))  # a lab link: a veth pair
                     if peer is not None:
+                        ops.append(TxOff(ns, ifname=port))
                         ops.append(TxOff(namespaces[peer[0]], ifname=peer[1]))
             dp_dev = DATAPATH_DEVICE[dps[br]]
             if dp_dev not in tagged:  # the datapath's own device, once per node
