@@ -4,13 +4,13 @@ plan's ops, found by pid + start time, stopped, and nothing of them left."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.kernel.ovs.labs import needs_ovs, ovs_pids_under
 from vnetlab.kernel import apply as applier
 from vnetlab.kernel import nl, runtime
 from vnetlab.kernel.ops.base import NsHandle, Realized
@@ -18,21 +18,7 @@ from vnetlab.kernel.ops.netns import AddNetns
 from vnetlab.kernel.ovs import daemons
 from vnetlab.kernel.ovs.ops import OvsNetdev, OvsTool, StartOvsdb, StartVswitchd
 
-pytestmark = [
-    pytest.mark.kernel,
-    pytest.mark.skipif(shutil.which("ovs-vswitchd") is None,
-                       reason="Open vSwitch (openvswitch-switch) is not installed"),
-]
-
-
-def ovs_pids_under(path: str) -> list[int]:
-    """Every ovsdb-server/ovs-vswitchd whose command line names ``path``."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and daemons.owned(int(entry), path) is not None \
-                and runtime.pid_alive(int(entry), None):
-            out.append(int(entry))
-    return out
+pytestmark = [pytest.mark.kernel, needs_ovs]
 
 
 def attached(ns: str) -> Realized:

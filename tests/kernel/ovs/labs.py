@@ -1,0 +1,75 @@
+"""Open vSwitch labs for the linux engine's tests (exercise 4 and friends); skip with
+the detected reason when OVS is not installed; find leftovers of a lab's daemons."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+import pytest
+
+from vnetlab.kernel import runtime
+from vnetlab.kernel.ovs import daemons
+from vnetlab.model.resolver import resolve
+from vnetlab.model.spec import LabSpec
+
+
+def ovs_raw(name: str, *, fail_mode: str | None = None, flows: list[str] | None = None,
+            mirror: bool = True) -> dict[str, Any]:
+    """Exercise 4: ``a`` and ``b`` on ports 1 and 2 of ``host``'s OVS bridge ``br0``, a
+    monitor namespace on port 3, a mirror of port 1 (both directions) to port 3; br0 and
+    an internal port carry addresses."""
+    br: dict[str, Any] = {
+        "addresses": ["10.0.0.254/24"],
+        "ports": {
+            "veth1": {"ofport_request": 1},
+            "veth2": {"ofport_request": 2},
+            "veth3": {"ofport_request": 3},
+            "int0": {"type": "internal", "addresses": ["10.0.1.1/24"]},
+        },
+    }
+    if mirror:
+        br["mirrors"] = {"m0": {"select_src_port": ["veth1"], "select_dst_port": ["veth1"],
+                                "output_port": "veth3"}}
+    if fail_mode is not None:
+        br["fail_mode"] = fail_mode
+    if flows is not None:
+        br["flows"] = flows
+    return {
+        "name": name,
+        "nodes": {
+            "host": {"interfaces": {"veth1": {}, "veth2": {}, "veth3": {}},
+                     "ovs": {"br0": br}},
+            "a": {"interfaces": {"eth0": {"addresses": ["10.0.0.1/24"],
+                                          "mac": "02:00:00:00:00:0a"}},
+                  "routes": [{"dst": "10.0.1.0/24", "via": "10.0.0.254"}]},
+            "b": {"interfaces": {"eth0": {"addresses": ["10.0.0.2/24"],
+                                          "mac": "02:00:00:00:00:0b"}}},
+            "mon": {"interfaces": {"eth0": {}}},
+        },
+        "links": [
+            {"endpoints": ["host:veth1", "a:eth0"]},
+            {"endpoints": ["host:veth2", "b:eth0"]},
+            {"endpoints": ["host:veth3", "mon:eth0"]},
+        ],
+    }
+
+
+def ovs_lab(name: str, **kw: Any) -> LabSpec:
+    return resolve(LabSpec.model_validate(ovs_raw(name, **kw)))
+
+OVS_MISSING = next((f"{p} is not installed (Debian's openvswitch-switch; `.ci/run` installs "
+                    "it)" for p in ("ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovs-ofctl",
+                                    "ovsdb-tool", "ethtool") if shutil.which(p) is None), None)
+needs_ovs = pytest.mark.skipif(OVS_MISSING is not None, reason=OVS_MISSING or "")
+
+
+def ovs_pids_under(path: str) -> list[int]:
+    """Every live ovsdb-server/ovs-vswitchd whose command line names ``path``."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and daemons.owned(int(entry), path) is not None \
+                and runtime.pid_alive(int(entry), None):
+            out.append(int(entry))
+    return out
