@@ -10,8 +10,14 @@ then the record. Apps are the real programs run in the node's namespace the way 
 would: ``ip netns exec NS ping -c N -W T [-s S] [-M do] DST`` (iputils, output parsed with
 ``LC_ALL=C``), ``ip netns exec NS tcpdump -U --immediate-mode -Z root -i IF -w PATH``
 (started when it says "listening on"; immediate mode so no frame waits in the ring buffer
-when it is stopped with SIGINT, which makes it flush), and ``exec`` for any argv. Every wait
+when it is stopped with SIGINT, which makes it flush), and ``exec`` for any argv (on a node
+with Open vSwitch with ``OVS_RUNDIR`` & co. pointing at the node's own daemons). Every wait
 is bounded; only processes this engine started are signalled, by pid.
+
+A node with ``ovs:`` runs its own ovsdb-server and ovs-vswitchd (``vnetlab.kernel.ovs``):
+their pid + start time go into the record once built; ``teardown``, ``down`` and ``gc``
+stop them (found also without the record: pid files, the namespace's processes) before
+the namespaces go, since a running daemon keeps its namespace alive.
 """
 
 from __future__ import annotations

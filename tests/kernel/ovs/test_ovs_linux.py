@@ -202,3 +202,41 @@ def test_up_exec_down_through_the_cli(tmp_path: Path) -> None:
     finally:
         if runtime.find(lab, "vnl-") is not None:
             vn("down", lab)
+
+
+def _nothing_left(lab: str) -> None:
+    assert ovs_pids_under(str(daemons.lab_dir("vnl-", lab))) == []
+    assert not daemons.lab_dir("vnl-", lab).exists()
+    assert not [n for n in nl.list_netns() if n.startswith(f"vnl-{lab}.")]
+    assert runtime.find(lab, "vnl-") is None
+
+
+def test_a_failure_after_the_daemons_started_rolls_everything_back() -> None:
+    from vnetlab.engine import EngineError
+    from vnetlab.kernel.ovs.ops import OvsTool
+
+    lab = ovs_lab(name("f"))
+    eng = LinuxEngine()
+    at = next(i for i, op in enumerate(eng.plan(lab)) if isinstance(op, OvsTool))
+    try:
+        with pytest.raises(EngineError, match="injected failure"):
+            eng.realize(lab, fail_at=at + 1)  # after add-br: both daemons run, br0 exists
+        _nothing_left(lab.name)
+    finally:
+        eng.teardown()
+
+
+def test_a_flow_ovs_ofctl_refuses_is_its_own_message_and_nothing_is_left() -> None:
+    from vnetlab.engine import EngineError
+
+    lab = ovs_lab(name("b"), flows=["in_port=veth1,actions=output:nope"])
+    eng = LinuxEngine()
+    try:
+        with pytest.raises(EngineError) as err:
+            eng.realize(lab)
+        msg = str(err.value)
+        assert "`ovs-ofctl add-flow br0 in_port=veth1,actions=output:nope` failed: " \
+               "ovs-ofctl: nope: output to unknown port" in msg, msg
+        _nothing_left(lab.name)
+    finally:
+        eng.teardown()

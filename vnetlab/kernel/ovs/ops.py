@@ -100,7 +100,12 @@ class OvsTool(Op):
         return f"{daemons.env_prefix(self.rundir)} {_line(list(self.argv))}"
 
     def apply(self, r: Realized) -> None:
-        daemons.run_tool(list(self.argv), self.rundir)
+        try:
+            daemons.run_tool(list(self.argv), self.rundir)
+        except EngineError as e:
+            raise EngineError(f"{e.args[0]}; everything this lab had made was removed",
+                              hint="the words after the tool's name are Open vSwitch's own: "
+                                   "check the lab's ovs: section") from None
 
 
 @dataclass(frozen=True, slots=True)
