@@ -73,3 +73,28 @@ def ovs_pids_under(path: str) -> list[int]:
                 and runtime.pid_alive(int(entry), None):
             out.append(int(entry))
     return out
+
+
+def vxlan_raw(name: str, *, underlay_on_ovs: bool = True) -> dict[str, Any]:
+    """Two hosts, each with an OVS bridge ``br0`` holding ``vxlan0`` (to the other) and an
+    internal port ``int0`` on the overlay 10.0.0.0/24; the underlay 192.168.1.0/24 is on
+    ``br-phy`` (uplink ``eth0`` as its port), or, with ``underlay_on_ovs`` false, on
+    ``eth0`` itself."""
+    nodes: dict[str, Any] = {}
+    for i, other in ((1, 2), (2, 1)):
+        br0 = {"ports": {
+            "vxlan0": {"type": "vxlan", "options": {"remote_ip": f"192.168.1.{other}",
+                                                    "key": "100"}},
+            "int0": {"type": "internal", "addresses": [f"10.0.0.{i}/24"]}}}
+        if underlay_on_ovs:
+            nodes[f"h{i}"] = {"interfaces": {"eth0": {}}, "ovs": {
+                "br-phy": {"addresses": [f"192.168.1.{i}/24"], "ports": {"eth0": {}}},
+                "br0": br0}}
+        else:
+            nodes[f"h{i}"] = {"interfaces": {"eth0": {"addresses": [f"192.168.1.{i}/24"]}},
+                              "ovs": {"br0": br0}}
+    return {"name": name, "nodes": nodes, "links": [{"endpoints": ["h1:eth0", "h2:eth0"]}]}
+
+
+def vxlan_lab(name: str, **kw: Any) -> LabSpec:
+    return resolve(LabSpec.model_validate(vxlan_raw(name, **kw)))

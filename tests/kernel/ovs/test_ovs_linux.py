@@ -240,3 +240,24 @@ def test_a_flow_ovs_ofctl_refuses_is_its_own_message_and_nothing_is_left() -> No
         _nothing_left(lab.name)
     finally:
         eng.teardown()
+
+
+def test_vxlan_between_two_ovs_hosts_on_the_userspace_datapath() -> None:
+    """The first packet through the tunnel already arrives (tunnel neighbours seeded),
+    the outer headers are real VXLAN on the underlay, and the datapath cache shows the
+    encapsulation (``tnl_push``) and decapsulation (``tnl_pop``)."""
+    from tests.kernel.ovs.labs import vxlan_lab
+
+    lab = vxlan_lab(name("v"))
+    eng = LinuxEngine()
+    try:
+        eng.realize(lab)
+        assert eng.ping("h1", IPv4Address("10.0.0.2"), count=1).reachable  # the first one
+        assert eng.ping("h2", IPv4Address("10.0.0.1"), count=1).reachable
+        dump = eng.exec("h1", ["ovs-appctl", "dpctl/dump-flows"], capture=True, timeout_s=10)
+        assert isinstance(dump, subprocess.CompletedProcess) and dump.returncode == 0
+        assert "tnl_push(tnl_port(" in dump.stdout and "vni=0x64" in dump.stdout
+        assert "tnl_pop(" in dump.stdout
+    finally:
+        eng.teardown()
+    _nothing_left(lab.name)

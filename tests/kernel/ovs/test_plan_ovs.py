@@ -6,7 +6,7 @@ import shlex
 
 import pytest
 
-from tests.kernel.ovs.labs import ovs_lab
+from tests.kernel.ovs.labs import ovs_lab, vxlan_lab, vxlan_raw
 from vnetlab.engine import UnsupportedError
 from vnetlab.kernel import hostprogs
 from vnetlab.kernel.ovs import daemons
@@ -73,8 +73,8 @@ def test_system_datapath_asked_for_without_the_module_is_refused_at_plan_time() 
     raw = ovs_lab("kp").model_dump(mode="json")
     raw["nodes"]["host"]["ovs"]["br0"]["datapath_type"] = "system"
     lab = LabSpec.model_validate(raw)
-    with pytest.raises(UnsupportedError, match=r"host:br0 ask for datapath_type system, but "
-                                               r"no openvswitch kernel module"):
+    with pytest.raises(UnsupportedError, match=r"bridge host:br0 asks for datapath_type "
+                                               r"system, but no openvswitch kernel module"):
         plan(lab, ovs_datapath=NETDEV)
     assert any(isinstance(op, StartOvsdb) for op in plan(lab, ovs_datapath=SYSTEM))
 
@@ -100,3 +100,38 @@ def test_dry_run_script_says_the_datapath() -> None:
     script = plan_script(ovs_lab("kp"))
     assert "# host: Open vSwitch datapath_type=" in script
     assert "ovs-vsctl add-br br0" in script
+
+
+def test_tunnel_whose_underlay_is_not_on_ovs_is_refused_on_the_userspace_datapath() -> None:
+    lab = vxlan_lab("kv", underlay_on_ovs=False)
+    with pytest.raises(UnsupportedError, match=r"h1:vxlan0 \(remote_ip 192.168.1.2\): the "
+                                               r"route to it does not leave through an Open "
+                                               r"vSwitch bridge .*native tunnel routing "
+                                               r"failed"):
+        plan(lab, ovs_datapath=NETDEV)
+    # the kernel datapath hands tunnel packets to the kernel: no such rule, no seeding
+    ops = plan(lab, ovs_datapath=SYSTEM)
+    assert not [op for op in ops if isinstance(op, OvsTool) and op.argv[0] == "ovs-appctl"]
+
+
+def test_tunnel_next_hops_seed_the_tunnel_neighbour_cache() -> None:
+    lab = vxlan_lab("kv")
+    seeded = [(op.ns, op.argv) for op in plan(lab, ovs_datapath=NETDEV)
+              if isinstance(op, OvsTool) and op.argv[0] == "ovs-appctl"]
+    phy = {n: lab.nodes[n].ovs["br-phy"].mac for n in ("h1", "h2")}
+    assert seeded == [
+        ("vnl-kv.h1", ("ovs-appctl", "tnl/neigh/set", "br-phy", "192.168.1.2", phy["h2"])),
+        ("vnl-kv.h2", ("ovs-appctl", "tnl/neigh/set", "br-phy", "192.168.1.1", phy["h1"]))]
+
+
+def test_tunnel_egress_through_a_gateway_on_an_ovs_device() -> None:
+    from ipaddress import IPv4Address
+
+    from vnetlab.kernel.ovs.tunnels import egress
+
+    raw = vxlan_raw("kv")
+    raw["nodes"]["h1"]["routes"] = [{"dst": "172.16.0.0/16", "via": "192.168.1.2"}]
+    node = LabSpec.model_validate(raw).nodes["h1"]
+    assert egress(node, IPv4Address("172.16.3.4")) == ("br-phy", IPv4Address("192.168.1.2"))
+    assert egress(node, IPv4Address("10.0.0.9")) == ("int0", IPv4Address("10.0.0.9"))
+    assert egress(node, IPv4Address("8.8.8.8")) is None

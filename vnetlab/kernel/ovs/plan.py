@@ -18,7 +18,10 @@ through an internal port). Per node, in this order:
    checksums; the port's own end is the usual advice and costs nothing;
 5. the datapath's own device, the bridge's own port and the ``internal`` ports: found
    (``OvsNetdev``), tagged with the lab's alias like every other link, addresses, ``up``;
-6. groups and flows (``ovs-ofctl``), after the ports so flows may name them.
+6. groups and flows (``ovs-ofctl``), after the ports so flows may name them;
+7. on the userspace datapath, the next hop of each tunnel into ovs-vswitchd's tunnel
+   neighbour cache (``ovs-appctl tnl/neigh/set``, see ``tunnels``): else the first packet
+   through a tunnel is dropped while it ARPs.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from vnetlab.engine import UnsupportedError
 from vnetlab.kernel.ops.base import Op
 from vnetlab.kernel.ops.ipv4 import AddAddr
 from vnetlab.kernel.ops.link import SetAlias, SetUp
-from vnetlab.kernel.ovs import daemons
+from vnetlab.kernel.ovs import daemons, tunnels
 from vnetlab.kernel.ovs.commands import bridge_commands
 from vnetlab.kernel.ovs.ops import Note, OvsNetdev, OvsTool, StartOvsdb, StartVswitchd, TxOff
 from vnetlab.model.spec import LabSpec
@@ -65,17 +68,29 @@ def _peers(lab: LabSpec) -> dict[tuple[str, str], tuple[str, str]]:
     return out
 
 
+def datapaths(lab: LabSpec, detected: tuple[str, str]) -> dict[tuple[str, str], str]:
+    """(node, bridge) -> the datapath type it gets: its own choice, else the detected one."""
+    return {(n, br): spec.datapath_type or detected[0]
+            for n, node in lab.nodes.items() for br, spec in node.ovs.items()}
+
+
 def check(lab: LabSpec, detected: tuple[str, str]) -> None:
-    """Refuse, before building, a bridge that wants a datapath this host does not have."""
+    """Refuse, before building, what the host's Open vSwitch cannot do: a bridge that
+    wants a datapath this host does not have, a tunnel the userspace datapath cannot send
+    (``tunnels.problems``)."""
     dp, why = detected
-    bad = [f"{n}:{br}" for n, node in lab.nodes.items() for br, spec in node.ovs.items()
-           if spec.datapath_type == "system" and dp != "system"]
-    if bad:
+    problems = [f"Open vSwitch bridge {n}:{br} asks for datapath_type system, but {why}"
+                for n, node in lab.nodes.items() for br, spec in node.ovs.items()
+                if spec.datapath_type == "system" and dp != "system"]
+    hint = "drop datapath_type (netdev is chosen), or run it in the emulator (--engine sim)"
+    if not problems:
+        problems = tunnels.problems(lab, datapaths(lab, detected))
+        hint = ("give the tunnel's underlay address to an OVS bridge of the node (e.g. "
+                "br-phy with the uplink as its port), or run it in the emulator (--engine sim)")
+    if problems:
         raise UnsupportedError(
-            f"the linux engine cannot build this lab on this host: Open vSwitch bridge(s) "
-            f"{', '.join(bad)} ask for datapath_type system, but {why}",
-            hint="drop datapath_type (netdev is chosen), or run it in the emulator",
-        )
+            "the linux engine cannot build this lab on this host: " + "; ".join(problems),
+            hint=hint)
 
 
 def plan_ovs(lab: LabSpec, namespaces: Mapping[str, str], *, prefix: str, alias: str,
@@ -92,7 +107,7 @@ def plan_ovs(lab: LabSpec, namespaces: Mapping[str, str], *, prefix: str, alias:
             continue
         ns = namespaces[node_name]
         rundir = str(daemons.node_dir(prefix, lab.name, node_name))
-        dps = {br: spec.datapath_type or detected[0] for br, spec in node.ovs.items()}
+        dps = {br: dp for (n, br), dp in datapaths(lab, detected).items() if n == node_name}
         ops.append(Note(ns, text=f"{node_name}: Open vSwitch datapath_type="
                                  f"{'/'.join(sorted(set(dps.values())))} ({detected[1]})"))
         ops.append(StartOvsdb(ns, node=node_name, rundir=rundir))
@@ -122,4 +137,7 @@ def plan_ovs(lab: LabSpec, namespaces: Mapping[str, str], *, prefix: str, alias:
                 if up:
                     ops.append(SetUp(ns, ifname=ifname))
         ops.extend(flows)
+        if "netdev" in dps.values():
+            ops.extend(OvsTool(ns, rundir=rundir, argv=("ovs-appctl", "tnl/neigh/set", *e))
+                       for e in tunnels.neigh_entries(lab, node_name))
     return ops
