@@ -28,7 +28,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # OVSDB (schema, database, ovs-vsctl): pure; commands.py reads the lab model
     "ovsdb": frozenset({"model", "openflow"}),
     "sim": frozenset({"model", "wire", "engine", "tuntap"}),
-    "kernel": frozenset({"model", "wire", "engine", "tuntap"}),
+    # + ovsdb: the linux engine runs the real ovs-vsctl/ovs-ofctl with ovsdb.commands' argv
+    "kernel": frozenset({"model", "wire", "engine", "tuntap", "ovsdb"}),
     # sideways on purpose: the ip/bridge interpreter runs on the emulator (its engine)
     "script": frozenset({"model", "wire", "engine", "sim"}),
     # tools are engine-neutral; the one exception is below (SIDEWAYS_MODULES)

@@ -11,7 +11,8 @@ through an internal port). Per node, in this order:
    namespace cannot load it), else ``netdev``, the userspace datapath. A bridge that asks
    for ``system`` on a host without the module is refused here, before anything is built;
 2. ``ovsdb-server`` then ``ovs-vswitchd`` inside the node's namespace (``ops``);
-3. the ``ovs-vsctl`` commands of each bridge (``commands.bridge_commands``);
+3. the ``ovs-vsctl`` commands of each bridge (``vnetlab.ovsdb.commands``, the argv the
+   emulator runs through its own ovs-vsctl: both engines build from one list);
 4. on the userspace datapath, ``ethtool -K ... tx off`` on each port that is one end of a
    veth pair (a lab link) and on its peer: measured here, TCP through a netdev bridge works
    only when the *sending* end of the pair (the peer of the OVS port) computes its
@@ -28,15 +29,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import cast
 
 from vnetlab.engine import UnsupportedError
 from vnetlab.kernel.ops.base import Op
 from vnetlab.kernel.ops.ipv4 import AddAddr
 from vnetlab.kernel.ops.link import SetAlias, SetUp
 from vnetlab.kernel.ovs import daemons, tunnels
-from vnetlab.kernel.ovs.commands import bridge_commands
 from vnetlab.kernel.ovs.ops import Note, OvsNetdev, OvsTool, StartOvsdb, StartVswitchd, TxOff
 from vnetlab.model.spec import LabSpec
+from vnetlab.ovsdb.commands import BridgeSpecLike, ofctl_commands, vsctl_commands
 
 OVS_MODULE = "/sys/module/openvswitch"
 #: the device each datapath type puts into the namespace (lib/dpif-netdev.c makes a tap
@@ -115,9 +117,12 @@ def plan_ovs(lab: LabSpec, namespaces: Mapping[str, str], *, prefix: str, alias:
         flows: list[Op] = []
         tagged: set[str] = set()
         for br, spec in node.ovs.items():
-            vsctl, ofctl = bridge_commands(br, spec, dps[br])
-            ops.extend(OvsTool(ns, rundir=rundir, argv=("ovs-vsctl", *c)) for c in vsctl)
-            flows.extend(OvsTool(ns, rundir=rundir, argv=("ovs-ofctl", *c)) for c in ofctl)
+            # the Protocol declares settable members, the frozen model has read-only ones
+            like = cast(BridgeSpecLike, spec)
+            ops.extend(OvsTool(ns, rundir=rundir, argv=("ovs-vsctl", *c))
+                       for c in vsctl_commands(br, like, dps[br]))
+            flows.extend(OvsTool(ns, rundir=rundir, argv=("ovs-ofctl", *c))
+                         for c in ofctl_commands(br, like))
             if dps[br] == "netdev":
                 for port in spec.ports:
                     peer = peers.get((node_name, port))  # a lab link: a veth pair
