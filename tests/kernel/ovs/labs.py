@@ -98,3 +98,44 @@ def vxlan_raw(name: str, *, underlay_on_ovs: bool = True) -> dict[str, Any]:
 
 def vxlan_lab(name: str, **kw: Any) -> LabSpec:
     return resolve(LabSpec.model_validate(vxlan_raw(name, **kw)))
+
+
+def _three(name: str, host_ovs: dict[str, Any], ports: dict[str, str]) -> dict[str, Any]:
+    """Nodes a, b, c (10.0.0.1-3) on host's ports ``ports[node]``."""
+    nodes: dict[str, Any] = {"host": {"interfaces": {p: {} for p in ports.values()},
+                                      "ovs": host_ovs}}
+    links = []
+    for i, (n, port) in enumerate(sorted(ports.items()), start=1):
+        nodes[n] = {"interfaces": {"eth0": {"addresses": [f"10.0.0.{i}/24"]}}}
+        links.append({"endpoints": [f"host:{port}", f"{n}:eth0"]})
+    return {"name": name, "nodes": nodes, "links": links}
+
+
+def vlan_patch_lab(name: str) -> LabSpec:
+    """a (VLAN 10) and b (VLAN 20) on br0, c (VLAN 10) on br1; br0 and br1 joined by a
+    pair of patch ports (trunks: every VLAN)."""
+    ovs = {
+        "br0": {"ports": {"veth1": {"tag": 10}, "veth2": {"tag": 20},
+                          "patch0": {"type": "patch", "options": {"peer": "patch1"}}}},
+        "br1": {"ports": {"veth3": {"tag": 10},
+                          "patch1": {"type": "patch", "options": {"peer": "patch0"}}}},
+    }
+    raw = _three(name, ovs, {"a": "veth1", "b": "veth2", "c": "veth3"})
+    return resolve(LabSpec.model_validate(raw))
+
+
+def pipeline_lab(name: str) -> LabSpec:
+    """Secure br0: table 0 an ACL (drop IPv4 from b) then goto_table 1; table 1 sends
+    everything to an ``all`` group whose one bucket is NORMAL."""
+    ovs = {"br0": {
+        "fail_mode": "secure",
+        "addresses": ["10.0.0.254/24"],
+        "ports": {"veth1": {"ofport_request": 1}, "veth2": {"ofport_request": 2},
+                  "veth3": {"ofport_request": 3}},
+        "groups": ["group_id=1,type=all,bucket=actions=NORMAL"],
+        "flows": ["table=0,priority=100,ip,nw_src=10.0.0.2,actions=drop",
+                  "table=0,priority=0,actions=goto_table:1",
+                  "table=1,priority=0,actions=group:1"],
+    }}
+    raw = _three(name, ovs, {"a": "veth1", "b": "veth2", "c": "veth3"})
+    return resolve(LabSpec.model_validate(raw))

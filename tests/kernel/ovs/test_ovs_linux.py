@@ -261,3 +261,39 @@ def test_vxlan_between_two_ovs_hosts_on_the_userspace_datapath() -> None:
     finally:
         eng.teardown()
     _nothing_left(lab.name)
+
+
+def test_vlan_access_ports_across_patch_ports() -> None:
+    from tests.kernel.ovs.labs import vlan_patch_lab
+
+    lab = vlan_patch_lab(name("l"))
+    eng = LinuxEngine()
+    try:
+        eng.realize(lab)
+        assert eng.ping("a", IPv4Address("10.0.0.3"), count=2).reachable  # VLAN 10, br0->br1
+        assert not eng.ping("a", IPv4Address("10.0.0.2"), count=1, timeout_s=1).reachable
+        assert not eng.ping("b", IPv4Address("10.0.0.3"), count=1, timeout_s=1).reachable
+    finally:
+        eng.teardown()
+    _nothing_left(lab.name)
+
+
+def test_pipeline_acl_goto_table_and_group() -> None:
+    from tests.kernel.ovs.labs import pipeline_lab
+
+    lab = pipeline_lab(name("p"))
+    eng = LinuxEngine()
+    try:
+        eng.realize(lab)
+        assert eng.ping("a", IPv4Address("10.0.0.3"), count=2).reachable
+        assert eng.ping("c", IPv4Address("10.0.0.254"), count=1).reachable  # LOCAL
+        assert not eng.ping("b", IPv4Address("10.0.0.3"), count=1, timeout_s=1).reachable
+        groups = ofctl(eng, "-O", "OpenFlow13", "dump-groups", "br0").splitlines()[1:]
+        assert groups == [" group_id=1,type=all,bucket=actions=NORMAL"]
+        flows = ofctl(eng, "--no-stats", "dump-flows", "br0").splitlines()
+        assert flows[:2] == [" priority=100,ip,nw_src=10.0.0.2 actions=drop",
+                             " priority=0 actions=resubmit(,1)"]  # goto_table, as OF1.0 says
+        assert flows[2:] == [" table=1, priority=0 actions=group:1"]
+    finally:
+        eng.teardown()
+    _nothing_left(lab.name)
