@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.kernel.ovs.labs import needs_ovs, ovs_lab, ovs_pids_under, ovs_raw
+from tests.kernel.test_gc import wait_for_line
 from vnetlab.kernel import nl, runtime
 from vnetlab.kernel.engine import LinuxEngine
 from vnetlab.kernel.ovs import daemons
@@ -84,7 +85,7 @@ def test_normal_bridge_pings_and_carries_tcp(built: LinuxEngine) -> None:
     server = subprocess.Popen(["ip", "netns", "exec", nsb, sys.executable, "-c", TCP, "serve"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "LISTENING"
+        wait_for_line(server, "LISTENING", 10)
         client = subprocess.run(["ip", "netns", "exec", nsa, sys.executable, "-c", TCP, "go"],
                                 capture_output=True, text=True, timeout=20, check=False)
         assert client.stdout.split() == ["5000", "HELLO"], client.stderr
