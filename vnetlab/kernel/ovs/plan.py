@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import cast
 
 from vnetlab.engine import UnsupportedError
 from vnetlab.kernel.ops.base import Op
@@ -38,7 +37,7 @@ from vnetlab.kernel.ops.link import SetAlias, SetUp
 from vnetlab.kernel.ovs import daemons, tunnels
 from vnetlab.kernel.ovs.ops import Note, OvsNetdev, OvsTool, StartOvsdb, StartVswitchd, TxOff
 from vnetlab.model.spec import LabSpec
-from vnetlab.ovsdb.commands import BridgeSpecLike, ofctl_commands, vsctl_commands
+from vnetlab.ovsdb.commands import ofctl_commands, vsctl_commands
 
 OVS_MODULE = "/sys/module/openvswitch"
 #: the device each datapath type puts into the namespace (lib/dpif-netdev.c makes a tap
@@ -117,12 +116,10 @@ def plan_ovs(lab: LabSpec, namespaces: Mapping[str, str], *, prefix: str, alias:
         flows: list[Op] = []
         tagged: set[str] = set()
         for br, spec in node.ovs.items():
-            # the Protocol declares settable members, the frozen model has read-only ones
-            like = cast(BridgeSpecLike, spec)
             ops.extend(OvsTool(ns, rundir=rundir, argv=("ovs-vsctl", *c))
-                       for c in vsctl_commands(br, like, dps[br]))
+                       for c in vsctl_commands(br, spec, dps[br]))
             flows.extend(OvsTool(ns, rundir=rundir, argv=("ovs-ofctl", *c))
-                         for c in ofctl_commands(br, like))
+                         for c in ofctl_commands(br, spec))
             if dps[br] == "netdev":
                 for port in spec.ports:
                     peer = peers.get((node_name, port))  # a lab link: a veth pair
