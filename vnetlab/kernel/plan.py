@@ -45,7 +45,7 @@ from vnetlab.kernel.ops.brport import SetBrportFlags
 from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
 from vnetlab.kernel.ops.link import SetAlias, SetMaster, SetUp
 from vnetlab.kernel.ops.netns import AddNetns, SetSysctl
-from vnetlab.kernel.ovs.plan import plan_ovs
+from vnetlab.kernel.ovs.plan import plan_ovs, undo_lines
 from vnetlab.model.netdev import NetdevSpec
 from vnetlab.model.order import build_order
 from vnetlab.model.spec import LabSpec
@@ -195,6 +195,7 @@ def plan_script(
         "#!/bin/sh",
         f"# vnetlab lab {lab.name!r}: {len(names)} namespaces, {len(ops)} operations",
         "# remove it again with:",
+        *[f"#   {line}" for line in undo_lines(ops)],
         *[f"#   ip netns del {n}" for n in names],
         "set -e",
         *[op.shell() for op in ops],

@@ -298,3 +298,35 @@ def test_pipeline_acl_goto_table_and_group() -> None:
     finally:
         eng.teardown()
     _nothing_left(lab.name)
+
+
+def test_the_printed_plan_builds_the_lab_by_hand_and_its_undo_lines_remove_it(
+        tmp_path: Path) -> None:
+    """``vnetlab up --dry-run`` prints what the engine runs: run by ``sh`` it builds the
+    same lab (ping through the bridge), and the ``# remove it`` lines take it all away."""
+    from vnetlab.kernel.plan import plan_script
+
+    lab = ovs_lab(name("h"))
+    script = plan_script(lab)
+    undo = [ln[4:] for ln in script.splitlines() if ln.startswith("#   ")]
+    (tmp_path / "up.sh").write_text(script)
+    (tmp_path / "down.sh").write_text("\n".join(undo) + "\n")
+    try:
+        done = subprocess.run(["sh", str(tmp_path / "up.sh")], capture_output=True, text=True,
+                              timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        ping = subprocess.run(["ip", "netns", "exec", f"vnl-{lab.name}.a", "ping", "-c", "1",
+                               "-W", "2", "10.0.0.2"], capture_output=True, text=True,
+                              timeout=10, check=False)
+        assert ping.returncode == 0, ping.stdout
+    finally:
+        subprocess.run(["sh", str(tmp_path / "down.sh")], capture_output=True, timeout=30,
+                       check=False)
+        rundir = str(daemons.node_dir("vnl-", lab.name, "host"))
+        left = daemons.stop([daemons.OvsDaemon("?", pid, None, "host", rundir)
+                             for pid in ovs_pids_under(rundir)])  # waits for the SIGTERMed
+        for ns in nl.list_netns():
+            if ns.startswith(f"vnl-{lab.name}."):  # only if down.sh failed
+                nl.remove_netns(ns)
+    assert left == []
+    _nothing_left(lab.name)

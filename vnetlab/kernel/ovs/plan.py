@@ -28,6 +28,7 @@ through an internal port). Per node, in this order:
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Mapping
 
 from vnetlab.engine import UnsupportedError
@@ -143,3 +144,16 @@ def plan_ovs(lab: LabSpec, namespaces: Mapping[str, str], *, prefix: str, alias:
             ops.extend(OvsTool(ns, rundir=rundir, argv=("ovs-appctl", "tnl/neigh/set", *e))
                        for e in tunnels.neigh_entries(lab, node_name))
     return ops
+
+
+def undo_lines(ops: list[Op]) -> list[str]:
+    """How a user removes by hand the daemons a printed plan starts (before ``ip netns
+    del``: a running daemon keeps its namespace alive)."""
+    dirs = [op.rundir for op in ops if isinstance(op, StartOvsdb)]
+    out = []
+    for rundir in dirs:
+        d = shlex.quote(rundir)
+        out.append(f"kill $(cat {d}/ovs-vswitchd.pid) $(cat {d}/ovsdb-server.pid)")
+    if dirs:
+        out.append(f"rm -rf {shlex.quote(os.path.dirname(dirs[0]))}")
+    return out
