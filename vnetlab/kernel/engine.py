@@ -23,6 +23,7 @@ the namespaces go, since a running daemon keeps its namespace alive.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import re
@@ -49,6 +50,7 @@ from vnetlab.kernel.observe import observe as observe_ns
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, Op, Realized
 from vnetlab.kernel.ops.netns import AddNetns
 from vnetlab.kernel.ovs import daemons as ovs_daemons
+from vnetlab.kernel.ovs import observe as ovs_observe
 from vnetlab.kernel.plan import plan, required_features
 from vnetlab.model.checks import PingCheck
 from vnetlab.model.spec import LabSpec
@@ -368,11 +370,25 @@ class LinuxEngine:
                     pair = (nl.socket_in(fd), fd)
                     opened.append(pair)
                     socks[node] = pair
-            return observe_ns(self.record.lab, socks, self.lab)
+            return self._with_ovs_fdb(observe_ns(self.record.lab, socks, self.lab))
         finally:
             for sock, fd in opened:
                 sock.close()
                 os.close(fd)
+
+    def _with_ovs_fdb(self, state: LabState) -> LabState:
+        """Add each OVS bridge's MAC learning table (``ovs-appctl fdb/show``) to its node's
+        FDB, as a Linux bridge's is there (``vnetlab.kernel.ovs.observe``)."""
+        if self.lab is None or self.record is None:
+            return state
+        nodes = dict(state.nodes)
+        for name, node in self.lab.nodes.items():
+            if node.ovs and name in nodes:
+                rundir = str(ovs_daemons.node_dir(self.record.prefix, self.record.lab, name))
+                extra = ovs_observe.fdb(rundir, list(node.ovs))
+                nodes[name] = dataclasses.replace(nodes[name],
+                                                  fdb=(*nodes[name].fdb, *extra))
+        return dataclasses.replace(state, nodes=nodes)
 
     def teardown(self) -> None:
         self.stop_captures()

@@ -105,6 +105,13 @@ def test_normal_bridge_pings_and_carries_tcp(built: LinuxEngine) -> None:
     for d in rec.ovs:
         assert runtime.proc_start_time(d["pid"]) == d["start"]
         assert d["pid"] in nl.pids_in_netns(rec.namespaces["host"])
+    # the bridge's MAC learning table reaches observe (what fdb checks read)
+    from vnetlab.model.state import FdbState
+
+    fdb = set(eng.observe().nodes["host"].fdb)
+    macs = {n: eng.lab.nodes[n].interfaces["eth0"].mac for n in ("a", "b")}
+    assert {FdbState("br0", "veth1", str(macs["a"])),
+            FdbState("br0", "veth2", str(macs["b"]))} <= fdb
     # standalone: the visible NORMAL flow, counting what went through
     flows = ofctl(eng, "--no-stats", "dump-flows", "br0")
     assert flows.splitlines() == [" priority=0 actions=NORMAL"]
@@ -330,3 +337,28 @@ def test_the_printed_plan_builds_the_lab_by_hand_and_its_undo_lines_remove_it(
                 nl.remove_netns(ns)
     assert left == []
     _nothing_left(lab.name)
+
+
+def test_exercise4_checks_pass_through_vnetlab_run(tmp_path: Path) -> None:
+    """ping, fdb and frames checks of an OVS lab through ``vnetlab run --engine linux``:
+    the mirror port sees both directions of port 1's traffic, b's own does not go there."""
+    import json
+
+    raw = ovs_raw(name("r"))
+    raw["checks"] = [
+        {"ping": "a -> 10.0.0.2"},
+        {"fdb": "host:br0", "mac": "a:eth0", "port": "veth1"},
+        {"fdb": "host:br0", "mac": "b:eth0", "port": "veth2"},
+        {"frames": "mon:eth0", "match": {"proto": "icmp", "op": "echo-request",
+                                         "src": "a:eth0"}},
+        {"frames": "mon:eth0", "match": {"proto": "icmp", "op": "echo-reply",
+                                         "src": "b:eth0"}},
+    ]
+    path = tmp_path / "ex4.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    r = subprocess.run([*VN, "run", str(path), "--engine", "linux", "--json"],
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    results = json.loads(r.stdout)["results"]
+    assert [x["status"] for x in results] == ["pass"] * 5, results
+    _nothing_left(raw["name"])

@@ -135,3 +135,22 @@ def test_tunnel_egress_through_a_gateway_on_an_ovs_device() -> None:
     assert egress(node, IPv4Address("172.16.3.4")) == ("br-phy", IPv4Address("192.168.1.2"))
     assert egress(node, IPv4Address("10.0.0.9")) == ("int0", IPv4Address("10.0.0.9"))
     assert egress(node, IPv4Address("8.8.8.8")) is None
+
+
+def test_fdb_show_rows_become_fdb_entries() -> None:
+    """``ovs-appctl fdb/show br0`` as OVS 3.1 printed it on this machine."""
+    from vnetlab.kernel.ovs.observe import parse_fdb_show
+    from vnetlab.model.state import FdbState
+
+    text = (" port  VLAN  MAC                Age\n"
+            "    1     0  02:f8:e3:00:34:13    4\n"
+            "    2    10  02:d3:81:08:2a:32    4\n"
+            "LOCAL     0  02:5b:64:ca:80:2f    1\n"
+            "    2     0  02:00:00:00:00:99  static\n")
+    names = {"1": "veth1", "2": "veth2"}
+    assert parse_fdb_show("br0", text, names) == [
+        FdbState("br0", "veth1", "02:f8:e3:00:34:13"),
+        FdbState("br0", "veth2", "02:d3:81:08:2a:32", vlan=10),
+        FdbState("br0", "br0", "02:5b:64:ca:80:2f"),
+        FdbState("br0", "veth2", "02:00:00:00:00:99", flags=("static",)),
+    ]
