@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from vnetlab.engine import EngineError
 from vnetlab.kernel import nl
+from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.ops.base import Op, Realized
 from vnetlab.kernel.ovs import daemons
 
@@ -124,6 +125,35 @@ class TxOff(Op):
 
     def apply(self, r: Realized) -> None:
         daemons.run_tool(self.argv()[4:], "", ns=self.ns)
+
+
+#: ``IFF_NOARP`` (include/uapi/linux/if.h)
+IFF_NOARP = 0x80
+
+
+@dataclass(frozen=True, slots=True)
+class ArpOff(Op):
+    """``ip link set IF arp off`` on a port of a userspace-datapath bridge.
+
+    ovs-vswitchd reads such a port with a packet socket, which takes a *copy*: unlike the
+    kernel datapath's (or a Linux bridge's) ``rx_handler`` it leaves every frame to the
+    node's own IP stack as well, and with ``arp_ignore=0`` that stack answers ARP for the
+    node's addresses *on the port* with the port's MAC (measured: a neighbour of the
+    bridge's address then resolves to the veth's MAC, and the node learns neighbours on
+    the port). ``IFF_NOARP`` makes ``arp_rcv`` drop ARP on the port, so the node's stack is
+    reached only through the bridge's own or internal ports, as on the kernel datapath.
+    (A tc ingress drop would hide the frames entirely but needs ``act_gact``, which this
+    host's kernel lacks.)"""
+
+    ifname: str = ""
+
+    def shell(self) -> str:
+        return f"ip -n {self.ns} link set {self.ifname} arp off"
+
+    def apply(self, r: Realized) -> None:
+        h = r.ns[self.ns]
+        body = M.ifinfomsg(self.ifindex(h, self.ifname), flags=IFF_NOARP, change=IFF_NOARP)
+        h.sock.send_raw(M.RTM_NEWLINK, body, tag=self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,12 @@ through an internal port). Per node, in this order:
 2. ``ovsdb-server`` then ``ovs-vswitchd`` inside the node's namespace (``ops``);
 3. the ``ovs-vsctl`` commands of each bridge (``vnetlab.ovsdb.commands``, the argv the
    emulator runs through its own ovs-vsctl: both engines build from one list);
-4. on the userspace datapath, ``ethtool -K ... tx off`` on each port that is one end of a
-   veth pair (a lab link) and on its peer: measured here, TCP through a netdev bridge works
-   only when the *sending* end of the pair (the peer of the OVS port) computes its
-   checksums; the port's own end is the usual advice and costs nothing;
+4. on the userspace datapath, ``arp off`` on each system port (``ops.ArpOff``: the node's
+   own stack also sees the port's frames there and would answer ARP on it), and
+   ``ethtool -K ... tx off`` on each port that is one end of a veth pair (a lab link) and
+   on its peer: measured here, TCP through a netdev bridge works only when the *sending*
+   end of the pair (the peer of the OVS port) computes its checksums; the port's own end
+   is the usual advice and costs nothing;
 5. the datapath's own device, the bridge's own port and the ``internal`` ports: found
    (``OvsNetdev``), tagged with the lab's alias like every other link, addresses, ``up``;
 6. groups and flows (``ovs-ofctl``), after the ports so flows may name them;
@@ -36,7 +38,15 @@ from vnetlab.kernel.ops.base import Op
 from vnetlab.kernel.ops.ipv4 import AddAddr
 from vnetlab.kernel.ops.link import SetAlias, SetUp
 from vnetlab.kernel.ovs import daemons, tunnels
-from vnetlab.kernel.ovs.ops import Note, OvsNetdev, OvsTool, StartOvsdb, StartVswitchd, TxOff
+from vnetlab.kernel.ovs.ops import (
+    ArpOff,
+    Note,
+    OvsNetdev,
+    OvsTool,
+    StartOvsdb,
+    StartVswitchd,
+    TxOff,
+)
 from vnetlab.model.spec import LabSpec
 from vnetlab.ovsdb.commands import ofctl_commands, vsctl_commands
 
@@ -122,7 +132,9 @@ def plan_ovs(lab: LabSpec, namespaces: Mapping[str, str], *, prefix: str, alias:
             flows.extend(OvsTool(ns, rundir=rundir, argv=("ovs-ofctl", *c))
                          for c in ofctl_commands(br, spec))
             if dps[br] == "netdev":
-                for port in spec.ports:
+                for port, ps in spec.ports.items():
+                    if ps.type == "system" and port in node.interfaces:
+                        ops.append(ArpOff(ns, ifname=port))
                     peer = peers.get((node_name, port))  # a lab link: a veth pair
                     if peer is not None:
                         ops.append(TxOff(ns, ifname=port))
