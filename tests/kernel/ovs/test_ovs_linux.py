@@ -112,6 +112,12 @@ def test_normal_bridge_pings_and_carries_tcp(built: LinuxEngine) -> None:
     macs = {n: eng.lab.nodes[n].interfaces["eth0"].mac for n in ("a", "b")}
     assert {FdbState("br0", "veth1", str(macs["a"])),
             FdbState("br0", "veth2", str(macs["b"]))} <= fdb
+    # the node's own stack answers only through the bridge's port: a resolved the
+    # bridge's address to br0's MAC, and host learned no neighbour on a port
+    state = eng.observe()
+    assert {(n.dst, n.lladdr) for n in state.nodes["b"].neighs if n.dst == "10.0.0.254"} \
+        == {("10.0.0.254", str(eng.lab.nodes["host"].ovs["br0"].mac))}
+    assert not [n for n in state.nodes["host"].neighs if n.dev.startswith("veth")]
     # standalone: the visible NORMAL flow, counting what went through
     flows = ofctl(eng, "--no-stats", "dump-flows", "br0")
     assert flows.splitlines() == [" priority=0 actions=NORMAL"]

@@ -10,7 +10,7 @@ from tests.kernel.ovs.labs import ovs_lab, vxlan_lab, vxlan_raw
 from vnetlab.engine import UnsupportedError
 from vnetlab.kernel import hostprogs
 from vnetlab.kernel.ovs import daemons
-from vnetlab.kernel.ovs.ops import OvsNetdev, OvsTool, StartOvsdb, StartVswitchd, TxOff
+from vnetlab.kernel.ovs.ops import ArpOff, OvsNetdev, OvsTool, StartOvsdb, StartVswitchd, TxOff
 from vnetlab.kernel.ovs.plan import detect_datapath, plan_ovs
 from vnetlab.kernel.plan import plan, plan_script
 from vnetlab.model.spec import LabSpec
@@ -56,6 +56,13 @@ def test_tx_off_on_each_veth_port_and_its_peer_only_on_the_userspace_datapath() 
                   ("vnl-kp.host", "veth2"), ("vnl-kp.b", "eth0"),
                   ("vnl-kp.host", "veth3"), ("vnl-kp.mon", "eth0")]
     assert not [op for op in plan(lab, ovs_datapath=SYSTEM) if isinstance(op, TxOff)]
+
+
+def test_arp_off_on_system_ports_only_on_the_userspace_datapath() -> None:
+    lab = ovs_lab("kp")
+    arp = [op.shell() for op in plan(lab, ovs_datapath=NETDEV) if isinstance(op, ArpOff)]
+    assert arp == [f"ip -n vnl-kp.host link set veth{i} arp off" for i in (1, 2, 3)]
+    assert not [op for op in plan(lab, ovs_datapath=SYSTEM) if isinstance(op, ArpOff)]
 
 
 def test_devices_vswitchd_makes_get_tag_addresses_and_up() -> None:
