@@ -31,7 +31,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "ovsdb": frozenset({"model", "openflow"}),
     # the emulated ovs-vswitchd (sim/ovs) builds on OpenFlow and OVSDB
     "sim": frozenset({"model", "wire", "engine", "tuntap", "openflow", "ovsdb"}),
-    "kernel": frozenset({"model", "wire", "engine", "tuntap"}),
+    # + ovsdb: the linux engine runs the real ovs-vsctl/ovs-ofctl with ovsdb.commands' argv
+    "kernel": frozenset({"model", "wire", "engine", "tuntap", "ovsdb"}),
     # sideways on purpose: the ip/bridge interpreter runs on the emulator (its engine)
     "script": frozenset({"model", "wire", "engine", "sim"}),
     # tools are engine-neutral; the one exception is below (SIDEWAYS_MODULES)
