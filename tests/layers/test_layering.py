@@ -21,6 +21,8 @@ PKG = Path(__file__).resolve().parents[2] / "vnetlab"
 ALLOWED: dict[str, frozenset[str]] = {
     "model": frozenset(),
     "wire": frozenset(),
+    # OpenFlow as OVS speaks it: pure, beside wire
+    "openflow": frozenset({"wire"}),
     # the protocol every engine speaks (Engine, EngineError, PingResult)
     "engine": frozenset({"model"}),
     # the API TUN/TAP programs are written against; both engines run them

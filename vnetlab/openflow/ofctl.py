@@ -1,0 +1,608 @@
+"""The ``ovs-ofctl`` front-end (``utilities/ovs-ofctl.c``) over an emulated bridge.
+
+Design note: :func:`run_ofctl` is a pure function of argv, a bridge lookup and the virtual
+time: it parses options as ``getopt_long`` does, dispatches to one function per command, and
+returns a :class:`CmdResult` whose text is what OVS 3.1's ``ovs-ofctl`` prints, talking
+OpenFlow 1.0 + Nicira extensions unless ``-O OpenFlow13`` is given. A bridge is anything with
+the :class:`OfctlBridge` shape (the emulated vswitchd implements it).
+
+What an OpenFlow reply would carry is rebuilt from the tables: ``dump-flows`` prints the
+``NXST_FLOW reply`` header and ``idle_age`` in the default raw mode, and no header with
+``--names``/``--no-stats`` (``ofctl_dump_flows``); rejected flow mods print OVS's
+``OFPT_ERROR`` lines (the transaction id grows by two for each extension the flow needed, as
+``ovs-ofctl`` negotiates them). Deterministic except durations and ages; rules print in
+classifier order (ties inside one subtable in insertion order, where OVS uses hash order).
+Not printed: the ``ofp_match|INFO normalization changed`` and ``ofp_port|WARN`` log lines
+(they carry wall-clock timestamps).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from vnetlab.openflow.actions import format_actions, through_of10
+from vnetlab.openflow.cmd import CmdResult
+from vnetlab.openflow.match import PortNamer, format_eth, format_port
+from vnetlab.openflow.ofctl_errors import OfctlError
+from vnetlab.openflow.ofctl_of13 import format_actions_of13
+from vnetlab.openflow.ofctl_parse import (
+    FlowMod,
+    GroupMod,
+    needs_nxm,
+    normalize,
+    parse_flow,
+    parse_group,
+)
+from vnetlab.openflow.ofproto_tables import OfGroup, OfpError, OfprotoTables, Rule
+
+__all__ = ["OfctlBridge", "PortInfo", "PortStats", "run_ofctl"]
+
+
+@dataclass(frozen=True)
+class PortInfo:
+    """One OpenFlow port as ``show`` prints it (``struct ofputil_phy_port``)."""
+
+    ofport: int
+    name: str
+    hwaddr: int
+    admin_down: bool = False
+    link_down: bool = False
+    current: str = ""
+    speed_now: int = 0
+    speed_max: int = 0
+
+
+@dataclass(frozen=True)
+class PortStats:
+    """Port counters (None prints ``?``, as OVS does for what a netdev cannot count)."""
+
+    rx_packets: int | None = 0
+    rx_bytes: int | None = 0
+    rx_dropped: int | None = None
+    rx_errors: int | None = None
+    rx_frame_errors: int | None = None
+    rx_over_errors: int | None = None
+    rx_crc_errors: int | None = None
+    tx_packets: int | None = 0
+    tx_bytes: int | None = 0
+    tx_dropped: int | None = None
+    tx_errors: int | None = None
+    collisions: int | None = None
+
+
+class OfctlBridge(Protocol):
+    """What ``ovs-ofctl`` needs of a bridge."""
+
+    @property
+    def tables(self) -> OfprotoTables: ...
+
+    @property
+    def datapath_id(self) -> int: ...
+
+    def port_names(self) -> dict[int, str]:
+        """ofport -> name, including LOCAL (0xfffe) -> the bridge's name."""
+        ...
+
+    def port_info(self, ofport: int) -> PortInfo | None: ...
+
+    def port_stats(self, ofport: int) -> PortStats | None: ...
+
+
+BridgeLookup = Callable[[str], "OfctlBridge | None"]
+
+#: command -> (min args, max args) after the command name, as ovs-ofctl's table
+COMMANDS: dict[str, tuple[int, int]] = {
+    "show": (1, 1), "dump-flows": (1, 2), "dump-aggregate": (1, 2), "add-flow": (2, 2),
+    "add-flows": (2, 2), "mod-flows": (2, 2), "del-flows": (1, 2), "dump-ports": (1, 2),
+    "add-group": (2, 2), "add-groups": (2, 2), "mod-group": (2, 2), "del-groups": (1, 2),
+    "dump-groups": (1, 2), "dump-group-stats": (1, 2), "dump-tables": (1, 1),
+}
+
+_VERSIONS = {"OpenFlow10": 1, "OpenFlow11": 2, "OpenFlow12": 3, "OpenFlow13": 4,
+             "OpenFlow14": 5, "OpenFlow15": 6}
+
+
+@dataclass
+class _Opts:
+    strict: bool = False
+    names: bool | None = None
+    stats: bool = True
+    of13: bool = False
+
+
+class _Fail(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
+    """``parse_options``: getopt_long with argument permutation."""
+    opts = _Opts()
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if a == "--":
+            rest.extend(argv[i:])
+            break
+        if not a.startswith("-") or a == "-":
+            rest.append(a)
+            continue
+        value: str | None = None
+        if a.startswith("--"):
+            name, eq, val = a[2:].partition("=")
+            value = val if eq else None
+            if name == "strict":
+                opts.strict = True
+            elif name == "names":
+                opts.names = True
+            elif name == "no-names":
+                opts.names = False
+            elif name == "no-stats":
+                opts.stats = False
+            elif name == "stats":
+                opts.stats = True
+            elif name in ("protocols", "version"):
+                if name == "version":
+                    raise _Fail("")
+                if value is None:
+                    if i >= len(argv):
+                        raise _Fail("option '--protocols' requires an argument")
+                    value = argv[i]
+                    i += 1
+                opts.of13 = _protocol_is_of13(value)
+            elif name in ("readd", "more", "color", "sort", "rsort", "timestamp"):
+                pass
+            else:
+                raise _Fail(f"unrecognized option '{a.partition('=')[0]}'")
+            continue
+        # short options
+        j = 1
+        while j < len(a):
+            c = a[j]
+            j += 1
+            if c == "O":
+                value = a[j:] if j < len(a) else None
+                if value is None:
+                    if i >= len(argv):
+                        raise _Fail("option requires an argument -- 'O'")
+                    value = argv[i]
+                    i += 1
+                opts.of13 = _protocol_is_of13(value)
+                break
+            if c in "mv":
+                continue
+            raise _Fail(f"invalid option -- '{c}'")
+    return opts, rest
+
+
+def _protocol_is_of13(value: str) -> bool:
+    best = 0
+    for word in value.split(","):
+        if word not in _VERSIONS:
+            raise _Fail(f'Unknown OpenFlow version: "{word}"')
+        best = max(best, _VERSIONS[word])
+    return best > 1
+
+
+def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
+    """Run ``ovs-ofctl ARGV`` (argv without the program name) against the bridges."""
+    try:
+        opts, args = _parse_opts(argv)
+        if not args:
+            raise _Fail("missing command name; use --help for help")
+        cmd, params = args[0], args[1:]
+        if cmd not in COMMANDS:
+            raise _Fail(f"unknown command '{cmd}'; use --help for help")
+        lo, hi = COMMANDS[cmd]
+        if len(params) < lo:
+            raise _Fail(f"'{cmd}' command requires at least {lo} arguments")
+        if len(params) > hi:
+            raise _Fail(f"'{cmd}' command takes at most {hi} arguments")
+        bridge = bridges(params[0])
+        if bridge is None:
+            raise _Fail(f"{params[0]} is not a bridge or a socket")
+        bridge.tables.expire(now)
+        return _Run(opts, bridge, now).dispatch(cmd, params[1:])
+    except _Fail as err:
+        return CmdResult("", f"ovs-ofctl: {err.text}\n" if err.text else "", 1)
+    except OfctlError as err:
+        return CmdResult("", f"ovs-ofctl: {err}\n", 1)
+
+
+def format_duration(seconds: float) -> str:
+    """``ofp_print_duration`` of a millisecond-resolution age: ``0.022s``, ``5s``."""
+    ms = max(0, int(math.floor(seconds * 1000 + 1e-6)))
+    sec, frac = divmod(ms, 1000)
+    text = str(sec)
+    if frac:
+        text += "." + f"{frac:03d}".rstrip("0")
+    return text + "s"
+
+
+class _Run:
+    """One ``ovs-ofctl`` invocation against one bridge."""
+
+    def __init__(self, opts: _Opts, bridge: OfctlBridge, now: float) -> None:
+        self.opts = opts
+        self.bridge = bridge
+        self.now = now
+        self.out: list[str] = []
+        self.err: list[str] = []
+        names = bridge.port_names()
+        self.by_name = {n: p for p, n in names.items()}
+        self.names_map = names
+
+    @property
+    def ver(self) -> str:
+        return " (OF1.3)" if self.opts.of13 else ""
+
+    def port_number(self, name: str) -> int | None:
+        return self.by_name.get(name)
+
+    def namer(self, show: bool) -> PortNamer:
+        return self.names_map.get if show else None
+
+    def dispatch(self, cmd: str, args: list[str]) -> CmdResult:
+        status = 0
+        if cmd == "dump-flows":
+            self.dump_flows(args)
+        elif cmd == "dump-aggregate":
+            self.dump_aggregate(args)
+        elif cmd in ("add-flow", "add-flows", "mod-flows", "del-flows"):
+            status = self.flow_mods(cmd, args)
+        elif cmd in ("add-group", "add-groups", "mod-group", "del-groups"):
+            status = self.group_mods(cmd, args)
+        elif cmd in ("dump-groups", "dump-group-stats"):
+            self.dump_groups(cmd, args)
+        elif cmd == "show":
+            self.show()
+        elif cmd == "dump-ports":
+            self.dump_ports(args)
+        else:
+            self.dump_tables()
+        return CmdResult("".join(self.out), "".join(self.err), status)
+
+    # flows --------------------------------------------------------------------------------
+    def _selected(self, args: list[str]) -> list[Rule]:
+        if not args:
+            return [r for r in self.bridge.tables.rules() if r.table_id != 254]
+        fm = self._filter_dump(args[0])
+        # a flow stats request has no priority: --strict means the exact match, any priority
+        return self.bridge.tables.select(fm, self.opts.strict, any_priority=True)
+
+    def _filter_dump(self, text: str) -> FlowMod:
+        """``parse_ofp_flow_stats_request_str``: match + out_port/table/cookie, no
+        priority unless --strict."""
+        return parse_flow(text, "delete", self.port_number)
+
+    def dump_flows(self, args: list[str]) -> None:
+        rules = self._selected(args)
+        raw = self.opts.names is not True and self.opts.stats
+        if raw:
+            xid = 2 if self.opts.of13 else (8 if args else 4)
+            head = "OFPST_FLOW" if self.opts.of13 else "NXST_FLOW"
+            self.out.append(f"{head} reply{self.ver} (xid={xid:#x}):\n")
+        show_names = self.opts.names is True
+        for r in rules:
+            self.out.append(" " + self.format_rule(r, show_names, self.opts.stats, raw) + "\n")
+
+    def format_rule(self, r: Rule, show_names: bool, stats: bool, raw: bool) -> str:
+        """``ofputil_flow_stats_format``."""
+        parts: list[str] = []
+        duration = self.now - r.created
+        if stats or r.cookie:
+            parts.append(f"cookie={r.cookie:#x}, " if r.cookie else "cookie=0x0, ")
+        if stats:
+            parts.append(f"duration={format_duration(duration)}, ")
+        if stats or r.table_id:
+            parts.append(f"table={r.table_id}, ")
+        if stats:
+            parts.append(f"n_packets={r.n_packets}, n_bytes={r.n_bytes}, ")
+        if r.idle_timeout:
+            parts.append(f"idle_timeout={r.idle_timeout}, ")
+        if r.hard_timeout:
+            parts.append(f"hard_timeout={r.hard_timeout}, ")
+        if self.opts.of13:
+            # OpenFlow 1.0 flow stats carry no flags; 1.3 ones do
+            for f in ("send_flow_rem", "reset_counts", "no_packet_counts", "no_byte_counts"):
+                if f in r.flags:
+                    parts.append(f + " ")
+        if r.importance:
+            parts.append(f"importance={r.importance}, ")
+        if stats and raw and not self.opts.of13:
+            parts.append(f"idle_age={int(max(0.0, self.now - r.used))}, ")
+            hard_age = int(max(0.0, self.now - r.modified))
+            if hard_age != int(max(0.0, duration)):
+                parts.append(f"hard_age={hard_age}, ")
+        namer = self.namer(show_names)
+        m = r.match.format(namer, r.priority)
+        if m:
+            parts.append(m + " ")
+        # the reply re-encodes the actions for the connection's OpenFlow version
+        acts = format_actions_of13(r.actions, r.match, namer) if self.opts.of13 else \
+            format_actions(through_of10(r.actions), namer)
+        parts.append("actions=" + acts)
+        return "".join(parts)
+
+    def dump_aggregate(self, args: list[str]) -> None:
+        rules = self._selected(args)
+        xid = 2 if self.opts.of13 else (8 if args else 4)
+        head = "OFPST_AGGREGATE" if self.opts.of13 else "NXST_AGGREGATE"
+        self.out.append(f"{head} reply{self.ver} (xid={xid:#x}): packet_count="
+                        f"{sum(r.n_packets for r in rules)} byte_count="
+                        f"{sum(r.n_bytes for r in rules)} flow_count={len(rules)}\n")
+
+    def _read_lines(self, path: str) -> list[tuple[int, str]]:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+        except OSError as e:
+            raise _Fail(f"{path}: open failed ({e.strerror})") from None
+        out = []
+        for n, line in enumerate(text.split("\n"), 1):
+            stripped = line.split("#", 1)[0].strip()
+            if stripped:
+                out.append((n, stripped))
+        return out
+
+    def flow_mods(self, cmd: str, args: list[str]) -> int:
+        """``ofctl_flow_mod``/``ofctl_flow_mod_file``: parse everything, then send."""
+        strict = self.opts.strict
+        if cmd == "add-flows" or (cmd == "add-flow" and args and args[0] == "-"):
+            fms = []
+            for n, line in self._read_lines(args[0]):
+                command, text = _split_command(line)
+                try:
+                    fms.append(parse_flow(text, command, self.port_number))
+                except OfctlError as e:
+                    raise OfctlError(f"{args[0]}:{n}: {e}") from None
+        else:
+            command = {"add-flow": "add", "mod-flows": "modify", "del-flows": "delete"}[cmd]
+            if strict and command != "add":
+                command += "_strict"
+            if cmd == "del-flows" and not args:
+                fms = [FlowMod("delete_strict" if strict else "delete")]
+            else:
+                fms = [parse_flow(args[0], command, self.port_number)]
+        for fm in fms:
+            self._prepare(fm)
+            try:
+                self.bridge.tables.flow_mod(fm, self.now)
+            except OfpError as e:
+                self._report_error(e, fm)
+                return 1
+        return 0
+
+    def _prepare(self, fm: FlowMod) -> None:
+        """What reaches the switch: the OpenFlow 1.0 encoding when not ``-O OpenFlow13``."""
+        if not self.opts.of13:
+            if "of10" not in fm.usable:
+                raise OfctlError("none of the usable flow formats (OXM,OpenFlow11) is among "
+                                 "the allowed flow formats (OpenFlow10,NXM)")
+            normalize(fm)
+            fm.actions = through_of10(fm.actions)
+            fm.importance = 0   # OpenFlow 1.4+ only: an OpenFlow 1.0 flow mod drops it
+        else:
+            fm.usable = fm.usable - {"of10"}
+
+    def _report_error(self, e: OfpError, fm: FlowMod) -> None:
+        xid = 6
+        nxm = needs_nxm(fm)
+        if not self.opts.of13:
+            if fm.table not in (0, 255):
+                xid += 2
+            if nxm:
+                xid += 2
+        kind = "NXT_FLOW_MOD" if nxm and not self.opts.of13 else "OFPT_FLOW_MOD"
+        word = {"add": "ADD", "modify": "MOD", "modify_strict": "MOD_STRICT",
+                "delete": "DEL", "delete_strict": "DEL_STRICT"}[fm.command]
+        text = " " + word
+        if fm.table not in (0, 255):
+            text += f" table:{fm.table}"
+        text += " "
+        m = fm.match.format(None, fm.priority)
+        text += m
+        if not text.endswith(" "):
+            text += " "
+        if fm.new_cookie:
+            text += f"cookie:{fm.new_cookie:#x} "
+        if fm.cookie_mask:
+            text += f"cookie:{fm.cookie:#x}/{fm.cookie_mask:#x} "
+        if fm.idle_timeout:
+            text += f"idle:{fm.idle_timeout} "
+        if fm.hard_timeout:
+            text += f"hard:{fm.hard_timeout} "
+        if fm.importance:
+            text += f"importance:{fm.importance} "
+        for f in ("send_flow_rem", "check_overlap", "reset_counts", "no_packet_counts",
+                  "no_byte_counts"):
+            if f in fm.flags and not (f == "reset_counts" and not self.opts.of13):
+                text += f + " "
+        acts = format_actions_of13(fm.actions, fm.match, None) if self.opts.of13 else \
+            format_actions(fm.actions)
+        text += "actions=" + acts
+        self.err.append(f"OFPT_ERROR{self.ver} (xid={xid:#x}): {e.name}\n"
+                        f"{kind}{self.ver} (xid={xid:#x}):{text}\n")
+
+    # groups -------------------------------------------------------------------------------
+    def group_mods(self, cmd: str, args: list[str]) -> int:
+        if cmd == "add-groups":
+            gms = []
+            for n, line in self._read_lines(args[0]):
+                command, text = _split_group_command(line)
+                try:
+                    gms.append(parse_group(text, command, self.port_number))
+                except OfctlError as e:
+                    raise OfctlError(f"{args[0]}:{n}: {e}") from None
+        else:
+            command = {"add-group": "add", "mod-group": "modify", "del-groups": "delete"}[cmd]
+            gms = [parse_group(args[0] if args else "", command, self.port_number)]
+        for gm in gms:
+            for b in gm.buckets:
+                b.actions = b.actions if self.opts.of13 else through_of10(b.actions)
+            try:
+                self.bridge.tables.group_mod(gm, self.now)
+            except OfpError as e:
+                self._report_group_error(e, gm)
+                return 1
+        return 0
+
+    def _report_group_error(self, e: OfpError, gm: GroupMod) -> None:
+        word = {"add": "ADD", "modify": "MOD", "add_or_mod": "ADD_OR_MOD",
+                "delete": "DEL"}[gm.command]
+        from vnetlab.openflow.ofproto_tables import _assign_bucket_ids
+        g = OfGroup(gm.group_id, gm.type, _assign_bucket_ids(gm.buckets),
+                    gm.selection_method, gm.fields)
+        kind = "OFPT_GROUP_MOD" if self.opts.of13 else "NXT_GROUP_MOD"
+        self.err.append(f"OFPT_ERROR{self.ver} (xid=0x6): {e.name}\n{kind}{self.ver} "
+                        f"(xid=0x6):\n {word} {self.format_group(g, None)}\n")
+
+    def format_group(self, g: OfGroup, namer: PortNamer) -> str:
+        """``ofp_print_group``."""
+        text = f"group_id={g.group_id},type={g.type}"
+        if g.selection_method and not self.opts.of13:
+            text += f",selection_method={g.selection_method}"
+            if len(g.fields) == 1:
+                text += f",fields={g.fields[0]}"
+            elif g.fields:
+                text += ",fields(" + ",".join(g.fields) + ")"
+        buckets = []
+        for b in g.buckets:
+            s = "bucket="
+            if not self.opts.of13:
+                s += f"bucket_id:{b.bucket_id},"
+            if b.weight != (1 if g.type == "select" else 0):
+                s += f"weight:{b.weight},"
+            if b.watch_port != 0xFFFFFFFF and b.watch_port != 0xFFFF:
+                s += f"watch_port:{format_port(b.watch_port, namer)},"
+            if b.watch_group != 0xFFFFFFFF:
+                s += f"watch_group:{b.watch_group},"
+            acts = format_actions_of13(b.actions, None, namer) if self.opts.of13 else \
+                format_actions(through_of10(b.actions), namer)
+            buckets.append(s + "actions=" + acts)
+        if buckets:
+            text += "," + ",".join(buckets)
+        return text
+
+    def dump_groups(self, cmd: str, args: list[str]) -> None:
+        groups = sorted(self.bridge.tables.groups.values(), key=lambda g: g.group_id)
+        if args and args[0] != "all":
+            gid = _group_id_arg(args[0])
+            groups = [g for g in groups if g.group_id == gid]
+        namer = self.namer(self.opts.names is True)
+        if cmd == "dump-groups":
+            head = "OFPST_GROUP_DESC" if self.opts.of13 else "NXST_GROUP_DESC"
+            self.out.append(f"{head} reply{self.ver} (xid=0x2):\n")
+            for g in groups:
+                self.out.append(" " + self.format_group(g, namer) + "\n")
+            return
+        head = "OFPST_GROUP" if self.opts.of13 else "NXST_GROUP"
+        self.out.append(f"{head} reply{self.ver} (xid=0x2):\n")
+        for g in groups:
+            line = (f" group_id={g.group_id},duration={format_duration(self.now - g.created)},"
+                    f"ref_count={self._ref_count(g.group_id)},packet_count={g.n_packets},"
+                    f"byte_count={g.n_bytes}")
+            for i, _b in enumerate(g.buckets):
+                line += f",bucket{i}:packet_count=0,byte_count=0"
+            self.out.append(line + "\n")
+
+    def _ref_count(self, gid: int) -> int:
+        from vnetlab.openflow.ofproto_tables import outputs_to_group
+        return sum(1 for r in self.bridge.tables.rules() if outputs_to_group(r.actions, gid))
+
+    # ports --------------------------------------------------------------------------------
+    def _ports(self) -> list[PortInfo]:
+        infos = [self.bridge.port_info(p) for p in sorted(self.names_map)]
+        return [i for i in infos if i is not None]
+
+    def show(self) -> None:
+        """``ofctl_show``: features reply, port list, get-config reply."""
+        dpid = self.bridge.datapath_id
+        if self.opts.of13:
+            self.out.append(f"OFPT_FEATURES_REPLY (OF1.3) (xid=0x2): dpid:{dpid:016x}\n"
+                            "n_tables:254, n_buffers:0\ncapabilities: FLOW_STATS TABLE_STATS "
+                            "PORT_STATS GROUP_STATS QUEUE_STATS\n"
+                            "OFPST_PORT_DESC reply (OF1.3) (xid=0x3):\n")
+        else:
+            self.out.append(f"OFPT_FEATURES_REPLY (xid=0x2): dpid:{dpid:016x}\n"
+                            "n_tables:254, n_buffers:0\ncapabilities: FLOW_STATS TABLE_STATS "
+                            "PORT_STATS QUEUE_STATS ARP_MATCH_IP\nactions: output enqueue "
+                            "set_vlan_vid set_vlan_pcp strip_vlan mod_dl_src mod_dl_dst "
+                            "mod_nw_src mod_nw_dst mod_nw_tos mod_tp_src mod_tp_dst\n")
+        for p in self._ports():
+            state = "LINK_DOWN" if p.link_down else ("LIVE" if self.opts.of13 else "0")
+            self.out.append(
+                f" {format_port(p.ofport)}({p.name}): addr:{format_eth(p.hwaddr)}\n"
+                f"     config:     {'PORT_DOWN' if p.admin_down else '0'}\n"
+                f"     state:      {state}\n")
+            if p.current:
+                self.out.append(f"     current:    {p.current}\n")
+            self.out.append(f"     speed: {p.speed_now} Mbps now, {p.speed_max} Mbps max\n")
+        xid = "0x5" if self.opts.of13 else "0x4"
+        self.out.append(f"OFPT_GET_CONFIG_REPLY{self.ver} (xid={xid}): frags=normal "
+                        "miss_send_len=0\n")
+
+    def dump_ports(self, args: list[str]) -> None:
+        ports = sorted(self.names_map)
+        if args:
+            from vnetlab.openflow.ofctl_actions import parse_port
+            want = parse_port(args[0], self.port_number)
+            if want is None:
+                raise OfctlError(f"{args[0]}: unknown port")
+            ports = [p for p in ports if p == want] if want != 0xFFFF else ports
+        stats = [(p, self.bridge.port_stats(p)) for p in ports]
+        shown = [(p, s) for p, s in stats if s is not None]
+        head = "OFPST_PORT" if not self.opts.of13 else "OFPST_PORT"
+        self.out.append(f"{head} reply{self.ver} (xid=0x2): {len(shown)} ports\n")
+        namer = self.namer(self.opts.names is True)
+        for p, s in shown:
+            pad = " " if p < 10 else ""
+
+            def v(x: int | None) -> str:
+                return "?" if x is None else str(x)
+            self.out.append(
+                f"  port {pad}{format_port(p, namer)}: rx pkts={v(s.rx_packets)}, "
+                f"bytes={v(s.rx_bytes)}, drop={v(s.rx_dropped)}, errs={v(s.rx_errors)}, "
+                f"frame={v(s.rx_frame_errors)}, over={v(s.rx_over_errors)}, "
+                f"crc={v(s.rx_crc_errors)}\n"
+                f"           tx pkts={v(s.tx_packets)}, bytes={v(s.tx_bytes)}, "
+                f"drop={v(s.tx_dropped)}, errs={v(s.tx_errors)}, coll={v(s.collisions)}\n")
+
+    def dump_tables(self) -> None:
+        self.out.append(f"{'OFPST_TABLE' if self.opts.of13 else 'OFPST_TABLE'} "
+                        f"reply{self.ver} (xid=0x2):\n")
+        for t in range(254):
+            cls = self.bridge.tables.tables[t]
+            self.out.append(f"  table {t}:\n    active={len(cls)}, lookup=0, matched=0\n")
+
+
+def _split_command(line: str) -> tuple[str, str]:
+    """A leading ``add``/``modify``/``delete``... word in a flow file (``command == -2``)."""
+    word = line.split(None, 1)[0].split(",", 1)[0]
+    for cmd in ("add", "delete", "delete_strict", "modify", "modify_strict"):
+        if word and cmd.startswith(word) and word in ("add", "delete", "delete_strict",
+                                                      "modify", "modify_strict"):
+            return cmd, line[len(word):]
+    return "add", line
+
+
+def _split_group_command(line: str) -> tuple[str, str]:
+    word = line.split(None, 1)[0].split(",", 1)[0]
+    if word in ("add", "delete", "modify", "add_or_mod"):
+        return word, line[len(word):].lstrip(" ,")
+    return "add", line
+
+
+def _group_id_arg(text: str) -> int:
+    from vnetlab.openflow.ofctl_actions import strtoull
+    t = text.split("=", 1)[1] if text.startswith("group_id=") else text
+    parsed = strtoull(t)
+    if parsed is None or parsed[1]:
+        raise OfctlError(f"invalid group id {text}")
+    return parsed[0]
