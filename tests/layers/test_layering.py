@@ -27,6 +27,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "engine": frozenset({"model"}),
     # the API TUN/TAP programs are written against; both engines run them
     "tuntap": frozenset({"wire"}),
+    # OVSDB (schema, database, ovs-vsctl): pure; commands.py reads the lab model
+    "ovsdb": frozenset({"model", "openflow"}),
     "sim": frozenset({"model", "wire", "engine", "tuntap"}),
     "kernel": frozenset({"model", "wire", "engine", "tuntap"}),
     # sideways on purpose: the ip/bridge interpreter runs on the emulator (its engine)
