@@ -83,6 +83,8 @@ class DropReason(Enum):
     BRIDGE_FWD_SAME_PORT = "BRIDGE_FWD_SAME_PORT"
     BRIDGE_NO_EGRESS_PORT = "BRIDGE_NO_EGRESS_PORT"
     GENEVE_VNI_NOT_FOUND = "GENEVE_VNI_NOT_FOUND"
+    # the openvswitch module (net/openvswitch/drop.h): actions ended without an output
+    OVS_DROP_LAST_ACTION = "OVS_DROP_LAST_ACTION"
 
 
 @dataclass(frozen=True, slots=True)
