@@ -1,0 +1,146 @@
+"""``ovs-vsctl``/``ovs-ofctl``/``ovs-appctl``/``ovs-dpctl`` in scripts and the shell: the
+seed's commands run verbatim, OVS's errors and exit codes reach the script (``set -e``,
+``$?``, ``||``), every namespace has its own database, files are script paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.script.ovs.ovs_script_lib import Emulated, emulated_ovs_missing
+from vnetlab.script import World, run_script
+from vnetlab.script.commands import COMMANDS, NOT_YET
+from vnetlab.script.interp import Interpreter
+from vnetlab.script.shell import completions
+
+ROOT = Path(__file__).resolve().parents[3]
+SEED = ROOT / "examples" / "seed-ovs.sh"
+OVS_TOOLS = ("ovs-vsctl", "ovs-ofctl", "ovs-appctl", "ovs-dpctl")
+
+needs_emulated_ovs = pytest.mark.skipif(emulated_ovs_missing() is not None,
+                                        reason=str(emulated_ovs_missing()))
+
+
+def run(text: str) -> tuple[int, list[str], list[str]]:
+    out: list[str] = []
+    err: list[str] = []
+    rc, _ = run_script(text, out=out.append, err=err.append, source="t.sh")
+    return rc, out, err
+
+
+# -- the command table and the shell (no emulated OVS needed) -------------------------------
+def test_the_ovs_tools_are_commands_not_not_yet() -> None:
+    for tool in OVS_TOOLS:
+        assert tool in COMMANDS
+        assert tool not in NOT_YET
+
+
+def test_shell_completes_the_tools_and_their_commands() -> None:
+    it = Interpreter(World(bare=True), out=lambda s: None, err=lambda s: None)
+    assert completions(it, "ovs-", "ovs-") == sorted(OVS_TOOLS)
+    assert completions(it, "ovs-ofctl dump", "dump") == ["dump-flows", "dump-groups",
+                                                         "dump-ports", "dump-tables"]
+    assert "ofproto/trace" in completions(it, "ovs-appctl ", "")
+    assert completions(it, "ovs-dpctl ", "") == ["dump-flows", "show"]
+    assert "add-br" in completions(it, "ip netns exec ns1 ovs-vsctl add", "add")
+
+
+# -- the seed -------------------------------------------------------------------------------
+@needs_emulated_ovs
+def test_the_seed_ovs_script_runs_verbatim() -> None:
+    rc, out, err = run(SEED.read_text())
+    assert rc == 0, err
+    assert err == []
+    text = "\n".join(out)
+    # ovs-vsctl show: the bridge with the NIC, the VM's tap and the VXLAN port
+    assert "    Bridge ovs-br0" in out
+    for port in ("eth0", "tap-vm1", "vxlan0", "ovs-br0"):
+        assert f"        Port {port}" in out
+    assert '                options: {key="100", remote_ip="10.0.0.2"}' in out
+    # the OpenFlow rule, by port numbers as ovs-ofctl prints them to a pipe
+    assert any(ln.endswith(" in_port=2 actions=output:3") for ln in out), text
+    assert any(ln.endswith(" priority=0 actions=NORMAL") for ln in out), text
+    # the trace floods the broadcast to the other ports
+    assert "Datapath actions: 1,3,4" in out or any(
+        ln.startswith("Datapath actions: ") for ln in out), text
+    assert any(ln.endswith("@ovs-system:") for ln in out), text
+
+
+# -- errors and exit codes reach the script -------------------------------------------------
+@needs_emulated_ovs
+def test_set_e_stops_at_a_failing_ovs_vsctl_with_its_message_and_status() -> None:
+    rc, out, err = run("set -e\novs-vsctl add-br br0\novs-vsctl add-port nope p1\n"
+                       "echo not reached\n")
+    assert rc == 1
+    assert "not reached" not in out
+    assert err[0] == "ovs-vsctl: no bridge named nope"
+    assert err[-1] == "t.sh: stopped at line 3 (set -e), exit status 1"
+
+
+@needs_emulated_ovs
+def test_exit_codes_are_ovs_own() -> None:
+    rc, out, err = run("ovs-vsctl add-br br0\n"
+                       "ovs-vsctl br-exists br0; echo exists=$?\n"
+                       "ovs-vsctl br-exists nope; echo missing=$?\n"
+                       "ovs-vsctl br-exists nope || echo fallback\n"
+                       "ovs-vsctl add-br br0; echo again=$?\n"
+                       "ovs-ofctl add-flow br0 in_port=nope,actions=drop; echo bad=$?\n"
+                       "ovs-ofctl dump-flows nope; echo nobridge=$?\n"
+                       "ovs-appctl fdb/show nope; echo appctl=$?\n")
+    assert rc == 0
+    assert out == ["exists=0", "missing=2", "fallback", "again=1", "bad=1", "nobridge=1",
+                   "appctl=2"]
+    assert err[:3] == [
+        "ovs-vsctl: cannot create a bridge named br0 because a bridge named br0 already "
+        "exists",
+        "ovs-ofctl: nope: invalid or unknown port for in_port",
+        "ovs-ofctl: nope is not a bridge or a socket",
+    ]
+    assert err[3] == "no such bridge"
+
+
+@needs_emulated_ovs
+def test_output_goes_through_pipes_and_substitution() -> None:
+    rc, out, err = run("ovs-vsctl add-br br0\novs-vsctl add-port br0 p1 -- set Interface p1 "
+                       "type=internal\n"
+                       "ovs-vsctl list-ports br0 | wc -l\n"
+                       "N=$(ovs-vsctl get Interface p1 ofport); echo ofport=$N\n")
+    assert rc == 0, err
+    assert out == ["1", "ofport=1"]
+
+
+# -- every namespace has its own ovsdb-server + ovs-vswitchd --------------------------------
+@needs_emulated_ovs
+def test_each_namespace_sees_its_own_database() -> None:
+    emu = Emulated()
+    assert emu.line("ovs-vsctl add-br br-host").status == 0
+    assert emu.line("ip netns add ns1").status == 0
+    assert emu.line("ip netns exec ns1 ovs-vsctl add-br br-ns1").status == 0
+    assert emu.line("ovs-vsctl list-br").stdout == "br-host\n"
+    assert emu.line("ip netns exec ns1 ovs-vsctl list-br").stdout == "br-ns1\n"
+    show = emu.line("ip netns exec ns1 ovs-vsctl show").stdout
+    assert "    Bridge br-ns1\n" in show and "br-host" not in show
+    # the bridge's own port is a device of its namespace only
+    assert emu.line("ip netns exec ns1 ip -br link show br-ns1").status == 0
+    assert emu.line("ip -br link show br-ns1").status == 1
+    # the daemons go with the namespace
+    emu.line("ip netns del ns1")
+    emu.line("ip netns add ns1")
+    assert emu.line("ip netns exec ns1 ovs-vsctl list-br").stdout == ""
+
+
+@needs_emulated_ovs
+def test_add_flows_reads_a_file_of_the_script(tmp_path: Path) -> None:
+    flows = tmp_path / "flows.txt"
+    flows.write_text("priority=10,in_port=1,actions=drop\n"
+                     "priority=20,arp,actions=NORMAL\n")
+    emu = Emulated()
+    emu.it.world.file_root = tmp_path
+    assert emu.line("ovs-vsctl add-br br0 -- set Bridge br0 fail_mode=secure").status == 0
+    r = emu.line("ovs-ofctl add-flows br0 /flows.txt")
+    assert r.status == 0, r.stderr
+    dump = emu.line("ovs-ofctl --no-stats dump-flows br0").stdout.splitlines()
+    assert dump == [" priority=20,arp actions=NORMAL", " priority=10,in_port=1 actions=drop"]
+    r = emu.line("ovs-ofctl add-flows br0 /missing.txt")
+    assert r.status == 1 and r.stderr.startswith("ovs-ofctl: ")
