@@ -117,6 +117,10 @@ class RealOvs:
         p = self._run("ovs-ofctl", "--timeout=10", *argv, check=False)
         return CmdResult(p.stdout, strip_logs(p.stderr), p.returncode)
 
+    def appctl(self, *argv: str) -> str:
+        return self._run("ovs-appctl", "--timeout=10", "-t", f"{self.dir}/vs.ctl",
+                         *argv).stdout
+
     def stop(self) -> None:
         for pidfile in ("vs.pid", "db.pid"):
             path = self.dir / pidfile

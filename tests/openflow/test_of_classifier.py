@@ -58,4 +58,5 @@ def test_staged_lookup_unwildcards_only_the_stages_it_needed() -> None:
     assert wc == {"dl_type": 0xFFFF}
     wc = {}
     assert cls.lookup({"dl_type": 0x800, "nw_src": 2}, wc) is None
-    assert wc == {"dl_type": 0xFFFF, "nw_src": 0xFFFFFFFF}
+    # the nw_src prefix trie: 0.0.0.2 and 10.0.0.1 part after 4 bits, so /5 proves the miss
+    assert wc == {"dl_type": 0xFFFF, "nw_src": 0xF8000000}

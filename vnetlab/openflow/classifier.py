@@ -10,10 +10,12 @@ Un-wildcarding: :meth:`Classifier.lookup` ORs into ``wc`` the mask bits it exami
 way ``classifier_lookup__`` folds subtable masks into ``struct flow_wildcards``. Staged
 lookup is mirrored: a subtable's mask splits into the four stages of ``struct flow``
 (metadata, L2, L3, L4 — ``FLOW_SEGMENT_*_ENDS_AT``); when no rule agrees with the packet
-through stage *i*, only stages 0..*i* are un-wildcarded. Approximated: the prefix tries on
-``nw_src``/``nw_dst`` and the ports trie are not modelled, so where OVS would un-wildcard only
-a prefix of an address (or skip a subtable by its trie), we un-wildcard the subtable's whole
-address mask; conjunctive matches and rule versions are not modelled either.
+through stage *i*, only stages 0..*i* are un-wildcarded. The prefix tries OVS keeps by
+default on ``nw_dst`` and ``nw_src`` (``check_tries``) and each subtable's ports trie (on a
+final-stage miss only a prefix of ``tp_src``/``tp_dst`` is un-wildcarded) are mirrored with
+:class:`PrefixTrie`, which answers ``trie_lookup_value`` from per-depth prefix sets instead of
+a path-compressed trie (same answers). Not modelled: conjunctive matches, rule versions, and
+the IPv6 address tries (IPv6 addresses are not in our keys).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Generic, Protocol, TypeVar
 
 from vnetlab.openflow.match import Match
 
-__all__ = ["Classifier", "ClsRule", "Subtable", "Wildcards"]
+__all__ = ["TRIE_FIELDS", "Classifier", "ClsRule", "PrefixTrie", "Subtable", "Wildcards"]
 
 #: the wildcards a lookup examined: member -> mask bits
 Wildcards = dict[str, int]
@@ -32,6 +34,71 @@ Wildcards = dict[str, int]
 _L2 = ("dl_dst", "dl_src", "dl_type", "vlan_tci")
 _L3 = ("nw_src", "nw_dst", "nw_frag", "nw_tos", "nw_ttl", "nw_proto")
 _L4 = ("arp_sha", "arp_tha", "tcp_flags", "tp_src", "tp_dst")
+
+
+#: the members OVS keeps prefix tries on by default (``default_prefix_fields``), in order
+TRIE_FIELDS = ("nw_dst", "nw_src")
+
+
+class PrefixTrie:
+    """``struct cls_trie`` over ``n_bits``-wide values: prefixes with reference counts.
+
+    ``paths[k]`` holds every k-bit path a stored prefix passes through, ``ends[k]`` the
+    prefixes of length k themselves; :meth:`lookup` answers ``trie_lookup_value``."""
+
+    def __init__(self, n_bits: int) -> None:
+        self.n_bits = n_bits
+        self.paths: list[dict[int, int]] = [{} for _ in range(n_bits + 1)]
+        self.ends: list[dict[int, int]] = [{} for _ in range(n_bits + 1)]
+
+    def insert(self, value: int, plen: int, delta: int = 1) -> None:
+        n = self.n_bits
+        for k in range(1, plen + 1):
+            _bump(self.paths[k], value >> (n - k), delta)
+        _bump(self.ends[plen], value >> (n - plen), delta)
+
+    def remove(self, value: int, plen: int) -> None:
+        self.insert(value, plen, -1)
+
+    def lookup(self, value: int) -> tuple[int, frozenset[int]]:
+        """(bits to un-wildcard, prefix lengths of stored prefixes that match ``value``)."""
+        n = self.n_bits
+        plens = frozenset(k for k in range(1, n + 1)
+                          if self.ends[k] and (value >> (n - k)) in self.ends[k])
+        if not self.paths[1]:
+            return 0, plens
+        lo, hi = 0, n          # longest k with value's k-bit prefix on a path
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if (value >> (n - mid)) in self.paths[mid]:
+                lo = mid
+            else:
+                hi = mid - 1
+        depth = lo
+        if depth == n:
+            return n, plens
+        other = ((value >> (n - depth)) << 1) | (1 - ((value >> (n - depth - 1)) & 1))
+        return (depth + 1 if other in self.paths[depth + 1] else depth), plens
+
+
+def _bump(d: dict[int, int], key: int, delta: int) -> None:
+    n = d.get(key, 0) + delta
+    if n:
+        d[key] = n
+    else:
+        d.pop(key, None)
+
+
+def _prefix_len(mask: int, width: int) -> int:
+    """``minimask_get_prefix_len``: the length of a CIDR-style mask, else 0."""
+    inv = ~mask & ((1 << width) - 1)
+    if not mask or inv & (inv + 1):
+        return 0
+    return width - inv.bit_length()
+
+
+def _ports_word(values: Mapping[str, int]) -> int:
+    return (values.get("tp_src", 0) << 16) | values.get("tp_dst", 0)
 
 
 def _stage_of(member: str) -> int:
@@ -70,6 +137,15 @@ class Subtable(Generic[R]):
     stage_ends: list[int] = field(default_factory=list)
     #: mask members that fold into wc per boundary
     stage_masks: list[tuple[tuple[str, int], ...]] = field(default_factory=list)
+    #: the final stage's members (folded when the full lookup runs)
+    final_members: tuple[str, ...] = ()
+    #: members of each stage (indexed ones then the final one), for the trie checks
+    stage_members: list[frozenset[str]] = field(default_factory=list)
+    #: trie field -> this subtable's prefix length on it (0: not a prefix, no check)
+    trie_plen: dict[str, int] = field(default_factory=dict)
+    ports_mask_len: int = 0
+    ports_mask: int = 0
+    ports_trie: PrefixTrie | None = None
     max_priority: int = -1
     n_rules: int = 0
 
@@ -84,6 +160,15 @@ class Subtable(Generic[R]):
             st.stage_ends.append(end)
             st.stage_index.append({})
             st.stage_masks.append(ordered[:end])
+        st.stage_members = [frozenset(m for m, _ in ordered if _stage_of(m) == s)
+                            for s in stages_present]
+        masks = dict(ordered)
+        st.trie_plen = {f: _prefix_len(masks.get(f, 0), 32) for f in TRIE_FIELDS}
+        ports = _ports_word(masks)
+        if ports:
+            st.ports_mask = ports
+            st.ports_mask_len = 32 - ((ports & -ports).bit_length() - 1)
+            st.ports_trie = PrefixTrie(32)
         return st
 
     def values_of(self, match: Match) -> tuple[int, ...]:
@@ -104,6 +189,8 @@ class Subtable(Generic[R]):
         if bucket is None:
             bucket = self.rules[values] = []
             self._index(values, 1)
+        if self.ports_trie is not None:
+            self.ports_trie.insert(_ports_word(rule.match.values), self.ports_mask_len)
         replaced = None
         for i, old in enumerate(bucket):
             if old.priority == rule.priority:
@@ -124,25 +211,89 @@ class Subtable(Generic[R]):
             return False
         bucket[:] = [r for r in bucket if r is not rule]
         self.n_rules -= 1
+        if self.ports_trie is not None:
+            self.ports_trie.remove(_ports_word(rule.match.values), self.ports_mask_len)
         if not bucket:
             del self.rules[values]
             self._index(values, -1)
         self.max_priority = max((b[0].priority for b in self.rules.values()), default=-1)
         return True
 
-    def lookup(self, key: Mapping[str, int], wc: Wildcards | None) -> R | None:
-        """``find_match_wc``: staged lookup in this subtable."""
+    def lookup(self, key: Mapping[str, int], wc: Wildcards | None,
+               tries: _TrieCtx | None = None) -> R | None:
+        """``find_match_wc``: staged lookup in this subtable, with the trie checks."""
         values = tuple(key.get(m, 0) & mm for m, mm in self.mask)
-        for end, idx, fold in zip(self.stage_ends, self.stage_index, self.stage_masks,
-                                  strict=True):
-            if values[:end] not in idx:
-                if wc is not None:
-                    _fold(wc, fold)
+        if wc is None:
+            bucket = self.rules.get(values)
+            return bucket[0] if bucket else None
+        folded: tuple[tuple[str, int], ...] = ()
+        for i, (end, idx, fold) in enumerate(zip(self.stage_ends, self.stage_index,
+                                                 self.stage_masks, strict=True)):
+            if tries is not None and tries.skip(self, self.stage_members[i], key, wc):
+                _fold(wc, folded)
                 return None
-        if wc is not None:
-            _fold(wc, self.mask)
+            folded = fold
+            if values[:end] not in idx:
+                _fold(wc, fold)
+                return None
+        if tries is not None and self.stage_members and tries.skip(
+                self, self.stage_members[-1], key, wc):
+            _fold(wc, folded)
+            return None
         bucket = self.rules.get(values)
+        if bucket is None and self.ports_trie is not None:
+            # fold everything but the ports, then only the ports prefix the trie needs
+            before = _ports_word(wc)
+            mbits, _ = self.ports_trie.lookup(_ports_word(key) & self.ports_mask)
+            ports = (self.ports_mask & _prefix_mask(mbits, 32)) | before
+            _fold(wc, self.mask)
+            wc["tp_src"], wc["tp_dst"] = ports >> 16, ports & 0xFFFF
+            for m in ("tp_src", "tp_dst"):
+                if not wc[m]:
+                    del wc[m]
+            return None
+        _fold(wc, self.mask)
         return bucket[0] if bucket else None
+
+
+def _prefix_mask(n: int, width: int) -> int:
+    return ((1 << n) - 1) << (width - n) if n else 0
+
+
+class _TrieCtx:
+    """``struct trie_ctx`` for one lookup: each trie looked up at most once, on demand."""
+
+    def __init__(self, tries: dict[str, PrefixTrie]) -> None:
+        self.tries = tries
+        self.done: dict[str, tuple[int, frozenset[int] | None]] = {}
+
+    def skip(self, st: Subtable[R], members: frozenset[str], key: Mapping[str, int],
+             wc: Wildcards) -> bool:
+        """``check_tries``: can the subtable be skipped on a trie field of this stage?"""
+        for f in TRIE_FIELDS:
+            plen = st.trie_plen.get(f, 0)
+            if not plen or f not in members:
+                continue
+            got = self.done.get(f)
+            if got is None:
+                if key.get("dl_type") == 0x0800:
+                    maskbits, plens = self.tries[f].lookup(key.get(f, 0))
+                    got = (maskbits, plens)
+                else:
+                    got = (0, None)      # prerequisites not met: no skipping
+                self.done[f] = got
+            maskbits, plens_or_all = got
+            if plens_or_all is None or plen in plens_or_all:
+                continue
+            pm = _prefix_mask(maskbits, 32)
+            if maskbits <= plen:
+                wc[f] = wc.get(f, 0) | pm
+                if not wc[f]:
+                    del wc[f]
+                return True
+            if wc.get(f, 0) & pm == pm:
+                return True
+        return False
 
 
 def _fold(wc: Wildcards, mask: tuple[tuple[str, int], ...]) -> None:
@@ -157,6 +308,7 @@ class Classifier(Generic[R]):
         self.subtables: dict[tuple[tuple[str, int], ...], Subtable[R]] = {}
         self._order: list[Subtable[R]] = []
         self.n_rules = 0
+        self.tries: dict[str, PrefixTrie] = {f: PrefixTrie(32) for f in TRIE_FIELDS}
 
     @staticmethod
     def _mask_key(match: Match) -> tuple[tuple[str, int], ...]:
@@ -176,6 +328,7 @@ class Classifier(Generic[R]):
         replaced = st.insert(rule)
         if replaced is None:
             self.n_rules += 1
+            self._trie_update(st, rule, 1)
         self._resort()
         return replaced
 
@@ -185,10 +338,16 @@ class Classifier(Generic[R]):
         if st is None or not st.remove(rule):
             return False
         self.n_rules -= 1
+        self._trie_update(st, rule, -1)
         if not st.n_rules:
             del self.subtables[key]
         self._resort()
         return True
+
+    def _trie_update(self, st: Subtable[R], rule: R, delta: int) -> None:
+        for f, plen in st.trie_plen.items():
+            if plen:
+                self.tries[f].insert(rule.match.values.get(f, 0), plen, delta)
 
     def find_exactly(self, match: Match, priority: int) -> R | None:
         """``classifier_find_match_exactly``."""
@@ -204,10 +363,11 @@ class Classifier(Generic[R]):
         """``classifier_lookup``: the highest-priority rule matching ``key``; ORs into
         ``wc`` what it examined."""
         best: R | None = None
+        ctx = _TrieCtx(self.tries) if wc is not None else None
         for st in self._order:
             if best is not None and st.max_priority <= best.priority:
                 break
-            r = st.lookup(key, wc)
+            r = st.lookup(key, wc, ctx)
             if r is not None and (best is None or r.priority > best.priority):
                 best = r
         return best
