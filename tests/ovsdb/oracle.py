@@ -157,7 +157,8 @@ def real_labels(server: RealOvsdb) -> dict[str, str]:
     out: dict[str, str] = {}
     for table, col in [("Open_vSwitch", None), *NAMED.items()]:
         cols = "_uuid" if col is None else f"_uuid,{col}"
-        r = server.vsctl(["--format=csv", "--no-headings", f"--columns={cols}", "list", table])
+        r = server.vsctl(["--format=csv", "--data=bare", "--no-headings", f"--columns={cols}",
+                          "list", table])
         for line in r.stdout.splitlines():
             uuid, _, name = line.partition(",")
             out[uuid] = f"<{table}:{name}>" if col else f"<{table}>"

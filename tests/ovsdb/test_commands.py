@@ -3,51 +3,36 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from tests.ovsdb.oracle import RealOvsdb, compare
+from vnetlab.model.ovs import OvsBridgeSpec
 from vnetlab.ovsdb.commands import ofctl_commands, quote, vsctl_commands
 from vnetlab.ovsdb.db import Database
 from vnetlab.ovsdb.vsctl import run_vsctl
 
 
-def port(**kw: object) -> SimpleNamespace:
-    base: dict[str, object] = {"type": "system", "options": {}, "ofport_request": None,
-                               "tag": None, "trunks": [], "vlan_mode": None, "mac": None}
-    base.update(kw)
-    return SimpleNamespace(**base)
-
-
-def mirror(**kw: object) -> SimpleNamespace:
-    base: dict[str, object] = {"select_all": False, "select_src_port": [],
-                               "select_dst_port": [], "select_vlan": [], "output_port": None,
-                               "output_vlan": None}
-    base.update(kw)
-    return SimpleNamespace(**base)
-
-
-def bridge_spec() -> SimpleNamespace:
-    return SimpleNamespace(
-        fail_mode="secure", datapath_type=None, mac="02:00:00:00:00:fe",
-        other_config={"mac-aging-time": "300", "forward-bpdu": "false"},
-        ports={
-            "veth1": port(ofport_request=1),
-            "veth2": port(tag=10),
-            "veth3": port(),
-            "trunk1": port(trunks=[20, 10], vlan_mode="native-untagged", tag=10),
-            "int0": port(type="internal", mac="02:00:00:00:01:01"),
-            "patch-a": port(type="patch", options={"peer": "patch-b"}),
-            "vxlan0": port(type="vxlan", options={"remote_ip": "192.168.1.2", "key": "flow",
-                                                  "dst_port": "4789"}),
-            "gnv0": port(type="geneve", options={"remote_ip": "flow",
-                                                 "local_ip": "192.168.1.1"}),
+def bridge_spec() -> OvsBridgeSpec:
+    return OvsBridgeSpec.model_validate({
+        "fail_mode": "secure", "mac": "02:00:00:00:00:fe",
+        "other_config": {"mac-aging-time": "300", "forward-bpdu": "false"},
+        "ports": {
+            "veth1": {"ofport_request": 1},
+            "veth2": {"tag": 10},
+            "veth3": None,
+            "trunk1": {"trunks": [20, 10], "vlan_mode": "native-untagged", "tag": 10},
+            "int0": {"type": "internal", "mac": "02:00:00:00:01:01",
+                     "addresses": ["10.0.1.1/24"]},
+            "patch-a": {"type": "patch", "options": {"peer": "patch-b"}},
+            "vxlan0": {"type": "vxlan", "options": {"remote_ip": "192.168.1.2", "key": "flow",
+                                                    "dst_port": 4789}},
+            "gnv0": {"type": "geneve", "options": {"remote_ip": "flow",
+                                                   "local_ip": "192.168.1.1"}},
         },
-        mirrors={"m0": mirror(select_src_port=["veth1"], select_dst_port=["veth1"],
-                              output_port="veth3"),
-                 "m1": mirror(select_all=True, select_vlan=[10], output_vlan=99)},
-        flows=["table=0,priority=100,in_port=veth1,actions=output:vxlan0"],
-        groups=["group_id=1,type=select,bucket=output:veth2,bucket=output:veth3"],
-    )
+        "mirrors": {"m0": {"select_src_port": ["veth1"], "select_dst_port": ["veth1"],
+                           "output_port": "veth3"},
+                    "m1": {"select_all": True, "select_vlan": [10], "output_vlan": 99}},
+        "flows": ["table=0,priority=100,in_port=veth1,actions=output:vxlan0"],
+        "groups": ["group_id=1,type=select,bucket=output:veth2,bucket=output:veth3"],
+    })
 
 
 def test_the_commands_read_like_ovs_vsctl() -> None:

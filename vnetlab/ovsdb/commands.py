@@ -21,42 +21,12 @@ internal ports like to any interface). Groups come before flows, which may name 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Sequence
 
+from vnetlab.model.ovs import OvsBridgeSpec, OvsMirrorSpec, OvsPortSpec
 from vnetlab.ovsdb.data import atom_to_string
 
 _DELIMS = set(":=, []{}!<>\"\\")
-
-
-class PortSpecLike(Protocol):
-    type: str
-    options: Mapping[str, str]
-    ofport_request: int | None
-    tag: int | None
-    trunks: Sequence[int]
-    vlan_mode: str | None
-    mac: object
-
-
-class MirrorSpecLike(Protocol):
-    select_all: bool
-    select_src_port: Sequence[str]
-    select_dst_port: Sequence[str]
-    select_vlan: Sequence[int]
-    output_port: str | None
-    output_vlan: int | None
-
-
-class BridgeSpecLike(Protocol):
-    fail_mode: str | None
-    datapath_type: str | None
-    mac: object
-    other_config: Mapping[str, str]
-    ports: Mapping[str, PortSpecLike]
-    mirrors: Mapping[str, MirrorSpecLike]
-    flows: Sequence[str]
-    groups: Sequence[str]
 
 
 def quote(text: str) -> str:
@@ -78,7 +48,7 @@ def _mac(mac: object) -> str | None:
     return None if mac is None or mac == "" else str(mac)
 
 
-def bridge_command(bridge: str, spec: BridgeSpecLike, datapath_type: str) -> list[str]:
+def bridge_command(bridge: str, spec: OvsBridgeSpec, datapath_type: str) -> list[str]:
     settings = [f"datapath_type={quote(spec.datapath_type or datapath_type)}"]
     if spec.fail_mode == "secure":
         settings.append("fail_mode=secure")
@@ -90,7 +60,7 @@ def bridge_command(bridge: str, spec: BridgeSpecLike, datapath_type: str) -> lis
     return ["add-br", bridge, "--", "set", "Bridge", bridge, *settings]
 
 
-def port_command(bridge: str, name: str, port: PortSpecLike) -> list[str]:
+def port_command(bridge: str, name: str, port: OvsPortSpec) -> list[str]:
     argv = ["add-port", bridge, name]
     if port.tag is not None:
         argv.append(f"tag={port.tag}")
@@ -112,7 +82,7 @@ def port_command(bridge: str, name: str, port: PortSpecLike) -> list[str]:
     return argv
 
 
-def mirror_command(bridge: str, name: str, mirror: MirrorSpecLike) -> list[str]:
+def mirror_command(bridge: str, name: str, mirror: OvsMirrorSpec) -> list[str]:
     ids: dict[str, str] = {}
     argv: list[str] = []
     for port in [*mirror.select_src_port, *mirror.select_dst_port,
@@ -138,7 +108,7 @@ def mirror_command(bridge: str, name: str, mirror: MirrorSpecLike) -> list[str]:
     return argv
 
 
-def vsctl_commands(bridge: str, spec: BridgeSpecLike, datapath_type: str) -> list[list[str]]:
+def vsctl_commands(bridge: str, spec: OvsBridgeSpec, datapath_type: str) -> list[list[str]]:
     """The ovs-vsctl argv lists (program name left out) that build ``bridge``."""
     out = [bridge_command(bridge, spec, datapath_type)]
     out += [port_command(bridge, name, port) for name, port in spec.ports.items()]
@@ -146,7 +116,7 @@ def vsctl_commands(bridge: str, spec: BridgeSpecLike, datapath_type: str) -> lis
     return out
 
 
-def ofctl_commands(bridge: str, spec: BridgeSpecLike) -> list[list[str]]:
+def ofctl_commands(bridge: str, spec: OvsBridgeSpec) -> list[list[str]]:
     """The ovs-ofctl argv lists for the bridge's groups, then its flows."""
     return [*(["add-group", bridge, g] for g in spec.groups),
             *(["add-flow", bridge, f] for f in spec.flows)]

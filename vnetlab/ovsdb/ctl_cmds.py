@@ -12,6 +12,7 @@ cmd_show_table``), which the tool supplies.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from vnetlab.ovsdb.ctl import (
@@ -33,9 +34,9 @@ from vnetlab.ovsdb.ctl import (
     wide,
 )
 from vnetlab.ovsdb.data import Pair, Symbol, Uuid, atom_to_string, datum_to_string, is_uuid
-from vnetlab.ovsdb.db import Row, default_pairs, to_pairs
+from vnetlab.ovsdb.db import Row, TxnError, default_pairs, to_pairs
 from vnetlab.ovsdb.schema import Column, ColumnType, TableSchema
-from vnetlab.ovsdb.table_fmt import Cell, Table, uuid_cell
+from vnetlab.ovsdb.table_fmt import Cell, Table, cell_json, uuid_cell
 
 
 def _table(ctx: Context) -> TableSchema:
@@ -266,10 +267,28 @@ def cmd_add(ctx: Context) -> None:
     if row is None:
         return
     ctype = column.type
-    new = to_pairs(row[column.name], ctype)
+    old = to_pairs(row[column.name], ctype)
+    added: list[Pair] = []
     for arg in ctx.argv[4:]:
-        new = union(new, _datum(ctx, wide(ctype), arg))
-    if len(new) > ctype.n_max:
+        added = union(added, _datum(ctx, wide(ctype), arg))
+    new = union(old, added)
+    if ctx.last_command:
+        # OVS sends the last command's additions as a partial update (a "mutate"), so
+        # the server, not ovs-vsctl, refuses too many elements, in its own words
+        if len(added) > ctype.n_max:
+            kind = "map" if ctype.is_map else "set"
+            syntax = json.dumps(cell_json(Cell(added, ctype), force_set=True),
+                                separators=(",", ":"))
+            ctx.txn.fail_at_commit(TxnError(
+                "syntax error", f"{kind} must have 0 to {ctype.n_max} members but "
+                f"{len(added)} are present", syntax))
+            return
+        if len(new) > ctype.n_max:
+            ctx.txn.fail_at_commit(TxnError(
+                "constraint violation",
+                f"Attempted to store {len(new)} elements in {ctype.to_english()}."))
+            return
+    elif len(new) > ctype.n_max:
         raise CtlFatal(f'"add" operation would put {len(new)} {_what(ctype)} in column '
                        f"{column.name} of table {table.name} but the maximum number is "
                        f"{ctype.n_max}")

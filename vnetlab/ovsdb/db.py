@@ -49,14 +49,17 @@ Value = Atom | list[Atom] | dict[Atom, Atom]
 class TxnError(Exception):
     """A transaction the server refused: OVSDB error tag and details."""
 
-    def __init__(self, error: str, details: str) -> None:
+    def __init__(self, error: str, details: str, syntax: str | None = None) -> None:
         super().__init__(f"{error}: {details}")
         self.error = error
         self.details = details
+        self.syntax = syntax
 
     def json(self) -> str:
-        return json.dumps({"details": self.details, "error": self.error},
-                          ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        obj = {"details": self.details, "error": self.error}
+        if self.syntax is not None:
+            obj["syntax"] = self.syntax
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def default_pairs(ctype: ColumnType) -> list[Pair]:
@@ -219,7 +222,13 @@ class Transaction:
         self.inserted: set[Uuid] = set()
         self._deleted: dict[Uuid, str] = {}  # explicitly deleted row -> table
         self._n_uuids = db._n_uuids
+        self._failure: TxnError | None = None
         self.done = False
+
+    def fail_at_commit(self, error: TxnError) -> None:
+        """The server will refuse this transaction (an operation it cannot apply)."""
+        if self._failure is None:
+            self._failure = error
 
     def _column(self, table: str, column: str) -> Column:
         return self.db.schema[table].columns[column]
@@ -276,6 +285,8 @@ class Transaction:
         roll back)."""
         if self.done:
             return
+        if self._failure is not None:
+            raise self._failure
         db = self.db
         changed, inserted, deleted = self._changes()
         if not (changed or inserted or deleted):

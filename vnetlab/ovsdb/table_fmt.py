@@ -49,14 +49,14 @@ def _atom_json(atom: object, t: str) -> object:
     return ["uuid", str(atom)] if t == "uuid" else atom
 
 
-def cell_json(cell: Cell) -> object:
-    """``ovsdb_datum_to_json``."""
+def cell_json(cell: Cell, force_set: bool = False) -> object:
+    """``ovsdb_datum_to_json``: a single element of a set is written bare."""
     ctype = cell.type
     if ctype.is_map:
         assert ctype.value is not None
         return ["map", [[_atom_json(k, ctype.key.type), _atom_json(v, ctype.value.type)]
                         for k, v in cell.pairs]]
-    if len(cell.pairs) == 1 and ctype.n_max >= 1:
+    if len(cell.pairs) == 1 and not force_set:
         return _atom_json(cell.pairs[0][0], ctype.key.type)
     return ["set", [_atom_json(k, ctype.key.type) for k, _ in cell.pairs]]
 

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from vnetlab.openflow.cmd import CmdResult
 from vnetlab.ovsdb.ctl import (
     Command,
     Context,
@@ -39,21 +40,13 @@ from vnetlab.ovsdb.data import DataError, SymbolTable, Uuid
 from vnetlab.ovsdb.db import Database, TxnError
 from vnetlab.ovsdb.table_fmt import Style, format_table
 from vnetlab.ovsdb.vsctl_cmds import VSCTL_COMMANDS, VsctlState
+from vnetlab.ovsdb.vsctl_ctrl import CTRL_COMMANDS
 
 PROGRAM = "ovs-vsctl"
 VERSION = "3.1.0"
 
 
-@dataclass(frozen=True)
-class CmdResult:
-    """What a command printed and its exit status (shared with ovs-ofctl/appctl)."""
-
-    stdout: str
-    stderr: str
-    status: int
-
-
-COMMANDS: dict[str, Syntax] = {**DB_COMMANDS, **VSCTL_COMMANDS}
+COMMANDS: dict[str, Syntax] = {**DB_COMMANDS, **VSCTL_COMMANDS, **CTRL_COMMANDS}
 
 #: global options: name -> takes an argument ("" none, "=" required, "?" optional)
 _GLOBAL = {

@@ -76,7 +76,7 @@ def _fake_vlan(port: Row) -> int | None:
     return None
 
 
-def _state(ctx: Context) -> VsctlState:
+def state_of(ctx: Context) -> VsctlState:
     state = ctx.tool
     assert isinstance(state, VsctlState)
     if not state.valid:
@@ -218,7 +218,7 @@ def cmd_add_br(ctx: Context) -> None:
             raise CtlFatal(f"{ctx.argv[0]}: vlan must be between 0 and 4095")
     elif len(ctx.argv) != 2:
         raise CtlFatal(f"'{ctx.argv[0]}' command takes exactly 1 or 3 arguments")
-    st = _state(ctx)
+    st = state_of(ctx)
     if may_exist:
         br = find_bridge(st, br_name, False)
         if br is not None:
@@ -299,13 +299,13 @@ def _del_bridge(ctx: Context, st: VsctlState, br: VBridge) -> None:
 
 
 def cmd_del_br(ctx: Context) -> None:
-    st = _state(ctx)
+    st = state_of(ctx)
     br = find_bridge(st, ctx.argv[1], not ctx.opt("--if-exists"))
     if br is not None:
         _del_bridge(ctx, st, br)
 
 
-def _sorted_lines(names: list[str]) -> str:
+def sorted_lines(names: list[str]) -> str:
     return "".join(f"{n}\n" for n in sorted(names, key=lambda s: s.encode()))
 
 
@@ -313,30 +313,30 @@ def cmd_list_br(ctx: Context) -> None:
     real, fake = ctx.opt("--real"), ctx.opt("--fake")
     if not real and not fake:
         real = fake = True
-    st = _state(ctx)
-    ctx.output.append(_sorted_lines([b.name for b in st.bridges.values()
+    st = state_of(ctx)
+    ctx.output.append(sorted_lines([b.name for b in st.bridges.values()
                                      if (fake if b.parent else real)]))
 
 
 def cmd_br_exists(ctx: Context) -> None:
-    if find_bridge(_state(ctx), ctx.argv[1], False) is None:
+    if find_bridge(state_of(ctx), ctx.argv[1], False) is None:
         raise CtlExit(2)
 
 
 def cmd_br_to_vlan(ctx: Context) -> None:
-    br = find_bridge(_state(ctx), ctx.argv[1], True)
+    br = find_bridge(state_of(ctx), ctx.argv[1], True)
     assert br is not None
     ctx.output.append(f"{br.vlan}\n")
 
 
 def cmd_br_to_parent(ctx: Context) -> None:
-    br = find_bridge(_state(ctx), ctx.argv[1], True)
+    br = find_bridge(state_of(ctx), ctx.argv[1], True)
     assert br is not None
     ctx.output.append(f"{(br.parent or br).name}\n")
 
 
 def _external_ids_target(ctx: Context) -> tuple[Row, str]:
-    st = _state(ctx)
+    st = state_of(ctx)
     br = find_bridge(st, ctx.argv[1], True)
     assert br is not None
     if br.cfg is not None:
@@ -365,15 +365,15 @@ def cmd_br_get_external_id(ctx: Context) -> None:
         if value is not None:
             ctx.output.append(f"{value}\n")
     else:
-        ctx.output.append(_sorted_lines([f"{str(k)[len(prefix):]}={v}" for k, v in ids.items()
+        ctx.output.append(sorted_lines([f"{str(k)[len(prefix):]}={v}" for k, v in ids.items()
                                          if str(k).startswith(prefix)]))
 
 
 # --- ports and interfaces ------------------------------------------------------------
 def cmd_list_ports(ctx: Context) -> None:
-    br = find_bridge(_state(ctx), ctx.argv[1], True)
+    br = find_bridge(state_of(ctx), ctx.argv[1], True)
     assert br is not None
-    ctx.output.append(_sorted_lines([p.name for p in br.ports if p.name != br.name]))
+    ctx.output.append(sorted_lines([p.name for p in br.ports if p.name != br.name]))
 
 
 def _add_port(ctx: Context, br_name: str, port_name: str, may_exist: bool, fake_iface: bool,
@@ -382,7 +382,7 @@ def _add_port(ctx: Context, br_name: str, port_name: str, may_exist: bool, fake_
         raise CtlFatal("port name must not be empty string")
     if any(not n for n in iface_names):
         raise CtlFatal("interface name must not be empty string")
-    st = _state(ctx)
+    st = state_of(ctx)
     if may_exist:
         port = find_port(st, port_name, False)
         if port is not None:
@@ -434,7 +434,7 @@ def cmd_add_bond(ctx: Context) -> None:
 def cmd_del_port(ctx: Context) -> None:
     must_exist = not ctx.opt("--if-exists")
     target = ctx.argv[-1]
-    st = _state(ctx)
+    st = state_of(ctx)
     port: VPort | None
     if find_bridge(st, target, False) is not None:
         if must_exist:
@@ -464,27 +464,27 @@ def cmd_del_port(ctx: Context) -> None:
 
 
 def cmd_port_to_br(ctx: Context) -> None:
-    port = find_port(_state(ctx), ctx.argv[1], True)
+    port = find_port(state_of(ctx), ctx.argv[1], True)
     assert port is not None
     ctx.output.append(f"{port.bridge.name}\n")
 
 
 def cmd_list_ifaces(ctx: Context) -> None:
-    br = find_bridge(_state(ctx), ctx.argv[1], True)
+    br = find_bridge(state_of(ctx), ctx.argv[1], True)
     assert br is not None
     names = [str(i.cfg["name"]) for p in br.ports for i in p.ifaces]
-    ctx.output.append(_sorted_lines([n for n in names if n != br.name]))
+    ctx.output.append(sorted_lines([n for n in names if n != br.name]))
 
 
 def cmd_iface_to_br(ctx: Context) -> None:
-    iface = find_iface(_state(ctx), ctx.argv[1], True)
+    iface = find_iface(state_of(ctx), ctx.argv[1], True)
     assert iface is not None
     ctx.output.append(f"{iface.port.bridge.name}\n")
 
 
 # --- fail mode, show ------------------------------------------------------------------
 def cmd_get_fail_mode(ctx: Context) -> None:
-    br = find_bridge(_state(ctx), ctx.argv[1], True)
+    br = find_bridge(state_of(ctx), ctx.argv[1], True)
     assert br is not None
     mode = br.real.opt("fail_mode")
     if mode:
@@ -492,13 +492,13 @@ def cmd_get_fail_mode(ctx: Context) -> None:
 
 
 def cmd_del_fail_mode(ctx: Context) -> None:
-    br = find_real_bridge(_state(ctx), ctx.argv[1], True)
+    br = find_real_bridge(state_of(ctx), ctx.argv[1], True)
     assert br is not None
     ctx.txn.write(br.real, "fail_mode", [])
 
 
 def cmd_set_fail_mode(ctx: Context) -> None:
-    br = find_real_bridge(_state(ctx), ctx.argv[1], True)
+    br = find_real_bridge(state_of(ctx), ctx.argv[1], True)
     assert br is not None
     if ctx.argv[2] not in ("standalone", "secure"):
         raise CtlFatal('fail-mode must be "standalone" or "secure"')
@@ -520,30 +520,30 @@ def cmd_show(ctx: Context) -> None:
     show(ctx, SHOW_TABLES)
 
 
-def _pre_info(ctx: Context) -> None:
+def pre_info(ctx: Context) -> None:
     """``pre_get_info``: nothing to check before running."""
 
 
 VSCTL_COMMANDS: dict[str, Syntax] = {s.name: s for s in [
     Syntax("init", 0, 0, "", None, cmd_init, rw=True),
     Syntax("show", 0, 0, "", None, cmd_show),
-    Syntax("add-br", 1, 3, "--may-exist", _pre_info, cmd_add_br, rw=True),
-    Syntax("del-br", 1, 1, "--if-exists", _pre_info, cmd_del_br, rw=True),
-    Syntax("list-br", 0, 0, "--real,--fake", _pre_info, cmd_list_br),
-    Syntax("br-exists", 1, 1, "", _pre_info, cmd_br_exists),
-    Syntax("br-to-vlan", 1, 1, "", _pre_info, cmd_br_to_vlan),
-    Syntax("br-to-parent", 1, 1, "", _pre_info, cmd_br_to_parent),
-    Syntax("br-set-external-id", 2, 3, "", _pre_info, cmd_br_set_external_id, rw=True),
-    Syntax("br-get-external-id", 1, 2, "", _pre_info, cmd_br_get_external_id),
-    Syntax("list-ports", 1, 1, "", _pre_info, cmd_list_ports),
-    Syntax("add-port", 2, 2**31, "--may-exist", _pre_info, cmd_add_port, rw=True),
-    Syntax("del-port", 1, 2, "--if-exists,--with-iface", _pre_info, cmd_del_port, rw=True),
-    Syntax("port-to-br", 1, 1, "", _pre_info, cmd_port_to_br),
-    Syntax("add-bond", 4, 2**31, "--may-exist,--fake-iface", _pre_info, cmd_add_bond,
+    Syntax("add-br", 1, 3, "--may-exist", pre_info, cmd_add_br, rw=True),
+    Syntax("del-br", 1, 1, "--if-exists", pre_info, cmd_del_br, rw=True),
+    Syntax("list-br", 0, 0, "--real,--fake", pre_info, cmd_list_br),
+    Syntax("br-exists", 1, 1, "", pre_info, cmd_br_exists),
+    Syntax("br-to-vlan", 1, 1, "", pre_info, cmd_br_to_vlan),
+    Syntax("br-to-parent", 1, 1, "", pre_info, cmd_br_to_parent),
+    Syntax("br-set-external-id", 2, 3, "", pre_info, cmd_br_set_external_id, rw=True),
+    Syntax("br-get-external-id", 1, 2, "", pre_info, cmd_br_get_external_id),
+    Syntax("list-ports", 1, 1, "", pre_info, cmd_list_ports),
+    Syntax("add-port", 2, 2**31, "--may-exist", pre_info, cmd_add_port, rw=True),
+    Syntax("del-port", 1, 2, "--if-exists,--with-iface", pre_info, cmd_del_port, rw=True),
+    Syntax("port-to-br", 1, 1, "", pre_info, cmd_port_to_br),
+    Syntax("add-bond", 4, 2**31, "--may-exist,--fake-iface", pre_info, cmd_add_bond,
            rw=True),
-    Syntax("list-ifaces", 1, 1, "", _pre_info, cmd_list_ifaces),
-    Syntax("iface-to-br", 1, 1, "", _pre_info, cmd_iface_to_br),
-    Syntax("get-fail-mode", 1, 1, "", _pre_info, cmd_get_fail_mode),
-    Syntax("del-fail-mode", 1, 1, "", _pre_info, cmd_del_fail_mode, rw=True),
-    Syntax("set-fail-mode", 2, 2, "", _pre_info, cmd_set_fail_mode, rw=True),
+    Syntax("list-ifaces", 1, 1, "", pre_info, cmd_list_ifaces),
+    Syntax("iface-to-br", 1, 1, "", pre_info, cmd_iface_to_br),
+    Syntax("get-fail-mode", 1, 1, "", pre_info, cmd_get_fail_mode),
+    Syntax("del-fail-mode", 1, 1, "", pre_info, cmd_del_fail_mode, rw=True),
+    Syntax("set-fail-mode", 2, 2, "", pre_info, cmd_set_fail_mode, rw=True),
 ]}
