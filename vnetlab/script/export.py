@@ -10,8 +10,9 @@ first), Open vSwitch (the ``ovs-vsctl``/``ovs-ofctl`` lines of ``vnetlab.ovsdb.c
 then the addresses and up of the netdevs ovs-vswitchd makes), routes, static FDB entries,
 then the lab's own ``setup:``. Devices are made in the model's build order
 (``vnetlab.model.order``), and a device ``ip link add`` makes is spelled by its spec
-(``ip_link_type()``, ``ip_link_lower()``), the spelling the linux engine's plan shares: a bridge's ``vlan_filtering`` is set when it is created. A veth end comes with its
-peer (``type veth peer name P``), TUN/TAP from ``ip tuntap add``. Device names are always
+(``ip_link_type()``, ``ip_link_lower()``), the spelling the linux engine's plan shares: a
+bridge's ``vlan_filtering`` is set when it is created. A veth end comes with its peer
+(``type veth peer name P``), TUN/TAP from ``ip tuntap add``. Device names are always
 spelled after a keyword (``link add name N``, ``link set dev N``), as iproute2 allows, so an
 interface named ``dev``, ``type`` or ``link`` is a name and not a keyword; the lab's
 description is a comment line by line.

@@ -1,0 +1,96 @@
+"""The same OVS command lines in a script on the emulator and on a private real Open
+vSwitch (ovsdb-server + ovs-vswitchd with dummy netdevs): stdout, stderr and exit status
+compared line by line. What this adds to the ovsdb/openflow helpers' own differential
+tests is the whole chain a script runs: ovs-vsctl committing, the emulated vswitchd
+reconfiguring and writing back (``ofport``), ovs-ofctl on the bridge vswitchd made, and
+ovs-appctl. UUIDs become placeholders and rows/ports are sorted (real OVSDB's order is its
+hash order), flow durations and ages are left out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ovsdb.oracle import normalize
+from tests.script.ovs.ovs_script_lib import Emulated, emulated_ovs_missing, strip_ages
+from tests.script.ovs.script_realovs import RealOvs
+from vnetlab.openflow.cmd import CmdResult
+
+ROOT = Path(__file__).resolve().parents[3]
+
+#: the emulator's host needs the system ports as devices; ovs-vswitchd's dummies are made
+#: on the fly (--enable-dummy=override)
+EMULATOR_SETUP = ["ip link add p1 type dummy", "ip link add p2 type dummy",
+                  "ip link add eth0 type dummy", "ip tuntap add dev tap-vm1 mode tap"]
+
+SEQUENCE = [
+    "ovs-vsctl add-br br0",
+    "ovs-vsctl add-port br0 p1 -- set Interface p1 ofport_request=5",
+    "ovs-vsctl add-port br0 p2 tag=10",
+    "ovs-vsctl add-port br0 int0 -- set Interface int0 type=internal",
+    "ovs-vsctl add-port br0 patch-a -- set Interface patch-a type=patch options:peer=patch-b",
+    "ovs-vsctl add-br br1 -- set Bridge br1 fail_mode=secure",
+    "ovs-vsctl add-port br1 patch-b -- set Interface patch-b type=patch options:peer=patch-a",
+    "ovs-vsctl add-port br1 vx0 -- set Interface vx0 type=vxlan options:remote_ip=10.0.0.2 "
+    "options:key=flow",
+    "ovs-vsctl show",
+    "ovs-vsctl --columns=name,ofport,type,options list Interface",
+    "ovs-vsctl --columns=name,tag list Port",
+    "ovs-vsctl get Interface int0 ofport",
+    "ovs-vsctl add-port br0 p1",
+    "ovs-vsctl add-port nope p9",
+    "ovs-vsctl br-exists nope",
+    "ovs-vsctl del-port br0 p2",
+    "ovs-vsctl -- --id=@p get Port p1 -- --id=@m create Mirror name=m0 select_all=true "
+    "output_port=@p -- set Bridge br0 mirrors=@m",
+    "ovs-vsctl --columns=name,select_all list Mirror",
+    "ovs-vsctl list-ports br0",
+    'ovs-ofctl add-flow br0 "priority=100,in_port=p1,actions=output:int0"',
+    "ovs-ofctl dump-flows br0",
+    "ovs-ofctl --no-stats dump-flows br1",
+    "ovs-ofctl add-flow br1 in_port=nope,actions=drop",
+    "ovs-ofctl dump-flows nope",
+    "ovs-appctl fdb/show br0",
+    "ovs-vsctl del-br br1",
+    "ovs-vsctl show",
+]
+
+
+def _norm(line: str, res: CmdResult) -> tuple[str, str, int]:
+    if line.startswith("ovs-vsctl"):
+        return normalize(CmdResult(res.stdout, res.stderr, res.status), {})
+    return strip_ages(res.stdout), res.stderr, res.status
+
+
+def _compare(real: RealOvs, emu: Emulated, lines: list[str]) -> None:
+    for line in lines:
+        want = _norm(line, real.run_line(line))
+        r = emu.line(line)
+        got = _norm(line, CmdResult(r.stdout, r.stderr, r.status))
+        assert got == want, f"{line}\n  real: {want}\n  ours: {got}"
+
+
+@pytest.fixture
+def emu() -> Emulated:
+    reason = emulated_ovs_missing()
+    if reason:
+        pytest.skip(reason)
+    e = Emulated()
+    for line in EMULATOR_SETUP:
+        assert e.line(line).status == 0, line
+    return e
+
+
+def test_script_lines_match_real_ovs(emu: Emulated, real: RealOvs) -> None:
+    _compare(real, emu, SEQUENCE)
+
+
+def test_the_seed_ovs_lines_match_real_ovs(emu: Emulated, real: RealOvs) -> None:
+    """The seed's OVS commands (examples/seed-ovs.sh) and the views after them; ovs-dpctl
+    talks to the kernel's datapath, which the dummy daemon does not have: its
+    ``dpctl/show`` stands in."""
+    text = (ROOT / "examples" / "seed-ovs.sh").read_text().replace("\\\n", "")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("ovs-")]
+    lines = [ln.replace("ovs-dpctl ", "ovs-appctl dpctl/") for ln in lines]
+    _compare(real, emu, [*lines, "ovs-vsctl --columns=name,ofport,type list Interface"])
