@@ -29,7 +29,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "tuntap": frozenset({"wire"}),
     # OVSDB (schema, database, ovs-vsctl): pure; commands.py reads the lab model
     "ovsdb": frozenset({"model", "openflow"}),
-    "sim": frozenset({"model", "wire", "engine", "tuntap"}),
+    # the emulated ovs-vswitchd (sim/ovs) builds on OpenFlow and OVSDB
+    "sim": frozenset({"model", "wire", "engine", "tuntap", "openflow", "ovsdb"}),
     "kernel": frozenset({"model", "wire", "engine", "tuntap"}),
     # sideways on purpose: the ip/bridge interpreter runs on the emulator (its engine)
     "script": frozenset({"model", "wire", "engine", "sim"}),

@@ -121,6 +121,10 @@ class RealOvs:
         return self._run("ovs-appctl", "--timeout=10", "-t", f"{self.dir}/vs.ctl",
                          *argv).stdout
 
+    def receive(self, port: str, frame: bytes) -> None:
+        """Inject ``frame`` as if it arrived on dummy port ``port``."""
+        self.appctl("netdev-dummy/receive", port, frame.hex())
+
     def stop(self) -> None:
         for pidfile in ("vs.pid", "db.pid"):
             path = self.dir / pidfile

@@ -29,6 +29,7 @@ from vnetlab.openflow.actions import (
     Flood,
     Group,
     InPort,
+    Learn,
     Local,
     Normal,
     Output,
@@ -36,6 +37,7 @@ from vnetlab.openflow.actions import (
 )
 from vnetlab.openflow.classifier import Classifier, Wildcards
 from vnetlab.openflow.match import Match
+from vnetlab.openflow.ofctl_learn import learned_flow
 from vnetlab.openflow.ofctl_parse import Bucket, FlowMod, GroupMod
 
 __all__ = ["N_TABLES", "TABLE_HIDDEN", "OfGroup", "OfpError", "OfprotoTables", "Rule"]
@@ -146,6 +148,8 @@ class OfprotoTables:
     tables: list[Classifier[Rule]] = field(
         default_factory=lambda: [Classifier() for _ in range(N_TABLES)])
     groups: dict[int, OfGroup] = field(default_factory=dict)
+    #: grows on every change of flows or groups (the emulated datapath revalidates on it)
+    version: int = 0
 
     # flows --------------------------------------------------------------------------------
     def rules(self, table: int | None = None) -> Iterator[Rule]:
@@ -163,6 +167,7 @@ class OfprotoTables:
         """``handle_flow_mod``: apply one add/modify/delete; raises OfpError."""
         if fm.table == TABLE_HIDDEN:
             raise OfpError("OFPBRC_EPERM")
+        self.version += 1
         if fm.command == "add":
             self.add(fm, now)
         elif fm.command in ("modify", "modify_strict"):
@@ -260,11 +265,31 @@ class OfprotoTables:
                         r.idle_timeout and now >= r.used + r.idle_timeout):
                     cls.remove(r)
                     gone.append(r)
+        if gone:
+            self.version += 1
         return gone
+
+    def learn(self, learn: Learn, key: dict[str, int], now: float) -> Rule:
+        """``learn_execute`` + ``ofproto_flow_mod_learn``: add the flow ``learn`` builds from
+        ``key``; an identical learned flow is only refreshed (its timeouts restart)."""
+        match, acts = learned_flow(learn, key)
+        cls = self.tables[learn.table]
+        old = cls.find_exactly(match, learn.priority)
+        if old is not None and old.actions == acts:
+            old.modified = old.used = now
+            return old
+        fm = FlowMod("add", match, learn.priority, learn.table, acts,
+                     new_cookie=learn.cookie, idle_timeout=learn.idle_timeout,
+                     hard_timeout=learn.hard_timeout,
+                     flags=frozenset({"send_flow_rem"} if learn.send_flow_rem else set()),
+                     usable=frozenset({"of11"}))
+        self.version += 1
+        return self.add(fm, now)
 
     # groups -------------------------------------------------------------------------------
     def group_mod(self, gm: GroupMod, now: float) -> None:
         """``handle_group_mod``: add/modify/add_or_mod/delete."""
+        self.version += 1
         if gm.command == "delete":
             if gm.group_id == 0xFFFFFFFC:
                 ids = list(self.groups)

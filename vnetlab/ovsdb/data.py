@@ -131,6 +131,62 @@ def json_string(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)
 
 
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
+            "t": "\t"}
+
+
+def _hex4(text: str, i: int, whole: str) -> int:
+    if i + 4 > len(text):
+        raise DataError(f"{whole}: quoted string ends within \\u escape")
+    digits = text[i:i + 4]
+    if not all(c in "0123456789abcdefABCDEF" for c in digits):
+        raise DataError(f"{whole}: malformed \\u escape")
+    value = int(digits, 16)
+    if not value:
+        raise DataError(f"{whole}: null bytes not supported in quoted strings")
+    return value
+
+
+def json_string_unescape(text: str, whole: str) -> str:
+    """``json_string_unescape`` (lib/json.c), its errors prefixed with the argument."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            raise DataError(f'{whole}: quoted string may not include unescaped "')
+        if c != "\\":
+            out.append(c)
+            i += 1
+            continue
+        i += 1
+        if i >= len(text):
+            raise DataError(f"{whole}: quoted string may not end with backslash")
+        e = text[i]
+        i += 1
+        if e in _ESCAPES:
+            out.append(_ESCAPES[e])
+        elif e == "u":
+            c0 = _hex4(text, i, whole)
+            i += 4
+            if 0xD800 <= c0 <= 0xDBFF:
+                if text[i:i + 2] != "\\u":
+                    raise DataError(f"{whole}: malformed escaped surrogate pair")
+                c1 = _hex4(text, i + 2, whole)
+                i += 6
+                if not 0xDC00 <= c1 <= 0xDFFF:
+                    raise DataError(f"{whole}: second half of escaped surrogate pair is not "
+                                    "trailing surrogate")
+                c0 = 0x10000 + ((c0 - 0xD800) << 10) + (c1 - 0xDC00)
+            elif 0xDC00 <= c0 <= 0xDFFF:
+                raise DataError("constraint violation: not a valid UTF-8 string: invalid "
+                                "UTF-8 sequence")
+            out.append(chr(c0))
+        else:
+            raise DataError(f"{whole}: bad escape \\{e}")
+    return "".join(out)
+
+
 def atom_from_string(base: BaseType, s: str, symtab: SymbolTable | None,
                      allow_range: bool = False) -> list[Atom]:
     """``ovsdb_atom_from_string``: one atom (or, with ``allow_range``, the atoms of an
@@ -175,10 +231,7 @@ def atom_from_string(base: BaseType, s: str, symtab: SymbolTable | None,
         if s.startswith('"'):
             if len(s) < 2 or not s.endswith('"'):
                 raise DataError(f"{s}: missing quote at end of quoted string")
-            try:
-                atom = json.loads(s)
-            except ValueError:
-                raise DataError(f"{s}: bad escape in quoted string") from None
+            atom = json_string_unescape(s[1:-1], s)
         else:
             atom = s
     else:

@@ -33,9 +33,16 @@ from vnetlab.sim.ovs.xlate import (
     is_ip,
 )
 
+#: a packet's flow is exact in the fields prerequisites read
+_EXACT = {"dl_type": 0xFFFF, "nw_proto": 0xFF}
+
 #: the OpenFlow 1.0 rewrites, as OVS translates them (OFPACT_SET_ETH_SRC ...)
-_IPV4_RAW = {"mod_nw_src", "mod_nw_dst"}
+_IPV4_RAW = {"mod_nw_src", "mod_nw_dst", "mod_nw_tos", "mod_nw_ecn", "mod_nw_ttl"}
 _L4_RAW = {"mod_tp_src", "mod_tp_dst"}
+
+
+#: returned by a translator that ends the current action list
+STOP = "stop"
 
 
 def do_xlate_actions(ctx: XlateCtx, acts: tuple[Any, ...]) -> None:
@@ -45,8 +52,8 @@ def do_xlate_actions(ctx: XlateCtx, acts: tuple[Any, ...]) -> None:
         if ctx.trace is not None:
             ctx.report_action(ofp.format_action(a))
         fn = XLATORS.get(type(a))
-        if fn is not None:
-            fn(ctx, a)
+        if fn is not None and fn(ctx, a) is STOP:
+            break  # the rest of this action list is skipped (``compose_dec_ttl``)
 
 
 def _output(ctx: XlateCtx, a: ofp.Output) -> None:
@@ -138,7 +145,7 @@ def _set_field(ctx: XlateCtx, a: ofp.SetField) -> None:
             return
         ctx.unwildcard("nw_proto")
     elif a.raw not in ("mod_dl_src", "mod_dl_dst"):
-        if not prereqs_ok(mf.prereq, flow, {k: -1 for k in flow}):
+        if not prereqs_ok(mf.prereq, flow, _EXACT):
             ctx.report_warn(f"unmet prerequisites for {mf.name}, set_field ignored")
             return
         _mask_prereqs(ctx, mf.prereq)
@@ -178,19 +185,20 @@ def _move(ctx: XlateCtx, a: ofp.Move) -> None:
     ctx.flow[dmf.member] = (ctx.flow.get(dmf.member, 0) & ~m) | (v & m)
 
 
-def _dec_ttl(ctx: XlateCtx, _a: ofp.DecTtl) -> None:
+def _dec_ttl(ctx: XlateCtx, _a: ofp.DecTtl) -> str | None:
     """``compose_dec_ttl``."""
     flow = ctx.flow
     if not is_ip(flow):
-        return
+        return None
     ctx.unwildcard("nw_ttl")
     ctx.unwildcard("nw_proto")
     ttl = flow.get("nw_ttl", 0)
     if ttl > 1:
         flow["nw_ttl"] = ttl - 1
-        return
+        return None
     ctx.report_warn("IPv4 decrement TTL exception")
-    ctx.exit = True
+    ctx.controller(0xFFFF, reason=2)  # OFPR_INVALID_TTL: a packet-in nobody reads
+    return STOP
 
 
 def _set_tunnel(ctx: XlateCtx, a: ofp.SetTunnel) -> None:
@@ -247,7 +255,7 @@ def _select_hash(ctx: XlateCtx) -> int:
     """A stable hash of the flow's addresses (``pick_default_select_group_bucket`` hashes
     the symmetric L4 fields; the bits un-wildcarded here are the ones it reads)."""
     flow = ctx.flow
-    fields = ("dl_src", "dl_dst", "dl_type")
+    fields: tuple[str, ...] = ("dl_src", "dl_dst", "dl_type")
     if is_ip(flow):
         fields += ("nw_src", "nw_dst", "nw_proto", "tp_src", "tp_dst")
     h = 0
@@ -283,7 +291,7 @@ def _learn(ctx: XlateCtx, a: ofp.Learn) -> None:
         ctx.ofproto.learn(a, ctx)
 
 
-XLATORS: dict[type, Callable[[XlateCtx, Any], None]] = {
+XLATORS: dict[type, Callable[[XlateCtx, Any], str | None]] = {
     ofp.Output: _output,
     ofp.Normal: _normal,
     ofp.Flood: _flood,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.openflow.cmd import CmdResult
 from vnetlab.sim.ovs import odp
-from vnetlab.sim.ovs.dpif import Dpif, DpFlow
+from vnetlab.sim.ovs.dpif import DpFlow, Dpif
 
 if TYPE_CHECKING:
     from vnetlab.sim.ovs.vswitchd import Vswitchd

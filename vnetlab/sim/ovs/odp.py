@@ -68,19 +68,25 @@ class SetFields:
 
     header: str
     values: tuple[tuple[str, int], ...]
+    #: the bits set per field, where not the whole field (printed as VALUE/MASK)
+    masks: tuple[tuple[str, int], ...] = ()
 
     def format(self) -> str:
         parts = []
+        masks = dict(self.masks)
         for name, v in self.values:
-            if self.header == "eth":
-                parts.append(f"{name}={mac_str(v)}")
-            elif self.header == "ipv4" and name in ("src", "dst"):
-                parts.append(f"{name}={ip_str(v)}")
-            elif self.header == "ipv4" and name == "tos":
-                parts.append(f"{name}={v:#x}")
-            else:
-                parts.append(f"{name}={v}")
+            fmt = _SET_FMT.get((self.header, name), str)
+            m = masks.get(name)
+            parts.append(f"{name}={fmt(v)}" + (f"/{fmt(m)}" if m is not None else ""))
         return f"set({self.header}({','.join(parts)}))"
+
+
+_SET_FMT: dict[tuple[str, str], Callable[[int], str]] = {
+    ("eth", "src"): mac_str, ("eth", "dst"): mac_str, ("ipv4", "src"): ip_str,
+    ("ipv4", "dst"): ip_str, ("ipv4", "tos"): lambda v: f"{v:#x}",
+}
+#: whole-field masks of the settable datapath fields
+SET_FULL = {"src": None, "dst": None, "tos": 0xFF, "ttl": 0xFF}
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +171,7 @@ def _l3_offset(frame: bytes) -> int:
 
 
 def set_eth(frame: bytes, values: tuple[tuple[str, int], ...]) -> bytes:
+    """``odp_set_ethernet`` (the values are whole MACs)."""
     b = bytearray(frame)
     for name, v in values:
         at = 6 if name == "src" else 0
@@ -172,17 +179,24 @@ def set_eth(frame: bytes, values: tuple[tuple[str, int], ...]) -> bytes:
     return bytes(b)
 
 
-def set_ipv4(frame: bytes, values: tuple[tuple[str, int], ...]) -> bytes:
-    """``odp_set_ipv4``: rewrite, then fix the IPv4 header and the L4 checksum."""
+def set_ipv4(frame: bytes, values: tuple[tuple[str, int], ...],
+             masks: tuple[tuple[str, int], ...] = ()) -> bytes:
+    """``odp_set_ipv4``: rewrite (masked fields keep their other bits), then fix the
+    IPv4 header and the L4 checksum."""
     l3 = _l3_offset(frame)
     b = bytearray(frame)
+    partial = dict(masks)
     for name, v in values:
+        if name in ("tos", "ttl") and name in partial:
+            at = l3 + (1 if name == "tos" else 8)
+            b[at] = (b[at] & ~partial[name]) | (v & partial[name])
+            continue
         if name == "src":
             b[l3 + 12:l3 + 16] = v.to_bytes(4, "big")
         elif name == "dst":
             b[l3 + 16:l3 + 20] = v.to_bytes(4, "big")
         elif name == "tos":
-            b[l3 + 1] = v
+            b[l3 + 1] = v  # the commit put the unchanged bits in already
         elif name == "ttl":
             b[l3 + 8] = v
     ihl = (b[l3] & 0x0F) * 4
@@ -241,7 +255,7 @@ def execute(frame: bytes, actions: tuple[OdpAction, ...], output: OutputFn,
             if a.header == "eth":
                 frame = set_eth(frame, a.values)
             elif a.header == "ipv4":
-                frame = set_ipv4(frame, a.values)
+                frame = set_ipv4(frame, a.values, a.masks)
             else:
                 frame = set_l4(frame, a.values)
         elif type(a) is SetTunnel:

@@ -13,10 +13,13 @@ same datapath type in the vswitchd.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from vnetlab.sim.ovs.tables import RuleTables
+from vnetlab.openflow.actions import Normal
+from vnetlab.openflow.match import Match
+from vnetlab.openflow.ofctl import PortInfo, PortStats
+from vnetlab.openflow.ofctl_parse import FlowMod
+from vnetlab.openflow.ofproto_tables import OfGroup, OfprotoTables, Rule
 from vnetlab.sim.ovs.bundle import XBundle, XPort
 from vnetlab.sim.ovs.mac_learning import MacLearning
 from vnetlab.sim.ovs.mirror import MBridge
@@ -40,7 +43,7 @@ class Ofproto:
         self.mbridge = MBridge([])
         self.forward_bpdu = False
         self.fail_mode = "standalone"
-        self.tables = RuleTables()
+        self.tables = OfprotoTables()
         self.hwaddr = 0
         self.datapath_id = 0
         self._recirc_id = 0
@@ -53,18 +56,53 @@ class Ofproto:
         if mode == self.fail_mode and self.fail_open_installed == (mode != "secure"):
             return
         self.fail_mode = mode
+        normal = FlowMod("add", Match(), 0, 0, (Normal(),))
         if mode != "secure" and not self.fail_open_installed:
-            self.tables.add_normal_flow(now)
+            self.tables.flow_mod(normal, now)
             self.fail_open_installed = True
         elif mode == "secure" and self.fail_open_installed:
-            self.tables.del_normal_flow(now)
+            normal.command = "delete_strict"
+            self.tables.flow_mod(normal, now)
             self.fail_open_installed = False
 
     def bundles_in_order(self) -> list[XBundle]:
         return list(self.bundles.values())
 
+    # -- what ovs-ofctl reads (vnetlab.openflow.ofctl.OfctlBridge) -----------------------
     def port_names(self) -> dict[int, str]:
         return {n: x.name for n, x in self.xports.items()}
+
+    def port_number(self, name: str) -> int | None:
+        x = self.xport_by_name(name)
+        return None if x is None else x.ofp_port
+
+    def port_info(self, ofport: int) -> PortInfo | None:
+        x = self.xports.get(ofport)
+        if x is None:
+            return None
+        dev = self.vswitchd.port_device(x.name)
+        down = dev is not None and not dev.admin_up
+        link_down = dev is not None and not dev.running
+        return PortInfo(ofport, x.name, x.hwaddr, admin_down=down, link_down=link_down)
+
+    def port_stats(self, ofport: int) -> PortStats | None:
+        x = self.xports.get(ofport)
+        if x is None:
+            return None
+        dev = self.vswitchd.port_device(x.name)
+        if dev is None:
+            return PortStats()
+        if x.type == "internal":  # the host's view is the switch's view, reversed
+            return PortStats(rx_packets=dev.tx_packets, rx_bytes=dev.tx_bytes,
+                             rx_dropped=dev.tx_dropped, rx_errors=0, rx_frame_errors=0,
+                             rx_over_errors=0, rx_crc_errors=0, tx_packets=dev.rx_packets,
+                             tx_bytes=dev.rx_bytes, tx_dropped=dev.rx_dropped, tx_errors=0,
+                             collisions=0)
+        return PortStats(rx_packets=dev.rx_packets, rx_bytes=dev.rx_bytes,
+                         rx_dropped=dev.rx_dropped, rx_errors=0, rx_frame_errors=0,
+                         rx_over_errors=0, rx_crc_errors=0, tx_packets=dev.tx_packets,
+                         tx_bytes=dev.tx_bytes, tx_dropped=dev.tx_dropped, tx_errors=0,
+                         collisions=0)
 
     def xport_by_name(self, name: str) -> XPort | None:
         for x in self.xports.values():
@@ -73,18 +111,14 @@ class Ofproto:
         return None
 
     # -- translation hooks -----------------------------------------------------------
-    def rule_lookup(self, ctx: XlateCtx, table_id: int) -> Any:
-        """``rule_dpif_lookup_in_table``: the classifier OR-s what it examined into wc."""
+    def rule_lookup(self, ctx: XlateCtx, table_id: int) -> Rule | None:
+        """``rule_dpif_lookup_in_table``: the classifier OR-s what it examined into wc;
+        a real packet credits the rule, and so will every datapath hit (xlate cache)."""
         rule = self.tables.lookup(table_id, ctx.flow, ctx.wc)
         if rule is not None:
             if ctx.packet is not None:
-                self.tables.credit(rule, len(ctx.packet), ctx.now)
-            tables = self.tables
-
-            def credit(n: int, now: float, rule: Any = rule) -> None:
-                tables.credit(rule, n, now)
-
-            ctx.xcache.append(credit)
+                rule.credit(len(ctx.packet), ctx.now)
+            ctx.xcache.append(rule.credit)
         return rule
 
     def miss_text(self) -> str:
@@ -98,23 +132,19 @@ class Ofproto:
         del xport, ctx
         return False
 
-    def group_lookup(self, group_id: int) -> Any:
+    def group_lookup(self, group_id: int) -> OfGroup | None:
         return self.tables.groups.get(group_id)
 
-    def credit_group(self, group: Any, ctx: XlateCtx) -> None:
-        if ctx.packet is not None:
+    def credit_group(self, group: OfGroup, ctx: XlateCtx) -> None:
+        def credit(n: int, _now: float) -> None:
             group.n_packets += 1
-            group.n_bytes += len(ctx.packet)
+            group.n_bytes += n
+
+        if ctx.packet is not None:
+            credit(len(ctx.packet), ctx.now)
+        ctx.xcache.append(credit)
 
     def learn(self, action: Any, ctx: XlateCtx) -> None:
-        """``xlate_learn_action`` with side effects: add the learned flow."""
+        """``xlate_learn_action`` with side effects: add the learned flow (the datapath
+        revalidates when the tables' version moved)."""
         self.tables.learn(action, ctx.flow, ctx.now)
-        self.vswitchd.revalidate_all()
-
-    def run(self, now: float, revalidate: Callable[[], None]) -> None:
-        """Periodic work: MAC ageing and flow timeouts; revalidate on changes."""
-        changed = self.ml.run(now)
-        if self.tables.expire(now):
-            changed = True
-        if changed:
-            revalidate()

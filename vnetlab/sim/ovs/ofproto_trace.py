@@ -66,8 +66,21 @@ def flow_wc_for_packet(flow: dict[str, int]) -> dict[str, int]:
 
 
 def flow_format(flow: dict[str, int]) -> str:
-    """``flow_format``."""
-    return Match(dict(flow), flow_wc_for_packet(flow)).format()
+    """``flow_format``. A tagged flow also shows its (empty) second VLAN header, as
+    ``struct flow`` carries two."""
+    wc = flow_wc_for_packet(flow)
+    tcp_flags = wc.pop("tcp_flags", None)
+    text = Match(dict(flow), wc).format()
+    if tcp_flags is not None:  # flow_format prints the flags a packet has, "0" for none
+        flags = flow.get("tcp_flags", 0)
+        names = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns")
+        text += ",tcp_flags=" + ("|".join(n for i, n in enumerate(names) if flags >> i & 1)
+                                 or "0")
+    if flow.get("vlan_tci", 0) & 0x1000:
+        at = text.find(",dl_src=")
+        if at >= 0:
+            text = text[:at] + ",vlan_tci1=0x0000" + text[at:]
+    return text
 
 
 def megaflow_format(flow: dict[str, int], wc: dict[str, int]) -> str:
@@ -94,8 +107,8 @@ def parse_of_flow(br: Ofproto, text: str) -> dict[str, int]:
             raise _error(f"Bad openflow flow syntax: {text}: unknown field {name}")
         try:
             parse_field_into(match, mf, value, names.get)
-        except OfctlError as e:
-            raise _error(f"Bad openflow flow syntax: {text}: {e}") from e
+        except OfctlError as e:  # parse_ofp_exact_flow wraps the value's own error
+            raise _error(f"Bad openflow flow syntax: {text}: bad value for {name} ({e})") from e
     return dict(match.values)
 
 
@@ -178,18 +191,21 @@ def flow_compose(flow: dict[str, int]) -> bytes:
         if proto == 1:
             l4 = bytes([flow.get("tp_src", 0) & 0xFF, flow.get("tp_dst", 0) & 0xFF]) + b"\0" * 6
         elif proto in (6, 17):
-            l4 = (flow.get("tp_src", 0).to_bytes(2, "big") + flow.get("tp_dst", 0).to_bytes(2, "big")
-                  + b"\0" * (16 if proto == 6 else 4))
+            l4 = _b(flow, "tp_src", 2) + _b(flow, "tp_dst", 2) + b"\0" * (16 if proto == 6 else 4)
         total = 20 + len(l4)
         hdr = bytes([0x45, flow.get("nw_tos", 0)]) + total.to_bytes(2, "big") + b"\0\0\0\0" + \
             bytes([flow.get("nw_ttl", 0), proto]) + b"\0\0" + \
-            flow.get("nw_src", 0).to_bytes(4, "big") + flow.get("nw_dst", 0).to_bytes(4, "big")
+            _b(flow, "nw_src", 4) + _b(flow, "nw_dst", 4)
         body = hdr + l4
     elif dl_type == ETH_TYPE_ARP:
-        body = (b"\x00\x01\x08\x00\x06\x04" + flow.get("nw_proto", 0).to_bytes(2, "big")
-                + flow.get("arp_sha", 0).to_bytes(6, "big") + flow.get("nw_src", 0).to_bytes(4, "big")
-                + flow.get("arp_tha", 0).to_bytes(6, "big") + flow.get("nw_dst", 0).to_bytes(4, "big"))
+        body = (b"\x00\x01\x08\x00\x06\x04" + _b(flow, "nw_proto", 2)
+                + _b(flow, "arp_sha", 6) + _b(flow, "nw_src", 4)
+                + _b(flow, "arp_tha", 6) + _b(flow, "nw_dst", 4))
     return eth + body
+
+
+def _b(flow: dict[str, int], member: str, n: int) -> bytes:
+    return flow.get(member, 0).to_bytes(n, "big")
 
 
 def unixctl_trace(vs: Vswitchd, args: list[str]) -> str:
@@ -220,7 +236,7 @@ def unixctl_trace(vs: Vswitchd, args: list[str]) -> str:
             dpif = next(iter(vs.dpifs.values()))
         if dpif is None:
             raise _error("Cannot find the datapath")
-        owner = vs.dp_owner.get((dpif.dp_type, odp_flow.get("in_port", 0)))
+        owner = vs.owner(dpif.dp_type, odp_flow)
         if owner is None:
             raise _error("no OpenFlow port for datapath port "
                          f"{odp_flow.get('in_port', 0)}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vnetlab.sim.ovs.flowkey import flow_extract as extract
+from vnetlab.openflow.flow import extract
 from vnetlab.sim.ovs import odp
 from vnetlab.sim.ovs.bundle import XBundle, XPort
 from vnetlab.sim.ovs.dpif import Dpif, DpPort, Upcall
@@ -34,6 +34,7 @@ from vnetlab.sim.ovs.oftrace import OfTraceNode
 from vnetlab.sim.ovs.xlate import xlate_actions
 
 if TYPE_CHECKING:
+    from vnetlab.openflow.cmd import CmdResult
     from vnetlab.ovsdb.db import Database
     from vnetlab.sim.netdev import NetDevice, Skb
     from vnetlab.sim.stack.netns import Namespace
@@ -62,6 +63,12 @@ class Vswitchd:
         self.devices: dict[str, NetDevice] = {}  # attached system devices by port name
         self.internal: dict[str, OvsInternalDevice] = {}
         self.seqno = -1
+        #: (datapath type, dp port) of a tunnel vport -> (vxlan|geneve, UDP port)
+        self.tnl_dp_ports: dict[tuple[str, int], tuple[str, int]] = {}
+        #: Interface.error by name: what vswitchd could not set up
+        self.iface_errors: dict[str, str] = {}
+        #: the flow-table versions the megaflows were validated against
+        self._versions: dict[str, int] = {}
         self._alloc_port_no: dict[str, int] = {}
         self._used_ofports: dict[str, set[int]] = {}
         self._mac_seq = 0
@@ -88,7 +95,8 @@ class Vswitchd:
             return
         root = self.db.first("Open_vSwitch")
         rows = [self.db.get("Bridge", u) for u in root.refs("bridges")] if root else []
-        wanted = {r["name"]: r for r in rows if r is not None}
+        wanted = {str(r["name"]): r for r in rows if r is not None}
+        self.iface_errors = {}
         for name in [b for b in self.bridges if b not in wanted]:
             self._del_bridge(name)
         for name, row in wanted.items():
@@ -124,7 +132,7 @@ class Vswitchd:
         for u in row.refs("ports"):
             p = self.db.get("Port", u)
             if p is not None:
-                ports[p["name"]] = p
+                ports[str(p["name"])] = p
         # the bridge's own internal port exists whenever the bridge does
         for pname in [n for n in br.bundles if n not in ports]:
             self._del_port(br, pname)
@@ -141,11 +149,11 @@ class Vswitchd:
             local.hwaddr = br.hwaddr
         dpid = oc.get("datapath-id")
         br.datapath_id = int(dpid, 16) if dpid else br.hwaddr
-        mirrors = []
+        mirrors: list[Mirror] = []
         for i, u in enumerate(row.refs("mirrors")):
-            m = self.db.get("Mirror", u)
-            if m is not None:
-                mirrors.append(self._mirror(i, m))
+            mrow = self.db.get("Mirror", u)
+            if mrow is not None:
+                mirrors.append(self._mirror(i, mrow))
         old = {m.name: m for m in br.mbridge.mirrors}
         for m in mirrors:
             if m.name in old:
@@ -215,7 +223,9 @@ class Vswitchd:
         elif itype == "system":
             dev = self.ns.devices.get(name) if self.ns is not None else None
             if self.ns is not None and dev is None:
-                return  # "could not open network device NAME (No such device)"
+                self.iface_errors[name] = (f"could not open network device {name} "
+                                           "(No such device)")
+                return
             x.odp_port = self._add_dp_port(br, x, dev)
             if dev is not None:
                 x.hwaddr = int.from_bytes(dev.mac, "big")
@@ -262,6 +272,10 @@ class Vswitchd:
                 self.dp_owner[(dpif.dp_type, existing.port_no)] = (br, x)
                 return existing.port_no
             port = dpif.add_port(dp_name, x.type, lambda skb: None)
+            self.tnl_dp_ports[(dpif.dp_type, port.port_no)] = (x.type, dst_port)
+            from vnetlab.sim.ovs import tunnel as tnl
+
+            tnl.open_socket(self, x.type, dst_port)
         elif x.type == "internal":
             dev_i = self.internal.get(x.name)
             if dev_i is None and self.ns is not None:
@@ -318,7 +332,7 @@ class Vswitchd:
             for x in br.xports.values():
                 mac = odp.mac_str(x.hwaddr) if x.hwaddr else None
                 want[x.name] = (x.ofp_port, mac)
-        changes = []
+        changes: list[tuple[Any, str, Any]] = []
         for row in self.db.rows("Interface"):
             name = str(row["name"])
             ofport, mac = want.get(name, (-1, None))
@@ -327,10 +341,16 @@ class Vswitchd:
                 changes.append((row, "ofport", [ofport]))
             if mac is not None and row.opt("mac_in_use") != mac:
                 changes.append((row, "mac_in_use", [mac]))
+            error = self.iface_errors.get(name)
+            if row.opt("error") != error:
+                changes.append((row, "error", [error] if error else []))
+        root = self.db.first("Open_vSwitch")
+        if root is not None and root["cur_cfg"] != root["next_cfg"]:
+            changes.append((root, "cur_cfg", root["next_cfg"]))
         if changes:
             with self.db.transaction() as txn:
                 for row, col, value in changes:
-                    txn.set(row, col, value)
+                    txn.write(row, col, value)
 
     # -- lookups ------------------------------------------------------------------------
     def find_port(self, name: str) -> tuple[Ofproto, XPort] | None:
@@ -344,7 +364,60 @@ class Vswitchd:
         self.reconfigure()
         return self.bridges.get(name)
 
+    def port_device(self, name: str) -> NetDevice | None:
+        """The emulated net device behind an OVS port (None: a patch or tunnel port)."""
+        dev = self.devices.get(name)
+        return dev if dev is not None else self.internal.get(name)
+
+    # -- the command-line front-ends -----------------------------------------------------
+    def vsctl(self, argv: list[str]) -> CmdResult:
+        """``ovs-vsctl ARGV`` against this daemon's database (then ``reconfigure``)."""
+        from vnetlab.ovsdb.vsctl import run_vsctl
+
+        res = run_vsctl(self.db, argv, reconfigure=self.reconfigure, now=self.now)
+        self.reconfigure()
+        return res
+
+    def ofctl(self, argv: list[str]) -> CmdResult:
+        """``ovs-ofctl ARGV`` against this daemon's bridges."""
+        from vnetlab.openflow.ofctl import run_ofctl
+
+        self.reconfigure()
+        self.run()
+        res = run_ofctl(argv, self.bridge, self.now)
+        self.tables_changed()
+        return res
+
+    def appctl(self, argv: list[str]) -> CmdResult:
+        from vnetlab.sim.ovs.appctl import run_appctl
+
+        return run_appctl(self, argv)
+
+    def dpctl(self, argv: list[str]) -> CmdResult:
+        from vnetlab.sim.ovs.appctl import run_dpctl
+
+        return run_dpctl(self, argv)
+
+    def tables_changed(self) -> None:
+        """Revalidate the megaflows if a bridge's flows or groups changed."""
+        versions = {n: b.tables.version for n, b in self.bridges.items()}
+        if versions != self._versions:
+            self._versions = versions
+            self.revalidate_all()
+
     # -- packets --------------------------------------------------------------------------
+    def owner(self, dp_type: str, key: dict[str, int]) -> tuple[Ofproto, XPort] | None:
+        """The bridge and OpenFlow port a datapath key entered on; for a tunnel vport
+        (shared by the OVS ports of one UDP port) the tunnel metadata decides."""
+        in_port = key.get("in_port", 0)
+        tnl = self.tnl_dp_ports.get((dp_type, in_port))
+        if tnl is not None:
+            from vnetlab.sim.ovs import tunnel
+
+            return tunnel.tnl_port_receive(self, tnl[0], tnl[1], key.get("tun_src", 0),
+                                           key.get("tun_dst", 0), key.get("tun_id", 0))
+        return self.dp_owner.get((dp_type, in_port))
+
     def _input_fn(self, dpif: Dpif, port_no: int) -> Any:
         def dp_input(skb: Skb) -> None:
             self.dp_input(dpif, port_no, skb)
@@ -381,7 +454,7 @@ class Vswitchd:
     def _traced_input(self, dpif: Dpif, key: dict[str, int], skb: Skb) -> None:
         from vnetlab.sim.ovs import simtrace
 
-        owner = self.dp_owner.get((dpif.dp_type, key.get("in_port", 0)))
+        owner = self.owner(dpif.dp_type, key)
         where = f"{self.ns.name}:{owner[0].name}" if (self.ns and owner) else "ovs"
         hit = dpif.lookup(key)
         nodes: list[OfTraceNode] = []
@@ -403,7 +476,7 @@ class Vswitchd:
 
     def _make_upcall(self, dp_type: str) -> Any:
         def upcall(key: dict[str, int], frame: bytes, trace: Any) -> Upcall:
-            owner = self.dp_owner.get((dp_type, key.get("in_port", 0)))
+            owner = self.owner(dp_type, key)
             if owner is None:
                 return Upcall((), {}, [], install=False)
             br, x = owner
@@ -424,12 +497,15 @@ class Vswitchd:
             for br in self.bridges.values():
                 br.ml.need_revalidate = False
             self.revalidate_all()
+        self.tables_changed()  # a learn action may have added a flow
 
     def revalidate_all(self) -> None:
-        """``revalidate``: re-translate every megaflow; drop those that changed."""
+        """``revalidate``: re-translate every megaflow; one whose mask changed is deleted,
+        one whose actions changed is modified in place (``revalidate_ukey``)."""
+        self._versions = {n: b.tables.version for n, b in self.bridges.items()}
         for dp_type, dpif in self.dpifs.items():
             for flow in dpif.flows():
-                owner = self.dp_owner.get((dp_type, flow.key.get("in_port", 0)))
+                owner = self.owner(dp_type, flow.key)
                 if owner is None:
                     dpif.flow_del(flow)
                     continue
@@ -442,8 +518,11 @@ class Vswitchd:
                 wc["recirc_id"] = 0xFFFFFFFF
                 from vnetlab.sim.ovs.dpif import mask_of
 
-                if tuple(ctx.odp) != flow.actions or mask_of(wc) != flow.mask:
-                    dpif.flow_del(flow)
+                if mask_of(wc) != flow.mask:
+                    dpif.flow_del(flow)  # UKEY_DELETE
+                elif tuple(ctx.odp) != flow.actions:
+                    flow.actions = tuple(ctx.odp)  # UKEY_MODIFY: the counters stay
+                    flow.xcache = ctx.xcache
 
     def execute(self, dpif: Dpif, frame: bytes, acts: tuple[odp.OdpAction, ...],
                 trace: Any) -> None:

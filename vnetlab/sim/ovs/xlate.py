@@ -145,14 +145,21 @@ class XlateCtx:
             base["vlan_tci"] = new
 
     def _commit_set(self, header: str, fields: tuple[tuple[str, str], ...]) -> None:
+        """``commit()``: a masked set of the fields that differ from the base flow, each
+        under the wildcard bits translation put on it (a partial mask prints /MASK)."""
         changed = []
+        masks = []
         for dpname, member in fields:
             v = self.flow.get(member, 0)
-            if v != self.base_flow.get(member, 0) and self.wc.get(member, 0):
-                changed.append((dpname, v))
+            m = self.wc.get(member, 0)
+            if v != self.base_flow.get(member, 0) and m:
+                full = FULL.get(member, 0)
+                changed.append((dpname, v & m))
+                if m & full != full:
+                    masks.append((dpname, m & full))
                 self.base_flow[member] = v
         if changed:
-            self.odp.append(odp.SetFields(header, tuple(changed)))
+            self.odp.append(odp.SetFields(header, tuple(changed), tuple(masks)))
 
     # -- output (compose_output_action__, xlate_output_action) -------------------------------
     def output(self, port: int, *, max_len: int = 0) -> None:
@@ -187,15 +194,16 @@ class XlateCtx:
             if ofp_port != in_port:
                 self.compose_output(ofp_port)
 
-    def controller(self, max_len: int) -> None:
+    def controller(self, max_len: int, reason: int = 1) -> None:
         """``execute_controller_action``: no controller is ever connected; the packet-in is
         counted and dropped (the datapath action is still the userspace one OVS emits)."""
         self.commit()
         self.userspace_outputs += 1
         cookie = self.rule.cookie if self.rule is not None else 0
+        ctext = f"{cookie:#x}" if cookie else "0"  # C's %#x prints 0 as "0"
         self.odp.append(odp.Userspace(
-            f"pid=0,controller(reason=1,dont_send=1,continuation=0,recirc_id="
-            f"{self.ofproto.next_recirc_id()},rule_cookie={cookie:#x},controller_id=0,"
+            f"pid=0,controller(reason={reason},dont_send=1,continuation=0,recirc_id="
+            f"{self.ofproto.next_recirc_id()},rule_cookie={ctext},controller_id=0,"
             f"max_len={max_len})"))
 
     def compose_output(self, ofp_port: int) -> None:
@@ -317,7 +325,7 @@ class XlateCtx:
         if rule is None:
             text += self.ofproto.miss_text()
         else:
-            m = rule.match_text()
+            m = rule.match.format()
             text += m + (", " if m else "") + f"priority {rule.priority}"
             if rule.cookie:
                 text += f", cookie {rule.cookie:#x}"
@@ -352,9 +360,7 @@ def xlate_wc_init(ctx: XlateCtx) -> None:
     if ctx.flow.get("tun_dst", 0):  # tnl_wc_init
         ctx.unwildcard("tun_id")
         ctx.unwildcard("tun_src")
-        ctx.unwildcard("tun_dst")
-        ctx.unwildcard("tun_flags", 0x7)  # df | csum | key
-        ctx.unwildcard("tun_tos", 0xFF)
+        ctx.unwildcard("tun_dst")  # (OVS also matches tun_tos and the df/csum/key flags)
 
 
 def xlate_actions(ofproto: Ofproto, flow: dict[str, int], *, now: float,
