@@ -152,6 +152,25 @@ GOOD_FLOWS = [
     "actions=learn(table=2,hard_timeout=60,cookie=0x5,NXM_OF_ETH_SRC[],"
     "load:0x5->NXM_NX_REG1[0..3]),resubmit(,2)",
     "actions=learn(table=1,NXM_OF_VLAN_TCI[0..11]=10,output:NXM_NX_REG0[0..15])",
+    "actions=learn(table=3,priority=10,in_port=99,NXM_OF_ETH_DST[],output:NXM_OF_IN_PORT[])",
+    "actions=learn(table=3,dl_type=0x800,dl_dst=00:00:00:00:00:01,nw_dst=1.2.3.4,"
+    "NXM_NX_REG0[0..3]=5,output:NXM_OF_IN_PORT[])",
+    "ip,actions=learn(table=3,eth_type=0x800,NXM_OF_IP_DST[]=NXM_OF_IP_SRC[])",
+    "actions=learn(table=3,delete_learned,send_flow_rem,fin_idle_timeout=3,"
+    "NXM_OF_ETH_DST[])",
+    "tun_flags=+oam,actions=1",
+    "ip,nw_tos=8,nw_ecn=2,actions=1",
+    "ip,actions=mod_nw_ecn:1,mod_nw_ttl:5",
+    "actions=set_field:1->in_port",
+    "arp,arp_op=2,actions=load:0x2->NXM_OF_ARP_OP[],"
+    "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[]",
+    "tcp,tcp_flags=+fin-syn-rst,actions=1",
+    "vlan_tci=0x0000/0x1000,actions=1",
+    "dl_dst=01:80:c2:00:00:00/ff:ff:ff:ff:ff:f0,actions=drop",
+    "table=3,actions=goto_table:4",
+    "actions=controller(reason=invalid_ttl,max_len=10,id=3)",
+    "actions=write_actions(group:1,output:2)",
+    "actions=NORMAL,Flood,Output:1",
 ]
 
 BAD_FLOWS = [
@@ -217,6 +236,16 @@ BAD_FLOWS = [
     "actions=mod_nw_tos:3",
     "actions=learn(bogus)",
     "actions=controller(bogus=1)",
+    "tun_metadata0=5,actions=1",
+    "actions=set_field:5->tun_metadata0",
+    "table=0,actions=goto_table:0",
+    "table=3,actions=goto_table:2",
+    "actions=learn(table=3,dl_dst=00:00:00:00:00:01,nw_dst=1.2.3.4,output:in_port)",
+    "actions=learn(table=3,NXM_OF_IP_SRC[])",
+    "actions=learn(table=255,NXM_OF_ETH_DST[])",
+    "actions=mod_nw_ecn:5",
+    "actions=mod_nw_ttl:300",
+    "actions=set_field:1->nw_frag",
 ]
 
 GOOD_GROUPS = [

@@ -66,7 +66,7 @@ class Emulated:
 
 
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|.*\n?", re.M)
-_AGES = re.compile(r"(duration=[0-9.]+s|idle_age=\d+|hard_age=\d+), ")
+_AGES = re.compile(r"(duration=[0-9.]+s|idle_age=\d+|hard_age=\d+), ?")
 
 
 def strip_ages(text: str) -> str:
@@ -146,6 +146,55 @@ class RealOvs:
             else:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
+
+
+class Recording:
+    """A live RealOvs whose every call and answer is noted (for the golden file)."""
+
+    def __init__(self, real: RealOvs, log: list[list[object]]) -> None:
+        self.real = real
+        self.log = log
+
+    def ofctl(self, *argv: str) -> CmdResult:
+        r = self.real.ofctl(*argv)
+        self.log.append(["ofctl", list(argv), r.stdout, r.stderr, r.status])
+        return r
+
+    def appctl(self, *argv: str) -> str:
+        out = self.real.appctl(*argv)
+        self.log.append(["appctl", list(argv), out, "", 0])
+        return out
+
+    def receive(self, port: str, frame: bytes) -> None:
+        self.real.receive(port, frame)
+        self.log.append(["receive", [port, frame.hex()], "", "", 0])
+
+
+class Replay:
+    """The recorded answers of real OVS, in order: the same tests without OVS."""
+
+    def __init__(self, entries: list[list[object]]) -> None:
+        self.entries = list(entries)
+
+    def _next(self, method: str, argv: list[str]) -> list[object]:
+        assert self.entries, f"no recorded answer for {method} {argv}"
+        entry = self.entries.pop(0)
+        assert entry[0] == method and entry[1] == argv, (entry[:2], method, argv)
+        return entry
+
+    def ofctl(self, *argv: str) -> CmdResult:
+        e = self._next("ofctl", list(argv))
+        return CmdResult(str(e[2]), str(e[3]), int(str(e[4])))
+
+    def appctl(self, *argv: str) -> str:
+        return str(self._next("appctl", list(argv))[2])
+
+    def receive(self, port: str, frame: bytes) -> None:
+        self._next("receive", [port, frame.hex()])
+
+
+#: what the tests talk to: a live (recorded) real OVS, or its recording
+Oracle = Recording | Replay
 
 
 def real_ovs() -> Iterator[RealOvs]:

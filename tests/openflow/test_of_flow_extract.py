@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.openflow.oflab import RealOvs
+from tests.openflow.oflab import Oracle
 from vnetlab.openflow.flow import extract
 from vnetlab.openflow.match import TCP_FLAG_NAMES
 from vnetlab.openflow.ofctl_parse import parse_flow
@@ -67,7 +67,8 @@ def _flow_line_key(line: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("index", range(len(frames())))
-def test_extract_matches_ofproto_trace(ovs: RealOvs, index: int) -> None:
+def test_extract_matches_ofproto_trace(oracle: Oracle, index: int) -> None:
+    ovs = oracle
     frame = frames()[index]
     out = ovs.appctl("ofproto/trace", "br0", "in_port=1", frame.hex())
     expected = _flow_line_key(out.splitlines()[0])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.openflow.oflab import Emulated, RealOvs
+from tests.openflow.oflab import Emulated, Oracle
 from vnetlab.openflow.match import Match
 from vnetlab.openflow.ofctl_parse import parse_flow
 
@@ -70,7 +70,8 @@ def _our_megaflow(emu: Emulated, packet: str) -> str:
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
-def test_megaflow_masks_equal_real_ovs(ovs: RealOvs, table: str) -> None:
+def test_megaflow_masks_equal_real_ovs(oracle: Oracle, table: str) -> None:
+    ovs = oracle
     emu = Emulated()
     ovs.ofctl("del-flows", "br0")
     for f in TABLES[table]:

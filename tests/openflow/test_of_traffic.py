@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.openflow.oflab import PORTS, Emulated, RealOvs, strip_ages
+from tests.openflow.oflab import PORTS, Emulated, Oracle, strip_ages
 from vnetlab.openflow.actions import Learn
 from vnetlab.openflow.flow import extract
 
@@ -45,7 +45,8 @@ FLOWS = [
 ]
 
 
-def test_counters_and_learned_flows_equal_real_ovs(ovs: RealOvs) -> None:
+def test_counters_and_learned_flows_equal_real_ovs(oracle: Oracle) -> None:
+    ovs = oracle
     emu = Emulated()
     ovs.ofctl("del-flows", "br0")
     for f in FLOWS:

@@ -3,15 +3,17 @@ ovs-vswitchd, line for line (durations and ages aside)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.openflow.corpus import BAD_FLOWS, BAD_GROUPS, GOOD_FLOWS, GOOD_GROUPS
-from tests.openflow.oflab import Emulated, RealOvs, strip_ages
+from tests.openflow.oflab import Emulated, Oracle, strip_ages
 
 
 @pytest.fixture
-def both(ovs: RealOvs) -> tuple[Emulated, RealOvs]:
-    emu = Emulated()
+def both(oracle: Oracle) -> tuple[Emulated, Oracle]:
+    emu, ovs = Emulated(), oracle
     for side in (emu, ovs):
         side.ofctl("del-groups", "br0")
         side.ofctl("del-flows", "br0")
@@ -19,14 +21,14 @@ def both(ovs: RealOvs) -> tuple[Emulated, RealOvs]:
     return emu, ovs
 
 
-def same(emu: Emulated, ovs: RealOvs, *argv: str) -> None:
+def same(emu: Emulated, ovs: Oracle, *argv: str) -> None:
     a, b = emu.ofctl(*argv), ovs.ofctl(*argv)
     assert (a.status, a.stderr) == (b.status, b.stderr), argv
     assert strip_ages(a.stdout) == strip_ages(b.stdout), argv
 
 
 @pytest.mark.parametrize("flow", GOOD_FLOWS + BAD_FLOWS)
-def test_add_flow_then_dump(both: tuple[Emulated, RealOvs], flow: str) -> None:
+def test_add_flow_then_dump(both: tuple[Emulated, Oracle], flow: str) -> None:
     emu, ovs = both
     same(emu, ovs, "add-flow", "br0", flow)
     same(emu, ovs, "dump-flows", "br0")
@@ -41,21 +43,21 @@ def sorted_lines(text: str) -> list[str]:
     return lines[:1] + sorted(lines[1:])
 
 
-def same_set(emu: Emulated, ovs: RealOvs, *argv: str) -> None:
+def same_set(emu: Emulated, ovs: Oracle, *argv: str) -> None:
     a, b = emu.ofctl(*argv), ovs.ofctl(*argv)
     assert (a.status, a.stderr) == (b.status, b.stderr), argv
     assert sorted_lines(a.stdout) == sorted_lines(b.stdout), argv
 
 
 @pytest.mark.parametrize("group", GOOD_GROUPS + BAD_GROUPS)
-def test_add_group_then_dump(both: tuple[Emulated, RealOvs], group: str) -> None:
+def test_add_group_then_dump(both: tuple[Emulated, Oracle], group: str) -> None:
     emu, ovs = both
     same(emu, ovs, "add-group", "br0", group)
     same_set(emu, ovs, "dump-groups", "br0")
     same_set(emu, ovs, "--names", "dump-groups", "br0")
 
 
-def test_all_groups_then_flows_using_them(both: tuple[Emulated, RealOvs]) -> None:
+def test_all_groups_then_flows_using_them(both: tuple[Emulated, Oracle]) -> None:
     emu, ovs = both
     for g in GOOD_GROUPS[1:]:
         same(emu, ovs, "add-group", "br0", g)
@@ -85,7 +87,7 @@ FLOW_TABLE = [
 ]
 
 
-def test_modify_delete_and_filters(both: tuple[Emulated, RealOvs]) -> None:
+def test_modify_delete_and_filters(both: tuple[Emulated, Oracle]) -> None:
     emu, ovs = both
     for f in FLOW_TABLE:
         same(emu, ovs, "add-flow", "br0", f)
@@ -113,14 +115,14 @@ def test_modify_delete_and_filters(both: tuple[Emulated, RealOvs]) -> None:
     same(emu, ovs, "dump-flows", "br0")
 
 
-def test_add_flows_file_and_command_errors(both: tuple[Emulated, RealOvs],
-                                            tmp_path: object) -> None:
-    from pathlib import Path
+def test_add_flows_file_and_command_errors(both: tuple[Emulated, Oracle], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     emu, ovs = both
-    good = Path(str(tmp_path)) / "flows.txt"
+    monkeypatch.chdir(tmp_path)     # relative names: the same argv live and replayed
+    good = Path("flows.txt")
     good.write_text("# a comment\n\npriority=9,actions=1\nadd table=1,actions=2\n"
                     "  ip actions=3  \nmodify table=1,actions=4\ndelete priority=9\n")
-    bad = Path(str(tmp_path)) / "bad.txt"
+    bad = Path("bad.txt")
     bad.write_text("priority=9,actions=1\n# c\n\nbogus=1,actions=1\n")
     same(emu, ovs, "add-flows", "br0", str(good))
     same_set(emu, ovs, "dump-flows", "br0")
@@ -136,7 +138,7 @@ def test_add_flows_file_and_command_errors(both: tuple[Emulated, RealOvs],
         same(emu, ovs, *argv)
 
 
-def test_openflow13_dumps(both: tuple[Emulated, RealOvs]) -> None:
+def test_openflow13_dumps(both: tuple[Emulated, Oracle]) -> None:
     emu, ovs = both
     for f in ("priority=5,in_port=1,actions=2", "table=1,ip,actions=mod_nw_src:1.2.3.4,3",
               "dl_vlan=5,actions=mod_vlan_vid:7,strip_vlan,resubmit(,2)",
@@ -149,7 +151,7 @@ def test_openflow13_dumps(both: tuple[Emulated, RealOvs]) -> None:
     same_set(emu, ovs, "-O", "OpenFlow13", "dump-groups", "br0")
 
 
-def test_show_and_dump_ports_shape(both: tuple[Emulated, RealOvs]) -> None:
+def test_show_and_dump_ports_shape(both: tuple[Emulated, Oracle]) -> None:
     """Same lines but for MACs/dpid, which the dummy netdevs pick at random."""
     import re
     emu, ovs = both
@@ -159,3 +161,26 @@ def test_show_and_dump_ports_shape(both: tuple[Emulated, RealOvs]) -> None:
         assert hexes.sub("X", a.stdout) == hexes.sub("X", b.stdout)
     a, b = emu.ofctl("dump-ports", "br0"), ovs.ofctl("dump-ports", "br0")
     assert sorted_lines(a.stdout) == sorted_lines(b.stdout)
+
+
+def test_dump_tables(both: tuple[Emulated, Oracle]) -> None:
+    emu, ovs = both
+    for f in ("table=0,actions=1", "table=2,actions=1", "table=3,actions=1"):
+        same(emu, ovs, "add-flow", "br0", f)
+    same(emu, ovs, "dump-tables", "br0")
+    same(emu, ovs, "-O", "OpenFlow13", "dump-tables", "br0")
+
+
+def test_group_stats(both: tuple[Emulated, Oracle]) -> None:
+    emu, ovs = both
+    same(emu, ovs, "add-group", "br0", "group_id=2,type=select,bucket=output:1,bucket=output:2")
+    same(emu, ovs, "add-flow", "br0", "actions=group:2")
+    same(emu, ovs, "add-flow", "br0", "priority=7,actions=group:2")
+    same_set(emu, ovs, "dump-group-stats", "br0")
+    same(emu, ovs, "dump-group-stats", "br0", "group_id=2")
+    same(emu, ovs, "dump-group-stats", "br0", "2")
+    same(emu, ovs, "dump-groups", "br0", "group_id=2")
+    same(emu, ovs, "-O", "OpenFlow13", "dump-group-stats", "br0", "group_id=2")
+    same(emu, ovs, "dump-groups", "br0", "2")
+    same_set(emu, ovs, "dump-groups", "br0", "all")
+    same(emu, ovs, "dump-group-stats", "br0", "bogus=1")

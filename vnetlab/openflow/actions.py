@@ -229,9 +229,9 @@ class SetVlanPcp:
 class SetField:
     """Set ``mask`` bits of field ``field`` (an mf name, see ``fields.FIELDS``) to ``value``.
 
-    ``raw``: ``set_field``, ``load``, or the OpenFlow 1.0 action it came in as
-    (``mod_dl_src``, ``mod_dl_dst``, ``mod_nw_src``, ``mod_nw_dst``, ``mod_nw_tos``,
-    ``mod_tp_src``, ``mod_tp_dst``)."""
+    ``raw``: ``set_field``, ``load``, or the action it came in as (``mod_dl_src``,
+    ``mod_dl_dst``, ``mod_nw_src``, ``mod_nw_dst``, ``mod_nw_tos``, ``mod_tp_src``,
+    ``mod_tp_dst``, ``mod_nw_ecn``, ``mod_nw_ttl``)."""
 
     field: str
     value: int
@@ -411,6 +411,8 @@ def format_action(a: Action, names: PortNamer = None) -> str:
 def _format_set_field(a: SetField, names: PortNamer) -> str:
     if a.raw == "load":
         return ",".join(f"load:{_hexc(v)}->{sub.format()}" for v, sub in _load_segments(a))
+    if a.raw in ("mod_nw_ecn", "mod_nw_ttl"):
+        return f"{a.raw}:{a.value}"
     if a.raw in _MOD_FIELD:
         mf = a.mf
         if a.raw == "mod_nw_tos":
@@ -447,7 +449,10 @@ def _format_learn(a: Learn, names: PortNamer) -> str:
     for s in a.specs:
         if s.kind == "match":
             assert s.dst is not None
-            if s.src is None:
+            if s.src is None and s.dst.ofs == 0 and s.dst.nbits == s.dst.field.nbits:
+                parts.append(f"{s.dst.field.name}="
+                             + _format_field_value(s.dst.field, s.value or 0, names))
+            elif s.src is None:
                 parts.append(f"{s.dst.format()}={_hexc(s.value or 0)}")
             elif s.src == s.dst:
                 parts.append(s.dst.format())
@@ -471,6 +476,8 @@ def format_actions(acts: Iterable[Action], names: PortNamer = None) -> str:
 
 def _set_field_of10(a: SetField) -> list[Action]:
     """``set_field_to_legacy_openflow`` for OpenFlow 1.0, else ``load``."""
+    if a.raw in ("mod_nw_ecn", "mod_nw_ttl"):
+        return [SetField(a.field, a.value, a.mask, "load")]    # Nicira reg_load
     if a.raw != "set_field":
         return [a]
     f = a.field
@@ -487,6 +494,8 @@ def _set_field_of10(a: SetField) -> list[Action]:
               "udp_src": "mod_tp_src", "tcp_dst": "mod_tp_dst", "udp_dst": "mod_tp_dst"}
     if f == "ip_dscp":
         return [SetField("nw_tos", (a.value << 2) & 0xFC, 0xFC, "mod_nw_tos")]
+    if f.startswith("tun_metadata"):
+        return [a]      # variable length: NXAST_REG_LOAD2, which prints as set_field
     if f in legacy:
         field = "tcp_src" if legacy[f] == "mod_tp_src" else (
             "tcp_dst" if legacy[f] == "mod_tp_dst" else f)

@@ -216,7 +216,8 @@ class Subtable(Generic[R]):
         if not bucket:
             del self.rules[values]
             self._index(values, -1)
-        self.max_priority = max((b[0].priority for b in self.rules.values()), default=-1)
+        if rule.priority >= self.max_priority:
+            self.max_priority = max((b[0].priority for b in self.rules.values()), default=-1)
         return True
 
     def lookup(self, key: Mapping[str, int], wc: Wildcards | None,

@@ -492,9 +492,10 @@ class _Run:
 
     def dump_groups(self, cmd: str, args: list[str]) -> None:
         groups = sorted(self.bridge.tables.groups.values(), key=lambda g: g.group_id)
-        if args and args[0] != "all":
-            gid = _group_id_arg(args[0])
-            groups = [g for g in groups if g.group_id == gid]
+        if args:
+            gid = _group_id_arg(args[0], cmd == "dump-groups")
+            if gid is not None:
+                groups = [g for g in groups if g.group_id == gid]
         namer = self.namer(self.opts.names is True)
         if cmd == "dump-groups":
             head = "OFPST_GROUP_DESC" if self.opts.of13 else "NXST_GROUP_DESC"
@@ -503,13 +504,13 @@ class _Run:
                 self.out.append(" " + self.format_group(g, namer) + "\n")
             return
         head = "OFPST_GROUP" if self.opts.of13 else "NXST_GROUP"
-        self.out.append(f"{head} reply{self.ver} (xid=0x2):\n")
+        self.out.append(f"{head} reply{self.ver} (xid=0x6):\n")
         for g in groups:
             line = (f" group_id={g.group_id},duration={format_duration(self.now - g.created)},"
                     f"ref_count={self._ref_count(g.group_id)},packet_count={g.n_packets},"
                     f"byte_count={g.n_bytes}")
-            for i, _b in enumerate(g.buckets):
-                line += f",bucket{i}:packet_count=0,byte_count=0"
+            for i, b in enumerate(g.buckets):
+                line += f",bucket{i}:packet_count={b.n_packets},byte_count={b.n_bytes}"
             self.out.append(line + "\n")
 
     def _ref_count(self, gid: int) -> int:
@@ -575,11 +576,37 @@ class _Run:
                 f"drop={v(s.tx_dropped)}, errs={v(s.tx_errors)}, coll={v(s.collisions)}\n")
 
     def dump_tables(self) -> None:
-        self.out.append(f"{'OFPST_TABLE' if self.opts.of13 else 'OFPST_TABLE'} "
-                        f"reply{self.ver} (xid=0x2):\n")
-        for t in range(254):
-            cls = self.bridge.tables.tables[t]
-            self.out.append(f"  table {t}:\n    active={len(cls)}, lookup=0, matched=0\n")
+        """``ofp_print_table_stats_reply``: tables 0..253, runs of identical ones as
+        ``ditto``."""
+        t = self.bridge.tables
+        self.out.append(f"OFPST_TABLE reply{self.ver} (xid=0x2):")
+        features = "" if self.opts.of13 else (
+            "    max_entries=1000000\n    matching:\n      exact match or wildcard: in_port "
+            "eth_{src,dst,type} vlan_{vid,pcp} ip_{src,dst} nw_{proto,tos} tcp_{src,dst}\n")
+        first = last = -1
+        prev: tuple[int, int, int] | None = None
+        for i in range(254):
+            stats = (len(t.tables[i]), t.n_lookup[i], t.n_matched[i])
+            if prev is not None and stats == prev:
+                first = i if first < 0 else first
+                last = i
+                continue
+            self._ditto(first, last)
+            first = -1
+            self.out.append(f"\n  table {i}:\n    active={stats[0]}, lookup={stats[1]}, "
+                            f"matched={stats[2]}\n")
+            if prev is None:
+                self.out.append(features)
+            elif features:
+                self.out.append("    (same features)\n")
+            prev = stats
+        self._ditto(first, last)
+
+    def _ditto(self, first: int, last: int) -> None:
+        if first < 0:
+            return
+        self.out.append(f"\n  table {first}: ditto\n" if first == last
+                        else f"\n  tables {first}...{last}: ditto\n")
 
 
 def _split_command(line: str) -> tuple[str, str]:
@@ -599,10 +626,28 @@ def _split_group_command(line: str) -> tuple[str, str]:
     return "add", line
 
 
-def _group_id_arg(text: str) -> int:
-    from vnetlab.openflow.ofctl_actions import strtoull
-    t = text.split("=", 1)[1] if text.startswith("group_id=") else text
-    parsed = strtoull(t)
-    if parsed is None or parsed[1]:
-        raise OfctlError(f"invalid group id {text}")
-    return parsed[0]
+def _group_id_arg(text: str, dump_groups: bool) -> int | None:
+    """The group argument: ``dump-groups`` takes ``N``/``all``/``any`` (anything else is
+    ignored with a warning: all groups), ``dump-group-stats`` takes ``group_id=N``.
+    None = all groups."""
+    from vnetlab.openflow.ofctl_actions import parse_key_values, strtoull
+
+    def number(value: str) -> int | None:
+        parsed = strtoull(value)
+        if parsed is None or parsed[1] or parsed[0] > 0xFFFFFFFF:
+            return None
+        return parsed[0]
+
+    if dump_groups:
+        return None if text.lower() in ("all", "any") else number(text)
+    gid: int | None = None
+    for key, val in parse_key_values(text):
+        if key != "group_id":
+            raise OfctlError(f"unknown keyword {key}")
+        if val.lower() in ("all", "any"):
+            gid = None
+            continue
+        gid = number(val)
+        if gid is None:
+            raise OfctlError(f"invalid group id {val}")
+    return gid

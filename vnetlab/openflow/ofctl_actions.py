@@ -25,6 +25,7 @@ from vnetlab.openflow.actions import (
     GotoTable,
     Group,
     InPort,
+    Learn,
     Local,
     Move,
     Normal,
@@ -442,6 +443,15 @@ class _ActionParser:
             raise OfctlError(f"{arg}: not a valid TOS")
         return [SetField("nw_tos", tos, 0xFC, "mod_nw_tos")]
 
+    def mod_nw_ecn(self, arg: str) -> list[Action]:
+        ecn = _str_to_u(arg, "ECN", 0xFF)
+        if ecn & ~3:
+            raise OfctlError(f"{arg}: not a valid ECN")
+        return [SetField("nw_ecn", ecn, 3, "mod_nw_ecn")]
+
+    def mod_nw_ttl(self, arg: str) -> list[Action]:
+        return [SetField("nw_ttl", _str_to_u(arg, "TTL", 0xFF), 0xFF, "mod_nw_ttl")]
+
     def mod_tp_src(self, arg: str) -> list[Action]:
         return [SetField("tcp_src", _str_to_u(arg, "source port", 0xFFFF), 0xFFFF,
                          "mod_tp_src")]
@@ -456,8 +466,7 @@ class _ActionParser:
         mf = field_by_name(key)
         if mf is None:
             raise OfctlError(f"{key} is not a valid OXM field name")
-        if mf.name in ("in_port", "nw_frag", "ip_frag", "tcp_flags", "tun_flags") or \
-                mf.name == "ip_frag":
+        if mf.name in ("ip_frag", "tcp_flags"):
             raise OfctlError(f"{key} is read-only")
         value, mask = parse_field_value(mf, value_s, self.port_number)
         if mf.name in ("dl_vlan", "dl_vlan_pcp"):
@@ -552,6 +561,9 @@ _HANDLERS: dict[str, Callable[[_ActionParser, str], list[Action]]] = {
     "mod_nw_src": _ActionParser.mod_nw_src,
     "mod_nw_dst": _ActionParser.mod_nw_dst,
     "mod_nw_tos": _ActionParser.mod_nw_tos,
+    "mod_nw_ecn": _ActionParser.mod_nw_ecn,
+    "mod_nw_ttl": _ActionParser.mod_nw_ttl,
+    "set_nw_ttl": _ActionParser.mod_nw_ttl,
     "mod_tp_src": _ActionParser.mod_tp_src,
     "mod_tp_dst": _ActionParser.mod_tp_dst,
     "set_field": _ActionParser.set_field,
@@ -627,6 +639,8 @@ def _check_prereqs(acts: tuple[Action, ...], match: Match) -> None:
                 bad = not ok(FIELDS[a.field])
         elif isinstance(a, Move):
             bad = not ok(a.src.field) or not ok(a.dst.field)
+        elif isinstance(a, Learn):
+            bad = not _learn_ok(a, match)
         elif isinstance(a, WriteActions):
             _check_prereqs(a.actions, match)
         if bad:
@@ -634,12 +648,36 @@ def _check_prereqs(acts: tuple[Action, ...], match: Match) -> None:
                              "(OFPBAC_MATCH_INCONSISTENT)")
 
 
-def parse_actions(text: str, port_number: PortNumber,
-                  match: Match | None = None) -> tuple[tuple[Action, ...], set[str]]:
-    """``ofpacts_parse_instructions`` + ``ofpacts_check``: (actions, usable protocols)."""
+def _learn_ok(learn: Learn, match: Match) -> bool:
+    """``learn_check``: sources against the flow's match; match destinations against the
+    learned match as the immediate values before them build it."""
+    learned = Match()
+    for spec in learn.specs:
+        if spec.src is not None and not prereqs_ok(spec.src.field.prereq, match.values,
+                                                   match.masks):
+            return False
+        if spec.dst is None:
+            continue
+        if not prereqs_ok(spec.dst.field.prereq, learned.values, learned.masks):
+            return False
+        if spec.kind == "match" and spec.src is None:
+            mf = spec.dst.field
+            mv, mm = mf.to_member((spec.value or 0) << spec.dst.ofs, spec.dst.mask)
+            learned.set(mf.member, mv, mm)
+    return True
+
+
+def parse_actions(text: str, port_number: PortNumber, match: Match | None = None,
+                  table: int = 255) -> tuple[tuple[Action, ...], set[str]]:
+    """``ofpacts_parse_instructions`` + ``ofpacts_check``: (actions, usable protocols).
+    ``table`` is the flow's table (255: not given), which ``goto_table`` must exceed."""
     parser = _ActionParser(port_number)
     acts = parser.parse(text, True)
     _check_prereqs(acts, match if match is not None else Match())
+    for a in acts:
+        if isinstance(a, GotoTable) and table != 255 and a.table <= table:
+            raise OfctlError("actions are invalid with specified match "
+                             "(OFPBIC_BAD_TABLE_ID)")
     return acts, parser.usable
 
 

@@ -87,7 +87,12 @@ def parse_learn(arg: str, port_number: PortNumber) -> Learn:
             try:
                 src = parse_subfield(value)
             except OfctlError:
-                specs.append(LearnSpec("match", dst, None, _immediate(arg, dst, value)))
+                if dst.ofs == 0 and dst.nbits == dst.field.nbits:
+                    from vnetlab.openflow.ofctl_parse import parse_field_value
+                    imm, _ = parse_field_value(dst.field, value, port_number)
+                else:
+                    imm = _immediate(arg, dst, value)
+                specs.append(LearnSpec("match", dst, None, imm))
                 continue
             if src.nbits != dst.nbits:
                 raise OfctlError(f"{arg}: bit widths of {name} ({dst.nbits}) and {value} "

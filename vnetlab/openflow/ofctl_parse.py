@@ -81,6 +81,8 @@ class Bucket:
     weight: int = 0
     watch_port: int = 0xFFFFFFFF
     watch_group: int = 0xFFFFFFFF
+    n_packets: int = 0
+    n_bytes: int = 0
 
 
 @dataclass
@@ -201,7 +203,7 @@ def parse_flow(text: str, cmd: str, port_number: PortNumber) -> FlowMod:
         fm.new_cookie = 0
     fm.match = match
     if allow_actions:
-        acts, act_usable = parse_actions(act_text, port_number, match)
+        acts, act_usable = parse_actions(act_text, port_number, match, fm.table)
         usable &= act_usable
         if not usable:
             raise OfctlError("actions are invalid with specified match "
@@ -404,7 +406,8 @@ def needs_nxm(fm: FlowMod) -> bool:
     """Whether the flow's match needs the Nicira extended match (``NXT_FLOW_MOD``) rather
     than the OpenFlow 1.0 ``ofp10_match`` (``ofputil_usable_protocols``)."""
     m = fm.match.masks
-    if fm.cookie_mask:
+    if fm.cookie_mask or any(getattr(a, "field", "").startswith("tun_metadata")
+                             for a in fm.actions):
         return True
     for member, mask in m.items():
         if member in ("in_port", "dl_type", "nw_proto"):

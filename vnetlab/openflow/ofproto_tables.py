@@ -33,6 +33,7 @@ from vnetlab.openflow.actions import (
     Local,
     Normal,
     Output,
+    SetField,
     WriteActions,
 )
 from vnetlab.openflow.classifier import Classifier, Wildcards
@@ -150,6 +151,9 @@ class OfprotoTables:
     groups: dict[int, OfGroup] = field(default_factory=dict)
     #: grows on every change of flows or groups (the emulated datapath revalidates on it)
     version: int = 0
+    #: per-table lookup/matched counters (``dump-tables``)
+    n_lookup: list[int] = field(default_factory=lambda: [0] * N_TABLES)
+    n_matched: list[int] = field(default_factory=lambda: [0] * N_TABLES)
 
     # flows --------------------------------------------------------------------------------
     def rules(self, table: int | None = None) -> Iterator[Rule]:
@@ -159,9 +163,15 @@ class OfprotoTables:
             yield from self.tables[t]
 
     def lookup(self, table: int, key: dict[str, int], wc: Wildcards | None = None,
-               ) -> Rule | None:
-        """The rule a packet with flow ``key`` hits in ``table`` (None = table miss)."""
-        return self.tables[table].lookup(key, wc)
+               count: bool = True) -> Rule | None:
+        """The rule a packet with flow ``key`` hits in ``table`` (None = table miss);
+        ``count`` False for lookups without side effects (``ofproto/trace``)."""
+        rule = self.tables[table].lookup(key, wc)
+        if count:
+            self.n_lookup[table] += 1
+            if rule is not None:
+                self.n_matched[table] += 1
+        return rule
 
     def flow_mod(self, fm: FlowMod, now: float) -> None:
         """``handle_flow_mod``: apply one add/modify/delete; raises OfpError."""
@@ -175,7 +185,12 @@ class OfprotoTables:
         else:
             self.delete(fm, fm.command == "delete_strict")
 
-    def _check_actions(self, acts: Iterable[Action]) -> None:
+    def _check_actions(self, acts: Iterable[Action], match: Match | None = None) -> None:
+        # no TLV map is ever configured here, so Geneve option fields are unusable
+        if match is not None and any(m.startswith("tun_metadata") for m in match.masks):
+            raise OfpError("NXFMFC_INVALID_TLV_FIELD")
+        if any(isinstance(a, SetField) and a.field.startswith("tun_metadata") for a in acts):
+            raise OfpError("NXFMFC_INVALID_TLV_FIELD")
         for gid in _groups_used(acts):
             if gid not in self.groups:
                 raise OfpError("OFPBAC_BAD_OUT_GROUP")
@@ -183,7 +198,7 @@ class OfprotoTables:
     def add(self, fm: FlowMod, now: float) -> Rule:
         """``add_flow_start``: insert, replacing an identical match+priority rule."""
         table = 0 if fm.table == 255 else fm.table
-        self._check_actions(fm.actions)
+        self._check_actions(fm.actions, fm.match)
         cls = self.tables[table]
         if "check_overlap" in fm.flags and self._overlaps(cls, fm):
             raise OfpError("OFPFMFC_OVERLAP")
