@@ -128,20 +128,23 @@ def _sort_show(text: str) -> str:
         return text
 
     def blocks(items: list[str], indent: int) -> list[str]:
-        out: list[str] = []
+        head: list[str] = []
+        tail: list[str] = []
         groups: list[list[str]] = []
         for ln in items:
-            if not ln.startswith(" " * (indent + 1)) and \
-                    re.match(r"(Bridge|Port|Interface|Controller|Manager) ", ln[indent:]):
+            at_level = not ln.startswith(" " * (indent + 1))
+            if at_level and re.match(r"(Bridge|Port|Interface|Controller|Manager) ",
+                                     ln[indent:]):
                 groups.append([ln])
-            elif groups:
-                groups[-1].append(ln)
+            elif at_level:
+                (tail if groups else head).append(ln)
             else:
-                out.append(ln)
+                groups[-1].append(ln)
+        out = list(head)
         for g in sorted(groups, key=lambda g: g[0]):
             out.append(g[0])
             out.extend(blocks(g[1:], indent + 4))
-        return out
+        return out + tail
 
     return "\n".join([lines[0], *blocks(lines[1:], 4)]) + "\n"
 

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from tests.ovsdb.oracle import RealOvsdb, compare
+from vnetlab.model import load_lab_text
 from vnetlab.model.ovs import OvsBridgeSpec
-from vnetlab.ovsdb.commands import ofctl_commands, quote, vsctl_commands
+from vnetlab.ovsdb.commands import ofctl_commands, quote, startup_commands, vsctl_commands
 from vnetlab.ovsdb.db import Database
 from vnetlab.ovsdb.vsctl import run_vsctl
 
@@ -88,3 +89,58 @@ def test_real_ovs_vsctl_builds_the_same_bridge(server: RealOvsdb) -> None:
     for argv in (["show"], ["list", "Mirror"], ["list", "Interface"], ["list", "Bridge"]):
         real, ours = compare(server, db, argv)
         assert ours == real, argv
+
+
+def test_startup_gives_show_its_ovs_version(server: RealOvsdb) -> None:
+    db = Database()
+    for argv in [*startup_commands(), *vsctl_commands("br0", bridge_spec(), "netdev")]:
+        real, ours = compare(server, db, argv)
+        assert ours == real, argv
+    real, ours = compare(server, db, ["show"])
+    assert ours == real
+    assert '    ovs_version: "3.1.0"\n' in str(ours[0])
+    assert 'options: {dst_port="4789", key=flow, remote_ip="192.168.1.2"}' in str(ours[0])
+
+
+def test_a_loaded_lab_builds_in_our_database() -> None:
+    lab = load_lab_text(LAB, "lab.yaml")
+    db = Database()
+    for argv in startup_commands():
+        assert run_vsctl(db, argv).status == 0
+    for name, spec in lab.nodes["host"].ovs.items():
+        for argv in vsctl_commands(name, spec, "netdev"):
+            res = run_vsctl(db, ["--no-wait", *argv])
+            assert res.status == 0, (argv, res.stderr)
+    (br,) = db.rows("Bridge")
+    mac = lab.nodes["host"].ovs["br0"].mac
+    assert br["other_config"] == {"hwaddr": str(mac)} and br["datapath_type"] == "netdev"
+    show = run_vsctl(db, ["show"]).stdout
+    assert "        Port vx0\n            Interface vx0\n                type: vxlan\n" in show
+    assert ofctl_commands("br0", lab.nodes["host"].ovs["br0"])[-1] == \
+        ["add-flow", "br0", "actions=drop"]
+
+
+LAB = """
+name: t
+nodes:
+  host:
+    interfaces: {veth1: {}, veth2: {}}
+    ovs:
+      br0:
+        addresses: 10.0.0.254/24
+        ports:
+          veth1: {ofport_request: 1}
+          veth2: {tag: 10}
+          int0: {type: internal, addresses: [10.0.1.1/24]}
+          vx0: {type: vxlan, options: {remote_ip: 192.168.1.2, key: flow, dst_port: 4789}}
+        mirrors:
+          m0: {select_src_port: [veth1], select_dst_port: [veth1], output_port: veth2}
+        flows: |
+          priority=100,in_port=veth1,actions=NORMAL
+          actions=drop
+  ns1: {interfaces: {eth0: {addresses: [10.0.0.1/24]}}}
+  ns2: {interfaces: {eth0: {addresses: [10.0.0.2/24]}}}
+links:
+  - endpoints: [host:veth1, ns1:eth0]
+  - endpoints: [host:veth2, ns2:eth0]
+"""

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 
 from vnetlab.model.ovs import OvsBridgeSpec, OvsMirrorSpec, OvsPortSpec
 from vnetlab.ovsdb.data import atom_to_string
+from vnetlab.ovsdb.vsctl import VERSION as OVS_VERSION
+from vnetlab.ovsdb.vswitch_schema import DB_VERSION
 
 _DELIMS = set(":=, []{}!<>\"\\")
 
@@ -106,6 +108,15 @@ def mirror_command(bridge: str, name: str, mirror: OvsMirrorSpec) -> list[str]:
     argv += ["--", "--id=@m", "create", "Mirror", *settings,
              "--", "add", "Bridge", bridge, "mirrors", "@m"]
     return argv
+
+
+def startup_commands(ovs_version: str = OVS_VERSION) -> list[list[str]]:
+    """What ``ovs-ctl start`` writes into a fresh database (``ovs_vsctl -- init -- set
+    Open_vSwitch . db-version=..`` and ``ovs-version=..``), so ``ovs-vsctl show`` prints
+    ``ovs_version`` on both engines. Host-specific ids (system-id, system-type) are left
+    out: they would differ between machines and mean nothing in a lab."""
+    return [["--no-wait", "--", "init", "--", "set", "Open_vSwitch", ".",
+             f"db_version={DB_VERSION}", f"ovs_version={quote(ovs_version)}"]]
 
 
 def vsctl_commands(bridge: str, spec: OvsBridgeSpec, datapath_type: str) -> list[list[str]]:

@@ -132,6 +132,15 @@ def _copy(value: Value) -> Value:
     return value
 
 
+def _ref_atoms(value: Value, pos: int) -> list[Uuid]:
+    """The UUIDs in a reference column's keys (``pos`` 0) or map values (``pos`` 1)."""
+    if isinstance(value, dict):
+        return [Uuid(str(v)) for v in (value.values() if pos else value.keys())]
+    if isinstance(value, list):
+        return [Uuid(str(v)) for v in value]
+    return [Uuid(str(value))]
+
+
 class Row:
     """One row: ``row.uuid``, ``row.table`` and ``row[column]`` (a copy of the value)."""
 
@@ -171,6 +180,22 @@ class Database:
         self._n_uuids = 0
         self._rows: dict[str, dict[Uuid, Row]] = {t: {} for t in self.schema}
         self._txn: Transaction | None = None
+        self._ref_cols: dict[tuple[str, bool], list[tuple[Column, str, int]]] = {}
+
+    def ref_columns(self, table: str, strong: bool) -> list[tuple[Column, str, int]]:
+        """The (column, referenced table, 0 for keys / 1 for map values) of ``table``'s
+        strong or weak reference columns (computed once per table)."""
+        key = (table, strong)
+        cached = self._ref_cols.get(key)
+        if cached is None:
+            cached = []
+            for col in self.schema[table].columns.values():
+                for base, pos in ((col.type.key, 0), (col.type.value, 1)):
+                    if base is not None and base.ref_table is not None \
+                            and base.ref_strong == strong:
+                        cached.append((col, base.ref_table, pos))
+            self._ref_cols[key] = cached
+        return cached
 
     # --- reading -------------------------------------------------------------------
     def rows(self, table: str) -> list[Row]:
@@ -310,13 +335,9 @@ class Transaction:
         return None
 
     def _strong_refs(self, row: Row) -> Iterator[tuple[Column, str, Uuid]]:
-        for col in self.db.schema[row.table].columns.values():
-            for base, pos in ((col.type.key, 0), (col.type.value, 1)):
-                if base is None or not base.is_strong_ref:
-                    continue
-                assert base.ref_table is not None
-                for pair in to_pairs(row._data[col.name], col.type):
-                    yield col, base.ref_table, Uuid(str(pair[pos]))
+        for col, ref_table, pos in self.db.ref_columns(row.table, strong=True):
+            for target in _ref_atoms(row._data[col.name], pos):
+                yield col, ref_table, target
 
     def _check_strong_refs(self, touched: set[Uuid], deleted: dict[Uuid, str]) -> None:
         """``update_ref_counts``: new references must resolve; deleted rows must not be
@@ -369,17 +390,14 @@ class Transaction:
         """``assess_weak_refs``: weak references to rows that do not exist vanish."""
         rows = self.db._rows
         for name, table in rows.items():
+            weak_cols = self.db.ref_columns(name, strong=False)
+            if not weak_cols:
+                continue
             for row in table.values():
-                for col in self.db.schema[name].columns.values():
+                for col, ref_table, pos in weak_cols:
                     ctype = col.type
-                    weak = [(b, pos) for b, pos in ((ctype.key, 0), (ctype.value, 1))
-                            if b is not None and b.is_weak_ref]
-                    if not weak:
-                        continue
                     pairs = to_pairs(row._data[col.name], ctype)
-                    kept = [p for p in pairs
-                            if all(str(p[pos]) in rows[b.ref_table]  # type: ignore[index]
-                                   for b, pos in weak)]
+                    kept = [p for p in pairs if str(p[pos]) in rows[ref_table]]
                     if len(kept) == len(pairs):
                         continue
                     if len(kept) < ctype.n_min:

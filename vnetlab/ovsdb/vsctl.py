@@ -41,6 +41,7 @@ from vnetlab.ovsdb.db import Database, TxnError
 from vnetlab.ovsdb.table_fmt import Style, format_table
 from vnetlab.ovsdb.vsctl_cmds import VSCTL_COMMANDS, VsctlState
 from vnetlab.ovsdb.vsctl_ctrl import CTRL_COMMANDS
+from vnetlab.ovsdb.vsctl_help import usage
 
 PROGRAM = "ovs-vsctl"
 VERSION = "3.1.0"
@@ -79,6 +80,7 @@ class _Options:
     oneline: bool = False
     style: Style | None = None
     version: bool = False
+    help: bool = False
 
 
 def _parse_options(argv: list[str], local: dict[str, str | None]) -> tuple[_Options, int]:
@@ -139,8 +141,10 @@ def _parse_options(argv: list[str], local: dict[str, str | None]) -> tuple[_Opti
         elif name == "timeout":
             if value is None or not value.isdigit() or int(value) == 0:
                 raise CtlFatal(f"value {value} on -t or --timeout is invalid")
-        elif name == "version":
-            opts.version = True
+        elif name in ("version", "help"):
+            # both print and exit at once, whatever follows
+            opts.version, opts.help = name == "version", name == "help"
+            break
         elif name == "format":
             if value not in ("table", "list", "html", "csv", "json"):
                 raise CtlFatal(f'unknown output format "{value}"')
@@ -186,6 +190,8 @@ def run_vsctl(db: Database, argv: list[str], *,
         opts, optind = _parse_options(argv, local)
         if opts.version:
             return CmdResult(f"{PROGRAM} (Open vSwitch) {VERSION}\nDB Schema 8.3.1\n", "", 0)
+        if opts.help:
+            return CmdResult(usage(), "", 0)
         commands = parse_commands(argv[optind:], local, COMMANDS)
     except CtlFatal as e:
         return CmdResult("", f"{PROGRAM}: {e}\n", 1)
