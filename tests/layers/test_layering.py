@@ -33,7 +33,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "sim": frozenset({"model", "wire", "engine", "tuntap", "openflow", "ovsdb"}),
     "kernel": frozenset({"model", "wire", "engine", "tuntap"}),
     # sideways on purpose: the ip/bridge interpreter runs on the emulator (its engine)
-    "script": frozenset({"model", "wire", "engine", "sim"}),
+    # ... and `export` prints a lab's OVS as the ovs-vsctl/ovs-ofctl argv both engines run
+    "script": frozenset({"model", "wire", "engine", "sim", "ovsdb"}),
     # tools are engine-neutral; the one exception is below (SIDEWAYS_MODULES)
     "tools": frozenset({"model", "wire", "engine"}),
     "api": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools"}),

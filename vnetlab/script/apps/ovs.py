@@ -6,13 +6,12 @@ Every namespace has its own emulated ovsdb-server + ovs-vswitchd (``vnetlab.sim.
 ``Vswitchd``), made on the first OVS command run there (or by the emulator's build when a
 lab node has ``ovs:``), so ``ip netns exec ns1 ovs-vsctl show`` sees ns1's database and no
 other; a namespace deleted with ``ip netns del`` takes its daemons along. The four tools
-are thin: argv goes unchanged to the front-ends that mirror OVS's utilities
-(``vnetlab.ovsdb.vsctl.run_vsctl``, ``vnetlab.openflow.ofctl.run_ofctl``,
-``vnetlab.sim.ovs.appctl.run_appctl``/``run_dpctl``), all on the world's virtual clock, and
-their stdout, stderr and exit status reach the script as the real tools' would: nothing is
-reworded, so ``set -e`` and ``$?`` see OVS's own exit codes. ``ovs-vsctl`` lets vswitchd
-reconfigure after its transaction (as the real one waits for ``cur_cfg``); ``ovs-ofctl``
-changes the flow tables, so the datapath's megaflows are revalidated afterwards.
+are thin: argv goes unchanged to the daemon's front-ends (``Vswitchd.vsctl``/``ofctl``/
+``appctl``/``dpctl``: ``vnetlab.ovsdb.vsctl.run_vsctl`` then reconfigure,
+``vnetlab.openflow.ofctl.run_ofctl`` then revalidate, ``vnetlab.sim.ovs.appctl``), all on
+the world's virtual clock, and their stdout, stderr and exit status reach the script as
+the real tools' would: nothing is reworded, so ``set -e`` and ``$?`` see OVS's own exit
+codes.
 
 A file an OVS tool reads (``ovs-ofctl add-flows BR FILE``) is a path of the script, so it
 goes through ``World.path`` like ``tcpdump -w`` and ``>``.
@@ -20,19 +19,13 @@ goes through ``World.path`` like ``tcpdump -w`` and ``>``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol
 
-from vnetlab.openflow.ofctl import OfctlBridge, run_ofctl
-from vnetlab.ovsdb.vsctl import run_vsctl
 from vnetlab.script.args import Env
-from vnetlab.sim.ovs.appctl import run_appctl, run_dpctl
 from vnetlab.sim.ovs.vswitchd import Vswitchd
 
 if TYPE_CHECKING:
     from vnetlab.sim.stack.netns import Namespace
-
-#: the namespace attribute that holds its emulated ovs-vswitchd
-VSWITCHD_ATTR = "vswitchd"
 
 #: ovs-ofctl commands whose last argument is a file the tool reads
 _FILE_COMMANDS = frozenset({"add-flows", "add-groups", "replace-flows", "diff-flows"})
@@ -42,12 +35,10 @@ _OFCTL_ARG_OPTS = frozenset({"-O", "--protocols", "-F", "--flow-format", "-P",
 
 
 def vswitchd_of(ns: Namespace) -> Vswitchd:
-    """NS's ovs-vswitchd (with its database), started on first use."""
-    vs = getattr(ns, VSWITCHD_ATTR, None)
-    if not isinstance(vs, Vswitchd):
-        vs = Vswitchd(ns)
-        setattr(ns, VSWITCHD_ATTR, vs)
-    return vs
+    """NS's ovs-vswitchd (with its database): the lab's, or one started on first use."""
+    if ns.vswitchd is None:
+        ns.vswitchd = Vswitchd(ns)
+    return ns.vswitchd
 
 
 class ToolResult(Protocol):
@@ -73,8 +64,7 @@ def emit(res: ToolResult, env: Env) -> int:
 
 
 def run_ovs_vsctl(argv: list[str], env: Env) -> int:
-    vs = vswitchd_of(env.ns)
-    return emit(run_vsctl(vs.db, list(argv), reconfigure=vs.reconfigure, now=vs.now), env)
+    return emit(vswitchd_of(env.ns).vsctl(list(argv)), env)
 
 
 def _file_args(argv: list[str], env: Env) -> list[str]:
@@ -91,26 +81,15 @@ def _file_args(argv: list[str], env: Env) -> list[str]:
 
 
 def run_ovs_ofctl(argv: list[str], env: Env) -> int:
-    vs = vswitchd_of(env.ns)
-
-    def bridge(name: str) -> OfctlBridge | None:
-        # the emulated bridge is what ovs-ofctl talks OpenFlow to (OfctlBridge's shape)
-        return cast("OfctlBridge | None", vs.bridge(name))
-
-    vs.run()  # timeouts and ageing due by now, before the tool looks
-    res = run_ofctl(_file_args(argv, env), bridge, vs.now)
-    if res.status == 0:
-        vs.revalidate_all()  # the tables may have changed: megaflows follow them
-    return emit(res, env)
+    return emit(vswitchd_of(env.ns).ofctl(_file_args(argv, env)), env)
 
 
 def run_ovs_appctl(argv: list[str], env: Env) -> int:
-    vs = vswitchd_of(env.ns)
-    return emit(run_appctl(vs, list(argv), vs.now), env)
+    return emit(vswitchd_of(env.ns).appctl(list(argv)), env)
 
 
 def run_ovs_dpctl(argv: list[str], env: Env) -> int:
-    return emit(run_dpctl(vswitchd_of(env.ns), list(argv)), env)
+    return emit(vswitchd_of(env.ns).dpctl(list(argv)), env)
 
 
 #: the completion words of each tool (``vnetlab shell``'s Tab)
