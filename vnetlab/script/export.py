@@ -5,17 +5,17 @@ Design note
 The script does what ``vnetlab.sim.build`` does, in the same order, as commands a person
 would type, one function per build stage: namespaces (``lo`` up, as the emulator's nodes
 have it), devices (each with its MAC, so the result is the lab's state byte for byte), veth
-pairs, masters and bridge port flags, bridge VLANs, addresses, sysctls, links up (bridges
-first), Open vSwitch (the ``ovs-vsctl``/``ovs-ofctl`` lines of ``vnetlab.ovsdb.commands``,
-then the addresses and up of the netdevs ovs-vswitchd makes), routes, static FDB entries,
-then the lab's own ``setup:``. Devices are made in the model's build order
-(``vnetlab.model.order``), and a device ``ip link add`` makes is spelled by its spec
-(``ip_link_type()``, ``ip_link_lower()``), the spelling the linux engine's plan shares: a
-bridge's ``vlan_filtering`` is set when it is created. A veth end comes with its peer
-(``type veth peer name P``), TUN/TAP from ``ip tuntap add``. Device names are always
-spelled after a keyword (``link add name N``, ``link set dev N``), as iproute2 allows, so an
-interface named ``dev``, ``type`` or ``link`` is a name and not a keyword; the lab's
-description is a comment line by line.
+pairs, Open vSwitch bridges (the ``ovs-vsctl``/``ovs-ofctl`` lines of
+``vnetlab.ovsdb.commands``), masters and bridge port flags, bridge VLANs, addresses,
+sysctls, links up (bridges first, then the netdevs ovs-vswitchd made, with their
+addresses), routes, static FDB entries, then the lab's own ``setup:``. Devices are made in
+the model's build order (``vnetlab.model.order``), and a device ``ip link add`` makes is
+spelled by its spec (``ip_link_type()``, ``ip_link_lower()``), the spelling the linux
+engine's plan shares: a bridge's ``vlan_filtering`` is set when it is created. A veth end
+comes with its peer (``type veth peer name P``), TUN/TAP from ``ip tuntap add``. Device
+names are always spelled after a keyword (``link add name N``, ``link set dev N``), as
+iproute2 allows, so an interface named ``dev``, ``type`` or ``link`` is a name and not a
+keyword; the lab's description is a comment line by line.
 
 A node named ``host`` is the root namespace; every other node is ``ip netns add``-ed. The
 script starts with the ``# vnetlab: bare`` pragma: its root namespace has no emulated
@@ -74,6 +74,7 @@ def export_script(lab: LabSpec) -> str:
     out += _namespaces(lab)
     out += _devices(lab, order)
     for node, nspec in lab.nodes.items():
+        out += _ovs_bridges(node, nspec)
         out += _masters(node, nspec.interfaces)
         out += _bridge_vlans(node, nspec.interfaces)
         out += _addresses(node, nspec.interfaces)
@@ -81,8 +82,7 @@ def export_script(lab: LabSpec) -> str:
     rank = {key: i for i, key in enumerate(order)}
     for node, nspec in lab.nodes.items():
         out += _links_up(node, nspec.interfaces, rank)
-    for node, nspec in lab.nodes.items():
-        out += _ovs(node, nspec)
+        out += _ovs_netdevs_up(node, nspec)
     for node, nspec in lab.nodes.items():
         out += _routes(node, nspec)
         out += _static_fdb(node, nspec.interfaces)
@@ -251,17 +251,23 @@ def _sysctls(node: str, nspec: NodeSpec) -> list[str]:
 
 
 # -- Open vSwitch ---------------------------------------------------------------------------
-def _ovs(node: str, nspec: NodeSpec) -> list[str]:
+def _ovs_bridges(node: str, nspec: NodeSpec) -> list[str]:
     """A node's bridges as the ``ovs-vsctl``/``ovs-ofctl`` lines both engines run
-    (``vnetlab.ovsdb.commands``), once its ports exist and are up; then the netdevs
-    ovs-vswitchd made (the bridge's own port, ``internal`` ports) get their addresses and
-    come up. The emulator's datapath is the userspace one."""
+    (``vnetlab.ovsdb.commands``), once its devices exist; the emulator's datapath is the
+    userspace one."""
     out: list[str] = []
     for bridge, spec in nspec.ovs.items():
         out += [f"{_exec(node)}ovs-vsctl {_shell_words(argv)}"
                 for argv in vsctl_commands(bridge, spec, OVS_DATAPATH_TYPE)]
         out += [f"{_exec(node)}ovs-ofctl {_shell_words(argv)}"
                 for argv in ofctl_commands(bridge, spec)]
+    return out
+
+
+def _ovs_netdevs_up(node: str, nspec: NodeSpec) -> list[str]:
+    """The netdevs ovs-vswitchd made (the bridge's own port, ``internal`` ports) get their
+    addresses and come up after the node's other links."""
+    out: list[str] = []
     for bridge, spec in nspec.ovs.items():
         netdevs = [(bridge, spec.addresses, spec.up)]
         netdevs += [(port, p.addresses, p.up) for port, p in spec.ports.items()
