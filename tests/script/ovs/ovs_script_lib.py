@@ -38,19 +38,3 @@ class Emulated:
         rc = self.it.run_line(text, 1)
         return LineResult("".join(s + "\n" for s in self.out),
                           "".join(s + "\n" for s in self.err), rc)
-
-
-def emulated_ovs_missing() -> str | None:
-    """Why the emulated OVS cannot run a script yet (its parts not merged or not fitting
-    together), or None. Only the tests of the whole chain skip on it."""
-    emu = Emulated()
-    try:
-        for text in ("ovs-vsctl add-br br0", "ovs-ofctl add-flow br0 actions=drop",
-                     "ovs-ofctl dump-flows br0", "ovs-appctl dpif/show", "ovs-dpctl show"):
-            r = emu.line(text)
-            if r.status != 0:
-                return f"the emulated OVS fails `{text}`: {r.stderr.strip()}"
-    except Exception as e:  # noqa: BLE001 - any failure of the chain is the reason
-        return (f"the emulated ovs-vswitchd does not yet run on vnetlab.ovsdb/openflow "
-                f"({type(e).__name__}: {e})")
-    return None

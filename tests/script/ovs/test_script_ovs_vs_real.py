@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.ovsdb.oracle import normalize
-from tests.script.ovs.ovs_script_lib import Emulated, emulated_ovs_missing, strip_ages
+from tests.script.ovs.ovs_script_lib import Emulated, strip_ages
 from tests.script.ovs.script_realovs import RealOvs
 from vnetlab.openflow.cmd import CmdResult
 
@@ -84,9 +84,6 @@ def _compare(real: RealOvs, emu: Emulated, lines: list[str]) -> None:
 
 @pytest.fixture
 def emu() -> Emulated:
-    reason = emulated_ovs_missing()
-    if reason:
-        pytest.skip(reason)
     e = Emulated()
     for line in EMULATOR_SETUP:
         assert e.line(line).status == 0, line
