@@ -151,3 +151,4 @@ def test_trace_matches_ovs(oracles: dict[str, Oracle], name: str, flow: str) -> 
         assert _line(ours.stdout, "Megaflow:") == _line(real, "Megaflow:"), (
             f"ours:\n{ours.stdout}\nreal:\n{real}")
     assert _line(ours.stdout, "Flow:") == _line(real, "Flow:")
+    assert ours.stdout == real, f"ours:\n{ours.stdout}\nreal:\n{real}"

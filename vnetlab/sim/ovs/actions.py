@@ -20,6 +20,7 @@ from typing import Any
 
 from vnetlab.openflow import actions as ofp
 from vnetlab.openflow.fields import FIELDS, prereqs_ok
+from vnetlab.openflow.ofctl_learn import learned_flow
 from vnetlab.sim.ovs.oftrace import OFT_BUCKET, OfTraceNode
 from vnetlab.sim.ovs.xlate import (
     OFPP_ALL,
@@ -46,6 +47,9 @@ STOP = "stop"
 
 
 def do_xlate_actions(ctx: XlateCtx, acts: tuple[Any, ...]) -> None:
+    if not acts:
+        ctx.report_action("drop")
+        return
     for a in acts:
         if ctx.error is not None or ctx.exit:
             break
@@ -152,8 +156,6 @@ def _set_field(ctx: XlateCtx, a: ofp.SetField) -> None:
     value, mask = mf.to_member(a.value, a.mask)
     ctx.unwildcard(mf.member, mask)
     flow[mf.member] = (flow.get(mf.member, 0) & ~mask) | (value & mask)
-    if a.raw == "load":
-        _report_subfield(ctx, mf.nxm or mf.name, mf.member, mask)
 
 
 def _mask_prereqs(ctx: XlateCtx, prereq: str) -> None:
@@ -163,12 +165,6 @@ def _mask_prereqs(ctx: XlateCtx, prereq: str) -> None:
     ctx.unwildcard("dl_type")
     if prereq in ("tcp", "udp", "icmp"):
         ctx.unwildcard("nw_proto")
-
-
-def _report_subfield(ctx: XlateCtx, name: str, member: str, mask: int) -> None:
-    if ctx.trace is not None:
-        v = (ctx.flow.get(member, 0) & mask)
-        ctx.report_detail(f"{name}[] is now {v:#x}" if v else f"{name}[] is now 0")
 
 
 def _move(ctx: XlateCtx, a: ofp.Move) -> None:
@@ -281,12 +277,25 @@ def _xlate_bucket(ctx: XlateCtx, bucket: Any, bucket_id: int) -> None:
 
 
 def _learn(ctx: XlateCtx, a: ofp.Learn) -> None:
-    """``xlate_learn_action``: the learned flow is added with side effects only."""
+    """``xlate_learn_action``: build the flow from the packet (what the source fields are
+    read from is now exact), show it, and add it with side effects only."""
     for spec in a.specs:
-        if spec.kind == "match" and spec.src is not None and spec.src.field is not None:
+        if spec.src is not None:
             m = spec.src.field
             _, mask = m.to_member(spec.src.mask, spec.src.mask)
             ctx.unwildcard(m.member, mask)
+    match, acts = learned_flow(a, ctx.flow)
+    if ctx.trace is not None:
+        text = f"table={a.table} " + match.format().rstrip(",") + f" priority={a.priority}"
+        if a.cookie:
+            text += f" cookie={a.cookie:#x}"
+        if a.idle_timeout:
+            text += f" idle={a.idle_timeout}"
+        if a.hard_timeout:
+            text += f" hard={a.hard_timeout}"
+        if a.send_flow_rem:
+            text += " send_flow_rem"
+        ctx.report_detail(text + " actions=" + ofp.format_actions(acts))
     if ctx.side_effects:
         ctx.ofproto.learn(a, ctx)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from vnetlab.openflow.fields import field_by_name
+from vnetlab.openflow.fields import MEMBER_BITS, field_by_name
 from vnetlab.openflow.match import Match
 from vnetlab.openflow.ofctl_errors import OfctlError
 from vnetlab.openflow.ofctl_parse import parse_field_into
@@ -61,7 +61,7 @@ def flow_wc_for_packet(flow: dict[str, int]) -> dict[str, int]:
                  arp_sha=(1 << 48) - 1, arp_tha=(1 << 48) - 1)
     for f in ("metadata", "tun_id", "tun_src", "tun_dst", *(f"reg{i}" for i in range(16))):
         if flow.get(f):
-            m[f] = (1 << 64) - 1
+            m[f] = (1 << MEMBER_BITS[f]) - 1
     return m
 
 
@@ -266,9 +266,10 @@ def trace(br: Ofproto, flow: dict[str, int], packet: bytes | None, now: float) -
     out.append("\nFinal flow: " + ("unchanged" if final == initial else flow_format(final)) + "\n")
     wc = ctx.finish_wc()
     out.append(f"Megaflow: {megaflow_format(flow, wc)}\n")
-    out.append(f"Datapath actions: {odp.format_odp_actions(ctx.odp)}\n")
+    out.append(f"Datapath actions: {odp.format_odp_actions(ctx.odp)}")
     if ctx.error is not None:
-        out.append(f"\nTranslation failed ({ctx.error}), packet is dropped.\n")
+        out.append(f"\nTranslation failed ({ctx.error}), packet is dropped.")
+    out.append("\n")  # the unixctl reply ends in a newline
     if packet is not None:
         br.vswitchd.after_trace()
     return "".join(out)

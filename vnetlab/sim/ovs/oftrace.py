@@ -22,7 +22,7 @@ OFT_DETAIL = "detail"
 OFT_WARN = "warn"
 OFT_ERROR = "error"
 
-_TERMINAL = frozenset({OFT_ACTION, OFT_DETAIL, OFT_WARN, OFT_ERROR})
+_TERMINAL = frozenset({OFT_ACTION, OFT_DETAIL, OFT_WARN, OFT_ERROR, OFT_BUCKET})
 
 
 @dataclass(slots=True)

@@ -380,6 +380,8 @@ def xlate_actions(ofproto: Ofproto, flow: dict[str, int], *, now: float,
     xport = ofproto.xports.get(in_port)
     bundle = xport.bundle if xport is not None else None
     if bundle is not None and ofproto.mbridge.bundle_out(bundle.name):
+        # the rule is looked up (and shown) before the input port is refused
+        ctx.report_table(ofproto.rule_lookup(ctx, 0), 0)
         ctx.report_error(f"dropping packet received on port {bundle.name}, "
                          "which is reserved exclusively for mirroring")
     else:
