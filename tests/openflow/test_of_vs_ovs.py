@@ -184,3 +184,46 @@ def test_group_stats(both: tuple[Emulated, Oracle]) -> None:
     same(emu, ovs, "dump-groups", "br0", "2")
     same_set(emu, ovs, "dump-groups", "br0", "all")
     same(emu, ovs, "dump-group-stats", "br0", "bogus=1")
+
+
+def test_dump_order_is_ovs_order(both: tuple[Emulated, Oracle]) -> None:
+    """Subtables by their best priority, rules of one subtable in insertion order; a
+    modified or replaced rule moves to the end (OVS inserts a new version)."""
+    emu, ovs = both
+    same(emu, ovs, "del-flows", "br0")
+    for f in ("priority=5,in_port=1", "priority=100,in_port=2", "priority=50,in_port=3",
+              "priority=100,in_port=4", "priority=7,in_port=1", "priority=1,in_port=9",
+              "priority=200,in_port=1", "priority=0", "priority=9", "priority=3"):
+        same(emu, ovs, "add-flow", "br0", f + ",actions=drop")
+    same(emu, ovs, "--no-stats", "dump-flows", "br0")
+    same(emu, ovs, "mod-flows", "br0", "in_port=3,actions=1")
+    same(emu, ovs, "--strict", "del-flows", "br0", "priority=100,in_port=2")
+    same(emu, ovs, "add-flow", "br0", "priority=100,in_port=2,actions=drop")
+    same(emu, ovs, "add-flow", "br0", "priority=5,in_port=1,actions=2")
+    same(emu, ovs, "--no-stats", "dump-flows", "br0")
+    same(emu, ovs, "dump-flows", "br0")
+
+
+def test_sorted_dumps_and_openflow13_usability(both: tuple[Emulated, Oracle]) -> None:
+    emu, ovs = both
+    for f in ("priority=5,in_port=1,actions=2", "priority=9,ip,nw_src=10.0.0.9,actions=1",
+              "priority=9,ip,nw_src=10.0.0.1,actions=1", "priority=1,actions=drop",
+              "priority=7,tcp,tp_dst=80,actions=drop", "priority=5,in_port=2,actions=1"):
+        same(emu, ovs, "add-flow", "br0", f)
+    for opt in ("--sort", "--rsort", "--sort=priority", "--rsort=in_port", "--sort=nw_src",
+                "--sort=bogus"):
+        same(emu, ovs, opt, "dump-flows", "br0")
+        same(emu, ovs, opt, "--no-stats", "dump-flows", "br0")
+    for f in ("actions=strip_vlan", "actions=mod_nw_tos:8", "ip,actions=mod_nw_tos:8",
+              "actions=set_vlan_vid:5", "actions=mod_vlan_vid:5", "actions=enqueue:1:2",
+              "dl_vlan=5,actions=strip_vlan", "actions=mod_tp_src:5"):
+        same(emu, ovs, "add-flow", "br0", "table=7," + f)
+        same(emu, ovs, "-O", "OpenFlow13", "add-flow", "br0", "table=8," + f)
+    same(emu, ovs, "--no-stats", "dump-flows", "br0", "table=7")
+    same(emu, ovs, "--no-stats", "-O", "OpenFlow13", "dump-flows", "br0", "table=8")
+    for f in ("table=8,actions=push_vlan:0x8100,output:1",
+              "table=8,reg0=1,actions=push_vlan:0x8100,output:1",
+              "reg0=1,actions=push_vlan:0x8100,output:1"):
+        same(emu, ovs, "add-flow", "br0", f)
+    same(emu, ovs, "-O", "OpenFlow13", "add-flow", "br0", "table=8,reg0=1,actions=strip_vlan")
+    same(emu, ovs, "-O", "OpenFlow13", "add-flow", "br0", "reg0=1,actions=strip_vlan")

@@ -148,6 +148,9 @@ class Subtable(Generic[R]):
     ports_trie: PrefixTrie | None = None
     max_priority: int = -1
     n_rules: int = 0
+    #: every rule in insertion order (``rules_list``: what dumps walk; a replaced rule
+    #: goes to the end, as OVS's new-version rule does)
+    in_order: dict[int, R] = field(default_factory=dict)
 
     @classmethod
     def for_mask(cls, mask: tuple[tuple[str, int], ...]) -> Subtable[R]:
@@ -189,18 +192,20 @@ class Subtable(Generic[R]):
         if bucket is None:
             bucket = self.rules[values] = []
             self._index(values, 1)
-        if self.ports_trie is not None:
-            self.ports_trie.insert(_ports_word(rule.match.values), self.ports_mask_len)
         replaced = None
         for i, old in enumerate(bucket):
             if old.priority == rule.priority:
                 replaced = old
                 bucket[i] = rule
+                del self.in_order[id(old)]
                 break
         else:
             bucket.append(rule)
             bucket.sort(key=lambda r: -r.priority)
             self.n_rules += 1
+            if self.ports_trie is not None:
+                self.ports_trie.insert(_ports_word(rule.match.values), self.ports_mask_len)
+        self.in_order[id(rule)] = rule
         self.max_priority = max(self.max_priority, rule.priority)
         return replaced
 
@@ -211,6 +216,7 @@ class Subtable(Generic[R]):
             return False
         bucket[:] = [r for r in bucket if r is not rule]
         self.n_rules -= 1
+        del self.in_order[id(rule)]
         if self.ports_trie is not None:
             self.ports_trie.remove(_ports_word(rule.match.values), self.ports_mask_len)
         if not bucket:
@@ -374,11 +380,10 @@ class Classifier(Generic[R]):
         return best
 
     def __iter__(self) -> Iterator[R]:
-        """Every rule: subtables in priority order, then by match, priority descending
-        (``CLS_FOR_EACH``)."""
+        """Every rule: subtables by their best priority, each in insertion order
+        (``CLS_FOR_EACH``: the pvector, then ``rules_list``)."""
         for st in self._order:
-            for bucket in st.rules.values():
-                yield from bucket
+            yield from list(st.in_order.values())
 
     def __len__(self) -> int:
         return self.n_rules

@@ -18,7 +18,8 @@ import struct
 
 from vnetlab.wire.ethernet import ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6
 
-__all__ = ["FLOW_DL_TYPE_NONE", "Key", "extract"]
+__all__ = ["FLOW_DL_TYPE_NONE", "Key", "extract", "flow_hash_symmetric_l2",
+           "flow_hash_symmetric_l3l4", "hash_add", "hash_finish"]
 
 #: a flow key: struct flow member -> value (absent = 0)
 Key = dict[str, int]
@@ -108,3 +109,66 @@ def _extract_ipv4(key: Key, payload: bytes) -> None:
             return
     end = min(len(payload), total) if total >= ihl else len(payload)
     _l4(key, proto, payload[ihl:end])
+
+
+# --- hashes the datapath's hash(sym_l4(0)) action computes (lib/hash.h, lib/flow.c) -------
+# OVS built without SSE4.2 (Debian's generic x86-64 build) uses the murmur3 steps below;
+# struct flow fields are network-order bytes read as little-endian host words on x86.
+
+_M32 = 0xFFFFFFFF
+
+
+def _rot(x: int, k: int) -> int:
+    return ((x << k) | (x >> (32 - k))) & _M32
+
+
+def hash_add(h: int, data: int) -> int:
+    """``mhash_add``."""
+    if data:
+        data = (data * 0xCC9E2D51) & _M32
+        data = _rot(data, 15)
+        data = (data * 0x1B873593) & _M32
+        h ^= data
+    h = _rot(h, 13)
+    return (h * 5 + 0xE6546B64) & _M32
+
+
+def hash_finish(h: int, final: int) -> int:
+    """``mhash_finish(hash ^ final)``."""
+    h ^= final
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _M32
+    h ^= h >> 16
+    return h
+
+
+def _le32(value: int, width: int = 4) -> int:
+    """A network-order ``width``-byte field as x86 reads it."""
+    return int.from_bytes(value.to_bytes(width, "big"), "little")
+
+
+def flow_hash_symmetric_l2(key: Key, basis: int = 0) -> int:
+    """``flow_hash_symmetric_l2``: Ethernet addresses (xored), VLAN ID, ethertype."""
+    eth = (key.get("dl_src", 0) ^ key.get("dl_dst", 0)).to_bytes(6, "big")
+    vid = key.get("vlan_tci", 0) & 0x0FFF
+    word0 = key.get("dl_type", 0).to_bytes(2, "big") + vid.to_bytes(2, "big")
+    words = (word0, eth[:4], eth[4:] + b"\0\0")
+    h = basis
+    for w in words:
+        h = hash_add(h, int.from_bytes(w, "little"))
+    return hash_finish(h, basis)
+
+
+def flow_hash_symmetric_l3l4(key: Key, basis: int = 0, inc_udp_ports: bool = False) -> int:
+    """``flow_hash_symmetric_l3l4``: the hash ``hash(sym_l4(0))`` gives a packet (IPv4:
+    addresses xored, protocol, TCP/SCTP ports xored; other frames: the L2 hash)."""
+    if key.get("dl_type") != ETH_P_IP:
+        return flow_hash_symmetric_l2(key, basis)
+    h = hash_add(basis, _le32(key.get("nw_src", 0) ^ key.get("nw_dst", 0)))
+    proto = key.get("nw_proto", 0)
+    h = hash_add(h, proto)
+    if not key.get("nw_frag", 0) & 3 and (proto in (6, 132) or (inc_udp_ports and proto == 17)):
+        h = hash_add(h, _le32(key.get("tp_src", 0) ^ key.get("tp_dst", 0), 2))
+    return hash_finish(h, basis)

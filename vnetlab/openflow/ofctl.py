@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from vnetlab.openflow.actions import format_actions, through_of10
 from vnetlab.openflow.cmd import CmdResult
+from vnetlab.openflow.fields import field_by_name, prereqs_ok
 from vnetlab.openflow.match import PortNamer, format_eth, format_port
 from vnetlab.openflow.ofctl_errors import OfctlError
 from vnetlab.openflow.ofctl_of13 import format_actions_of13
@@ -111,6 +112,8 @@ class _Opts:
     names: bool | None = None
     stats: bool = True
     of13: bool = False
+    #: --sort/--rsort criteria: (field name or "priority", ascending)
+    sort: list[tuple[str, bool]] = field(default_factory=list)
 
 
 class _Fail(Exception):
@@ -156,7 +159,12 @@ def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
                     value = argv[i]
                     i += 1
                 opts.of13 = _protocol_is_of13(value)
-            elif name in ("readd", "more", "color", "sort", "rsort", "timestamp"):
+            elif name in ("sort", "rsort"):
+                key = value or "priority"
+                if key != "priority" and field_by_name(key) is None:
+                    raise _Fail(f"{key}: unknown field name")
+                opts.sort.append((key, name == "sort"))
+            elif name in ("readd", "more", "color", "timestamp"):
                 pass
             else:
                 raise _Fail(f"unrecognized option '{a.partition('=')[0]}'")
@@ -283,7 +291,9 @@ class _Run:
 
     def dump_flows(self, args: list[str]) -> None:
         rules = self._selected(args)
-        raw = self.opts.names is not True and self.opts.stats
+        raw = self.opts.names is not True and self.opts.stats and not self.opts.sort
+        if self.opts.sort:
+            rules = _sorted_rules(rules, self.opts.sort)
         if raw:
             xid = 2 if self.opts.of13 else (8 if args else 4)
             head = "OFPST_FLOW" if self.opts.of13 else "NXST_FLOW"
@@ -381,14 +391,21 @@ class _Run:
 
     def _prepare(self, fm: FlowMod) -> None:
         """What reaches the switch: the OpenFlow 1.0 encoding when not ``-O OpenFlow13``."""
+        nxm = needs_nxm(fm)
         if not self.opts.of13:
             if "of10" not in fm.usable:
-                raise OfctlError("none of the usable flow formats (OXM,OpenFlow11) is among "
-                                 "the allowed flow formats (OpenFlow10,NXM)")
+                usable = "OXM" if nxm else "OXM,OpenFlow11"
+                raise OfctlError(f"none of the usable flow formats ({usable}) is among the "
+                                 "allowed flow formats (OpenFlow10,NXM)")
             normalize(fm)
             fm.actions = through_of10(fm.actions)
             fm.importance = 0   # OpenFlow 1.4+ only: an OpenFlow 1.0 flow mod drops it
         else:
+            if "of11" not in fm.usable:
+                tid = "+table_id" if fm.table != 255 else ""
+                usable = f"NXM{tid}" if nxm else f"OpenFlow10{tid},NXM{tid}"
+                raise OfctlError(f"none of the usable flow formats ({usable}) is among the "
+                                 "allowed flow formats (OXM-OpenFlow13)")
             fm.usable = fm.usable - {"of10"}
 
     def _report_error(self, e: OfpError, fm: FlowMod) -> None:
@@ -607,6 +624,33 @@ class _Run:
             return
         self.out.append(f"\n  table {first}: ditto\n" if first == last
                         else f"\n  tables {first}...{last}: ditto\n")
+
+
+def _sorted_rules(rules: list[Rule], criteria: list[tuple[str, bool]]) -> list[Rule]:
+    """``compare_flows``: by each criterion; flows without the field sort last either way;
+    ties keep the dump order."""
+    import functools
+
+    def cmp(a: Rule, b: Rule) -> int:
+        for name, asc in criteria:
+            if name == "priority":
+                ret = (a.priority > b.priority) - (a.priority < b.priority)
+            else:
+                mf = field_by_name(name)
+                assert mf is not None
+                ina = bool(a.match.masks.get(mf.member, 0) & mf.member_mask) and prereqs_ok(
+                    mf.prereq, a.match.values, a.match.masks)
+                inb = bool(b.match.masks.get(mf.member, 0) & mf.member_mask) and prereqs_ok(
+                    mf.prereq, b.match.values, b.match.masks)
+                if ina != inb:
+                    return -1 if ina else 1
+                va = mf.from_member(a.match.values.get(mf.member, 0))
+                vb = mf.from_member(b.match.values.get(mf.member, 0))
+                ret = (va > vb) - (va < vb)
+            if ret:
+                return ret if asc else -ret
+        return 0
+    return sorted(rules, key=functools.cmp_to_key(cmp))
 
 
 def _split_command(line: str) -> tuple[str, str]:

@@ -612,7 +612,13 @@ def _verify_instructions(acts: list[Action], allow_instructions: bool) -> None:
         last = max(last, idx)
 
 
-def _check_prereqs(acts: tuple[Action, ...], match: Match) -> None:
+#: OpenFlow 1.0-style actions: a missing prerequisite only makes them OpenFlow 1.0-only
+#: (``inconsistent_match``), where set_field/load/move are refused outright
+_LEGACY_RAW = ("mod_nw_src", "mod_nw_dst", "mod_nw_tos", "mod_nw_ecn", "mod_nw_ttl",
+               "mod_tp_src", "mod_tp_dst")
+
+
+def _check_prereqs(acts: tuple[Action, ...], match: Match, usable: set[str]) -> None:
     """``ofpacts_check``: written/read fields need their prerequisites in the match (as the
     actions before them leave the flow: a pushed VLAN counts)."""
     def ok(mf: MfField) -> bool:
@@ -622,15 +628,24 @@ def _check_prereqs(acts: tuple[Action, ...], match: Match) -> None:
     proto = match.values.get("nw_proto", 0) if match.masks.get("nw_proto") else -1
     for a in acts:
         bad = False
-        if isinstance(a, PushVlan) or (isinstance(a, SetVlanVid | SetVlanPcp)
-                                       and a.push_if_needed):
+        if isinstance(a, PushVlan):
+            vlan = True
+        elif isinstance(a, SetVlanVid | SetVlanPcp):
+            if not vlan and not a.push_if_needed:
+                usable.discard("of11")
             vlan = True
         elif isinstance(a, StripVlan):
+            if not vlan:
+                usable.discard("of11")
             vlan = False
         elif isinstance(a, SetField):
             if a.raw in ("mod_tp_src", "mod_tp_dst"):
-                bad = not (prereqs_ok("ip_any", match.values, match.masks)
-                           and proto in (6, 17, 132))
+                if not (prereqs_ok("ip_any", match.values, match.masks)
+                        and proto in (6, 17, 132)):
+                    usable.discard("of11")
+            elif a.raw in _LEGACY_RAW:
+                if not prereqs_ok("ip_any", match.values, match.masks):
+                    usable.discard("of11")
             elif a.field in ("vlan_vid", "vlan_pcp"):
                 bad = not vlan
             elif a.field == "vlan_tci":
@@ -642,7 +657,7 @@ def _check_prereqs(acts: tuple[Action, ...], match: Match) -> None:
         elif isinstance(a, Learn):
             bad = not _learn_ok(a, match)
         elif isinstance(a, WriteActions):
-            _check_prereqs(a.actions, match)
+            _check_prereqs(a.actions, match, usable)
         if bad:
             raise OfctlError("actions are invalid with specified match "
                              "(OFPBAC_MATCH_INCONSISTENT)")
@@ -673,7 +688,7 @@ def parse_actions(text: str, port_number: PortNumber, match: Match | None = None
     ``table`` is the flow's table (255: not given), which ``goto_table`` must exceed."""
     parser = _ActionParser(port_number)
     acts = parser.parse(text, True)
-    _check_prereqs(acts, match if match is not None else Match())
+    _check_prereqs(acts, match if match is not None else Match(), parser.usable)
     for a in acts:
         if isinstance(a, GotoTable) and table != 255 and a.table <= table:
             raise OfctlError("actions are invalid with specified match "

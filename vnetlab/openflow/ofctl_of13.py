@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from vnetlab.openflow.actions import (
     Action,
+    Enqueue,
     SetField,
     SetVlanPcp,
     SetVlanVid,
@@ -20,7 +21,7 @@ from vnetlab.openflow.actions import (
     WriteActions,
     format_action,
 )
-from vnetlab.openflow.match import Match, PortNamer
+from vnetlab.openflow.match import Match, PortNamer, format_port
 
 __all__ = ["format_actions_of13"]
 
@@ -61,6 +62,9 @@ def _of13(a: Action, match: Match | None, pushed: list[bool]) -> list[str]:
         return out
     if isinstance(a, StripVlan):
         return ["pop_vlan"]
+    if isinstance(a, Enqueue):
+        # OpenFlow 1.1+ has no enqueue: set_queue + output, then the queue is reset
+        return [f"set_queue:{a.queue}", "output:" + format_port(a.port), "pop_queue"]
     if isinstance(a, WriteActions):
         return ["write_actions(" + format_actions_of13(a.actions, match, None) + ")"]
     return [format_action(a)]

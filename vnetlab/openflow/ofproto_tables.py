@@ -37,11 +37,13 @@ from vnetlab.openflow.actions import (
     WriteActions,
 )
 from vnetlab.openflow.classifier import Classifier, Wildcards
+from vnetlab.openflow.fields import FIELDS, prereqs_ok
 from vnetlab.openflow.match import Match
 from vnetlab.openflow.ofctl_learn import learned_flow
 from vnetlab.openflow.ofctl_parse import Bucket, FlowMod, GroupMod
 
-__all__ = ["N_TABLES", "TABLE_HIDDEN", "OfGroup", "OfpError", "OfprotoTables", "Rule"]
+__all__ = ["N_TABLES", "TABLE_HIDDEN", "OfGroup", "OfpError", "OfprotoTables", "Rule",
+           "dp_hash_map"]
 
 #: tables 0..253 are the user's; 254 is OVS's hidden internal table
 N_TABLES = 255
@@ -194,6 +196,13 @@ class OfprotoTables:
         for gid in _groups_used(acts):
             if gid not in self.groups:
                 raise OfpError("OFPBAC_BAD_OUT_GROUP")
+        if match is not None:
+            # the switch re-checks what arrived: an OpenFlow 1.0 mod_nw_ecn arrives as a
+            # Nicira load, which needs its field's prerequisites (ofpacts_check)
+            for a in acts:
+                if isinstance(a, SetField) and a.raw in ("load", "set_field") and \
+                        not prereqs_ok(FIELDS[a.field].prereq, match.values, match.masks):
+                    raise OfpError("OFPBAC_MATCH_INCONSISTENT")
 
     def add(self, fm: FlowMod, now: float) -> Rule:
         """``add_flow_start``: insert, replacing an identical match+priority rule."""
@@ -261,6 +270,8 @@ class OfprotoTables:
             r.modified = now
             if fm.new_cookie is not None and not fm.cookie_mask:
                 r.cookie = fm.new_cookie
+            # OVS replaces the rule by a new version, which dumps list last
+            self.tables[r.table_id].insert(r)
 
     def delete(self, fm: FlowMod, strict: bool) -> list[Rule]:
         """``delete_flows_start__``."""
@@ -332,6 +343,31 @@ class OfprotoTables:
             group.n_packets, group.n_bytes, group.created = (old.n_packets, old.n_bytes,
                                                              old.created)
         self.groups[gm.group_id] = group
+
+
+def dp_hash_map(buckets: list[Bucket]) -> list[int]:
+    """``group_setup_dp_hash_table``: bucket index per dp_hash value (the list's length is
+    the hash mask + 1), spread by weight with the Webster method. Empty when no bucket has
+    weight (no dp_hash selection possible)."""
+    weights = [b.weight for b in buckets]
+    total = sum(weights)
+    if not buckets or not total:
+        return []
+    min_weight = min(w for w in weights if w > 0)
+    min_slots = -(-total // min_weight)
+    n_hash = max(16, 1 << (min_slots - 1).bit_length())
+    divisor = [1] * len(buckets)
+    value = [float(w) for w in weights]
+    out: list[int] = []
+    for _ in range(n_hash):
+        winner = 0
+        for i in range(1, len(buckets)):
+            if value[i] > value[winner]:
+                winner = i
+        divisor[winner] += 2
+        value[winner] = weights[winner] / divisor[winner]
+        out.append(winner)
+    return out
 
 
 def _assign_bucket_ids(buckets: list[Bucket]) -> list[Bucket]:
