@@ -28,9 +28,7 @@ from vnetlab.ovsdb.data import (
     DataError,
     Pair,
     SymbolTable,
-    Uuid,
     atom_from_string,
-    atom_to_string,
     datum_from_string,
     datum_to_string,
     is_uuid,
@@ -363,16 +361,6 @@ def format_value(row: Row, column: Column) -> str:
     return datum_to_string(to_pairs(row[column.name], column.type), column.type)
 
 
-def describe_atom(atom: object, column: Column, value: bool = False) -> str:
-    base = column.type.value if value else column.type.key
-    assert base is not None
-    return atom_to_string(atom, base.type)  # type: ignore[arg-type]
-
-
 def wide(ctype: ColumnType) -> ColumnType:
     """The column's type with any number of elements (``n_max = UINT_MAX``)."""
     return ColumnType(ctype.key, ctype.value, 1, UNLIMITED)
-
-
-def uuid_of(text: str) -> Uuid:
-    return Uuid(text)

@@ -13,12 +13,15 @@ that state.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from vnetlab.ovsdb.data import Pair, Uuid, datum_to_bare, datum_to_string
 from vnetlab.ovsdb.schema import UUID, BaseType, ColumnType
 
 _UUID_BASE = BaseType(UUID)
+_UUID_AT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                      r"[0-9a-fA-F]{12}")
 
 
 @dataclass
@@ -61,9 +64,22 @@ def cell_json(cell: Cell, force_set: bool = False) -> object:
     return ["set", [_atom_json(k, ctype.key.type) for k, _ in cell.pairs]]
 
 
+def _pretty(obj: object, depth: int) -> str:
+    """``json_serialize`` with ``JSSF_PRETTY``: closing brackets stay on the last line."""
+    pad = "\n" + "  " * (depth + 1)
+    if isinstance(obj, list):
+        if not obj:
+            return "[]"
+        return "[" + pad + ("," + pad).join(_pretty(e, depth + 1) for e in obj) + "]"
+    if isinstance(obj, dict):
+        items = [f"{_json(k)}: {_pretty(v, depth + 1)}" for k, v in sorted(obj.items())]
+        return "{" + pad + ("," + pad).join(items) + "}"
+    return _json(obj)
+
+
 def _json(obj: object, pretty: bool = False) -> str:
     if pretty:
-        return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True)
+        return _pretty(obj, 0)
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
@@ -79,10 +95,52 @@ def uuid_cell(uuid: Uuid) -> Cell:
     return Cell([(uuid, None)], ColumnType(_UUID_BASE))
 
 
+def _escape_html(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def _html_cell(element: str, content: str) -> str:
+    """``table_print_html_cell__``: UUIDs become links to their row."""
+    parts = []
+    i = 0
+    while i < len(content):
+        m = _UUID_AT.match(content, i)
+        if m:
+            u = m.group(0)
+            parts.append(f'<a href="#{u}">{u[:8]}</a>')
+            i += 36
+        else:
+            parts.append(_escape_html(content[i]))
+            i += 1
+    return f"    <{element}>{''.join(parts)}</{element}>\n"
+
+
+def _html(table: Table, style: Style) -> str:
+    """``table_print_html__``."""
+    out = ["<table border=1>\n"]
+    if style.headings:
+        out.append("  <tr>\n")
+        out += [_html_cell("th", h) for h in table.headings]
+        out.append("  </tr>\n")
+    for row in table.rows:
+        out.append("  <tr>\n")
+        for heading, cell in zip(table.headings, row, strict=True):
+            text = cell_text(cell, style)
+            if heading == "_uuid":
+                out.append(f'    <td><a name="{_escape_html(text)}">'
+                           f"{_escape_html(text[:8])}</a></td>\n")
+            else:
+                out.append(_html_cell("td", text))
+        out.append("  </tr>\n")
+    out.append("</table>\n")
+    return "".join(out)
+
+
 def format_table(table: Table, style: Style) -> str:
     """``table_format``."""
     out: list[str] = []
-    if style.format != "json":
+    if style.format not in ("json", "html"):
         if style.first_table:
             style.first_table = False
         else:
@@ -120,6 +178,8 @@ def format_table(table: Table, style: Style) -> str:
             out.append(",".join(csv(h) for h in table.headings) + "\n")
         for row in table.rows:
             out.append(",".join(csv(cell_text(c, style)) for c in row) + "\n")
+    elif style.format == "html":
+        out.append(_html(table, style))
     else:
         data = [[cell_json(c) for c in row] for row in table.rows]
         out.append(_json({"data": data, "headings": table.headings}, style.pretty) + "\n")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vnetlab.openflow.cmd import CmdResult
 from vnetlab.ovsdb.ctl import (
@@ -78,15 +78,14 @@ class _Options:
     wait: bool = True
     dry_run: bool = False
     oneline: bool = False
-    style: Style | None = None
+    style: Style = field(default_factory=Style)
     version: bool = False
     help: bool = False
 
 
 def _parse_options(argv: list[str], local: dict[str, str | None]) -> tuple[_Options, int]:
     """``parse_options``: getopt_long with ``+`` (stops at the first non-option)."""
-    opts = _Options(style=Style())
-    assert opts.style is not None
+    opts = _Options()
     local_names = _local_options()
     known = {**_GLOBAL, **local_names}
     i = 0
@@ -208,7 +207,6 @@ def run_vsctl(db: Database, argv: list[str], *,
 def _do_vsctl(db: Database, commands: list[Command], opts: _Options, run: _Run,
               reconfigure: Callable[[], None] | None) -> str:
     style = opts.style
-    assert style is not None
     state = VsctlState()
     symtab = SymbolTable(db.new_uuid)
     contexts: list[Context] = []

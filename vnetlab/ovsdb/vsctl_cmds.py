@@ -273,28 +273,38 @@ def _atoi(text: str) -> int:
     return -value if s.startswith("-") else value
 
 
-def _del_port(ctx: Context, st: VsctlState, port: VPort) -> None:
-    br = port.bridge.real
-    ctx.txn.write(br, "ports", [u for u in br.refs("ports") if u != port.cfg.uuid])
+def _del_port(ctx: Context, st: VsctlState, port: VPort, rows: bool = True) -> None:
+    """``del_port``. With ``rows`` false (the whole real bridge goes) nothing is written:
+    the IDL drops the writes to a row it deletes and sends no delete for non-root rows,
+    so the Bridge, its Ports and Interfaces go by garbage collection or not at all."""
+    if rows:
+        br = port.bridge.real
+        ctx.txn.write(br, "ports", [u for u in br.refs("ports") if u != port.cfg.uuid])
     for iface in port.ifaces:
-        ctx.txn.delete(iface.cfg)
+        if rows:
+            ctx.txn.delete(iface.cfg)
         st.ifaces.pop(str(iface.cfg["name"]), None)
-    ctx.txn.delete(port.cfg)
+    if rows:
+        ctx.txn.delete(port.cfg)
     st.ports.pop(port.name, None)
     port.bridge.ports.remove(port)
 
 
-def _del_bridge(ctx: Context, st: VsctlState, br: VBridge) -> None:
+def _del_bridge(ctx: Context, st: VsctlState, br: VBridge, rows: bool = True) -> None:
+    """``del_bridge``: a real bridge leaves ``Open_vSwitch.bridges`` and garbage
+    collection takes it (a Flow_Sample_Collector_Set naming it keeps it, with its ports:
+    OVS means to delete those sets, but del-br never loads that table); a fake bridge's
+    ports leave its parent."""
+    rows = rows and br.cfg is None
     for child in list(br.children.values()):
-        _del_bridge(ctx, st, child)
+        _del_bridge(ctx, st, child, rows)
     for port in list(br.ports):
-        _del_port(ctx, st, port)
+        _del_port(ctx, st, port, rows)
     if br.parent is not None:
         br.parent.children.pop(br.vlan, None)
     if br.cfg is not None:
         assert st.ovs is not None
         ctx.txn.write(st.ovs, "bridges", [u for u in st.ovs.refs("bridges") if u != br.cfg.uuid])
-        ctx.txn.delete(br.cfg)
     st.bridges.pop(br.name, None)
 
 
@@ -376,6 +386,16 @@ def cmd_list_ports(ctx: Context) -> None:
     ctx.output.append(sorted_lines([p.name for p in br.ports if p.name != br.name]))
 
 
+def escape_args(words: list[str]) -> str:
+    """``process_escape_args``: words with blanks, quotes or backslashes in double quotes."""
+    out = []
+    for w in words:
+        if any(c in w for c in " \t\r\n\v\\'\""):
+            w = '"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        out.append(w)
+    return " ".join(out)
+
+
 def _add_port(ctx: Context, br_name: str, port_name: str, may_exist: bool, fake_iface: bool,
               iface_names: list[str], settings: list[str]) -> None:
     if not port_name:
@@ -388,7 +408,7 @@ def _add_port(ctx: Context, br_name: str, port_name: str, may_exist: bool, fake_
         if port is not None:
             want = sorted(iface_names)
             have = sorted(str(i["name"]) for i in _ifaces(ctx, port.cfg))
-            command = " ".join([*ctx.options, *ctx.argv])
+            command = escape_args([*ctx.options, *ctx.argv])
             if port.bridge.name != br_name:
                 raise CtlFatal(f'"{command}" but {port_name} is actually attached to bridge '
                                f"{port.bridge.name}")
