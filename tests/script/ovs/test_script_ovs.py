@@ -62,6 +62,23 @@ def test_the_seed_ovs_script_runs_verbatim() -> None:
     assert any(ln.endswith("@ovs-system:") for ln in out), text
 
 
+def test_the_seed_ovs_script_holds_the_seeds_ovs_lines_verbatim() -> None:
+    seed = Path("/work/shared/seed/000_26f4587a02479e70.txt")
+    if not seed.exists():
+        pytest.skip(f"seed file not found at {seed}")
+    text = seed.read_text()
+    ovs = text[text.index("\nOpen vSwitch (OVS)\n"):text.index("\nSR-IOV: Single Root")]
+    debug = text[text.index("# OVS troubleshooting"):text.index("\nSecurity Implications")]
+    wanted = [ln for ln in (ovs + "\n" + debug).splitlines()
+              if ln.startswith(("ovs-", "type=", "# "))]
+    ours = SEED.read_text().splitlines()
+    assert len(wanted) >= 14
+    for line in wanted:
+        assert line in ours, line
+    # in the seed's order
+    assert [ln for ln in ours if ln in wanted] == wanted
+
+
 # -- errors and exit codes reach the script -------------------------------------------------
 def test_set_e_stops_at_a_failing_ovs_vsctl_with_its_message_and_status() -> None:
     rc, out, err = run("set -e\novs-vsctl add-br br0\novs-vsctl add-port nope p1\n"
@@ -172,3 +189,30 @@ def test_the_tools_reach_the_bridges_the_lab_built() -> None:
     assert out[9:] == [" priority=0 actions=NORMAL", "0", "1"]
     # the lab's host is the root namespace; ns1 had no OVS (list-br printed nothing)
     assert it.world.namespaces["ns1"].vswitchd is not None
+
+
+# -- the CLI: vnetlab export | script, vnetlab shell ---------------------------------------
+def test_cli_export_script_and_shell(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from vnetlab.cli.main import cli
+
+    runner = CliRunner()
+    lab = _example("exercise4-ovs-mirror.yaml")
+    r = runner.invoke(cli, ["export", "--script", str(lab)])
+    assert r.exit_code == 0, r.output
+    assert "\novs-vsctl add-br br0 -- set Bridge br0 datapath_type=netdev " in r.output
+    s = tmp_path / "lab.sh"
+    s.write_text(r.output + "ip netns exec ns1 ping -c 1 -q 10.0.0.2\n"
+                 "ovs-appctl fdb/show br0 | wc -l\n")
+    r = runner.invoke(cli, ["script", str(s)])
+    assert r.exit_code == 0, r.output
+    assert "1 packets transmitted, 1 received, 0% packet loss" in r.output
+    assert r.output.endswith("\n3\n")  # the heading and two learned MACs
+    r = runner.invoke(cli, ["script", str(SEED)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["shell", str(lab)],
+                      input="ovs-vsctl list-ports br0\novs-vsctl br-exists nope\nexit $?\n",
+                      env={"VNETLAB_HISTORY": str(tmp_path / "h")})
+    assert r.exit_code == 2, r.output
+    assert "veth1\nveth2\nveth3\n" in r.output
