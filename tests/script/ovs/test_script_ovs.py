@@ -216,3 +216,38 @@ def test_cli_export_script_and_shell(tmp_path: Path) -> None:
                       env={"VNETLAB_HISTORY": str(tmp_path / "h")})
     assert r.exit_code == 2, r.output
     assert "veth1\nveth2\nveth3\n" in r.output
+
+
+EXERCISE4 = """\
+set -e
+ip netns add ns1
+ip netns add ns2
+ip netns add monitor
+ip link add veth1 type veth peer name eth0 netns ns1
+ip link add veth2 type veth peer name eth0 netns ns2
+ip link add veth3 type veth peer name eth0 netns monitor
+ip -n ns1 addr add 10.0.0.1/24 dev eth0
+ip -n ns2 addr add 10.0.0.2/24 dev eth0
+ip link set veth1 up && ip link set veth2 up && ip link set veth3 up
+ip -n ns1 link set eth0 up && ip -n ns2 link set eth0 up && ip -n monitor link set eth0 up
+ovs-vsctl add-br br0
+ovs-vsctl add-port br0 veth1 -- set Interface veth1 ofport_request=1
+ovs-vsctl add-port br0 veth2 -- set Interface veth2 ofport_request=2
+ovs-vsctl add-port br0 veth3 -- set Interface veth3 ofport_request=3
+ovs-vsctl -- --id=@p get Port veth1 -- --id=@o get Port veth3 \\
+  -- --id=@m create Mirror name=m0 select_src_port=@p select_dst_port=@p output_port=@o \\
+  -- set Bridge br0 mirrors=@m > /dev/null
+tcpdump -i veth3 -n -c 4 icmp &
+ip netns exec ns1 ping -c 2 -q 10.0.0.2
+wait
+"""
+
+
+def test_exercise4_as_a_script_mirrors_both_directions_to_port_3() -> None:
+    rc, out, err = run(EXERCISE4)
+    assert rc == 0, err
+    frames = [ln.split(" ", 1)[1] for ln in out if ln.startswith("00:00:")]
+    assert [f.split(",")[0] for f in frames] == [
+        "IP 10.0.0.1 > 10.0.0.2: ICMP echo request", "IP 10.0.0.2 > 10.0.0.1: ICMP echo reply",
+        "IP 10.0.0.1 > 10.0.0.2: ICMP echo request", "IP 10.0.0.2 > 10.0.0.1: ICMP echo reply"]
+    assert "2 packets transmitted, 2 received, 0% packet loss, time 1000ms" in out
