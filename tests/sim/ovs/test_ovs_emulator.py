@@ -6,6 +6,8 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 from pathlib import Path
 
+import pytest
+
 from tests.sim.simlab import frames, realize
 from vnetlab.sim.engine import SimEngine
 from vnetlab.sim.ovs.vswitchd import Vswitchd
@@ -149,8 +151,10 @@ links:
 """
 
 
-def test_vxlan_between_two_hosts_has_real_outer_headers(tmp_path: Path) -> None:
-    engine, _ = realize(VXLAN)
+@pytest.mark.parametrize(("kind", "udp_port"), [("vxlan", 4789), ("geneve", 6081)])
+def test_tunnel_between_two_hosts_has_real_outer_headers(tmp_path: Path, kind: str,
+                                                          udp_port: int) -> None:
+    engine, _ = realize(VXLAN.replace("type: vxlan", f"type: {kind}"))
     cap = tmp_path / "underlay.pcap"
     engine.start_capture("h1", "eth1", cap)
     assert engine.ping("vm1", IPv4Address("10.0.0.2"), count=2).received == 2
@@ -158,12 +162,12 @@ def test_vxlan_between_two_hosts_has_real_outer_headers(tmp_path: Path) -> None:
     outer = [f for f in frames(cap) if f[12:14] == b"\x08\x00" and f[23] == 17]
     assert outer, "no UDP on the underlay"
     for f in outer:
-        assert int.from_bytes(f[36:38], "big") == 4789  # UDP destination port
+        assert int.from_bytes(f[36:38], "big") == udp_port  # UDP destination port
         assert int.from_bytes(f[46:49], "big") == 100  # the VNI, both directions
     h1 = vswitchd_of(engine, "h1")
     flows = h1.dpctl(["dump-flows"]).stdout
-    assert "set(tunnel(tun_id=0x64,dst=192.168.1.2,ttl=64,tp_dst=4789,flags(df|key))),3" \
-        in flows
+    assert (f"set(tunnel(tun_id=0x64,dst=192.168.1.2,ttl=64,tp_dst={udp_port},"
+            "flags(df|key))),3") in flows
     assert "tunnel(tun_id=0x64,src=192.168.1.2,dst=192.168.1.1" in flows
 
 
@@ -171,3 +175,74 @@ def vswitchd_of(engine: SimEngine, node: str) -> Vswitchd:
     vs = engine.ns(node).vswitchd
     assert vs is not None
     return vs
+
+
+def test_mac_ageing_flush_and_megaflow_expiry_on_virtual_time() -> None:
+    engine = lab('other_config: {mac-aging-time: "20"}')
+    assert engine.ping("a", IPv4Address("10.0.0.2")).received == 1
+    vs = vswitchd(engine)
+    assert len(vs.appctl(["fdb/show", "br0"]).stdout.splitlines()) == 3
+    assert vs.dpctl(["dump-flows"]).stdout.startswith("recirc_id(0),in_port(")
+    engine.advance(40)  # idle megaflows go after 10 s (max-idle), MACs after 20 s
+    assert vs.dpctl(["dump-flows"]).stdout == ""
+    assert vs.appctl(["fdb/show", "br0"]).stdout == " port  VLAN  MAC                Age\n"
+    assert engine.ping("a", IPv4Address("10.0.0.2")).received == 1
+    assert vs.appctl(["fdb/flush", "br0"]).stdout == "table successfully flushed\n"
+    assert vs.appctl(["fdb/show", "br0"]).stdout == " port  VLAN  MAC                Age\n"
+
+
+def test_mac_table_size_evicts() -> None:
+    engine = lab('other_config: {mac-table-size: "1"}')
+    engine.ping("a", IPv4Address("10.0.0.2"))
+    vs = vswitchd(engine)
+    assert len(vs.appctl(["fdb/show", "br0"]).stdout.splitlines()) == 2
+
+
+def test_a_script_can_build_ovs_on_a_node_without_ovs() -> None:
+    from vnetlab.sim.ovs.build import vswitchd_of
+
+    engine, _ = realize(TWO_HOSTS.replace("    ovs:\n      br0:\n        addresses: "
+                                          "[10.0.0.254/24]\n        ports: {veth1: {}, "
+                                          "veth2: {}, veth3: {}}\n        %EXTRA%\n", ""))
+    ns = engine.ns("host")
+    assert ns.vswitchd is None
+    vs = vswitchd_of(ns)
+    assert vs.vsctl(["add-br", "br0"]).status == 0
+    for p in ("veth1", "veth2"):
+        assert vs.vsctl(["add-port", "br0", p]).status == 0
+    bad = vs.vsctl(["add-port", "br0", "nosuch"])
+    assert bad.stderr.startswith("ovs-vsctl: Error detected while setting up 'nosuch': "
+                                 "could not open network device nosuch (No such device).")
+    assert vs.vsctl(["get", "Interface", "veth2", "ofport"]).stdout == "2\n"
+    assert engine.ping("a", IPv4Address("10.0.0.2")).received == 1
+    assert vs.appctl(["dpif/show"]).stdout.startswith("system@ovs-system: hit:")
+
+
+def test_del_port_and_del_br_release_the_devices() -> None:
+    engine = lab()
+    vs = vswitchd(engine)
+    ns = engine.ns("host")
+    assert engine.ping("a", IPv4Address("10.0.0.2")).received == 1
+    assert vs.vsctl(["del-port", "br0", "veth2"]).status == 0
+    assert ns.devices["veth2"].rx_handler is None
+    assert vs.appctl(["fdb/show", "br0"]).stdout.count("\n") == 2  # veth2's MAC is gone
+    engine.advance(60)
+    assert engine.ping("a", IPv4Address("10.0.0.2")).received == 0
+    assert vs.vsctl(["del-br", "br0"]).status == 0
+    assert "br0" not in ns.devices and ns.devices["veth1"].rx_handler is None
+    show = vs.appctl(["dpif/show"]).stdout
+    assert show.startswith("netdev@ovs-netdev: hit:") and "  br0:" not in show
+
+
+def test_vlan_trunk_and_tagged_internal_port() -> None:
+    yaml = TWO_HOSTS.replace(
+        "ports: {veth1: {}, veth2: {}, veth3: {}}",
+        "ports: {veth1: {tag: 10}, veth2: {tag: 20}, veth3: {trunks: [10, 20]}, "
+        "int10: {type: internal, tag: 10, addresses: [10.0.0.100/24]}}")
+    yaml = yaml.replace("addresses: [10.0.0.254/24]", "addresses: []")  # one route to 10/24
+    engine, _ = realize(yaml.replace("%EXTRA%", ""))
+    assert engine.ping("a", IPv4Address("10.0.0.100")).received == 1  # same VLAN
+    assert engine.ping("b", IPv4Address("10.0.0.100")).received == 0  # VLAN 20
+    vs = vswitchd(engine)
+    vlans = {line.split()[1] for line in vs.appctl(["fdb/show", "br0"]).stdout.splitlines()[1:]}
+    assert vlans == {"10", "20"}

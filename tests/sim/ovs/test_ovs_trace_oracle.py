@@ -35,6 +35,11 @@ MIRROR_ALL = Setup(
     bridges={"br0": [Port("p1"), Port("p2"), Port("p3", tag=10), Port("p4")]},
     mirrors={"br0": [MirrorCfg("m0", select_all=True, out="p4", vlans=(10,))]})
 
+RSPAN = Setup(
+    bridges={"br0": [Port("p1"), Port("p2", tag=10), Port("p3", trunks=(10, 99)),
+                     Port("p4", tag=99)]},
+    mirrors={"br0": [MirrorCfg("rspan", src=("p1",), out_vlan=99)]})
+
 PIPELINE = Setup(
     bridges={"br0": [Port("p1"), Port("p2"), Port("p3"), Port("p4")]},
     fail_mode={"br0": "secure"},
@@ -91,6 +96,11 @@ CASES: list[tuple[str, Setup, list[str]]] = [
         f"in_port=1,dl_src={M1},dl_dst={BC}",
         f"in_port=3,dl_src={M1},dl_dst={BC}",
         f"in_port=1,dl_vlan=10,dl_src={M1},dl_dst={BC}",
+    ]),
+    ("rspan", RSPAN, [
+        f"in_port=1,dl_src={M1},dl_dst={BC}",
+        f"in_port=1,dl_vlan=10,dl_src={M1},dl_dst={M2}",
+        f"in_port=2,dl_src={M2},dl_dst={M1}",
     ]),
     ("pipeline", PIPELINE, [
         f"in_port=1,tcp,dl_src={M1},dl_dst={M2},nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=22",

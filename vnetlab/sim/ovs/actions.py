@@ -8,8 +8,9 @@ as OVS does, then changes ``ctx.flow`` (set actions; committed to the datapath o
 next output) or outputs. Field sets un-wildcard what they read or write as OVS does
 (``mf_mask_field_masked``, the IPv4 rewrites also ``nw_proto`` — the "always mask ip
 proto" fix). Groups run their buckets on a copy of the flow (``xlate_group_bucket``);
-a ``select`` group picks its bucket by a hash of the flow's L2-L4 fields, which is not
-OVS's hash, so *which* bucket a select group takes may differ from real OVS. ``learn``
+a ``select`` group takes the bucket real OVS's userspace datapath takes (its symmetric
+L3/L4 hash into the Webster table) but without recirculation, so its datapath actions
+name the bucket's outputs where OVS prints ``hash(sym_l4(0)),recirc(N)``. ``learn``
 installs its flow only with side effects (real packets, ``-generate``).
 """
 
@@ -20,7 +21,9 @@ from typing import Any
 
 from vnetlab.openflow import actions as ofp
 from vnetlab.openflow.fields import FIELDS, prereqs_ok
+from vnetlab.openflow.flow import flow_hash_symmetric_l3l4
 from vnetlab.openflow.ofctl_learn import learned_flow
+from vnetlab.openflow.ofproto_tables import dp_hash_map
 from vnetlab.sim.ovs.oftrace import OFT_BUCKET, OfTraceNode
 from vnetlab.sim.ovs.xlate import (
     OFPP_ALL,
@@ -239,26 +242,34 @@ def _group(ctx: XlateCtx, a: ofp.Group) -> None:
     buckets = list(group.buckets)
     gtype = group.type
     if gtype == "select" and buckets:
-        buckets = [buckets[_select_hash(ctx) % len(buckets)]]
-    elif gtype in ("indirect", "ff", "fast_failover") and buckets:
+        buckets = _select_bucket(ctx, buckets)
+    elif gtype == "indirect":
         buckets = buckets[:1]
+    elif gtype in ("ff", "fast_failover"):
+        # the first bucket whose watched port is live (``group_first_live_bucket``)
+        live = [b for b in buckets if ctx.ofproto.port_is_live(b.watch_port)]
+        buckets = live[:1]
     ctx.ofproto.credit_group(group, ctx)
     for i, bucket in enumerate(buckets):
         _xlate_bucket(ctx, bucket, getattr(bucket, "bucket_id", i))
 
 
-def _select_hash(ctx: XlateCtx) -> int:
-    """A stable hash of the flow's addresses (``pick_default_select_group_bucket`` hashes
-    the symmetric L4 fields; the bits un-wildcarded here are the ones it reads)."""
+def _select_bucket(ctx: XlateCtx, buckets: list[Any]) -> list[Any]:
+    """The bucket OVS 3.1's userspace datapath picks: ``hash(sym_l4(0))`` of the packet
+    indexes the group's Webster-spread ``dp_hash`` table. OVS gets there by recirculating
+    (``hash(sym_l4(0)),recirc(N)`` in its datapath actions); the emulator picks the same
+    bucket in one pass, so its megaflow matches the hashed fields instead."""
+    table = dp_hash_map(buckets)
+    if not table:
+        return []
     flow = ctx.flow
-    fields: tuple[str, ...] = ("dl_src", "dl_dst", "dl_type")
-    if is_ip(flow):
-        fields += ("nw_src", "nw_dst", "nw_proto", "tp_src", "tp_dst")
-    h = 0
-    for f in fields:
+    for f in ("dl_src", "dl_dst", "dl_type", "vlan_tci"):
         ctx.unwildcard(f)
-        h = (h * 1000003) ^ flow.get(f, 0)
-    return h & 0x7FFFFFFF
+    if is_ip(flow):
+        for f in ("nw_src", "nw_dst", "nw_proto", "nw_frag", "tp_src", "tp_dst"):
+            ctx.unwildcard(f)
+    h = flow_hash_symmetric_l3l4(flow, 0)
+    return [buckets[table[h & (len(table) - 1)]]]
 
 
 def _xlate_bucket(ctx: XlateCtx, bucket: Any, bucket_id: int) -> None:

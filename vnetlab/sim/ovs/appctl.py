@@ -124,6 +124,12 @@ def dpif_show(vs: Vswitchd, rest: list[str]) -> str:
                 t = _port_type(vs, x.type)
                 if x.type == "patch":
                     t = f"patch: peer={x.peer}"
+                elif x.is_tunnel and not vs.dummy:  # netdev_get_config, keys sorted
+                    default = {"vxlan": "4789", "geneve": "6081"}[x.type]
+                    opts = {k: v for k, v in x.options.items()
+                            if not (k == "dst_port" and v == default)}
+                    if opts:
+                        t += ": " + ", ".join(f"{k}={v}" for k, v in sorted(opts.items()))
                 out.append(f"    {x.name} {x.ofp_port}/{dp}: ({t})\n")
     return "".join(out)
 
@@ -227,7 +233,11 @@ def run_dpctl(vs: Vswitchd, argv: list[str]) -> CmdResult:
         if cmd == "show":
             return CmdResult(dpctl_show(vs, rest))
         if cmd == "dump-flows":
-            return CmdResult(dpctl_dump_flows(vs, rest))
+            # the command-line tool prints like the kernel datapath: no per-thread header,
+            # no packet_type
+            args = [a for a in rest if not a.startswith("-")]
+            return CmdResult("".join(format_flow(f, vs.now, packet_type=False)
+                                     for d in _dpif_by_name(vs, args) for f in d.flows()))
     except AppctlError as e:
         return CmdResult("", f"ovs-dpctl: {e}\n", 1)
     return CmdResult("", f"ovs-dpctl: unknown command '{cmd}'; use --help for help\n", 1)

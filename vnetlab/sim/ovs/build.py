@@ -58,3 +58,11 @@ def bring_up_ovs(ns: Namespace, node: NodeSpec, vs: Vswitchd) -> None:
                 ns.add_addr(dev, InetAddr(ip_int(cidr.ip), cidr.network.prefixlen))
             if up:
                 dev.set_admin(True)
+
+
+def vswitchd_of(ns: Namespace) -> Vswitchd:
+    """The namespace's ovs-vswitchd, started on first use (a script's first
+    ``ovs-vsctl`` on a node the lab gave no ``ovs:``)."""
+    if ns.vswitchd is None:
+        ns.vswitchd = Vswitchd(ns)
+    return ns.vswitchd

@@ -72,6 +72,17 @@ class Ofproto:
     def port_names(self) -> dict[int, str]:
         return {n: x.name for n, x in self.xports.items()}
 
+    def port_is_live(self, ofport: int) -> bool:
+        """``ofport_is_alive``: the port exists and its device (if any) is running; no
+        watched port (OFPP_ANY) is always live."""
+        if ofport in (0xFFFFFFFF, 0xFFFF):
+            return True
+        x = self.xports.get(ofport)
+        if x is None:
+            return False
+        dev = self.vswitchd.port_device(x.name)
+        return dev is None or dev.running
+
     def port_number(self, name: str) -> int | None:
         x = self.xport_by_name(name)
         return None if x is None else x.ofp_port

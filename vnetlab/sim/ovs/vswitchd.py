@@ -1,4 +1,4 @@
-"""The emulated ovs-vswitchd of one namespace (vswitchd/bridge.c, ofproto/ofproto-dpif-upcall.c).
+"""The emulated ovs-vswitchd of one namespace (vswitchd/bridge.c).
 
 Design note
 -----------
@@ -9,29 +9,23 @@ numbers are allocated (``ofport_request``, else ``alloc_ofp_port``'s rotating se
 written back to ``Interface.ofport`` like the real daemon does, datapath ports are added
 (one datapath per datapath type, shared by the bridges: ``netdev@ovs-netdev``).
 
-Packets: a port's frame enters ``dp_input`` -> flow key (``vnetlab.openflow.flow``) ->
-megaflow lookup -> on a miss ``upcall`` (``xlate_actions`` with side effects, the result
-installed as a megaflow) -> the datapath actions run on the frame. Periodic work (MAC
-ageing, OpenFlow timeouts, idle datapath flows) is done lazily on virtual time when a
-packet or a command arrives, so an idle lab schedules nothing. When MAC learning or the
-flow tables change, every megaflow is revalidated: re-translated without side effects and
-dropped if its actions or mask would differ (``revalidate``), as the revalidators do.
+The packet path (datapath input, upcalls, revalidation, executing actions) is
+``upcall.py``; the command-line front-ends (``vsctl``/``ofctl``/``appctl``/``dpctl``) run
+against this daemon's database and bridges. Without a namespace (tests, tools) ports have
+no devices and time is ``virtual_now``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vnetlab.openflow.flow import extract
-from vnetlab.sim.ovs import odp
+from vnetlab.sim.ovs import odp, upcall
 from vnetlab.sim.ovs.bundle import XBundle, XPort
-from vnetlab.sim.ovs.dpif import Dpif, DpPort, Upcall
+from vnetlab.sim.ovs.dpif import Dpif
 from vnetlab.sim.ovs.mac_learning import MAC_DEFAULT_MAX, MAC_ENTRY_DEFAULT_IDLE_TIME
 from vnetlab.sim.ovs.mirror import MBridge, Mirror
 from vnetlab.sim.ovs.netdev import OvsInternalDevice, attach_system, detach_system
 from vnetlab.sim.ovs.ofproto import OFPP_LOCAL, Ofproto
-from vnetlab.sim.ovs.oftrace import OfTraceNode
-from vnetlab.sim.ovs.xlate import xlate_actions
 
 if TYPE_CHECKING:
     from vnetlab.openflow.cmd import CmdResult
@@ -63,6 +57,7 @@ class Vswitchd:
         self.devices: dict[str, NetDevice] = {}  # attached system devices by port name
         self.internal: dict[str, OvsInternalDevice] = {}
         self.seqno = -1
+        self.last_run = float("-inf")  # virtual time of the last periodic run
         #: (datapath type, dp port) of a tunnel vport -> (vxlan|geneve, UDP port)
         self.tnl_dp_ports: dict[tuple[str, int], tuple[str, int]] = {}
         #: Interface.error by name: what vswitchd could not set up
@@ -402,8 +397,11 @@ class Vswitchd:
         """Revalidate the megaflows if a bridge's flows or groups changed."""
         versions = {n: b.tables.version for n, b in self.bridges.items()}
         if versions != self._versions:
-            self._versions = versions
             self.revalidate_all()
+
+    def note_versions(self) -> None:
+        """The flow-table versions the megaflows are now validated against."""
+        self._versions = {n: b.tables.version for n, b in self.bridges.items()}
 
     # -- packets --------------------------------------------------------------------------
     def owner(self, dp_type: str, key: dict[str, int]) -> tuple[Ofproto, XPort] | None:
@@ -424,125 +422,19 @@ class Vswitchd:
         return dp_input
 
     def run(self) -> None:
-        """Periodic work, done lazily: MAC ageing, OpenFlow timeouts, idle megaflows."""
-        now = self.now
-        changed = False
-        for br in self.bridges.values():
-            if br.ml.run(now):
-                changed = True
-            if br.tables.expire(now):
-                changed = True
-        for dpif in self.dpifs.values():
-            dpif.expire(now)
-        if changed:
-            self.revalidate_all()
+        """The periodic work now (commands see up-to-date ages and timeouts)."""
+        upcall.run(self, force=True)
 
     def dp_input(self, dpif: Dpif, port_no: int, skb: Skb,
                  tun: dict[str, int] | None = None) -> None:
-        """``dp_netdev_input``: key, megaflow lookup or upcall, execute."""
-        self.reconfigure()
-        self.run()
-        key = extract(skb.data, port_no, tun)
-        trace = skb.trace
-        if trace is not None:
-            self._traced_input(dpif, key, skb)
-            return
-        acts, _ = dpif.receive(key, skb.data, self.now)
-        self._after_upcall()
-        self.execute(dpif, skb.data, acts, None)
-
-    def _traced_input(self, dpif: Dpif, key: dict[str, int], skb: Skb) -> None:
-        from vnetlab.sim.ovs import simtrace
-
-        owner = self.owner(dpif.dp_type, key)
-        where = f"{self.ns.name}:{owner[0].name}" if (self.ns and owner) else "ovs"
-        hit = dpif.lookup(key)
-        nodes: list[OfTraceNode] = []
-        if hit is not None:
-            acts, _ = dpif.receive(key, skb.data, self.now)
-            if owner is not None:  # the tables the cached flow stands for, side-effect free
-                flow = dict(key)
-                flow["in_port"] = owner[1].ofp_port
-                xlate_actions(owner[0], flow, now=self.now, side_effects=False, trace=nodes)
-        else:
-            self._trace_nodes = nodes
-            acts, _ = dpif.receive(key, skb.data, self.now, nodes)
-            self._trace_nodes = None
-        self._after_upcall()
-        simtrace.report(skb.trace, where, hit is not None, nodes, acts)  # type: ignore[arg-type]
-        self.execute(dpif, skb.data, acts, skb.trace)
-
-    _trace_nodes: list[OfTraceNode] | None = None
+        upcall.dp_input(self, dpif, port_no, skb, tun)
 
     def _make_upcall(self, dp_type: str) -> Any:
-        def upcall(key: dict[str, int], frame: bytes, trace: Any) -> Upcall:
-            owner = self.owner(dp_type, key)
-            if owner is None:
-                return Upcall((), {}, [], install=False)
-            br, x = owner
-            flow = dict(key)
-            flow["in_port"] = x.ofp_port
-            nodes = trace if isinstance(trace, list) else None
-            ctx = xlate_actions(br, flow, now=self.now, side_effects=True, trace=nodes,
-                                packet=frame)
-            return Upcall(tuple(ctx.odp), ctx.finish_wc(), ctx.xcache)
-        return upcall
+        return upcall.make_upcall(self, dp_type)
 
     def after_trace(self) -> None:
         """A ``-generate`` trace may have learned: revalidate like after an upcall."""
-        self._after_upcall()
-
-    def _after_upcall(self) -> None:
-        if any(br.ml.need_revalidate for br in self.bridges.values()):
-            for br in self.bridges.values():
-                br.ml.need_revalidate = False
-            self.revalidate_all()
-        self.tables_changed()  # a learn action may have added a flow
+        upcall.after_upcall(self)
 
     def revalidate_all(self) -> None:
-        """``revalidate``: re-translate every megaflow; one whose mask changed is deleted,
-        one whose actions changed is modified in place (``revalidate_ukey``)."""
-        self._versions = {n: b.tables.version for n, b in self.bridges.items()}
-        for dp_type, dpif in self.dpifs.items():
-            for flow in dpif.flows():
-                owner = self.owner(dp_type, flow.key)
-                if owner is None:
-                    dpif.flow_del(flow)
-                    continue
-                key = dict(flow.key)
-                key["in_port"] = owner[1].ofp_port
-                ctx = xlate_actions(owner[0], key, now=self.now, side_effects=False,
-                                    trace=None)
-                wc = ctx.finish_wc()
-                wc["in_port"] = 0xFFFFFFFF
-                wc["recirc_id"] = 0xFFFFFFFF
-                from vnetlab.sim.ovs.dpif import mask_of
-
-                if mask_of(wc) != flow.mask:
-                    dpif.flow_del(flow)  # UKEY_DELETE
-                elif tuple(ctx.odp) != flow.actions:
-                    flow.actions = tuple(ctx.odp)  # UKEY_MODIFY: the counters stay
-                    flow.xcache = ctx.xcache
-
-    def execute(self, dpif: Dpif, frame: bytes, acts: tuple[odp.OdpAction, ...],
-                trace: Any) -> None:
-        """Run datapath actions; each output is its own skb (a branch of the trace)."""
-        from vnetlab.sim.netdev import Skb
-
-        n_out = sum(1 for a in acts if isinstance(a, odp.Output | odp.TnlPush))
-
-        def output(port_no: int, data: bytes, tunnel: odp.SetTunnel | None) -> None:
-            port: DpPort | None = dpif.ports.get(port_no)
-            if port is None:
-                return
-            t = trace
-            if t is not None and n_out > 1:
-                t = t.branch(f"copy to {port.name}")
-            if port.type in TUNNEL_TYPES:
-                from vnetlab.sim.ovs import tunnel as tnl
-
-                tnl.send(self, dpif, port, data, tunnel, t)
-                return
-            port.send(Skb(data, t))
-
-        odp.execute(frame, acts, output)
+        upcall.revalidate(self)

@@ -188,7 +188,9 @@ class XlateCtx:
 
     def flood(self, all_ports: bool) -> None:
         """``flood_packets``: every port but the input one (FLOOD also skips
-        OFPPC_NO_FLOOD ports, which this emulator never sets)."""
+        OFPPC_NO_FLOOD ports, which this emulator never sets). OVS walks its ports in
+        hash-map order; here they go in OpenFlow port order, so the *order* of FLOOD/ALL
+        outputs in the datapath actions may differ from real OVS (the set does not)."""
         in_port = self.flow.get("in_port", 0)
         for ofp_port in sorted(self.ofproto.xports):
             if ofp_port != in_port:
