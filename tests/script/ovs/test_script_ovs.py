@@ -251,3 +251,35 @@ def test_exercise4_as_a_script_mirrors_both_directions_to_port_3() -> None:
         "IP 10.0.0.1 > 10.0.0.2: ICMP echo request", "IP 10.0.0.2 > 10.0.0.1: ICMP echo reply",
         "IP 10.0.0.1 > 10.0.0.2: ICMP echo request", "IP 10.0.0.2 > 10.0.0.1: ICMP echo reply"]
     assert "2 packets transmitted, 2 received, 0% packet loss, time 1000ms" in out
+
+
+# -- bad input: OVS's own error, never a traceback ------------------------------------------
+BAD_LINES = [
+    "ovs-appctl ofproto/trace br0 'in_port=1,dl_dst=ff:ff:ff:ff:ff.ff'",
+    "ovs-ofctl add-flow br0 'in_port=1,actions=output:'",
+    "ovs-ofctl add-flow br0 'priority=70000,actions=drop'",
+    "ovs-vsctl set Port br0 tag=4096",
+    "ovs-vsctl -- --id=@m create Mirror name=m select_src_port=@nope",
+    "ovs-appctl nope/nope",
+    "ovs-dpctl nope",
+]
+
+
+@pytest.mark.parametrize("line", BAD_LINES)
+def test_bad_ovs_input_gives_an_error_and_status(line: str) -> None:
+    emu = Emulated()
+    assert emu.line("ovs-vsctl add-br br0").status == 0
+    r = emu.line(line)
+    assert r.status != 0 and r.stderr and not r.stdout
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.xfail(raises=ValueError, strict=True,
+                   reason="found by fuzzing: ofproto/trace's datapath-syntax flow parser "
+                          "raises ValueError on a bad MAC (vnetlab/sim/ovs/ofproto_trace.py)")
+def test_bad_datapath_flow_in_trace_gives_an_error() -> None:
+    emu = Emulated()
+    emu.line("ovs-vsctl add-br br0")
+    r = emu.line("ovs-appctl ofproto/trace ovs-system 'in_port(1),eth(src=02:00:00:00:00:01,"
+                 "dst=ff:ff:ff:ff:ff.ff),eth_type(0x0800)'")
+    assert r.status == 2 and r.stderr.endswith(": server returned an error\n")
