@@ -283,3 +283,15 @@ def test_bad_datapath_flow_in_trace_gives_an_error() -> None:
     r = emu.line("ovs-appctl ofproto/trace ovs-system 'in_port(1),eth(src=02:00:00:00:00:01,"
                  "dst=ff:ff:ff:ff:ff.ff),eth_type(0x0800)'")
     assert r.status == 2 and r.stderr.endswith(": server returned an error\n")
+
+
+def test_the_tools_run_on_the_worlds_virtual_clock() -> None:
+    rc, out, err = run("ovs-vsctl add-br br0 -- set Bridge br0 fail_mode=secure\n"
+                       "ovs-ofctl add-flow br0 priority=5,actions=drop\n"
+                       "ovs-ofctl add-flow br0 hard_timeout=3,priority=6,actions=drop\n"
+                       "sleep 2\n"
+                       "ovs-ofctl dump-flows br0 | grep -c duration=2s\n"
+                       "sleep 2\n"
+                       "ovs-ofctl --no-stats dump-flows br0\n")
+    assert rc == 0, err
+    assert out == ["2", " priority=5 actions=drop"]  # the hard timeout expired at 3 s
