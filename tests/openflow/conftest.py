@@ -37,7 +37,10 @@ def golden_store() -> Iterator[dict[str, list[list[object]]]]:
     if os.environ.get("VNETLAB_OF_RECORD") and fresh:
         recorded.update(fresh)
         GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(json.dumps(recorded, indent=0, sort_keys=True) + "\n")
+        # one test per line: small, and a re-recording diffs test by test
+        lines = [f"{json.dumps(k)}:{json.dumps(recorded[k], separators=(',', ':'))}"
+                 for k in sorted(recorded)]
+        GOLDEN.write_text("{\n" + ",\n".join(lines) + "\n}\n")
 
 
 def _key(request: pytest.FixtureRequest) -> str:

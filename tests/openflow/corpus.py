@@ -6,6 +6,9 @@ from __future__ import annotations
 GOOD_FLOWS = [
     # the seed and the issue
     "in_port=p1,actions=output:p3",
+    "in_port=tap-vm1,actions=output:p1",
+    'in_port="tap-vm1",actions=output:"p2",resubmit("tap-vm1",3)',
+    "actions=enqueue:tap-vm1:1",
     "table=0,priority=100,in_port=p1,actions=output:p2",
     "priority=0,actions=NORMAL",
     "in_port=1,actions=output:3,NORMAL",

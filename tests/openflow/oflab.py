@@ -29,7 +29,7 @@ MISSING = [t for t in OVS_TOOLS if shutil.which(t) is None]
 SKIP_REASON = f"Open vSwitch tools missing: {', '.join(MISSING)}" if MISSING else ""
 
 #: the ports both bridges have: ofport -> name
-PORTS = {1: "p1", 2: "p2", 3: "p3"}
+PORTS = {1: "p1", 2: "p2", 3: "p3", 4: "tap-vm1"}
 
 
 @dataclass

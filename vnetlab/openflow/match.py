@@ -59,10 +59,22 @@ def format_port(port: int, names: PortNamer = None) -> str:
 
 
 def _quote_name(name: str) -> str:
-    # ofputil_port_map_get_name quotes names that would not parse back as a bare word
-    if name and all(c.isalnum() or c in "_-.:" for c in name) and not name.isdigit():
+    """``namemap_put_name``: a name that is not a letter followed by letters and digits
+    prints as a JSON string (``in_port="tap-vm1"``)."""
+    if name and name[0].isascii() and name[0].isalpha() and all(
+            c.isascii() and c.isalnum() for c in name[1:]):
         return name
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    out = ['"']
+    for c in name:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif ord(c) < 0x20:
+            esc = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+            out.append(esc.get(c, f"\\u{ord(c):04x}"))
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
 
 
 def format_eth(mac: int) -> str:

@@ -6,27 +6,29 @@ returns a :class:`CmdResult` whose text is what OVS 3.1's ``ovs-ofctl`` prints, 
 OpenFlow 1.0 + Nicira extensions unless ``-O OpenFlow13`` is given. A bridge is anything with
 the :class:`OfctlBridge` shape (the emulated vswitchd implements it).
 
-What an OpenFlow reply would carry is rebuilt from the tables: ``dump-flows`` prints the
-``NXST_FLOW reply`` header and ``idle_age`` in the default raw mode, and no header with
-``--names``/``--no-stats`` (``ofctl_dump_flows``); rejected flow mods print OVS's
-``OFPT_ERROR`` lines (the transaction id grows by two for each extension the flow needed, as
-``ovs-ofctl`` negotiates them). Deterministic except durations and ages; rules print in
-classifier order (ties inside one subtable in insertion order, where OVS uses hash order).
-Not printed: the ``ofp_match|INFO normalization changed`` and ``ofp_port|WARN`` log lines
-(they carry wall-clock timestamps).
+What an OpenFlow reply would carry is rebuilt from the tables and printed by
+``ofctl_print``: ``dump-flows`` prints the ``NXST_FLOW reply`` header and ``idle_age`` in the
+default raw mode, and no header with ``--names``/``--no-stats``/``--sort``
+(``ofctl_dump_flows``); rejected flow mods print OVS's ``OFPT_ERROR`` lines (the transaction
+id grows by two for each extension the flow needed, as ``ovs-ofctl`` negotiates them). A flow
+added without ``-O`` goes through the OpenFlow 1.0 encoding first (``normalize``,
+``through_of10``), as it does on its way into a real switch. Deterministic except durations
+and ages; rules print in classifier order as OVS's (subtables by best priority, each in
+insertion order); groups by id (OVS: hash order). Not printed: the ``ofp_match|INFO
+normalization changed``/``ofp_port|WARN`` log lines (wall-clock timestamps) and the hex dump
+OVS adds when the switch rejects a flow ovs-ofctl could not re-decode.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from vnetlab.openflow.actions import format_actions, through_of10
 from vnetlab.openflow.cmd import CmdResult
-from vnetlab.openflow.fields import field_by_name, prereqs_ok
-from vnetlab.openflow.match import PortNamer, format_eth, format_port
+from vnetlab.openflow.fields import field_by_name
+from vnetlab.openflow.match import PortNamer
 from vnetlab.openflow.ofctl_errors import OfctlError
 from vnetlab.openflow.ofctl_of13 import format_actions_of13
 from vnetlab.openflow.ofctl_parse import (
@@ -37,41 +39,20 @@ from vnetlab.openflow.ofctl_parse import (
     parse_flow,
     parse_group,
 )
+from vnetlab.openflow.ofctl_print import (
+    PortInfo,
+    PortStats,
+    format_features,
+    format_flow_stats,
+    format_group,
+    format_group_stats,
+    format_port_stats,
+    format_table_stats,
+    sorted_rules,
+)
 from vnetlab.openflow.ofproto_tables import OfGroup, OfpError, OfprotoTables, Rule
 
 __all__ = ["OfctlBridge", "PortInfo", "PortStats", "run_ofctl"]
-
-
-@dataclass(frozen=True)
-class PortInfo:
-    """One OpenFlow port as ``show`` prints it (``struct ofputil_phy_port``)."""
-
-    ofport: int
-    name: str
-    hwaddr: int
-    admin_down: bool = False
-    link_down: bool = False
-    current: str = ""
-    speed_now: int = 0
-    speed_max: int = 0
-
-
-@dataclass(frozen=True)
-class PortStats:
-    """Port counters (None prints ``?``, as OVS does for what a netdev cannot count)."""
-
-    rx_packets: int | None = 0
-    rx_bytes: int | None = 0
-    rx_dropped: int | None = None
-    rx_errors: int | None = None
-    rx_frame_errors: int | None = None
-    rx_over_errors: int | None = None
-    rx_crc_errors: int | None = None
-    tx_packets: int | None = 0
-    tx_bytes: int | None = 0
-    tx_dropped: int | None = None
-    tx_errors: int | None = None
-    collisions: int | None = None
 
 
 class OfctlBridge(Protocol):
@@ -223,16 +204,6 @@ def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
         return CmdResult("", f"ovs-ofctl: {err}\n", 1)
 
 
-def format_duration(seconds: float) -> str:
-    """``ofp_print_duration`` of a millisecond-resolution age: ``0.022s``, ``5s``."""
-    ms = max(0, int(math.floor(seconds * 1000 + 1e-6)))
-    sec, frac = divmod(ms, 1000)
-    text = str(sec)
-    if frac:
-        text += "." + f"{frac:03d}".rstrip("0")
-    return text + "s"
-
-
 class _Run:
     """One ``ovs-ofctl`` invocation against one bridge."""
 
@@ -293,52 +264,16 @@ class _Run:
         rules = self._selected(args)
         raw = self.opts.names is not True and self.opts.stats and not self.opts.sort
         if self.opts.sort:
-            rules = _sorted_rules(rules, self.opts.sort)
+            rules = sorted_rules(rules, self.opts.sort)
         if raw:
             xid = 2 if self.opts.of13 else (8 if args else 4)
             head = "OFPST_FLOW" if self.opts.of13 else "NXST_FLOW"
             self.out.append(f"{head} reply{self.ver} (xid={xid:#x}):\n")
         show_names = self.opts.names is True
-        for r in rules:
-            self.out.append(" " + self.format_rule(r, show_names, self.opts.stats, raw) + "\n")
-
-    def format_rule(self, r: Rule, show_names: bool, stats: bool, raw: bool) -> str:
-        """``ofputil_flow_stats_format``."""
-        parts: list[str] = []
-        duration = self.now - r.created
-        if stats or r.cookie:
-            parts.append(f"cookie={r.cookie:#x}, " if r.cookie else "cookie=0x0, ")
-        if stats:
-            parts.append(f"duration={format_duration(duration)}, ")
-        if stats or r.table_id:
-            parts.append(f"table={r.table_id}, ")
-        if stats:
-            parts.append(f"n_packets={r.n_packets}, n_bytes={r.n_bytes}, ")
-        if r.idle_timeout:
-            parts.append(f"idle_timeout={r.idle_timeout}, ")
-        if r.hard_timeout:
-            parts.append(f"hard_timeout={r.hard_timeout}, ")
-        if self.opts.of13:
-            # OpenFlow 1.0 flow stats carry no flags; 1.3 ones do
-            for f in ("send_flow_rem", "reset_counts", "no_packet_counts", "no_byte_counts"):
-                if f in r.flags:
-                    parts.append(f + " ")
-        if r.importance:
-            parts.append(f"importance={r.importance}, ")
-        if stats and raw and not self.opts.of13:
-            parts.append(f"idle_age={int(max(0.0, self.now - r.used))}, ")
-            hard_age = int(max(0.0, self.now - r.modified))
-            if hard_age != int(max(0.0, duration)):
-                parts.append(f"hard_age={hard_age}, ")
         namer = self.namer(show_names)
-        m = r.match.format(namer, r.priority)
-        if m:
-            parts.append(m + " ")
-        # the reply re-encodes the actions for the connection's OpenFlow version
-        acts = format_actions_of13(r.actions, r.match, namer) if self.opts.of13 else \
-            format_actions(through_of10(r.actions), namer)
-        parts.append("actions=" + acts)
-        return "".join(parts)
+        for r in rules:
+            self.out.append(" " + format_flow_stats(r, self.now, namer, self.opts.stats, raw,
+                                                    self.opts.of13) + "\n")
 
     def dump_aggregate(self, args: list[str]) -> None:
         rules = self._selected(args)
@@ -478,34 +413,7 @@ class _Run:
                     gm.selection_method, gm.fields)
         kind = "OFPT_GROUP_MOD" if self.opts.of13 else "NXT_GROUP_MOD"
         self.err.append(f"OFPT_ERROR{self.ver} (xid=0x6): {e.name}\n{kind}{self.ver} "
-                        f"(xid=0x6):\n {word} {self.format_group(g, None)}\n")
-
-    def format_group(self, g: OfGroup, namer: PortNamer) -> str:
-        """``ofp_print_group``."""
-        text = f"group_id={g.group_id},type={g.type}"
-        if g.selection_method and not self.opts.of13:
-            text += f",selection_method={g.selection_method}"
-            if len(g.fields) == 1:
-                text += f",fields={g.fields[0]}"
-            elif g.fields:
-                text += ",fields(" + ",".join(g.fields) + ")"
-        buckets = []
-        for b in g.buckets:
-            s = "bucket="
-            if not self.opts.of13:
-                s += f"bucket_id:{b.bucket_id},"
-            if b.weight != (1 if g.type == "select" else 0):
-                s += f"weight:{b.weight},"
-            if b.watch_port != 0xFFFFFFFF and b.watch_port != 0xFFFF:
-                s += f"watch_port:{format_port(b.watch_port, namer)},"
-            if b.watch_group != 0xFFFFFFFF:
-                s += f"watch_group:{b.watch_group},"
-            acts = format_actions_of13(b.actions, None, namer) if self.opts.of13 else \
-                format_actions(through_of10(b.actions), namer)
-            buckets.append(s + "actions=" + acts)
-        if buckets:
-            text += "," + ",".join(buckets)
-        return text
+                        f"(xid=0x6):\n {word} {format_group(g, None, self.opts.of13)}\n")
 
     def dump_groups(self, cmd: str, args: list[str]) -> None:
         groups = sorted(self.bridge.tables.groups.values(), key=lambda g: g.group_id)
@@ -518,21 +426,12 @@ class _Run:
             head = "OFPST_GROUP_DESC" if self.opts.of13 else "NXST_GROUP_DESC"
             self.out.append(f"{head} reply{self.ver} (xid=0x2):\n")
             for g in groups:
-                self.out.append(" " + self.format_group(g, namer) + "\n")
+                self.out.append(" " + format_group(g, namer, self.opts.of13) + "\n")
             return
         head = "OFPST_GROUP" if self.opts.of13 else "NXST_GROUP"
         self.out.append(f"{head} reply{self.ver} (xid=0x6):\n")
         for g in groups:
-            line = (f" group_id={g.group_id},duration={format_duration(self.now - g.created)},"
-                    f"ref_count={self._ref_count(g.group_id)},packet_count={g.n_packets},"
-                    f"byte_count={g.n_bytes}")
-            for i, b in enumerate(g.buckets):
-                line += f",bucket{i}:packet_count={b.n_packets},byte_count={b.n_bytes}"
-            self.out.append(line + "\n")
-
-    def _ref_count(self, gid: int) -> int:
-        from vnetlab.openflow.ofproto_tables import outputs_to_group
-        return sum(1 for r in self.bridge.tables.rules() if outputs_to_group(r.actions, gid))
+            self.out.append(format_group_stats(g, self.bridge.tables, self.now))
 
     # ports --------------------------------------------------------------------------------
     def _ports(self) -> list[PortInfo]:
@@ -540,36 +439,14 @@ class _Run:
         return [i for i in infos if i is not None]
 
     def show(self) -> None:
-        """``ofctl_show``: features reply, port list, get-config reply."""
-        dpid = self.bridge.datapath_id
-        if self.opts.of13:
-            self.out.append(f"OFPT_FEATURES_REPLY (OF1.3) (xid=0x2): dpid:{dpid:016x}\n"
-                            "n_tables:254, n_buffers:0\ncapabilities: FLOW_STATS TABLE_STATS "
-                            "PORT_STATS GROUP_STATS QUEUE_STATS\n"
-                            "OFPST_PORT_DESC reply (OF1.3) (xid=0x3):\n")
-        else:
-            self.out.append(f"OFPT_FEATURES_REPLY (xid=0x2): dpid:{dpid:016x}\n"
-                            "n_tables:254, n_buffers:0\ncapabilities: FLOW_STATS TABLE_STATS "
-                            "PORT_STATS QUEUE_STATS ARP_MATCH_IP\nactions: output enqueue "
-                            "set_vlan_vid set_vlan_pcp strip_vlan mod_dl_src mod_dl_dst "
-                            "mod_nw_src mod_nw_dst mod_nw_tos mod_tp_src mod_tp_dst\n")
-        for p in self._ports():
-            state = "LINK_DOWN" if p.link_down else ("LIVE" if self.opts.of13 else "0")
-            self.out.append(
-                f" {format_port(p.ofport)}({p.name}): addr:{format_eth(p.hwaddr)}\n"
-                f"     config:     {'PORT_DOWN' if p.admin_down else '0'}\n"
-                f"     state:      {state}\n")
-            if p.current:
-                self.out.append(f"     current:    {p.current}\n")
-            self.out.append(f"     speed: {p.speed_now} Mbps now, {p.speed_max} Mbps max\n")
-        xid = "0x5" if self.opts.of13 else "0x4"
-        self.out.append(f"OFPT_GET_CONFIG_REPLY{self.ver} (xid={xid}): frags=normal "
-                        "miss_send_len=0\n")
+        """``ofctl_show``."""
+        self.out.append(format_features(self.bridge.datapath_id, self._ports(),
+                                        self.opts.of13))
 
     def dump_ports(self, args: list[str]) -> None:
         ports = sorted(self.names_map)
         if args:
-            from vnetlab.openflow.ofctl_actions import parse_port
+            from vnetlab.openflow.ofctl_scan import parse_port
             want = parse_port(args[0], self.port_number)
             if want is None:
                 raise OfctlError(f"{args[0]}: unknown port")
@@ -579,78 +456,11 @@ class _Run:
         head = "OFPST_PORT" if not self.opts.of13 else "OFPST_PORT"
         self.out.append(f"{head} reply{self.ver} (xid=0x2): {len(shown)} ports\n")
         namer = self.namer(self.opts.names is True)
-        for p, s in shown:
-            pad = " " if p < 10 else ""
-
-            def v(x: int | None) -> str:
-                return "?" if x is None else str(x)
-            self.out.append(
-                f"  port {pad}{format_port(p, namer)}: rx pkts={v(s.rx_packets)}, "
-                f"bytes={v(s.rx_bytes)}, drop={v(s.rx_dropped)}, errs={v(s.rx_errors)}, "
-                f"frame={v(s.rx_frame_errors)}, over={v(s.rx_over_errors)}, "
-                f"crc={v(s.rx_crc_errors)}\n"
-                f"           tx pkts={v(s.tx_packets)}, bytes={v(s.tx_bytes)}, "
-                f"drop={v(s.tx_dropped)}, errs={v(s.tx_errors)}, coll={v(s.collisions)}\n")
+        for p, st in shown:
+            self.out.append(format_port_stats(p, st, namer))
 
     def dump_tables(self) -> None:
-        """``ofp_print_table_stats_reply``: tables 0..253, runs of identical ones as
-        ``ditto``."""
-        t = self.bridge.tables
-        self.out.append(f"OFPST_TABLE reply{self.ver} (xid=0x2):")
-        features = "" if self.opts.of13 else (
-            "    max_entries=1000000\n    matching:\n      exact match or wildcard: in_port "
-            "eth_{src,dst,type} vlan_{vid,pcp} ip_{src,dst} nw_{proto,tos} tcp_{src,dst}\n")
-        first = last = -1
-        prev: tuple[int, int, int] | None = None
-        for i in range(254):
-            stats = (len(t.tables[i]), t.n_lookup[i], t.n_matched[i])
-            if prev is not None and stats == prev:
-                first = i if first < 0 else first
-                last = i
-                continue
-            self._ditto(first, last)
-            first = -1
-            self.out.append(f"\n  table {i}:\n    active={stats[0]}, lookup={stats[1]}, "
-                            f"matched={stats[2]}\n")
-            if prev is None:
-                self.out.append(features)
-            elif features:
-                self.out.append("    (same features)\n")
-            prev = stats
-        self._ditto(first, last)
-
-    def _ditto(self, first: int, last: int) -> None:
-        if first < 0:
-            return
-        self.out.append(f"\n  table {first}: ditto\n" if first == last
-                        else f"\n  tables {first}...{last}: ditto\n")
-
-
-def _sorted_rules(rules: list[Rule], criteria: list[tuple[str, bool]]) -> list[Rule]:
-    """``compare_flows``: by each criterion; flows without the field sort last either way;
-    ties keep the dump order."""
-    import functools
-
-    def cmp(a: Rule, b: Rule) -> int:
-        for name, asc in criteria:
-            if name == "priority":
-                ret = (a.priority > b.priority) - (a.priority < b.priority)
-            else:
-                mf = field_by_name(name)
-                assert mf is not None
-                ina = bool(a.match.masks.get(mf.member, 0) & mf.member_mask) and prereqs_ok(
-                    mf.prereq, a.match.values, a.match.masks)
-                inb = bool(b.match.masks.get(mf.member, 0) & mf.member_mask) and prereqs_ok(
-                    mf.prereq, b.match.values, b.match.masks)
-                if ina != inb:
-                    return -1 if ina else 1
-                va = mf.from_member(a.match.values.get(mf.member, 0))
-                vb = mf.from_member(b.match.values.get(mf.member, 0))
-                ret = (va > vb) - (va < vb)
-            if ret:
-                return ret if asc else -ret
-        return 0
-    return sorted(rules, key=functools.cmp_to_key(cmp))
+        self.out.append(format_table_stats(self.bridge.tables, self.opts.of13))
 
 
 def _split_command(line: str) -> tuple[str, str]:
@@ -674,7 +484,7 @@ def _group_id_arg(text: str, dump_groups: bool) -> int | None:
     """The group argument: ``dump-groups`` takes ``N``/``all``/``any`` (anything else is
     ignored with a warning: all groups), ``dump-group-stats`` takes ``group_id=N``.
     None = all groups."""
-    from vnetlab.openflow.ofctl_actions import parse_key_values, strtoull
+    from vnetlab.openflow.ofctl_scan import parse_key_values, strtoull
 
     def number(value: str) -> int | None:
         parsed = strtoull(value)

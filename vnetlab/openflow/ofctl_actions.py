@@ -1,5 +1,5 @@
 """The ``ovs-ofctl`` action syntax (``ofpacts_parse__`` and the ``parse_*`` functions of
-``lib/ofp-actions.c``) and the small scanners the flow syntax shares with it.
+``lib/ofp-actions.c``); the scanners it shares with the flow syntax are in ``ofctl_scan``.
 
 Design note: :func:`parse_actions` returns the actions and the set of protocols that can carry
 them (``of10``/``of11``, see ``ofctl_parse.py``). It also runs the checks OVS runs before it
@@ -9,12 +9,11 @@ writes must have its prerequisites in the match), with OVS's messages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from vnetlab.openflow.actions import (
     OFPP_CONTROLLER,
     OFPP_IN_PORT,
-    OFPP_MAX,
     Action,
     All,
     ClearActions,
@@ -39,226 +38,28 @@ from vnetlab.openflow.actions import (
     SetVlanPcp,
     SetVlanVid,
     StripVlan,
-    Subfield,
     WriteActions,
     WriteMetadata,
 )
-from vnetlab.openflow.fields import FIELDS, FIELDS_BY_NXM, MfField, field_by_name, prereqs_ok
-from vnetlab.openflow.match import RESERVED_PORTS, Match
+from vnetlab.openflow.fields import FIELDS, MfField, field_by_name, prereqs_ok
+from vnetlab.openflow.match import Match
 from vnetlab.openflow.ofctl_errors import OfctlError
+from vnetlab.openflow.ofctl_scan import (
+    PortNumber,
+    parse_key_values,
+    parse_port,
+    parse_subfield,
+    parse_subfield_prefix,
+    parse_table,
+    split_arrow,
+    str_to_u,
+    str_to_u32,
+    str_to_u64,
+    strtoull,
+)
+from vnetlab.openflow.ofctl_values import parse_field_value, parse_ip_masked, parse_mac
 
-__all__ = [
-    "PortNumber",
-    "parse_actions",
-    "parse_actions_nested",
-    "parse_key_values",
-    "parse_port",
-    "parse_subfield",
-    "parse_table",
-    "strtoull",
-]
-
-#: port name -> OpenFlow port number, or None when the bridge has no such port
-PortNumber = Callable[[str], "int | None"] | None
-
-_RESERVED_BY_NAME = {name: num for num, name in RESERVED_PORTS.items()}
-_RESERVED_BY_NAME["NONE"] = 0xFFFF
-
-
-def strtoull(text: str) -> tuple[int, str] | None:
-    """C ``strtoull(s, &tail, 0)``: the value and the unparsed tail, or None if no digits."""
-    s = text.lstrip(" \t\r\n\f\v")
-    neg = False
-    if s[:1] in "+-" and s:
-        neg = s[0] == "-"
-        s = s[1:]
-    if s[:2].lower() == "0x" and len(s) > 2 and s[2] in "0123456789abcdefABCDEF":
-        base, body = 16, s[2:]
-        digits = "0123456789abcdefABCDEF"
-    elif s[:1] == "0":
-        base, body, digits = 8, s, "01234567"
-    else:
-        base, body, digits = 10, s, "0123456789"
-    j = 0
-    while j < len(body) and body[j] in digits:
-        j += 1
-    if j == 0:
-        return None
-    value = int(body[:j], base)
-    if value >= 1 << 64:
-        value = (1 << 64) - 1
-    if neg:
-        value = (-value) & ((1 << 64) - 1)
-    return value, body[j:]
-
-
-def _parse_value_end(s: str, delims: str) -> int:
-    """``parse_value``: where a value ends, skipping balanced parentheses."""
-    n = 0
-    while n < len(s) and s[n] not in delims:
-        if s[n] == "(":
-            level = 0
-            while True:
-                if n >= len(s):
-                    return n
-                if s[n] == "(":
-                    level += 1
-                elif s[n] == ")":
-                    level -= 1
-                n += 1
-                if level <= 0:
-                    break
-        else:
-            n += 1
-    return n
-
-
-def parse_key_values(text: str) -> Iterator[tuple[str, str]]:
-    """``ofputil_parse_key_value``: ``key``, ``key=value``, ``key:value``, ``key(value)``."""
-    s = text
-    while True:
-        i = 0
-        while i < len(s) and s[i] in ", \t\r\n":
-            i += 1
-        s = s[i:]
-        if not s:
-            return
-        k = 0
-        while k < len(s) and s[k] not in ":=(, \t\r\n":
-            k += 1
-        key, delim = s[:k], s[k:k + 1]
-        s = s[k + 1:] if delim else ""
-        if delim in (":", "="):
-            delims = ", \t\r\n"
-        elif delim == "(":
-            delims = ")"
-        else:
-            yield key, ""
-            continue
-        n = _parse_value_end(s, delims)
-        value = s[:n]
-        end = s[n:n + 1]
-        if end == ")" and s[n + 1:n + 3] == "->":
-            # "(x)->y": the value runs on past the closing parenthesis
-            m = _parse_value_end(s[n + 1:], ", \t\r\n")
-            value = s[:n + 1 + m]
-            n = n + 1 + m
-            end = s[n:n + 1]
-        s = s[n + 1:] if end else ""
-        yield key, value
-
-
-def parse_port(text: str, port_number: PortNumber) -> int | None:
-    """``ofputil_port_from_string``: a number, a reserved name, or a bridge port's name."""
-    if not text:
-        return None
-    if text.isdigit():
-        n = int(text)
-        if n < OFPP_MAX:
-            return n
-        if n <= 0xFFFF:
-            return n if n >= 0xFFF8 else None
-        return None
-    if text.upper() in _RESERVED_BY_NAME:
-        return _RESERVED_BY_NAME[text.upper()]
-    name = text
-    if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
-        name = name[1:-1]
-    if port_number is not None:
-        return port_number(name)
-    return None
-
-
-def parse_table(text: str, error: str) -> int:
-    """``ofputil_table_from_string``: 0..255 (255 = all/current)."""
-    parsed = strtoull(text)
-    if parsed is None or parsed[1] or parsed[0] > 255:
-        raise OfctlError(error)
-    return parsed[0]
-
-
-def parse_subfield(text: str) -> Subfield:
-    """``mf_parse_subfield``: ``NXM_NX_REG0[0..3]``, ``reg0[]``, ``eth_src``."""
-    sub, rest = _parse_subfield_prefix(text)
-    if rest:
-        raise OfctlError("unexpected input following field syntax")
-    return sub
-
-
-def _parse_subfield_prefix(text: str) -> tuple[Subfield, str]:
-    n = 0
-    while n < len(text) and text[n] not in "[-":
-        n += 1
-    name = text[:n]
-    mf = FIELDS_BY_NXM.get(name) or field_by_name(name)
-    if mf is None:
-        raise OfctlError(f"{text}: unknown field `{name}'")
-    rest = text[n:]
-    start, end = 0, mf.nbits - 1
-    if rest.startswith("["):
-        close = rest.find("]")
-        inner = rest[1:close] if close >= 0 else None
-        if inner == "":
-            pass
-        elif inner is not None and ".." in inner and all(
-                p.strip().lstrip("-").isdigit() for p in inner.split("..", 1)):
-            a, b = inner.split("..", 1)
-            start, end = int(a), int(b)
-        elif inner is not None and inner.strip().lstrip("-").isdigit():
-            start = end = int(inner)
-        else:
-            raise OfctlError(f"{text}: syntax error expecting [] or [<bit>] or "
-                             "[<start>..<end>]")
-        rest = rest[close + 1:]
-    if start > end:
-        raise OfctlError(f"{text}: starting bit {start} is after ending bit {end}")
-    if start >= mf.nbits:
-        raise OfctlError(f"{text}: starting bit {start} is not valid because field is only "
-                         f"{mf.nbits} bits wide")
-    if end >= mf.nbits:
-        raise OfctlError(f"{text}: ending bit {end} is not valid because field is only "
-                         f"{mf.nbits} bits wide")
-    return Subfield(mf, start, end - start + 1), rest
-
-
-def _str_to_u(text: str, name: str, limit: int) -> int:
-    parsed = strtoull(text) if text else None
-    if parsed is None or parsed[1] or parsed[0] > limit:
-        raise OfctlError(f'invalid {name} "{text}"')
-    return parsed[0]
-
-
-def _str_to_u32(text: str) -> int:
-    if not text:
-        raise OfctlError("missing required numeric argument")
-    parsed = strtoull(text)
-    if parsed is None or parsed[1] or parsed[0] > 0xFFFFFFFF:
-        raise OfctlError(f"invalid numeric format {text}")
-    return parsed[0]
-
-
-def _str_to_u64(text: str) -> int:
-    if not text:
-        raise OfctlError("missing required numeric argument")
-    parsed = strtoull(text)
-    if parsed is None or parsed[1]:
-        raise OfctlError(f"invalid numeric format {text}")
-    return parsed[0]
-
-
-def _split_arrow(arg: str) -> tuple[str, str]:
-    """``set_field_split_str``: ``value->key`` (value may be parenthesised)."""
-    if arg.startswith("("):
-        close = arg.find(")")
-        if close >= 0 and arg[close + 1:close + 3] == "->":
-            return arg[1:close], arg[close + 3:]
-    at = arg.find("->")
-    if at < 0:
-        raise OfctlError(f"{arg}: missing `->'")
-    key = arg[at + 2:]
-    if not key:
-        raise OfctlError(f"{arg}: missing field name following `->'")
-    return arg[:at], key
+__all__ = ["parse_actions", "parse_actions_nested"]
 
 
 def _output_for(port: int, max_len: int = 0) -> Action:
@@ -313,7 +114,7 @@ class _ActionParser:
         if not arg:
             return [Controller()]
         if arg.isdigit():
-            return [Controller(_str_to_u(arg, "max_len", 0xFFFF))]
+            return [Controller(str_to_u(arg, "max_len", 0xFFFF))]
         max_len, reason, cid = 0xFFFF, "", 0
         for name, value in parse_key_values(arg):
             if name == "reason":
@@ -322,9 +123,9 @@ class _ActionParser:
                     raise OfctlError(f'unknown reason "{value}"')
                 reason = "" if value == "action" else value
             elif name == "max_len":
-                max_len = _str_to_u(value, "max_len", 0xFFFF)
+                max_len = str_to_u(value, "max_len", 0xFFFF)
             elif name == "id":
-                cid = _str_to_u(value, "id", 0xFFFF)
+                cid = str_to_u(value, "id", 0xFFFF)
             else:
                 raise OfctlError(f'unknown key "{name}" parsing controller action')
         return [Controller(max_len, reason, cid)]
@@ -337,7 +138,7 @@ class _ActionParser:
         port = parse_port(parts[0], self.port_number)
         if port is None:
             raise OfctlError(f"{parts[0]}: enqueue to unknown port")
-        return [Enqueue(port, _str_to_u32(":".join(parts[1:])))]
+        return [Enqueue(port, str_to_u32(":".join(parts[1:])))]
 
     def resubmit(self, arg: str) -> list[Action]:
         parts = arg.split(",")
@@ -370,15 +171,15 @@ class _ActionParser:
 
     def write_metadata(self, arg: str) -> list[Action]:
         value_s, slash, mask_s = arg.partition("/")
-        value = _str_to_u64(value_s)
-        mask = _str_to_u64(mask_s) if slash else (1 << 64) - 1
+        value = str_to_u64(value_s)
+        mask = str_to_u64(mask_s) if slash else (1 << 64) - 1
         return [WriteMetadata(value & mask, mask)]
 
     def group(self, arg: str) -> list[Action]:
-        return [Group(_str_to_u32(arg))]
+        return [Group(str_to_u32(arg))]
 
     def mod_vlan_vid(self, arg: str, push: bool = True) -> list[Action]:
-        vid = _str_to_u(arg, "VLAN VID", 0xFFFF)
+        vid = str_to_u(arg, "VLAN VID", 0xFFFF)
         if vid & ~0xFFF:
             raise OfctlError(f"{arg}: not a valid VLAN VID")
         return [SetVlanVid(vid, push)]
@@ -387,7 +188,7 @@ class _ActionParser:
         return self.mod_vlan_vid(arg, False)
 
     def mod_vlan_pcp(self, arg: str, push: bool = True) -> list[Action]:
-        pcp = _str_to_u(arg, "VLAN PCP", 0xFF)
+        pcp = str_to_u(arg, "VLAN PCP", 0xFF)
         if pcp & ~7:
             raise OfctlError(f"{arg}: not a valid VLAN PCP")
         return [SetVlanPcp(pcp, push)]
@@ -403,13 +204,12 @@ class _ActionParser:
 
     def push_vlan(self, arg: str) -> list[Action]:
         self.usable.discard("of10")
-        ethertype = _str_to_u(arg, "ethertype", 0xFFFF)
+        ethertype = str_to_u(arg, "ethertype", 0xFFFF)
         if ethertype not in (0x8100, 0x88A8):
             raise OfctlError(f"{arg}: not a valid VLAN ethertype")
         return [PushVlan(ethertype)]
 
     def _mod_mac(self, arg: str, field: str, raw: str) -> list[Action]:
-        from vnetlab.openflow.ofctl_parse import parse_mac
         mac = parse_mac(arg)
         if mac is None:
             raise OfctlError(f"invalid mac address {arg}")
@@ -422,7 +222,6 @@ class _ActionParser:
         return self._mod_mac(arg, "eth_dst", "mod_dl_dst")
 
     def _mod_ip(self, arg: str, field: str, raw: str) -> list[Action]:
-        from vnetlab.openflow.ofctl_parse import parse_ip_masked
         try:
             ip, mask = parse_ip_masked(arg)
         except OfctlError:
@@ -438,31 +237,30 @@ class _ActionParser:
         return self._mod_ip(arg, "ip_dst", "mod_nw_dst")
 
     def mod_nw_tos(self, arg: str) -> list[Action]:
-        tos = _str_to_u(arg, "TOS", 0xFF)
+        tos = str_to_u(arg, "TOS", 0xFF)
         if tos & ~0xFC:
             raise OfctlError(f"{arg}: not a valid TOS")
         return [SetField("nw_tos", tos, 0xFC, "mod_nw_tos")]
 
     def mod_nw_ecn(self, arg: str) -> list[Action]:
-        ecn = _str_to_u(arg, "ECN", 0xFF)
+        ecn = str_to_u(arg, "ECN", 0xFF)
         if ecn & ~3:
             raise OfctlError(f"{arg}: not a valid ECN")
         return [SetField("nw_ecn", ecn, 3, "mod_nw_ecn")]
 
     def mod_nw_ttl(self, arg: str) -> list[Action]:
-        return [SetField("nw_ttl", _str_to_u(arg, "TTL", 0xFF), 0xFF, "mod_nw_ttl")]
+        return [SetField("nw_ttl", str_to_u(arg, "TTL", 0xFF), 0xFF, "mod_nw_ttl")]
 
     def mod_tp_src(self, arg: str) -> list[Action]:
-        return [SetField("tcp_src", _str_to_u(arg, "source port", 0xFFFF), 0xFFFF,
+        return [SetField("tcp_src", str_to_u(arg, "source port", 0xFFFF), 0xFFFF,
                          "mod_tp_src")]
 
     def mod_tp_dst(self, arg: str) -> list[Action]:
-        return [SetField("tcp_dst", _str_to_u(arg, "destination port", 0xFFFF), 0xFFFF,
+        return [SetField("tcp_dst", str_to_u(arg, "destination port", 0xFFFF), 0xFFFF,
                          "mod_tp_dst")]
 
     def set_field(self, arg: str) -> list[Action]:
-        from vnetlab.openflow.ofctl_parse import parse_field_value
-        value_s, key = _split_arrow(arg)
+        value_s, key = split_arrow(arg)
         mf = field_by_name(key)
         if mf is None:
             raise OfctlError(f"{key} is not a valid OXM field name")
@@ -475,7 +273,7 @@ class _ActionParser:
         return [SetField(mf.name, value & full, mask & full)]
 
     def load(self, arg: str) -> list[Action]:
-        value_s, key = _split_arrow(arg)
+        value_s, key = split_arrow(arg)
         dst = parse_subfield(key)
         mf = dst.field
         if value_s[:2].lower() == "0x":
@@ -494,7 +292,7 @@ class _ActionParser:
         return [SetField(mf.name, value << dst.ofs, dst.mask, "load")]
 
     def move(self, arg: str) -> list[Action]:
-        src, rest = _parse_subfield_prefix(arg)
+        src, rest = parse_subfield_prefix(arg)
         if not rest.startswith("->"):
             raise OfctlError(f"{arg}: missing `->' following source")
         dst = parse_subfield(rest[2:])
@@ -513,7 +311,7 @@ class _ActionParser:
         return [DecTtl(ids)]
 
     def set_tunnel(self, arg: str, wide: bool = False) -> list[Action]:
-        return [SetTunnel(_str_to_u64(arg), wide)]
+        return [SetTunnel(str_to_u64(arg), wide)]
 
     def set_tunnel64(self, arg: str) -> list[Action]:
         return self.set_tunnel(arg, True)

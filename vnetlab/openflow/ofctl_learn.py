@@ -13,14 +13,15 @@ from collections.abc import Mapping
 
 from vnetlab.openflow.actions import Action, Learn, LearnSpec, OutputReg, SetField, Subfield
 from vnetlab.openflow.match import Match
-from vnetlab.openflow.ofctl_actions import (
+from vnetlab.openflow.ofctl_errors import OfctlError
+from vnetlab.openflow.ofctl_scan import (
     PortNumber,
     parse_key_values,
     parse_subfield,
     parse_table,
     strtoull,
 )
-from vnetlab.openflow.ofctl_errors import OfctlError
+from vnetlab.openflow.ofctl_values import parse_field_value
 
 __all__ = ["learned_flow", "parse_learn", "read_subfield"]
 
@@ -88,7 +89,6 @@ def parse_learn(arg: str, port_number: PortNumber) -> Learn:
                 src = parse_subfield(value)
             except OfctlError:
                 if dst.ofs == 0 and dst.nbits == dst.field.nbits:
-                    from vnetlab.openflow.ofctl_parse import parse_field_value
                     imm, _ = parse_field_value(dst.field, value, port_number)
                 else:
                     imm = _immediate(arg, dst, value)

@@ -19,18 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vnetlab.openflow.actions import Action
-from vnetlab.openflow.fields import MfField, field_by_name
-from vnetlab.openflow.match import OFP_DEFAULT_PRIORITY, TCP_FLAG_NAMES, Match
-from vnetlab.openflow.ofctl_actions import (
+from vnetlab.openflow.fields import field_by_name
+from vnetlab.openflow.match import OFP_DEFAULT_PRIORITY, Match
+from vnetlab.openflow.ofctl_actions import parse_actions, parse_actions_nested
+from vnetlab.openflow.ofctl_errors import OfctlError
+from vnetlab.openflow.ofctl_scan import (
     PortNumber,
-    parse_actions,
-    parse_actions_nested,
     parse_key_values,
     parse_port,
     parse_table,
-    strtoull,
+    str_to_u16,
+    str_to_u32,
+    str_to_u64,
 )
-from vnetlab.openflow.ofctl_errors import OfctlError
+from vnetlab.openflow.ofctl_values import parse_field_into
 
 __all__ = [
     "FlowMod",
@@ -38,6 +40,7 @@ __all__ = [
     "OfctlError",
     "PortNumber",
     "needs_nxm",
+    "parse_field_into",
     "normalize",
     "parse_flow",
     "parse_group",
@@ -97,30 +100,6 @@ class GroupMod:
     fields: tuple[str, ...] = ()
 
 
-def _str_to_int(text: str) -> int | None:
-    """``str_to_int`` with base 0: the whole string must be a C integer."""
-    parsed = strtoull(text)
-    if parsed is None or parsed[1]:
-        return None
-    return parsed[0]
-
-
-def _str_to_u16(text: str, name: str) -> int:
-    value = _str_to_int(text)
-    if value is None or not 0 <= value <= 65535:
-        raise OfctlError(f'invalid {name} "{text}"')
-    return value
-
-
-def _str_to_u64(text: str) -> int:
-    if not text:
-        raise OfctlError("missing required numeric argument")
-    parsed = strtoull(text)
-    if parsed is None or parsed[1] or parsed[0] >= 1 << 64:
-        raise OfctlError(f"invalid numeric format {text}")
-    return parsed[0]
-
-
 PROTOCOLS: dict[str, tuple[int, int]] = {
     "ip": (0x0800, 0), "ipv4": (0x0800, 0), "ip4": (0x0800, 0), "arp": (0x0806, 0),
     "icmp": (0x0800, 1), "tcp": (0x0800, 6), "udp": (0x0800, 17), "sctp": (0x0800, 132),
@@ -178,23 +157,23 @@ def parse_flow(text: str, cmd: str, port_number: PortNumber) -> FlowMod:
                 raise OfctlError(f"{value} is not a valid OpenFlow port")
             fm.out_port = port
         elif allow_priority and name == "priority":
-            fm.priority = _str_to_u16(value, name)
+            fm.priority = str_to_u16(value, name)
         elif allow_actions and name in ("idle_timeout", "hard_timeout"):
-            setattr(fm, name, _str_to_u16(value, name))
+            setattr(fm, name, str_to_u16(value, name))
         elif cmd == "add" and name == "importance":
-            fm.importance = _str_to_u16(value, name)
+            fm.importance = str_to_u16(value, name)
         elif name == "cookie":
             if "/" in value:
                 if cmd == "add":
                     raise OfctlError("flow additions cannot use a cookie mask")
                 val, _, mask = value.partition("/")
-                fm.cookie = _str_to_u64(val)
-                fm.cookie_mask = _str_to_u64(mask)
+                fm.cookie = str_to_u64(val)
+                fm.cookie_mask = str_to_u64(mask)
             else:
                 if cmd not in ("add", "modify", "modify_strict"):
                     raise OfctlError("cannot set cookie (to match on a cookie, specify a "
                                      f"mask, e.g. cookie={value}/-1)")
-                fm.new_cookie = _str_to_u64(value)
+                fm.new_cookie = str_to_u64(value)
         elif name in ("duration", "n_packets", "n_bytes", "idle_age", "hard_age"):
             pass
         else:
@@ -211,195 +190,6 @@ def parse_flow(text: str, cmd: str, port_number: PortNumber) -> FlowMod:
         fm.actions = acts
     fm.usable = frozenset(usable)
     return fm
-
-
-def parse_field_into(match: Match, mf: MfField, text: str, port_number: PortNumber) -> None:
-    """``ofp_parse_field``: parse ``text`` as a (maybe masked) value of ``mf`` into
-    ``match``."""
-    value, mask = parse_field_value(mf, text or "0/0", port_number)
-    if mf.name == "dl_vlan" and value == 0xFFFF:
-        match.clear("vlan_tci")
-        match.set("vlan_tci", 0, 0xFFFF)
-        return
-    mv, mm = mf.to_member(value, mask)
-    cover = mf.member_mask | mf.extra
-    old_m = match.masks.get(mf.member, 0) & ~cover
-    old_v = match.values.get(mf.member, 0) & old_m
-    new_m = old_m | mm
-    match.clear(mf.member)
-    if new_m:
-        match.set(mf.member, old_v | mv, new_m)
-
-
-def parse_field_value(mf: MfField, text: str, port_number: PortNumber) -> tuple[int, int]:
-    """``mf_parse``: (value, mask) in the field's own bits, or OfctlError."""
-    full = (1 << (mf.n_bytes * 8)) - 1
-    if text == "*":
-        return 0, 0
-    kind = mf.string
-    if kind in ("decimal", "hex"):
-        value, mask = _parse_int_masked(mf, text)
-    elif kind == "mac":
-        value, mask = _parse_mac_masked(text)
-        full = (1 << 48) - 1
-    elif kind == "ipv4":
-        value, mask = parse_ip_masked(text)
-        full = 0xFFFFFFFF
-    elif kind == "port":
-        port = parse_port(text, port_number)
-        if port is None:
-            raise OfctlError(f"{text}: invalid or unknown port for {mf.name}")
-        return port, 0xFFFF
-    elif kind == "frag":
-        frags = {"no": (0, 1), "yes": (1, 1), "first": (1, 3), "later": (3, 3),
-                 "not_later": (0, 2)}
-        if text.lower() not in frags:
-            raise OfctlError(f'{text}: unknown fragment type (valid types are "no", "yes", '
-                             '"first", "later", "not_later"')
-        value, mask = frags[text.lower()]
-        return value, mask
-    elif kind == "tcp_flags":
-        value, mask = _parse_flags(text, TCP_FLAG_NAMES, "TCP", 0xFFF)
-        return value, mask
-    else:
-        value, mask = _parse_flags(text, ("oam",), "tunnel", 1)
-        return value, mask
-    if not mf.maskable and mask not in (0, full):
-        raise OfctlError(f"{text}: invalid mask for field {mf.name}")
-    return value & full, mask & full
-
-
-def _parse_int_masked(mf: MfField, text: str) -> tuple[int, int]:
-    """``mf_from_integer_string``."""
-    value_text, slash, mask_text = text.partition("/")
-    limit = 1 << (mf.n_bytes * 8)
-    value = _parse_int_string(value_text, limit, text, mf, "value")
-    mask = _parse_int_string(mask_text, limit, text, mf, "mask") if slash else limit - 1
-    return value, mask
-
-
-def _parse_int_string(s: str, limit: int, whole: str, mf: MfField, what: str) -> int:
-    if s[:2].lower() == "0x":
-        digits = s[2:].lstrip(" \t\r\n")
-        try:
-            value = int(digits, 16) if digits else 0
-        except ValueError:
-            raise OfctlError(f"{whole}: bad syntax for {mf.name} {what}") from None
-    else:
-        parsed = strtoull(s)
-        if parsed is None or parsed[1]:
-            raise OfctlError(f"{whole}: bad syntax for {mf.name} {what}")
-        value = parsed[0]
-    if value >= limit:
-        raise OfctlError(f"{whole}: {what} too large for {mf.n_bytes}-byte field {mf.name}")
-    return value
-
-
-def _scan_mac(text: str) -> int | None:
-    parts = text.split(":")
-    if len(parts) != 6:
-        return None
-    out = 0
-    for p in parts:
-        if not p or len(p) > 2 or any(c not in "0123456789abcdefABCDEF" for c in p):
-            return None
-        out = (out << 8) | int(p, 16)
-    return out
-
-
-def parse_mac(text: str) -> int | None:
-    return _scan_mac(text)
-
-
-def _parse_mac_masked(text: str) -> tuple[int, int]:
-    mac = _scan_mac(text)
-    if mac is not None:
-        return mac, (1 << 48) - 1
-    value_text, slash, mask_text = text.partition("/")
-    mac, mask = _scan_mac(value_text), _scan_mac(mask_text)
-    if slash and mac is not None and mask is not None:
-        return mac, mask
-    raise OfctlError(f"{text}: invalid Ethernet address")
-
-
-def _scan_quad(text: str) -> tuple[int, str] | None:
-    """``IP_SCAN_FMT`` (four ``%hhu``): the address and the unparsed tail."""
-    out = 0
-    rest = text
-    for i in range(4):
-        j = 0
-        while j < len(rest) and rest[j].isdigit():
-            j += 1
-        if j == 0:
-            return None
-        out = (out << 8) | (int(rest[:j]) & 0xFF)
-        rest = rest[j:]
-        if i < 3:
-            if not rest.startswith("."):
-                return None
-            rest = rest[1:]
-    return out, rest
-
-
-def parse_ip_masked(text: str) -> tuple[int, int]:
-    """``ip_parse_masked``: ``a.b.c.d``, ``a.b.c.d/len`` or ``a.b.c.d/m.m.m.m``."""
-    scanned = _scan_quad(text)
-    if scanned is None:
-        raise OfctlError(f"{text}: invalid IP address")
-    ip, rest = scanned
-    if not rest:
-        return ip, 0xFFFFFFFF
-    if rest.startswith("/"):
-        mask_scan = _scan_quad(rest[1:])
-        if mask_scan is not None and not mask_scan[1]:
-            return ip & mask_scan[0], mask_scan[0]
-        plen = rest[1:]
-        sign = plen[:1] == "-"
-        digits = plen[1:] if sign else plen
-        if digits.isdigit():
-            n = -int(digits) if sign else int(digits)
-            if not 0 <= n <= 32:
-                raise OfctlError(f"{text}: IPv4 network prefix bits not between 0 and 32, "
-                                 "inclusive")
-            mask = (0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF
-            return ip & mask, mask
-    raise OfctlError(f"{text}: invalid IP address")
-
-
-def _parse_flags(text: str, names: tuple[str, ...], what: str, allowed: int) -> tuple[int, int]:
-    """``parse_mf_flags``: ``+syn-ack`` or a number with optional ``/mask``."""
-    if text[:1] not in "+-":
-        value_text, slash, mask_text = text.partition("/")
-        got = strtoull(value_text)
-        if got is None or got[1]:
-            raise OfctlError(f"{text}: {what} flags syntax error")
-        mask = allowed
-        if slash:
-            got_mask = strtoull(mask_text)
-            if got_mask is None or got_mask[1]:
-                raise OfctlError(f"{text}: {what} flags syntax error")
-            mask = got_mask[0]
-        return got[0] & allowed, mask & allowed
-    value = mask = 0
-    rest = text
-    while rest:
-        sign, rest = rest[0], rest[1:]
-        if sign not in "+-":
-            raise OfctlError(f"{text}: {what} flag must be preceded by '+' (for SET) "
-                             "or '-' (NOT SET)")
-        j = 0
-        while j < len(rest) and rest[j] not in "+-":
-            j += 1
-        name, rest = rest[:j], rest[j:]
-        if name not in names:
-            raise OfctlError(f"{text}: unknown {what} flag(s)")
-        bit = 1 << names.index(name)
-        if mask & bit:
-            raise OfctlError(f"{text}: Each {what} flag can be specified only once")
-        mask |= bit
-        if sign == "+":
-            value |= bit
-    return value, mask
 
 
 def needs_nxm(fm: FlowMod) -> bool:
@@ -482,7 +272,7 @@ def parse_group(text: str, cmd: str, port_number: PortNumber) -> GroupMod:
             if value == "all":
                 gm.group_id = 0xFFFFFFFC
             else:
-                gm.group_id = _str_to_u32(value)
+                gm.group_id = str_to_u32(value)
                 if gm.group_id > 0xFFFFFF00:
                     raise OfctlError(f"invalid group id {gm.group_id}")
         elif name == "type":
@@ -528,15 +318,6 @@ def parse_group(text: str, cmd: str, port_number: PortNumber) -> GroupMod:
     return gm
 
 
-def _str_to_u32(text: str) -> int:
-    if not text:
-        raise OfctlError("missing required numeric argument")
-    parsed = strtoull(text)
-    if parsed is None or parsed[1] or parsed[0] > 0xFFFFFFFF:
-        raise OfctlError(f"invalid numeric format {text}")
-    return parsed[0]
-
-
 def _parse_bucket(text: str, group_type: str, port_number: PortNumber) -> Bucket:
     """``parse_bucket_str``."""
     bucket = Bucket(0xFFFFFFFF, (), 1 if group_type == "select" else 0)
@@ -544,18 +325,18 @@ def _parse_bucket(text: str, group_type: str, port_number: PortNumber) -> Bucket
     for key, value in parse_key_values(text):
         lkey = key.lower()
         if lkey == "weight":
-            bucket.weight = _str_to_u16(value, "weight")
+            bucket.weight = str_to_u16(value, "weight")
         elif lkey == "watch_port":
             port = parse_port(value, port_number)
             if port is None or (port >= 0xFF00 and port not in (0xFFFF, 0xFFFD)):
                 raise OfctlError(f"{value}: invalid watch_port")
             bucket.watch_port = port
         elif lkey == "watch_group":
-            bucket.watch_group = _str_to_u32(value)
+            bucket.watch_group = str_to_u32(value)
             if bucket.watch_group > 0xFFFFFF00:
                 raise OfctlError(f"invalid watch_group id {bucket.watch_group}")
         elif lkey == "bucket_id":
-            bucket.bucket_id = _str_to_u32(value)
+            bucket.bucket_id = str_to_u32(value)
             if bucket.bucket_id > 0xFFFFFF00:
                 raise OfctlError(f"invalid bucket_id id {bucket.bucket_id}")
         elif lkey in ("action", "actions"):
