@@ -24,6 +24,19 @@ TABLES = {
         "priority=10,arp,arp_tpa=10.0.0.254,actions=drop",
         "priority=5,reg0=1,actions=drop",
     ],
+    "ports": [
+        "priority=70,tcp,tp_src=5,tp_dst=80,actions=drop",
+        "priority=60,udp,udp_dst=53,actions=drop",
+        "priority=50,dl_src=00:00:00:00:00:01,tcp,tp_dst=22,actions=drop",
+        "priority=40,tcp,tp_dst=0x1000/0xf000,actions=drop",
+        "priority=30,ip,nw_dst=10.0.0.0/8,nw_src=192.168.0.0/24,actions=drop",
+    ],
+    "ties": [
+        "priority=10,in_port=1,actions=drop",
+        "priority=10,ip,nw_dst=10.9.9.9,actions=drop",
+        "priority=10,dl_vlan=11,actions=drop",
+        "priority=5,tcp,actions=drop",
+    ],
     "priorities": [
         "priority=100,ip,actions=drop",
         "priority=90,tcp,tp_dst=22,actions=drop",
@@ -46,6 +59,15 @@ PACKETS = [
     "in_port=1,dl_vlan=10,ip",
     "in_port=1,dl_vlan=11,tcp,tp_dst=22",
     "in_port=3,dl_type=0x88cc",
+    "in_port=1,dl_src=00:00:00:00:00:01,tcp,tcp_src=5,tcp_dst=80",
+    "in_port=2,dl_src=00:00:00:00:00:01,tcp,tcp_src=6,tcp_dst=22",
+    "in_port=2,tcp,tcp_src=6,tcp_dst=0x1234",
+    "in_port=2,tcp,tcp_src=6,tcp_dst=0x2234",
+    "in_port=2,udp,udp_src=6,udp_dst=53",
+    "in_port=2,udp,udp_src=6,udp_dst=54",
+    "in_port=2,ip,nw_src=192.168.0.7,nw_dst=10.1.2.3",
+    "in_port=2,ip,nw_src=192.168.1.7,nw_dst=10.1.2.3",
+    "in_port=2,ip,nw_src=192.168.0.7,nw_dst=11.1.2.3",
 ]
 
 

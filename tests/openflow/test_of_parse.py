@@ -80,3 +80,21 @@ def test_bad_flow_gives_ovs_message(flow: str, message: str) -> None:
     with pytest.raises(OfctlError) as err:
         parse_flow(flow, "add", PORTS.get)
     assert str(err.value) == message
+
+
+def test_add_flows_reads_through_the_callers_file_reader() -> None:
+    from tests.openflow.oflab import FakeBridge
+    from vnetlab.openflow.ofctl import run_ofctl
+    bridge = FakeBridge()
+
+    def missing(path: str) -> str:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    ok = run_ofctl(["add-flows", "br0", "f.txt"], lambda n: bridge, 0.0,
+                   read_file=lambda p: "# c\npriority=3,actions=1\n")
+    assert ok.status == 0
+    assert run_ofctl(["--no-stats", "dump-flows", "br0"], lambda n: bridge, 0.0).stdout == \
+        " priority=3 actions=output:1\n"
+    bad = run_ofctl(["add-flows", "br0", "g.txt"], lambda n: bridge, 0.0, read_file=missing)
+    assert (bad.status, bad.stderr) == (1, "ovs-ofctl: g.txt: open failed (No such file or "
+                                           "directory)\n")

@@ -227,3 +227,9 @@ def test_sorted_dumps_and_openflow13_usability(both: tuple[Emulated, Oracle]) ->
         same(emu, ovs, "add-flow", "br0", f)
     same(emu, ovs, "-O", "OpenFlow13", "add-flow", "br0", "table=8,reg0=1,actions=strip_vlan")
     same(emu, ovs, "-O", "OpenFlow13", "add-flow", "br0", "reg0=1,actions=strip_vlan")
+
+
+def test_version_and_no_command(both: tuple[Emulated, Oracle]) -> None:
+    emu, ovs = both
+    for argv in (["--version"], ["-V"], [], ["-O", "OpenFlow13"]):
+        same(emu, ovs, *argv)

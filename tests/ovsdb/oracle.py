@@ -11,6 +11,8 @@ timestamps (``2026-...Z|``) become ``TIME|``.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -162,8 +164,8 @@ def real_labels(server: RealOvsdb) -> dict[str, str]:
         cols = "_uuid" if col is None else f"_uuid,{col}"
         r = server.vsctl(["--format=csv", "--data=bare", "--no-headings", f"--columns={cols}",
                           "list", table])
-        for line in r.stdout.splitlines():
-            uuid, _, name = line.partition(",")
+        for fields in csv.reader(io.StringIO(r.stdout)):
+            uuid, name = (fields + [""])[:2]
             out[uuid] = f"<{table}:{name}>" if col else f"<{table}>"
     return out
 

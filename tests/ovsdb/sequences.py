@@ -112,6 +112,13 @@ SEQUENCES: dict[str, list[list[str]]] = {
         ["add-br", "br0", "br9", "5"], ["add-br", "br0", "x"], ["add-br", ""],
         ["--if-exists", "--if-exists", "del-br", "x"], ["del-br", "--if-exists", "x"],
         ["set", "Bridge"], ["destroy", "Bridge"], ["destroy", "Nope", "x"],
+        # several bad options: OVS names the first in its hash table's order
+        ["--id=@x", "--may-exist", "--if-exists", "add-br", "br0-1"],
+        ["--all", "--real", "--fake", "--with-iface", "--columns=x", "--id=y", "list-br"],
+        ["--", "--format=csv", "--columns=name,tag", "--x", "list", "Port"],
+        ["--", "--pretty", "--columns=name", "--if-exists", "--all", "--zz", "list", "Port"],
+        ["add-br", "br0", "--", "--may-exist", "--fake-iface", "add-bond", "br0", "bd", "a",
+         "b"], ["--fake-iface", "--may-exist", "add-bond", "br0", "bd", "a", "c"],
     ],
     "bonds_controllers_managers": [
         ["add-br", "br0"], ["add-port", "br0", "p1"],

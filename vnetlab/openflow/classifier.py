@@ -50,12 +50,18 @@ class PrefixTrie:
         self.n_bits = n_bits
         self.paths: list[dict[int, int]] = [{} for _ in range(n_bits + 1)]
         self.ends: list[dict[int, int]] = [{} for _ in range(n_bits + 1)]
+        #: the prefix lengths some stored prefix has
+        self.lengths: set[int] = set()
 
     def insert(self, value: int, plen: int, delta: int = 1) -> None:
         n = self.n_bits
         for k in range(1, plen + 1):
             _bump(self.paths[k], value >> (n - k), delta)
         _bump(self.ends[plen], value >> (n - plen), delta)
+        if self.ends[plen]:
+            self.lengths.add(plen)
+        else:
+            self.lengths.discard(plen)
 
     def remove(self, value: int, plen: int) -> None:
         self.insert(value, plen, -1)
@@ -63,8 +69,8 @@ class PrefixTrie:
     def lookup(self, value: int) -> tuple[int, frozenset[int]]:
         """(bits to un-wildcard, prefix lengths of stored prefixes that match ``value``)."""
         n = self.n_bits
-        plens = frozenset(k for k in range(1, n + 1)
-                          if self.ends[k] and (value >> (n - k)) in self.ends[k])
+        ends = self.ends
+        plens = frozenset(k for k in self.lengths if (value >> (n - k)) in ends[k])
         if not self.paths[1]:
             return 0, plens
         lo, hi = 0, n          # longest k with value's k-bit prefix on a path

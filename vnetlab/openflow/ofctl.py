@@ -14,7 +14,8 @@ id grows by two for each extension the flow needed, as ``ovs-ofctl`` negotiates 
 added without ``-O`` goes through the OpenFlow 1.0 encoding first (``normalize``,
 ``through_of10``), as it does on its way into a real switch. Deterministic except durations
 and ages; rules print in classifier order as OVS's (subtables by best priority, each in
-insertion order); groups by id (OVS: hash order). Not printed: the ``ofp_match|INFO
+insertion order); a dump past 64 kB splits into reply messages where ovs-vswitchd splits it
+(``flags=[more]``); groups by id (OVS: hash order). Not printed: the ``ofp_match|INFO
 normalization changed``/``ofp_port|WARN`` log lines (wall-clock timestamps) and the hex dump
 OVS adds when the switch rejects a flow ovs-ofctl could not re-decode.
 """
@@ -40,6 +41,8 @@ from vnetlab.openflow.ofctl_parse import (
     parse_group,
 )
 from vnetlab.openflow.ofctl_print import (
+    NXST_FLOW_HEADER,
+    OFP_MAX_MSG,
     PortInfo,
     PortStats,
     format_features,
@@ -48,6 +51,7 @@ from vnetlab.openflow.ofctl_print import (
     format_group_stats,
     format_port_stats,
     format_table_stats,
+    nx_flow_stats_len,
     sorted_rules,
 )
 from vnetlab.openflow.ofproto_tables import OfGroup, OfpError, OfprotoTables, Rule
@@ -103,6 +107,17 @@ class _Fail(Exception):
         self.text = text
 
 
+class _Exit(Exception):
+    """An option that prints and exits 0 (``--version``)."""
+
+    def __init__(self, out: str) -> None:
+        super().__init__(out)
+        self.out = out
+
+
+VERSION_TEXT = "ovs-ofctl (Open vSwitch) 3.1.0\nOpenFlow versions 0x1:0x6\n"
+
+
 def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
     """``parse_options``: getopt_long with argument permutation."""
     opts = _Opts()
@@ -131,9 +146,9 @@ def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
                 opts.stats = False
             elif name == "stats":
                 opts.stats = True
-            elif name in ("protocols", "version"):
-                if name == "version":
-                    raise _Fail("")
+            elif name == "version":
+                raise _Exit(VERSION_TEXT)
+            elif name == "protocols":
                 if value is None:
                     if i >= len(argv):
                         raise _Fail("option '--protocols' requires an argument")
@@ -164,6 +179,8 @@ def _parse_opts(argv: list[str]) -> tuple[_Opts, list[str]]:
                     i += 1
                 opts.of13 = _protocol_is_of13(value)
                 break
+            if c == "V":
+                raise _Exit(VERSION_TEXT)
             if c in "mv":
                 continue
             raise _Fail(f"invalid option -- '{c}'")
@@ -179,8 +196,20 @@ def _protocol_is_of13(value: str) -> bool:
     return best > 1
 
 
-def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
-    """Run ``ovs-ofctl ARGV`` (argv without the program name) against the bridges."""
+#: reads the file an ``add-flows``/``add-groups`` names (OSError when it cannot)
+FileReader = Callable[[str], str]
+
+
+def _read_from_disk(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
+def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float, *,
+              read_file: FileReader = _read_from_disk) -> CmdResult:
+    """Run ``ovs-ofctl ARGV`` (argv without the program name) against the bridges.
+    ``read_file`` lets a caller with its own idea of files (a script's working directory)
+    serve ``add-flows FILE``."""
     try:
         opts, args = _parse_opts(argv)
         if not args:
@@ -197,9 +226,11 @@ def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
         if bridge is None:
             raise _Fail(f"{params[0]} is not a bridge or a socket")
         bridge.tables.expire(now)
-        return _Run(opts, bridge, now).dispatch(cmd, params[1:])
+        return _Run(opts, bridge, now, read_file).dispatch(cmd, params[1:])
+    except _Exit as done:
+        return CmdResult(done.out, "", 0)
     except _Fail as err:
-        return CmdResult("", f"ovs-ofctl: {err.text}\n" if err.text else "", 1)
+        return CmdResult("", f"ovs-ofctl: {err.text}\n", 1)
     except OfctlError as err:
         return CmdResult("", f"ovs-ofctl: {err}\n", 1)
 
@@ -207,7 +238,9 @@ def run_ofctl(argv: list[str], bridges: BridgeLookup, now: float) -> CmdResult:
 class _Run:
     """One ``ovs-ofctl`` invocation against one bridge."""
 
-    def __init__(self, opts: _Opts, bridge: OfctlBridge, now: float) -> None:
+    def __init__(self, opts: _Opts, bridge: OfctlBridge, now: float,
+                 read_file: FileReader) -> None:
+        self.read_file = read_file
         self.opts = opts
         self.bridge = bridge
         self.now = now
@@ -265,15 +298,29 @@ class _Run:
         raw = self.opts.names is not True and self.opts.stats and not self.opts.sort
         if self.opts.sort:
             rules = sorted_rules(rules, self.opts.sort)
-        if raw:
-            xid = 2 if self.opts.of13 else (8 if args else 4)
-            head = "OFPST_FLOW" if self.opts.of13 else "NXST_FLOW"
-            self.out.append(f"{head} reply{self.ver} (xid={xid:#x}):\n")
-        show_names = self.opts.names is True
-        namer = self.namer(show_names)
-        for r in rules:
-            self.out.append(" " + format_flow_stats(r, self.now, namer, self.opts.stats, raw,
-                                                    self.opts.of13) + "\n")
+        namer = self.namer(self.opts.names is True)
+        lines = [" " + format_flow_stats(r, self.now, namer, self.opts.stats, raw,
+                                         self.opts.of13) + "\n" for r in rules]
+        if not raw:
+            self.out.extend(lines)
+            return
+        xid = 2 if self.opts.of13 else (8 if args else 4)
+        head = f"{'OFPST_FLOW' if self.opts.of13 else 'NXST_FLOW'} reply{self.ver} (xid={xid:#x}):"
+        # the switch starts a new reply message where the next flow would pass 64 kB
+        # (measured for the OpenFlow 1.0/Nicira encoding; OpenFlow 1.3 replies: one message)
+        messages: list[list[str]] = [[]]
+        size = NXST_FLOW_HEADER
+        for r, line in zip(rules, lines, strict=True):
+            n = nx_flow_stats_len(r) if not self.opts.of13 else 0
+            if size + n > OFP_MAX_MSG and messages[-1]:
+                messages.append([])
+                size = NXST_FLOW_HEADER
+            size += n
+            messages[-1].append(line)
+        for i, msg in enumerate(messages):
+            more = " flags=[more]" if i < len(messages) - 1 else ""
+            self.out.append(head + more + "\n")
+            self.out.extend(msg)
 
     def dump_aggregate(self, args: list[str]) -> None:
         rules = self._selected(args)
@@ -285,8 +332,7 @@ class _Run:
 
     def _read_lines(self, path: str) -> list[tuple[int, str]]:
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                text = fh.read()
+            text = self.read_file(path)
         except OSError as e:
             raise _Fail(f"{path}: open failed ({e.strerror})") from None
         out = []

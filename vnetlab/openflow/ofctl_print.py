@@ -29,6 +29,7 @@ __all__ = [
     "format_port_stats",
     "format_features",
     "format_table_stats",
+    "nx_flow_stats_len",
     "sorted_rules",
 ]
 
@@ -253,3 +254,85 @@ def format_table_stats(t: OfprotoTables, of13: bool) -> str:
         prev = stats
     ditto()
     return "".join(out)
+
+
+# --- how long a flow is on the wire (NXST_FLOW replies split at 64 kB) ---------------------
+#: the Nicira flow stats reply header; a reply message holds at most 65535 bytes
+NXST_FLOW_HEADER = 24
+OFP_MAX_MSG = 0xFFFF
+
+#: member -> bytes of its NXM value (the entry is 4 + value, or 4 + 2 * value if masked)
+_NXM_BYTES = {"in_port": 2, "dl_src": 6, "dl_dst": 6, "dl_type": 2, "vlan_tci": 2,
+              "nw_src": 4, "nw_dst": 4, "nw_ttl": 1, "arp_sha": 6, "arp_tha": 6,
+              "tcp_flags": 2, "tun_id": 8, "tun_src": 4, "tun_dst": 4, "tun_flags": 2,
+              "metadata": 8, "pkt_mark": 4, **{f"reg{i}": 4 for i in range(16)}}
+
+
+def _nxm_len(r: Rule) -> int:
+    """``nx_put_match``'s length for the match (before padding to 8)."""
+    total = 0
+    m, v = r.match.masks, r.match.values
+    is_arp = v.get("dl_type") in (0x0806, 0x8035) and m.get("dl_type")
+    is_icmp = v.get("nw_proto") in (1, 58) and v.get("dl_type") in (0x0800, 0x86DD)
+    for member, mask in m.items():
+        if member == "nw_tos":
+            total += (5 if mask & 0xFC else 0) + (5 if mask & 0x03 else 0)
+            continue
+        if member == "nw_frag":
+            total += 5 if mask & 3 == 3 else 6
+            continue
+        if member == "nw_proto":
+            total += 6 if is_arp else 5
+            continue
+        if member in ("tp_src", "tp_dst") and is_icmp:
+            total += 5
+            continue
+        n = _NXM_BYTES.get(member, 2 if member in ("tp_src", "tp_dst") else 8)
+        full = (1 << (8 * n)) - 1
+        total += 4 + (n if mask == full else 2 * n)
+    return total
+
+
+def _pad8(n: int) -> int:
+    return (n + 7) // 8 * 8
+
+
+def _action_len(a: object) -> int:
+    """The OpenFlow 1.0/Nicira encoding length of one (already OpenFlow 1.0) action."""
+    from vnetlab.openflow import actions as A
+    if isinstance(a, A.Controller):
+        return 8 if not a.reason and not a.controller_id else 16
+    if isinstance(a, A.Output | A.Normal | A.Flood | A.All | A.InPort | A.Local
+                  | A.SetVlanVid | A.SetVlanPcp | A.StripVlan):
+        return 8
+    if isinstance(a, A.SetField):
+        if a.raw in ("mod_dl_src", "mod_dl_dst"):
+            return 16
+        if a.raw.startswith("mod_"):
+            return 8
+        return 24 * max(1, len(A._load_segments(a)))
+    if isinstance(a, A.OutputReg | A.Move):
+        return 24
+    if isinstance(a, A.SetTunnel):
+        return 24 if a.wide or a.tun_id > 0xFFFFFFFF else 16
+    if isinstance(a, A.DecTtl):
+        return _pad8(16 + 2 * len(a.ids)) if a.ids else 16
+    if isinstance(a, A.Note):
+        return _pad8(10 + len(a.data))
+    if isinstance(a, A.WriteMetadata):
+        return 32
+    if isinstance(a, A.Learn):
+        specs = 0
+        for s in a.specs:
+            # a field source is an NXM header + offset; an immediate, whole 16-bit words
+            nbits = s.dst.nbits if s.dst is not None else 16
+            src = 6 if s.src is not None else 2 * ((nbits + 15) // 16)
+            specs += 2 + src + (0 if s.kind == "output" else 6)
+        return _pad8(32 + specs)
+    return 16      # resubmit, enqueue, group and the other Nicira actions
+
+
+def nx_flow_stats_len(r: Rule) -> int:
+    """One flow's length in an NXST_FLOW reply (``struct nx_flow_stats`` + match + actions),
+    which decides where ovs-vswitchd starts a new reply message."""
+    return 48 + _pad8(_nxm_len(r)) + sum(_action_len(a) for a in through_of10(r.actions))

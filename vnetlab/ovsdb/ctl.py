@@ -94,6 +94,60 @@ class Command:
     options: dict[str, str | None]
 
 
+def _rotl(x: int, k: int) -> int:
+    return ((x << k) | (x >> (32 - k))) & 0xFFFFFFFF
+
+
+def _mhash_add(h: int, data: int) -> int:
+    if data:
+        data = (data * 0xCC9E2D51) & 0xFFFFFFFF
+        data = _rotl(data, 15)
+        data = (data * 0x1B873593) & 0xFFFFFFFF
+        h ^= data
+    h = _rotl(h, 13)
+    return (h * 5 + 0xE6546B64) & 0xFFFFFFFF
+
+
+def hash_string(text: str, basis: int = 0) -> int:
+    """``hash_string`` (lib/hash.c ``hash_bytes``, the murmur3-style word hash)."""
+    data = text.encode()
+    h = basis
+    for i in range(0, len(data) - len(data) % 4, 4):
+        h = _mhash_add(h, int.from_bytes(data[i:i + 4], "little"))
+    if len(data) % 4:
+        h = _mhash_add(h, int.from_bytes(data[len(data) - len(data) % 4:], "little"))
+    h ^= len(data)
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    return h ^ (h >> 16)
+
+
+def shash_order(names: list[str]) -> list[str]:
+    """The order ``SHASH_FOR_EACH`` visits names added in this order: buckets by
+    ``hash & mask``, newest first in a bucket, the table growing as ``hmap_insert``
+    grows it. ovs-vsctl checks a command's options in this order, so it decides which
+    of two bad options an error names."""
+    mask = 0
+    buckets: list[list[tuple[str, int]]] = [[]]
+    for n, name in enumerate(names, 1):
+        h = hash_string(name)
+        buckets[h & mask].insert(0, (name, h))
+        if n // 2 > mask:
+            new_mask = n // 2
+            for shift in (1, 2, 4, 8, 16, 32):
+                new_mask |= new_mask >> shift
+            new_mask |= (new_mask & 1) << 1
+            if new_mask > mask:
+                grown: list[list[tuple[str, int]]] = [[] for _ in range(new_mask + 1)]
+                for bucket in buckets:
+                    for item in bucket:
+                        grown[item[1] & new_mask].insert(0, item)
+                buckets, mask = grown, new_mask
+    return [name for bucket in buckets for name, _ in bucket]
+
+
 def parse_command(args: list[str], local: dict[str, str | None],
                   commands: dict[str, Syntax]) -> Command:
     """``parse_command``: leading ``--opt[=val]`` words, the name, its arguments."""
@@ -111,7 +165,8 @@ def parse_command(args: list[str], local: dict[str, str | None],
     syntax = commands.get(args[i])
     if syntax is None:
         raise CtlFatal(f"unknown command '{args[i]}'; use --help for help")
-    for name, value in options.items():
+    for name in shash_order(list(options)):
+        value = options[name]
         pos = syntax.options.find(name)
         end: str | None = None
         if pos >= 0:

@@ -357,9 +357,11 @@ def datum_from_string(ctype: ColumnType, s: str,
                 i = _skip_spaces(s, i + 1)
                 vtoken, i = token_parse(s, i)
                 value = atom_from_string(ctype.value, vtoken, symtab)[0]
+            elif i >= len(s):
+                # OVS formats the NUL at the end with %c, which ends its message there
+                raise DataError(f'{s[start:]}: syntax error at "')
             else:
-                at = s[i] if i < len(s) else ""
-                raise DataError(f'{s[start:]}: syntax error at "{at}" expecting "="')
+                raise DataError(f'{s[start:]}: syntax error at "{s[i]}" expecting "="')
         pairs.extend((k, value) for k in keys)
         i = _skip_spaces(s, i)
         if i < len(s) and s[i] == ",":

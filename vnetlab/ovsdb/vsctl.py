@@ -49,7 +49,8 @@ VERSION = "3.1.0"
 
 COMMANDS: dict[str, Syntax] = {**DB_COMMANDS, **VSCTL_COMMANDS, **CTRL_COMMANDS}
 
-#: global options: name -> takes an argument ("" none, "=" required, "?" optional)
+#: global options in ovs-vsctl's table order: name -> takes an argument ("" none,
+#: "=" required, "?" optional)
 _GLOBAL = {
     "db": "=", "no-syslog": "", "no-wait": "", "dry-run": "", "oneline": "", "timeout": "=",
     "retry": "", "help": "", "commands": "", "options": "", "leader-only": "",
@@ -57,15 +58,18 @@ _GLOBAL = {
     "verbose": "?", "log-file": "?", "syslog-method": "=", "syslog-target": "=",
     "format": "=", "data": "=", "no-headings": "", "pretty": "", "bare": "",
     "max-column-width": "=", "private-key": "=", "certificate": "=", "ca-cert": "=",
-    "bootstrap-ca-cert": "=", "peer-ca-cert": "=",
+    "ssl-protocols": "=", "ssl-ciphers": "=", "bootstrap-ca-cert": "=", "peer-ca-cert": "=",
 }
+#: the commands' own options in the order ovs-vsctl appends them to its table
+_LOCAL_ORDER = ["may-exist", "if-exists", "id", "inactivity-probe", "real", "fake",
+                "with-iface", "columns", "bootstrap", "all", "fake-iface"]
 _SHORT = {"t": "timeout", "h": "help", "V": "version", "v": "verbose", "f": "format",
           "d": "data"}
 
 
 def _local_options() -> dict[str, str]:
     """Every ``--option`` any command accepts, usable before the first command."""
-    out: dict[str, str] = {}
+    out: dict[str, str] = {name: "" for name in _LOCAL_ORDER}
     for syntax in COMMANDS.values():
         for item in filter(None, syntax.options.split(",")):
             name = item[2:].rstrip("=?")
@@ -103,9 +107,9 @@ def _parse_options(argv: list[str], local: dict[str, str | None]) -> tuple[_Opti
             if name not in known:
                 matches = [k for k in known if k.startswith(name)]
                 if len(matches) != 1:
-                    raise CtlFatal(f"unrecognized option '{arg if not eq else '--' + name}'"
+                    raise CtlFatal(f"unrecognized option '{arg}'"
                                    if not matches else
-                                   f"option '--{name}' is ambiguous; possibilities: "
+                                   f"option '{arg}' is ambiguous; possibilities: "
                                    + " ".join(f"'--{m}'" for m in matches))
                 name = matches[0]
             kind = known[name]

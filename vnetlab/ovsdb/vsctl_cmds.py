@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vnetlab.ovsdb.ctl import Context, CtlExit, CtlFatal, Syntax, set_column
+from vnetlab.ovsdb.ctl import Context, CtlExit, CtlFatal, Syntax, set_column, shash_order
 from vnetlab.ovsdb.ctl_cmds import ShowTable, show
 from vnetlab.ovsdb.db import Row
 from vnetlab.ovsdb.vswitch_schema import TABLES
@@ -408,7 +408,7 @@ def _add_port(ctx: Context, br_name: str, port_name: str, may_exist: bool, fake_
         if port is not None:
             want = sorted(iface_names)
             have = sorted(str(i["name"]) for i in _ifaces(ctx, port.cfg))
-            command = escape_args([*ctx.options, *ctx.argv])
+            command = escape_args([*shash_order(list(ctx.options)), *ctx.argv])
             if port.bridge.name != br_name:
                 raise CtlFatal(f'"{command}" but {port_name} is actually attached to bridge '
                                f"{port.bridge.name}")

@@ -246,3 +246,92 @@ def test_vlan_trunk_and_tagged_internal_port() -> None:
     vs = vswitchd(engine)
     vlans = {line.split()[1] for line in vs.appctl(["fdb/show", "br0"]).stdout.splitlines()[1:]}
     assert vlans == {"10", "20"}
+
+
+def test_observe_lists_the_ovs_mac_table_like_a_bridge_fdb() -> None:
+    engine = lab()
+    engine.ping("a", IPv4Address("10.0.0.2"))
+    rows = [f for f in engine.observe().nodes["host"].fdb if f.bridge == "br0"]
+    by_mac = {f.mac: f for f in rows}
+    a_mac = engine.dev("a", "eth0").mac.hex(":")
+    assert by_mac[a_mac].port == "veth1" and by_mac[a_mac].vlan is None
+    assert by_mac[a_mac].flags == ()
+
+
+UNDERLAY_ON_OVS = """
+name: ovsphy
+nodes:
+  h1:
+    interfaces: {eth0: {type: veth}}
+    ovs:
+      br-phy: {addresses: [192.168.1.1/24], ports: {eth0: {}}}
+      br0:
+        ports:
+          vxlan0: {type: vxlan, options: {remote_ip: 192.168.1.2, key: "100"}}
+          int0: {type: internal, addresses: [10.0.0.1/24]}
+  h2:
+    interfaces: {eth0: {type: veth}}
+    ovs:
+      br-phy: {addresses: [192.168.1.2/24], ports: {eth0: {}}}
+      br0:
+        ports:
+          vxlan0: {type: vxlan, options: {remote_ip: 192.168.1.1, key: "100"}}
+          int0: {type: internal, addresses: [10.0.0.2/24]}
+links:
+  - endpoints: [h1:eth0, h2:eth0]
+"""
+
+
+def test_vxlan_with_the_underlay_on_an_ovs_bridge() -> None:
+    engine, _ = realize(UNDERLAY_ON_OVS)
+    assert engine.ping("h1", IPv4Address("10.0.0.2"), count=2).received == 2
+    assert engine.ping("h1", IPv4Address("192.168.1.2")).received == 1
+
+
+PATCH_AND_PIPELINE = """
+name: ovspp
+nodes:
+  a: {interfaces: {eth0: {type: veth, addresses: [10.0.0.1/24]}}}
+  b: {interfaces: {eth0: {type: veth, addresses: [10.0.0.2/24]}}}
+  c: {interfaces: {eth0: {type: veth, addresses: [10.0.0.3/24]}}}
+  host:
+    interfaces: {veth1: {type: veth}, veth2: {type: veth}, veth3: {type: veth}}
+    ovs:
+      br0:
+        fail_mode: secure
+        ports:
+          veth1: {tag: 10}
+          veth2: {tag: 10}
+          patch0: {type: patch, options: {peer: patch1}}
+        groups: ["group_id=1,type=all,bucket=actions=NORMAL"]
+        flows: ["table=0,priority=100,ip,nw_src=10.0.0.2,actions=drop",
+                "table=0,priority=0,actions=goto_table:1", "table=1,priority=0,actions=group:1"]
+      br1:
+        ports:
+          veth3: {tag: 10}
+          patch1: {type: patch, options: {peer: patch0}}
+links:
+  - endpoints: [a:eth0, host:veth1]
+  - endpoints: [b:eth0, host:veth2]
+  - endpoints: [c:eth0, host:veth3]
+"""
+
+
+def test_patch_ports_and_an_acl_pipeline_with_a_group() -> None:
+    engine, _ = realize(PATCH_AND_PIPELINE)
+    assert engine.ping("a", IPv4Address("10.0.0.3")).received == 1  # br0 -> patch -> br1
+    assert engine.ping("b", IPv4Address("10.0.0.3")).received == 0  # the ACL drops b's IP
+    t = engine.trace("a", IPv4Address("10.0.0.3"))
+    text = render_trace(t)
+    assert 'bridge("br1")' in text and "group:1" in text and "bucket 0" in text
+    assert t.verdict() == "delivered to c:eth0 (10.0.0.3)"
+
+
+def test_trace_json_names_the_ovs_drop_reason() -> None:
+    import json
+
+    from vnetlab.tools.trace_render import trace_json
+
+    engine = lab("fail_mode: secure")
+    data = json.dumps(trace_json(engine.trace("a", IPv4Address("10.0.0.2"))))
+    assert '"reason": "OVS_DROP_LAST_ACTION"' in data

@@ -48,7 +48,7 @@ PIPELINE = Setup(
            ("br0", "table=0,priority=80,arp,actions=resubmit(,1)"),
            ("br0", "table=0,priority=10,in_port=2,actions=mod_vlan_vid:20,output:3,"
                    "strip_vlan,output:4"),
-           ("br0", "table=0,priority=5,in_port=3,ip,actions=mod_dl_src:00:00:00:00:00:aa,"
+           ("br0", "table=0,priority=5,in_port=3,actions=mod_dl_src:00:00:00:00:00:aa,"
                    "mod_nw_dst:10.0.0.9,dec_ttl,output:1"),
            ("br0", "table=1,priority=10,dl_dst=00:00:00:00:00:02,actions=output:2"),
            ("br0", "table=1,priority=5,dl_dst=00:00:00:00:00:03/ff:ff:ff:ff:ff:00,"

@@ -16,6 +16,7 @@ import pytest
 
 from tests.sim.ovs.difflab import Port, Setup, apply_oracle, apply_sim
 from tests.sim.ovs.oracle import missing, oracle
+from tests.sim.ovs.test_ovs_trace_oracle import PIPELINE
 from vnetlab.sim.netdev import Skb
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
@@ -67,11 +68,20 @@ def _flows(text: str) -> list[str]:
     return sorted(re.sub(r"used:[^,]*, ", "", line) for line in text.splitlines())
 
 
-def test_fdb_and_megaflows_after_traffic_equal_real_ovs(tmp_path: Path) -> None:
-    vs = apply_sim(SETUP)
+PIPELINE_TRAFFIC: list[tuple[str, bytes]] = [
+    ("p1", icmp(1, 2)), ("p1", icmp(1, 2)), ("p2", arp_request(2, "10.0.0.2", "10.0.0.1")),
+    ("p4", icmp(4, 2)), ("p4", icmp(4, 2)), ("p3", icmp(3, 1)), ("p1", icmp(1, 51)),
+]
+
+
+@pytest.mark.parametrize(("setup", "traffic"), [
+    (SETUP, TRAFFIC), (PIPELINE, PIPELINE_TRAFFIC)], ids=["normal-vlans", "pipeline"])
+def test_fdb_and_megaflows_after_traffic_equal_real_ovs(
+        tmp_path: Path, setup: Setup, traffic: list[tuple[str, bytes]]) -> None:
+    vs = apply_sim(setup)
     with oracle(tmp_path) as o:
-        apply_oracle(o, SETUP)
-        for port, frame in TRAFFIC:
+        apply_oracle(o, setup)
+        for port, frame in traffic:
             o.appctl("netdev-dummy/receive", port, frame.hex())
             dpif = vs.bridges["br0"].dpif
             dp = dpif.port_by_name(port)
@@ -84,6 +94,8 @@ def test_fdb_and_megaflows_after_traffic_equal_real_ovs(tmp_path: Path) -> None:
         real_show = o.appctl("dpctl/show").stdout
         real_dpif = o.appctl("dpif/show").stdout
         real_br_flows = o.appctl("dpif/dump-flows", "br0").stdout
+        o.appctl("revalidator/wait")
+        real_rules = o.ofctl("dump-flows", "br0")
     ours_fdb = vs.appctl(["fdb/show", "br0"]).stdout
     ours_flows = vs.appctl(["dpctl/dump-flows"]).stdout
     assert ours_fdb.splitlines()[0] == real_fdb.splitlines()[0]
@@ -92,9 +104,18 @@ def test_fdb_and_megaflows_after_traffic_equal_real_ovs(tmp_path: Path) -> None:
     assert vs.appctl(["dpctl/show"]).stdout == real_show
     assert vs.appctl(["dpif/show"]).stdout == real_dpif
     assert _flows(vs.appctl(["dpif/dump-flows", "br0"]).stdout) == _flows(real_br_flows)
+    ages = re.compile(r" (duration|idle_age|hard_age)=[^,]*,")
+    assert ages.sub("", vs.ofctl(["dump-flows", "br0"]).stdout) == ages.sub("", real_rules)
 
 
 ERRORS = [
+    ["fdb/show"],
+    ["fdb/show", "br0", "x"],
+    ["dpif/show", "x"],
+    ["tnl/neigh/set", "br0", "1.1.1.1"],
+    ["fdb/flush", "br0", "x"],
+    ["dpif/dump-flows"],
+    ["dpctl/dump-flows", "a", "b", "c", "d", "e", "f", "g"],
     ["fdb/show", "nobr"],
     ["fdb/flush", "nobr"],
     ["dpif/dump-flows", "nobr"],

@@ -21,6 +21,7 @@ from vnetlab.sim.ovs import odp
 from vnetlab.sim.ovs.dpif import DpFlow, Dpif
 
 if TYPE_CHECKING:
+    from vnetlab.sim.ovs.bundle import XPort
     from vnetlab.sim.ovs.vswitchd import Vswitchd
 
 
@@ -56,6 +57,11 @@ def run_appctl(vs: Vswitchd, argv: list[str], now: float | None = None) -> CmdRe
     if handler is None:
         return _err(vs, f'"{cmd}" is not a valid command (use "list-commands" to see a '
                     "list of valid commands)")
+    lo, hi = ARITY[cmd]  # unixctl_command_register's min/max arguments
+    if len(rest) < lo:
+        return _err(vs, f'"{cmd}" command requires at least {lo} arguments')
+    if len(rest) > hi:
+        return _err(vs, f'"{cmd}" command takes at most {hi} arguments')
     vs.reconfigure()
     vs.run()
     try:
@@ -64,19 +70,8 @@ def run_appctl(vs: Vswitchd, argv: list[str], now: float | None = None) -> CmdRe
         return _err(vs, str(e))
 
 
-def _bridge(vs: Vswitchd, rest: list[str], what: str = "no such bridge") -> object:
-    if not rest:
-        raise AppctlError(f'"{what}" requires at least 1 arguments')
-    br = vs.bridges.get(rest[0])
-    if br is None:
-        raise AppctlError(what)
-    return br
-
-
 def fdb_show(vs: Vswitchd, rest: list[str]) -> str:
     """``ofproto_unixctl_fdb_show``."""
-    if len(rest) != 1:
-        raise AppctlError('"fdb/show" command takes at least 1 arguments')
     br = vs.bridges.get(rest[0])
     if br is None:
         raise AppctlError("no such bridge")
@@ -103,10 +98,11 @@ def fdb_flush(vs: Vswitchd, rest: list[str]) -> str:
     return "table successfully flushed\n"
 
 
-def _port_type(vs: Vswitchd, x_type: str) -> str:
-    if x_type == "internal":
-        return "dummy-internal" if vs.dummy else "tap"
-    return x_type
+def _port_type(vs: Vswitchd, x: XPort, dp_type: str) -> str:
+    """The netdev type ``dpif/show`` prints (internal ports as the datapath opened them)."""
+    if x.type == "internal":
+        return "dummy-internal" if vs.dummy else "tap" if dp_type == "netdev" else "internal"
+    return x.type
 
 
 def dpif_show(vs: Vswitchd, rest: list[str]) -> str:
@@ -121,7 +117,7 @@ def dpif_show(vs: Vswitchd, rest: list[str]) -> str:
             out.append(f"  {name}:\n")
             for x in sorted(br.xports.values(), key=lambda x: x.name):
                 dp = "none" if x.odp_port is None else str(x.odp_port)
-                t = _port_type(vs, x.type)
+                t = _port_type(vs, x, dp_type)
                 if x.type == "patch":
                     t = f"patch: peer={x.peer}"
                 elif x.is_tunnel and not vs.dummy:  # netdev_get_config, keys sorted
@@ -172,9 +168,7 @@ def dpctl_dump_flows(vs: Vswitchd, rest: list[str]) -> str:
 def dpif_dump_flows(vs: Vswitchd, rest: list[str]) -> str:
     """``dpif/dump-flows BRIDGE``: the megaflows whose input port is on BRIDGE."""
     args = [a for a in rest if not a.startswith("-")]
-    if not args:
-        raise AppctlError('"dpif/dump-flows" command requires at least 1 arguments')
-    br = vs.bridges.get(args[0])
+    br = vs.bridges.get(args[0]) if args else None
     if br is None:
         raise AppctlError("no such bridge")
     ports = {x.odp_port for x in br.xports.values() if x.odp_port is not None}
@@ -198,8 +192,6 @@ def dpctl_show(vs: Vswitchd, rest: list[str]) -> str:
 
 def tnl_neigh_set(vs: Vswitchd, rest: list[str]) -> str:
     """``tnl/neigh/set BRIDGE IP MAC``: a static tunnel neighbour."""
-    if len(rest) != 3:
-        raise AppctlError('"tnl/neigh/set" command requires at least 3 arguments')
     vs.tnl_neigh[rest[1]] = (rest[0], rest[2])
     return "OK\n"
 
@@ -209,6 +201,15 @@ def ofproto_trace(vs: Vswitchd, rest: list[str]) -> str:
 
     return trace.unixctl_trace(vs, rest)
 
+
+_MANY = 1 << 31
+
+#: (min, max) arguments per command, as each is registered (``unixctl_command_register``)
+ARITY: dict[str, tuple[int, int]] = {
+    "fdb/show": (1, 1), "fdb/flush": (0, 1), "dpif/show": (0, 0),
+    "dpif/dump-flows": (1, _MANY), "dpctl/dump-flows": (0, 6), "dpctl/show": (0, _MANY),
+    "tnl/neigh/set": (3, 3), "ofproto/trace": (1, _MANY),
+}
 
 COMMANDS = {
     "fdb/show": fdb_show,

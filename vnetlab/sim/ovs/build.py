@@ -16,7 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vnetlab.engine import UnsupportedError
+from vnetlab.model.state import FdbState
 from vnetlab.ovsdb.commands import ofctl_commands, vsctl_commands
+from vnetlab.sim.ovs.odp import mac_str
 from vnetlab.sim.ovs.vswitchd import Vswitchd
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 
@@ -66,3 +68,18 @@ def vswitchd_of(ns: Namespace) -> Vswitchd:
     if ns.vswitchd is None:
         ns.vswitchd = Vswitchd(ns)
     return ns.vswitchd
+
+
+def observe_fdb(ns: Namespace) -> list[FdbState]:
+    """The MAC learning tables of the node's OVS bridges as the rows ``bridge fdb show``
+    gives (the linux engine reads ``ovs-appctl fdb/show`` into the same shape): the port
+    by name (the bridge's own for LOCAL), VLAN 0 as none, learned entries unflagged."""
+    vs = ns.vswitchd
+    if vs is None:
+        return []
+    vs.run()
+    rows: list[FdbState] = []
+    for name, br in vs.bridges.items():
+        for e in br.ml.table.values():
+            rows.append(FdbState(name, e.port, mac_str(e.mac), e.vlan or None))
+    return rows

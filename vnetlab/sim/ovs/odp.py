@@ -24,6 +24,11 @@ from vnetlab.wire.checksum import internet_checksum
 ETH_TYPE_VLAN = 0x8100
 
 
+def hex_c(v: int) -> str:
+    """C's ``%#x``: ``0x`` before non-zero values only."""
+    return f"{v:#x}" if v else "0"
+
+
 def mac_str(v: int) -> str:
     return ":".join(f"{b:02x}" for b in v.to_bytes(6, "big"))
 
@@ -83,7 +88,7 @@ class SetFields:
 
 _SET_FMT: dict[tuple[str, str], Callable[[int], str]] = {
     ("eth", "src"): mac_str, ("eth", "dst"): mac_str, ("ipv4", "src"): ip_str,
-    ("ipv4", "dst"): ip_str, ("ipv4", "tos"): lambda v: f"{v:#x}",
+    ("ipv4", "dst"): ip_str, ("ipv4", "tos"): hex_c,
 }
 #: whole-field masks of the settable datapath fields
 SET_FULL = {"src": None, "dst": None, "tos": 0xFF, "ttl": 0xFF}
@@ -102,30 +107,8 @@ class SetTunnel:
 
     def format(self) -> str:
         src = f",src={ip_str(self.src)}" if self.src else ""
-        return (f"set(tunnel(tun_id={self.tun_id:#x}{src},dst={ip_str(self.dst)},ttl={self.ttl},"
-                f"tp_dst={self.tp_dst},flags({self.flags})))")
-
-
-@dataclass(frozen=True, slots=True)
-class TnlPush:
-    """``tnl_push(tnl_port(N),header(...),out_port(M))`` on the userspace datapath: the
-    outer headers are built here, as bytes, and prepended."""
-
-    tnl_port: int
-    header: bytes
-    text: str
-    out_port: int
-
-    def format(self) -> str:
-        return f"tnl_push(tnl_port({self.tnl_port}),header({self.text}),out_port({self.out_port}))"
-
-
-@dataclass(frozen=True, slots=True)
-class TnlPop:
-    port: int
-
-    def format(self) -> str:
-        return f"tnl_pop({self.port})"
+        return (f"set(tunnel(tun_id={hex_c(self.tun_id)}{src},dst={ip_str(self.dst)},"
+                f"ttl={self.ttl},tp_dst={self.tp_dst},flags({self.flags})))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +121,7 @@ class Userspace:
         return f"userspace({self.text})"
 
 
-OdpAction = Output | PushVlan | PopVlan | SetFields | SetTunnel | TnlPush | TnlPop | Userspace
+OdpAction = Output | PushVlan | PopVlan | SetFields | SetTunnel | Userspace
 
 
 def format_odp_actions(actions: tuple[OdpAction, ...] | list[OdpAction]) -> str:
@@ -260,8 +243,6 @@ def execute(frame: bytes, actions: tuple[OdpAction, ...], output: OutputFn,
                 frame = set_l4(frame, a.values)
         elif type(a) is SetTunnel:
             tunnel = a
-        elif type(a) is TnlPush:
-            output(a.out_port, a.header + frame, None)
         elif type(a) is Userspace and userspace is not None:
             userspace(frame)
 
@@ -291,7 +272,7 @@ def format_dp_key(key: dict[str, int], mask: dict[str, int], packet_type: bool =
 
     out: list[str] = ["recirc_id(0)"]
     if key.get("tun_dst", 0) and mask.get("tun_dst", 0):
-        tparts = [_field("tun_id", *g("tun_id"), (1 << 64) - 1, lambda x: f"{x:#x}"),
+        tparts = [_field("tun_id", *g("tun_id"), (1 << 64) - 1, hex_c),
                   _field("src", *g("tun_src"), 0xFFFFFFFF, ip_str),
                   _field("dst", *g("tun_dst"), 0xFFFFFFFF, ip_str),
                   _field("tos", *g("tun_tos"), 0xFF, str)]
@@ -320,7 +301,7 @@ def format_dp_key(key: dict[str, int], mask: dict[str, int], packet_type: bool =
             _field("src", *g("nw_src"), 0xFFFFFFFF, ip_str),
             _field("dst", *g("nw_dst"), 0xFFFFFFFF, ip_str),
             _field("proto", *g("nw_proto"), 0xFF, str),
-            _field("tos", *g("nw_tos"), 0xFF, lambda x: f"{x:#x}"),
+            _field("tos", *g("nw_tos"), 0xFF, hex_c),
             _field("ttl", *g("nw_ttl"), 0xFF, str),
             f"frag={_FRAG.get(frag_v & 3, 'no')}" if frag_m else None])
         if ip:

@@ -139,10 +139,6 @@ class Ofproto:
         self._recirc_id += 1
         return self._recirc_id
 
-    def is_tunnel_terminator(self, xport: XPort, ctx: XlateCtx) -> bool:
-        del xport, ctx
-        return False
-
     def group_lookup(self, group_id: int) -> OfGroup | None:
         return self.tables.groups.get(group_id)
 

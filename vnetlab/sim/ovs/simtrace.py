@@ -36,7 +36,7 @@ def report(trace: TraceNode, where: str, hit: bool, nodes: list[OfTraceNode],
     trace.add(where, f"datapath: {how}", EventKind.DECISION)
     _add(trace, where, nodes)
     text = odp.format_odp_actions(acts)
-    if not any(isinstance(a, odp.Output | odp.TnlPush) for a in acts):
+    if not any(isinstance(a, odp.Output) for a in acts):
         trace.drop(where, f"datapath actions: {text}", DropReason.OVS_DROP_LAST_ACTION)
     else:
         trace.add(where, f"datapath actions: {text}", EventKind.DECISION)

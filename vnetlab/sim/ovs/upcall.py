@@ -145,7 +145,7 @@ def execute(vs: Vswitchd, dpif: Dpif, frame: bytes, acts: tuple[odp.OdpAction, .
     """Run datapath actions; each output is its own skb (a branch of the trace)."""
     from vnetlab.sim.netdev import Skb
 
-    n_out = sum(1 for a in acts if isinstance(a, odp.Output | odp.TnlPush))
+    n_out = sum(1 for a in acts if isinstance(a, odp.Output))
 
     def output(port_no: int, data: bytes, tunnel: odp.SetTunnel | None) -> None:
         port: DpPort | None = dpif.ports.get(port_no)

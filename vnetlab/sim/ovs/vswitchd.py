@@ -276,7 +276,9 @@ class Vswitchd:
             if dev_i is None and self.ns is not None:
                 dev_i = OvsInternalDevice(self.ns, x.name, self._next_mac())
                 self.internal[x.name] = dev_i
-            dtype = "dummy-internal" if self.dummy else "tap"
+            # dpif_port_open_type: the userspace datapath opens internal ports as taps
+            dtype = ("dummy-internal" if self.dummy
+                     else "tap" if dpif.dp_type == "netdev" else "internal")
             port = dpif.add_port(x.name, dtype, (lambda skb: None) if dev_i is None
                                  else dev_i.dp_output)
             if dev_i is not None:

@@ -12,8 +12,10 @@ written, and the resubmit depth/count with OVS's limits (64 deep, 4096 resubmits
 What stays in this module: the ctx, output (``compose_output_action__`` incl. patch ports
 and mirrors), flooding, commit, the table lookup (``xlate_table_action``) and the entry
 point. OpenFlow actions are translated by ``actions.py``; NORMAL by ``normal.py``; tunnels
-by ``tunnel.py``. Not modelled: bonds, STP/RSTP port states, CFM/BFD/LACP, conntrack,
-recirculation, MPLS, NSH, IPv6 rewrites.
+by ``tunnel.py`` (kernel-style ``set(tunnel(...))`` on every datapath type). Not modelled:
+bonds, STP/RSTP port states, CFM/BFD/LACP, conntrack, recirculation, the userspace
+datapath's native tunnels (``tnl_push``/``tnl_pop``), MPLS, NSH, IPv6 rewrites; FLOOD/ALL
+list ports in OpenFlow order where OVS uses its hash-map order.
 """
 
 from __future__ import annotations
@@ -229,10 +231,7 @@ class XlateCtx:
                 return
         elif xport.odp_port is not None:
             self.commit()
-            if self.ofproto.is_tunnel_terminator(xport, self):
-                pass
-            else:
-                self.odp.append(odp.Output(xport.odp_port))
+            self.odp.append(odp.Output(xport.odp_port))
         if self.ofproto.mbridge.has_mirrors() and xport.bundle is not None:
             from vnetlab.sim.ovs import normal
 
@@ -268,7 +267,7 @@ class XlateCtx:
             node = OfTraceNode(OFT_BRIDGE, f'bridge("{peer_bridge.name}")')
             self.trace.append(node)
             self.trace = node.subs
-        self.table_action(peer_xport.ofp_port, 0, patch=True)
+        self.table_action(peer_xport.ofp_port, 0)
         run_action_set(self)
         self.flow = old_flow
         self.ofproto = old_ofproto
@@ -289,8 +288,7 @@ class XlateCtx:
             return False
         return True
 
-    def table_action(self, in_port: int, table_id: int, *, patch: bool = False,
-                     deepens: bool = True) -> None:  # noqa: ARG002
+    def table_action(self, in_port: int, table_id: int, *, deepens: bool = True) -> None:
         """``xlate_table_action``: look the flow up in TABLE_ID (as if it came in on
         IN_PORT) and translate the rule's actions, one level deeper."""
         from vnetlab.sim.ovs import actions
