@@ -48,18 +48,29 @@ class RealOvsdb:
         self.sock = self.dir / "db.sock"
         self.pid: int | None = None
         d = self.dir
+        try:
+            self._start(d)
+        except BaseException:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
+
+    def _start(self, d: Path) -> None:
         subprocess.run(["ovsdb-tool", "create", str(d / "conf.db"), str(SCHEMA)], check=True,
                        capture_output=True, timeout=20)
         subprocess.run(["ovsdb-server", f"--remote=punix:{self.sock}",
                         f"--pidfile={d / 'db.pid'}", f"--unixctl={d / 'db.ctl'}",
                         f"--log-file={d / 'db.log'}", "--detach", str(d / "conf.db")],
                        check=True, capture_output=True, timeout=20)
-        self.pid = int((d / "db.pid").read_text().strip())
-        deadline = time.monotonic() + 10
-        while not self.sock.exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError("ovsdb-server did not create its socket")
-            time.sleep(0.02)
+        try:
+            self.pid = int((d / "db.pid").read_text().strip())
+            deadline = time.monotonic() + 10
+            while not self.sock.exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("ovsdb-server did not create its socket")
+                time.sleep(0.02)
+        except BaseException:
+            self.stop()
+            raise
 
     def vsctl(self, argv: list[str]) -> CmdResult:
         p = subprocess.run(["ovs-vsctl", "--no-wait", f"--db=unix:{self.sock}", *argv],

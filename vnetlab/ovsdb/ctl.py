@@ -14,9 +14,9 @@ Tables, columns and rows are found as ``get_table``/``get_column``/``ctl_get_row
 them: unique case-insensitive prefixes (``-`` = ``_``), UUIDs, UUID prefixes of at least 4
 digits, ``.`` for a table's only row, and names through ``ROW_IDS``.
 
-One deliberate difference: ``destroy`` of a row in a non-root table leaves the row to
-garbage collection at commit (the IDL sends no delete for such rows either), so it is
-still visible to the later commands of the same invocation.
+``destroy`` of a row in a non-root table sends nothing to the server, as OVS's IDL does:
+the row goes only if garbage collection takes it at commit. The invocation itself no
+longer sees it (``Context.hidden``), as the IDL's view does.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from vnetlab.ovsdb.data import (
     DataError,
     Pair,
     SymbolTable,
+    Uuid,
     atom_from_string,
     datum_from_string,
     datum_to_string,
@@ -68,6 +69,18 @@ class Context:
     table: Table | None = None
     #: the tool's own state (ovs-vsctl's bridge cache)
     tool: object = None
+    #: rows this invocation deleted in its view of the database but left to garbage
+    #: collection (the IDL sends no delete for non-root rows): later commands of the
+    #: same invocation no longer see them; shared by all its commands
+    hidden: set[Uuid] = field(default_factory=set)
+
+    def rows(self, table: str) -> list[Row]:
+        """The rows of ``table`` as this invocation sees them."""
+        return [r for r in self.db.rows(table) if r.uuid not in self.hidden]
+
+    def get(self, table: str, uuid: str) -> Row | None:
+        row = self.db.get(table, uuid)
+        return None if row is None or row.uuid in self.hidden else row
 
     def opt(self, name: str) -> bool:
         return name in self.options
@@ -273,9 +286,9 @@ def get_row(ctx: Context, table: TableSchema, record: str, must_exist: bool) -> 
     db = ctx.db
     row: Row | None = None
     if is_uuid(record):
-        row = db.get(table.name, record.lower())
+        row = ctx.get(table.name, record.lower())
     if row is None and record == ".":
-        rows = db.rows(table.name)
+        rows = ctx.rows(table.name)
         row = rows[0] if len(rows) == 1 else None
     if row is None and table.name in ROW_IDS:
         name_table, name_col, uuid_col = ROW_IDS[table.name]
@@ -283,7 +296,7 @@ def get_row(ctx: Context, table: TableSchema, record: str, must_exist: bool) -> 
         digits = record and record.isdigit()
         referrer: Row | None = None
         if ntype.key.type == "string" or digits:
-            for r in db.rows(name_table):
+            for r in ctx.rows(name_table):
                 pairs = to_pairs(r[name_col], ntype)
                 if len(pairs) != 1:
                     continue
@@ -302,9 +315,9 @@ def get_row(ctx: Context, table: TableSchema, record: str, must_exist: bool) -> 
                 row = referrer
             else:
                 refs = referrer.refs(uuid_col)
-                row = db.get(table.name, refs[0]) if len(refs) == 1 else None
+                row = ctx.get(table.name, refs[0]) if len(refs) == 1 else None
     if row is None and _partial_uuid_len(record) >= 4:
-        for r in db.rows(table.name):
+        for r in ctx.rows(table.name):
             if r.uuid.startswith(record.lower()):
                 if row is not None:
                     raise CtlFatal(f"{table.name} contains 2 or more rows whose UUIDs begin "

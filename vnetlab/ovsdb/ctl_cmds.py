@@ -137,7 +137,7 @@ def cmd_list(ctx: Context) -> None:
             if row is not None:
                 _record(out, row, columns)
     else:
-        for row in ctx.db.rows(table.name):
+        for row in ctx.rows(table.name):
             _record(out, row, columns)
 
 
@@ -223,7 +223,7 @@ def cmd_find(ctx: Context) -> None:
     table = _table(ctx)
     columns = parse_column_names(ctx.options.get("--columns"), table)
     out = ctx.table = _make_table(columns)
-    for row in ctx.db.rows(table.name):
+    for row in ctx.rows(table.name):
         if all(check_condition(ctx, table, row, arg) for arg in ctx.argv[2:]):
             _record(out, row, columns)
 
@@ -385,12 +385,14 @@ def cmd_destroy(ctx: Context) -> None:
     if not delete_all and len(ctx.argv) == 2:
         ctx.warn("db_ctl_base", "either --all or records argument should be specified")
         return
-    rows = ctx.db.rows(table.name) if delete_all else [
+    rows = ctx.rows(table.name) if delete_all else [
         r for r in (get_row(ctx, table, rec, must_exist) for rec in ctx.argv[2:])
         if r is not None]
-    if table.is_root:
-        for row in rows:
+    for row in rows:
+        if table.is_root:
             ctx.txn.delete(row)
+        else:
+            ctx.hidden.add(row.uuid)
     ctx.invalidate()
 
 

@@ -214,11 +214,12 @@ def _do_vsctl(db: Database, commands: list[Command], opts: _Options, run: _Run,
     state = VsctlState()
     symtab = SymbolTable(db.new_uuid)
     contexts: list[Context] = []
+    hidden: set[Uuid] = set()
     with db.transaction() as txn:
         for n, cmd in enumerate(commands):
             contexts.append(Context(db, txn, symtab, cmd.argv, cmd.options,
                                     n == len(commands) - 1, run.warn, state.invalidate,
-                                    tool=state))
+                                    tool=state, hidden=hidden))
         for cmd, ctx in zip(commands, contexts, strict=True):
             if cmd.syntax.pre is not None:
                 cmd.syntax.pre(ctx)

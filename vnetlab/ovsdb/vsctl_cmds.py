@@ -283,9 +283,11 @@ def _del_port(ctx: Context, st: VsctlState, port: VPort, rows: bool = True) -> N
     for iface in port.ifaces:
         if rows:
             ctx.txn.delete(iface.cfg)
+        ctx.hidden.add(iface.cfg.uuid)
         st.ifaces.pop(str(iface.cfg["name"]), None)
     if rows:
         ctx.txn.delete(port.cfg)
+    ctx.hidden.add(port.cfg.uuid)
     st.ports.pop(port.name, None)
     port.bridge.ports.remove(port)
 
@@ -305,6 +307,7 @@ def _del_bridge(ctx: Context, st: VsctlState, br: VBridge, rows: bool = True) ->
     if br.cfg is not None:
         assert st.ovs is not None
         ctx.txn.write(st.ovs, "bridges", [u for u in st.ovs.refs("bridges") if u != br.cfg.uuid])
+        ctx.hidden.add(br.cfg.uuid)
     st.bridges.pop(br.name, None)
 
 
@@ -451,6 +454,46 @@ def cmd_add_bond(ctx: Context) -> None:
               ctx.opt("--fake-iface"), args[:n], args[n:])
 
 
+def cmd_add_bond_iface(ctx: Context) -> None:
+    """``cmd_add_bond_iface``: one more interface in an existing port."""
+    st = state_of(ctx)
+    port = find_port(st, ctx.argv[1], True)
+    assert port is not None
+    name = ctx.argv[2]
+    if ctx.opt("--may-exist"):
+        iface = find_iface(st, name, False)
+        if iface is not None:
+            if iface.port is port:
+                return
+            command = escape_args([*shash_order(list(ctx.options)), *ctx.argv])
+            raise CtlFatal(f'"{command}" but {name} is actually attached to port '
+                           f"{iface.port.name}")
+    check_conflicts(st, name, f"cannot create an interface named {name}")
+    row = ctx.txn.insert("Interface", {"name": name})
+    ctx.txn.write(port.cfg, "interfaces", [*port.cfg.refs("interfaces"), row.uuid])
+    _add_iface_to_cache(st, port, row)
+
+
+def cmd_del_bond_iface(ctx: Context) -> None:
+    """``cmd_del_bond_iface``: a port keeps at least one interface."""
+    st = state_of(ctx)
+    name = ctx.argv[-1]
+    iface = find_iface(st, name, not ctx.opt("--if-exists"))
+    if iface is None:
+        return
+    if len(ctx.argv) > 2:
+        port = find_port(st, ctx.argv[1], True)
+        if iface.port is not port:
+            raise CtlFatal(f"port {ctx.argv[1]} does not have an interface {name}")
+    if len(iface.port.ifaces) < 2:
+        raise CtlFatal(f"cannot delete last interface from port {iface.port.name}")
+    cfg = iface.port.cfg
+    ctx.txn.write(cfg, "interfaces", [u for u in cfg.refs("interfaces") if u != iface.cfg.uuid])
+    ctx.txn.delete(iface.cfg)
+    iface.port.ifaces.remove(iface)
+    st.ifaces.pop(name, None)
+
+
 def cmd_del_port(ctx: Context) -> None:
     must_exist = not ctx.opt("--if-exists")
     target = ctx.argv[-1]
@@ -561,6 +604,8 @@ VSCTL_COMMANDS: dict[str, Syntax] = {s.name: s for s in [
     Syntax("port-to-br", 1, 1, "", pre_info, cmd_port_to_br),
     Syntax("add-bond", 4, 2**31, "--may-exist,--fake-iface", pre_info, cmd_add_bond,
            rw=True),
+    Syntax("add-bond-iface", 2, 2, "--may-exist", pre_info, cmd_add_bond_iface, rw=True),
+    Syntax("del-bond-iface", 1, 2, "--if-exists", pre_info, cmd_del_bond_iface, rw=True),
     Syntax("list-ifaces", 1, 1, "", pre_info, cmd_list_ifaces),
     Syntax("iface-to-br", 1, 1, "", pre_info, cmd_iface_to_br),
     Syntax("get-fail-mode", 1, 1, "", pre_info, cmd_get_fail_mode),
