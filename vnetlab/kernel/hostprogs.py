@@ -17,11 +17,13 @@ import shutil
 from collections.abc import Callable, Iterable
 
 from vnetlab.engine import EngineError
+from vnetlab.kernel.ovs.plan import PROGRAMS as OVS_PROGRAMS
+from vnetlab.kernel.ovs.plan import has_ovs
 from vnetlab.model.checks import FramesCheck, PingCheck
 from vnetlab.model.spec import LabSpec
 
 #: a program -> the Debian package that installs it
-PACKAGES = {"ip": "iproute2", "ping": "iputils-ping", "tcpdump": "tcpdump"}
+PACKAGES = {"ip": "iproute2", "ping": "iputils-ping", "tcpdump": "tcpdump", **OVS_PROGRAMS}
 
 Which = Callable[[str], str | None]
 
@@ -35,6 +37,9 @@ def needed(lab: LabSpec, extra: Iterable[str] = ()) -> dict[str, str]:
             why.setdefault("ping", "its ping checks")
         elif isinstance(c, FramesCheck):
             why.setdefault("tcpdump", "its frames checks (captures)")
+    if has_ovs(lab):
+        for prog in OVS_PROGRAMS:
+            why.setdefault(prog, "its Open vSwitch bridges (a node's own daemons)")
     for prog in extra:
         why.setdefault(prog, "this command")
     if why:  # every app enters its node's namespace with ``ip netns exec``
