@@ -27,6 +27,11 @@ ASPECTS = ("checks", "links", "fdb", "neighbours", "routes", "addrs")
 
 #: (example stem, aspect) -> why the emulator disagrees with the kernel (xfail, strict)
 KNOWN: dict[tuple[str, str], str] = {
+    ("stp-triangle", "fdb"): (
+        "after the a12 failure br1 (now a leaf behind br3) learns h2 on a13 in the emulator "
+        "but h3 in the kernel: which flooded frames reach br1 while topology-change ageing "
+        "(forward_delay) runs differs; not yet explained"
+    ),
 }
 
 
