@@ -60,6 +60,7 @@ from vnetlab.model.checks import (
     TraceCheck,
     parse_arrow,
 )
+from vnetlab.model.filters import check_ebtables_line
 from vnetlab.model.kinds import DEVICE_KINDS, SPEC_BY_KIND, InterfaceSpec
 from vnetlab.model.kinds.bridge import BridgeSpec, FdbEntrySpec
 from vnetlab.model.kinds.geneve import GeneveOptionSpec, GeneveSpec
@@ -138,6 +139,8 @@ SysctlValue = Annotated[
 ]
 
 
+EbtablesLine = Annotated[str, AfterValidator(check_ebtables_line)]
+
 _SYSCTL_NAMES: list[JsonValue] = list(sorted(KNOWN_SYSCTLS))
 
 
@@ -152,6 +155,9 @@ class NodeSpec(Model):
         default={},
         json_schema_extra={"propertyNames": {"enum": _SYSCTL_NAMES}},
     )
+    #: bridge-family filter rules: the words after ``ebtables`` (``-A FORWARD -p ARP ...``),
+    #: applied in order after the lab is built (vnetlab.model.filters)
+    ebtables: list[EbtablesLine] = []
     #: the node's Open vSwitch bridges (its own ovsdb-server + ovs-vswitchd)
     ovs: dict[IfName, OvsBridgeSpec] = Field(
         default={}, json_schema_extra={"additionalProperties": False}

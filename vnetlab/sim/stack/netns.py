@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from vnetlab.sim.clock import Scheduler
     from vnetlab.sim.devices.udp_tunnel import TunnelSocket
     from vnetlab.sim.netdev import NetDevice, Skb
+    from vnetlab.sim.netfilter.ebtables import EbTable
 
 LO_MAC = b"\x00" * 6
 ETH_P_8021Q = 0x8100
@@ -88,6 +89,8 @@ class Namespace:
         self.netdev_chain = NetdevNotifierChain()
         self.netdev_chain.register(self.fib_netdev_event)
         self.udp_tunnels: dict[int, TunnelSocket] = {}  # UDP port -> VXLAN/Geneve socket
+        #: the bridge family's ebtables filter table, once a rule exists (sim/netfilter)
+        self.ebt: EbTable | None = None
         self.lo = Loopback(self, "lo", LO_MAC, 65536)
         self.add_addr(self.lo, InetAddr(0x7F000001, 8))
         self.lo.set_admin(True)

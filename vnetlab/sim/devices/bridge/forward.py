@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from vnetlab.sim.devices.bridge.port import BR_STATE_FORWARDING
 from vnetlab.sim.devices.bridge.storm import STORM_BUDGET, storm_flood_allowed
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.netfilter.bridge_hooks import br_nf_hook
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
 
@@ -52,6 +53,9 @@ def br_forward(br: BridgeDevice, port: BridgePort, skb: Skb, ingress: NetDevice 
     """``br_forward``: deliver to one known port. False when should_deliver refuses."""
     if not should_deliver(port, ingress):
         return False
+    if br.ns.ebt is not None and not br_nf_hook(
+            br, "FORWARD" if ingress is not None else "OUTPUT", skb, ingress, port.dev):
+        return True
     br_dev_queue_push_xmit(br, port, skb)
     return True
 
@@ -89,6 +93,7 @@ def br_flood(
                            DropReason.BRIDGE_STORM_GUARD)
         return
     ports = flood_ports(br, pkt_type, ingress)
+    hook = "FORWARD" if ingress is not None else "OUTPUT"  # __br_forward's br_hook
     if skb.trace is not None:
         if miss is not None:
             why = f"fdb miss for {mac_to_str(miss)}"
@@ -98,7 +103,11 @@ def br_flood(
             skb.trace.drop(br.where, f"{why} and no port to flood to",
                            DropReason.BRIDGE_NO_EGRESS_PORT)
         for p in ports:
-            br_dev_queue_push_xmit(br, p, skb.clone(f"copy to {p.name}"))
+            copy = skb.clone(f"copy to {p.name}")
+            if br.ns.ebt is None or br_nf_hook(br, hook, copy, ingress, p.dev):
+                br_dev_queue_push_xmit(br, p, copy)
         return
+    if br.ns.ebt is not None:
+        ports = [p for p in ports if br_nf_hook(br, hook, skb, ingress, p.dev)]
     for p in ports:
         br_dev_queue_push_xmit(br, p, skb)

@@ -31,6 +31,7 @@ from vnetlab.sim.devices.bridge.port import (
 )
 from vnetlab.sim.devices.bridge.storm import storm_hop_limit
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.netfilter.bridge_hooks import br_nf_hook
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
 
@@ -49,7 +50,7 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     # fast path: forwarding port, source already learned here, known unicast, no trace,
     # bridge not promiscuous — the steady state of a busy bridge
     if (port.state == BR_STATE_FORWARDING and skb.trace is None and not br.promisc
-            and not br.storm_mode):
+            and not br.storm_mode and br.ns.ebt is None):
         e = fdb.get(src)
         if e is not None and e.port is port:
             e.updated = br.sched.now  # harmless on a static entry: those never age
@@ -113,7 +114,7 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
         what = "broadcast" if kind == BROADCAST else "multicast"
         br_flood(br, skb if trace is None else skb.clone("flooded copies"), kind, dev, what)
         if br.admin_up:
-            br_pass_frame_up(br, skb)
+            br_pass_frame_up(br, skb, dev)
         return
     e = br.fdb.get(dst)
     if e is not None:
@@ -121,7 +122,7 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             if trace is not None:
                 trace.add(br.where, f"fdb: {mac_to_str(dst)} is local -> up to {br.name}",
                           EventKind.DECISION)
-            br_pass_frame_up(br, skb)
+            br_pass_frame_up(br, skb, dev)
             return
         out: BridgePort = e.port  # type: ignore[assignment]
         if trace is not None:
@@ -129,7 +130,7 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
         if br.promisc:
             # a promiscuous bridge (tcpdump -i br0) also gets a copy of forwarded frames
             br_forward(br, out, skb if trace is None else skb.clone("forwarded"), dev)
-            br_pass_frame_up(br, skb)
+            br_pass_frame_up(br, skb, dev)
             return
         if not br_forward(br, out, skb, dev) and trace is not None:
             trace.drop(
@@ -139,7 +140,7 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
         return
     if br.promisc:
         br_flood(br, skb.clone("flooded copies"), UNICAST, dev, miss=dst)
-        br_pass_frame_up(br, skb)
+        br_pass_frame_up(br, skb, dev)
         return
     br_flood(br, skb, UNICAST, dev, miss=dst)
 
@@ -172,14 +173,17 @@ def link_local_consumed(br: BridgeDevice, dev: NetDevice, skb: Skb, dst: bytes) 
     return True
 
 
-def br_pass_frame_up(br: BridgeDevice, skb: Skb) -> None:
-    """Hand the frame to the bridge device as if it had received it itself."""
+def br_pass_frame_up(br: BridgeDevice, skb: Skb, port: NetDevice | None = None) -> None:
+    """Hand the frame to the bridge device as if it had received it itself (after the
+    ``NF_BR_LOCAL_IN`` hook, with ``port`` the ingress port)."""
     if not br.admin_up:
         if skb.trace is not None:
             skb.trace.drop(br.where, "bridge device is down", DropReason.DEV_READY)
         return
-    br.rx_packets += 1
+    br.rx_packets += 1  # counted before the hook, as br_pass_frame_up does
     br.rx_bytes += len(skb.data)
+    if br.ns.ebt is not None and not br_nf_hook(br, "INPUT", skb, port, None):
+        return
     if br.taps is not None:
         br.tap_tx(skb.data)
     if skb.trace is not None:
