@@ -40,6 +40,6 @@ def br_nf_hook(br: BridgeDevice, hook: str, skb: Skb, iif: NetDevice | None,
         where = ", ".join(
             x for x in (f"in {iif.name}" if iif is not None else "",
                         f"out {oif.name}" if oif is not None else "") if x)
-        skb.trace.drop(br.where, f"{what} dropped the frame ({where})",
+        skb.trace.drop(br.where, f"{what}, {where}",
                        DropReason.NETFILTER_DROP)
     return False

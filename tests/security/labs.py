@@ -1,0 +1,50 @@
+"""Small labs for the security tests: three namespaces on one filtered bridge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vnetlab.model.spec import LabSpec
+
+#: one rule of each kind the differential test compares (listing text and counters)
+FILTER_RULES = [
+    "-A FORWARD -p ARP --arp-op Request -j CONTINUE",
+    "-A FORWARD -p ARP --arp-op Reply --arp-ip-src 10.0.0.0/24 --arp-mac-src ! 02:00:00:00:00:0c -j CONTINUE",
+    "-A FORWARD -p IPv4 --ip-dst 10.0.0.4 --ip-proto icmp -j DROP",
+    "-N acct",
+    "-A FORWARD -p IPv4 -i va -j acct",
+    "-A acct -s 02:00:00:00:00:0a -d 02:00:00:00:00:0b -j RETURN",
+    "-A acct -j CONTINUE",
+    "-A FORWARD --among-src 02:00:00:00:00:0b -j CONTINUE",
+    "-A FORWARD -p ! IPv4 -o vc -j CONTINUE",
+    "-A FORWARD -s 02:00:00:00:00:00/ff:ff:ff:ff:ff:00 -d ! Broadcast -j CONTINUE",
+    "-A INPUT -p ARP -i vb -j CONTINUE",
+    "-A INPUT -p IPv4 --ip-src 10.0.0.2 -j CONTINUE",
+    "-A OUTPUT -p IPv4 --ip-proto icmp -o vb -j CONTINUE",
+    "-A OUTPUT -p ARP --arp-op Reply -j CONTINUE",
+]
+
+
+def filtered_bridge_raw(name: str, rules: list[str] | None = None) -> dict[str, Any]:
+    nodes: dict[str, Any] = {
+        "host": {
+            "interfaces": {
+                "br0": {"type": "bridge", "addresses": ["10.0.0.1/24"],
+                        "mac": "02:00:00:00:00:01"},
+                "va": {"master": "br0"}, "vb": {"master": "br0"}, "vc": {"master": "br0"},
+            },
+            "ebtables": FILTER_RULES if rules is None else rules,
+        },
+    }
+    links = []
+    for i, n in enumerate("abc"):
+        nodes[n] = {"interfaces": {"eth0": {"addresses": [f"10.0.0.{i + 2}/24"],
+                                            "mac": f"02:00:00:00:00:0{n}"}}}
+        links.append({"endpoints": [f"host:v{n}", f"{n}:eth0"]})
+    return {"name": name, "nodes": nodes, "links": links}
+
+
+def filtered_bridge(name: str, rules: list[str] | None = None) -> LabSpec:
+    from vnetlab.model.resolver import resolve
+
+    return resolve(LabSpec.model_validate(filtered_bridge_raw(name, rules)))
