@@ -9,7 +9,8 @@ from vnetlab.model.spec import LabSpec
 #: one rule of each kind the differential test compares (listing text and counters)
 FILTER_RULES = [
     "-A FORWARD -p ARP --arp-op Request -j CONTINUE",
-    "-A FORWARD -p ARP --arp-op Reply --arp-ip-src 10.0.0.0/24 --arp-mac-src ! 02:00:00:00:00:0c -j CONTINUE",
+    "-A FORWARD -p ARP --arp-op Reply --arp-ip-src 10.0.0.0/24 "
+    "--arp-mac-src ! 02:00:00:00:00:0c -j CONTINUE",
     "-A FORWARD -p IPv4 --ip-dst 10.0.0.4 --ip-proto icmp -j DROP",
     "-N acct",
     "-A FORWARD -p IPv4 -i va -j acct",

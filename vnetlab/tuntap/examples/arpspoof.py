@@ -9,12 +9,12 @@ whole Ethernet frames and reads everything the bridge sends to the port. Every
 to the broadcast address (``tpa`` = the claimed IP) and, when ``victim_ip``/``victim_mac``
 are given, a targeted one to the victim. Linux only lets a reply *update* an existing
 neighbour entry (``arp_accept`` 0) and not within ``locktime`` (1 s) of the last update,
-which is why the replies repeat. It also answers every ARP request for the claimed IP
-(the victim's unicast probes of a stale entry reach only the attacker: answered, the entry
-stays poisoned; counted as ``answered_requests``; broadcast requests it leaves alone, so
-the attack begins only with its first round). Everything that then arrives addressed to ``mac`` but not
-to the attacker's own IP is traffic it intercepted: counted (``intercepted``) and, for
-ICMP, also by kind (``intercepted_icmp``). Args: ``mac``, ``claim``, optional
+which is why the replies repeat. It also answers the unicast ARP requests for the
+claimed IP (the victim's probes of a stale entry reach only the attacker: answered, the
+entry stays poisoned; counted as ``answered_requests``); broadcast requests it leaves
+alone, so the attack begins only with its first round. Every IPv4 frame that then arrives
+addressed to ``mac`` (the attacker has no IP of its own) is intercepted traffic: counted
+(``intercepted``; ICMP also as ``intercepted_icmp``). Args: ``mac``, ``claim``, optional
 ``victim_ip``, ``victim_mac``, ``interval`` (s, default 1), ``count`` (rounds, default 30),
 ``start`` (s before the first round, default 0).
 """
@@ -63,8 +63,8 @@ def main(ctx: Context) -> None:
         rounds = int(a.get("count", 30))
         start = float(a.get("start", 0.0))
     except (KeyError, ValueError):
-        raise ProgramError("arpspoof: args need 'mac' and 'claim' (the IP to steal); "
-                           "optional 'victim_ip', 'victim_mac', 'interval', 'count', 'start'") from None
+        raise ProgramError("arpspoof: args need 'mac' and 'claim' (the IP to steal); optional "
+                           "'victim_ip', 'victim_mac', 'interval', 'count', 'start'") from None
     victim_mac = _mac(a["victim_mac"], "victim_mac") if "victim_mac" in a else None
     if interval <= 0 or rounds < 0 or start < 0:
         raise ProgramError("arpspoof: interval must be > 0, count and start >= 0")
