@@ -49,3 +49,31 @@ def filtered_bridge(name: str, rules: list[str] | None = None) -> LabSpec:
     from vnetlab.model.resolver import resolve
 
     return resolve(LabSpec.model_validate(filtered_bridge_raw(name, rules)))
+
+
+def port_flags_raw(name: str) -> dict[str, Any]:
+    """a, b on isolated ports, c on a plain one, d and e on locked ones (a static FDB
+    entry for d's MAC, none for e)."""
+    ports: dict[str, Any] = {"br0": {"type": "bridge", "addresses": ["10.0.0.1/24"],
+                                     "fdb": [{"mac": "02:00:00:00:00:0d", "dev": "vd"}]}}
+    flags = {"a": {"isolated": True}, "b": {"isolated": True}, "c": {},
+             "d": {"locked": True}, "e": {"locked": True}}
+    nodes: dict[str, Any] = {"host": {"interfaces": ports}}
+    links = []
+    for i, (n, f) in enumerate(flags.items()):
+        ports[f"v{n}"] = {"master": "br0", "bridge_port": f} if f else {"master": "br0"}
+        nodes[n] = {"interfaces": {"eth0": {"addresses": [f"10.0.0.{i + 2}/24"],
+                                            "mac": f"02:00:00:00:00:0{n}"}}}
+        links.append({"endpoints": [f"host:v{n}", f"{n}:eth0"]})
+    return {"name": name, "nodes": nodes, "links": links}
+
+
+def port_flags(name: str) -> LabSpec:
+    from vnetlab.model.resolver import resolve
+
+    return resolve(LabSpec.model_validate(port_flags_raw(name)))
+
+
+#: (from, to): a=.2 b=.3 c=.4 d=.5 e=.6, the bridge .1
+PORT_FLAG_PINGS = [("a", "10.0.0.3"), ("a", "10.0.0.4"), ("b", "10.0.0.4"), ("a", "10.0.0.1"),
+                   ("d", "10.0.0.4"), ("e", "10.0.0.4"), ("d", "10.0.0.1"), ("e", "10.0.0.1")]

@@ -40,7 +40,7 @@ from vnetlab.kernel.kinds.base import Indexer, Where
 from vnetlab.kernel.kinds.veth import realize_pair
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, IPV6_OFF, Op, alias_for, netns_name
 from vnetlab.kernel.ops.brport import SetBrportFlags
-from vnetlab.kernel.ops.filters import Ebtables
+from vnetlab.kernel.ops.filters import Ebtables, SetBrportSecurity
 from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
 from vnetlab.kernel.ops.link import SetAlias, SetMaster, SetUp
 from vnetlab.kernel.ops.netns import AddNetns, SetSysctl
@@ -159,6 +159,9 @@ def plan(
                 if bp is not None and (not bp.learning or not bp.flood or bp.hairpin):
                     ops.append(SetBrportFlags(n, ifname=ifname, learning=bp.learning,
                                               flood=bp.flood, hairpin=bp.hairpin))
+                if bp is not None and (bp.isolated or bp.locked):
+                    ops.append(SetBrportSecurity(n, ifname=ifname, isolated=bp.isolated,
+                                                 locked=bp.locked))
         for ifname, spec in node.interfaces.items():
             ops.extend(KINDS[spec.type].configure(n, ifname, spec, node.interfaces))
     # 6. addresses, sysctls, links up, routes

@@ -97,6 +97,8 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                     port.learning = spec.bridge_port.learning
                     port.flood = spec.bridge_port.flood
                     port.hairpin = spec.bridge_port.hairpin
+                    port.isolated = spec.bridge_port.isolated
+                    port.locked = spec.bridge_port.locked
                     br.set_port_stp(port, spec.bridge_port.cost, spec.bridge_port.priority)
         _apply_bridge_vlans(ns, node.interfaces)
         for ifname, spec in node.interfaces.items():

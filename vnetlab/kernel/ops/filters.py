@@ -1,4 +1,5 @@
-"""Bridge-family filter rules on the kernel: the real ``ebtables`` inside a lab namespace.
+"""Bridge-family filtering on the kernel: the real ``ebtables`` inside a lab namespace, and
+the security port flags ``isolated`` / ``locked`` through rtnetlink.
 
 Design note
 -----------
@@ -16,10 +17,37 @@ import subprocess
 from dataclasses import dataclass
 
 from vnetlab.engine import EngineError
+from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.ops.base import Op, Realized, quote
 from vnetlab.model.filters import split_words
 
 EBTABLES_TIMEOUT_S = 10.0
+IFLA_BRPORT_ISOLATED = 33
+IFLA_BRPORT_LOCKED = 39
+
+
+@dataclass(frozen=True, slots=True)
+class SetBrportSecurity(Op):
+    """``bridge link set dev PORT isolated on|off locked on|off``: ``RTM_SETLINK``
+    ``AF_BRIDGE`` with ``IFLA_PROTINFO`` (``br_setport``), as iproute2 sends it."""
+
+    ifname: str = ""
+    isolated: bool = False
+    locked: bool = False
+
+    def shell(self) -> str:
+        return (f"bridge -n {self.ns} link set dev {self.ifname} "
+                f"isolated {'on' if self.isolated else 'off'} "
+                f"locked {'on' if self.locked else 'off'}")
+
+    def apply(self, r: Realized) -> None:
+        h = r.ns[self.ns]
+        body = M.ifinfomsg(self.ifindex(h, self.ifname), family=M.AF_BRIDGE) + M.nest(
+            M.IFLA_PROTINFO | M.NLA_F_NESTED,
+            M.u8(IFLA_BRPORT_ISOLATED, int(self.isolated)),
+            M.u8(IFLA_BRPORT_LOCKED, int(self.locked)),
+        )
+        h.sock.send_raw(M.RTM_SETLINK, body, tag=self)
 
 
 def ebtables_argv(ns: str, words: list[str]) -> list[str]:

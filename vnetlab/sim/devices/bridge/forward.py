@@ -31,7 +31,12 @@ UNICAST, MULTICAST, BROADCAST = 0, 1, 2
 
 
 def should_deliver(port: BridgePort, ingress: NetDevice | None) -> bool:
-    """``should_deliver``: hairpin or a different port, and the port is forwarding."""
+    """``should_deliver``: hairpin or a different port, the port is forwarding, and not
+    from an isolated port to another isolated one (``br_skb_isolated``)."""
+    if port.isolated and ingress is not None:
+        src = ingress.br_port
+        if src is not None and src.isolated:
+            return False
     return (port.hairpin or port.dev is not ingress) and port.state == BR_STATE_FORWARDING
 
 

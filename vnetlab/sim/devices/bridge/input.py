@@ -50,7 +50,7 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     # fast path: forwarding port, source already learned here, known unicast, no trace,
     # bridge not promiscuous — the steady state of a busy bridge
     if (port.state == BR_STATE_FORWARDING and skb.trace is None and not br.promisc
-            and not br.storm_mode and br.ns.ebt is None):
+            and not br.storm_mode and br.ns.ebt is None and not port.isolated):
         e = fdb.get(src)
         if e is not None and e.port is port:
             e.updated = br.sched.now  # harmless on a static entry: those never age
@@ -102,6 +102,8 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
     if not port_admits(br, dev, port, skb):
         return
     src = data[6:12]
+    if port.locked and not locked_port_admits(br, dev, port, skb):
+        return
     if port.learning:
         br_fdb_update(br, port, src, 0, trace)
     if state == BR_STATE_LEARNING:
@@ -146,6 +148,20 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
 
 
 _LINK_LOCAL = b"\x01\x80\xc2\x00\x00"
+
+
+def locked_port_admits(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb: Skb) -> bool:
+    """``br_handle_frame_finish`` on a locked port (BR_PORT_LOCKED, no MAB): the source
+    needs an FDB entry pointing at this very port that is not a local one; nothing is
+    learned from a locked port, so only entries the administrator added let a host in."""
+    src = skb.data[6:12]
+    e = br.fdb.get(src)
+    if e is not None and e.port is port and not e.local:
+        return True
+    if skb.trace is not None:
+        skb.trace.drop(br.where, f"port {dev.name} is locked and {mac_to_str(src)} has no "
+                       "FDB entry on it", DropReason.NOT_SPECIFIED)
+    return False
 
 
 def link_local_consumed(br: BridgeDevice, dev: NetDevice, skb: Skb, dst: bytes) -> bool:

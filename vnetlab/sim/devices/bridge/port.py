@@ -62,6 +62,8 @@ class BridgePort:
         "mcast_flood",
         "bcast_flood",
         "hairpin",
+        "isolated",
+        "locked",
         "vlgrp",
         # STP (struct net_bridge_port; vnetlab.sim.devices.bridge.stp)
         "priority",
@@ -95,6 +97,8 @@ class BridgePort:
         self.mcast_flood = True
         self.bcast_flood = True
         self.hairpin = False
+        self.isolated = False  # BR_ISOLATED (br_skb_isolated)
+        self.locked = False  # BR_PORT_LOCKED (br_handle_frame_finish)
         self.vlgrp = VlanGroup()  # nbp_vlan_group: the port's VLANs (used while filtering)
         # new_nbp: default priority, cost from the link speed, designated for itself
         from vnetlab.sim.devices.bridge import stp, stp_timer
