@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.script import builtins
 from vnetlab.script.apps.arping import run_arping
+from vnetlab.script.apps.ebtables import run_ebtables
 from vnetlab.script.apps.ping import run_ping
 from vnetlab.script.apps.sleep import run_sleep
 from vnetlab.script.apps.sysctl import run_sysctl
@@ -39,7 +40,6 @@ NOT_YET: dict[str, str] = {
     "ovs-appctl": "Open vSwitch is not in the emulator yet",
     "ethtool": "no NIC offloads or driver statistics in the emulator; see ip -s link",
     "iperf3": "no throughput app in the emulator yet",
-    "ebtables": "bridge-family filtering is not in the emulator yet",
     "arptables": "ARP filtering is not in the emulator yet",
     "iptables": "netfilter is not in the emulator",
     "nft": "netfilter is not in the emulator",
@@ -106,6 +106,7 @@ COMMANDS: dict[str, Handler] = {
     "tcpdump": _tcpdump,
     "sleep": _sleep,
     "sysctl": _sysctl,
+    "ebtables": lambda it, args, env: run_ebtables(args, env),
     "echo": builtins.echo,
     "set": builtins.set_,
     "exit": builtins.exit_,

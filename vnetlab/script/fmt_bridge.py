@@ -106,7 +106,7 @@ def brlink_obj(dev: NetDevice, ctx: Ctx, details: bool = False) -> Obj:
                   "fastleave": False, "learning": port.learning, "flood": port.flood,
                   "mcast_flood": port.mcast_flood, "bcast_flood": port.bcast_flood,
                   "mcast_router": 1, "mcast_to_unicast": False, "neigh_suppress": False,
-                  "vlan_tunnel": False, "isolated": False, "locked": False})
+                  "vlan_tunnel": False, "isolated": port.isolated, "locked": port.locked})
     return o
 
 
