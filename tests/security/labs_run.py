@@ -20,9 +20,10 @@ class Outcome:
     listing: str
 
 
-def run_example(e: Engine, stem: str, listing: str = "") -> Outcome:
-    """Checks of ``examples/STEM.yaml`` on ``e``; the attacker program's counters and the
-    host's ``ebtables -L --Lc`` (read by ``listing``-named engine: "sim" or "linux")."""
+def run_example(e: Engine, stem: str, listing: str = "", program: str = "host:atk0") -> Outcome:
+    """Checks of ``examples/STEM.yaml`` on ``e``; the counters of the attacker's program
+    (``program``: NODE:IFNAME) and the host's ``ebtables -L --Lc`` (``listing`` names the
+    engine that reads it: "sim" or "linux")."""
     from vnetlab.tools.checks import run_checks
 
     lab = load_lab(EXAMPLES / f"{stem}.yaml")
@@ -33,7 +34,7 @@ def run_example(e: Engine, stem: str, listing: str = "") -> Outcome:
     failed = [f"{r.subject}: want {r.expected}, got {r.got} ({r.detail})"
               for r in report.results if r.status == "fail"]
     progs = getattr(e, "programs", {})
-    prog = progs.get("host:atk0")
+    prog = progs.get(program)
     counters: Counter[str] = Counter(prog.counters) if prog is not None else Counter()
     text = ""
     if listing == "sim":
