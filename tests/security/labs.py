@@ -77,3 +77,21 @@ def port_flags(name: str) -> LabSpec:
 #: (from, to): a=.2 b=.3 c=.4 d=.5 e=.6, the bridge .1
 PORT_FLAG_PINGS = [("a", "10.0.0.3"), ("a", "10.0.0.4"), ("b", "10.0.0.4"), ("a", "10.0.0.1"),
                    ("d", "10.0.0.4"), ("e", "10.0.0.4"), ("d", "10.0.0.1"), ("e", "10.0.0.1")]
+
+
+#: the nft bridge family: the same kinds of matches as FILTER_RULES, in nft's words
+NFT_RULES = [
+    "add table bridge filter",
+    "add chain bridge filter forward { type filter hook forward priority 0; policy accept; }",
+    "add chain bridge filter sub",
+    "add chain bridge filter input { type filter hook input priority filter; }",
+    "add rule bridge filter forward arp operation request counter",
+    "add rule bridge filter forward arp operation reply arp saddr ip 10.0.0.0/24 counter",
+    "add rule bridge filter forward ip daddr 10.0.0.4 ip protocol icmp counter drop",
+    'add rule bridge filter forward iifname "va" ether type ip counter jump sub',
+    "add rule bridge filter sub ether saddr 02:00:00:00:00:0a counter return",
+    'add rule bridge filter forward ether saddr != 02:00:00:00:00:0b oifname "vc" counter',
+    "add rule bridge filter forward ether type arp counter accept",
+    'add rule bridge filter input meta iifname "vb" arp operation request counter',
+    "add rule bridge filter input ip saddr 10.0.0.2 counter",
+]

@@ -40,7 +40,7 @@ from vnetlab.kernel.kinds.base import Indexer, Where
 from vnetlab.kernel.kinds.veth import realize_pair
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, IPV6_OFF, Op, alias_for, netns_name
 from vnetlab.kernel.ops.brport import SetBrportFlags
-from vnetlab.kernel.ops.filters import Ebtables, SetBrportSecurity
+from vnetlab.kernel.ops.filters import Ebtables, Nft, SetBrportSecurity
 from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
 from vnetlab.kernel.ops.link import SetAlias, SetMaster, SetUp
 from vnetlab.kernel.ops.netns import AddNetns, SetSysctl
@@ -181,6 +181,7 @@ def plan(
     # 7. bridge-family filter rules, once every port exists
     for node_name, node in lab.nodes.items():
         ops.extend(Ebtables(ns[node_name], line=line) for line in node.ebtables)
+        ops.extend(Nft(ns[node_name], line=line) for line in node.nft)
     return ops
 
 

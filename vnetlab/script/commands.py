@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from vnetlab.script import builtins
 from vnetlab.script.apps.arping import run_arping
 from vnetlab.script.apps.ebtables import run_ebtables
+from vnetlab.script.apps.nft import run_nft
 from vnetlab.script.apps.ping import run_ping
 from vnetlab.script.apps.sleep import run_sleep
 from vnetlab.script.apps.sysctl import run_sysctl
@@ -42,7 +43,6 @@ NOT_YET: dict[str, str] = {
     "iperf3": "no throughput app in the emulator yet",
     "arptables": "ARP filtering is not in the emulator yet",
     "iptables": "netfilter is not in the emulator",
-    "nft": "netfilter is not in the emulator",
     "qemu": "virtual machines are out of scope; use a TAP device and a namespace",
     "nsenter": "use 'ip netns exec NS CMD'",
     "tc": "traffic control is not in the emulator",
@@ -107,6 +107,7 @@ COMMANDS: dict[str, Handler] = {
     "sleep": _sleep,
     "sysctl": _sysctl,
     "ebtables": lambda it, args, env: run_ebtables(args, env),
+    "nft": lambda it, args, env: run_nft(args, env),
     "echo": builtins.echo,
     "set": builtins.set_,
     "exit": builtins.exit_,

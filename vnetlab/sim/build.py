@@ -23,6 +23,7 @@ from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.kinds import DEVICE_BUILDERS, UNSUPPORTED
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.netfilter.ebtables import install_ebtables
+from vnetlab.sim.netfilter.nft import install_nft
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 from vnetlab.sim.stack.fib import Route
 from vnetlab.sim.stack.netns import Namespace
@@ -149,4 +150,6 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                     br.add_static(mac_to_bytes(e.mac), ns.dev(e.dev))
         if node.ebtables:
             install_ebtables(ns, node.ebtables)
+        if node.nft:
+            install_nft(ns, node.nft)
     return nss

@@ -77,6 +77,42 @@ class Ebtables(Op):
             raise EngineError(f"{self.shell()}: {done.stderr.strip()}")
 
 
+@dataclass(frozen=True, slots=True)
+class Nft(Op):
+    """``ip netns exec NS nft 'COMMAND'`` (the nftables bridge family; one argument, so
+    the braces and semicolons of a chain definition need no shell quoting of their own)."""
+
+    line: str = ""
+
+    def argv(self) -> list[str]:
+        return ["ip", "netns", "exec", self.ns, "nft", self.line]
+
+    def shell(self) -> str:
+        return " ".join(quote(w) for w in self.argv())
+
+    def apply(self, r: Realized) -> None:
+        if shutil.which("nft") is None:
+            raise EngineError(f"{self.shell()}: nft is not installed (Debian: apt-get install "
+                              "nftables)")
+        try:
+            done = subprocess.run(self.argv(), capture_output=True, text=True,
+                                  timeout=EBTABLES_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"{self.shell()}: no answer in {EBTABLES_TIMEOUT_S:g} s") from None
+        if done.returncode != 0:
+            raise EngineError(f"{self.shell()}: {done.stderr.strip()}")
+
+
+def nft_listing(ns: str) -> str:
+    """``nft list ruleset`` in ``ns``."""
+    done = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "ruleset"],
+                          capture_output=True, text=True, timeout=EBTABLES_TIMEOUT_S,
+                          check=False)
+    if done.returncode != 0:
+        raise EngineError(f"nft list ruleset in {ns}: {done.stderr.strip()}")
+    return done.stdout
+
+
 def ebtables_listing(ns: str, counters: bool = True) -> str:
     """``ebtables -L [--Lc]`` in ``ns`` (for observers and differential tests)."""
     words = ["-L", "--Lc"] if counters else ["-L"]

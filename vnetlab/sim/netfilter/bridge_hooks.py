@@ -6,7 +6,8 @@ The kernel runs the bridge family's chains at fixed points: ``NF_BR_FORWARD`` in
 ``__br_forward`` once per egress port (so each flooded copy is judged, and counted, on its
 own; a frame the bridge device sends itself passes ``NF_BR_LOCAL_OUT`` there instead) and
 ``NF_BR_LOCAL_IN`` in ``br_pass_frame_up`` with the ingress port as the in-interface. The
-bridge calls ``br_nf_hook`` only when the namespace has a table, so a lab without rules
+bridge calls ``br_nf_hook`` only when the namespace has a table (ebtables first, at its
+priority -200, then the nft base chains of the hook), so a lab without rules
 pays one ``is None`` test. A drop is traced with the chain, the rule number and the rule's
 text, as ``nft monitor trace`` would name it.
 """
@@ -28,12 +29,20 @@ def br_nf_hook(br: BridgeDevice, hook: str, skb: Skb, iif: NetDevice | None,
     table = br.ns.ebt
     if table is None:
         return True
-    v = table.do_table(hook, skb.data, iif.name if iif is not None else "",
-                       oif.name if oif is not None else "")
+    iname = iif.name if iif is not None else ""
+    oname = oif.name if oif is not None else ""
+    v = table.do_table(hook, skb.data, iname, oname)
+    family = "ebtables"
+    if v.accept and br.ns.nft is not None:
+        v = br.ns.nft.do_hook(hook.lower(), skb.data, iname, oname)
+        family = "nft"
     if v.accept:
         return True
     if skb.trace is not None:
-        if v.rule is not None:
+        if family == "nft":
+            what = (f"nft chain {v.chain} rule {v.number}" if v.number
+                    else f"nft chain {v.chain} policy drop")
+        elif v.rule is not None:
             what = f"ebtables {v.chain} rule {v.number} ({v.rule.text()})"
         else:
             what = f"ebtables {v.chain} policy DROP"

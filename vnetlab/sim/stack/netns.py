@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from vnetlab.sim.devices.udp_tunnel import TunnelSocket
     from vnetlab.sim.netdev import NetDevice, Skb
     from vnetlab.sim.netfilter.ebtables import EbTable
+    from vnetlab.sim.netfilter.nft import NftRuleset
 
 LO_MAC = b"\x00" * 6
 ETH_P_8021Q = 0x8100
@@ -91,6 +92,8 @@ class Namespace:
         self.udp_tunnels: dict[int, TunnelSocket] = {}  # UDP port -> VXLAN/Geneve socket
         #: the bridge family's ebtables filter table, once a rule exists (sim/netfilter)
         self.ebt: EbTable | None = None
+        #: the nftables bridge family's tables (made with the first ``nft`` command)
+        self.nft: NftRuleset | None = None
         self.lo = Loopback(self, "lo", LO_MAC, 65536)
         self.add_addr(self.lo, InetAddr(0x7F000001, 8))
         self.lo.set_admin(True)
