@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
+import pytest
+
 from tests.security.labs import PORT_FLAG_PINGS, port_flags
 from vnetlab.sim.engine import SimEngine
 
@@ -25,3 +27,16 @@ def test_locked_port_drop_is_traced() -> None:
     e.realize(port_flags("flags-trace"))
     t = e.trace("e", IPv4Address("10.0.0.4"))
     assert "port ve is locked and 02:00:00:00:00:0e has no FDB entry on it" in t.verdict()
+
+
+def test_filtering_on_a_vlan_filtering_bridge_is_refused() -> None:
+    from tests.security.labs import filtered_bridge_raw
+    from vnetlab.engine import UnsupportedError
+    from vnetlab.model.resolver import resolve
+    from vnetlab.model.spec import LabSpec
+
+    raw = filtered_bridge_raw("ebt-vlan", rules=["-A FORWARD -p ARP -j DROP"])
+    raw["nodes"]["host"]["interfaces"]["br0"]["vlan_filtering"] = True
+    e = SimEngine()
+    with pytest.raises(UnsupportedError, match="VLAN-filtering bridge br0"):
+        e.realize(resolve(LabSpec.model_validate(raw)))

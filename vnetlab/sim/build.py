@@ -22,6 +22,7 @@ from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.kinds import DEVICE_BUILDERS, UNSUPPORTED
 from vnetlab.sim.netdev import NetDevice
+from vnetlab.sim.netfilter.bridge_hooks import refuse_vlan_filtering
 from vnetlab.sim.netfilter.ebtables import install_ebtables
 from vnetlab.sim.netfilter.nft import install_nft
 from vnetlab.sim.stack.addr import InetAddr, ip_int
@@ -148,6 +149,10 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                 assert isinstance(br, BridgeDevice)
                 for e in spec.fdb:
                     br.add_static(mac_to_bytes(e.mac), ns.dev(e.dev))
+        if node.ebtables or node.nft or any(
+                s.bridge_port is not None and s.bridge_port.locked
+                for s in node.interfaces.values()):
+            refuse_vlan_filtering(ns, node_name)
         if node.ebtables:
             install_ebtables(ns, node.ebtables)
         if node.nft:

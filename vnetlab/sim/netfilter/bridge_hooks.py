@@ -21,6 +21,7 @@ from vnetlab.sim.trace import DropReason
 if TYPE_CHECKING:
     from vnetlab.sim.devices.bridge.device import BridgeDevice
     from vnetlab.sim.netdev import NetDevice, Skb
+    from vnetlab.sim.stack.netns import Namespace
 
 
 def br_nf_hook(br: BridgeDevice, hook: str, skb: Skb, iif: NetDevice | None,
@@ -52,3 +53,17 @@ def br_nf_hook(br: BridgeDevice, hook: str, skb: Skb, iif: NetDevice | None,
         skb.trace.drop(br.where, f"{what}, {where}",
                        DropReason.NETFILTER_DROP)
     return False
+
+
+def refuse_vlan_filtering(ns: Namespace, node: str) -> None:
+    """The hooks and the locked check sit in the untagged path; a VLAN-filtering bridge
+    forwards through its own (``vlan.py``), where they are not modelled yet — refuse
+    rather than let rules silently not apply."""
+    from vnetlab.engine import UnsupportedError
+    from vnetlab.sim.devices.bridge.device import BridgeDevice
+
+    for dev in ns.devices.values():
+        if isinstance(dev, BridgeDevice) and dev.vlan_enabled:
+            raise UnsupportedError(
+                f"node {node}: bridge filtering (ebtables, nft, locked ports) on the "
+                f"VLAN-filtering bridge {dev.name} is not modelled by the emulator yet")
