@@ -40,3 +40,13 @@ def test_filtering_on_a_vlan_filtering_bridge_is_refused() -> None:
     e = SimEngine()
     with pytest.raises(UnsupportedError, match="VLAN-filtering bridge br0"):
         e.realize(resolve(LabSpec.model_validate(raw)))
+
+
+def test_linux_engine_names_a_missing_ebtables_before_building() -> None:
+    from tests.security.labs import filtered_bridge
+    from vnetlab.engine import EngineError
+    from vnetlab.kernel.hostprogs import check_programs
+
+    with pytest.raises(EngineError, match="program 'ebtables' not found.*ebtables rules"):
+        check_programs(filtered_bridge("ebt-miss"), which=lambda p: None if p == "ebtables"
+                       else "/usr/bin/" + p)

@@ -21,7 +21,8 @@ from vnetlab.model.checks import FramesCheck, PingCheck
 from vnetlab.model.spec import LabSpec
 
 #: a program -> the Debian package that installs it
-PACKAGES = {"ip": "iproute2", "ping": "iputils-ping", "tcpdump": "tcpdump"}
+PACKAGES = {"ip": "iproute2", "ping": "iputils-ping", "tcpdump": "tcpdump",
+            "ebtables": "ebtables", "nft": "nftables"}
 
 Which = Callable[[str], str | None]
 
@@ -35,6 +36,11 @@ def needed(lab: LabSpec, extra: Iterable[str] = ()) -> dict[str, str]:
             why.setdefault("ping", "its ping checks")
         elif isinstance(c, FramesCheck):
             why.setdefault("tcpdump", "its frames checks (captures)")
+    for node in lab.nodes.values():  # bridge-family filter rules (vnetlab.kernel.ops.filters)
+        if node.ebtables:
+            why.setdefault("ebtables", "the lab's ebtables rules")
+        if node.nft:
+            why.setdefault("nft", "the lab's nft rules")
     for prog in extra:
         why.setdefault(prog, "this command")
     if why:  # every app enters its node's namespace with ``ip netns exec``
