@@ -95,3 +95,25 @@ NFT_RULES = [
     'add rule bridge filter input meta iifname "vb" arp operation request counter',
     "add rule bridge filter input ip saddr 10.0.0.2 counter",
 ]
+
+
+def suppress_raw(name: str) -> dict[str, Any]:
+    """a on a plain port; b and c behind neigh_suppress ports; br0 has an address, so its
+    own neighbour table can learn b."""
+    raw = filtered_bridge_raw(name, rules=[])
+    ifs = raw["nodes"]["host"]["interfaces"]
+    del raw["nodes"]["host"]["ebtables"]
+    ifs["vb"] = {"master": "br0", "bridge_port": {"neigh_suppress": True}}
+    ifs["vc"] = {"master": "br0", "bridge_port": {"neigh_suppress": True}}
+    raw["checks"] = [
+        {"ping": "host -> 10.0.0.3"},  # br0's neighbour table learns b
+        {"ping": "a -> 10.0.0.3"},
+        # br0 answered a's request itself; b and c never saw it
+        {"frames": "a:eth0", "match": {"proto": "arp", "op": "reply",
+                                       "src": "02:00:00:00:00:0b"}},
+        {"frames": "b:eth0", "match": {"proto": "arp", "op": "request",
+                                       "src": "02:00:00:00:00:0a"}, "expect": "unseen"},
+        {"frames": "c:eth0", "match": {"proto": "arp", "op": "request",
+                                       "src": "02:00:00:00:00:0a"}, "expect": "unseen"},
+    ]
+    return raw

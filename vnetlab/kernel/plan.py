@@ -159,9 +159,10 @@ def plan(
                 if bp is not None and (not bp.learning or not bp.flood or bp.hairpin):
                     ops.append(SetBrportFlags(n, ifname=ifname, learning=bp.learning,
                                               flood=bp.flood, hairpin=bp.hairpin))
-                if bp is not None and (bp.isolated or bp.locked):
+                if bp is not None and (bp.isolated or bp.locked or bp.neigh_suppress):
                     ops.append(SetBrportSecurity(n, ifname=ifname, isolated=bp.isolated,
-                                                 locked=bp.locked))
+                                                 locked=bp.locked,
+                                                 neigh_suppress=bp.neigh_suppress))
         for ifname, spec in node.interfaces.items():
             ops.extend(KINDS[spec.type].configure(n, ifname, spec, node.interfaces))
     # 6. addresses, sysctls, links up, routes

@@ -232,7 +232,7 @@ def link_set(a: Args, env: Env) -> int:
         if w == "dev":
             dev = env.dev(a.value("dev"))
         elif w in ("hairpin", "learning", "flood", "mcast_flood", "bcast_flood", "isolated",
-                   "locked"):
+                   "locked", "neigh_suppress"):
             changes.append((w, a.onoff(w)))
         elif w == "state":
             v = a.value("state")
@@ -243,7 +243,7 @@ def link_set(a: Args, env: Env) -> int:
         elif w in ("cost", "priority"):
             changes.append((w, a.uint(w)))
         elif w in ("guard", "root_block", "fastleave", "learning_sync", "proxy_arp",
-                   "proxy_arp_wifi", "mcast_router", "neigh_suppress", "vlan_tunnel",
+                   "proxy_arp_wifi", "mcast_router", "vlan_tunnel",
                    "mab", "mcast_to_unicast"):
             a.onoff(w) if w != "mcast_router" else a.value(w)
             env.err(f"vnetlab: bridge port flag {w} is accepted but not modelled")

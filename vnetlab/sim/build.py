@@ -101,6 +101,7 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                     port.hairpin = spec.bridge_port.hairpin
                     port.isolated = spec.bridge_port.isolated
                     port.locked = spec.bridge_port.locked
+                    port.neigh_suppress = spec.bridge_port.neigh_suppress
                     br.set_port_stp(port, spec.bridge_port.cost, spec.bridge_port.priority)
         _apply_bridge_vlans(ns, node.interfaces)
         for ifname, spec in node.interfaces.items():

@@ -24,21 +24,25 @@ from vnetlab.model.filters import split_words
 EBTABLES_TIMEOUT_S = 10.0
 IFLA_BRPORT_ISOLATED = 33
 IFLA_BRPORT_LOCKED = 39
+IFLA_BRPORT_NEIGH_SUPPRESS = 32
 
 
 @dataclass(frozen=True, slots=True)
 class SetBrportSecurity(Op):
-    """``bridge link set dev PORT isolated on|off locked on|off``: ``RTM_SETLINK``
-    ``AF_BRIDGE`` with ``IFLA_PROTINFO`` (``br_setport``), as iproute2 sends it."""
+    """``bridge link set dev PORT isolated on|off locked on|off neigh_suppress on|off``:
+    ``RTM_SETLINK`` ``AF_BRIDGE`` with ``IFLA_PROTINFO`` (``br_setport``), as iproute2
+    sends it."""
 
     ifname: str = ""
     isolated: bool = False
     locked: bool = False
+    neigh_suppress: bool = False
 
     def shell(self) -> str:
         return (f"bridge -n {self.ns} link set dev {self.ifname} "
                 f"isolated {'on' if self.isolated else 'off'} "
-                f"locked {'on' if self.locked else 'off'}")
+                f"locked {'on' if self.locked else 'off'} "
+                f"neigh_suppress {'on' if self.neigh_suppress else 'off'}")
 
     def apply(self, r: Realized) -> None:
         h = r.ns[self.ns]
@@ -46,6 +50,7 @@ class SetBrportSecurity(Op):
             M.IFLA_PROTINFO | M.NLA_F_NESTED,
             M.u8(IFLA_BRPORT_ISOLATED, int(self.isolated)),
             M.u8(IFLA_BRPORT_LOCKED, int(self.locked)),
+            M.u8(IFLA_BRPORT_NEIGH_SUPPRESS, int(self.neigh_suppress)),
         )
         h.sock.send_raw(M.RTM_SETLINK, body, tag=self)
 

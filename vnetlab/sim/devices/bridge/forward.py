@@ -65,9 +65,12 @@ def br_forward(br: BridgeDevice, port: BridgePort, skb: Skb, ingress: NetDevice 
     return True
 
 
-def flood_ports(br: BridgeDevice, pkt_type: int, ingress: NetDevice | None) -> list[BridgePort]:
+def flood_ports(br: BridgeDevice, pkt_type: int, ingress: NetDevice | None,
+                proxyarp_replied: bool = False) -> list[BridgePort]:
     out = []
     for port in br.port_list:  # newest first, as the kernel's list
+        if proxyarp_replied and port.neigh_suppress:
+            continue
         if pkt_type == UNICAST:
             if not port.flood:
                 continue
@@ -83,7 +86,7 @@ def flood_ports(br: BridgeDevice, pkt_type: int, ingress: NetDevice | None) -> l
 
 def br_flood(
     br: BridgeDevice, skb: Skb, pkt_type: int, ingress: NetDevice | None, why: str = "",
-    miss: bytes | None = None,
+    miss: bytes | None = None, proxyarp_replied: bool = False,
 ) -> None:
     """``br_flood``: a copy to every eligible port (the last gets the original).
 
@@ -97,7 +100,7 @@ def br_flood(
                            "one virtual second (storm guard; a loop without STP?)",
                            DropReason.BRIDGE_STORM_GUARD)
         return
-    ports = flood_ports(br, pkt_type, ingress)
+    ports = flood_ports(br, pkt_type, ingress, proxyarp_replied)
     hook = "FORWARD" if ingress is not None else "OUTPUT"  # __br_forward's br_hook
     if skb.trace is not None:
         if miss is not None:

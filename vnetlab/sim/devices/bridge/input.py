@@ -24,6 +24,10 @@ from vnetlab.sim.devices.bridge.forward import (
     br_flood,
     br_forward,
 )
+from vnetlab.sim.devices.bridge.neigh_suppress import (
+    br_do_proxy_suppress_arp,
+    neigh_suppress_enabled,
+)
 from vnetlab.sim.devices.bridge.port import (
     BR_STATE_FORWARDING,
     BR_STATE_LEARNING,
@@ -50,7 +54,8 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     # fast path: forwarding port, source already learned here, known unicast, no trace,
     # bridge not promiscuous — the steady state of a busy bridge
     if (port.state == BR_STATE_FORWARDING and skb.trace is None and not br.promisc
-            and not br.storm_mode and br.ns.ebt is None and not port.isolated):
+            and not br.storm_mode and br.ns.ebt is None and not port.isolated
+            and not (data[12] == 8 and data[13] == 6 and neigh_suppress_enabled(br))):
         e = fdb.get(src)
         if e is not None and e.port is port:
             e.updated = br.sched.now  # harmless on a static entry: those never age
@@ -111,10 +116,13 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)",
                        DropReason.BRIDGE_INGRESS_STP_STATE)
         return
+    replied = (data[12:14] == b"\x08\x06" and neigh_suppress_enabled(br)
+               and br_do_proxy_suppress_arp(br, dev, port, skb))
     if dst[0] & 1:
         kind = BROADCAST if dst == _BCAST else MULTICAST
         what = "broadcast" if kind == BROADCAST else "multicast"
-        br_flood(br, skb if trace is None else skb.clone("flooded copies"), kind, dev, what)
+        br_flood(br, skb if trace is None else skb.clone("flooded copies"), kind, dev, what,
+                 proxyarp_replied=replied)
         if br.admin_up:
             br_pass_frame_up(br, skb, dev)
         return
@@ -141,10 +149,11 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             )
         return
     if br.promisc:
-        br_flood(br, skb.clone("flooded copies"), UNICAST, dev, miss=dst)
+        br_flood(br, skb.clone("flooded copies"), UNICAST, dev, miss=dst,
+                 proxyarp_replied=replied)
         br_pass_frame_up(br, skb, dev)
         return
-    br_flood(br, skb, UNICAST, dev, miss=dst)
+    br_flood(br, skb, UNICAST, dev, miss=dst, proxyarp_replied=replied)
 
 
 _LINK_LOCAL = b"\x01\x80\xc2\x00\x00"

@@ -64,6 +64,7 @@ class BridgePort:
         "hairpin",
         "isolated",
         "locked",
+        "neigh_suppress",
         "vlgrp",
         # STP (struct net_bridge_port; vnetlab.sim.devices.bridge.stp)
         "priority",
@@ -99,6 +100,7 @@ class BridgePort:
         self.hairpin = False
         self.isolated = False  # BR_ISOLATED (br_skb_isolated)
         self.locked = False  # BR_PORT_LOCKED (br_handle_frame_finish)
+        self.neigh_suppress = False  # BR_NEIGH_SUPPRESS (br_arp_nd_proxy.c)
         self.vlgrp = VlanGroup()  # nbp_vlan_group: the port's VLANs (used while filtering)
         # new_nbp: default priority, cost from the link speed, designated for itself
         from vnetlab.sim.devices.bridge import stp, stp_timer
