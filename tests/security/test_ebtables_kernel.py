@@ -75,6 +75,8 @@ BAD = [
     "-A FORWARD -j BLAH",
     "-A FOO -j DROP",
     "-P FORWARD RETURN",
+    "-A FORWARD --logical-in br0 -j ACCEPT",
+    "-I FORWARD -p IPv4 --arp-op Reply -j DROP",
 ]
 
 

@@ -104,3 +104,13 @@ def test_nft_errors_match(kernel: LinuxEngine) -> None:
             nft_command(sim.ns("host"), tokenize(line))
         assert (err.value.status, err.value.message) == (
             real.returncode, real.stderr.splitlines()[0]), line
+
+
+def test_prerouting_chain_is_refused_not_ignored() -> None:
+    from vnetlab.engine import UnsupportedError
+
+    lab = nft_lab("nft-pre", ["add table bridge filter",
+                              "add chain bridge filter pre { type filter hook prerouting "
+                              "priority 0; }"])
+    with pytest.raises(UnsupportedError, match="does not run bridge prerouting chains"):
+        SimEngine().realize(lab)

@@ -322,16 +322,22 @@ def parse_ebtables(argv: list[str]) -> EbCommand:
     if not rest or rest[0].startswith("-"):
         raise _usage(f"Option {cmd} requires 1 argument")
     chain, words = rest[0], rest[1:]
-    rule = _parse_rule(words, chain)
+    rule = _parse_rule(words, chain, "RULE_INSERT" if cmd in ("-I", "--insert") else "RULE_APPEND")
     return EbCommand("insert" if cmd in ("-I", "--insert") else "append", chain, rule,
                      position=position)
 
 
-def _parse_rule(words: list[str], chain: str) -> EbRule:
+def _parse_rule(words: list[str], chain: str, what: str = "RULE_APPEND") -> EbRule:
     values: dict[str, object] = {}
     i = 0
     while i < len(words):
         w = words[i]
+        if w in ("--logical-in", "--logical-out"):
+            # parsed by ebtables, but this kernel's nf_tables bridge refuses the
+            # ``meta ibrname/obrname`` it becomes (measured: exit 4, EOPNOTSUPP)
+            raise EbtablesError(
+                f"ebtables v1.8.9 (nf_tables):  {what} failed (Operation not supported): "
+                f"rule in chain {chain}", 4)
         if w in ("-j", "--jump"):
             if i + 1 >= len(words):
                 raise _usage("Option -j requires 1 argument")
@@ -362,7 +368,7 @@ def _parse_rule(words: list[str], chain: str) -> EbRule:
                                                                         False))) or (
             ip and p != (ETHERTYPES["IPv4"], False)):
         raise EbtablesError(
-            "ebtables v1.8.9 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in "
+            f"ebtables v1.8.9 (nf_tables):  {what} failed (Invalid argument): rule in "
             f"chain {chain}", 4)
     return rule
 

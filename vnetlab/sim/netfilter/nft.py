@@ -60,6 +60,11 @@ class NftRuleset:
         if t is None:
             raise NftError("Error: Could not process rule: No such file or directory")
         if cmd.op == "add-chain":
+            if cmd.hook in ("prerouting", "postrouting"):
+                # the bridge's PRE_ROUTING/POST_ROUTING hooks are not wired in the emulator:
+                # refuse rather than keep a chain that would silently never run
+                raise NftError(f"Error: vnetlab: the emulator does not run bridge "
+                               f"{cmd.hook} chains yet (input, forward and output it does)")
             if cmd.chain not in t.chains:
                 t.chains[cmd.chain] = NftChain(cmd.chain, cmd.hook, cmd.priority,
                                                cmd.priority_text, cmd.policy)
