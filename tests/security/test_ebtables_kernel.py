@@ -77,11 +77,14 @@ BAD = [
     "-P FORWARD RETURN",
     "-A FORWARD --logical-in br0 -j ACCEPT",
     "-I FORWARD -p IPv4 --arp-op Reply -j DROP",
+    "-D FORWARD 3",
+    "-D FORWARD -p IPv4 -j ACCEPT",
+    "-L FOO",
 ]
 
 
 def test_bad_commands_match_the_real_tool(kernel: LinuxEngine) -> None:
-    lab = filtered_bridge(_name("b"), rules=[])
+    lab = filtered_bridge(_name("b"), rules=["-A INPUT -j CONTINUE"])  # the table exists
     kernel.realize(lab)
     sim = SimEngine()
     sim.realize(lab)

@@ -110,3 +110,17 @@ def test_lab_with_a_bad_rule_is_refused_at_load() -> None:
     raw = filtered_bridge_raw("ebt-load", rules=["-A FORWARD -p ARP --arp-op Nope -j DROP"])
     with pytest.raises(ValidationError, match="Problem with specified ARP opcode"):
         LabSpec.model_validate(raw)
+
+
+def test_delete_and_numbered_listing() -> None:
+    e = SimEngine()
+    e.realize(filtered_bridge("ebt-del", rules=[]))
+    ns = e.ns("host")
+    for words in ("-A FORWARD -p ARP -j DROP", "-A FORWARD -p IPv4 -j ACCEPT"):
+        ebtables_command(ns, words.split())
+    assert ebtables_command(ns, ["-L", "FORWARD", "--Ln", "--Lc"]).splitlines()[3:] == [
+        "1 -p ARP -j DROP , pcnt = 0 -- bcnt = 0", "2 -p IPv4 -j ACCEPT , pcnt = 0 -- bcnt = 0"]
+    ebtables_command(ns, ["-D", "FORWARD", "1"])
+    ebtables_command(ns, "-D FORWARD -p IPv4 -j ACCEPT".split())
+    assert ebtables_command(ns, ["-L", "FORWARD"]) == (
+        "Bridge table: filter\n\nBridge chain: FORWARD, entries: 0, policy: ACCEPT\n")

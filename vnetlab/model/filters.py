@@ -122,7 +122,8 @@ class EbRule:
 class EbCommand:
     """One ``ebtables`` invocation on the filter table."""
 
-    op: str  # "append", "insert", "policy", "new-chain", "zero", "flush", "delete-chain"
+    op: str  # "append", "insert", "delete", "policy", "new-chain", "zero", "flush",
+    # "delete-chain"
     chain: str = ""
     rule: EbRule = field(default_factory=EbRule)
     policy: str = ""
@@ -312,6 +313,13 @@ def parse_ebtables(argv: list[str]) -> EbCommand:
                          rest[0] if rest else "")
     if cmd in ("-X", "--delete-chain"):
         return EbCommand("delete-chain", rest[0] if rest else "")
+    if cmd in ("-D", "--delete"):
+        if not rest:
+            raise _usage("Option -D requires 1 argument")
+        if len(rest) == 2 and rest[1].isdigit():
+            return EbCommand("delete", rest[0], position=int(rest[1]))
+        return EbCommand("delete", rest[0], _parse_rule(rest[1:], rest[0], "RULE_DELETE"),
+                         position=0)
     position = 1
     if cmd in ("-I", "--insert"):
         if len(rest) >= 2 and rest[1].isdigit():

@@ -63,6 +63,9 @@ class Verdict:
 class EbTable:
     def __init__(self) -> None:
         self.chains: dict[str, EbChain] = {n: EbChain(n, "ACCEPT") for n in BUILTIN_CHAINS}
+        #: the chains that exist in nf_tables: ebtables-nft makes a built-in chain only when
+        #: a rule or policy first needs it, though ``-L`` lists all three
+        self.made: set[str] = set()
 
     # -- commands --------------------------------------------------------------------------
     def apply(self, cmd: EbCommand) -> None:
@@ -78,7 +81,8 @@ class EbTable:
                 self._zero_or_flush(c, cmd.op)
             return
         chain = self.chains.get(cmd.chain)
-        if chain is None:
+        if chain is None or (cmd.op == "delete" and cmd.position and cmd.chain
+                             in BUILTIN_CHAINS and cmd.chain not in self.made):
             raise EbtablesError("ebtables: No chain/target/match by that name", 1)
         if cmd.op in ("zero", "flush"):
             self._zero_or_flush(chain, cmd.op)
@@ -89,6 +93,19 @@ class EbTable:
                     "defined chains\nTry `ebtables -h' or 'ebtables --help' for more "
                     "information.", 2)
             chain.policy = cmd.policy
+            self.made.add(cmd.chain)
+        elif cmd.op == "delete":
+            if cmd.position:
+                if cmd.position > len(chain.entries):
+                    raise EbtablesError("ebtables: Index of deletion too big", 1)
+                del chain.entries[cmd.position - 1]
+                return
+            for k, e in enumerate(chain.entries):
+                if e.rule == cmd.rule:
+                    del chain.entries[k]
+                    return
+            raise EbtablesError(
+                "ebtables: Bad rule (does a matching rule exist in that chain?)", 1)
         elif cmd.op == "delete-chain":
             if cmd.chain in BUILTIN_CHAINS:
                 raise EbtablesError("ebtables v1.8.9 (nf_tables): Cannot delete built-in "
@@ -104,6 +121,7 @@ class EbTable:
                 chain.entries.append(EbEntry(cmd.rule))
             else:
                 chain.entries.insert(cmd.position - 1, EbEntry(cmd.rule))
+            self.made.add(cmd.chain)
 
     @staticmethod
     def _zero_or_flush(chain: EbChain, op: str) -> None:
@@ -146,13 +164,18 @@ class EbTable:
             chain, i = self.chains[t], 0
 
     # -- output ----------------------------------------------------------------------------
-    def listing(self, counters: bool = False) -> str:
-        """``ebtables -L`` / ``ebtables -L --Lc``."""
+    def listing(self, counters: bool = False, numbers: bool = False, chain: str = "") -> str:
+        """``ebtables -L [CHAIN] [--Ln] [--Lc]``."""
+        if chain and chain not in self.chains:
+            raise EbtablesError(f"ebtables v1.8.9 (nf_tables): chain `{chain}' in table "
+                                "`filter' is incompatible, use 'nft' tool.", 1)
         out = ["Bridge table: filter", ""]
         for c in self.chains.values():
+            if chain and c.name != chain:
+                continue
             out.append(f"Bridge chain: {c.name}, entries: {len(c.entries)}, policy: {c.policy}")
-            for e in c.entries:
-                line = e.rule.text()
+            for k, e in enumerate(c.entries, 1):
+                line = f"{k} {e.rule.text()}" if numbers else e.rule.text()
                 if counters:
                     line += f" , pcnt = {e.pcnt} -- bcnt = {e.bcnt}"
                 out.append(line)
@@ -245,8 +268,10 @@ def ebtables_command(ns: Namespace, argv: list[str]) -> str:
     args = argv[2:] if argv[:2] == ["-t", "filter"] else argv
     if args and args[0] in ("-L", "--list"):
         flags = set(args[1:])
+        names = [a for a in args[1:] if not a.startswith("-")]
         table = ns.ebt if ns.ebt is not None else EbTable()
-        return table.listing(counters="--Lc" in flags)
+        return table.listing(counters="--Lc" in flags, numbers="--Ln" in flags,
+                             chain=names[0] if names else "")
     cmd = parse_ebtables(argv)
     if ns.ebt is None:
         ns.ebt = EbTable()
