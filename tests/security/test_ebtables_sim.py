@@ -121,6 +121,6 @@ def test_delete_and_numbered_listing() -> None:
     assert ebtables_command(ns, ["-L", "FORWARD", "--Ln", "--Lc"]).splitlines()[3:] == [
         "1 -p ARP -j DROP , pcnt = 0 -- bcnt = 0", "2 -p IPv4 -j ACCEPT , pcnt = 0 -- bcnt = 0"]
     ebtables_command(ns, ["-D", "FORWARD", "1"])
-    ebtables_command(ns, "-D FORWARD -p IPv4 -j ACCEPT".split())
+    ebtables_command(ns, ["-D", "FORWARD", "-p", "IPv4", "-j", "ACCEPT"])
     assert ebtables_command(ns, ["-L", "FORWARD"]) == (
         "Bridge table: filter\n\nBridge chain: FORWARD, entries: 0, policy: ACCEPT\n")
