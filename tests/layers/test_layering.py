@@ -27,10 +27,15 @@ ALLOWED: dict[str, frozenset[str]] = {
     "engine": frozenset({"model"}),
     # the API TUN/TAP programs are written against; both engines run them
     "tuntap": frozenset({"wire"}),
-    "sim": frozenset({"model", "wire", "engine", "tuntap"}),
-    "kernel": frozenset({"model", "wire", "engine", "tuntap"}),
+    # OVSDB (schema, database, ovs-vsctl): pure; commands.py reads the lab model
+    "ovsdb": frozenset({"model", "openflow"}),
+    # the emulated ovs-vswitchd (sim/ovs) builds on OpenFlow and OVSDB
+    "sim": frozenset({"model", "wire", "engine", "tuntap", "openflow", "ovsdb"}),
+    # + ovsdb: the linux engine runs the real ovs-vsctl/ovs-ofctl with ovsdb.commands' argv
+    "kernel": frozenset({"model", "wire", "engine", "tuntap", "ovsdb"}),
     # sideways on purpose: the ip/bridge interpreter runs on the emulator (its engine)
-    "script": frozenset({"model", "wire", "engine", "sim"}),
+    # ... and `export` prints a lab's OVS as the ovs-vsctl/ovs-ofctl argv both engines run
+    "script": frozenset({"model", "wire", "engine", "sim", "ovsdb"}),
     # tools are engine-neutral; the one exception is below (SIDEWAYS_MODULES)
     "tools": frozenset({"model", "wire", "engine"}),
     "api": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools"}),

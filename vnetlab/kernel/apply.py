@@ -87,6 +87,8 @@ def destroy(r: Realized | None, names: Iterable[str]) -> list[str]:
     the namespaces removed. The links are really gone when this returns.
     """
     names = list(names)
+    if r is not None:  # processes first: a running one would keep its namespace alive
+        r.run_cleanups()
     handles = dict(r.ns) if r is not None else {}
     left = r.remaining_links() if r is not None else {}
     # the namespace with most links first: its veth deletions take the peers along, so

@@ -10,13 +10,20 @@ then the record. Apps are the real programs run in the node's namespace the way 
 would: ``ip netns exec NS ping -c N -W T [-s S] [-M do] DST`` (iputils, output parsed with
 ``LC_ALL=C``), ``ip netns exec NS tcpdump -U --immediate-mode -Z root -i IF -w PATH``
 (started when it says "listening on"; immediate mode so no frame waits in the ring buffer
-when it is stopped with SIGINT, which makes it flush), and ``exec`` for any argv. Every wait
+when it is stopped with SIGINT, which makes it flush), and ``exec`` for any argv (on a node
+with Open vSwitch with ``OVS_RUNDIR`` & co. pointing at the node's own daemons). Every wait
 is bounded; only processes this engine started are signalled, by pid.
+
+A node with ``ovs:`` runs its own ovsdb-server and ovs-vswitchd (``vnetlab.kernel.ovs``):
+their pid + start time go into the record once built; ``teardown``, ``down`` and ``gc``
+stop them (found also without the record: pid files, the namespace's processes) before
+the namespaces go, since a running daemon keeps its namespace alive.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import re
@@ -43,6 +50,8 @@ from vnetlab.kernel.kinds.bridge import read_stp_status
 from vnetlab.kernel.observe import observe as observe_ns
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, Op, Realized
 from vnetlab.kernel.ops.netns import AddNetns
+from vnetlab.kernel.ovs import daemons as ovs_daemons
+from vnetlab.kernel.ovs import observe as ovs_observe
 from vnetlab.kernel.plan import plan, required_features
 from vnetlab.model.checks import MAX_WAIT_S, PingCheck
 from vnetlab.model.loops import find_loops
@@ -171,6 +180,7 @@ class LinuxEngine:
         self.up_at = time.monotonic()
         try:
             rec.status = "up"
+            rec.ovs = [d.to_json() for d in self.realized.processes]
             rec.ns_inodes = {n: os.stat(nl.netns_path(n)).st_ino for n in namespaces.values()}
             runtime.update(rec)
         except BaseException:
@@ -293,10 +303,17 @@ class LinuxEngine:
         full = ["ip", "netns", "exec", self._ns(node), *argv]
         try:
             done = subprocess.run(full, timeout=timeout_s, check=False, capture_output=capture,
-                                  text=capture or None)
+                                  text=capture or None, env=self.exec_env(node))
         except FileNotFoundError as e:
             raise EngineError(f"cannot run {argv[0]!r}: {e}") from None
         return done if capture else done.returncode
+
+    def exec_env(self, node: str) -> dict[str, str] | None:
+        """The environment of ``exec``: the OVS tools reach the node's own daemons
+        (``OVS_RUNDIR`` ...), if the node runs an Open vSwitch; else the caller's."""
+        assert self.record is not None
+        rundir = ovs_daemons.node_dir(self.record.prefix, self.record.lab, node)
+        return {**os.environ, **ovs_daemons.env(rundir)} if rundir.is_dir() else None
 
     def start_capture(self, node: str, ifname: str, path: Path) -> None:
         ns = self._ns(node)
@@ -405,11 +422,25 @@ class LinuxEngine:
                     pair = (nl.socket_in(fd), fd)
                     opened.append(pair)
                     socks[node] = pair
-            return observe_ns(self.record.lab, socks, self.lab)
+            return self._with_ovs_fdb(observe_ns(self.record.lab, socks, self.lab))
         finally:
             for sock, fd in opened:
                 sock.close()
                 os.close(fd)
+
+    def _with_ovs_fdb(self, state: LabState) -> LabState:
+        """Add each OVS bridge's MAC learning table (``ovs-appctl fdb/show``) to its node's
+        FDB, as a Linux bridge's is there (``vnetlab.kernel.ovs.observe``)."""
+        if self.lab is None or self.record is None:
+            return state
+        nodes = dict(state.nodes)
+        for name, node in self.lab.nodes.items():
+            if node.ovs and name in nodes:
+                rundir = str(ovs_daemons.node_dir(self.record.prefix, self.record.lab, name))
+                extra = ovs_observe.fdb(rundir, list(node.ovs))
+                nodes[name] = dataclasses.replace(nodes[name],
+                                                  fdb=(*nodes[name].fdb, *extra))
+        return dataclasses.replace(state, nodes=nodes)
 
     def teardown(self) -> None:
         self.stop_captures()
@@ -422,6 +453,11 @@ class LinuxEngine:
         with contextlib.suppress(OSError):
             runtime.update(rec)
         names = list(rec.namespaces.values())
+        try:  # the lab's daemons first: a running one keeps its namespace alive
+            ovs_daemons.stop_recorded(rec)
+            stuck = None
+        except EngineError as e:
+            stuck = e
         if self.realized is None:  # attached: remove only what provably is this lab's
             verdicts = [check_namespace(ns, rec) for ns in names]
             names = [v.ns for v in verdicts if v.owned]
@@ -430,6 +466,8 @@ class LinuxEngine:
         else:
             foreign = []
         applier.destroy(self.realized, names)
+        if stuck is not None:
+            raise stuck
         if foreign:
             raise EngineError(
                 f"left alone, not provably lab {rec.lab!r}'s: {', '.join(foreign)}",
@@ -473,6 +511,7 @@ def down(
     eng = LinuxEngine.attach(lab_name, prefix=prefix)
     assert eng.record is not None
     names = list(eng.record.namespaces.values())
+    ovs_daemons.stop_recorded(eng.record)  # ours: not to be reported as lingering
     present = [n for n in names if os.path.exists(nl.netns_path(n))]
     lingering = {n: p for n in present if (p := nl.pids_in_netns(n))}
     eng.teardown()

@@ -9,8 +9,13 @@ Only namespaces that pass *every* test are removed:
 2. the namespace is listed in that record and its name has the record's prefix;
 3. what is inside is the lab's: every link except ``lo`` carries the lab's ifalias
    ``vnetlab:LAB:RUN``, or — for a link made in the instant before its alias was set — no
-   alias and the lab's device group ``VNL_GROUP`` (set atomically at creation). A
-   namespace with any other link is left alone and reported.
+   alias and the lab's device group ``VNL_GROUP`` (set atomically at creation), or —
+   for a device the node's ovs-vswitchd made before the plan tagged it — no alias and a
+   name the lab's ``ovs:`` section gives it (``ovs.daemons.made_links``). A namespace
+   with any other link is left alone and reported.
+
+Before that, a dead lab's Open vSwitch daemons are stopped by pid + start time (they keep
+their namespace alive) and their files removed (``vnetlab.kernel.ovs.daemons``).
 
 A path under ``/run/netns`` that is not a namespace mount (the crash hit between creating
 the file and bind-mounting it, ``ip/ipnetns.c`` has the same window) is removed when listed.
@@ -29,9 +34,11 @@ from dataclasses import dataclass
 from pyroute2.netlink.rtnl import RTM_GETLINK
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
+from vnetlab.engine import EngineError
 from vnetlab.kernel import apply as applier
 from vnetlab.kernel import nl, runtime
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, VNL_GROUP, alias_for
+from vnetlab.kernel.ovs import daemons as ovs_daemons
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,7 @@ def check_namespace(ns: str, rec: runtime.LabRecord) -> Verdict:
     finally:
         sock.close()
     ours = alias_for(rec.lab, rec.run_id)
+    ovs_made = ovs_daemons.made_links(rec, ns)
     for link in links:
         name = link.get_attr("IFLA_IFNAME")
         if name == "lo":
@@ -84,6 +92,8 @@ def check_namespace(ns: str, rec: runtime.LabRecord) -> Verdict:
         alias = link.get_attr("IFLA_IFALIAS")
         group = link.get_attr("IFLA_GROUP")
         if alias == ours or (not alias and group == VNL_GROUP):
+            continue
+        if not alias and ovs_made(name):  # a device the lab's ovs-vswitchd made
             continue
         return Verdict(ns, False, f"link {name} is not this lab's (alias {alias!r})")
     return Verdict(ns, True, "every link carries the lab's tag")
@@ -110,6 +120,10 @@ def gc(*, prefix: str | None = DEFAULT_PREFIX, include_live: bool = False) -> li
             continue
         if not include_live and not rec.is_dead():
             continue
+        try:  # first: a running daemon keeps its namespace alive
+            ovs_daemons.stop_recorded(rec)
+        except EngineError:
+            continue  # a daemon that will not die: leave the lab for the next gc
         verdicts = [check_namespace(ns, rec) for ns in rec.namespaces.values()]
         owned = [v.ns for v in verdicts if v.owned]
         removed.extend(applier.destroy(None, owned))

@@ -17,12 +17,14 @@ import shutil
 from collections.abc import Callable, Iterable
 
 from vnetlab.engine import EngineError
+from vnetlab.kernel.ovs.plan import PROGRAMS as OVS_PROGRAMS
+from vnetlab.kernel.ovs.plan import has_ovs
 from vnetlab.model.checks import FramesCheck, PingCheck
 from vnetlab.model.spec import LabSpec
 
 #: a program -> the Debian package that installs it
 PACKAGES = {"ip": "iproute2", "ping": "iputils-ping", "tcpdump": "tcpdump",
-            "ebtables": "ebtables", "nft": "nftables"}
+            "ebtables": "ebtables", "nft": "nftables", **OVS_PROGRAMS}
 
 Which = Callable[[str], str | None]
 
@@ -36,6 +38,9 @@ def needed(lab: LabSpec, extra: Iterable[str] = ()) -> dict[str, str]:
             why.setdefault("ping", "its ping checks")
         elif isinstance(c, FramesCheck):
             why.setdefault("tcpdump", "its frames checks (captures)")
+    if has_ovs(lab):
+        for prog in OVS_PROGRAMS:
+            why.setdefault(prog, "its Open vSwitch bridges (a node's own daemons)")
     for node in lab.nodes.values():  # bridge-family filter rules (vnetlab.kernel.ops.filters)
         if node.ebtables:
             why.setdefault("ebtables", "the lab's ebtables rules")

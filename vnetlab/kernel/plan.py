@@ -22,6 +22,8 @@ is stacked on). The order is the one the kernel needs:
 5. ports join bridges (``master``), port flags (``bridge link set ...``), then each kind's
    ``configure`` (what needs the ports: a bridge's MTU, FDB and VLANs; a vxlan's remotes);
 6. addresses, sysctls, links up (devices others join first, stacked ones last), then
+7. each node's Open vSwitch (``vnetlab.kernel.ovs.plan``: its daemons, bridges, ports,
+   flows, and the addresses of the devices ovs-vswitchd makes), then
    routes: a gateway route needs an up device with a connected route to the gateway
    (``fib_check_nh``).
 
@@ -44,6 +46,7 @@ from vnetlab.kernel.ops.filters import Ebtables, Nft, SetBrportSecurity
 from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
 from vnetlab.kernel.ops.link import SetAlias, SetMaster, SetUp
 from vnetlab.kernel.ops.netns import AddNetns, SetSysctl
+from vnetlab.kernel.ovs.plan import plan_ovs, undo_lines
 from vnetlab.model.netdev import NetdevSpec
 from vnetlab.model.order import build_order
 from vnetlab.model.spec import LabSpec
@@ -123,8 +126,10 @@ def plan(
     prefix: str = DEFAULT_PREFIX,
     run_id: str = "manual",
     unsupported: dict[str, str] | None = None,
+    ovs_datapath: tuple[str, str] | None = None,
 ) -> list[Op]:
-    """The ordered operations that build ``lab`` (pure; ``unsupported`` from features)."""
+    """The ordered operations that build ``lab`` (pure; ``unsupported`` from features;
+    ``ovs_datapath``: the Open vSwitch datapath type and why, detected if not given)."""
     check_supported(lab, unsupported)
     alias = alias_for(lab.name, run_id)
     ns = {node: netns_name(prefix, lab.name, node) for node in lab.nodes}
@@ -175,6 +180,9 @@ def plan(
         ups = [i for i, s in node.interfaces.items() if s.up]
         for ifname in sorted(ups, key=lambda i: _up_rank(node.interfaces[i])):
             ops.append(SetUp(n, ifname=ifname))
+    # 7. each node's own Open vSwitch (vnetlab.kernel.ovs.plan), before the routes: a
+    #    route may leave through an internal port
+    ops.extend(plan_ovs(lab, ns, prefix=prefix, alias=alias, detected=ovs_datapath))
     for node_name, node in lab.nodes.items():
         for r in node.routes:
             ops.append(AddRoute(ns[node_name], dst=r.dst, via=None if r.via is None else str(r.via),
@@ -196,6 +204,7 @@ def plan_script(
         "#!/bin/sh",
         f"# vnetlab lab {lab.name!r}: {len(names)} namespaces, {len(ops)} operations",
         "# remove it again with:",
+        *[f"#   {line}" for line in undo_lines(ops)],
         *[f"#   ip netns del {n}" for n in names],
         "set -e",
         *[op.shell() for op in ops],

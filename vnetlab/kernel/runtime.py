@@ -75,6 +75,9 @@ class LabRecord:
     #: namespace -> inode of its nsfs file once built: proof of ownership that survives
     #: links a user adds inside it later (`vnetlab exec ... ip link add`)
     ns_inodes: dict[str, int] = field(default_factory=dict)
+    #: daemons the lab runs (a node's ovsdb-server and ovs-vswitchd): prog, pid, start
+    #: time, node, run directory (``vnetlab.kernel.ovs.daemons.OvsDaemon``)
+    ovs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def key(self) -> str:

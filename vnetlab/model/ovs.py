@@ -25,7 +25,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from vnetlab.model.base import IfName, IPv4Cidr, Mac, Model, SpecValueError
 from vnetlab.model.errors import did_you_mean
@@ -72,7 +72,12 @@ def _option_value(v: Any) -> Any:
     return v
 
 
-OptionValue = Annotated[str, BeforeValidator(_option_value)]
+#: an OVSDB option value: a string, and YAML's numbers are taken for their digits
+OptionValue = Annotated[
+    str,
+    BeforeValidator(_option_value),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+]
 
 
 def _ip_or_flow(name: str, value: str) -> None:

@@ -20,6 +20,7 @@ from vnetlab.script import builtins
 from vnetlab.script.apps.arping import run_arping
 from vnetlab.script.apps.ebtables import run_ebtables
 from vnetlab.script.apps.nft import run_nft
+from vnetlab.script.apps.ovs import run_ovs_appctl, run_ovs_dpctl, run_ovs_ofctl, run_ovs_vsctl
 from vnetlab.script.apps.ping import run_ping
 from vnetlab.script.apps.sleep import run_sleep
 from vnetlab.script.apps.sysctl import run_sysctl
@@ -35,10 +36,6 @@ Handler = Callable[["Interpreter", list[str], Env], int]
 
 #: tools the seed mentions that vnetlab does not emulate yet, with what to use instead
 NOT_YET: dict[str, str] = {
-    "ovs-vsctl": "Open vSwitch is not in the emulator yet",
-    "ovs-ofctl": "Open vSwitch is not in the emulator yet",
-    "ovs-dpctl": "Open vSwitch is not in the emulator yet",
-    "ovs-appctl": "Open vSwitch is not in the emulator yet",
     "ethtool": "no NIC offloads or driver statistics in the emulator; see ip -s link",
     "iperf3": "no throughput app in the emulator yet",
     "arptables": "ARP filtering is not in the emulator yet",
@@ -98,6 +95,22 @@ def _sysctl(it: Interpreter, args: list[str], env: Env) -> int:
     return run_sysctl(args, env)
 
 
+def _ovs_vsctl(it: Interpreter, args: list[str], env: Env) -> int:
+    return run_ovs_vsctl(args, env)
+
+
+def _ovs_ofctl(it: Interpreter, args: list[str], env: Env) -> int:
+    return run_ovs_ofctl(args, env)
+
+
+def _ovs_appctl(it: Interpreter, args: list[str], env: Env) -> int:
+    return run_ovs_appctl(args, env)
+
+
+def _ovs_dpctl(it: Interpreter, args: list[str], env: Env) -> int:
+    return run_ovs_dpctl(args, env)
+
+
 COMMANDS: dict[str, Handler] = {
     "ip": _ip,
     "bridge": _bridge,
@@ -108,6 +121,10 @@ COMMANDS: dict[str, Handler] = {
     "sysctl": _sysctl,
     "ebtables": lambda it, args, env: run_ebtables(args, env),
     "nft": lambda it, args, env: run_nft(args, env),
+    "ovs-vsctl": _ovs_vsctl,
+    "ovs-ofctl": _ovs_ofctl,
+    "ovs-appctl": _ovs_appctl,
+    "ovs-dpctl": _ovs_dpctl,
     "echo": builtins.echo,
     "set": builtins.set_,
     "exit": builtins.exit_,

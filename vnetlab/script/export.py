@@ -5,15 +5,17 @@ Design note
 The script does what ``vnetlab.sim.build`` does, in the same order, as commands a person
 would type, one function per build stage: namespaces (``lo`` up, as the emulator's nodes
 have it), devices (each with its MAC, so the result is the lab's state byte for byte), veth
-pairs, masters and bridge port flags, bridge VLANs, addresses, sysctls, links up (bridges
-first), routes, static FDB entries, then the lab's own ``setup:``. Devices are made in the
-model's build order (``vnetlab.model.order``), and a device ``ip link add`` makes is spelled
-by its spec (``ip_link_type()``, ``ip_link_lower()``), the spelling the linux engine's plan
-shares: a bridge's ``vlan_filtering`` is set when it is created. A veth end comes with its
-peer (``type veth peer name P``), TUN/TAP from ``ip tuntap add``. Device names are always
-spelled after a keyword (``link add name N``, ``link set dev N``), as iproute2 allows, so an
-interface named ``dev``, ``type`` or ``link`` is a name and not a keyword; the lab's
-description is a comment line by line.
+pairs, Open vSwitch bridges (the ``ovs-vsctl``/``ovs-ofctl`` lines of
+``vnetlab.ovsdb.commands``), masters and bridge port flags, bridge VLANs, addresses,
+sysctls, links up (bridges first, then the netdevs ovs-vswitchd made, with their
+addresses), routes, static FDB entries, then the lab's own ``setup:``. Devices are made in
+the model's build order (``vnetlab.model.order``), and a device ``ip link add`` makes is
+spelled by its spec (``ip_link_type()``, ``ip_link_lower()``), the spelling the linux
+engine's plan shares: a bridge's ``vlan_filtering`` is set when it is created. A veth end
+comes with its peer (``type veth peer name P``), TUN/TAP from ``ip tuntap add``. Device
+names are always spelled after a keyword (``link add name N``, ``link set dev N``), as
+iproute2 allows, so an interface named ``dev``, ``type`` or ``link`` is a name and not a
+keyword; the lab's description is a comment line by line.
 
 A node named ``host`` is the root namespace; every other node is ``ip netns add``-ed. The
 script starts with the ``# vnetlab: bare`` pragma: its root namespace has no emulated
@@ -24,6 +26,7 @@ different lab.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping
 
 from vnetlab.model.kinds.bridge import BridgeSpec
@@ -34,9 +37,13 @@ from vnetlab.model.kinds.vlan import VlanSpec
 from vnetlab.model.kinds.vxlan import VxlanSpec
 from vnetlab.model.netdev import BridgeVlan, NetdevSpec
 from vnetlab.model.order import Key, build_order, split_ref
+from vnetlab.model.ovs import NETDEV_PORT_TYPES
 from vnetlab.model.spec import LabSpec, NodeSpec
+from vnetlab.ovsdb.commands import ofctl_commands, vsctl_commands
 
 Ifaces = Mapping[str, NetdevSpec]
+#: the datapath an exported OVS bridge asks for: the emulator's is the userspace one
+OVS_DATAPATH_TYPE = "netdev"
 
 
 class ExportError(ValueError):
@@ -67,6 +74,7 @@ def export_script(lab: LabSpec) -> str:
     out += _namespaces(lab)
     out += _devices(lab, order)
     for node, nspec in lab.nodes.items():
+        out += _ovs_bridges(node, nspec)
         out += _masters(node, nspec.interfaces)
         out += _bridge_vlans(node, nspec.interfaces)
         out += _addresses(node, nspec.interfaces)
@@ -74,6 +82,7 @@ def export_script(lab: LabSpec) -> str:
     rank = {key: i for i, key in enumerate(order)}
     for node, nspec in lab.nodes.items():
         out += _links_up(node, nspec.interfaces, rank)
+        out += _ovs_netdevs_up(node, nspec)
     for node, nspec in lab.nodes.items():
         out += _routes(node, nspec)
         out += _static_fdb(node, nspec.interfaces)
@@ -241,6 +250,41 @@ def _addresses(node: str, ifaces: Ifaces) -> list[str]:
 
 def _sysctls(node: str, nspec: NodeSpec) -> list[str]:
     return [f"{_exec(node)}sysctl -qw {name}={value}" for name, value in nspec.sysctls.items()]
+
+
+# -- Open vSwitch ---------------------------------------------------------------------------
+def _ovs_bridges(node: str, nspec: NodeSpec) -> list[str]:
+    """A node's bridges as the ``ovs-vsctl``/``ovs-ofctl`` lines both engines run
+    (``vnetlab.ovsdb.commands``), once its devices exist; the emulator's datapath is the
+    userspace one."""
+    out: list[str] = []
+    for bridge, spec in nspec.ovs.items():
+        out += [f"{_exec(node)}ovs-vsctl {_shell_words(argv)}"
+                for argv in vsctl_commands(bridge, spec, OVS_DATAPATH_TYPE)]
+        out += [f"{_exec(node)}ovs-ofctl {_shell_words(argv)}"
+                for argv in ofctl_commands(bridge, spec)]
+    return out
+
+
+def _ovs_netdevs_up(node: str, nspec: NodeSpec) -> list[str]:
+    """The netdevs ovs-vswitchd made (the bridge's own port, ``internal`` ports) get their
+    addresses and come up after the node's other links."""
+    out: list[str] = []
+    for bridge, spec in nspec.ovs.items():
+        netdevs = [(bridge, spec.addresses, spec.up)]
+        netdevs += [(port, p.addresses, p.up) for port, p in spec.ports.items()
+                    if p.type in NETDEV_PORT_TYPES]
+        for ifname, addresses, up in netdevs:
+            out += [f"ip {_n(node)}addr add {a} dev {ifname}" for a in addresses]
+            if up:
+                out.append(f"ip {_n(node)}link set dev {ifname} up")
+    return out
+
+
+def _shell_words(argv: list[str]) -> str:
+    """The words as sh reads them back: a flow's ``actions=output(...)`` or a JSON-quoted
+    ovsdb string stays one word."""
+    return " ".join(shlex.quote(w) for w in argv)
 
 
 # -- up, routes, FDB, setup ---------------------------------------------------------------

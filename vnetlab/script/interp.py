@@ -139,6 +139,7 @@ class Interpreter:
                                nounset=self.set_u)
                 for item in parse_words(words(piece, lineno or 0), lineno or 0):
                     rc = self._run_andor(item)
+                    self.vars["?"] = str(rc)  # `cmd; echo $?` on one line sees cmd's
                     if self.exit_code is not None:
                         break
                 if self.exit_code is not None:

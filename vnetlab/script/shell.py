@@ -1,7 +1,8 @@
 """``vnetlab shell``: an interactive prompt over the script interpreter.
 
 readline gives history (kept in ``~/.vnetlab_history``) and Tab completion of command
-names, ``ip``/``bridge`` objects and verbs, and the current namespaces' device names.
+names, ``ip``/``bridge`` objects and verbs, the OVS tools' commands, and the current
+namespaces' device names.
 Lines ending in ``\\`` continue on the next prompt. ``exit`` or Ctrl-D leaves.
 """
 
@@ -15,6 +16,7 @@ from types import ModuleType
 
 from vnetlab.model.kinds import DEVICE_KINDS
 from vnetlab.model.spec import LabSpec
+from vnetlab.script.apps.ovs import COMPLETIONS as OVS_WORDS
 from vnetlab.script.commands import COMMANDS
 from vnetlab.script.interp import Interpreter
 
@@ -29,6 +31,7 @@ WORDS = {
     "bridge": ["fdb", "link", "vlan", "-j"],
     "fdb": ["add", "del", "show", "append", "dev", "master", "self", "dst", "vlan"],
     "netns": ["add", "del", "list", "exec"],
+    **OVS_WORDS,  # ovs-vsctl, ovs-ofctl, ovs-appctl, ovs-dpctl
 }
 
 

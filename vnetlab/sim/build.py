@@ -90,6 +90,10 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
         Veth.pair(da, db)
     for node_name, node in lab.nodes.items():
         ns = nss[node_name]
+        if node.ovs:  # the node's ovs-vswitchd, configured through ovs-vsctl/ovs-ofctl
+            from vnetlab.sim.ovs.build import build_ovs
+
+            ns.vswitchd = build_ovs(ns, node)
         for ifname, spec in node.interfaces.items():
             if spec.master:
                 br = ns.dev(spec.master)
@@ -123,6 +127,10 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
         for ifname, spec in up_order:  # a parent coming up brought its vlans up (NETDEV_UP)
             if isinstance(spec, VlanSpec) and not spec.up:
                 ns.dev(ifname).set_admin(False)
+        if ns.vswitchd is not None:
+            from vnetlab.sim.ovs.build import bring_up_ovs
+
+            bring_up_ovs(ns, node, ns.vswitchd)
     for node_name, node in lab.nodes.items():
         ns = nss[node_name]
         for k, r in enumerate(node.routes):

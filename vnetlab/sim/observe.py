@@ -77,6 +77,10 @@ def observe_ns(ns: Namespace) -> NodeState:
                 bflags = ("permanent",) if be.local else ("static",) if be.static else ()
                 port = be.port.name if be.port is not None else dev.name
                 fdb.append(FdbState(dev.name, port, mac_to_str(be.mac), be.vid or None, bflags))
+    if ns.vswitchd is not None:  # Open vSwitch bridges: their MAC learning tables
+        from vnetlab.sim.ovs.build import observe_fdb
+
+        fdb.extend(observe_fdb(ns))
     return NodeState(
         name=ns.name,
         links=tuple(links),

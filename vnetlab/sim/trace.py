@@ -87,6 +87,8 @@ class DropReason(Enum):
     GENEVE_VNI_NOT_FOUND = "GENEVE_VNI_NOT_FOUND"
     #: the emulator's storm guard (vnetlab.sim.devices.bridge.storm): a loop without STP
     BRIDGE_STORM_GUARD = "BRIDGE_STORM_GUARD"
+    # the openvswitch module (net/openvswitch/drop.h): actions ended without an output
+    OVS_DROP_LAST_ACTION = "OVS_DROP_LAST_ACTION"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,12 @@ as ``IFLA_INFO_DATA``: both read one value.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL
 
@@ -26,6 +28,9 @@ from vnetlab.engine import EngineError
 from vnetlab.kernel import nl
 from vnetlab.kernel import rtnl as M
 from vnetlab.model.netdev import NetdevSpec
+
+if TYPE_CHECKING:
+    from vnetlab.kernel.ovs.daemons import OvsDaemon
 
 DEFAULT_PREFIX = "vnl-"
 #: device group of every link a lab creates (``ip link del group N`` removes them at once)
@@ -74,6 +79,16 @@ class Realized:
     ns: dict[str, NsHandle] = field(default_factory=dict)
     #: veth ends by (namespace, ifname) -> the other end: deleting one deletes both
     peers: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    #: processes the plan started (a node's ovsdb-server and ovs-vswitchd), for the record
+    processes: list[OvsDaemon] = field(default_factory=list)
+    #: what stops them again: run by ``apply.destroy`` before the namespaces go
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def run_cleanups(self) -> None:
+        """Stop what the plan started, newest first (each at most once)."""
+        while self.cleanups:
+            with contextlib.suppress(Exception):  # the rest still runs; gc finds leftovers
+                self.cleanups.pop()()
 
     def remaining_links(self) -> dict[str, set[str]]:
         """Lab links per namespace (``lo`` excluded), as made so far."""

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from vnetlab.sim.netdev import NetDevice, Skb
     from vnetlab.sim.netfilter.ebtables import EbTable
     from vnetlab.sim.netfilter.nft import NftRuleset
+    from vnetlab.sim.ovs.vswitchd import Vswitchd
 
 LO_MAC = b"\x00" * 6
 ETH_P_8021Q = 0x8100
@@ -94,6 +95,8 @@ class Namespace:
         self.ebt: EbTable | None = None
         #: the nftables bridge family's tables (made with the first ``nft`` command)
         self.nft: NftRuleset | None = None
+        #: the node's emulated ovs-vswitchd (vnetlab.sim.ovs), when the lab gives it OVS
+        self.vswitchd: Vswitchd | None = None
         self.lo = Loopback(self, "lo", LO_MAC, 65536)
         self.add_addr(self.lo, InetAddr(0x7F000001, 8))
         self.lo.set_admin(True)
