@@ -38,3 +38,10 @@ def test_mitigation_holds_on_the_kernel(kernel: LinuxEngine) -> None:
     assert not out.failed, out.failed
     assert out.attacker["intercepted_icmp"] == 0
     assert drop_count(out.listing) >= out.attacker["forged_replies"] > 0
+
+
+@pytest.mark.skipif(shutil.which("ovs-vswitchd") is None, reason="Open vSwitch is not installed")
+def test_ovs_arp_inspection_on_real_ovs(kernel: LinuxEngine) -> None:
+    out = run_example(kernel, "security-arp-spoofing-ovs")
+    assert not out.failed, out.failed
+    assert out.attacker["forged_replies"] > 0 and out.attacker["intercepted_icmp"] == 0
