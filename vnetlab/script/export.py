@@ -42,8 +42,9 @@ from vnetlab.model.spec import LabSpec, NodeSpec
 from vnetlab.ovsdb.commands import ofctl_commands, vsctl_commands
 
 Ifaces = Mapping[str, NetdevSpec]
-#: the datapath an exported OVS bridge asks for: the emulator's is the userspace one
-OVS_DATAPATH_TYPE = "netdev"
+#: the datapath an exported OVS bridge asks for: the emulator's default, the kernel one
+#: (``vnetlab.sim.ovs.build.DATAPATH_TYPE``)
+OVS_DATAPATH_TYPE = "system"
 
 
 class ExportError(ValueError):
