@@ -106,7 +106,7 @@ def _clear() -> Iterator[None]:
 
 
 def params() -> list[object]:
-    out = []
+    out: list[object] = []
     for p in EXAMPLES:
         for aspect in ASPECTS:
             marks = []
