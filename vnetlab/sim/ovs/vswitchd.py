@@ -84,8 +84,8 @@ class Vswitchd:
         self.virtual_now: float = 0.0  # used when there is no namespace (tests, tools)
         #: the unixctl socket ovs-appctl names in its errors
         self.ctl_path = "/var/run/openvswitch/ovs-vswitchd.1.ctl"
-        #: ``tnl/neigh/set``: tunnel next hop IP -> (bridge, MAC)
-        self.tnl_neigh: dict[str, tuple[str, str]] = {}
+        #: the tunnel neighbour cache (``tnl/neigh/set``): (bridge, next hop IP) -> MAC
+        self.tnl_neigh: dict[tuple[str, str], str] = {}
         if self.db.first("Open_vSwitch") is None:
             with self.db.transaction() as txn:
                 txn.insert("Open_vSwitch", {})
