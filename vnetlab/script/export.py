@@ -257,7 +257,7 @@ def _sysctls(node: str, nspec: NodeSpec) -> list[str]:
 def _ovs_bridges(node: str, nspec: NodeSpec) -> list[str]:
     """A node's bridges as the ``ovs-vsctl``/``ovs-ofctl`` lines both engines run
     (``vnetlab.ovsdb.commands``), once its devices exist; the emulator's datapath is the
-    userspace one."""
+    kernel one unless the lab names another."""
     out: list[str] = []
     for bridge, spec in nspec.ovs.items():
         out += [f"{_exec(node)}ovs-vsctl {_shell_words(argv)}"
