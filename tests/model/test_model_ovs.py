@@ -185,3 +185,21 @@ def test_checks_may_name_ovs_devices_and_ports() -> None:
     text = errors_of(lab_with("ports: {veth1: {}, int0: {type: internal}}", bad))
     assert "'veth2' is not a port of Open vSwitch bridge host:br0" in text
     assert "int0 is an Open vSwitch internal port, not a bridge" in text
+
+
+def test_routes_may_use_ovs_netdevs_and_their_addresses_are_unique() -> None:
+    bridge = """
+        addresses: [10.0.0.254/24]
+        ports: {veth1: {}, int0: {type: internal, addresses: [10.9.0.1/24]}}
+    """
+    text = lab_with(bridge).replace(
+        "    ovs:\n", "    routes:\n      - {dst: 10.7.0.0/16, via: 10.0.0.1}\n"
+                     "      - {dst: 10.8.0.0/16, dev: int0}\n    ovs:\n")
+    lab = load_lab_text(text, "lab.yaml")
+    assert len(lab.nodes["host"].routes) == 2
+    clash = errors_of(lab_with(bridge.replace("10.9.0.1/24", "10.0.0.1/24")))
+    assert "address 10.0.0.1 is on both" in clash
+    assert "nodes.host.ovs.br0.ports.int0.addresses[0]" in clash
+    bad = errors_of(lab_with(bridge).replace(
+        "    ovs:\n", "    routes:\n      - {dst: 10.7.0.0/16, via: 10.5.0.1}\n    ovs:\n"))
+    assert "10.0.0.0/24 (br0)" in bad and "10.9.0.0/24 (int0)" in bad

@@ -23,7 +23,8 @@ from vnetlab.model.checks import FramesCheck, PingCheck
 from vnetlab.model.spec import LabSpec
 
 #: a program -> the Debian package that installs it
-PACKAGES = {"ip": "iproute2", "ping": "iputils-ping", "tcpdump": "tcpdump", **OVS_PROGRAMS}
+PACKAGES = {"ip": "iproute2", "ping": "iputils-ping", "tcpdump": "tcpdump",
+            "ebtables": "ebtables", "nft": "nftables", **OVS_PROGRAMS}
 
 Which = Callable[[str], str | None]
 
@@ -40,6 +41,11 @@ def needed(lab: LabSpec, extra: Iterable[str] = ()) -> dict[str, str]:
     if has_ovs(lab):
         for prog in OVS_PROGRAMS:
             why.setdefault(prog, "its Open vSwitch bridges (a node's own daemons)")
+    for node in lab.nodes.values():  # bridge-family filter rules (vnetlab.kernel.ops.filters)
+        if node.ebtables:
+            why.setdefault("ebtables", "the lab's ebtables rules")
+        if node.nft:
+            why.setdefault("nft", "the lab's nft rules")
     for prog in extra:
         why.setdefault(prog, "this command")
     if why:  # every app enters its node's namespace with ``ip netns exec``

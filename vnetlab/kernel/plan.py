@@ -42,6 +42,7 @@ from vnetlab.kernel.kinds.base import Indexer, Where
 from vnetlab.kernel.kinds.veth import realize_pair
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, IPV6_OFF, Op, alias_for, netns_name
 from vnetlab.kernel.ops.brport import SetBrportFlags
+from vnetlab.kernel.ops.filters import Ebtables, Nft, SetBrportSecurity
 from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
 from vnetlab.kernel.ops.link import SetAlias, SetMaster, SetUp
 from vnetlab.kernel.ops.netns import AddNetns, SetSysctl
@@ -163,6 +164,10 @@ def plan(
                 if bp is not None and (not bp.learning or not bp.flood or bp.hairpin):
                     ops.append(SetBrportFlags(n, ifname=ifname, learning=bp.learning,
                                               flood=bp.flood, hairpin=bp.hairpin))
+                if bp is not None and (bp.isolated or bp.locked or bp.neigh_suppress):
+                    ops.append(SetBrportSecurity(n, ifname=ifname, isolated=bp.isolated,
+                                                 locked=bp.locked,
+                                                 neigh_suppress=bp.neigh_suppress))
         for ifname, spec in node.interfaces.items():
             ops.extend(KINDS[spec.type].configure(n, ifname, spec, node.interfaces))
     # 6. addresses, sysctls, links up, routes
@@ -182,6 +187,10 @@ def plan(
         for r in node.routes:
             ops.append(AddRoute(ns[node_name], dst=r.dst, via=None if r.via is None else str(r.via),
                                 dev=r.dev, metric=r.metric))
+    # 7. bridge-family filter rules, once every port exists
+    for node_name, node in lab.nodes.items():
+        ops.extend(Ebtables(ns[node_name], line=line) for line in node.ebtables)
+        ops.extend(Nft(ns[node_name], line=line) for line in node.nft)
     return ops
 
 

@@ -119,6 +119,12 @@ class BridgePortOptions(Model):
     learning: bool = True
     flood: bool = True  # unicast flooding of unknown destinations (BR_FLOOD)
     hairpin: bool = False
+    #: IFLA_BRPORT_ISOLATED: an isolated port reaches only non-isolated ones
+    isolated: bool = False
+    #: IFLA_BRPORT_LOCKED: only sources with an FDB entry on this port (static) get in
+    locked: bool = False
+    #: IFLA_BRPORT_NEIGH_SUPPRESS: the bridge answers ARP for hosts behind this port
+    neigh_suppress: bool = False
     #: IFLA_BRPORT_COST: the STP path cost; None: from the link speed (``port_cost``:
     #: 2 for a veth's 10 Gb/s, 100 when the device reports no speed)
     cost: int | None = Field(None, ge=1, le=65535)

@@ -20,6 +20,7 @@ MAC from its ports and random ones for internal ports.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 from vnetlab.model.errors import ProblemList, did_you_mean
@@ -42,6 +43,33 @@ def ovs_netdevs(lab: LabSpec, node: str) -> list[str]:
     if spec is None:
         return []
     return [d for br, b in spec.ovs.items() for d in b.netdev_names(br)]
+
+
+def ovs_netdev_addresses(
+    lab: LabSpec, node: str
+) -> dict[str, tuple[bool, list[ipaddress.IPv4Interface]]]:
+    """The OVS network devices of ``node`` with their admin state and addresses (routes
+    and address uniqueness treat them like any interface)."""
+    spec = lab.nodes.get(node)
+    if spec is None:
+        return {}
+    out: dict[str, tuple[bool, list[ipaddress.IPv4Interface]]] = {}
+    for br, b in spec.ovs.items():
+        out[br] = (b.up, list(b.addresses))
+        for port, p in b.ports.items():
+            if p.is_netdev:
+                out[port] = (p.up, list(p.addresses))
+    return out
+
+
+def ovs_netdev_path(lab: LabSpec, node: str, name: str) -> tuple[object, ...]:
+    """The YAML path of OVS network device ``name``: a bridge or a port of one."""
+    for br, b in lab.nodes[node].ovs.items():
+        if br == name:
+            return _seg(node, br)
+        if name in b.ports:
+            return _seg(node, br, "ports", name)
+    return _seg(node, name)
 
 
 def ovs_bridge_ports(bridge: OvsBridgeSpec, name: str) -> list[str]:

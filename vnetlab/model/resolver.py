@@ -40,7 +40,14 @@ from vnetlab.model.errors import LabError, ProblemList, did_you_mean
 from vnetlab.model.lowerdevs import check_lowerdevs, fill_lowerdevs
 from vnetlab.model.mtus import stacked_mtus
 from vnetlab.model.order import stack_cycle
-from vnetlab.model.ovs_check import check_ovs, fill_ovs, ovs_bridge_ports, ovs_netdevs
+from vnetlab.model.ovs_check import (
+    check_ovs,
+    fill_ovs,
+    ovs_bridge_ports,
+    ovs_netdev_addresses,
+    ovs_netdev_path,
+    ovs_netdevs,
+)
 from vnetlab.model.spec import (
     _MAC_RE,
     BridgeSpec,
@@ -284,11 +291,13 @@ class _Resolver:
     def routes(self) -> None:
         for n, node in self.lab.nodes.items():
             ifaces = self.full[n]
+            devs = {i: (spec.up, spec.addresses) for i, spec in ifaces.items()}
+            devs.update(ovs_netdev_addresses(self.lab, n))  # bridges, internal ports
             connected: list[tuple[str, ipaddress.IPv4Interface]] = [
                 (i, addr)
-                for i, spec in ifaces.items()
-                if spec.up
-                for addr in spec.addresses
+                for i, (up, addresses) in devs.items()
+                if up
+                for addr in addresses
                 if addr.network.prefixlen < 32  # fib_add_ifaddr(): no prefix route for /32
             ]
             seen: dict[tuple[str, int], int] = {}
@@ -296,16 +305,16 @@ class _Resolver:
                 seg = ("nodes", n, "routes", k)
                 dev_ok = True
                 if route.dev is not None:
-                    if route.dev not in ifaces:
+                    if route.dev not in devs:
                         dev_ok = False
                         self.p.add(
                             (*seg, "dev"),
                             f"route dev {route.dev!r} is not an interface of node {n} "
-                            f"(interfaces: {_nodes_text(list(ifaces))}); the kernel says: "
+                            f"(interfaces: {_nodes_text(list(devs))}); the kernel says: "
                             "Cannot find device",
-                            did_you_mean(route.dev, ifaces),
+                            did_you_mean(route.dev, devs),
                         )
-                    elif not ifaces[route.dev].up and route.via is None:
+                    elif not devs[route.dev][0] and route.via is None:
                         dev_ok = False
                         self.p.add(
                             (*seg, "dev"),
@@ -350,9 +359,12 @@ class _Resolver:
     def unique_addresses(self) -> None:
         seen: dict[ipaddress.IPv4Address, tuple[str, str, tuple[object, ...]]] = {}
         for n, ifaces in self.full.items():
-            for i, spec in ifaces.items():
-                for k, addr in enumerate(spec.addresses):
-                    seg = (*self._iface_path(n, i), "addresses", k)
+            owned = [(i, spec.addresses, self._iface_path(n, i)) for i, spec in ifaces.items()]
+            owned += [(i, addrs, ovs_netdev_path(self.lab, n, i))
+                      for i, (_, addrs) in ovs_netdev_addresses(self.lab, n).items()]
+            for i, addresses, path in owned:
+                for k, addr in enumerate(addresses):
+                    seg = (*path, "addresses", k)
                     first = seen.get(addr.ip)
                     if first is None:
                         seen[addr.ip] = (n, i, seg)

@@ -60,6 +60,7 @@ from vnetlab.model.checks import (
     TraceCheck,
     parse_arrow,
 )
+from vnetlab.model.filters import check_ebtables_line
 from vnetlab.model.kinds import DEVICE_KINDS, SPEC_BY_KIND, InterfaceSpec
 from vnetlab.model.kinds.bridge import BridgeSpec, FdbEntrySpec
 from vnetlab.model.kinds.geneve import GeneveOptionSpec, GeneveSpec
@@ -80,6 +81,7 @@ from vnetlab.model.netdev import (
     check_vid,
     check_vid_or_range,
 )
+from vnetlab.model.nft import check_nft_line
 from vnetlab.model.ovs import OvsBridgeSpec, OvsMirrorSpec, OvsPortSpec
 
 
@@ -138,6 +140,9 @@ SysctlValue = Annotated[
 ]
 
 
+EbtablesLine = Annotated[str, AfterValidator(check_ebtables_line)]
+NftLine = Annotated[str, AfterValidator(check_nft_line)]
+
 _SYSCTL_NAMES: list[JsonValue] = list(sorted(KNOWN_SYSCTLS))
 
 
@@ -152,6 +157,12 @@ class NodeSpec(Model):
         default={},
         json_schema_extra={"propertyNames": {"enum": _SYSCTL_NAMES}},
     )
+    #: bridge-family filter rules: the words after ``ebtables`` (``-A FORWARD -p ARP ...``),
+    #: applied in order after the lab is built (vnetlab.model.filters)
+    ebtables: list[EbtablesLine] = []
+    #: nftables bridge-family commands: the words after ``nft`` (``add table bridge
+    #: filter``, ``add chain ...``, ``add rule ...``), applied after ``ebtables``
+    nft: list[NftLine] = []
     #: the node's Open vSwitch bridges (its own ovsdb-server + ovs-vswitchd)
     ovs: dict[IfName, OvsBridgeSpec] = Field(
         default={}, json_schema_extra={"additionalProperties": False}

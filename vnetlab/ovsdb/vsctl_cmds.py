@@ -1,4 +1,4 @@
-"""The ovs-vsctl commands of its own: bridges, ports, interfaces, fail mode, show.
+"""The ovs-vsctl commands of its own: bridges, ports, bonds and interfaces.
 
 Design note
 -----------
@@ -8,6 +8,7 @@ database (``struct vsctl_bridge``/``vsctl_port``/``vsctl_iface``,
 with ``fake_bridge=true`` and a ``tag``), ports and interfaces by name. A bridge's own
 port (same name as the bridge) is not a "port" for ``list-ports``/``port-to-br``. The
 cache is rebuilt on the next use after a generic command changed the database.
+Controller, manager, fail-mode, SSL, ``show`` and ``emer-reset`` are in ``vsctl_ctrl.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vnetlab.ovsdb.ctl import Context, CtlExit, CtlFatal, Syntax, set_column, shash_order
-from vnetlab.ovsdb.ctl_cmds import ShowTable, show
 from vnetlab.ovsdb.db import Row
 from vnetlab.ovsdb.vswitch_schema import TABLES
 
@@ -545,51 +545,12 @@ def cmd_iface_to_br(ctx: Context) -> None:
     ctx.output.append(f"{iface.port.bridge.name}\n")
 
 
-# --- fail mode, show ------------------------------------------------------------------
-def cmd_get_fail_mode(ctx: Context) -> None:
-    br = find_bridge(state_of(ctx), ctx.argv[1], True)
-    assert br is not None
-    mode = br.real.opt("fail_mode")
-    if mode:
-        ctx.output.append(f"{mode}\n")
-
-
-def cmd_del_fail_mode(ctx: Context) -> None:
-    br = find_real_bridge(state_of(ctx), ctx.argv[1], True)
-    assert br is not None
-    ctx.txn.write(br.real, "fail_mode", [])
-
-
-def cmd_set_fail_mode(ctx: Context) -> None:
-    br = find_real_bridge(state_of(ctx), ctx.argv[1], True)
-    assert br is not None
-    if ctx.argv[2] not in ("standalone", "secure"):
-        raise CtlFatal('fail-mode must be "standalone" or "secure"')
-    ctx.txn.write(br.real, "fail_mode", [ctx.argv[2]])
-
-
-#: ``cmd_show_tables`` of ovs-vsctl.c
-SHOW_TABLES = [
-    ShowTable("Open_vSwitch", None, ("manager_options", "bridges", "ovs_version")),
-    ShowTable("Bridge", "name", ("controller", "fail_mode", "datapath_type", "ports")),
-    ShowTable("Port", "name", ("tag", "trunks", "interfaces")),
-    ShowTable("Interface", "name", ("type", "options", "error", "bfd_status")),
-    ShowTable("Controller", "target", ("is_connected",)),
-    ShowTable("Manager", "target", ("is_connected",)),
-]
-
-
-def cmd_show(ctx: Context) -> None:
-    show(ctx, SHOW_TABLES)
-
-
 def pre_info(ctx: Context) -> None:
     """``pre_get_info``: nothing to check before running."""
 
 
 VSCTL_COMMANDS: dict[str, Syntax] = {s.name: s for s in [
     Syntax("init", 0, 0, "", None, cmd_init, rw=True),
-    Syntax("show", 0, 0, "", None, cmd_show),
     Syntax("add-br", 1, 3, "--may-exist", pre_info, cmd_add_br, rw=True),
     Syntax("del-br", 1, 1, "--if-exists", pre_info, cmd_del_br, rw=True),
     Syntax("list-br", 0, 0, "--real,--fake", pre_info, cmd_list_br),
@@ -608,7 +569,4 @@ VSCTL_COMMANDS: dict[str, Syntax] = {s.name: s for s in [
     Syntax("del-bond-iface", 1, 2, "--if-exists", pre_info, cmd_del_bond_iface, rw=True),
     Syntax("list-ifaces", 1, 1, "", pre_info, cmd_list_ifaces),
     Syntax("iface-to-br", 1, 1, "", pre_info, cmd_iface_to_br),
-    Syntax("get-fail-mode", 1, 1, "", pre_info, cmd_get_fail_mode),
-    Syntax("del-fail-mode", 1, 1, "", pre_info, cmd_del_fail_mode, rw=True),
-    Syntax("set-fail-mode", 2, 2, "", pre_info, cmd_set_fail_mode, rw=True),
 ]}

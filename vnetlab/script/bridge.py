@@ -231,7 +231,8 @@ def link_set(a: Args, env: Env) -> int:
         w = a.next()
         if w == "dev":
             dev = env.dev(a.value("dev"))
-        elif w in ("hairpin", "learning", "flood", "mcast_flood", "bcast_flood"):
+        elif w in ("hairpin", "learning", "flood", "mcast_flood", "bcast_flood", "isolated",
+                   "locked", "neigh_suppress"):
             changes.append((w, a.onoff(w)))
         elif w == "state":
             v = a.value("state")
@@ -242,8 +243,8 @@ def link_set(a: Args, env: Env) -> int:
         elif w in ("cost", "priority"):
             changes.append((w, a.uint(w)))
         elif w in ("guard", "root_block", "fastleave", "learning_sync", "proxy_arp",
-                   "proxy_arp_wifi", "mcast_router", "neigh_suppress", "vlan_tunnel",
-                   "isolated", "locked", "mab", "mcast_to_unicast"):
+                   "proxy_arp_wifi", "mcast_router", "vlan_tunnel",
+                   "mab", "mcast_to_unicast"):
             a.onoff(w) if w != "mcast_router" else a.value(w)
             env.err(f"vnetlab: bridge port flag {w} is accepted but not modelled")
         elif w in ("self", "master"):

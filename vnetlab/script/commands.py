@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from vnetlab.script import builtins
 from vnetlab.script.apps.arping import run_arping
+from vnetlab.script.apps.ebtables import run_ebtables
+from vnetlab.script.apps.nft import run_nft
 from vnetlab.script.apps.ovs import run_ovs_appctl, run_ovs_dpctl, run_ovs_ofctl, run_ovs_vsctl
 from vnetlab.script.apps.ping import run_ping
 from vnetlab.script.apps.sleep import run_sleep
@@ -36,10 +38,8 @@ Handler = Callable[["Interpreter", list[str], Env], int]
 NOT_YET: dict[str, str] = {
     "ethtool": "no NIC offloads or driver statistics in the emulator; see ip -s link",
     "iperf3": "no throughput app in the emulator yet",
-    "ebtables": "bridge-family filtering is not in the emulator yet",
     "arptables": "ARP filtering is not in the emulator yet",
     "iptables": "netfilter is not in the emulator",
-    "nft": "netfilter is not in the emulator",
     "qemu": "virtual machines are out of scope; use a TAP device and a namespace",
     "nsenter": "use 'ip netns exec NS CMD'",
     "tc": "traffic control is not in the emulator",
@@ -119,6 +119,8 @@ COMMANDS: dict[str, Handler] = {
     "tcpdump": _tcpdump,
     "sleep": _sleep,
     "sysctl": _sysctl,
+    "ebtables": lambda it, args, env: run_ebtables(args, env),
+    "nft": lambda it, args, env: run_nft(args, env),
     "ovs-vsctl": _ovs_vsctl,
     "ovs-ofctl": _ovs_ofctl,
     "ovs-appctl": _ovs_appctl,

@@ -105,8 +105,9 @@ def brlink_obj(dev: NetDevice, ctx: Ctx, details: bool = False) -> Obj:
         o.update({"hairpin": port.hairpin, "guard": False, "root_block": False,
                   "fastleave": False, "learning": port.learning, "flood": port.flood,
                   "mcast_flood": port.mcast_flood, "bcast_flood": port.bcast_flood,
-                  "mcast_router": 1, "mcast_to_unicast": False, "neigh_suppress": False,
-                  "vlan_tunnel": False, "isolated": False, "locked": False})
+                  "mcast_router": 1, "mcast_to_unicast": False,
+                  "neigh_suppress": port.neigh_suppress,
+                  "vlan_tunnel": False, "isolated": port.isolated, "locked": port.locked})
     return o
 
 

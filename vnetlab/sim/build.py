@@ -22,6 +22,9 @@ from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.kinds import DEVICE_BUILDERS, UNSUPPORTED
 from vnetlab.sim.netdev import NetDevice
+from vnetlab.sim.netfilter.bridge_hooks import refuse_vlan_filtering
+from vnetlab.sim.netfilter.ebtables import install_ebtables
+from vnetlab.sim.netfilter.nft import install_nft
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 from vnetlab.sim.stack.fib import Route
 from vnetlab.sim.stack.netns import Namespace
@@ -100,6 +103,9 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                     port.learning = spec.bridge_port.learning
                     port.flood = spec.bridge_port.flood
                     port.hairpin = spec.bridge_port.hairpin
+                    port.isolated = spec.bridge_port.isolated
+                    port.locked = spec.bridge_port.locked
+                    port.neigh_suppress = spec.bridge_port.neigh_suppress
                     br.set_port_stp(port, spec.bridge_port.cost, spec.bridge_port.priority)
         _apply_bridge_vlans(ns, node.interfaces)
         for ifname, spec in node.interfaces.items():
@@ -152,4 +158,12 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                 assert isinstance(br, BridgeDevice)
                 for e in spec.fdb:
                     br.add_static(mac_to_bytes(e.mac), ns.dev(e.dev))
+        if node.ebtables or node.nft or any(
+                s.bridge_port is not None and s.bridge_port.locked
+                for s in node.interfaces.values()):
+            refuse_vlan_filtering(ns, node_name)
+        if node.ebtables:
+            install_ebtables(ns, node.ebtables)
+        if node.nft:
+            install_nft(ns, node.nft)
     return nss

@@ -79,6 +79,7 @@ class DropReason(Enum):
     VXLAN_NO_REMOTE = "VXLAN_NO_REMOTE"
     LOCAL_MAC = "LOCAL_MAC"
     BRIDGE_INGRESS_STP_STATE = "BRIDGE_INGRESS_STP_STATE"
+    NETFILTER_DROP = "NETFILTER_DROP"
     # not in the kernel's list (see the class docstring)
     VLAN_FILTER = "VLAN_FILTER"
     BRIDGE_FWD_SAME_PORT = "BRIDGE_FWD_SAME_PORT"

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from vnetlab.sim.clock import Scheduler
     from vnetlab.sim.devices.udp_tunnel import TunnelSocket
     from vnetlab.sim.netdev import NetDevice, Skb
+    from vnetlab.sim.netfilter.ebtables import EbTable
+    from vnetlab.sim.netfilter.nft import NftRuleset
     from vnetlab.sim.ovs.vswitchd import Vswitchd
 
 LO_MAC = b"\x00" * 6
@@ -89,6 +91,10 @@ class Namespace:
         self.netdev_chain = NetdevNotifierChain()
         self.netdev_chain.register(self.fib_netdev_event)
         self.udp_tunnels: dict[int, TunnelSocket] = {}  # UDP port -> VXLAN/Geneve socket
+        #: the bridge family's ebtables filter table, once a rule exists (sim/netfilter)
+        self.ebt: EbTable | None = None
+        #: the nftables bridge family's tables (made with the first ``nft`` command)
+        self.nft: NftRuleset | None = None
         #: the node's emulated ovs-vswitchd (vnetlab.sim.ovs), when the lab gives it OVS
         self.vswitchd: Vswitchd | None = None
         self.lo = Loopback(self, "lo", LO_MAC, 65536)

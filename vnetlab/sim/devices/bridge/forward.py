@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from vnetlab.sim.devices.bridge.port import BR_STATE_FORWARDING
 from vnetlab.sim.devices.bridge.storm import STORM_BUDGET, storm_flood_allowed
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.netfilter.bridge_hooks import br_nf_hook
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
 
@@ -30,7 +31,12 @@ UNICAST, MULTICAST, BROADCAST = 0, 1, 2
 
 
 def should_deliver(port: BridgePort, ingress: NetDevice | None) -> bool:
-    """``should_deliver``: hairpin or a different port, and the port is forwarding."""
+    """``should_deliver``: hairpin or a different port, the port is forwarding, and not
+    from an isolated port to another isolated one (``br_skb_isolated``)."""
+    if port.isolated and ingress is not None:
+        src = ingress.br_port
+        if src is not None and src.isolated:
+            return False
     return (port.hairpin or port.dev is not ingress) and port.state == BR_STATE_FORWARDING
 
 
@@ -52,13 +58,19 @@ def br_forward(br: BridgeDevice, port: BridgePort, skb: Skb, ingress: NetDevice 
     """``br_forward``: deliver to one known port. False when should_deliver refuses."""
     if not should_deliver(port, ingress):
         return False
+    if br.ns.ebt is not None and not br_nf_hook(
+            br, "FORWARD" if ingress is not None else "OUTPUT", skb, ingress, port.dev):
+        return True
     br_dev_queue_push_xmit(br, port, skb)
     return True
 
 
-def flood_ports(br: BridgeDevice, pkt_type: int, ingress: NetDevice | None) -> list[BridgePort]:
+def flood_ports(br: BridgeDevice, pkt_type: int, ingress: NetDevice | None,
+                proxyarp_replied: bool = False) -> list[BridgePort]:
     out = []
     for port in br.port_list:  # newest first, as the kernel's list
+        if proxyarp_replied and port.neigh_suppress:
+            continue
         if pkt_type == UNICAST:
             if not port.flood:
                 continue
@@ -74,7 +86,7 @@ def flood_ports(br: BridgeDevice, pkt_type: int, ingress: NetDevice | None) -> l
 
 def br_flood(
     br: BridgeDevice, skb: Skb, pkt_type: int, ingress: NetDevice | None, why: str = "",
-    miss: bytes | None = None,
+    miss: bytes | None = None, proxyarp_replied: bool = False,
 ) -> None:
     """``br_flood``: a copy to every eligible port (the last gets the original).
 
@@ -88,7 +100,8 @@ def br_flood(
                            "one virtual second (storm guard; a loop without STP?)",
                            DropReason.BRIDGE_STORM_GUARD)
         return
-    ports = flood_ports(br, pkt_type, ingress)
+    ports = flood_ports(br, pkt_type, ingress, proxyarp_replied)
+    hook = "FORWARD" if ingress is not None else "OUTPUT"  # __br_forward's br_hook
     if skb.trace is not None:
         if miss is not None:
             why = f"fdb miss for {mac_to_str(miss)}"
@@ -98,7 +111,11 @@ def br_flood(
             skb.trace.drop(br.where, f"{why} and no port to flood to",
                            DropReason.BRIDGE_NO_EGRESS_PORT)
         for p in ports:
-            br_dev_queue_push_xmit(br, p, skb.clone(f"copy to {p.name}"))
+            copy = skb.clone(f"copy to {p.name}")
+            if br.ns.ebt is None or br_nf_hook(br, hook, copy, ingress, p.dev):
+                br_dev_queue_push_xmit(br, p, copy)
         return
+    if br.ns.ebt is not None:
+        ports = [p for p in ports if br_nf_hook(br, hook, skb, ingress, p.dev)]
     for p in ports:
         br_dev_queue_push_xmit(br, p, skb)

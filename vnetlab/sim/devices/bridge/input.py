@@ -24,6 +24,10 @@ from vnetlab.sim.devices.bridge.forward import (
     br_flood,
     br_forward,
 )
+from vnetlab.sim.devices.bridge.neigh_suppress import (
+    br_do_proxy_suppress_arp,
+    neigh_suppress_enabled,
+)
 from vnetlab.sim.devices.bridge.port import (
     BR_STATE_FORWARDING,
     BR_STATE_LEARNING,
@@ -31,6 +35,7 @@ from vnetlab.sim.devices.bridge.port import (
 )
 from vnetlab.sim.devices.bridge.storm import storm_hop_limit
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.netfilter.bridge_hooks import br_nf_hook
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
 
@@ -49,7 +54,8 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
     # fast path: forwarding port, source already learned here, known unicast, no trace,
     # bridge not promiscuous — the steady state of a busy bridge
     if (port.state == BR_STATE_FORWARDING and skb.trace is None and not br.promisc
-            and not br.storm_mode):
+            and not br.storm_mode and br.ns.ebt is None and not port.isolated
+            and not (data[12] == 8 and data[13] == 6 and neigh_suppress_enabled(br))):
         e = fdb.get(src)
         if e is not None and e.port is port:
             e.updated = br.sched.now  # harmless on a static entry: those never age
@@ -101,6 +107,8 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
     if not port_admits(br, dev, port, skb):
         return
     src = data[6:12]
+    if port.locked and not locked_port_admits(br, dev, port, skb):
+        return
     if port.learning:
         br_fdb_update(br, port, src, 0, trace)
     if state == BR_STATE_LEARNING:
@@ -108,12 +116,15 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             trace.drop(br.where, f"port {dev.name} is learning (not forwarding yet)",
                        DropReason.BRIDGE_INGRESS_STP_STATE)
         return
+    replied = (data[12:14] == b"\x08\x06" and neigh_suppress_enabled(br)
+               and br_do_proxy_suppress_arp(br, dev, port, skb))
     if dst[0] & 1:
         kind = BROADCAST if dst == _BCAST else MULTICAST
         what = "broadcast" if kind == BROADCAST else "multicast"
-        br_flood(br, skb if trace is None else skb.clone("flooded copies"), kind, dev, what)
+        br_flood(br, skb if trace is None else skb.clone("flooded copies"), kind, dev, what,
+                 proxyarp_replied=replied)
         if br.admin_up:
-            br_pass_frame_up(br, skb)
+            br_pass_frame_up(br, skb, dev)
         return
     e = br.fdb.get(dst)
     if e is not None:
@@ -121,7 +132,7 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             if trace is not None:
                 trace.add(br.where, f"fdb: {mac_to_str(dst)} is local -> up to {br.name}",
                           EventKind.DECISION)
-            br_pass_frame_up(br, skb)
+            br_pass_frame_up(br, skb, dev)
             return
         out: BridgePort = e.port  # type: ignore[assignment]
         if trace is not None:
@@ -129,7 +140,7 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
         if br.promisc:
             # a promiscuous bridge (tcpdump -i br0) also gets a copy of forwarded frames
             br_forward(br, out, skb if trace is None else skb.clone("forwarded"), dev)
-            br_pass_frame_up(br, skb)
+            br_pass_frame_up(br, skb, dev)
             return
         if not br_forward(br, out, skb, dev) and trace is not None:
             trace.drop(
@@ -138,13 +149,28 @@ def br_handle_frame_slow(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb
             )
         return
     if br.promisc:
-        br_flood(br, skb.clone("flooded copies"), UNICAST, dev, miss=dst)
-        br_pass_frame_up(br, skb)
+        br_flood(br, skb.clone("flooded copies"), UNICAST, dev, miss=dst,
+                 proxyarp_replied=replied)
+        br_pass_frame_up(br, skb, dev)
         return
-    br_flood(br, skb, UNICAST, dev, miss=dst)
+    br_flood(br, skb, UNICAST, dev, miss=dst, proxyarp_replied=replied)
 
 
 _LINK_LOCAL = b"\x01\x80\xc2\x00\x00"
+
+
+def locked_port_admits(br: BridgeDevice, dev: NetDevice, port: BridgePort, skb: Skb) -> bool:
+    """``br_handle_frame_finish`` on a locked port (BR_PORT_LOCKED, no MAB): the source
+    needs an FDB entry pointing at this very port that is not a local one; nothing is
+    learned from a locked port, so only entries the administrator added let a host in."""
+    src = skb.data[6:12]
+    e = br.fdb.get(src)
+    if e is not None and e.port is port and not e.local:
+        return True
+    if skb.trace is not None:
+        skb.trace.drop(br.where, f"port {dev.name} is locked and {mac_to_str(src)} has no "
+                       "FDB entry on it", DropReason.NOT_SPECIFIED)
+    return False
 
 
 def link_local_consumed(br: BridgeDevice, dev: NetDevice, skb: Skb, dst: bytes) -> bool:
@@ -172,14 +198,17 @@ def link_local_consumed(br: BridgeDevice, dev: NetDevice, skb: Skb, dst: bytes) 
     return True
 
 
-def br_pass_frame_up(br: BridgeDevice, skb: Skb) -> None:
-    """Hand the frame to the bridge device as if it had received it itself."""
+def br_pass_frame_up(br: BridgeDevice, skb: Skb, port: NetDevice | None = None) -> None:
+    """Hand the frame to the bridge device as if it had received it itself (after the
+    ``NF_BR_LOCAL_IN`` hook, with ``port`` the ingress port)."""
     if not br.admin_up:
         if skb.trace is not None:
             skb.trace.drop(br.where, "bridge device is down", DropReason.DEV_READY)
         return
-    br.rx_packets += 1
+    br.rx_packets += 1  # counted before the hook, as br_pass_frame_up does
     br.rx_bytes += len(skb.data)
+    if br.ns.ebt is not None and not br_nf_hook(br, "INPUT", skb, port, None):
+        return
     if br.taps is not None:
         br.tap_tx(skb.data)
     if skb.trace is not None:

@@ -62,6 +62,9 @@ class BridgePort:
         "mcast_flood",
         "bcast_flood",
         "hairpin",
+        "isolated",
+        "locked",
+        "neigh_suppress",
         "vlgrp",
         # STP (struct net_bridge_port; vnetlab.sim.devices.bridge.stp)
         "priority",
@@ -95,6 +98,9 @@ class BridgePort:
         self.mcast_flood = True
         self.bcast_flood = True
         self.hairpin = False
+        self.isolated = False  # BR_ISOLATED (br_skb_isolated)
+        self.locked = False  # BR_PORT_LOCKED (br_handle_frame_finish)
+        self.neigh_suppress = False  # BR_NEIGH_SUPPRESS (br_arp_nd_proxy.c)
         self.vlgrp = VlanGroup()  # nbp_vlan_group: the port's VLANs (used while filtering)
         # new_nbp: default priority, cost from the link speed, designated for itself
         from vnetlab.sim.devices.bridge import stp, stp_timer
