@@ -28,6 +28,10 @@ CASES = [
     ("actions=set_field:10->reg0,set_field:0x5/0xf->reg1",
      "actions=load:0xa->NXM_NX_REG0[],load:0x5->NXM_NX_REG1[0..3]"),
     ("actions=goto_table:5", "actions=resubmit(,5)"),
+    # OpenFlow 1.0's legacy actions set the whole field: the mask is lost (OVS 3.1 prints these)
+    ("actions=set_field:00:00:00:00:01:01/00:00:00:00:00:ff->eth_dst",
+     "actions=mod_dl_dst:00:00:00:00:01:01"),
+    ("tcp,actions=set_field:0x101/0xff->tcp_dst", "tcp actions=mod_tp_dst:257"),
     ("actions=write_actions(output:1),goto_table:5", "actions=resubmit(,5)"),
     ("ip,actions=set_field:1.2.3.4->ip_dst,dec_ttl,set_field:5->ip_dscp",
      "ip actions=mod_nw_dst:1.2.3.4,dec_ttl,mod_nw_tos:20"),

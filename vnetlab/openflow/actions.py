@@ -499,7 +499,10 @@ def _set_field_of10(a: SetField) -> list[Action]:
     if f in legacy:
         field = "tcp_src" if legacy[f] == "mod_tp_src" else (
             "tcp_dst" if legacy[f] == "mod_tp_dst" else f)
-        return [SetField(field, a.value, a.mask, legacy[f])]
+        # the legacy action sets the whole field: a set_field's mask is lost on the way
+        # (``ovs-ofctl add-flow 'actions=set_field:00:00:00:00:01:01/00:00:00:00:00:ff->eth_dst'``
+        # dumps as ``mod_dl_dst:00:00:00:00:01:01``, measured on OVS 3.1)
+        return [SetField(field, a.value, (1 << FIELDS[field].nbits) - 1, legacy[f])]
     return [SetField(f, a.value, a.mask, "load")]
 
 
