@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vnetlab.openflow.cmd import CmdResult
+from vnetlab.ovsdb.commands import startup_commands
 
 SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 TOOLS = ("ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovs-ofctl", "ovs-appctl")
@@ -68,7 +69,9 @@ class RealOvs:
                    f"--unixctl={d}/db.ctl", f"--log-file={d}/db.log", "--detach",
                    f"{d}/conf.db"])
         self._wait_pidfile(d / "db.pid")
-        self._run(["ovs-vsctl", "--no-wait", "init"])
+        # what ``ovs-ctl start`` does on a stock install, and the emulator does too
+        for argv in startup_commands():
+            self._run(["ovs-vsctl", *argv])
         self._run(["ovs-vswitchd", "--enable-dummy=override", f"unix:{d}/db.sock",
                    f"--pidfile={d}/ovs-vswitchd.pid", f"--log-file={d}/vs.log",
                    "--detach"])

@@ -29,6 +29,8 @@ then the run directory goes. Every wait is bounded.
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import re
 import shlex
@@ -111,10 +113,33 @@ def create_argv(rundir: str) -> list[str]:
     return ["ovsdb-tool", "create", f"{rundir}/conf.db", str(SCHEMA)]
 
 
+@functools.cache
+def installed_versions() -> tuple[str, str]:
+    """(ovs_version, db_version) of the installed Open vSwitch, as ``ovs-ctl start`` writes
+    them (``ovs-vswitchd --version``'s last word, ``ovsdb-tool schema-version``); empty
+    strings where a tool does not answer."""
+    def last_word(argv: list[str]) -> str:
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=10,
+                                 check=False).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        words = out.splitlines()[0].split() if out.strip() else []
+        return words[-1] if words else ""
+
+    return (last_word(["ovs-vswitchd", "--version"]),
+            last_word(["ovsdb-tool", "schema-version", str(SCHEMA)]))
+
+
 def init_argv() -> list[str]:
-    """``ovs-vsctl init`` (the Open_vSwitch root row ovs-vswitchd waits for), with one
-    handler and one revalidator thread: a lab may run many vswitchds on few cores."""
-    return ["ovs-vsctl", "--no-wait", "init", "--", "set", "Open_vSwitch", ".",
+    """``ovs-vsctl init`` (the Open_vSwitch root row ovs-vswitchd waits for) with the
+    versions ``ovs-ctl start`` records (so ``ovs-vsctl show`` prints ``ovs_version`` as on a
+    stock install; the emulator writes its own through ``ovsdb.commands.startup_commands``),
+    and one handler and one revalidator thread: a lab may run many vswitchds on few cores."""
+    ovs_version, db_version = installed_versions()
+    stamp = [f"{k}={json.dumps(v)}" for k, v in
+             (("db_version", db_version), ("ovs_version", ovs_version)) if v]
+    return ["ovs-vsctl", "--no-wait", "init", "--", "set", "Open_vSwitch", ".", *stamp,
             "other_config:n-handler-threads=1", "other_config:n-revalidator-threads=1"]
 
 

@@ -22,23 +22,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from vnetlab.script.args import Env
-from vnetlab.sim.ovs.vswitchd import Vswitchd
+from vnetlab.sim.ovs.build import vswitchd_of
 
 if TYPE_CHECKING:
-    from vnetlab.sim.stack.netns import Namespace
+    pass
 
 #: ovs-ofctl commands whose last argument is a file the tool reads
 _FILE_COMMANDS = frozenset({"add-flows", "add-groups", "replace-flows", "diff-flows"})
 #: ovs-ofctl options that take a separate argument (``-O OpenFlow13``)
 _OFCTL_ARG_OPTS = frozenset({"-O", "--protocols", "-F", "--flow-format", "-P",
                              "--packet-in-format", "-t", "--timeout"})
-
-
-def vswitchd_of(ns: Namespace) -> Vswitchd:
-    """NS's ovs-vswitchd (with its database): the lab's, or one started on first use."""
-    if ns.vswitchd is None:
-        ns.vswitchd = Vswitchd(ns)
-    return ns.vswitchd
 
 
 class ToolResult(Protocol):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.engine import UnsupportedError
 from vnetlab.model.state import FdbState
-from vnetlab.ovsdb.commands import ofctl_commands, vsctl_commands
+from vnetlab.ovsdb.commands import ofctl_commands, startup_commands, vsctl_commands
 from vnetlab.sim.ovs.odp import mac_str
 from vnetlab.sim.ovs.vswitchd import Vswitchd
 from vnetlab.sim.stack.addr import InetAddr, ip_int
@@ -33,7 +33,7 @@ DATAPATH_TYPE = "system"
 
 def build_ovs(ns: Namespace, node: NodeSpec) -> Vswitchd:
     """Start the node's vswitchd and configure every bridge of ``node.ovs``."""
-    vs = Vswitchd(ns)
+    vs = vswitchd_of(ns)
     for bridge, spec in node.ovs.items():
         for argv in vsctl_commands(bridge, spec, DATAPATH_TYPE):
             res = vs.vsctl(argv)
@@ -69,6 +69,8 @@ def vswitchd_of(ns: Namespace) -> Vswitchd:
     ``ovs-vsctl`` on a node the lab gave no ``ovs:``)."""
     if ns.vswitchd is None:
         ns.vswitchd = Vswitchd(ns)
+        for argv in startup_commands():  # what ``ovs-ctl start`` writes (ovs_version)
+            ns.vswitchd.vsctl(argv)
     return ns.vswitchd
 
 
