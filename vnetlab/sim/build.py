@@ -24,6 +24,7 @@ from vnetlab.sim.kinds import DEVICE_BUILDERS, UNSUPPORTED
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.netfilter.bridge_hooks import refuse_vlan_filtering
 from vnetlab.sim.netfilter.ebtables import install_ebtables
+from vnetlab.sim.stack.xfrm import install_xfrm
 from vnetlab.sim.netfilter.nft import install_nft
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 from vnetlab.sim.stack.fib import Route
@@ -166,4 +167,6 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
             install_ebtables(ns, node.ebtables)
         if node.nft:
             install_nft(ns, node.nft)
+        if node.xfrm:
+            install_xfrm(ns, node.xfrm)
     return nss
