@@ -114,11 +114,9 @@ class _Words:
     def more(self) -> bool:
         return self.i < len(self.words)
 
-    def next(self, after: str | None = None) -> str:
+    def next(self) -> str:
         if self.i >= len(self.words):
-            raise XfrmError(f'Command line is not complete. Try option "help"'
-                            if after is None else
-                            f'Command line is not complete. Try option "help"')
+            raise XfrmError('Command line is not complete. Try option "help"')
         w = self.words[self.i]
         self.i += 1
         return w

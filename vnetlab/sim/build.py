@@ -24,11 +24,11 @@ from vnetlab.sim.kinds import DEVICE_BUILDERS, UNSUPPORTED
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.netfilter.bridge_hooks import refuse_vlan_filtering
 from vnetlab.sim.netfilter.ebtables import install_ebtables
-from vnetlab.sim.stack.xfrm import install_xfrm
 from vnetlab.sim.netfilter.nft import install_nft
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 from vnetlab.sim.stack.fib import Route
 from vnetlab.sim.stack.netns import Namespace
+from vnetlab.sim.stack.xfrm import install_xfrm
 from vnetlab.wire.mac import mac_to_bytes
 
 __all__ = ["DEVICE_BUILDERS", "UNSUPPORTED", "build", "check_supported"]
