@@ -122,6 +122,20 @@ class _Words:
         return w
 
 
+#: ``xfrm_mode_parse``'s modes; the emulator runs transport mode only
+MODES = ("transport", "tunnel", "ro", "in_trigger", "beet")
+
+
+def _mode(word: str) -> str:
+    mode = next((m for m in MODES if m.startswith(word)), None)
+    if mode is None:
+        raise _invarg("MODE value is invalid", word)
+    if mode != "transport":
+        raise XfrmError(f"mode {mode}: not supported yet in the vnetlab emulator "
+                        "(transport mode only)", 2)
+    return mode
+
+
 def _tmpl(w: _Words) -> XfrmTmpl:
     src = dst = None
     proto = 0
@@ -141,9 +155,7 @@ def _tmpl(w: _Words) -> XfrmTmpl:
         elif key == "reqid":
             reqid = _int(w.next(), "REQID")
         elif key == "mode":
-            mode = w.next()
-            if mode != "transport":
-                raise _invarg("MODE value is invalid (vnetlab runs transport mode only)", mode)
+            mode = _mode(w.next())
         else:
             raise _invarg("unknown", key)
     if src is None or dst is None or proto == 0:
@@ -175,9 +187,7 @@ def _state(w: _Words) -> XfrmState:
         elif key == "reqid":
             reqid = _int(w.next(), "REQID")
         elif key == "mode":
-            mode = w.next()
-            if mode != "transport":
-                raise _invarg("MODE value is invalid (vnetlab runs transport mode only)", mode)
+            mode = _mode(w.next())
         elif key == "replay-window":
             replay = _int(w.next(), "REPLAY-WINDOW")
             if not 0 <= replay <= 32:
@@ -202,10 +212,10 @@ def _state(w: _Words) -> XfrmState:
         else:
             raise _invarg("unknown", key)
     if src is None or dst is None or proto is None or spi is None:
-        raise XfrmError("Not enough information: \"src\", \"dst\", \"proto\" and \"spi\" "
-                        "are required", 1)
+        raise XfrmError("Not enough information: ID is required", 1)
     if aead is None:
-        raise XfrmError("Error: ESP needs an \"aead\" algorithm here", 1)
+        raise XfrmError('ALGO-TYPE value "enc" or "aead" is required with XFRM-PROTO value '
+                        '"esp"')
     return XfrmState(src, dst, proto, spi, reqid, mode, aead[0], aead[1], aead[2], replay)
 
 
@@ -250,9 +260,12 @@ def _policy(w: _Words) -> XfrmPolicy:
 def parse_xfrm(words: list[str]) -> XfrmCommand:
     """``ip xfrm state add ...`` / ``ip xfrm policy add ...`` (the words after ``xfrm``)."""
     w = _Words(words)
-    obj = w.next()
-    if obj not in ("state", "policy"):
-        raise XfrmError(f'Object "{obj}" is unknown, try "ip xfrm help".')
+    word = w.next()
+    obj = ("state" if "state".startswith(word) or "sa".startswith(word)
+           else "policy" if "policy".startswith(word) else None)
+    if obj is None:
+        raise XfrmError("Usage: ip xfrm XFRM-OBJECT { COMMAND | help }\n"
+                        "where  XFRM-OBJECT := state | policy | monitor")
     verb = w.next()
     if verb not in ("add", "update"):
         raise XfrmError(f'Command "{verb}" is unknown, try "ip xfrm {obj} help".')

@@ -32,7 +32,7 @@ def test_state_and_policy() -> None:
 
 @pytest.mark.parametrize("words, message", [
     ("state add src 192.0.2.1 dst 192.0.2.2 proto ah spi 1", 'argument "ah" is wrong'),
-    ("state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 1 mode tunnel", 'argument "tunnel"'),
+    ("state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 1 mode tunnel", "mode tunnel: not"),
     ("state add src 192.0.2.1 dst 192.0.2.2 proto esp spi zz", 'argument "zz" is wrong'),
     ("state add src 192.0.2.1 proto esp spi 1", "Not enough information"),
     (f"state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 1 aead 'gcm(aes)' {KEY} 128",
@@ -41,7 +41,10 @@ def test_state_and_policy() -> None:
      "0x1122 128", "ALGO-KEYMAT"),
     ("policy add src 192.0.2.1/32 dst 192.0.2.2/32 dir sideways", 'argument "sideways"'),
     ("policy add src 192.0.2.1/32 dst 192.0.2.2/32", "DIR is required"),
-    ("sa add", 'Object "sa" is unknown'),
+    ("sa add", "Not enough information: ID is required"),
+    ("states add", "Usage: ip xfrm XFRM-OBJECT"),
+    ("state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 1 mode bogus", "MODE value is"),
+    ("state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 1", 'ALGO-TYPE value "enc" or'),
     ("state", "Command line is not complete"),
 ])
 def test_refusals(words: str, message: str) -> None:

@@ -21,6 +21,7 @@ enforced: the labs protect the hosts' own traffic.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,9 @@ class SaRuntime:
     integrity_failed: int = 0  # stats.integrity_failed
     add_time: int = 0
     use_time: int | None = None
+    #: wall-clock add/first-use times (what ``ip -s xfrm state`` prints as dates)
+    wall_add: float = field(default_factory=time.time)
+    wall_use: float | None = None
 
 
 @dataclass
@@ -137,7 +141,8 @@ def xfrm_output(
     sa.oseq = (sa.oseq + 1) & 0xFFFFFFFF
     sa.bytes += len(payload)
     sa.packets += 1
-    sa.use_time = sa.use_time if sa.use_time is not None else now
+    if sa.use_time is None:
+        sa.use_time, sa.wall_use = now, time.time()
     esp = esp_seal(sa.cfg.key, sa.cfg.spi, sa.oseq, proto, payload)
     if trace is not None:
         trace.add(where, f"xfrm: ESP spi 0x{sa.cfg.spi:08x} seq {sa.oseq} "
@@ -209,7 +214,8 @@ def xfrm_input(
     _replay_advance(sa, hdr.seq)
     sa.bytes += len(payload)
     sa.packets += 1
-    sa.use_time = sa.use_time if sa.use_time is not None else now
+    if sa.use_time is None:
+        sa.use_time, sa.wall_use = now, time.time()
     if trace is not None:
         trace.add(where, f"xfrm: ESP spi 0x{hdr.spi:08x} seq {hdr.seq} authenticated and "
                   f"decrypted ({len(payload)} bytes, next header {nexthdr})", EventKind.DECAP)
