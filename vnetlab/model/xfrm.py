@@ -100,10 +100,14 @@ def _net(word: str, what: str) -> IPv4Network:
 
 
 def _int(word: str, what: str) -> int:
+    """``get_u32``: an unsigned 32-bit number, decimal, 0x-hex or 0-octal."""
     try:
-        return int(word, 0)
+        n = int(word, 0)
     except ValueError:
         raise _invarg(f"{what} value is invalid", word) from None
+    if not 0 <= n <= 0xFFFFFFFF:
+        raise _invarg(f"{what} value is invalid", word)
+    return n
 
 
 class _Words:

@@ -59,3 +59,19 @@ def test_a_lab_refuses_a_bad_entry() -> None:
         LabSpec.model_validate(raw)
     ok = {"name": "x", "nodes": {"a": {"xfrm": [STATE, POLICY]}}}
     assert LabSpec.model_validate(ok).nodes["a"].xfrm == [STATE, POLICY]
+
+
+def test_random_words_end_in_xfrm_errors() -> None:
+    import random
+
+    vocab = ["state", "policy", "add", "update", "src", "dst", "proto", "esp", "spi", "reqid",
+             "mode", "transport", "tunnel", "aead", "rfc4106(gcm(aes))", KEY, "128", "0x",
+             "-1", "dir", "in", "out", "tmpl", "10.0.0.1", "10.0.0.0/33", "replay-window",
+             "99", "priority", "action", "block", "udp", "", "sa", "pol"]
+    rnd = random.Random(13)
+    for _ in range(3000):
+        words = [rnd.choice(vocab) for _ in range(rnd.randint(0, 14))]
+        try:
+            parse_xfrm(words)
+        except XfrmError as e:
+            assert e.message and e.status in (1, 2, 255)

@@ -113,3 +113,41 @@ def test_replay_window() -> None:
     assert rx(6) and not rx(0)
     assert db.stats["XfrmInStateSeqError"] == 3
     assert db.states[0].replay_errs == 1 and db.states[0].replay_window_errs == 1
+
+
+def _events(node: Any) -> list[Any]:
+    from vnetlab.sim.trace import TraceNode
+
+    out: list[Any] = []
+    for item in node.items:
+        out.extend(_events(item) if isinstance(item, TraceNode) else [item])
+    return out
+
+
+def test_drops_are_traced() -> None:
+    from vnetlab.sim.trace import DropReason, EventKind
+
+    # a plaintext echo against b's in policy: traced as an xfrm policy drop
+    e = SimEngine()
+    e.realize(_lab(_node("10.0.0.1", "10.0.0.2", K1, K2, 0x11, 0x22, policies=False),
+                   _node("10.0.0.2", "10.0.0.1", K2, K1, 0x22, 0x11)))
+    try:
+        t = e.trace("a", IPv4Address("10.0.0.2"))
+        ev = t.verdict_event()
+        assert ev is not None and ev.reason is DropReason.XFRM_POLICY
+        assert "arrived in plaintext but the in policy requires ESP" in ev.what
+    finally:
+        e.teardown()
+    # wrong key on b: the ESP encap on a, then the ICV failure on b
+    e = SimEngine()
+    e.realize(_lab(_node("10.0.0.1", "10.0.0.2", K1, K2, 0x11, 0x22),
+                   _node("10.0.0.2", "10.0.0.1", K2, K2, 0x22, 0x11)))
+    try:
+        t = e.trace("a", IPv4Address("10.0.0.2"))
+        ev = t.verdict_event()
+        assert ev is not None and ev.reason is DropReason.XFRM_POLICY
+        assert "ICV mismatch" in ev.what
+        assert any(x.kind is EventKind.ENCAP and "ESP spi 0x00000011 seq 1" in x.what
+                   for x in _events(t.root))
+    finally:
+        e.teardown()
