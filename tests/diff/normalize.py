@@ -41,9 +41,19 @@ def links(node: NodeState) -> set[tuple[Any, ...]]:
     lab's traffic (the kernel has it in every namespace; the emulator models it too, but its
     counters and state are not what the lab is about). Counters are not compared: the
     kernel's include frames the emulator never sends (e.g. none expected with IPv6 off, but
-    timers such as ARP re-probes depend on wall-clock time)."""
-    return {(ln.ifname, ln.kind, ln.operstate, ln.mtu, ln.mac, ln.master)
+    timers such as ARP re-probes depend on wall-clock time).
+
+    The MAC of an Open vSwitch datapath's own device (``ovs-netdev``, ``ovs-system``) is
+    not compared: ovs-vswitchd leaves it to the kernel's random address (``eth_random_addr``
+    when the tap/internal device is made) and the emulator gives it a fixed one; the
+    device, its kind and its state are compared."""
+    return {(ln.ifname, ln.kind, ln.operstate, ln.mtu,
+             None if ln.ifname in OVS_DATAPATH_DEVICES else ln.mac, ln.master)
             for ln in node.links if ln.ifname != "lo"}
+
+
+#: the devices an OVS datapath makes for itself (random MAC on the kernel)
+OVS_DATAPATH_DEVICES = frozenset({"ovs-netdev", "ovs-system"})
 
 
 def fdb(node: NodeState) -> set[tuple[Any, ...]]:

@@ -3,6 +3,11 @@
 The kernel is the oracle. Where the emulator differs, the test is ``xfail(strict=True)``
 with the difference spelled out (see ``KNOWN``) until the emulator is fixed; deliberate,
 documented differences live in ``normalize.py``, nowhere else.
+
+Open vSwitch labs: the emulator runs a copy of the lab pinned to the datapath type the
+linux engine detected (``detect_datapath``: ``netdev`` without the openvswitch kernel
+module) for every bridge that names none, since the emulator's own default is ``system``
+and the two datapaths put different devices into the namespace.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from normalize import check_statuses, differences
 
 from vnetlab.engine import UnsupportedError
 from vnetlab.kernel.engine import LinuxEngine
+from vnetlab.kernel.ovs.plan import datapaths, detect_datapath, has_ovs
 from vnetlab.model import load_lab
+from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
 from vnetlab.sim.engine import SimEngine
 from vnetlab.tools.checks import Report, run_checks
@@ -27,6 +34,15 @@ ASPECTS = ("checks", "links", "fdb", "neighbours", "routes", "addrs")
 
 #: (example stem, aspect) -> why the emulator disagrees with the kernel (xfail, strict)
 KNOWN: dict[tuple[str, str], str] = {
+    ("ovs-vlan", "neighbours"): (
+        "the ARP for the unreachable 10.0.10.99: the kernel is still probing when the "
+        "state is read (INCOMPLETE), the emulator's virtual time has run the probes out "
+        "(FAILED)"),
+    ("ovs-vxlan", "neighbours"): (
+        "the userspace datapath resolves the VTEP in its own tunnel neighbour cache "
+        "(tnl_push, ARP sent and snooped by ovs-vswitchd), so the kernel's table on "
+        "ovs-br0 stays empty; the emulator sends VXLAN through the namespace's stack, "
+        "which learns the neighbour"),
     ("stp-triangle", "fdb"): (
         "after the a12 failure br1 (now a leaf behind br3) learns h2 on a13 in the emulator "
         "but h3 in the kernel: which flooded frames reach br1 while topology-change ageing "
@@ -53,11 +69,11 @@ def run_both(path: Path) -> Both | str:
     lab = load_lab(path)
     sim = SimEngine()
     try:
-        sim.realize(lab)
+        sim.realize(pinned(lab))
     except UnsupportedError as e:
         _cache[path] = f"the emulator cannot run it: {e}"
         return _cache[path]
-    sim_report = run_checks(sim, lab)
+    sim_report = run_checks(sim, pinned(lab))
     sim_state = sim.observe()
     sim.teardown()
     linux = LinuxEngine()
@@ -76,6 +92,18 @@ def run_both(path: Path) -> Both | str:
     return _cache[path]
 
 
+def pinned(lab: LabSpec) -> LabSpec:
+    """LAB with every OVS bridge on the datapath the linux engine will give it."""
+    if not has_ovs(lab):
+        return lab
+    nodes = dict(lab.nodes)
+    for (node, br), dp in datapaths(lab, detect_datapath()).items():
+        ovs = dict(nodes[node].ovs)
+        ovs[br] = ovs[br].model_copy(update={"datapath_type": dp})
+        nodes[node] = nodes[node].model_copy(update={"ovs": ovs})
+    return lab.model_copy(update={"nodes": nodes})
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _clear() -> Iterator[None]:
     yield
@@ -83,7 +111,7 @@ def _clear() -> Iterator[None]:
 
 
 def params() -> list[object]:
-    out = []
+    out: list[object] = []
     for p in EXAMPLES:
         for aspect in ASPECTS:
             marks = []

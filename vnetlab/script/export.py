@@ -42,8 +42,9 @@ from vnetlab.model.spec import LabSpec, NodeSpec
 from vnetlab.ovsdb.commands import ofctl_commands, vsctl_commands
 
 Ifaces = Mapping[str, NetdevSpec]
-#: the datapath an exported OVS bridge asks for: the emulator's is the userspace one
-OVS_DATAPATH_TYPE = "netdev"
+#: the datapath an exported OVS bridge asks for: the emulator's default, the kernel one
+#: (``vnetlab.sim.ovs.build.DATAPATH_TYPE``)
+OVS_DATAPATH_TYPE = "system"
 
 
 class ExportError(ValueError):
@@ -256,7 +257,7 @@ def _sysctls(node: str, nspec: NodeSpec) -> list[str]:
 def _ovs_bridges(node: str, nspec: NodeSpec) -> list[str]:
     """A node's bridges as the ``ovs-vsctl``/``ovs-ofctl`` lines both engines run
     (``vnetlab.ovsdb.commands``), once its devices exist; the emulator's datapath is the
-    userspace one."""
+    kernel one unless the lab names another."""
     out: list[str] = []
     for bridge, spec in nspec.ovs.items():
         out += [f"{_exec(node)}ovs-vsctl {_shell_words(argv)}"

@@ -201,7 +201,7 @@ def test_cli_export_script_and_shell(tmp_path: Path) -> None:
     lab = _example("exercise4-ovs-mirror.yaml")
     r = runner.invoke(cli, ["export", "--script", str(lab)])
     assert r.exit_code == 0, r.output
-    assert "\novs-vsctl add-br br0 -- set Bridge br0 datapath_type=netdev " in r.output
+    assert "\novs-vsctl add-br br0 -- set Bridge br0 datapath_type=system " in r.output
     s = tmp_path / "lab.sh"
     s.write_text(r.output + "ip netns exec ns1 ping -c 1 -q 10.0.0.2\n"
                  "ovs-appctl fdb/show br0 | wc -l\n")

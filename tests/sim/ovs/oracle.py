@@ -74,7 +74,9 @@ def _stop(pidfile: Path) -> None:
 
 
 @contextmanager
-def oracle(tmp: Path) -> Iterator[Oracle]:
+def oracle(tmp: Path, *, override: bool = True) -> Iterator[Oracle]:
+    """The daemons; ``override=False`` keeps the real tunnel netdevs (native tunnels on
+    the dummy datapath, as OVS's tunnel-push-pop.at) and ports must be ``type=dummy``."""
     d = tmp / "ovs"
     d.mkdir()
     o = Oracle(d)
@@ -84,7 +86,8 @@ def oracle(tmp: Path) -> Iterator[Oracle]:
                 f"--unixctl={d}/db.ctl", f"--log-file={d}/db.log", "--detach",
                 f"{d}/conf.db"])
         o.vsctl("--no-wait", "init")
-        o._run(["ovs-vswitchd", "--enable-dummy=override", f"unix:{d}/db.sock",
+        dummy = "--enable-dummy=override" if override else "--enable-dummy"
+        o._run(["ovs-vswitchd", dummy, f"unix:{d}/db.sock",
                 f"--pidfile={d}/vs.pid", f"--unixctl={d}/vs.ctl", f"--log-file={d}/vs.log",
                 "--detach"])
         yield o

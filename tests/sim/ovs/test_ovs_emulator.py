@@ -45,7 +45,7 @@ def vswitchd(engine: SimEngine) -> Vswitchd:
 
 
 def test_ping_through_normal_and_the_views_after() -> None:
-    engine = lab()
+    engine = lab("datapath_type: netdev")  # the userspace datapath's views
     r = engine.ping("a", IPv4Address("10.0.0.2"), count=3)
     assert r.received == 3
     vs = vswitchd(engine)
@@ -231,7 +231,7 @@ def test_del_port_and_del_br_release_the_devices() -> None:
     assert vs.vsctl(["del-br", "br0"]).status == 0
     assert "br0" not in ns.devices and ns.devices["veth1"].rx_handler is None
     show = vs.appctl(["dpif/show"]).stdout
-    assert show.startswith("netdev@ovs-netdev: hit:") and "  br0:" not in show
+    assert show.startswith("system@ovs-system: hit:") and "  br0:" not in show
 
 
 def test_vlan_trunk_and_tagged_internal_port() -> None:
@@ -335,3 +335,45 @@ def test_trace_json_names_the_ovs_drop_reason() -> None:
     engine = lab("fail_mode: secure")
     data = json.dumps(trace_json(engine.trace("a", IPv4Address("10.0.0.2"))))
     assert '"reason": "OVS_DROP_LAST_ACTION"' in data
+
+
+def _links(engine: SimEngine) -> dict[str, tuple[str, str, int, str | None]]:
+    """``ip -d link`` of host as (kind, operstate, promiscuity, master) by name."""
+    ns = engine.ns("host")
+    return {d.name: (d.kind, d.operstate, d.promisc, d.master.name if d.master else None)
+            for d in ns.devices.values() if d.kind != "loopback"}
+
+
+def test_system_datapath_devices_as_the_kernel_module_makes_them() -> None:
+    """No datapath_type: the kernel datapath. ovs-system (down) is every port's master,
+    the bridge's own port is kind openvswitch, a VXLAN port adds vxlan_sys_4789 (up, MTU
+    65000), which goes away with the last port that uses it."""
+    engine, _ = realize(TWO_HOSTS.replace("%EXTRA%", "").replace(
+        "ports: {veth1: {}, veth2: {}, veth3: {}}",
+        "ports: {veth1: {}, veth2: {}, veth3: {}, "
+        "vx0: {type: vxlan, options: {remote_ip: 192.168.1.2}}}"))
+    links = _links(engine)
+    assert links["ovs-system"] == ("openvswitch", "DOWN", 0, None)
+    assert links["br0"] == ("openvswitch", "UNKNOWN", 0, "ovs-system")
+    assert links["veth1"][2:] == (1, "ovs-system")
+    assert links["vxlan_sys_4789"] == ("vxlan", "UNKNOWN", 0, "ovs-system")
+    assert engine.ns("host").devices["vxlan_sys_4789"].mtu == 65000
+    vs = vswitchd(engine)
+    assert vs.appctl(["dpif/show"]).stdout.startswith("system@ovs-system: hit:")
+    assert vs.vsctl(["del-port", "br0", "vx0"]).status == 0
+    assert "vxlan_sys_4789" not in _links(engine)
+    assert vs.vsctl(["del-port", "br0", "veth1"]).status == 0
+    assert _links(engine)["veth1"][2:] == (0, None)
+
+
+def test_netdev_datapath_devices_as_the_linux_engine_shows_them() -> None:
+    """datapath_type netdev: the bridge's own port and internal ports are promiscuous
+    taps (kind tun) reading UNKNOWN, and ovs-netdev is a tap that stays down — as
+    ``ip -d -j link`` shows exercise 4 on the linux engine (no openvswitch module)."""
+    engine = lab("datapath_type: netdev")
+    links = _links(engine)
+    assert links["ovs-netdev"] == ("tun", "DOWN", 1, None)
+    assert links["br0"] == ("tun", "UNKNOWN", 1, None)
+    assert links["veth1"][2:] == (1, None)
+    names = [d.name for d in engine.ns("host").devices.values()]
+    assert names.index("ovs-netdev") < names.index("br0")

@@ -45,3 +45,37 @@ def test_bundle_vlan_modes_as_bridge_c_configures_them() -> None:
     assert native.trunks == frozenset({10, 20})  # the native VLAN is always trunked
     assert native.input_translate(0) == 10 and native.output_translate(10) == 0
     assert native.output_translate(20) == 20
+
+
+def test_execute_arp_and_icmp_sets_rewrite_the_frame() -> None:
+    """``set(arp(...))`` rewrites the ARP body; ``set(icmp(...))`` the type/code with a
+    recomputed ICMP checksum (odp-execute's set_arp/set_icmp)."""
+    from vnetlab.sim.ovs import odp
+    from vnetlab.wire.checksum import internet_checksum
+
+    eth = bytes.fromhex("ffffffffffff" "000000000001" "0806")
+    arp = bytes.fromhex("0001080006040001" "000000000001" "0a000001" "000000000000" "0a000064")
+    outs: list[bytes] = []
+    acts: tuple[odp.OdpAction, ...] = (
+        odp.SetFields("arp", (("sip", 0x0A000064), ("tip", 0x0A000001), ("op", 2),
+                              ("sha", 0x020000000100), ("tha", 0x000000000001))),
+        odp.Output(1))
+    odp.execute(eth + arp, acts, lambda _p, f, _t: outs.append(f))
+    body = outs[0][14:]
+    assert body[6:8] == b"\x00\x02"
+    assert body[8:14] == bytes.fromhex("020000000100") and body[14:18] == bytes([10, 0, 0, 100])
+    assert body[18:24] == bytes.fromhex("000000000001") and body[24:28] == bytes([10, 0, 0, 1])
+    assert odp.format_odp_actions(acts) == (
+        "set(arp(sip=10.0.0.100,tip=10.0.0.1,op=2,sha=02:00:00:00:01:00,"
+        "tha=00:00:00:00:00:01)),1")
+
+    ip = bytearray.fromhex("4500001c00000000400100000a0000010a000002")
+    ip[10:12] = internet_checksum(bytes(ip)).to_bytes(2, "big")
+    icmp = bytearray.fromhex("0800000000010001")
+    icmp[2:4] = internet_checksum(bytes(icmp)).to_bytes(2, "big")
+    frame = bytes.fromhex("000000000002000000000001" "0800") + bytes(ip) + bytes(icmp)
+    outs.clear()
+    odp.execute(frame, (odp.SetFields("icmp", (("type", 0), ("code", 3))), odp.Output(1)),
+                lambda _p, f, _t: outs.append(f))
+    got = outs[0][34:]
+    assert got[0:2] == b"\x00\x03" and internet_checksum(got) == 0

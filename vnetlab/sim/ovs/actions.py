@@ -20,8 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from vnetlab.openflow import actions as ofp
-from vnetlab.openflow.fields import FIELDS, prereqs_ok
+from vnetlab.openflow.fields import ETH_TYPE_ARP, FIELDS, prereqs_ok
 from vnetlab.openflow.flow import flow_hash_symmetric_l3l4
+from vnetlab.openflow.match import format_eth, format_ip
 from vnetlab.openflow.ofctl_learn import learned_flow
 from vnetlab.openflow.ofproto_tables import dp_hash_map
 from vnetlab.sim.ovs.oftrace import OFT_BUCKET, OfTraceNode
@@ -156,6 +157,8 @@ def _set_field(ctx: XlateCtx, a: ofp.SetField) -> None:
             ctx.report_warn(f"unmet prerequisites for {mf.name}, set_field ignored")
             return
         _mask_prereqs(ctx, mf.prereq)
+        if flow.get("dl_type", 0) == ETH_TYPE_ARP and mf.prereq == "arp":
+            ctx.unwildcard("nw_proto")  # mf_set_mask_l3_prereqs: the ARP opcode's 8 bits
     value, mask = mf.to_member(a.value, a.mask)
     ctx.unwildcard(mf.member, mask)
     flow[mf.member] = (flow.get(mf.member, 0) & ~mask) | (value & mask)
@@ -182,6 +185,26 @@ def _move(ctx: XlateCtx, a: ofp.Move) -> None:
     v, m = dmf.to_member(dval, a.dst.mask)
     ctx.unwildcard(dmf.member, m)
     ctx.flow[dmf.member] = (ctx.flow.get(dmf.member, 0) & ~m) | (v & m)
+    if ctx.trace is not None:
+        _report_subfield(ctx, a.dst)
+
+
+def _hex(v: int) -> str:
+    return f"{v:#x}" if v else "0"
+
+
+def _report_subfield(ctx: XlateCtx, sf: ofp.Subfield) -> None:
+    """``xlate_report_subfield``: a whole field as ``mf_format`` writes it, a part of one
+    in hex (``ds_put_hex``)."""
+    mf = sf.field
+    whole = mf.from_member(ctx.flow.get(mf.member, 0))
+    if sf.ofs == 0 and sf.nbits >= mf.nbits:
+        text = (format_eth(whole) if mf.string == "mac" else format_ip(whole)
+                if mf.string == "ipv4" else _hex(whole) if mf.string == "hex" else str(whole))
+    else:
+        part = (whole >> sf.ofs) & ((1 << sf.nbits) - 1)
+        text = _hex(part)
+    ctx.report_detail(f"{sf.format()} is now {text}")
 
 
 def _dec_ttl(ctx: XlateCtx, _a: ofp.DecTtl) -> str | None:

@@ -14,6 +14,8 @@ time.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import TYPE_CHECKING
 
 from vnetlab.openflow.cmd import CmdResult
@@ -23,6 +25,10 @@ from vnetlab.sim.ovs.dpif import DpFlow, Dpif
 if TYPE_CHECKING:
     from vnetlab.sim.ovs.bundle import XPort
     from vnetlab.sim.ovs.vswitchd import Vswitchd
+
+
+#: ``eth_addr_from_string``: six colon-separated hex octets
+_MAC_RE = re.compile(r"[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5}")
 
 
 class AppctlError(Exception):
@@ -191,8 +197,33 @@ def dpctl_show(vs: Vswitchd, rest: list[str]) -> str:
 
 
 def tnl_neigh_set(vs: Vswitchd, rest: list[str]) -> str:
-    """``tnl/neigh/set BRIDGE IP MAC``: a static tunnel neighbour."""
-    vs.tnl_neigh[rest[1]] = (rest[0], rest[2])
+    """``tnl/neigh/set BRIDGE IP MAC`` (``tnl_neigh_cache_add``): a tunnel neighbour."""
+    try:
+        ip = ipaddress.ip_address(rest[1])
+    except ValueError:
+        raise AppctlError("bad IP address") from None
+    mac = rest[2].lower()
+    if not _MAC_RE.fullmatch(mac):
+        raise AppctlError("bad MAC address")
+    mac = ":".join(f"{int(b, 16):02x}" for b in mac.split(":"))
+    vs.tnl_neigh.pop((rest[0], str(ip)), None)  # a changed entry is a new one (cmap order)
+    vs.tnl_neigh[(rest[0], str(ip))] = mac
+    return "OK\n"
+
+
+def tnl_neigh_show(vs: Vswitchd, _rest: list[str]) -> str:
+    """``tnl/neigh/show`` (``tnl_neigh_cache_show``): the address padded to
+    INET6_ADDRSTRLEN (46), the MAC, the bridge. Entries in the order they were made (OVS
+    walks a hash map: the same for one entry)."""
+    out = ["IP                                            MAC                 Bridge\n",
+           "=" * 74 + "\n"]
+    for (br, ip), mac in vs.tnl_neigh.items():
+        out.append(f"{ip:<46}{mac}   {br}\n")
+    return "".join(out)
+
+
+def tnl_neigh_flush(vs: Vswitchd, _rest: list[str]) -> str:
+    vs.tnl_neigh.clear()
     return "OK\n"
 
 
@@ -208,7 +239,9 @@ _MANY = 1 << 31
 ARITY: dict[str, tuple[int, int]] = {
     "fdb/show": (1, 1), "fdb/flush": (0, 1), "dpif/show": (0, 0),
     "dpif/dump-flows": (1, _MANY), "dpctl/dump-flows": (0, 6), "dpctl/show": (0, _MANY),
-    "tnl/neigh/set": (3, 3), "ofproto/trace": (1, _MANY),
+    "tnl/neigh/set": (3, 3), "tnl/neigh/show": (0, 0), "tnl/neigh/flush": (0, 0),
+    "tnl/arp/set": (3, 3), "tnl/arp/show": (0, 0), "tnl/arp/flush": (0, 0),
+    "ofproto/trace": (1, _MANY),
 }
 
 COMMANDS = {
@@ -219,6 +252,11 @@ COMMANDS = {
     "dpctl/dump-flows": dpctl_dump_flows,
     "dpctl/show": dpctl_show,
     "tnl/neigh/set": tnl_neigh_set,
+    "tnl/neigh/show": tnl_neigh_show,
+    "tnl/neigh/flush": tnl_neigh_flush,
+    "tnl/arp/set": tnl_neigh_set,
+    "tnl/arp/show": tnl_neigh_show,
+    "tnl/arp/flush": tnl_neigh_flush,
     "ofproto/trace": ofproto_trace,
 }
 

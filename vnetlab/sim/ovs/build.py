@@ -8,7 +8,7 @@ emulated ovs-vswitchd (its own ``Database``), so the emulator is configured thro
 same front-ends a user types into. A command that fails is a lab error with OVS's own
 message. Then the internal ports (the bridge's own and ``type: internal``) get their
 addresses and come up like any interface of the node. The emulator's datapath is the
-userspace one (``netdev``) unless the lab names another.
+kernel one (``system``) unless the lab names another (``datapath_type: netdev``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from vnetlab.model.spec import NodeSpec
     from vnetlab.sim.stack.netns import Namespace
 
-DATAPATH_TYPE = "netdev"
+#: the datapath when the lab names none: the kernel one, as ovs-vswitchd takes an empty
+#: ``datapath_type`` (deterministic, whatever module the host has)
+DATAPATH_TYPE = "system"
 
 
 def build_ovs(ns: Namespace, node: NodeSpec) -> Vswitchd:

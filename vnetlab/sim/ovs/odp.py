@@ -60,10 +60,17 @@ class PopVlan:
         return "pop_vlan"
 
 
-#: the fields of ``set(eth(...))``, ``set(ipv4(...))`` and the L4 sets, in print order
-ETH_FIELDS = (("src", "dl_src"), ("dst", "dl_dst"))
-IPV4_FIELDS = (("src", "nw_src"), ("dst", "nw_dst"), ("tos", "nw_tos"), ("ttl", "nw_ttl"))
-L4_FIELDS = (("src", "tp_src"), ("dst", "tp_dst"))
+_MAC = (1 << 48) - 1
+_IP = 0xFFFFFFFF
+#: the settable fields of each datapath key (``struct ovs_key_*``) in print order:
+#: (datapath name, flow member, the member bits the key holds)
+ETH_FIELDS = (("src", "dl_src", _MAC), ("dst", "dl_dst", _MAC))
+IPV4_FIELDS = (("src", "nw_src", _IP), ("dst", "nw_dst", _IP), ("tos", "nw_tos", 0xFF),
+               ("ttl", "nw_ttl", 0xFF))
+ARP_FIELDS = (("sip", "nw_src", _IP), ("tip", "nw_dst", _IP), ("op", "nw_proto", 0xFF),
+              ("sha", "arp_sha", _MAC), ("tha", "arp_tha", _MAC))
+L4_FIELDS = (("src", "tp_src", 0xFFFF), ("dst", "tp_dst", 0xFFFF))
+ICMP_FIELDS = (("type", "tp_src", 0xFF), ("code", "tp_dst", 0xFF))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +89,16 @@ class SetFields:
         for name, v in self.values:
             fmt = _SET_FMT.get((self.header, name), str)
             m = masks.get(name)
-            parts.append(f"{name}={fmt(v)}" + (f"/{fmt(m)}" if m is not None else ""))
+            mfmt = fmt if fmt in (mac_str, ip_str) else hex_c  # format_be16 etc.: /%#x
+            parts.append(f"{name}={fmt(v)}" + (f"/{mfmt(m)}" if m is not None else ""))
         return f"set({self.header}({','.join(parts)}))"
 
 
 _SET_FMT: dict[tuple[str, str], Callable[[int], str]] = {
     ("eth", "src"): mac_str, ("eth", "dst"): mac_str, ("ipv4", "src"): ip_str,
-    ("ipv4", "dst"): ip_str, ("ipv4", "tos"): hex_c,
+    ("ipv4", "dst"): ip_str, ("ipv4", "tos"): hex_c, ("arp", "sip"): ip_str,
+    ("arp", "tip"): ip_str, ("arp", "sha"): mac_str, ("arp", "tha"): mac_str,
 }
-#: whole-field masks of the settable datapath fields
-SET_FULL = {"src": None, "dst": None, "tos": 0xFF, "ttl": 0xFF}
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +214,32 @@ def _fix_l4(b: bytearray, l3: int, ihl: int) -> None:
     b[l4 + at:l4 + at + 2] = csum.to_bytes(2, "big")
 
 
+def set_arp(frame: bytes, values: tuple[tuple[str, int], ...]) -> bytes:
+    """``set_arp`` of odp-execute (the values are whole fields: ARP sets come from the
+    slow path, which rewrites exactly the fields the action names)."""
+    l3 = _l3_offset(frame)
+    b = bytearray(frame)
+    at = {"op": (6, 2), "sha": (8, 6), "sip": (14, 4), "tha": (18, 6), "tip": (24, 4)}
+    for name, v in values:
+        off, n = at[name]
+        b[l3 + off:l3 + off + n] = v.to_bytes(n, "big")
+    return bytes(b)
+
+
+def set_icmp(frame: bytes, values: tuple[tuple[str, int], ...]) -> bytes:
+    """``set_icmp``: type and code, then the ICMP checksum over the whole message."""
+    l3 = _l3_offset(frame)
+    ihl = (frame[l3] & 0x0F) * 4
+    total = int.from_bytes(frame[l3 + 2:l3 + 4], "big")
+    b = bytearray(frame)
+    l4 = l3 + ihl
+    for name, v in values:
+        b[l4 + (0 if name == "type" else 1)] = v
+    b[l4 + 2:l4 + 4] = b"\0\0"
+    b[l4 + 2:l4 + 4] = internet_checksum(bytes(b[l4:l3 + total])).to_bytes(2, "big")
+    return bytes(b)
+
+
 def set_l4(frame: bytes, values: tuple[tuple[str, int], ...]) -> bytes:
     l3 = _l3_offset(frame)
     ihl = (frame[l3] & 0x0F) * 4
@@ -239,6 +272,10 @@ def execute(frame: bytes, actions: tuple[OdpAction, ...], output: OutputFn,
                 frame = set_eth(frame, a.values)
             elif a.header == "ipv4":
                 frame = set_ipv4(frame, a.values, a.masks)
+            elif a.header == "arp":
+                frame = set_arp(frame, a.values)
+            elif a.header == "icmp":
+                frame = set_icmp(frame, a.values)
             else:
                 frame = set_l4(frame, a.values)
         elif type(a) is SetTunnel:

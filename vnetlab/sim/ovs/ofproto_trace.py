@@ -269,6 +269,9 @@ def trace(br: Ofproto, flow: dict[str, int], packet: bytes | None, now: float) -
     out.append(f"Datapath actions: {odp.format_odp_actions(ctx.odp)}")
     if ctx.error is not None:
         out.append(f"\nTranslation failed ({ctx.error}), packet is dropped.")
+    elif ctx.slow:  # explain_slow_path
+        out.append("\nThis flow is handled by the userspace slow path because it:"
+                   "\n  - Uses action(s) not supported by datapath.")
     out.append("\n")  # the unixctl reply ends in a newline
     if packet is not None:
         br.vswitchd.after_trace()

@@ -24,7 +24,15 @@ from vnetlab.sim.ovs.bundle import XBundle, XPort
 from vnetlab.sim.ovs.dpif import Dpif
 from vnetlab.sim.ovs.mac_learning import MAC_DEFAULT_MAX, MAC_ENTRY_DEFAULT_IDLE_TIME
 from vnetlab.sim.ovs.mirror import MBridge, Mirror
-from vnetlab.sim.ovs.netdev import OvsInternalDevice, attach_system, detach_system
+from vnetlab.sim.ovs.netdev import (
+    TUNNEL_VPORT_DEVICES,
+    OvsDatapathDevice,
+    OvsInternalDevice,
+    OvsNetdevDatapathDevice,
+    OvsTapDevice,
+    attach_system,
+    detach_system,
+)
 from vnetlab.sim.ovs.ofproto import OFPP_LOCAL, Ofproto
 
 if TYPE_CHECKING:
@@ -34,6 +42,8 @@ if TYPE_CHECKING:
     from vnetlab.sim.stack.netns import Namespace
 
 TUNNEL_TYPES = {"vxlan": 4789, "geneve": 6081}
+#: ``netdev_vport_class_get_dpif_port``: the datapath port name's prefix per tunnel type
+DPIF_PORT_PREFIX = {"vxlan": "vxlan_sys", "geneve": "genev_sys"}
 
 
 def _mac_int(text: str) -> int:
@@ -56,6 +66,10 @@ class Vswitchd:
         self.dp_owner: dict[tuple[str, int], tuple[Ofproto, XPort]] = {}
         self.devices: dict[str, NetDevice] = {}  # attached system devices by port name
         self.internal: dict[str, OvsInternalDevice] = {}
+        #: the datapaths' own devices (ovs-system / ovs-netdev) by datapath type
+        self.dp_devices: dict[str, OvsDatapathDevice] = {}
+        #: the kernel datapath's tunnel devices (vxlan_sys_4789 ...) by name
+        self.vport_devices: dict[str, NetDevice] = {}
         self.seqno = -1
         self.last_run = float("-inf")  # virtual time of the last periodic run
         #: (datapath type, dp port) of a tunnel vport -> (vxlan|geneve, UDP port)
@@ -70,8 +84,8 @@ class Vswitchd:
         self.virtual_now: float = 0.0  # used when there is no namespace (tests, tools)
         #: the unixctl socket ovs-appctl names in its errors
         self.ctl_path = "/var/run/openvswitch/ovs-vswitchd.1.ctl"
-        #: ``tnl/neigh/set``: tunnel next hop IP -> (bridge, MAC)
-        self.tnl_neigh: dict[str, tuple[str, str]] = {}
+        #: the tunnel neighbour cache (``tnl/neigh/set``): (bridge, next hop IP) -> MAC
+        self.tnl_neigh: dict[tuple[str, str], str] = {}
         if self.db.first("Open_vSwitch") is None:
             with self.db.transaction() as txn:
                 txn.insert("Open_vSwitch", {})
@@ -106,6 +120,9 @@ class Vswitchd:
             name = "ovs-netdev" if dp_type == "netdev" else "ovs-system"
             self.dpifs[dp_type] = Dpif(name, dp_type, dummy_numbering=self.dummy)
             self.dpifs[dp_type].upcall = self._make_upcall(dp_type)
+            if self.ns is not None and not self.dummy and name not in self.ns.devices:
+                cls = OvsNetdevDatapathDevice if dp_type == "netdev" else OvsDatapathDevice
+                self.dp_devices[dp_type] = cls(self.ns, name, self._next_mac())
         return self.dpifs[dp_type]
 
     def _configure_bridge(self, name: str, row: Any) -> None:
@@ -261,12 +278,17 @@ class Vswitchd:
         dpif = br.dpif
         if x.type in TUNNEL_TYPES:
             dst_port = int(x.options.get("dst_port", TUNNEL_TYPES[x.type]))
-            dp_name = x.name if self.dummy else f"{x.type}_sys_{dst_port}"
+            dp_name = x.name if self.dummy else f"{DPIF_PORT_PREFIX[x.type]}_{dst_port}"
             existing = dpif.port_by_name(dp_name)
             if existing is not None:
                 self.dp_owner[(dpif.dp_type, existing.port_no)] = (br, x)
                 return existing.port_no
             port = dpif.add_port(dp_name, x.type, lambda skb: None)
+            if (dpif.dp_type != "netdev" and self.ns is not None and not self.dummy
+                    and dp_name not in self.ns.devices):
+                vdev = TUNNEL_VPORT_DEVICES[x.type](self.ns, dp_name, self._next_mac())
+                vdev.master = self.dp_devices.get(dpif.dp_type)
+                self.vport_devices[dp_name] = vdev
             self.tnl_dp_ports[(dpif.dp_type, port.port_no)] = (x.type, dst_port)
             from vnetlab.sim.ovs import tunnel as tnl
 
@@ -274,7 +296,10 @@ class Vswitchd:
         elif x.type == "internal":
             dev_i = self.internal.get(x.name)
             if dev_i is None and self.ns is not None:
-                dev_i = OvsInternalDevice(self.ns, x.name, self._next_mac())
+                cls = OvsTapDevice if dpif.dp_type == "netdev" else OvsInternalDevice
+                dev_i = cls(self.ns, x.name, self._next_mac())
+                if dpif.dp_type != "netdev":
+                    dev_i.master = self.dp_devices.get(dpif.dp_type)
                 self.internal[x.name] = dev_i
             # dpif_port_open_type: the userspace datapath opens internal ports as taps
             dtype = ("dummy-internal" if self.dummy
@@ -288,6 +313,8 @@ class Vswitchd:
             port = dpif.add_port(x.name, "system", send)
             if dev is not None:
                 attach_system(dev, self._input_fn(dpif, port.port_no))
+                if dpif.dp_type != "netdev":  # the kernel's vport: ovs-system is master
+                    dev.master = self.dp_devices.get(dpif.dp_type)
                 self.devices[x.name] = dev
         self.dp_owner[(dpif.dp_type, port.port_no)] = (br, x)
         return port.port_no
@@ -298,11 +325,16 @@ class Vswitchd:
             shared = any(o is not x and o.odp_port == x.odp_port and o.is_tunnel
                          for b in self.bridges.values() for o in b.xports.values())
             if not shared:
+                dp_port = br.dpif.ports.get(x.odp_port)
                 br.dpif.del_port(x.odp_port)
                 self.dp_owner.pop((br.dpif.dp_type, x.odp_port), None)
+                vdev = self.vport_devices.pop(dp_port.name, None) if dp_port else None
+                if vdev is not None and self.ns is not None:
+                    self.ns.unregister(vdev)
         dev = self.devices.pop(x.name, None)
         if dev is not None:
             detach_system(dev)
+            dev.master = None
         dev_i = self.internal.pop(x.name, None)
         if dev_i is not None and self.ns is not None:
             self.ns.unregister(dev_i)

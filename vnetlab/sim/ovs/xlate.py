@@ -99,6 +99,8 @@ class XlateCtx:
         #: the packet (``-generate`` or a real one): learning and controller side effects
         self.packet: bytes | None = None
         self.userspace_outputs = 0
+        #: ``xout->slow``: an action the datapath cannot do (SLOW_ACTION)
+        self.slow = False
 
     # -- wildcards ----------------------------------------------------------------------
     def unwildcard(self, field: str, mask: int | None = None) -> None:
@@ -127,15 +129,24 @@ class XlateCtx:
 
     # -- commit (commit_odp_actions) ------------------------------------------------------
     def commit(self) -> None:
-        """Emit the datapath set/push/pop actions that make the packet look like ``flow``:
-        Ethernet, IPv4, L4 ports, then VLAN, as ``commit_odp_actions`` orders them."""
+        """Emit the datapath set/push/pop actions that make the packet look like ``flow``,
+        in ``commit_odp_actions``' order: Ethernet, the L3 header (IPv4 or ARP), TCP/UDP
+        ports, ICMP type/code, then VLAN. ARP and ICMP rewrites are ``SLOW_ACTION``."""
         flow, base, wc = self.flow, self.base_flow, self.wc
         self._commit_set("eth", odp.ETH_FIELDS)
-        if flow.get("nw_proto", 0) and base.get("dl_type", 0) == ETH_TYPE_IP:
-            self._commit_set("ipv4", odp.IPV4_FIELDS)
-            proto = flow.get("nw_proto", 0)
-            if proto in (6, 17):
-                self._commit_set("tcp" if proto == 6 else "udp", odp.L4_FIELDS)
+        proto = flow.get("nw_proto", 0)
+        dl_type = base.get("dl_type", 0)
+        if proto and dl_type == ETH_TYPE_IP:
+            # ``ipv4_proto``/``ipv4_frag`` are not writable: never a whole-key set
+            self._commit_set("ipv4", odp.IPV4_FIELDS, exact_possible=False)
+        elif proto and dl_type == ETH_TYPE_ARP:
+            if self._commit_set("arp", odp.ARP_FIELDS):
+                self.slow = True
+        if proto in (6, 17) and dl_type == ETH_TYPE_IP:
+            self._commit_set("tcp" if proto == 6 else "udp", odp.L4_FIELDS)
+        if proto == 1 and flow.get("dl_type", 0) == ETH_TYPE_IP:
+            if self._commit_set("icmp", odp.ICMP_FIELDS, use_masked=False):
+                self.slow = True
         old = base.get("vlan_tci", 0)
         new = flow.get("vlan_tci", 0)
         if old != new:
@@ -146,22 +157,38 @@ class XlateCtx:
                 self.odp.append(odp.PushVlan(new & 0x0FFF, new >> 13))
             base["vlan_tci"] = new
 
-    def _commit_set(self, header: str, fields: tuple[tuple[str, str], ...]) -> None:
-        """``commit()``: a masked set of the fields that differ from the base flow, each
-        under the wildcard bits translation put on it (a partial mask prints /MASK)."""
-        changed = []
-        masks = []
-        for dpname, member in fields:
-            v = self.flow.get(member, 0)
-            m = self.wc.get(member, 0)
-            if v != self.base_flow.get(member, 0) and m:
-                full = FULL.get(member, 0)
-                changed.append((dpname, v & m))
-                if m & full != full:
-                    masks.append((dpname, m & full))
-                self.base_flow[member] = v
-        if changed:
-            self.odp.append(odp.SetFields(header, tuple(changed), tuple(masks)))
+    def _commit_set(self, header: str, fields: tuple[tuple[str, str, int], ...], *,
+                    use_masked: bool = True, exact_possible: bool = True) -> bool:
+        """``commit()``: when a field differs from the base flow, a set of the header.
+        ``keycmp_mask`` keeps the wildcard bits of the fields that differ; if those cover
+        the whole key (``odp_mask_is_exact``) or masked sets are off, it is a plain set of
+        every field (and then every field is exact in the megaflow), else a masked set
+        of the differing fields (a partial mask prints /MASK)."""
+        flow, base, wc = self.flow, self.base_flow, self.wc
+        mask: dict[str, int] = {}
+        for dpname, member, full in fields:
+            if flow.get(member, 0) != base.get(member, 0):
+                mask[dpname] = wc.get(member, 0) & full
+        if not mask:
+            return False
+        fully = exact_possible and all(
+            mask.get(dp, 0) == full for dp, _, full in fields)
+        if use_masked and not fully:
+            values = tuple((dp, flow.get(member, 0) & mask[dp])
+                           for dp, member, _ in fields if mask.get(dp))
+            partial = tuple((dp, mask[dp]) for dp, _, full in fields
+                            if mask.get(dp) and mask[dp] != full)
+            action = odp.SetFields(header, values, partial)
+        else:
+            for _, member, full in fields:
+                wc[member] = wc.get(member, 0) | full
+            action = odp.SetFields(header, tuple((dp, flow.get(member, 0))
+                                                 for dp, member, _ in fields))
+        for _, member, _ in fields:
+            base[member] = flow.get(member, 0)
+        if action.values or not use_masked:
+            self.odp.append(action)
+        return True
 
     # -- output (compose_output_action__, xlate_output_action) -------------------------------
     def output(self, port: int, *, max_len: int = 0) -> None:
