@@ -50,6 +50,7 @@ from vnetlab.kernel.kinds.bridge import read_stp_status
 from vnetlab.kernel.observe import observe as observe_ns
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, Op, Realized
 from vnetlab.kernel.ops.netns import AddNetns
+from vnetlab.kernel.ops.xfrm import esp_unsupported
 from vnetlab.kernel.ovs import daemons as ovs_daemons
 from vnetlab.kernel.ovs import observe as ovs_observe
 from vnetlab.kernel.plan import plan, required_features
@@ -135,8 +136,12 @@ class LinuxEngine:
     # -- build ---------------------------------------------------------------------------
     def plan(self, lab: LabSpec, run_id: str = "manual") -> list[Op]:
         storm.refuse_loops(lab, self.allow_loops)  # a loop is named before anything is built
-        return plan(lab, prefix=self.prefix, run_id=run_id,
-                    unsupported=features.unsupported_kinds(required_features(lab)))
+        unsupported = features.unsupported_kinds(required_features(lab))
+        if any(node.xfrm for node in lab.nodes.values()):
+            why = esp_unsupported()
+            if why is not None:
+                unsupported["xfrm-esp"] = why
+        return plan(lab, prefix=self.prefix, run_id=run_id, unsupported=unsupported)
 
     def realize(
         self,

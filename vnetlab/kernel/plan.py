@@ -46,6 +46,7 @@ from vnetlab.kernel.ops.filters import Ebtables, Nft, SetBrportSecurity
 from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
 from vnetlab.kernel.ops.link import SetAlias, SetMaster, SetUp
 from vnetlab.kernel.ops.netns import AddNetns, SetSysctl
+from vnetlab.kernel.ops.xfrm import IpXfrm
 from vnetlab.kernel.ovs.plan import plan_ovs, undo_lines
 from vnetlab.model.netdev import NetdevSpec
 from vnetlab.model.order import build_order
@@ -85,6 +86,9 @@ def check_supported(lab: LabSpec, unsupported: dict[str, str] | None = None) -> 
                 problems.append(f"{what}: {missing[name]}")
             elif kind is None:
                 problems.append(f"{what}, which the linux engine cannot build yet")
+    if "xfrm-esp" in missing:  # set by the engine when the lab has ip xfrm entries
+        problems.extend(f"{node_name} has ip xfrm states/policies: {missing['xfrm-esp']}"
+                        for node_name, node in lab.nodes.items() if node.xfrm)
     if lab.setup.strip():
         problems.append(
             "the lab has a 'setup:' script, which only the emulator's interpreter runs so far "
@@ -191,6 +195,9 @@ def plan(
     for node_name, node in lab.nodes.items():
         ops.extend(Ebtables(ns[node_name], line=line) for line in node.ebtables)
         ops.extend(Nft(ns[node_name], line=line) for line in node.nft)
+    # 8. IPsec states and policies (kernels with esp4 only: see check_supported)
+    for node_name, node in lab.nodes.items():
+        ops.extend(IpXfrm(ns[node_name], line=line) for line in node.xfrm)
     return ops
 
 

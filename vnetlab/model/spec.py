@@ -83,6 +83,7 @@ from vnetlab.model.netdev import (
 )
 from vnetlab.model.nft import check_nft_line
 from vnetlab.model.ovs import OvsBridgeSpec, OvsMirrorSpec, OvsPortSpec
+from vnetlab.model.xfrm import check_xfrm_line
 
 
 class RouteSpec(Model):
@@ -142,6 +143,7 @@ SysctlValue = Annotated[
 
 EbtablesLine = Annotated[str, AfterValidator(check_ebtables_line)]
 NftLine = Annotated[str, AfterValidator(check_nft_line)]
+XfrmLine = Annotated[str, AfterValidator(check_xfrm_line)]
 
 _SYSCTL_NAMES: list[JsonValue] = list(sorted(KNOWN_SYSCTLS))
 
@@ -163,6 +165,9 @@ class NodeSpec(Model):
     #: nftables bridge-family commands: the words after ``nft`` (``add table bridge
     #: filter``, ``add chain ...``, ``add rule ...``), applied after ``ebtables``
     nft: list[NftLine] = []
+    #: IPsec states and policies: the words after ``ip xfrm`` (``state add ...``,
+    #: ``policy add ...``; vnetlab.model.xfrm), applied after the routes
+    xfrm: list[XfrmLine] = []
     #: the node's Open vSwitch bridges (its own ovsdb-server + ovs-vswitchd)
     ovs: dict[IfName, OvsBridgeSpec] = Field(
         default={}, json_schema_extra={"additionalProperties": False}

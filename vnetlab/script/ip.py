@@ -36,6 +36,7 @@ from vnetlab.script.ip_route import (
     route_get,
     route_show,
 )
+from vnetlab.script.ip_xfrm import ip_xfrm
 from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 
 #: runs ``CMD ...`` in namespace NS for ``ip netns exec NS CMD ...``: (argv, NS) -> status
@@ -80,7 +81,7 @@ def run_ip(argv: list[str], env: Env, run_sub: RunSub) -> int:
     handlers: dict[str, Callable[[Args, Env], int]] = {
         "link": ip_link, "address": ip_addr, "route": ip_route, "neighbor": ip_neigh,
         "neighbour": ip_neigh, "tuntap": ip_tuntap, "tap": ip_tuntap,
-        "netns": lambda a, env: ip_netns(a, env, run_sub),
+        "netns": lambda a, env: ip_netns(a, env, run_sub), "xfrm": ip_xfrm,
     }
     if obj is None:
         raise env.fail(f'Object "{word}" is unknown, try "ip help".', rc=255)

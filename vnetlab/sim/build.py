@@ -28,6 +28,7 @@ from vnetlab.sim.netfilter.nft import install_nft
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 from vnetlab.sim.stack.fib import Route
 from vnetlab.sim.stack.netns import Namespace
+from vnetlab.sim.stack.xfrm import install_xfrm
 from vnetlab.wire.mac import mac_to_bytes
 
 __all__ = ["DEVICE_BUILDERS", "UNSUPPORTED", "build", "check_supported"]
@@ -166,4 +167,6 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
             install_ebtables(ns, node.ebtables)
         if node.nft:
             install_nft(ns, node.nft)
+        if node.xfrm:
+            install_xfrm(ns, node.xfrm)
     return nss

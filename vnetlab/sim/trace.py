@@ -80,6 +80,7 @@ class DropReason(Enum):
     LOCAL_MAC = "LOCAL_MAC"
     BRIDGE_INGRESS_STP_STATE = "BRIDGE_INGRESS_STP_STATE"
     NETFILTER_DROP = "NETFILTER_DROP"
+    XFRM_POLICY = "XFRM_POLICY"  # IPsec: no SA, a policy block, a template unmet, a bad ICV
     # not in the kernel's list (see the class docstring)
     VLAN_FILTER = "VLAN_FILTER"
     BRIDGE_FWD_SAME_PORT = "BRIDGE_FWD_SAME_PORT"

@@ -33,9 +33,11 @@ from vnetlab.sim.stack.icmp import IcmpHandler, icmp_send
 from vnetlab.sim.stack.icmp_ratelimit import IcmpRateLimiter
 from vnetlab.sim.stack.neigh import NeighTable
 from vnetlab.sim.stack.udp import UdpHandler
+from vnetlab.sim.stack.xfrm import XfrmDb, policy_check_in, xfrm_input, xfrm_output
 from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire import icmp as icmpw
 from vnetlab.wire.errors import ParseError
+from vnetlab.wire.esp import IPPROTO_ESP
 from vnetlab.wire.ipv4 import Ipv4Header, fragment
 
 if TYPE_CHECKING:
@@ -85,6 +87,7 @@ class Ipv4Stack:
         self.mc_groups: set[int] = set()  # IPv4 multicast groups joined (ip_mc_join_group)
         # counters in the spirit of `nstat` (IpInHdrErrors, IpInAddrErrors, ...)
         self.stats: dict[str, int] = {}
+        self.xfrm: XfrmDb | None = None  # IPsec SAD/SPD, made by the first `ip xfrm` entry
 
     # -- addresses ----------------------------------------------------------------------
     def addrs(self, dev: NetDevice) -> list[InetAddr]:
@@ -191,6 +194,12 @@ class Ipv4Stack:
             rt = self.route_output(dst)
         if src is None:
             src = rt.prefsrc if rt.prefsrc is not None else self.select_addr(rt.dev, dst) or 0
+        if self.xfrm is not None:  # xfrm_lookup: an out policy may want the payload as ESP
+            out = xfrm_output(self.xfrm, self.ns.name, src, dst, proto, payload, trace,
+                              self.sched.now)
+            if out is None:
+                return
+            proto, payload = out
         mtu = self.path_mtu(rt.dev, dst)
         total = 20 + len(payload)
         df = pmtudisc == "do" or (pmtudisc == "want" and total <= mtu)
@@ -369,6 +378,18 @@ def ip_local_deliver(
                 trace.add(dev.where, "fragment queued for reassembly", EventKind.FRAGMENT)
             return
         hdr, payload = whole
+    xfrm = stack.xfrm
+    if xfrm is not None:  # xfrm4_rcv for ESP, then __xfrm_policy_check for every datagram
+        sp = None
+        if hdr.proto == IPPROTO_ESP:
+            got = xfrm_input(xfrm, dev.where, int(hdr.dst), payload, trace, stack.sched.now)
+            if got is None:
+                return
+            sp, nexthdr, payload = got
+            hdr = dataclasses.replace(hdr, proto=nexthdr)
+        if not policy_check_in(xfrm, dev.where, int(hdr.src), int(hdr.dst), hdr.proto, sp,
+                               trace):
+            return
     handler = stack.ns.inet_protos.get(hdr.proto)
     if handler is not None:
         handler(stack.ns, dev, hdr, payload, trace)
