@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from vnetlab.openflow.cmd import CmdResult
     from vnetlab.ovsdb.db import Database
     from vnetlab.sim.netdev import NetDevice, Skb
+    from vnetlab.sim.ovs.native_tnl import OvsRoute
     from vnetlab.sim.stack.netns import Namespace
 
 TUNNEL_TYPES = {"vxlan": 4789, "geneve": 6081}
@@ -86,6 +87,9 @@ class Vswitchd:
         self.ctl_path = "/var/run/openvswitch/ovs-vswitchd.1.ctl"
         #: the tunnel neighbour cache (``tnl/neigh/set``): (bridge, next hop IP) -> MAC
         self.tnl_neigh: dict[tuple[str, str], str] = {}
+        #: ``ovs/route/add`` routes and ``netdev-dummy/ip4addr`` addresses (native tunnels)
+        self.ovs_routes: list[OvsRoute] = []
+        self.dummy_ip4: dict[str, list[tuple[int, int]]] = {}
         if self.db.first("Open_vSwitch") is None:
             with self.db.transaction() as txn:
                 txn.insert("Open_vSwitch", {})

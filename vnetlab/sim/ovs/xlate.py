@@ -12,10 +12,10 @@ written, and the resubmit depth/count with OVS's limits (64 deep, 4096 resubmits
 What stays in this module: the ctx, output (``compose_output_action__`` incl. patch ports
 and mirrors), flooding, commit, the table lookup (``xlate_table_action``) and the entry
 point. OpenFlow actions are translated by ``actions.py``; NORMAL by ``normal.py``; tunnels
-by ``tunnel.py`` (kernel-style ``set(tunnel(...))`` on every datapath type). Not modelled:
-bonds, STP/RSTP port states, CFM/BFD/LACP, conntrack, recirculation, the userspace
-datapath's native tunnels (``tnl_push``/``tnl_pop``), MPLS, NSH, IPv6 rewrites; FLOOD/ALL
-list ports in OpenFlow order where OVS uses its hash-map order.
+by ``tunnel.py`` (``set(tunnel(...))`` on the kernel datapath) and ``native_tnl.py``
+(``tnl_push``/``tnl_pop`` on the userspace one). Not modelled: bonds, STP/RSTP port
+states, CFM/BFD/LACP, conntrack, recirculation (but ``tnl_pop``'s), MPLS, NSH, IPv6
+rewrites; FLOOD/ALL list ports in OpenFlow order where OVS uses its hash-map order.
 """
 
 from __future__ import annotations
@@ -258,7 +258,13 @@ class XlateCtx:
                 return
         elif xport.odp_port is not None:
             self.commit()
-            self.odp.append(odp.Output(xport.odp_port))
+            pop = None
+            if ofp_port == OFPP_LOCAL:
+                from vnetlab.sim.ovs import native_tnl
+
+                if native_tnl.native_on(self.ofproto):
+                    pop = native_tnl.terminate(self, xport)
+            self.odp.append(odp.Output(xport.odp_port) if pop is None else odp.TnlPop(pop))
         if self.ofproto.mbridge.has_mirrors() and xport.bundle is not None:
             from vnetlab.sim.ovs import normal
 
