@@ -126,7 +126,7 @@ def dpif_show(vs: Vswitchd, rest: list[str]) -> str:
                 t = _port_type(vs, x, dp_type)
                 if x.type == "patch":
                     t = f"patch: peer={x.peer}"
-                elif x.is_tunnel and not vs.dummy:  # netdev_get_config, keys sorted
+                elif x.is_tunnel and not (vs.dummy and vs.override):  # netdev_get_config
                     default = {"vxlan": "4789", "geneve": "6081"}[x.type]
                     opts = {k: v for k, v in x.options.items()
                             if not (k == "dst_port" and v == default)}

@@ -9,11 +9,12 @@ Mirrors ofproto/ofproto-dpif-xlate.c (``native_tunnel_output``, ``build_tunnel_s
 On a userspace datapath (``netdev``/``dummy``), output to a vxlan/geneve port looks the
 tunnel destination up in OVS's own route table (``ovs/route/add`` entries, then the
 namespace's routes and addresses: ``Cached``); the route's device must be a bridge's own
-port (its name is the bridge's), else "native tunnel routing failed". The next hop's MAC
-comes from the tunnel neighbour cache; a miss drops the packet and sends an ARP request
-into that bridge from its LOCAL port. A hit emits ``tnl_push(...)`` and translation goes on
-in that bridge as a packet entering on LOCAL carrying the outer headers, with wildcards
-that do not reach the megaflow (``native_tunnel_output``'s temporary ``wc``).
+port (the bridge's own or another), else "native tunnel routing failed". The next hop's
+MAC comes from the tunnel neighbour cache of that port's bridge; a miss drops the packet
+and sends an ARP request into that bridge from the port. A hit emits ``tnl_push(...)`` and
+translation goes on in that bridge as a packet entering on the port carrying the outer
+headers, with wildcards that do not reach the megaflow (``native_tunnel_output``'s
+temporary ``wc``).
 
 Received: output to a bridge's LOCAL port of a UDP packet to one of that bridge's addresses
 and MAC on a tunnel port's UDP port becomes ``tnl_pop(PORT)`` (``tnl_port_map_lookup``);
@@ -116,8 +117,7 @@ def route_lookup(vs: Vswitchd, dst: int) -> OvsRoute | None:
 
 
 def route_add(vs: Vswitchd, rest: list[str]) -> str:
-    """``ovs/route/add IP/PLEN BRIDGE [GW]``: a ``User`` route (the source address is
-    the device's address on that prefix, else its first)."""
+    """``ovs/route/add IP/PLEN BRIDGE [GW]``: a ``User`` route."""
     from vnetlab.sim.ovs.appctl import AppctlError
 
     try:
@@ -126,10 +126,13 @@ def route_add(vs: Vswitchd, rest: list[str]) -> str:
     except ValueError:
         raise AppctlError("Invalid parameters") from None
     prefix, plen = int(net.network.network_address), net.network.prefixlen
-    addrs = dev_addrs(vs, rest[1])
-    if not addrs:
+    # ovs_router_get_netdev_source_address: an address whose subnet holds the gateway
+    # (else the prefix)
+    target = gw or prefix
+    src = next((ip for ip, n in dev_addrs(vs, rest[1])
+                if ip & _mask(n) == target & _mask(n)), None)
+    if src is None:
         raise AppctlError("Error while inserting route.")
-    src = next((ip for ip, _ in addrs if ip & _mask(plen) == prefix), addrs[0][0])
     vs.ovs_routes = [r for r in vs.ovs_routes if (r.prefix, r.plen) != (prefix, plen)]
     vs.ovs_routes.append(OvsRoute(prefix, plen, rest[1], gw, src, True))
     return "OK\n"
@@ -154,35 +157,38 @@ def dummy_ip4addr(vs: Vswitchd, rest: list[str]) -> str:
 
 
 def _out_dev(vs: Vswitchd, dev: str) -> tuple[Ofproto, XPort] | None:
-    """``tnl_route_lookup_flow``: the route's device must be a bridge's own port."""
-    br = vs.bridges.get(dev)
-    if br is None:
-        return None
-    x = br.xports.get(OFPP_LOCAL)
-    return None if x is None else (br, x)
+    """``tnl_route_lookup_flow``: the route's device must be a port of a bridge (the
+    bridge's own, or any other), else there is no native route."""
+    for br in vs.bridges.values():
+        for x in br.xports.values():
+            if x.name == dev and x.odp_port is not None:
+                return br, x
+    return None
 
 
 def native_tunnel_output(ctx: XlateCtx, xport: XPort, dst: int, src: int, tun_id: int,
                          key: bool, udp_dst: int) -> None:
     """``native_tunnel_output`` + ``build_tunnel_send``."""
     vs = ctx.ofproto.vswitchd
+    if ctx.flow.get("dl_type", 0) == 0x0800:
+        ctx.unwildcard("nw_tos", 0x03)  # tnl_port_send: the outer ECN follows the inner
     ctx.report_detail("output to native tunnel")
     route = route_lookup(vs, dst)
     found = None if route is None else _out_dev(vs, route.dev)
     if route is None or found is None:
-        ctx.report_detail("native tunnel routing failed")
+        ctx.report_warn("native tunnel routing failed")
         return
     out_br, out_x = found
     ctx.report_detail(f"tunneling to {odp.ip_str(dst)} via {route.dev}")
-    smac = out_br.hwaddr or out_x.hwaddr
+    smac = (out_br.hwaddr if out_x.ofp_port == OFPP_LOCAL else 0) or out_x.hwaddr
     s_ip = src or route.src
     nh = route.gw or dst
     mac = vs.tnl_neigh.get((out_br.name, odp.ip_str(nh)))
     if mac is None:
         ctx.report_detail(f"neighbor cache miss for {odp.ip_str(nh)} on bridge "
                           f"{out_br.name}, sending ARP request")
-        if ctx.side_effects:
-            send_arp_request(vs, out_br, smac, s_ip, nh)
+        # (OVS sends it whatever the translation is for, ofproto/trace included)
+        send_arp_request(vs, out_br, out_x, smac, s_ip, nh)
         return
     dmac = int(mac.replace(":", ""), 16)
     ctx.report_detail(f"tunneling from {odp.mac_str(smac)} {odp.ip_str(s_ip)} to "
@@ -225,21 +231,30 @@ def _continue_in(ctx: XlateCtx, br: Ofproto, x: XPort, push: odp.TnlPush) -> Non
     ctx.flow, ctx.base_flow, ctx.wc = flow, base, wc
 
 
-def send_arp_request(vs: Vswitchd, br: Ofproto, smac: int, s_ip: int, d_ip: int) -> None:
-    """``tnl_send_arp_request``: a who-has from the bridge's LOCAL port into the bridge
-    (after the current packet, as OVS's packet-out is)."""
+def send_arp_request(vs: Vswitchd, br: Ofproto, x: XPort, smac: int, s_ip: int,
+                     d_ip: int) -> None:
+    """``tnl_send_arp_request``: a who-has from port X into its bridge (after the current
+    packet, as OVS's packet-out is)."""
     from ipaddress import IPv4Address
 
     from vnetlab.sim.netdev import Skb
     from vnetlab.wire.arp import ArpPacket
 
-    dev = vs.internal.get(br.name)
-    if dev is None or vs.ns is None:
-        return
     mac = smac.to_bytes(6, "big")
     frame = (b"\xff" * 6 + mac + b"\x08\x06"
              + ArpPacket.request(mac, IPv4Address(s_ip), IPv4Address(d_ip)).emit())
-    vs.ns.sched.after(0, lambda _a: dev.xmit(Skb(frame, None)))
+    dev = vs.internal.get(x.name)
+    if dev is not None and vs.ns is not None:
+        vs.ns.sched.after(0, lambda _a: dev.xmit(Skb(frame, None)))
+        return
+    # no device (tools, tests): the packet-out's translation, for its learning
+    from vnetlab.sim.ovs import xlate
+
+    flow = {"in_port": x.ofp_port, "dl_src": smac, "dl_dst": (1 << 48) - 1,
+            "dl_type": 0x0806, "nw_proto": 1, "nw_src": s_ip, "nw_dst": d_ip,
+            "arp_sha": smac, "arp_tha": 0}
+    xlate.xlate_actions(br, flow, now=vs.now, side_effects=True, trace=None,
+                        packet=frame)
 
 
 def terminate(ctx: XlateCtx, xport: XPort) -> int | None:
@@ -264,11 +279,10 @@ def terminate(ctx: XlateCtx, xport: XPort) -> int | None:
     ctx.unwildcard("dl_dst")
     if flow.get("dl_dst", 0) != (br.hwaddr or xport.hwaddr):
         return None
+    # the classifier's stages of ``tnl_port_map_lookup``: the L3 fields go together
     ctx.unwildcard("nw_dst")
-    if flow.get("nw_dst", 0) not in addrs:
-        return None
     ctx.unwildcard("nw_proto")
-    if flow.get("nw_proto", 0) != 17:
+    if flow.get("nw_dst", 0) not in addrs or flow.get("nw_proto", 0) != 17:
         return None
     ctx.unwildcard("tp_dst")
     udp = flow.get("tp_dst", 0)
