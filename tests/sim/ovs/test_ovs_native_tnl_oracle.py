@@ -30,6 +30,8 @@ VSCTL = [
     "options:remote_ip=1.1.2.93", "options:key=5", "ofport_request=4",
     "--", "add-port", "int-br", "p1", "--", "set", "Interface", "p1", "type=dummy",
     "ofport_request=1",
+    "--", "add-port", "int-br", "p8", "--", "set", "Interface", "p8", "type=dummy",
+    "ofport_request=8",
     "--", "add-port", "br0", "p5", "--", "set", "Interface", "p5", "type=dummy",
     "ofport_request=1",
 ]
@@ -43,6 +45,7 @@ FLOWS = [
     "in_port=1,ip,nw_dst=10.0.0.3,actions=output:3",
     "in_port=1,ip,nw_dst=10.0.0.4,actions=output:4",
     "in_port=1,ip,nw_dst=10.0.0.5,actions=output:t4",
+    "in_port=1,ip,nw_dst=10.0.0.6,actions=output:2,output:8",
 ]
 INNER = "in_port=1,icmp,dl_src=f8:bc:12:44:34:b6,dl_dst=aa:55:aa:55:00:00,nw_src=10.0.0.1"
 OUTER = ("in_port(5),eth(src=aa:bb:cc:00:00:01,dst=aa:55:aa:55:00:00),eth_type(0x0800),"
@@ -51,6 +54,7 @@ TRACES = [
     ("int-br", f"{INNER},nw_dst=10.0.0.2"),  # VXLAN, key=flow from set_tunnel
     ("int-br", f"{INNER},nw_dst=10.0.0.3"),  # Geneve, fixed key
     ("int-br", f"{INNER},nw_dst=10.0.0.4"),  # neighbour miss: ARP request, drop
+    ("int-br", f"{INNER},nw_dst=10.0.0.6"),  # not the last action: clone(tnl_push..)
     ("ovs-dummy", f"{OUTER}dst=1.1.2.88,proto=17,tos=0,ttl=64,frag=no),"
                   "udp(src=51283,dst=4789)"),  # VXLAN pop
     ("ovs-dummy", f"{OUTER}dst=1.1.2.88,proto=17,tos=0,ttl=64,frag=no),"

@@ -201,8 +201,11 @@ def native_tunnel_output(ctx: XlateCtx, xport: XPort, dst: int, src: int, tun_id
     push = odp.TnlPush(xport.odp_port, xport.type, dmac, smac, s_ip, dst, ttl,
                        0x4000 if df else 0, udp_dst, tun_id,
                        out_x.odp_port)
+    start = len(ctx.odp)
     ctx.odp.append(push)
     _continue_in(ctx, out_br, out_x, push)
+    if not ctx.last_action:  # later actions must see the packet without the header
+        ctx.odp[start:] = [odp.Clone(tuple(ctx.odp[start:]))]
 
 
 def _continue_in(ctx: XlateCtx, br: Ofproto, x: XPort, push: odp.TnlPush) -> None:
@@ -267,7 +270,7 @@ def terminate(ctx: XlateCtx, xport: XPort) -> int | None:
     if dl_type == 0x0806:
         ctx.unwildcard("nw_proto")
         if flow.get("nw_proto", 0) == 2 and flow.get("arp_sha", 0):
-            ctx.unwildcard("arp_sha")
+            ctx.unwildcard("arp_sha", (1 << 48) - 1)
             ctx.unwildcard("nw_src")
             if ctx.side_effects:
                 vs.tnl_neigh.pop((br.name, odp.ip_str(flow.get("nw_src", 0))), None)

@@ -191,7 +191,18 @@ class TnlPop:
         return f"tnl_pop({self.port})"
 
 
-OdpAction = Output | PushVlan | PopVlan | SetFields | SetTunnel | Userspace | TnlPush | TnlPop
+@dataclass(frozen=True, slots=True)
+class Clone:
+    """``clone(...)``: the nested actions run on a copy of the packet."""
+
+    actions: tuple[OdpAction, ...]
+
+    def format(self) -> str:
+        return f"clone({format_odp_actions(self.actions)})"
+
+
+OdpAction = (Output | PushVlan | PopVlan | SetFields | SetTunnel | Userspace | TnlPush
+             | TnlPop | Clone)
 
 
 def format_odp_actions(actions: tuple[OdpAction, ...] | list[OdpAction]) -> str:
@@ -350,6 +361,8 @@ def execute(frame: bytes, actions: tuple[OdpAction, ...], output: OutputFn,
             frame = a.push(frame)
         elif type(a) is TnlPop and tnl_pop is not None:
             tnl_pop(a.port, frame)
+        elif type(a) is Clone:
+            execute(frame, a.actions, output, userspace, tnl_pop)
 
 
 # -- datapath flow keys (odp_flow_format) ------------------------------------------------

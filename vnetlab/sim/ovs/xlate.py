@@ -101,6 +101,8 @@ class XlateCtx:
         self.userspace_outputs = 0
         #: ``xout->slow``: an action the datapath cannot do (SLOW_ACTION)
         self.slow = False
+        #: ``is_last_action``: no datapath action can follow (a tnl_push needs no clone)
+        self.last_action = True
 
     # -- wildcards ----------------------------------------------------------------------
     def unwildcard(self, field: str, mask: int | None = None) -> None:
@@ -201,7 +203,9 @@ class XlateCtx:
         elif port == OFPP_TABLE:
             self.table_action(in_port, 0)
         elif port == OFPP_NORMAL:
+            was_last, self.last_action = self.last_action, False  # output_normal: never last
             normal.xlate_normal(self)
+            self.last_action = was_last
         elif port == OFPP_FLOOD:
             self.flood(False)
         elif port == OFPP_ALL:
@@ -221,9 +225,11 @@ class XlateCtx:
         hash-map order; here they go in OpenFlow port order, so the *order* of FLOOD/ALL
         outputs in the datapath actions may differ from real OVS (the set does not)."""
         in_port = self.flow.get("in_port", 0)
+        was_last, self.last_action = self.last_action, False
         for ofp_port in sorted(self.ofproto.xports):
             if ofp_port != in_port:
                 self.compose_output(ofp_port)
+        self.last_action = was_last
 
     def controller(self, max_len: int, reason: int = 1) -> None:
         """``execute_controller_action``: no controller is ever connected; the packet-in is
