@@ -269,7 +269,9 @@ def terminate(ctx: XlateCtx, xport: XPort) -> int | None:
     dl_type = flow.get("dl_type", 0)
     if dl_type == 0x0806:
         ctx.unwildcard("nw_proto")
-        if flow.get("nw_proto", 0) == 2 and flow.get("arp_sha", 0):
+        # replies and gratuitous ARPs only (``tnl_arp_snoop``)
+        garp = flow.get("nw_src", 0) == flow.get("nw_dst", 0)
+        if (flow.get("nw_proto", 0) == 2 or garp) and flow.get("arp_sha", 0):
             ctx.unwildcard("arp_sha", (1 << 48) - 1)
             ctx.unwildcard("nw_src")
             if ctx.side_effects:
