@@ -279,8 +279,9 @@ def terminate(ctx: XlateCtx, xport: XPort) -> int | None:
                 vs.tnl_neigh[(br.name, odp.ip_str(flow.get("nw_src", 0)))] = \
                     odp.mac_str(flow["arp_sha"])
         return None
-    if dl_type != 0x0800:
-        return None
+    if dl_type != 0x0800 or not addrs or not any(
+            k[0] == br.dpif.dp_type for k in vs.tnl_dp_ports):
+        return None  # an empty tnl-ports map: its lookup examines nothing
     ctx.unwildcard("dl_dst")
     if flow.get("dl_dst", 0) != (br.hwaddr or xport.hwaddr):
         return None
