@@ -39,10 +39,11 @@ KNOWN: dict[tuple[str, str], str] = {
         "state is read (INCOMPLETE), the emulator's virtual time has run the probes out "
         "(FAILED)"),
     ("ovs-vxlan", "neighbours"): (
-        "the userspace datapath resolves the VTEP in its own tunnel neighbour cache "
-        "(tnl_push, ARP sent and snooped by ovs-vswitchd), so the kernel's table on "
-        "ovs-br0 stays empty; the emulator sends VXLAN through the namespace's stack, "
-        "which learns the neighbour"),
+        "both engines resolve the VTEP in ovs-vswitchd's own tunnel neighbour cache "
+        "(tnl_push/tnl_pop), but the kernel's ovs-br0 tap counts RX 0 / TX 0 and its "
+        "namespace learns no neighbour, while the emulator's ovs-br0 hands the ARP "
+        "broadcasts NORMAL floods to LOCAL to the namespace's stack, which answers and "
+        "learns; why the real tap passes nothing is not explained yet"),
     ("stp-triangle", "fdb"): (
         "after the a12 failure br1 (now a leaf behind br3) learns h2 on a13 in the emulator "
         "but h3 in the kernel: which flooded frames reach br1 while topology-change ageing "

@@ -54,14 +54,18 @@ def do_xlate_actions(ctx: XlateCtx, acts: tuple[Any, ...]) -> None:
     if not acts:
         ctx.report_action("drop")
         return
-    for a in acts:
+    was_last = ctx.last_action
+    for i, a in enumerate(acts):
         if ctx.error is not None or ctx.exit:
             break
         if ctx.trace is not None:
             ctx.report_action(ofp.format_action(a))
+        # ``is_last_action``: nothing can follow this action's datapath actions
+        ctx.last_action = was_last and i == len(acts) - 1
         fn = XLATORS.get(type(a))
         if fn is not None and fn(ctx, a) is STOP:
             break  # the rest of this action list is skipped (``compose_dec_ttl``)
+    ctx.last_action = was_last
 
 
 def _output(ctx: XlateCtx, a: ofp.Output) -> None:

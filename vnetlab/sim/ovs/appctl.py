@@ -19,7 +19,7 @@ import re
 from typing import TYPE_CHECKING
 
 from vnetlab.openflow.cmd import CmdResult
-from vnetlab.sim.ovs import odp
+from vnetlab.sim.ovs import native_tnl, odp
 from vnetlab.sim.ovs.dpif import DpFlow, Dpif
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def dpif_show(vs: Vswitchd, rest: list[str]) -> str:
                 t = _port_type(vs, x, dp_type)
                 if x.type == "patch":
                     t = f"patch: peer={x.peer}"
-                elif x.is_tunnel and not vs.dummy:  # netdev_get_config, keys sorted
+                elif x.is_tunnel and not (vs.dummy and vs.override):  # netdev_get_config
                     default = {"vxlan": "4789", "geneve": "6081"}[x.type]
                     opts = {k: v for k, v in x.options.items()
                             if not (k == "dst_port" and v == default)}
@@ -242,6 +242,7 @@ ARITY: dict[str, tuple[int, int]] = {
     "tnl/neigh/set": (3, 3), "tnl/neigh/show": (0, 0), "tnl/neigh/flush": (0, 0),
     "tnl/arp/set": (3, 3), "tnl/arp/show": (0, 0), "tnl/arp/flush": (0, 0),
     "ofproto/trace": (1, _MANY),
+    "ovs/route/add": (2, 4), "ovs/route/show": (0, 0), "netdev-dummy/ip4addr": (2, 2),
 }
 
 COMMANDS = {
@@ -258,6 +259,9 @@ COMMANDS = {
     "tnl/arp/show": tnl_neigh_show,
     "tnl/arp/flush": tnl_neigh_flush,
     "ofproto/trace": ofproto_trace,
+    "ovs/route/add": native_tnl.route_add,
+    "ovs/route/show": native_tnl.route_show,
+    "netdev-dummy/ip4addr": native_tnl.dummy_ip4addr,
 }
 
 

@@ -128,7 +128,81 @@ class Userspace:
         return f"userspace({self.text})"
 
 
-OdpAction = Output | PushVlan | PopVlan | SetFields | SetTunnel | Userspace
+@dataclass(frozen=True, slots=True)
+class TnlPush:
+    """``tnl_push(...)``: the userspace datapath prepends a whole outer header
+    (``struct ovs_action_push_tnl``; lib/netdev-native-tnl.c builds it)."""
+
+    tnl_port: int
+    kind: str  # vxlan | geneve
+    dmac: int
+    smac: int
+    src: int
+    dst: int
+    ttl: int
+    frag: int  # 0x4000: DF
+    udp_dst: int
+    vni: int
+    out_port: int
+
+    @property
+    def size(self) -> int:
+        return 50  # Ethernet 14 + IPv4 20 + UDP 8 + VXLAN/Geneve 8 (no Geneve options)
+
+    def format(self) -> str:
+        if self.kind == "geneve":
+            tnl = f"geneve(vni={self.vni:#x})"
+        else:
+            tnl = f"vxlan(flags=0x8000000,vni={self.vni:#x})"
+        vtype = 5 if self.kind == "geneve" else 4
+        return (f"tnl_push(tnl_port({self.tnl_port}),header(size={self.size},type={vtype},"
+                f"eth(dst={mac_str(self.dmac)},src={mac_str(self.smac)},dl_type=0x0800),"
+                f"ipv4(src={ip_str(self.src)},dst={ip_str(self.dst)},proto=17,tos=0,"
+                f"ttl={self.ttl},frag={self.frag:#x}),udp(src=0,dst={self.udp_dst},"
+                f"csum=0x0),{tnl}),out_port({self.out_port}))")
+
+    def push(self, frame: bytes) -> bytes:
+        """``netdev_tnl_push_udp_header``: the header with lengths, the IPv4 checksum
+        and a UDP source port from the inner flow's hash."""
+        from vnetlab.sim.devices.udp_tunnel import flow_src_port
+
+        if self.kind == "geneve":
+            tnl = b"\x00\x00\x65\x58" + (self.vni << 8).to_bytes(4, "big")
+        else:
+            tnl = b"\x08\x00\x00\x00" + (self.vni << 8).to_bytes(4, "big")
+        udp_len = 8 + len(tnl) + len(frame)
+        udp = (flow_src_port(frame).to_bytes(2, "big") + self.udp_dst.to_bytes(2, "big")
+               + udp_len.to_bytes(2, "big") + b"\0\0")
+        ip = bytearray(b"\x45\x00" + (20 + udp_len).to_bytes(2, "big") + b"\0\0"
+                       + self.frag.to_bytes(2, "big") + bytes([self.ttl, 17]) + b"\0\0"
+                       + self.src.to_bytes(4, "big") + self.dst.to_bytes(4, "big"))
+        ip[10:12] = internet_checksum(bytes(ip)).to_bytes(2, "big")
+        eth = self.dmac.to_bytes(6, "big") + self.smac.to_bytes(6, "big") + b"\x08\x00"
+        return eth + bytes(ip) + udp + tnl + frame
+
+
+@dataclass(frozen=True, slots=True)
+class TnlPop:
+    """``tnl_pop(PORT)``: strip the outer header, recirculate on the tunnel vport."""
+
+    port: int
+
+    def format(self) -> str:
+        return f"tnl_pop({self.port})"
+
+
+@dataclass(frozen=True, slots=True)
+class Clone:
+    """``clone(...)``: the nested actions run on a copy of the packet."""
+
+    actions: tuple[OdpAction, ...]
+
+    def format(self) -> str:
+        return f"clone({format_odp_actions(self.actions)})"
+
+
+OdpAction = (Output | PushVlan | PopVlan | SetFields | SetTunnel | Userspace | TnlPush
+             | TnlPop | Clone)
 
 
 def format_odp_actions(actions: tuple[OdpAction, ...] | list[OdpAction]) -> str:
@@ -257,7 +331,8 @@ OutputFn = Callable[[int, bytes, SetTunnel | None], None]
 
 
 def execute(frame: bytes, actions: tuple[OdpAction, ...], output: OutputFn,
-            userspace: Callable[[bytes], None] | None = None) -> None:
+            userspace: Callable[[bytes], None] | None = None,
+            tnl_pop: Callable[[int, bytes], None] | None = None) -> None:
     """``odp_execute_actions`` on one frame."""
     tunnel: SetTunnel | None = None
     for a in actions:
@@ -282,6 +357,12 @@ def execute(frame: bytes, actions: tuple[OdpAction, ...], output: OutputFn,
             tunnel = a
         elif type(a) is Userspace and userspace is not None:
             userspace(frame)
+        elif type(a) is TnlPush:
+            frame = a.push(frame)
+        elif type(a) is TnlPop and tnl_pop is not None:
+            tnl_pop(a.port, frame)
+        elif type(a) is Clone:
+            execute(frame, a.actions, output, userspace, tnl_pop)
 
 
 # -- datapath flow keys (odp_flow_format) ------------------------------------------------

@@ -6,11 +6,10 @@ Output (``tnl_port_send``): the port's options give the outer addresses and the 
 ``remote_ip``/``local_ip`` fixed or ``flow`` (taken from ``tun_dst``/``tun_src`` the
 pipeline set), ``key`` a number or ``flow`` (``tun_id``, set by ``set_tunnel``). The
 translation emits ``set(tunnel(...))`` and an output to the tunnel vport
-(``vxlan_sys_4789``), the kernel datapath's form, on every datapath type: the vport builds
-real outer headers (VXLAN/Geneve + UDP) and hands the packet to the namespace's IPv4 stack,
-which routes it and resolves the next hop. Real OVS on the userspace datapath would instead
-push the outer Ethernet/IP headers itself (``tnl_push``) through a bridge that owns the
-underlay address; that native-tunnel path is not modelled.
+(``vxlan_sys_4789``) on the kernel datapath: the vport builds real outer headers
+(VXLAN/Geneve + UDP) and hands the packet to the namespace's IPv4 stack, which routes it
+and resolves the next hop. The userspace datapath pushes the outer headers itself
+(``tnl_push`` through the bridge that owns the underlay route): ``native_tnl.py``.
 
 Input (``tnl_port_receive``): one UDP socket per destination port in the namespace; the
 outer source, destination and VNI pick the OVS port (exact remote_ip before ``flow``, a
@@ -68,6 +67,12 @@ def tunnel_output(ctx: XlateCtx, xport: XPort) -> odp.Output | None:
     tun_id = flow.get("tun_id", 0) if key == "flow" else int(key, 0) if key else 0
     if not dst or xport.odp_port is None:
         ctx.report_warn("Tunneling decided against output")
+        return None
+    from vnetlab.sim.ovs import native_tnl
+
+    if native_tnl.native_on(ctx.ofproto):
+        native_tnl.native_tunnel_output(ctx, xport, dst, src, tun_id, bool(key),
+                                        dst_port(xport))
         return None
     ctx.report_detail("output to kernel tunnel")
     ctx.commit()

@@ -161,4 +161,9 @@ def execute(vs: Vswitchd, dpif: Dpif, frame: bytes, acts: tuple[odp.OdpAction, .
             return
         port.send(Skb(data, t))
 
-    odp.execute(frame, acts, output)
+    def tnl_pop(port: int, data: bytes) -> None:
+        from vnetlab.sim.ovs import native_tnl
+
+        native_tnl.execute_pop(vs, dpif.dp_type, port, data, trace)
+
+    odp.execute(frame, acts, output, tnl_pop=tnl_pop)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from vnetlab.openflow.cmd import CmdResult
     from vnetlab.ovsdb.db import Database
     from vnetlab.sim.netdev import NetDevice, Skb
+    from vnetlab.sim.ovs.native_tnl import OvsRoute
     from vnetlab.sim.stack.netns import Namespace
 
 TUNNEL_TYPES = {"vxlan": 4789, "geneve": 6081}
@@ -52,7 +53,7 @@ def _mac_int(text: str) -> int:
 
 class Vswitchd:
     def __init__(self, ns: Namespace | None = None, db: Database | None = None, *,
-                 dummy: bool = False, seed: int = 0) -> None:
+                 dummy: bool = False, override: bool = True, seed: int = 0) -> None:
         self.ns = ns
         if db is None:
             from vnetlab.ovsdb.db import Database
@@ -60,6 +61,9 @@ class Vswitchd:
             db = Database(seed=seed)
         self.db = db
         self.dummy = dummy
+        #: ``--enable-dummy=override``: tunnel ports are dummies too (else they are the
+        #: shared ``vxlan_sys_4789`` vports of the userspace datapath, native tunnels)
+        self.override = override
         self.bridges: dict[str, Ofproto] = {}
         self.dpifs: dict[str, Dpif] = {}
         #: (datapath type, dp port number) -> (bridge, OpenFlow port)
@@ -86,6 +90,9 @@ class Vswitchd:
         self.ctl_path = "/var/run/openvswitch/ovs-vswitchd.1.ctl"
         #: the tunnel neighbour cache (``tnl/neigh/set``): (bridge, next hop IP) -> MAC
         self.tnl_neigh: dict[tuple[str, str], str] = {}
+        #: ``ovs/route/add`` routes and ``netdev-dummy/ip4addr`` addresses (native tunnels)
+        self.ovs_routes: list[OvsRoute] = []
+        self.dummy_ip4: dict[str, list[tuple[int, int]]] = {}
         if self.db.first("Open_vSwitch") is None:
             with self.db.transaction() as txn:
                 txn.insert("Open_vSwitch", {})
@@ -117,7 +124,7 @@ class Vswitchd:
     def _dpif(self, dp_type: str) -> Dpif:
         dp_type = dp_type or "system"
         if dp_type not in self.dpifs:
-            name = "ovs-netdev" if dp_type == "netdev" else "ovs-system"
+            name = {"netdev": "ovs-netdev", "dummy": "ovs-dummy"}.get(dp_type, "ovs-system")
             self.dpifs[dp_type] = Dpif(name, dp_type, dummy_numbering=self.dummy)
             self.dpifs[dp_type].upcall = self._make_upcall(dp_type)
             if self.ns is not None and not self.dummy and name not in self.ns.devices:
@@ -241,6 +248,8 @@ class Vswitchd:
             x.odp_port = self._add_dp_port(br, x, dev)
             if dev is not None:
                 x.hwaddr = int.from_bytes(dev.mac, "big")
+            elif self.dummy:  # netdev_dummy_construct: aa:55:aa:55:00:NN
+                x.hwaddr = int.from_bytes(self._next_mac(), "big")
         else:
             x.odp_port = self._add_dp_port(br, x, None)
             mac = irow.opt("mac")
@@ -278,7 +287,8 @@ class Vswitchd:
         dpif = br.dpif
         if x.type in TUNNEL_TYPES:
             dst_port = int(x.options.get("dst_port", TUNNEL_TYPES[x.type]))
-            dp_name = x.name if self.dummy else f"{DPIF_PORT_PREFIX[x.type]}_{dst_port}"
+            dp_name = (x.name if self.dummy and self.override
+                       else f"{DPIF_PORT_PREFIX[x.type]}_{dst_port}")
             existing = dpif.port_by_name(dp_name)
             if existing is not None:
                 self.dp_owner[(dpif.dp_type, existing.port_no)] = (br, x)

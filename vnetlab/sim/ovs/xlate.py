@@ -12,10 +12,10 @@ written, and the resubmit depth/count with OVS's limits (64 deep, 4096 resubmits
 What stays in this module: the ctx, output (``compose_output_action__`` incl. patch ports
 and mirrors), flooding, commit, the table lookup (``xlate_table_action``) and the entry
 point. OpenFlow actions are translated by ``actions.py``; NORMAL by ``normal.py``; tunnels
-by ``tunnel.py`` (kernel-style ``set(tunnel(...))`` on every datapath type). Not modelled:
-bonds, STP/RSTP port states, CFM/BFD/LACP, conntrack, recirculation, the userspace
-datapath's native tunnels (``tnl_push``/``tnl_pop``), MPLS, NSH, IPv6 rewrites; FLOOD/ALL
-list ports in OpenFlow order where OVS uses its hash-map order.
+by ``tunnel.py`` (``set(tunnel(...))`` on the kernel datapath) and ``native_tnl.py``
+(``tnl_push``/``tnl_pop`` on the userspace one). Not modelled: bonds, STP/RSTP port
+states, CFM/BFD/LACP, conntrack, recirculation (but ``tnl_pop``'s), MPLS, NSH, IPv6
+rewrites; FLOOD/ALL list ports in OpenFlow order where OVS uses its hash-map order.
 """
 
 from __future__ import annotations
@@ -101,6 +101,8 @@ class XlateCtx:
         self.userspace_outputs = 0
         #: ``xout->slow``: an action the datapath cannot do (SLOW_ACTION)
         self.slow = False
+        #: ``is_last_action``: no datapath action can follow (a tnl_push needs no clone)
+        self.last_action = True
 
     # -- wildcards ----------------------------------------------------------------------
     def unwildcard(self, field: str, mask: int | None = None) -> None:
@@ -201,7 +203,9 @@ class XlateCtx:
         elif port == OFPP_TABLE:
             self.table_action(in_port, 0)
         elif port == OFPP_NORMAL:
+            was_last, self.last_action = self.last_action, False  # output_normal: never last
             normal.xlate_normal(self)
+            self.last_action = was_last
         elif port == OFPP_FLOOD:
             self.flood(False)
         elif port == OFPP_ALL:
@@ -221,9 +225,11 @@ class XlateCtx:
         hash-map order; here they go in OpenFlow port order, so the *order* of FLOOD/ALL
         outputs in the datapath actions may differ from real OVS (the set does not)."""
         in_port = self.flow.get("in_port", 0)
+        was_last, self.last_action = self.last_action, False
         for ofp_port in sorted(self.ofproto.xports):
             if ofp_port != in_port:
                 self.compose_output(ofp_port)
+        self.last_action = was_last
 
     def controller(self, max_len: int, reason: int = 1) -> None:
         """``execute_controller_action``: no controller is ever connected; the packet-in is
@@ -258,7 +264,13 @@ class XlateCtx:
                 return
         elif xport.odp_port is not None:
             self.commit()
-            self.odp.append(odp.Output(xport.odp_port))
+            pop = None
+            if ofp_port == OFPP_LOCAL:
+                from vnetlab.sim.ovs import native_tnl
+
+                if native_tnl.native_on(self.ofproto):
+                    pop = native_tnl.terminate(self, xport)
+            self.odp.append(odp.Output(xport.odp_port) if pop is None else odp.TnlPop(pop))
         if self.ofproto.mbridge.has_mirrors() and xport.bundle is not None:
             from vnetlab.sim.ovs import normal
 
