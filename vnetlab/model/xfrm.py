@@ -140,6 +140,14 @@ def _mode(word: str) -> str:
     return mode
 
 
+def _proto(word: str) -> int:
+    """``proto XFRM-PROTO`` (iproute2 ``xfrm_xfrmproto_getbyname``), shared by states
+    and policy templates as ``xfrm_id_parse`` shares it."""
+    if word not in XFRM_PROTOS:
+        raise _invarg("XFRM-PROTO value is invalid", word)
+    return XFRM_PROTOS[word]
+
+
 def _tmpl(w: _Words) -> XfrmTmpl:
     src = dst = None
     proto = 0
@@ -152,10 +160,7 @@ def _tmpl(w: _Words) -> XfrmTmpl:
         elif key == "dst":
             dst = _addr(w.next(), "ADDR")
         elif key == "proto":
-            p = w.next()
-            if p not in XFRM_PROTOS:
-                raise _invarg("XFRM-PROTO value is invalid", p)
-            proto = XFRM_PROTOS[p]
+            proto = _proto(w.next())
         elif key == "reqid":
             reqid = _int(w.next(), "REQID")
         elif key == "mode":
@@ -180,10 +185,7 @@ def _state(w: _Words) -> XfrmState:
         elif key == "dst":
             dst = _addr(w.next(), "ADDR")
         elif key == "proto":
-            p = w.next()
-            if p not in XFRM_PROTOS:
-                raise _invarg("XFRM-PROTO value is invalid", p)
-            proto = XFRM_PROTOS[p]
+            proto = _proto(w.next())
         elif key == "spi":
             spi = _int(w.next(), "SPI")
             if not 0 <= spi <= 0xFFFFFFFF:
