@@ -38,8 +38,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "script": frozenset({"model", "wire", "engine", "sim", "ovsdb"}),
     # tools are engine-neutral; the one exception is below (SIDEWAYS_MODULES)
     "tools": frozenset({"model", "wire", "engine"}),
+    # lint reads the lab model only: it never builds anything (no engine, no kernel)
+    "lint": frozenset({"model", "wire", "openflow"}),
     "api": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools"}),
-    "cli": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools", "api"}),
+    "cli": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools", "api",
+                      "lint"}),
     "vnetlab": frozenset({"api"}),
 }
 
@@ -56,6 +59,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "kernel": frozenset({"sim", "script", "tools", "cli", "api"}),
     "script": frozenset({"kernel", "tools", "cli", "api"}),
     "tools": frozenset({"cli", "api", "script", "kernel"}),
+    "lint": frozenset({"sim", "kernel", "script", "tools", "cli", "api", "engine", "ovsdb"}),
 }
 
 

@@ -207,6 +207,18 @@ class LinkSpec(Model):
         return v
 
 
+_RULE_ID_RE = r"^[A-Z][A-Z0-9]*[0-9]{3}$"
+
+
+class LintSpec(Model):
+    """``lint: {expect: [MTU001, ...]}``: the ``vnetlab lint`` findings this lab is meant
+    to demonstrate (a failure-mode or security example). Declared findings do not fail
+    ``vnetlab lint``; one that does not fire is reported. The ids are checked by lint
+    itself (the model does not know the rule table)."""
+
+    expect: list[Annotated[str, Field(pattern=_RULE_ID_RE)]] = []
+
+
 class LabSpec(Model):
     """A whole lab: ``name``, ``nodes``, ``links`` and ``checks``."""
 
@@ -218,6 +230,8 @@ class LabSpec(Model):
     #: a script of ``ip``/``bridge``/``sysctl``... commands run after the lab is built, on
     #: its nodes (``ip netns exec NODE ...``; a node named ``host`` is the root namespace)
     setup: str = ""
+    #: what ``vnetlab lint`` is expected to find in this lab (vnetlab.lint)
+    lint: LintSpec = LintSpec()
 
     @field_validator("name")
     @classmethod
@@ -260,6 +274,7 @@ __all__ = [
     "KNOWN_SYSCTLS",
     "LabSpec",
     "LinkSpec",
+    "LintSpec",
     "LowerDevSpec",
     "LowerRef",
     "Mac",
