@@ -89,21 +89,24 @@ def _senders(v: LabView, key: Key, spec: TunnelSpec) -> tuple[int, Key]:
     if spec.master is None or not isinstance(v.full[key[0]].get(spec.master), BridgeSpec):
         return best
     br = (key[0], spec.master)
-    cands: list[Key] = []
+    # (size that enters, the device that sends it): a frame from a veth peer is limited
+    # by both ends (the port's receive path checks its own MTU, dev_forward_skb)
+    cands: list[tuple[int, Key]] = []
     spec_br = v.spec(br)
     if spec_br is not None and spec_br.addresses:
-        cands.append(br)
+        cands.append((v.mtu(br), br))
     for port in v.ports(br):
         pk = (key[0], port)
         if pk == key or isinstance(v.spec(pk), TunnelSpec):
             continue
-        cands.append(pk)
         far = v.peer.get(pk)
-        if far is not None:
-            cands.append(far)
-    for c in cands:
-        if v.mtu(c) > best[0]:
-            best = (v.mtu(c), c)
+        if far is None:
+            cands.append((v.mtu(pk), pk))
+        else:
+            cands.append((min(v.mtu(pk), v.mtu(far)), far))
+    for size, who in cands:
+        if size > best[0]:
+            best = (size, who)
     return best
 
 
