@@ -283,12 +283,54 @@ links:
   - endpoints: [h1:c1p, c1:eth0]
 """
 
+_ROUTED_VXLAN = """
+name: rvx
+nodes:
+  h1:
+    interfaces:
+      eth0: {{addresses: [10.0.1.1/24]}}
+      vx0: {{type: vxlan, id: 42, remote: 10.0.2.1, dev: eth0{vmtu}}}
+    routes: [{{dst: 10.0.2.0/24, via: 10.0.1.254}}]
+  r:
+    sysctls: {{net.ipv4.ip_forward: 1}}
+    interfaces:
+      eth0: {{addresses: [10.0.1.254/24]}}
+      eth1: {{addresses: [10.0.2.254/24], mtu: 1400}}
+  h2:
+    interfaces:
+      eth0: {{addresses: [10.0.2.1/24], mtu: 1400}}
+      vx0: {{type: vxlan, id: 42, remote: 10.0.1.1, dev: eth0}}
+    routes: [{{dst: 10.0.1.0/24, via: 10.0.2.254}}]
+links:
+  - endpoints: [h1:eth0, r:eth0]
+  - endpoints: [r:eth1, h2:eth0]
+"""
+
+_TAGGED_VXLAN = """
+name: tvx
+nodes:
+  h1:
+    interfaces:
+      eth0: {{addresses: [10.0.0.1/24]}}
+      vx0: {{type: vxlan, id: 42, remote: 10.0.0.2, dev: eth0{vmtu}}}
+      vx0.10: {{type: vlan, link: vx0, id: 10, addresses: [192.168.10.1/24]}}
+  h2:
+    interfaces:
+      eth0: {{addresses: [10.0.0.2/24]}}
+links:
+  - endpoints: [h1:eth0, h2:eth0]
+"""
+
 #: (rule, label, trigger lab, clean lab, gc_thresh3 for the trigger; the clean lab is
 #: linted with the kernel's default 1024)
 CASES: list[tuple[str, str, str, str, int]] = [
     ("MTU001", "unbound-vxlan", _vxlan(), _vxlan(", dev: eth0", ", dev: eth0"), 1024),
     ("MTU001", "smaller-mtu-further-on", _vxlan(", dev: eth0", ", dev: eth0", ", mtu: 1400"),
      _vxlan(", dev: eth0, mtu: 1350", ", dev: eth0", ", mtu: 1400"), 1024),
+    ("MTU001", "routed-path", _ROUTED_VXLAN.format(vmtu=""),
+     _ROUTED_VXLAN.format(vmtu=", mtu: 1350"), 1024),
+    ("MTU001", "vlan-tag-carried", _TAGGED_VXLAN.format(vmtu=""),
+     _TAGGED_VXLAN.format(vmtu=", mtu: 1446"), 1024),
     ("MTU001", "geneve-options", _GENEVE.format(mtu=1450), _GENEVE.format(mtu=1442), 1024),
     ("MTU001", "bridged-sender", _BRIDGED_VXLAN.format(cmtu=""),
      _BRIDGED_VXLAN.format(cmtu=", mtu: 1450"), 1024),

@@ -126,7 +126,7 @@ def check(ctx: Context) -> None:
         what = f"{spec.type} {_name(key)}"
         frm = (f"carries packets of up to {inner} bytes" if sender == key else
                f"is fed {inner}-byte frames by {_name(sender)} through bridge {spec.master}")
-        parts = f"{head} bytes of {spec.type}" + (" headers and options" if
+        parts = f"{head} bytes of {spec.type} encapsulation" + (" and options" if
                                                     isinstance(spec, GeneveSpec) and
                                                     spec.options else "")
         if tags:

@@ -27,7 +27,7 @@ import re
 from vnetlab.lint.context import Context
 from vnetlab.lint.view import LabView
 from vnetlab.model.order import Key
-from vnetlab.model.spec import BridgeSpec, NodeSpec, TunnelSpec, TuntapSpec
+from vnetlab.model.spec import BridgeSpec, NodeSpec, TunnelSpec, TuntapSpec, VxlanSpec
 
 _ARP = re.compile(r"(^|\s)(-p|--protocol)\s+(arp|ARP|0x0806)\b")
 _DROP = re.compile(r"-j\s+DROP\b")
@@ -110,38 +110,35 @@ def _plaintext(ctx: Context, v: LabView) -> None:
     for key, spec in v.tunnels():
         remotes = v.remotes(spec)
         group = getattr(spec, "group", None)
-        if not remotes and group is None:
-            continue
         node = ctx.lab.nodes[key[0]]
+        # the underlay segments the outer packets cross, and the nodes that route them
+        segments: list[Key] = []
+        path_nodes = {key[0]}
         if remotes:
-            r = v.route(key[0], remotes[0])
-            if r is None:
+            if _covered(node, remotes[0]):
                 continue
-            out: Key = (key[0], r[0])
-            peer = v.by_ip.get(remotes[0])
-            vteps = {key[0], peer.node if peer is not None else ""}
-        else:
-            dev = getattr(spec, "dev", None)
-            if dev is None:
-                continue
-            out = (key[0], dev)
-            vteps = {key[0]}
-        if remotes and _covered(node, remotes[0]):
-            continue
-        dom = v.domain(out)
-        others = sorted({f"{a.node}:{a.ifname}" for a in v.addrs
-                         if v.domain((a.node, a.ifname)) == dom and a.node not in vteps})
-        others += sorted(f"{k[0]}:{k[1]}" for k, s in v.devices()
-                         if v.domain(k) == dom and k[0] not in vteps
-                         and isinstance(s, TuntapSpec) and s.program is not None)
-        if group is not None:
+            w = v.walk(key[0], remotes[0])
+            for hop in w.hops:
+                segments.append((hop.node, hop.dev))
+                path_nodes.add(hop.node)
+                if hop.to is not None:
+                    path_nodes.add(hop.to[0])
+        elif isinstance(spec, VxlanSpec) and group is not None and spec.dev is not None:
+            segments.append((key[0], spec.dev))
+        for out in segments:
+            dom = v.domain(out)
             others = sorted({f"{a.node}:{a.ifname}" for a in v.addrs
-                             if v.domain((a.node, a.ifname)) == dom and a.node != key[0]})
-            if len(others) < 2:
+                             if v.domain((a.node, a.ifname)) == dom
+                             and a.node not in path_nodes})
+            others += sorted(f"{k[0]}:{k[1]}" for k, s in v.devices()
+                             if v.domain(k) == dom and k[0] not in path_nodes
+                             and isinstance(s, TuntapSpec) and s.program is not None)
+            if group is not None and len(others) < 2:
+                continue  # a multicast group's members are the VTEPs themselves
+            if not others:
                 continue
-        elif not others:
-            continue
-        ctx.add("SEC003", v.seg(key),
-                f"{spec.type} {key[0]}:{key[1]} sends its tenants' packets in the clear "
-                f"through {out[0]}:{out[1]}, on an underlay segment it shares with "
-                f"{', '.join(dict.fromkeys(others))}; no ip xfrm policy protects them")
+            ctx.add("SEC003", v.seg(key),
+                    f"{spec.type} {key[0]}:{key[1]} sends its tenants' packets in the clear "
+                    f"through {out[0]}:{out[1]}, on an underlay segment it shares with "
+                    f"{', '.join(dict.fromkeys(others))}; no ip xfrm policy protects them")
+            break
