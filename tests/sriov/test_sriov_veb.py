@@ -155,3 +155,37 @@ def test_trace_names_the_decisions_with_typed_events() -> None:
     assert (EventKind.DECAP, "VF 1 port VLAN") in kinds
     assert any(k is EventKind.HOP and "PCIe DMA" in w for k, w, _ in _events(trace))
     assert mac_to_str(vf(eng, 1).mac) in " ".join(w for _, w, _ in _events(trace))
+
+
+SWITCHED = """
+name: sriov-sw
+nodes:
+  h1:
+    interfaces:
+      eth0: {type: nic, wire: "sw:p1", sriov: {numvfs: 1, vfs: {0: {vlan: 10}}}}
+  h2:
+    interfaces:
+      eth0: {type: nic, wire: "sw:p2", sriov: {numvfs: 1}}
+  sw:
+    interfaces:
+      br0: {type: bridge, vlan_filtering: true}
+      p1: {type: nic, master: br0, bridge_port: {vlans: [{vid: 10}]}}
+      p2: {type: nic, master: br0, bridge_port: {vlans: [{vid: 10, pvid: true, untagged: true}]}}
+  a:
+    interfaces:
+      v: {type: vf, link: "h1:eth0", vf: 0, addresses: [10.1.0.1/24]}
+  b:
+    interfaces:
+      v: {type: vf, link: "h2:eth0", vf: 0, addresses: [10.1.0.2/24]}
+"""
+
+
+def test_vfs_of_two_hosts_meet_through_an_external_switch() -> None:
+    """h1's VF tags VLAN 10 in its NIC, the switch's trunk port takes it, its access port
+    untags it for h2's untagged VF; a nic can be a bridge port of a switch node."""
+    eng, _ = build(SWITCHED)
+    trunk = frames_seen(eng, "sw", "p1")
+    assert ping_ok(eng, "a", "10.1.0.2")
+    assert any(outer_key(f) == (ETH_P_8021Q, 10) and f[16:18] == b"\x08\x00" for f in trunk)
+    trace = eng.trace("a", IPv4Address("10.1.0.2"))
+    assert trace.verdict().startswith("delivered to b:v")
