@@ -353,7 +353,10 @@ CASES: list[tuple[str, str, str, str, int]] = [
     ("SRIOV002", "per-vf", _sriov("{numvfs: 4, ring: 2048, descriptors: 4096}"),
      _sriov("{numvfs: 4, ring: 1024, descriptors: 4096}"), 1024),
     ("SRIOV003", "spoofchk", _sriov("{numvfs: 2, vfs: {1: {spoofchk: false}}}"),
-     _sriov("{numvfs: 2, vfs: {1: {spoofchk: false, trust: true}}}"), 1024),
+     _sriov("{numvfs: 2, vfs: {1: {spoofchk: true, trust: true}}}"), 1024),
+    ("SRIOV003", "spoofchk-trusted", _sriov("{numvfs: 2, vfs: {0: {spoofchk: false, "
+                                            "trust: true}}}"),
+     _sriov("{numvfs: 2, vfs: {0: {trust: false}}}"), 1024),
     ("NEIGH001", "small-gc-thresh3", _three_hosts(), _three_hosts(), 5),
     ("ADDR001", "same-mac",
      _TWO_HOSTS_BRIDGED.format(name="mac", bip="10.0.0.2", amac=", mac: \"02:00:00:00:00:01\"",

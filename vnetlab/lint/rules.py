@@ -112,12 +112,14 @@ RULES: dict[str, Rule] = {r.id: r for r in (
        "are dropped at the NIC (rx_missed_errors / rx_no_buffer): the seed's 'VF queue "
        "exhaustion' failure mode.",
        "shrink the rings (ethtool -G) or the number of VFs, or size the pool for them"),
-    _r("SRIOV003", "vf-spoofchk-off-untrusted", "warning", "sriov",
-       "spoof checking is off on an untrusted VF",
+    _r("SRIOV003", "vf-spoofchk-off", "warning", "sriov",
+       "spoof checking is off on a VF",
        "With spoofchk off, a VF can send frames with any source MAC through the NIC's "
        "embedded switch, impersonating other VFs or the PF (the seed's SR-IOV security "
-       "note); trust off does not stop that.",
-       "leave spoofchk on (ip link set PF vf N spoofchk on) unless the VF is trusted"),
+       "note: spoofchk on and trust off for VFs given to untrusted workloads). trust on "
+       "makes it worse: the VF may also change its MAC and receive in promiscuous mode.",
+       "turn spoofchk on (ip link set PF vf N spoofchk on) unless the VF's workload is "
+       "trusted, and keep trust off for untrusted VFs"),
     _r("NEIGH001", "neighbour-table-size", "warning", "capacity",
        "the lab's L2 domains can need more neighbour entries than gc_thresh3",
        "The kernel's IPv4 neighbour table is one per host: entries of every namespace "

@@ -1,13 +1,13 @@
 """SRIOV001 VFs above totalvfs, SRIOV002 rings oversubscribing the pool, SRIOV003 spoof
-checking off on an untrusted VF.
+checking off on a VF.
 
 Design note: the PF (``nic`` with ``sriov``) keeps the per-VF settings, as the kernel
 does (``IFLA_VFINFO_LIST``). ``resolve()`` (``vnetlab.model.sriov_check``) refuses
 ``numvfs > totalvfs`` (ERANGE) and per-vf rings that do not fit the pool; lint reports
 those at the same YAML path under its own ids, and also the oversubscription a
 ``shared-pool`` NIC accepts — the seed's VF queue exhaustion, which happens at run time
-only when a VF stops draining — and ``spoofchk off`` without ``trust`` (the seed's MAC
-spoofing through the embedded switch). Only enabled VFs (index < numvfs) count.
+only when a VF stops draining — and ``spoofchk off`` (the seed's MAC spoofing through the
+embedded switch; worse with ``trust``). Only enabled VFs (index < numvfs) count.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def check(ctx: Context) -> None:
                     f"descriptors together, but the pool holds {sr.descriptors}; "
                     f"isolation {sr.isolation} {how}")
         for k, vf in sorted(sr.vfs.items()):
-            if k < sr.numvfs and not vf.spoofchk and not vf.trust:
+            if k < sr.numvfs and not vf.spoofchk:
+                worse = (" — and trust on also lets it change its MAC and go promiscuous"
+                         if vf.trust else "")
                 ctx.add("SRIOV003", (*seg, "vfs", k, "spoofchk"),
-                        f"VF {k} of {name} has spoofchk off and is not trusted: it can send "
-                        "frames with any source MAC through the NIC's embedded switch")
+                        f"VF {k} of {name} has spoofchk off: it can send frames with any "
+                        f"source MAC through the NIC's embedded switch{worse}")
