@@ -321,6 +321,45 @@ links:
   - endpoints: [h1:eth0, h2:eth0]
 """
 
+_VEPA = """
+name: vepa
+nodes:
+  host:
+    interfaces:
+      eth0: {{addresses: [10.0.0.100/24]}}
+  sw:
+    interfaces:
+      br0: {{type: bridge}}
+      p0: {{master: br0, bridge_port: {{hairpin: {hairpin}}}}}
+  c1:
+    interfaces:
+      mv: {{type: macvlan, link: host:eth0, mode: vepa, addresses: [10.0.0.1/24]}}
+  c2:
+    interfaces:
+      mv: {{type: macvlan, link: host:eth0, mode: vepa, addresses: [10.0.0.2/24]}}
+links:
+  - endpoints: [host:eth0, sw:p0]
+checks:
+  - ping: c1 -> 10.0.0.2
+  - ping: c1 -> 10.0.0.100
+    expect: {lower}
+"""
+
+_GROUPS = """
+name: grp
+nodes:
+  h1:
+    interfaces:
+      eth0: {{addresses: [10.0.0.1/24]}}
+      vx0: {{type: vxlan, id: 42, group: 239.1.1.1, dev: eth0}}
+  h2:
+    interfaces:
+      eth0: {{addresses: [10.0.0.2/24]}}
+      vx0: {{type: vxlan, id: 42, group: {group}, dev: eth0}}
+links:
+  - endpoints: [h1:eth0, h2:eth0]
+"""
+
 #: (rule, label, trigger lab, clean lab, gc_thresh3 for the trigger; the clean lab is
 #: linted with the kernel's default 1024)
 CASES: list[tuple[str, str, str, str, int]] = [
@@ -374,6 +413,15 @@ CASES: list[tuple[str, str, str, str, int]] = [
     ("VXLAN001", "dstport", _vxlan(", dev: eth0", ", dev: eth0, dstport: 4789"),
      _vxlan(", dev: eth0, dstport: 4789", ", dev: eth0, dstport: 4789"), 1024),
     ("MACVLAN001", "private", _macvlan("private"), _macvlan("bridge"), 1024),
+    ("MACVLAN001", "vepa-without-hairpin", _VEPA.format(hairpin="false", lower="unreachable"),
+     _VEPA.format(hairpin="true", lower="unreachable"), 1024),
+    ("MACVLAN001", "child-to-lower", _VEPA.format(hairpin="true", lower="reachable"),
+     _VEPA.format(hairpin="true", lower="unreachable"), 1024),
+    ("VXLAN001", "group", _GROUPS.format(group="239.1.1.2"), _GROUPS.format(group="239.1.1.1"),
+     1024),
+    ("ROUTE001", "static-route-via-a-host",
+     _routed(forward="0").replace("checks:\n  - ping: a -> 10.0.2.1\n", ""),
+     _routed().replace("checks:\n  - ping: a -> 10.0.2.1\n", ""), 1024),
     ("OVS001", "name", _ovs('["in_port=nosuch,actions=NORMAL"]'),
      _ovs('["in_port=pa,actions=NORMAL"]'), 1024),
     ("OVS001", "number", _ovs('["in_port=1,actions=output:7", "priority=0,actions=NORMAL"]'),

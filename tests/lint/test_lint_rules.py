@@ -44,3 +44,18 @@ def test_rule_triggers_and_stays_quiet(tmp_path: Path, rule: str, trigger: str, 
     # the clean twin does not just fail differently
     assert not [f for f in ok.findings if f.rule == "LAB001"], \
         [f.render(ok.source) for f in ok.findings]
+
+
+def test_rule_table_is_consistent() -> None:
+    import re
+
+    from vnetlab.lint.runner import FAMILIES
+    from vnetlab.model.spec import _RULE_ID_RE
+
+    families = {name for name, _ in FAMILIES}
+    assert {r.family for r in RULES.values()} == families | {"runner"}
+    for r in RULES.values():
+        assert r.id == r.id.upper() and re.match(_RULE_ID_RE, r.id), r.id
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", r.name), r.name
+        assert r.summary and r.explanation and r.fix and "\n" not in r.summary
+    assert len({r.name for r in RULES.values()}) == len(RULES)
