@@ -51,8 +51,9 @@ def test_unreadable_input_exits_2(tmp_path: Path) -> None:
     bad.write_bytes(b"name: \xff\n")
     code, _, err = invoke("lint", str(bad))
     assert code == 2 and "UTF-8" in err
-    code, _, err = invoke("lint", "--json", str(tmp_path / "missing.yaml"))
-    assert code == 2
+    code, out, err = invoke("lint", "--format", "sarif", str(tmp_path / "missing.yaml"))
+    assert code == 2 and out == ""
+    assert json.loads(err)["problems"][0]["message"].startswith("no such file")
 
 
 def test_lab_that_does_not_resolve_is_findings_not_a_traceback(tmp_path: Path) -> None:

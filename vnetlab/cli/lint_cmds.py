@@ -81,7 +81,13 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
             raise click.UsageError("give at least one LAB (or --list-rules)")
         sel, ign = _ids(select, "--select"), _ids(ignore, "--ignore")
         opts = LintOptions(gc_thresh3=gc_thresh3)
-        results = [lint_file(lab, options=opts, select=sel, ignore=ign) for lab in labs]
+        from vnetlab.cli.errors import report_lab_error
+        from vnetlab.model.errors import LabError
+
+        try:
+            results = [lint_file(lab, options=opts, select=sel, ignore=ign) for lab in labs]
+        except LabError as e:  # not a lab at all: exit 2, as JSON for the JSON formats
+            report_lab_error(e, as_json=fmt != "rich")
         failed = any(r.failed(fail_on) for r in results)
         if fmt == "json":
             from vnetlab.lint.report import to_json
