@@ -360,6 +360,34 @@ links:
   - endpoints: [h1:eth0, h2:eth0]
 """
 
+def _ovs3(flows: list[str]) -> str:
+    block = "".join(f"          - {f}\n" for f in flows) or "          []\n"
+    return f"""
+name: ovs3
+nodes:
+  host:
+    interfaces: {{pa: {{}}, pb: {{}}, pc: {{}}}}
+    ovs:
+      br0:
+        ports: {{pa: {{ofport_request: 1}}, pb: {{ofport_request: 2}}, pc: {{ofport_request: 3}}}}
+        flows:
+{block}  a: {{interfaces: {{eth0: {{addresses: [10.0.0.1/24], mac: "02:00:00:00:00:01"}}}}}}
+  b: {{interfaces: {{eth0: {{addresses: [10.0.0.2/24], mac: "02:00:00:00:00:02"}}}}}}
+  c: {{interfaces: {{eth0: {{addresses: [10.0.0.3/24], mac: "02:00:00:00:00:03"}}}}}}
+links:
+  - endpoints: [host:pa, a:eth0]
+  - endpoints: [host:pb, b:eth0]
+  - endpoints: [host:pc, c:eth0]
+"""
+
+
+_ARP_INSPECTION = [
+    *(f"priority=200,arp,in_port=p{x},arp_spa=10.0.0.{k},arp_sha=02:00:00:00:00:0{k},"
+      "actions=NORMAL" for k, x in ((1, "a"), (2, "b"), (3, "c"))),
+    "priority=100,arp,actions=drop",
+    "priority=0,actions=NORMAL",
+]
+
 #: (rule, label, trigger lab, clean lab, gc_thresh3 for the trigger; the clean lab is
 #: linted with the kernel's default 1024)
 CASES: list[tuple[str, str, str, str, int]] = [
@@ -379,6 +407,7 @@ CASES: list[tuple[str, str, str, str, int]] = [
      _three_hosts("    ebtables: [\"-A FORWARD -p ARP --arp-op Reply -j DROP\"]"), 1024),
     ("SEC001", "locked-ports", _three_hosts(port_opts=", bridge_port: {learning: false}"),
      _three_hosts(port_opts=", bridge_port: {neigh_suppress: true}"), 1024),
+    ("SEC001", "ovs-normal", _ovs3([]), _ovs3(_ARP_INSPECTION), 1024),
     ("SEC002", "program-port", _bypass(),
      _bypass("    ebtables: [\"-A FORWARD -i ! veth-+ -j DROP\", "
              "\"-A FORWARD -o ! veth-+ -j DROP\"]"), 1024),

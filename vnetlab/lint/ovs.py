@@ -82,6 +82,34 @@ class _Flow:
         return self.fm.priority
 
 
+def table0(name: str, br: OvsBridgeSpec) -> Classifier[_Flow]:
+    """The bridge's table 0 as a classifier (flows that do not parse are left out: OVS001
+    and OVS004 report them)."""
+    nums = port_numbers(name, br)
+    cls: Classifier[_Flow] = Classifier()
+    for k, text in enumerate(br.flows):
+        try:
+            fm = parse_flow(text, "add", nums.get)
+        except (OfctlError, ValueError):
+            continue
+        normalize(fm)
+        if _table(fm) == 0:
+            cls.insert(_Flow(k, fm))
+    return cls
+
+
+def arp_forwarded(cls: Classifier[_Flow], secure: bool, in_port: int, sha: bytes,
+                  spa: IPv4Address, tpa: IPv4Address) -> bool:
+    """Whether table 0 passes a (forged) ARP reply from ``in_port`` on: a flow with actions,
+    or a table miss in standalone mode (NORMAL); an empty action list is a drop."""
+    reply = ArpPacket(2, sha, spa, BROADCAST, tpa)
+    frame = EthernetHeader(BROADCAST, sha, ETH_P_ARP).emit(reply.emit())
+    rule = cls.lookup(extract(frame, in_port))
+    if rule is None:
+        return not secure
+    return bool(rule.fm.actions)
+
+
 def _covers(hi: FlowMod, lo: FlowMod) -> bool:
     hm, lm = hi.match, lo.match
     for member, mask in hm.masks.items():

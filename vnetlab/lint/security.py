@@ -7,7 +7,9 @@ The seed's security implications, found on the model:
 * SEC001: a Linux bridge that three or more parties share (ports, plus the bridge itself
   when it has an address) where some port is neither ``locked`` nor ``neigh_suppress`` and
   the node filters no ARP on the bridge (no ebtables rule with ``-p ARP`` and a DROP, no
-  nft rule on ``arp`` that drops). Any port can then claim any IP address.
+  nft rule on ``arp`` that drops). Any port can then claim any IP address. An Open
+  vSwitch bridge is judged by its flows: a forged ARP reply from each port is looked up
+  in table 0 (``_ovs_arp``).
 * SEC002: a Linux bridge one of whose ports is a TAP/TUN driven by a program in the
   bridge's own namespace — a workload with CAP_NET_ADMIN there, which reads what the
   bridge floods — while the node restricts no forwarding by port (ebtables ``-i``/``-o``
@@ -25,6 +27,7 @@ import ipaddress
 import re
 
 from vnetlab.lint.context import Context
+from vnetlab.lint.ovs import arp_forwarded, port_numbers, table0
 from vnetlab.lint.view import LabView
 from vnetlab.model.order import Key
 from vnetlab.model.spec import BridgeSpec, NodeSpec, TunnelSpec, TuntapSpec, VxlanSpec
@@ -51,13 +54,18 @@ def _port_filtered(node: NodeSpec) -> bool:
 
 def _party(v: LabView, port: Key) -> bool:
     """A port leads to a party of its own (a host, a VM, a program) unless it is a wire
-    to another switch (its far end is a bridge port) or an overlay (a tunnel)."""
+    to another switch (its far end is a Linux or OVS bridge port) or an overlay (a tunnel)."""
     spec = v.spec(port)
     if isinstance(spec, TunnelSpec):
         return False
     far = v.peer.get(port)
-    far_spec = v.spec(far) if far is not None else None
-    return not (far_spec is not None and far_spec.master is not None)
+    if far is None:
+        return True
+    far_spec = v.spec(far)
+    if far_spec is not None and far_spec.master is not None:
+        return False
+    far_node = v.lab.nodes.get(far[0])
+    return not (far_node is not None and any(far[1] in b.ports for b in far_node.ovs.values()))
 
 
 def _program_port(v: LabView, key: Key) -> bool:
@@ -90,7 +98,52 @@ def check(ctx: Context) -> None:
                     f"{n}:{progs[0]} is a port of bridge {br} driven by a program in "
                     f"{n}'s own namespace; with no forwarding restricted by port it "
                     f"receives what {br} floods from {', '.join(others)}")
+    _ovs_arp(ctx, v)
     _plaintext(ctx, v)
+
+
+def _ovs_arp(ctx: Context, v: LabView) -> None:
+    """SEC001 on Open vSwitch: each port's forged ARP reply (the far end's MAC claiming
+    another party's address) is looked up in table 0; flows that drop it (ARP inspection,
+    examples/security-arp-spoofing-ovs.yaml) protect the port. Parties are counted per
+    access VLAN (``tag``; ports without one count in every VLAN); an action other than
+    drop counts as forwarding it (an approximation for resubmit/goto chains)."""
+    for n, node in ctx.lab.nodes.items():
+        for name, br in node.ovs.items():
+            nums = port_numbers(name, br)
+            ports = [p for p, spec in br.ports.items() if spec.type in ("system", "internal")]
+            parties = [p for p in ports if _party(v, (n, p))]
+            # an access port (tag) shares ARP only with its VLAN's ports and the trunks
+            tags = {br.ports[p].tag for p in parties} - {None}
+            untagged = [p for p in parties if br.ports[p].tag is None]
+            count = max([len(untagged)] + [
+                len(untagged) + sum(1 for p in parties if br.ports[p].tag == t)
+                for t in tags]) + (1 if br.addresses else 0)
+            if count < 3:
+                continue
+            ips = [a.iface.ip for a in v.addrs if v.domain((a.node, a.ifname)) ==
+                   v.domain((n, name))]
+            cls = table0(name, br)
+            open_ports = []
+            for p in parties:
+                far = v.peer.get((n, p), (n, p))
+                mine = v.node_ips(far[0])
+                victim = next((ip for ip in ips if ip not in mine), None)
+                if victim is None:
+                    continue
+                spec = v.spec(far)
+                sha = bytes.fromhex(spec.mac.replace(":", "")) if spec is not None and \
+                    spec.mac else b"\x02" + b"\x00" * 5
+                if arp_forwarded(cls, br.fail_mode == "secure", nums[p], sha, victim, victim):
+                    open_ports.append(p)
+            if open_ports:
+                ctx.add("SEC001", ("nodes", n, "ovs", name),
+                        f"Open vSwitch bridge {n}:{name} is shared by {count} parties and its "
+                        f"flows pass forged ARP replies from {', '.join(open_ports)}: a port "
+                        "can claim any IP address of the segment (ARP spoofing)",
+                        "add ARP-inspection flows: ARP passes only with the sender IP and MAC "
+                        "bound to its port, the rest is dropped (see "
+                        "examples/security-arp-spoofing-ovs.yaml)")
 
 
 def _covered(node: NodeSpec, remote: ipaddress.IPv4Address) -> bool:
