@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vnetlab.engine import Engine, EngineError
-from vnetlab.model.checks import LinkStep, StormCheck, StpCheck, WaitCheck
+from vnetlab.model.checks import IperfCheck, LinkStep, StormCheck, StpCheck, WaitCheck
 from vnetlab.model.resolver import mac_of_ref
 from vnetlab.model.spec import (
     Check,
@@ -42,7 +42,7 @@ from vnetlab.wire.pcap import read_pcap
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     index: int  # position in the lab's checks list
-    kind: str  # "ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait"
+    kind: str  # "ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "iperf"
     subject: str  # "a -> 192.168.1.3"
     expected: str
     got: str
@@ -229,6 +229,57 @@ def run_storm(i: int, engine: Engine, c: StormCheck) -> CheckResult:
     return CheckResult(i, "storm", c.storm, c.expect, got, _status(got == c.expect), detail)
 
 
+def _rate(bps: float) -> str:
+    """bits/s the way iperf3 prints them (``18.8 Gbits/sec``)."""
+    n = bps
+    for unit in ("bits", "Kbits", "Mbits", "Gbits"):
+        if n < 1000:
+            return f"{n:.3g} {unit}/sec"
+        n /= 1000
+    return f"{n:.3g} Tbits/sec"
+
+
+def run_iperf(i: int, engine: Engine, c: IperfCheck) -> CheckResult:
+    """An ``iperf`` check: the engine's iperf (modelled on the emulator, the real iperf3
+    on the kernel); judged on the receiver's rate and, for UDP, the loss."""
+    subject = c.iperf + (f" -u -b {c.bitrate}" if c.udp else "") + f" -t {c.time:g}"
+    want: list[str] = []
+    if c.min_rate is not None:
+        want.append(f">= {_rate(c.min_rate)}")
+    if c.max_rate is not None:
+        want.append(f"<= {_rate(c.max_rate)}")
+    if c.max_loss is not None:
+        want.append(f"loss <= {c.max_loss:g}%")
+    expected = ", ".join(want) or "completes"
+    runner = getattr(engine, "iperf", None)
+    if runner is None:
+        return CheckResult(i, "iperf", subject, expected, "-", "skip",
+                           f"the {engine.name} engine cannot run iperf")
+    try:
+        r = runner(c.src, c.dst, udp=c.udp, bitrate=c.bitrate, time_s=c.time,
+                   length=c.len, window=c.window)
+    except EngineError as e:
+        return CheckResult(i, "iperf", subject, expected, "-", "fail", str(e).splitlines()[0])
+    if r.errors:
+        return CheckResult(i, "iperf", subject, expected, "error", "fail", r.errors[0])
+    got = _rate(r.bits_per_second)
+    ok = True
+    if c.min_rate is not None:
+        ok = ok and r.bits_per_second >= c.min_rate
+    if c.max_rate is not None:
+        ok = ok and r.bits_per_second <= c.max_rate
+    if c.udp:
+        got += f", loss {r.lost_percent:.2g}%"
+        if c.max_loss is not None:
+            ok = ok and r.lost_percent <= c.max_loss
+    detail = "modelled" if r.modelled else "measured"
+    if r.mean_rtt_us:
+        detail += f", rtt {r.mean_rtt_us:.0f} us"
+    if r.retransmits:
+        detail += f", {r.retransmits} retransmits"
+    return CheckResult(i, "iperf", subject, expected, got, _status(ok), detail)
+
+
 def describe_match(m: FrameMatch) -> str:
     parts: list[str] = [m.proto if m.proto != "any" else "frames"]
     if m.op != "any":
@@ -310,6 +361,8 @@ def run_checks(
                     results.append(run_link(i, engine, c))
                 elif isinstance(c, WaitCheck):
                     results.append(run_wait(i, engine, c))
+                elif isinstance(c, IperfCheck):
+                    results.append(run_iperf(i, engine, c))
                 else:
                     results.append(None)  # judged after the captures are complete
         finally:
