@@ -411,8 +411,9 @@ class Iperf:
             s.sent_frames += 1
             s.next_free = now + interval
 
-        def pump(_arg: object = None) -> None:
-            s.pump_armed = False
+        def pump() -> None:
+            if s.pump_armed:  # paced: the armed wake-up sends when the CPU is free again
+                return
             now = sched.now
             if s.retx_pending is not None:
                 if now < s.next_free:
@@ -429,10 +430,13 @@ class Iperf:
             if s.snd_una < s.snd_nxt and s.rto is None:
                 s.rto = sched.timer(max(TCP_RTO_MIN, 2 * s.srtt), on_rto)
 
+        def wake(_arg: object) -> None:
+            s.pump_armed = False
+            pump()
+
         def arm(t: float) -> None:
-            if not s.pump_armed:
-                s.pump_armed = True
-                sched.at(int(math.ceil(t)), pump)
+            s.pump_armed = True
+            sched.at(int(math.ceil(t)), wake)
 
         def on_rto() -> None:
             s.rto = None
