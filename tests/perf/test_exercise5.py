@@ -6,6 +6,8 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 from pathlib import Path
 
+import pytest
+
 from vnetlab.api import load, realize, run
 
 EX5 = Path(__file__).resolve().parents[2] / "examples" / "exercise5-sriov.yaml"
@@ -32,3 +34,22 @@ def test_the_vf_path_skips_the_bridge_and_splits_the_cpu_work() -> None:
     assert vm["host_cpu_s_per_gbyte"] < bm["host_cpu_s_per_gbyte"]
     assert vf.bits_per_second > br.bits_per_second
     assert vf.bits_per_second <= 25e9 * 1448 / 1538 * 1.001  # never above the line
+
+
+def test_a_vf_rate_limit_paces_the_sender_like_a_slower_line() -> None:
+    from vnetlab.model import load_lab_text
+
+    text = EX5.read_text().replace(
+        "sriov: {numvfs: 4}", "sriov: {numvfs: 4, vfs: {0: {max_tx_rate: 1000}}}")
+    assert "max_tx_rate" in text
+    with realize(load_lab_text(text)) as net:
+        tcp = net.engine.iperf("ns1", IPv4Address("10.0.0.2"))  # type: ignore[attr-defined]
+        udp = net.engine.iperf("ns1", IPv4Address("10.0.0.2"), udp=True,  # type: ignore[attr-defined]
+                               bitrate=5_000_000_000)
+        other = net.engine.iperf("ns3", IPv4Address("10.0.0.4"))  # type: ignore[attr-defined]
+    # 1000 Mb/s on the wire: 1448 of every 1538 bytes are TCP payload, 1448 of 1514 UDP
+    assert tcp.bits_per_second == pytest.approx(1e9 * 1448 / 1538, rel=0.01)
+    assert tcp.retransmits == 0
+    assert udp.bits_per_second == pytest.approx(1e9 * 1448 / 1514, rel=0.01)
+    assert udp.lost_packets == 0
+    assert other.bits_per_second > 5 * tcp.bits_per_second  # VF 2 has no limit
