@@ -73,3 +73,19 @@ def test_an_address_no_node_holds_is_refused_before_anything_runs() -> None:
     with realize(_lab(), "linux") as net, pytest.raises(EngineError,
                                                         match="no node of this lab holds"):
         net.engine.iperf("a", IPv4Address("10.31.9.9"))  # type: ignore[attr-defined]
+
+
+def test_vnetlab_iperf_on_the_kernel_prints_iperf3s_columns(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.cli.clilab import invoke, write
+
+    assert isinstance(tmp_path, Path)
+    text = _lab().model_dump_json()  # JSON is YAML: the same lab as a file
+    code, out, err = invoke("iperf", write(tmp_path, text), "a", "10.31.0.2", "-u", "-b",
+                            "10M", "--engine", "linux")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "Connecting to host 10.31.0.2, port 5201"
+    assert "Lost/Total Datagrams" in out and "iperf Done." in lines
+    assert lines[-1] == "measured: by iperf3 on the kernel (-J), printed in iperf3's columns"
