@@ -21,6 +21,7 @@ from vnetlab.cli.console import console, err_console
 from vnetlab.cli.errors import report, report_lab_error, report_os_error
 from vnetlab.cli.lint_cmds import register as _register_lint_cmds
 from vnetlab.cli.linux_cmds import register as _register_linux_cmds
+from vnetlab.cli.perf_cmds import register as _register_perf_cmds
 from vnetlab.cli.script_cmds import register as _register_script_cmds
 from vnetlab.engine import ENGINE_NAMES, EngineError
 
@@ -319,6 +320,8 @@ _register_linux_cmds(cli, friendly=friendly, console=console)
 _register_script_cmds(cli, friendly=friendly)
 # lint: a lab's failure modes and exposures, before it is built
 _register_lint_cmds(cli, friendly=friendly)
+# iperf: modelled throughput on the emulator, iperf3 on the kernel
+_register_perf_cmds(cli, friendly=friendly)
 
 
 def _terminate(signum: int, _frame: object) -> None:

@@ -41,9 +41,9 @@ from typing import Any
 
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
 
-from vnetlab.engine import EngineError, PingResult
+from vnetlab.engine import EngineError, IperfResult, PingResult
 from vnetlab.kernel import apply as applier
-from vnetlab.kernel import features, hostprogs, limits, nl, programs, runtime, storm
+from vnetlab.kernel import features, hostprogs, iperf3, limits, nl, programs, runtime, storm
 from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.gc import check_namespace
 from vnetlab.kernel.kinds.bridge import read_stp_status
@@ -299,6 +299,19 @@ class LinuxEngine:
             return PingResult(res.src, dst, count, res.received, res.rtts_ns,
                               res.errors + (f"ping did not finish within {limit:.0f} s",))
         return parse_ping(node, dst, count, done.stdout + done.stderr)
+
+    def iperf(self, node: str, dst: IPv4Address, *, udp: bool = False,
+              bitrate: int | None = None, time_s: float = 1.0, length: int | None = None,
+              window: int | None = None) -> IperfResult:
+        """The real iperf3 from NODE to DST (``vnetlab.kernel.iperf3``): a one-off server
+        in the node holding DST, stopped by pid whatever happens."""
+        server = iperf3.server_node(self.lab, dst) if self.lab is not None else None
+        if server is None:
+            raise EngineError(f"no node of this lab holds {dst}: nowhere to run iperf3 -s",
+                              hint="iperf checks name an address of a lab interface")
+        return iperf3.run_iperf3(node, self._ns(node), self._ns(server), dst, udp=udp,
+                                 bitrate=bitrate, time_s=time_s, length=length,
+                                 window=window)
 
     def exec(self, node: str, argv: Sequence[str], *, timeout_s: float | None = None,
              capture: bool = False) -> int | subprocess.CompletedProcess[str]:

@@ -56,6 +56,7 @@ from vnetlab.model.spec import (
     Endpoint,
     FdbCheck,
     FramesCheck,
+    IperfCheck,
     LabSpec,
     NetdevSpec,
     PingCheck,
@@ -427,8 +428,9 @@ class _Resolver:
 
     def checks(self) -> None:
         for k, check in enumerate(self.lab.checks):
-            if isinstance(check, PingCheck | TraceCheck):
-                kind = "ping" if isinstance(check, PingCheck) else "trace"
+            if isinstance(check, PingCheck | TraceCheck | IperfCheck):
+                kind = ("ping" if isinstance(check, PingCheck) else
+                        "trace" if isinstance(check, TraceCheck) else "iperf")
                 self._node_missing(("checks", k, kind), check.src, f"{kind} source")
             elif isinstance(check, FdbCheck):
                 node, _, br = check.fdb.partition(":")

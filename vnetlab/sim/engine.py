@@ -19,10 +19,11 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from vnetlab.engine import EngineError, PingResult, UnsupportedError
+from vnetlab.engine import EngineError, IperfResult, PingResult, UnsupportedError
 from vnetlab.model.loops import find_loops
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
+from vnetlab.sim.apps.iperf import Iperf, IperfError
 from vnetlab.sim.apps.ping import Ping
 from vnetlab.sim.apps.userspace import SimContext, start_programs
 from vnetlab.sim.build import build, check_supported
@@ -149,6 +150,29 @@ class SimEngine:
             ttls=tuple(app.ttls[s] for s in sorted(app.ttls)),
             errors=tuple(errors),
         )
+
+    def iperf(self, node: str, dst: IPv4Address, *, udp: bool = False,
+              bitrate: int | None = None, time_s: float = 1.0, length: int | None = None,
+              window: int | None = None) -> IperfResult:
+        """The iperf-like app from NODE to DST (``vnetlab.sim.apps.iperf``): modelled
+        figures on virtual time, bounded in wall time."""
+        client = self.ns(node)
+        server = next((ns for ns in self.namespaces.values()
+                       if ip_int(dst) in ns.local_ips), None)
+        if server is None:
+            raise EngineError(f"no node of this lab holds {dst}: nowhere to run iperf3 -s",
+                              hint="iperf checks name an address of a lab interface")
+        app = Iperf(client, server, dst, self.namespaces, udp=udp,
+                    bitrate=bitrate if bitrate is not None else 1_000_000, time_s=time_s,
+                    length=length, window=window)
+        try:
+            result = app.run()
+        except IperfError as e:
+            result = IperfResult(node, dst, "UDP" if udp else "TCP", 0.0, 0, 0.0, 0.0,
+                                 modelled=True, errors=(str(e),))
+        # let the test's last frames land before the next check
+        self.sched.run(until=self.sched.now + 10_000_000)
+        return result
 
     def trace(self, node: str, dst: IPv4Address, *, size: int = 56,
               max_events: int = TRACE_MAX_EVENTS) -> Trace:

@@ -27,6 +27,7 @@ from vnetlab.engine import Engine, EngineError
 from vnetlab.model.checks import (
     CounterCheck,
     InjectStep,
+    IperfCheck,
     LinkStep,
     StormCheck,
     StpCheck,
@@ -49,7 +50,7 @@ from vnetlab.wire.pcap import read_pcap
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     index: int  # position in the lab's checks list
-    kind: str  # "ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "counter" ...
+    kind: str  # "ping", "trace", "fdb", "frames", "stp", ..., "counter", "iperf"
     subject: str  # "a -> 192.168.1.3"
     expected: str
     got: str
@@ -236,6 +237,64 @@ def run_storm(i: int, engine: Engine, c: StormCheck) -> CheckResult:
     return CheckResult(i, "storm", c.storm, c.expect, got, _status(got == c.expect), detail)
 
 
+def _rate(bps: float) -> str:
+    """bits/s the way iperf3 prints them (``18.8 Gbits/sec``)."""
+    n = bps
+    for unit in ("bits", "Kbits", "Mbits", "Gbits"):
+        if n < 1000:
+            return f"{n:.3g} {unit}/sec"
+        n /= 1000
+    return f"{n:.3g} Tbits/sec"
+
+
+def _suffixed(bps: int) -> str:
+    """iperf3's ``-b`` as a person writes it: 5G, 100M, 1500K."""
+    for div, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if bps >= div and bps % div == 0:
+            return f"{bps // div}{suffix}"
+    return str(bps)
+
+
+def run_iperf(i: int, engine: Engine, c: IperfCheck) -> CheckResult:
+    """An ``iperf`` check: the engine's iperf (modelled on the emulator, the real iperf3
+    on the kernel); judged on the receiver's rate and, for UDP, the loss."""
+    subject = c.iperf + (f" -u -b {_suffixed(c.bitrate)}" if c.udp else "") + \
+        f" -t {c.time:g}"
+    want: list[str] = []
+    if c.min_rate is not None:
+        want.append(f">= {_rate(c.min_rate)}")
+    if c.max_rate is not None:
+        want.append(f"<= {_rate(c.max_rate)}")
+    if c.max_loss is not None:
+        want.append(f"loss <= {c.max_loss:g}%")
+    expected = ", ".join(want) or "completes"
+    runner = getattr(engine, "iperf", None)
+    if runner is None:
+        return CheckResult(i, "iperf", subject, expected, "-", "skip",
+                           f"the {engine.name} engine cannot run iperf")
+    try:
+        r = runner(c.src, c.dst, udp=c.udp, bitrate=c.bitrate, time_s=c.time,
+                   length=c.len, window=c.window)
+    except EngineError as e:
+        return CheckResult(i, "iperf", subject, expected, "-", "fail", str(e).splitlines()[0])
+    if r.errors:
+        return CheckResult(i, "iperf", subject, expected, "error", "fail", r.errors[0])
+    got = _rate(r.bits_per_second)
+    ok = True
+    if c.min_rate is not None:
+        ok = ok and r.bits_per_second >= c.min_rate
+    if c.max_rate is not None:
+        ok = ok and r.bits_per_second <= c.max_rate
+    if c.udp:
+        got += f", loss {r.lost_percent:.2g}%"
+        if c.max_loss is not None:
+            ok = ok and r.lost_percent <= c.max_loss
+    detail = "modelled" if r.modelled else "measured"
+    if r.mean_rtt_us:
+        detail += f", rtt {r.mean_rtt_us:.0f} us"
+    if r.retransmits:
+        detail += f", {r.retransmits} retransmits"
+    return CheckResult(i, "iperf", subject, expected, got, _status(ok), detail)
 def run_counter(i: int, engine: Engine, c: CounterCheck) -> CheckResult:
     """A ``counter`` check: the engine reads the device counter now (stats64 or ethtool)."""
     subject = f"{c.counter} {c.name}"
@@ -369,6 +428,8 @@ def run_checks(
                     results.append(run_counter(i, engine, c))
                 elif isinstance(c, InjectStep):
                     results.append(run_inject(i, engine, lab, c))
+                elif isinstance(c, IperfCheck):
+                    results.append(run_iperf(i, engine, c))
                 else:
                     results.append(None)  # judged after the captures are complete
         finally:
