@@ -38,4 +38,7 @@ DEVICE_BUILDERS: dict[str, Builder] = {
 }
 
 #: features of the model the emulator does not implement yet, with the reason
-UNSUPPORTED: dict[str, str] = {}
+UNSUPPORTED: dict[str, str] = {
+    "nic": "the SR-IOV emulator (vnetlab/sim/devices/sriov) is being built",
+    "vf": "the SR-IOV emulator (vnetlab/sim/devices/sriov) is being built",
+}
