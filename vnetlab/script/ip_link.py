@@ -24,6 +24,7 @@ from vnetlab.script.ip_common import (
     _validation_message,
     kind_supported,
 )
+from vnetlab.script.sriov import apply_vf, parse_vf
 from vnetlab.sim.devices.bridge import BridgeDevice, stp
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.errors import NetdevError
@@ -451,8 +452,7 @@ def link_set(a: Args, env: Env) -> int:
                 raise NotSupportedYet("changing vlan_default_pvid of an existing bridge",
                                       lineno=env.lineno)
         elif w == "vf":
-            raise NotSupportedYet("ip link set DEV vf ...", "SR-IOV virtual functions",
-                                  lineno=env.lineno)
+            apply_vf(env, dev, parse_vf(a, env, dev))
         elif w in ("arp", "multicast", "allmulticast", "dynamic", "trailers", "carrier"):
             a.onoff(w)
             env.err(f"vnetlab: link flag {w} is accepted but not modelled")
