@@ -308,8 +308,37 @@ class CounterCheck(Model):
                 and (self.at_most is None or value <= self.at_most))
 
 
+class InjectStep(Model):
+    """``inject: NODE:IFNAME`` — a step, not a probe: a raw packet socket on the interface
+    (``AF_PACKET``, as mausezahn or scapy's ``sendp`` would) sends ``count`` Ethernet
+    frames ``interval`` apart.
+
+    ``src``: the source MAC (a MAC or ``NODE:IFNAME``; default: the interface's own) — a
+    forged one is the point of a spoofing test; ``dst``: a MAC, ``NODE:IFNAME`` or
+    ``broadcast``; ``vlan``: add an 802.1Q tag with this VID; ``size``: the frame's length
+    in bytes (without FCS). The payload is ethertype 0x88B5 (IEEE 802 local experimental),
+    which no stack answers. Reported as passed once sent; ``counter`` and ``frames``
+    checks after it judge what became of the frames.
+    """
+
+    inject: str
+    dst: str = "broadcast"
+    src: str | None = None
+    count: int = Field(1, ge=1, le=100_000)
+    size: int = Field(64, ge=60, le=9216)
+    vlan: int | None = Field(None, ge=0, le=4095)
+    interval: Duration = 0.0
+
+    @field_validator("inject")
+    @classmethod
+    def _inject(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
 def _check_kind(v: Any) -> str | None:
-    keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "counter")
+    keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "counter",
+            "inject")
     if isinstance(v, dict):
         found = [k for k in keys if k in v]
         return found[0] if len(found) == 1 else None
@@ -328,12 +357,13 @@ Check = Annotated[
     | Annotated[StormCheck, Tag("storm")]
     | Annotated[LinkStep, Tag("link")]
     | Annotated[WaitCheck, Tag("wait")]
-    | Annotated[CounterCheck, Tag("counter")],
+    | Annotated[CounterCheck, Tag("counter")]
+    | Annotated[InjectStep, Tag("inject")],
     Discriminator(
         _check_kind,
         custom_error_type="check_kind",
         custom_error_message="a check has exactly one of the keys ping, trace, fdb, frames, "
-        "stp, storm, link, wait, counter",
+        "stp, storm, link, wait, counter, inject",
     ),
 ]
 

@@ -37,7 +37,7 @@ import hashlib
 import ipaddress
 from collections.abc import Mapping
 
-from vnetlab.model.checks import CounterCheck, LinkStep, StormCheck, StpCheck
+from vnetlab.model.checks import CounterCheck, InjectStep, LinkStep, StormCheck, StpCheck
 from vnetlab.model.errors import LabError, ProblemList, did_you_mean
 from vnetlab.model.lowerdevs import check_lowerdevs, fill_lowerdevs
 from vnetlab.model.mtus import stacked_mtus
@@ -469,6 +469,13 @@ class _Resolver:
                 node, _, ifname = check.counter.partition(":")
                 self._endpoint(("checks", k, "counter"), node, ifname,
                                f"counter check {check.counter!r}")
+            elif isinstance(check, InjectStep):
+                node, _, ifname = check.inject.partition(":")
+                self._endpoint(("checks", k, "inject"), node, ifname,
+                               f"inject step {check.inject!r}")
+                self._ref(("checks", k, "dst"), check.dst, broadcast=True)
+                if check.src is not None:
+                    self._ref(("checks", k, "src"), check.src, broadcast=False)
             elif isinstance(check, FramesCheck):
                 node, _, ifname = check.frames.partition(":")
                 self._endpoint(

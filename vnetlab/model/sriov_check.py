@@ -153,6 +153,8 @@ def _check_wires(full: dict[str, dict[str, NetdevSpec]], nics: dict[Key, NicSpec
         else:
             cable[(n, i)] = (node, ifname)
             cable[(node, ifname)] = (n, i)
+            if back is None:  # the cable, named on one side, is explicit on both
+                full[node][ifname] = peer.model_copy(update={"wire": f"{n}:{i}"})
 
 
 def _check_vfs(full: dict[str, dict[str, NetdevSpec]], nics: dict[Key, NicSpec],

@@ -25,3 +25,6 @@ class VfSpec(LowerDevSpec):
     type: Literal["vf"]
     vf: int = Field(ge=0, le=0xFFFE)
     mtu: int = Field(1500, ge=68, le=65535)
+    #: ``ip link set NAME promisc on``: the VF driver asks the PF for every frame of its
+    #: VLAN; the NIC grants it only to a trusted VF (``trust on``)
+    promisc: bool = False
