@@ -204,7 +204,7 @@ def link_plain(o: Obj, dev: NetDevice, ctx: Ctx, *, addr: bool = False,
 
 
 def _info_plain(info: Obj) -> str:
-    parts = [info["info_kind"]]
+    parts = [info["info_kind"]] if "info_kind" in info else []
     for k, v in info.get("info_data", {}).items():
         k = PLAIN_KEYS.get(k, k)
         if isinstance(v, bool):

@@ -11,6 +11,7 @@ from vnetlab.model.base import check_ifname
 from vnetlab.script import fmt
 from vnetlab.script.args import Args, Env
 from vnetlab.script.errors import NotSupportedYet, rtnetlink_answer
+from vnetlab.script.fmt_linkinfo import PHYSICAL
 
 #: device kinds Linux has (``ip link add ... type KIND``); others are "Unknown device type"
 from vnetlab.script.ip_common import (
@@ -361,7 +362,7 @@ def link_del(a: Args, env: Env) -> int:
         w = a.next()
         if w == "type":
             a.value("type")
-    if dev is dev.ns.lo:
+    if dev is dev.ns.lo or dev.kind in PHYSICAL:  # no rtnl_link_ops->dellink
         raise env.fail("RTNETLINK answers: Operation not supported", rc=2)
     env.world.delete(dev)
     return 0
