@@ -163,3 +163,36 @@ def test_another_nonzero_numvfs_goes_through_zero(tmp_path: Path,
         (0, True, 2, 4), (4, False, 2, 4)]
     assert shell_lines(ops) == ["echo 0 > /sys/class/net/enp3s0f0/device/sriov_numvfs",
                                 "echo 4 > /sys/class/net/enp3s0f0/device/sriov_numvfs"]
+
+
+def test_what_only_the_emulator_has_is_named_with_the_hosts_state(
+        host_like_this_one: sriov_host.Host) -> None:
+    text = """
+name: w
+nodes:
+  a:
+    interfaces:
+      p0: {type: nic, wire: "b:p0", addresses: [10.0.0.1/24], sriov: {numvfs: 1}}
+  b:
+    interfaces:
+      p0: {type: nic}
+"""
+    msg = refusal(load_lab_text(text))
+    assert ("a:p0 is a nic with wire: cables between nic ports exist only in the emulator (on "
+            "the kernel, join namespaces with links: veth); with addresses or a master: the "
+            "PF stays in the host's namespace") in msg
+    assert msg.count("this host has no SR-IOV capable NIC") == 2  # a:p0 and b:p0
+
+
+def test_a_capable_pf_with_nothing_to_change_plans_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    capable(tmp_path, monkeypatch)
+    text = """
+name: z
+nodes:
+  host:
+    interfaces:
+      eth0: {type: nic, device: enp3s0f0, sriov: {numvfs: 0}}
+"""
+    ops = plan(load_lab_text(text), unsupported={})
+    assert not [op for op in ops if op.ns == "" or "enp3s0f0" in op.shell()]

@@ -68,33 +68,40 @@ def realize(where: Where, spec: NicSpec) -> list[Op]:
 
 
 def refuse(spec: NicSpec) -> str | None:
-    """Why this host cannot realize the nic (read from its sysfs), or None."""
+    """Why this host cannot realize the nic (read from its sysfs), or None: every
+    reason, and what the host has."""
     host = sriov_host.current_host()
+    why: list[str] = []
     if spec.wire is not None:
-        return ("with wire: cables between nic ports exist only in the emulator (on the "
-                "kernel, join namespaces with links: veth)")
+        why.append("with wire: cables between nic ports exist only in the emulator (on the "
+                   "kernel, join namespaces with links: veth)")
     if spec.addresses or spec.master is not None:
-        return ("with addresses or a master: the PF stays in the host's namespace (the "
-                "linux engine never re-addresses or enslaves the machine's NIC); give them "
-                "to its VFs")
-    if spec.device is None:
-        return ("without 'device': on the linux engine a nic names the host's SR-IOV "
-                f"physical function (device: enp3s0f0); {host.missing()}")
+        why.append("with addresses or a master: the PF stays in the host's namespace (the "
+                   "linux engine never re-addresses or enslaves the machine's NIC); give "
+                   "them to its VFs")
     dev = spec.device
-    if not host.exists(dev):
-        return (f"with device {dev}: no such network device on this host "
-                f"(/sys/class/net/{dev}); {host.missing()}")
-    total = host.totalvfs(dev)
-    if spec.sriov is not None and total is None:
+    total = host.totalvfs(dev) if dev is not None else None
+    if dev is None:
+        why.append("without 'device': on the linux engine a nic names the host's SR-IOV "
+                   "physical function (device: enp3s0f0)")
+    elif not host.exists(dev):
+        why.append(f"with device {dev}: no such network device on this host "
+                   f"(/sys/class/net/{dev})")
+    elif spec.sriov is not None and total is None:
         driver = host.driver(dev)
         by = f" (driver {driver})" if driver else ""
-        return (f"with device {dev}: {dev}{by} has no SR-IOV (no /sys/class/net/{dev}/device/"
-                f"sriov_totalvfs); {host.missing()}")
-    if spec.sriov is not None and total is not None and spec.sriov.numvfs > total:
-        return (f"with device {dev}: the lab asks for {spec.sriov.numvfs} VFs, {dev} offers "
-                f"{total} (sriov_totalvfs): echo {spec.sriov.numvfs} > /sys/class/net/{dev}/"
-                "device/sriov_numvfs fails with ERANGE (Numerical result out of range)")
-    return None
+        why.append(f"with device {dev}: {dev}{by} has no SR-IOV (no /sys/class/net/{dev}/"
+                   "device/sriov_totalvfs)")
+    elif spec.sriov is not None and total is not None and spec.sriov.numvfs > total:
+        why.append(f"with device {dev}: the lab asks for {spec.sriov.numvfs} VFs, {dev} "
+                   f"offers {total} (sriov_totalvfs): echo {spec.sriov.numvfs} > "
+                   f"/sys/class/net/{dev}/device/sriov_numvfs fails with ERANGE (Numerical "
+                   "result out of range)")
+    if not why:
+        return None
+    if dev is None or total is None:
+        why[-1] += f"; {host.missing()}"
+    return "; ".join(why)
 
 
 def probe(p: Prober) -> str | None:
