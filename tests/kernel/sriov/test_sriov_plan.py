@@ -196,3 +196,15 @@ nodes:
 """
     ops = plan(load_lab_text(text), unsupported={})
     assert not [op for op in ops if op.ns == "" or "enp3s0f0" in op.shell()]
+
+
+def test_observe_names_a_vf_by_the_labs_kind() -> None:
+    """The kernel reports a VF's netdev without IFLA_INFO_KIND (its driver has no
+    rtnl_link_ops): the observer takes the lab's kind for it, and only for such kinds."""
+    from vnetlab.kernel.observe import _physical_kind
+
+    spec_lab = lab()
+    assert _physical_kind(spec_lab, "ns1", "eth0v0") == "vf"
+    assert _physical_kind(spec_lab, "host", "eth0v3") == "vf"  # unplaced: next to its PF
+    assert _physical_kind(spec_lab, "ns1", "nothere") is None
+    assert _physical_kind(None, "ns1", "eth0v0") is None
