@@ -100,6 +100,8 @@ def sysfs_write(env: Env, path: str, data: str, prog: str) -> bool:
     dev, attr = found
     if attr == "sriov_totalvfs":  # read-only: kernfs has no store for it
         raise env.fail(f"sh: {path}: Permission denied", rc=2)
+    if not data:  # `echo -n ""` issues no write(): the store is never called
+        return True
     try:
         n = kstrtou16(data)
         sriov_of(dev).set_numvfs(n)
