@@ -196,7 +196,7 @@ def _host_request(op: Op, body: bytes) -> None:
         sock.send_raw(M.RTM_NEWLINK, body, tag=op)
         sock.flush()
     except nl.NetlinkRequestError as e:
-        raise EngineError(f"the kernel refused `{op.shell()}`: {e}") from None
+        raise EngineError(f"the kernel refused `{op.shell()}`: {e.strerror}") from None
     finally:
         sock.close()
 
