@@ -114,6 +114,12 @@ def candidates(
     return out
 
 
+def pf_claims(rec: runtime.LabRecord) -> list[sriov_host.PfClaim]:
+    """The SR-IOV PFs lab run REC holds (their original ``sriov_numvfs`` to put back)."""
+    alias = alias_for(rec.lab, rec.run_id)
+    return [c for c in sriov_host.claims() if c.alias == alias]
+
+
 def gc(*, prefix: str | None = DEFAULT_PREFIX, include_live: bool = False) -> list[str]:
     """Remove dead labs' namespaces (``include_live``: every recorded lab). Names removed."""
     removed: list[str] = []

@@ -147,3 +147,22 @@ def test_an_8021q_vlan_is_the_legacy_attribute_as_iproute2_sends_it() -> None:
     v = info.get_attr("IFLA_VF_VLAN")
     assert (v["vf"], v["vlan"], v["qos"]) == (0, 100, 0)
     assert info.get_attr("IFLA_VF_VLAN_LIST") is None
+
+
+@pytest.mark.kernel  # `vnetlab gc` needs root
+def test_gc_dry_run_names_the_pfs_it_would_restore(
+        iov: tuple[sriov_host.Host, FakeIov]) -> None:
+    from click.testing import CliRunner
+
+    from vnetlab.cli.main import cli
+
+    h, fake = iov
+    rec = runtime.LabRecord(lab="sr", prefix="vnl-", run_id="r1",
+                            namespaces={"host": "vnl-sr.host"}, pid=2**22 + 7, pid_start=1,
+                            status="building")
+    runtime.claim(rec)
+    sriov_host.take(sriov_host.PfClaim("enp3s0f0", original=0, numvfs=2, alias=ALIAS))
+    result = CliRunner().invoke(cli, ["gc", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "would restore enp3s0f0's sriov_numvfs 2 -> 0 (lab sr)" in result.stdout
+    assert fake.writes == [] and h.numvfs("enp3s0f0") == 2  # a dry run changes nothing
