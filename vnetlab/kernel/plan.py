@@ -213,6 +213,8 @@ def plan_script(
         f"# vnetlab lab {lab.name!r}: {len(names)} namespaces, {len(ops)} operations",
         "# remove it again with:",
         *[f"#   {line}" for line in undo_lines(ops)],
+        # an op that changes the host (a PF's sriov_numvfs) says how to put it back
+        *[f"#   {line}" for op in ops for line in getattr(op, "undo_lines", list)()],
         *[f"#   ip netns del {n}" for n in names],
         "set -e",
         *[op.shell() for op in ops],

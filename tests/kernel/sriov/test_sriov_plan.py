@@ -208,3 +208,18 @@ def test_observe_names_a_vf_by_the_labs_kind() -> None:
     assert _physical_kind(spec_lab, "host", "eth0v3") == "vf"  # unplaced: next to its PF
     assert _physical_kind(spec_lab, "ns1", "nothere") is None
     assert _physical_kind(None, "ns1", "eth0v0") is None
+
+
+def test_the_printed_plan_says_how_to_put_the_pf_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vnetlab.kernel.plan import plan_script
+
+    capable(tmp_path, monkeypatch, numvfs=2)
+    text = plan_script(lab(), run_id="r1")
+    head = text.split("set -e\n")[0]
+    assert ("#   echo 0 > /sys/class/net/enp3s0f0/device/sriov_numvfs\n"
+            "#   echo 2 > /sys/class/net/enp3s0f0/device/sriov_numvfs\n"
+            "#   ip netns del vnl-sr.host\n") in head
+    body = text.split("set -e\n")[1]
+    assert body.index("echo 0 > /sys") < body.index("echo 4 > /sys") < body.index(
+        "ip link set enp3s0f0 vf 0 ")

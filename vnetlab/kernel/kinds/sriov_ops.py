@@ -82,6 +82,15 @@ class WriteNumvfs(Op):
     def shell(self) -> str:
         return f"echo {self.numvfs} > {numvfs_path(self.pf)}"
 
+    def undo_lines(self) -> list[str]:
+        """How a user puts the PF back by hand (the plan printed as a script)."""
+        if not self.claim or self.original == self.target:
+            return []
+        back = [f"echo 0 > {numvfs_path(self.pf)}"]
+        if self.original:
+            back.append(f"echo {self.original} > {numvfs_path(self.pf)}")
+        return back
+
     def apply(self, r: Realized) -> None:
         host = sriov_host.current_host()
         if self.claim:
