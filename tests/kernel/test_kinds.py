@@ -112,6 +112,9 @@ def test_linkwatch_knowledge_sits_with_the_kinds() -> None:
     assert (carrier, follows) == ({"veth", "bridge"}, {"vlan", "macvlan", "ipvlan"})
     assert by_info_kind("tun") is KINDS["tap"] is KINDS["tun"]  # a TAP reports "tun"
     assert by_info_kind("loopback") is None and by_info_kind(None) is None
+    # a NIC's PF and its VFs are physical: no IFLA_INFO_KIND, and the PF stays in the host
+    assert by_info_kind("") is None
+    assert {k for k, v in KINDS.items() if v.in_host} == {"nic"}
 
 
 @pytest.mark.parametrize("text", [VXLAN_LAB.format(name="vk"), VLAN_LAB, BRIDGE_PVID_LAB,

@@ -170,8 +170,8 @@ def test_not_supported_yet_names_the_line() -> None:
     rc, _, err, _ = run("echo ok\nethtool -K eth0 tx off\n")
     assert rc == 2
     assert err[0].startswith("t.sh:2: ethtool: not supported yet in the vnetlab emulator")
-    rc, _, err, _ = run("echo 4 > /sys/class/net/eth0/device/sriov_numvfs\n")
-    assert "SR-IOV" in err[0] and "not supported yet" in err[0]
+    rc, _, err, _ = run("echo 1 > /sys/class/net/eth0/carrier\n")
+    assert "writing /sys/class/net/eth0/carrier" in err[0] and "not supported yet" in err[0]
 
 
 def test_link_del_netns_move_route_and_neigh() -> None:

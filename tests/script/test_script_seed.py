@@ -1,5 +1,5 @@
-"""Every command block of the seed about veth, bridge, TUN/TAP, VLAN, VXLAN, Geneve and
-MACVLAN/IPVLAN runs unchanged in the shell, or says "not supported yet" clearly.
+"""Every command block of the seed about veth, bridge, TUN/TAP, VLAN, VXLAN, Geneve,
+MACVLAN/IPVLAN and SR-IOV runs unchanged in the shell, or says "not supported yet" clearly.
 
 A block is split into snippets at its comment lines (the seed's VXLAN block holds two
 alternatives). Each snippet runs in a fresh session after the seed's earlier snippets
@@ -25,9 +25,9 @@ if not SEED.exists():
 #: the seed's sections this test covers (heading line -> topic)
 SECTIONS = ["veth Pair", "Linux Bridge", "TUN/TAP Devices", "VLAN (802.1Q)",
             "VXLAN: Virtual Extensible LAN", "Geneve", "MACVLAN and IPVLAN",
-            "Production Examples", "Debugging Notes"]
-STOP = {"Open vSwitch (OVS)", "SR-IOV: Single Root I/O Virtualization", "Historical Context",
-        "Security Implications"}
+            "SR-IOV: Single Root I/O Virtualization", "Production Examples",
+            "Debugging Notes"]
+STOP = {"Open vSwitch (OVS)", "Historical Context", "Security Implications"}
 TOOLS = ("ip ", "bridge ", "ping ", "tcpdump ", "arping ", "ethtool ", "ovs-", "echo ",
          "sysctl ")
 #: the seed's placeholders, filled

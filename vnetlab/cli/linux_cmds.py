@@ -176,6 +176,10 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any], console: LazyC
         _need_root("gc")
         cands = kgc.candidates()
         for rec, verdicts in cands:
+            for c in kgc.pf_claims(rec):  # put back before the namespaces go
+                verb = "would restore" if dry_run else "restoring"
+                click.echo(f"{verb} {c.pf}'s sriov_numvfs {c.numvfs} -> {c.original} "
+                           f"(lab {rec.lab})")
             for v in verdicts:
                 if v.owned:
                     verb = "would remove" if dry_run else "removing"

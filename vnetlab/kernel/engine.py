@@ -46,9 +46,10 @@ from vnetlab.kernel import apply as applier
 from vnetlab.kernel import features, hostprogs, iperf3, limits, nl, programs, runtime, storm
 from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.gc import check_namespace
+from vnetlab.kernel.kinds import sriov_host
 from vnetlab.kernel.kinds.bridge import read_stp_status
 from vnetlab.kernel.observe import observe as observe_ns
-from vnetlab.kernel.ops.base import DEFAULT_PREFIX, Op, Realized
+from vnetlab.kernel.ops.base import DEFAULT_PREFIX, Op, Realized, alias_for
 from vnetlab.kernel.ops.netns import AddNetns
 from vnetlab.kernel.ops.xfrm import esp_unsupported
 from vnetlab.kernel.ovs import daemons as ovs_daemons
@@ -520,6 +521,8 @@ class LinuxEngine:
             stuck = None
         except EngineError as e:
             stuck = e
+        if self.realized is None:  # attached: the PFs it claimed, from their records
+            sriov_host.restore_lab(alias_for(rec.lab, rec.run_id))
         if self.realized is None:  # attached: remove only what provably is this lab's
             verdicts = [check_namespace(ns, rec) for ns in names]
             names = [v.ns for v in verdicts if v.owned]

@@ -15,7 +15,8 @@ Only namespaces that pass *every* test are removed:
    with any other link is left alone and reported.
 
 Before that, a dead lab's Open vSwitch daemons are stopped by pid + start time (they keep
-their namespace alive) and their files removed (``vnetlab.kernel.ovs.daemons``).
+their namespace alive) and their files removed (``vnetlab.kernel.ovs.daemons``), and the
+SR-IOV PFs it claimed get their original ``sriov_numvfs`` back (``kinds.sriov_host``).
 
 A path under ``/run/netns`` that is not a namespace mount (the crash hit between creating
 the file and bind-mounting it, ``ip/ipnetns.c`` has the same window) is removed when listed.
@@ -37,6 +38,7 @@ from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from vnetlab.engine import EngineError
 from vnetlab.kernel import apply as applier
 from vnetlab.kernel import nl, runtime
+from vnetlab.kernel.kinds import sriov_host
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, VNL_GROUP, alias_for
 from vnetlab.kernel.ovs import daemons as ovs_daemons
 
@@ -112,6 +114,12 @@ def candidates(
     return out
 
 
+def pf_claims(rec: runtime.LabRecord) -> list[sriov_host.PfClaim]:
+    """The SR-IOV PFs lab run REC holds (their original ``sriov_numvfs`` to put back)."""
+    alias = alias_for(rec.lab, rec.run_id)
+    return [c for c in sriov_host.claims() if c.alias == alias]
+
+
 def gc(*, prefix: str | None = DEFAULT_PREFIX, include_live: bool = False) -> list[str]:
     """Remove dead labs' namespaces (``include_live``: every recorded lab). Names removed."""
     removed: list[str] = []
@@ -124,6 +132,8 @@ def gc(*, prefix: str | None = DEFAULT_PREFIX, include_live: bool = False) -> li
             ovs_daemons.stop_recorded(rec)
         except EngineError:
             continue  # a daemon that will not die: leave the lab for the next gc
+        # the PFs it held get their original sriov_numvfs back (its VFs go with that)
+        sriov_host.restore_lab(alias_for(rec.lab, rec.run_id))
         verdicts = [check_namespace(ns, rec) for ns in rec.namespaces.values()]
         owned = [v.ns for v in verdicts if v.owned]
         removed.extend(applier.destroy(None, owned))

@@ -42,7 +42,7 @@ from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from vnetlab.kernel import nl
-from vnetlab.kernel.kinds import by_info_kind
+from vnetlab.kernel.kinds import KINDS, by_info_kind
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import (
     AddrState,
@@ -135,6 +135,16 @@ def _expected_peers(lab: LabSpec | None) -> dict[tuple[str, str], tuple[str, str
     return peers
 
 
+def _physical_kind(lab: LabSpec | None, node: str, ifname: str) -> str | None:
+    """The lab's kind of a link the kernel reports without IFLA_INFO_KIND, when the
+    lab's kind is one of those (a driver's netdev: no ``rtnl_link_ops``)."""
+    n = lab.nodes.get(node) if lab is not None else None
+    spec = n.interfaces.get(ifname) if n is not None else None
+    if spec is not None and spec.type in KINDS and not KINDS[spec.type].info_kind:
+        return spec.type
+    return None
+
+
 def build_state(lab_name: str, raws: Mapping[str, RawNs], lab: LabSpec | None) -> LabState:
     """Turn raw dumps into a ``LabState`` (pure: testable on canned messages)."""
     by_index: dict[str, dict[int, Any]] = {
@@ -154,6 +164,8 @@ def build_state(lab_name: str, raws: Mapping[str, RawNs], lab: LabSpec | None) -
             kind = m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
             if kind is None and ifname == "lo":
                 kind = "loopback"
+            elif kind is None:  # a physical device (a VF): the lab says what it is
+                kind = _physical_kind(lab, node, ifname)
             master = m.get_attr("IFLA_MASTER")
             known = by_info_kind(kind)
             peer = None

@@ -117,9 +117,10 @@ def _devices(keys: list[tuple[str, str]], nodes: Mapping[str, Mapping[str, Netde
     ops: list[Op] = []
     for node, ifname in keys:
         spec = nodes[node][ifname]
-        made = KINDS[spec.type].realize(Where(node, ifname, namespaces, idx), spec)
+        kind = KINDS[spec.type]
+        made = kind.realize(Where(node, ifname, namespaces, idx, nodes, alias), spec)
         ops.extend(made)
-        if made:
+        if made and not kind.in_host:
             ops.append(SetAlias(namespaces[node], ifname=ifname, alias=alias))
     return ops
 
@@ -181,7 +182,7 @@ def plan(
             ops.extend(AddAddr(n, ifname=ifname, cidr=str(a)) for a in spec.addresses)
         for key, value in sorted(node.sysctls.items()):
             ops.append(SetSysctl(n, key=key, value=value))
-        ups = [i for i, s in node.interfaces.items() if s.up]
+        ups = [i for i, s in node.interfaces.items() if s.up and not KINDS[s.type].in_host]
         for ifname in sorted(ups, key=lambda i: _up_rank(node.interfaces[i])):
             ops.append(SetUp(n, ifname=ifname))
     # 7. each node's own Open vSwitch (vnetlab.kernel.ovs.plan), before the routes: a
@@ -212,6 +213,8 @@ def plan_script(
         f"# vnetlab lab {lab.name!r}: {len(names)} namespaces, {len(ops)} operations",
         "# remove it again with:",
         *[f"#   {line}" for line in undo_lines(ops)],
+        # an op that changes the host (a PF's sriov_numvfs) says how to put it back
+        *[f"#   {line}" for op in ops for line in getattr(op, "undo_lines", list)()],
         *[f"#   ip netns del {n}" for n in names],
         "set -e",
         *[op.shell() for op in ops],

@@ -1,13 +1,16 @@
 """The shell builtins a script may use: ``echo``, ``set``, ``exit``, ``cat``, ``kill``,
-``wait``, ``jobs``, ``modprobe``, ``export``, ``unset``, ``true``/``false``/``:``, ``whoami``.
+``wait``, ``jobs``, ``modprobe``, ``export``, ``unset``, ``true``/``false``/``:``, ``whoami``,
+``dmesg``.
 
 Design note
 -----------
 Each is a function ``(interpreter, args, env) -> exit status``, named in the one command
 table, ``vnetlab.script.commands.COMMANDS``. Only what scripts about virtual networks use is
-there: ``set -e``/``-x``; ``cat`` of files the script wrote and of ``/proc/sys`` keys (the
-``sysctl`` app's values); ``kill``/``wait``/``jobs`` for background captures (the only
-background jobs); ``modprobe`` of the modules the emulator has built in.
+there: ``set -e``/``-x``; ``cat`` of files the script wrote, of ``/proc/sys`` keys (the
+``sysctl`` app's values) and of a PF's ``sriov_numvfs``/``sriov_totalvfs``;
+``kill``/``wait``/``jobs`` for background captures (the only background jobs);
+``modprobe`` of the modules the emulator has built in; ``dmesg``: what the emulated
+drivers logged.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from vnetlab.script.apps.tcpdump import FOREGROUND_LIMIT_S
 from vnetlab.script.args import Env
 from vnetlab.script.errors import NotSupportedYet, ScriptError
 from vnetlab.script.lexer import ASSIGN_RE
+from vnetlab.script.sriov import sysfs_read
 from vnetlab.sim.clock import S
 
 if TYPE_CHECKING:
@@ -94,6 +98,11 @@ def cat(it: Interpreter, args: list[str], env: Env) -> int:
             except ScriptError:
                 env.err(f"cat: {p}: No such file or directory")
                 rc = 1
+        elif p.startswith("/sys/") and (value := _sysfs(env, p)) is not None:
+            if value == "":
+                rc = 1
+            else:
+                env.out(value)
         elif p.startswith(("/proc/", "/sys/")):
             raise NotSupportedYet(f"reading {p}", lineno=it.lineno)
         elif p == "/dev/null":
@@ -112,6 +121,26 @@ def cat(it: Interpreter, args: list[str], env: Env) -> int:
             for line in data.decode("utf-8", errors="replace").splitlines():
                 env.out(line)
     return rc
+
+
+def _sysfs(env: Env, p: str) -> str | None:
+    """An SR-IOV attribute's value; "" when the file does not exist (reported); None
+    for any other sysfs path."""
+    try:
+        return sysfs_read(env, p)
+    except FileNotFoundError:
+        env.err(f"cat: {p}: No such file or directory")
+        return ""
+
+
+def dmesg(it: Interpreter, args: list[str], env: Env) -> int:
+    """The kernel log as ``dmesg --notime`` prints it: what the emulated NIC drivers
+    logged (``PfDevice.messages``), device by device (the emulator keeps no times)."""
+    for ns in it.world.all_namespaces().values():
+        for dev in sorted(ns.devices.values(), key=lambda d: d.ifindex):
+            for line in getattr(dev, "messages", ()):
+                env.out(line)
+    return 0
 
 
 def _read_file(it: Interpreter, p: str) -> bytes:

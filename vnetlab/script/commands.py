@@ -138,5 +138,6 @@ COMMANDS: dict[str, Handler] = {
     ":": builtins.true,
     "false": builtins.false,
     "whoami": builtins.whoami,
+    "dmesg": builtins.dmesg,
     "unset": builtins.unset,
 }

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from vnetlab.script.args import Obj
 from vnetlab.script.fmt_linkinfo import PLAIN_KEYS, SLAVE_PLAIN_KEYS, linkinfo
+from vnetlab.script.fmt_vf import vf_objs, vf_plain
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import ip_str
@@ -135,6 +136,10 @@ def link_obj(dev: NetDevice, ctx: Ctx, *, details: bool = False, stats: bool = F
             "tx": {"bytes": dev.tx_bytes, "packets": dev.tx_packets, "errors": 0,
                    "dropped": dev.tx_dropped, "carrier_errors": 0, "collisions": 0},
         }
+    if with_mode or details:  # print_linkinfo: (do_link || show_details)
+        vfs = vf_objs(dev, stats=stats)
+        if vfs is not None:
+            o["vfinfo_list"] = vfs
     return o
 
 
@@ -189,6 +194,7 @@ def link_plain(o: Obj, dev: NetDevice, ctx: Ctx, *, addr: bool = False,
         lines.append("    TX:  bytes packets errors dropped carrier collsns           ")
         lines.append(f"    {tx['bytes']:>10} {tx['packets']:>7} {tx['errors']:>6} "
                      f"{tx['dropped']:>7} {tx['carrier_errors']:>7} {tx['collisions']:>7} ")
+    lines.extend(vf_plain(o.get("vfinfo_list", [])))
     if addr:
         for a in o.get("addr_info", []):
             lines.append(f"    inet {a['local']}/{a['prefixlen']} scope {a['scope']} "
@@ -198,7 +204,7 @@ def link_plain(o: Obj, dev: NetDevice, ctx: Ctx, *, addr: bool = False,
 
 
 def _info_plain(info: Obj) -> str:
-    parts = [info["info_kind"]]
+    parts = [info["info_kind"]] if "info_kind" in info else []
     for k, v in info.get("info_data", {}).items():
         k = PLAIN_KEYS.get(k, k)
         if isinstance(v, bool):

@@ -106,6 +106,11 @@ def _mode(dev: NetDevice) -> Obj:
     return {"mode": v} if isinstance(v, str) else {}
 
 
+#: a NIC's PF and its VFs are registered by their PCI drivers, which have no
+#: ``rtnl_link_ops``: the kernel sends no IFLA_INFO_KIND for them (only a bridge
+#: port's IFLA_INFO_SLAVE_KIND)
+PHYSICAL = frozenset({"nic", "vf"})
+
 #: IFLA_INFO_KIND -> its IFLA_INFO_DATA (``rtnl_link_ops->fill_info``)
 INFO_DATA: dict[str, Callable[[NetDevice], Obj]] = {
     "bridge": _bridge,
@@ -140,10 +145,12 @@ def linkinfo(dev: NetDevice) -> Obj:
     kind = dev.kind
     if kind == "loopback":
         return {}
-    info: Obj = {"info_kind": kind}
-    data = INFO_DATA.get(kind, _mode)(dev)
-    if data:
-        info["info_data"] = data
+    info: Obj = {}
+    if kind not in PHYSICAL:
+        info["info_kind"] = kind
+        data = INFO_DATA.get(kind, _mode)(dev)
+        if data:
+            info["info_data"] = data
     slave = _bridge_slave(dev)
     if slave is not None:
         info["info_slave_kind"] = "bridge"

@@ -8,8 +8,9 @@ interactive shell feeds it). Commands are looked up in one explicit table (``COM
 the tools themselves live in ``ip.py``, ``bridge.py``, ``apps/`` and ``builtins.py``. Text
 filters (``filters.py``: ``grep``, ``head``, ``tail``, ``wc -l``, ``sort``, ``cat``) work
 after a ``|``, so the seed's ``bridge fdb show | grep vxlan`` runs. ``> /proc/sys/...`` is a
-sysctl write; other redirections write a file (``/dev/null`` drops the output); ``/sys``
-writes are refused as not supported (SR-IOV's ``sriov_numvfs``).
+sysctl write; ``> /sys/class/net/DEV/device/sriov_numvfs`` is the SR-IOV sysfs write
+(``vnetlab.script.sriov``); other redirections write a file (``/dev/null`` drops the
+output); other ``/sys`` writes are refused as not supported.
 
 Every failure is reported as ``SOURCE:LINE: message`` on stderr with the real tool's words
 and exit status; under ``set -e`` the script stops with that status.
@@ -41,6 +42,7 @@ from vnetlab.script.lexer import (
     strip_comment,
     words,
 )
+from vnetlab.script.sriov import sysfs_write
 from vnetlab.script.world import ROOT_NS, World
 
 BARE_PRAGMA = re.compile(r"^\s*#\s*vnetlab:\s*bare\b")
@@ -240,7 +242,7 @@ class Interpreter:
             # now; anything later waits for ping, sleep or tcpdump to let time pass
             self.world.sched.run(until=self.world.sched.now)
         if cmd.redirect is not None and captured is not None:
-            self._redirect(cmd.redirect, captured, env)
+            self._redirect(cmd.redirect, captured, env, argv[0])
         return rc
 
     def dispatch(self, argv: list[str], env: Env, *, background: bool = False) -> int:
@@ -274,7 +276,8 @@ class Interpreter:
         self.vars["!"] = str(job)
         env.err(f"[{job}] tcpdump (background capture)")
 
-    def _redirect(self, redirect: tuple[str, str], lines: list[str], env: Env) -> None:
+    def _redirect(self, redirect: tuple[str, str], lines: list[str], env: Env,
+                  prog: str = "sh") -> None:
         op, path = redirect
         if path == "/dev/null":
             return
@@ -282,10 +285,11 @@ class Interpreter:
             key = path[len("/proc/sys/"):].strip("/").replace("/", ".")
             sysctl_set(env, key, "\n".join(lines).strip())
             return
+        if path.startswith("/sys/") and sysfs_write(
+                env, path, "".join(line + "\n" for line in lines), prog):
+            return
         if path.startswith(("/sys/", "/proc/", "/dev/")):
-            what = ("SR-IOV virtual functions (sriov_numvfs)" if "sriov" in path
-                    else f"writing {path}")
-            raise NotSupportedYet(what, lineno=self.lineno)
+            raise NotSupportedYet(f"writing {path}", lineno=self.lineno)
         try:
             with self.world.write_path(path).open("a" if op == ">>" else "w") as f:
                 f.write("".join(line + "\n" for line in lines))

@@ -11,6 +11,7 @@ from vnetlab.model.base import check_ifname
 from vnetlab.script import fmt
 from vnetlab.script.args import Args, Env
 from vnetlab.script.errors import NotSupportedYet, rtnetlink_answer
+from vnetlab.script.fmt_linkinfo import PHYSICAL
 
 #: device kinds Linux has (``ip link add ... type KIND``); others are "Unknown device type"
 from vnetlab.script.ip_common import (
@@ -24,6 +25,7 @@ from vnetlab.script.ip_common import (
     _validation_message,
     kind_supported,
 )
+from vnetlab.script.sriov import apply_vf, parse_vf
 from vnetlab.sim.devices.bridge import BridgeDevice, stp
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.errors import NetdevError
@@ -360,7 +362,7 @@ def link_del(a: Args, env: Env) -> int:
         w = a.next()
         if w == "type":
             a.value("type")
-    if dev is dev.ns.lo:
+    if dev is dev.ns.lo or dev.kind in PHYSICAL:  # no rtnl_link_ops->dellink
         raise env.fail("RTNETLINK answers: Operation not supported", rc=2)
     env.world.delete(dev)
     return 0
@@ -451,8 +453,7 @@ def link_set(a: Args, env: Env) -> int:
                 raise NotSupportedYet("changing vlan_default_pvid of an existing bridge",
                                       lineno=env.lineno)
         elif w == "vf":
-            raise NotSupportedYet("ip link set DEV vf ...", "SR-IOV virtual functions",
-                                  lineno=env.lineno)
+            apply_vf(env, dev, parse_vf(a, env, dev))
         elif w in ("arp", "multicast", "allmulticast", "dynamic", "trailers", "carrier"):
             a.onoff(w)
             env.err(f"vnetlab: link flag {w} is accepted but not modelled")

@@ -4,9 +4,14 @@ Design note
 -----------
 A fresh world is what a freshly booted host looks like to ``ip``: one namespace, named
 ``host`` (the script's "root" namespace), with ``lo`` up and an ``eth0`` that is up and has
-carrier. That ``eth0`` is the *lab's own* emulated NIC — a veth whose other end lives in a
-hidden namespace (``vnl-uplink``, the "network outside"), never the machine's interface —
-so the seed's ``ip link set eth0 master br0`` or ``... type vxlan dev eth0`` act on it.
+carrier. That ``eth0`` is the *lab's own* emulated NIC — a physical port (``PfDevice``,
+kind ``nic``) cabled to a port in a hidden namespace (``vnl-uplink``, the "network
+outside"), never the machine's interface — so the seed's ``ip link set eth0 master br0``
+or ``... type vxlan dev eth0`` act on it. Like a server's 10G NIC it has SR-IOV
+(``sriov_totalvfs`` 8, none enabled), so the seed's ``echo 4 >
+/sys/class/net/eth0/device/sriov_numvfs`` makes ``eth0v0``..``eth0v3`` next to it. A
+physical device cannot be deleted (EOPNOTSUPP); a namespace that goes hands its physical
+devices back to the root namespace (``default_device_exit``).
 ``--lab LAB`` starts from a built lab instead: its nodes are the namespaces (a node named
 ``host`` is the root namespace; without one, a fresh ``host`` is added).
 
@@ -27,10 +32,12 @@ from typing import Any
 
 from vnetlab.model.resolver import generated_mac
 from vnetlab.model.spec import LabSpec
+from vnetlab.script.fmt_linkinfo import PHYSICAL
 from vnetlab.script.setup import run_setup
 from vnetlab.sim.build import DEVICE_BUILDERS
 from vnetlab.sim.clock import Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
+from vnetlab.sim.devices.sriov.pf import PfDevice, SriovState
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.engine import SimEngine
 from vnetlab.sim.netdev import NetDevice
@@ -39,6 +46,11 @@ from vnetlab.wire.mac import mac_to_bytes
 
 ROOT_NS = "host"
 UPLINK_NS = "vnl-uplink"
+#: the fresh host's eth0: a 10G SR-IOV NIC port (the model's defaults: ``SriovSpec``)
+NIC_SPEED = 10000
+NIC_TOTALVFS = 8
+NIC_DESCRIPTORS = 4096
+NIC_RING = 1024
 
 
 class World:
@@ -83,9 +95,10 @@ class World:
         uplink = Namespace(UPLINK_NS, self.sched)
         self.hidden[UPLINK_NS] = uplink
         self.link_nsids(ROOT_NS, UPLINK_NS)
-        a = Veth(host, "eth0", self.new_mac(ROOT_NS, "eth0"))
-        b = Veth(uplink, "eth0", self.new_mac(UPLINK_NS, "eth0"))
-        Veth.pair(a, b)
+        a = PfDevice(host, "eth0", self.new_mac(ROOT_NS, "eth0"), 1500, NIC_SPEED)
+        a.sriov = SriovState(a, NIC_TOTALVFS, NIC_DESCRIPTORS, NIC_RING, "per-vf")
+        b = PfDevice(uplink, "eth0", self.new_mac(UPLINK_NS, "eth0"), 1500, NIC_SPEED)
+        a.plug(b)
         b.set_admin(True)
         a.set_admin(True)
 
@@ -112,12 +125,30 @@ class World:
     def del_netns(self, name: str) -> None:
         """``ip netns del``: the namespace's devices go; a veth's peer elsewhere with them."""
         ns = self.namespaces.pop(name)
+        root = self.get_ns(ROOT_NS)
         for dev in sorted(ns.devices.values(), key=lambda d: -d.ifindex):
-            if dev is not ns.lo and dev.name in ns.devices:
+            if dev is ns.lo or dev.name not in ns.devices:
+                continue
+            if dev.kind in PHYSICAL and root is not ns:
+                self._return_to_root(dev, root)
+            else:
                 self.delete(dev)
         self.nsids.pop(name, None)
         for table in self.nsids.values():
             table.pop(name, None)
+
+    @staticmethod
+    def _return_to_root(dev: NetDevice, root: Namespace) -> None:
+        """``default_device_exit``: a physical device of a dying namespace goes back to
+        the root namespace, as ``devN`` when its name is taken there."""
+        if dev.name in root.devices:
+            n = 0
+            while f"dev{n}" in root.devices:
+                n += 1
+            dev.ns.devices.pop(dev.name)
+            dev.name = f"dev{n}"
+            dev.ns.devices[dev.name] = dev
+        dev.ns.move_device(dev, root)
 
     def nsid(self, viewer: str, target: str) -> int:
         """The id VIEWER knows TARGET by, allocated on first use (``peernet2id_alloc``)."""

@@ -13,7 +13,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from vnetlab.kernel.kinds import bridge, dummy, geneve, ipvlan, macvlan, tuntap, veth, vlan, vxlan
+from vnetlab.kernel.kinds import (
+    bridge,
+    dummy,
+    geneve,
+    ipvlan,
+    macvlan,
+    nic,
+    tuntap,
+    veth,
+    vf,
+    vlan,
+    vxlan,
+)
 from vnetlab.kernel.kinds.base import KernelKind
 
 #: model kind -> what the linux engine does with it
@@ -28,19 +40,17 @@ KINDS: dict[str, KernelKind[Any]] = {
     "tun": tuntap.KIND,
     "tap": tuntap.KIND,
     "dummy": dummy.KIND,
+    "nic": nic.KIND,
+    "vf": vf.KIND,
 }
 
 #: kinds the model knows but this engine does not build at all, with the reason
-UNSUPPORTED_KINDS: dict[str, str] = {
-    # sriov/script-kernel replaces these with realizers (sysfs sriov_numvfs + IFLA_VFINFO_LIST)
-    "nic": "SR-IOV is not realized by the linux engine yet: it needs an SR-IOV capable NIC "
-           "(/sys/class/net/PF/device/sriov_totalvfs) and the sysfs/IFLA_VFINFO_LIST realizer",
-    "vf": "SR-IOV is not realized by the linux engine yet: a VF needs an SR-IOV capable NIC "
-          "(/sys/class/net/PF/device/sriov_totalvfs) and the sysfs/IFLA_VFINFO_LIST realizer",
-}
+UNSUPPORTED_KINDS: dict[str, str] = {}
 
 
-_BY_INFO_KIND: dict[str, KernelKind[Any]] = {k.info_kind: k for k in KINDS.values()}
+#: physical devices (a NIC's PF, its VFs) report no IFLA_INFO_KIND: not in this map
+_BY_INFO_KIND: dict[str, KernelKind[Any]] = {k.info_kind: k for k in KINDS.values()
+                                             if k.info_kind}
 
 
 def by_info_kind(info_kind: str | None) -> KernelKind[Any] | None:

@@ -38,12 +38,15 @@ class Indexer:
 @dataclass(frozen=True, slots=True)
 class Where:
     """Where a device is made: its node and name, every node's namespace (a lower device
-    may be in another node) and the plan's ifindex allocator."""
+    may be in another node) and the plan's ifindex allocator; ``nodes``: every node's
+    interfaces (a VF's realizer reads its PF's ``device``), ``alias``: the lab's tag."""
 
     node: str
     ifname: str
     namespaces: Mapping[str, str]
     idx: Indexer
+    nodes: Mapping[str, Mapping[str, NetdevSpec]] = field(default_factory=dict)
+    alias: str = ""
 
     @property
     def ns(self) -> str:
@@ -98,6 +101,9 @@ class KernelKind(Generic[S]):
     features: tuple[Feature, ...] = ()
     #: other links join it (``master``): brought up before them
     enslaves: bool = False
+    #: the host's own device (a NIC's physical function): it stays in the host's
+    #: namespace, so the plan never tags, addresses, enslaves or brings it up in the lab
+    in_host: bool = False
     #: carrier follows a link partner through linkwatch (veth peer, bridge ports)
     carrier: bool = False
     #: operstate copied from the lower device by linkwatch (``NETDEV_CHANGE`` ->
