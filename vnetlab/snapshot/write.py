@@ -1,0 +1,40 @@
+"""The lab file a snapshot writes: a header of what it cannot carry, then the YAML.
+
+Design note
+-----------
+The header is YAML comments, so the file stays a plain lab that ``run``/``trace``/
+``lint`` load; it says where the snapshot came from, what no snapshot carries
+(``tolab.NEVER_CARRIED``) and, one line each, what this one left out or changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from vnetlab.snapshot.tolab import NEVER_CARRIED
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def to_yaml(lab: dict[str, Any], notes: list[str], source: str) -> str:
+    head = [f"# vnetlab snapshot of {source}",
+            "# A snapshot is the host's network configuration, not the host. It never carries:"]
+    head += [f"#   - {line}" for line in NEVER_CARRIED]
+    if notes:
+        head.append("# This snapshot also left out or changed:")
+        head += [f"#   - {line}" for line in notes]
+    body = yaml.dump(lab, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                     width=100, allow_unicode=True)
+    return "\n".join(head) + "\n" + body
