@@ -70,6 +70,7 @@ def decode_links(data: Iterable[Any], where: str) -> dict[str, Link]:
             mtu=_int(d.get("mtu"), 1500),
             mac=_str(d.get("address")),
             master=_str(d.get("master")),
+            link_type=_str(d.get("link_type")) or "ether",
             link_name=_str(d.get("link")),
             link_index=d.get("link_index") if isinstance(d.get("link_index"), int) else None,
             link_netnsid=(d.get("link_netnsid") if isinstance(d.get("link_netnsid"), int)
@@ -221,48 +222,73 @@ def _named_nsid(ns: Namespace, nsid: int, host: HostState) -> str | None:
 
 def _resolve_veths(host: HostState) -> None:
     # veths in one namespace name their peer ("link"); across namespaces each end's
-    # link_index is the other's ifindex. Learned nsid mappings are kept for the lowers.
+    # link_index is the other's ifindex. Pairs found without a doubt teach which
+    # namespace each nsid stands for (an nsid names one namespace, and one namespace has
+    # one nsid), which settles others; what is still ambiguous at the fixpoint is said.
+    pending = []
     for ns in host.namespaces.values():
         for ln in ns.links.values():
-            if ln.kind != "veth":
+            if ln.kind != "veth" or ln.peer is not None:
                 continue
             if ln.link_netnsid is None:
-                if ln.link_name and ln.link_name in ns.links:
-                    ln.peer = (ns.name, ln.link_name)
-                elif ln.link_index is not None and (p := ns.by_index(ln.link_index)):
-                    ln.peer = (ns.name, p.name)
+                p = (ns.links.get(ln.link_name) if ln.link_name else None) or (
+                    ns.by_index(ln.link_index) if ln.link_index is not None else None)
+                if p is not None:
+                    ln.peer, p.peer = (ns.name, p.name), (ns.name, ln.name)
                 continue
-            if ln.link_index is None:
+            if ln.link_index is not None:
+                pending.append((ns, ln))
+    progress = True
+    while progress:
+        progress = False
+        for ns, ln in pending:
+            if ln.peer is not None:
                 continue
-            named = ns.nsids.get(ln.link_netnsid)
-            if named is not None and named not in host.namespaces:
-                host.notes.append(f"{ns.name}:{ln.name}: veth peer in namespace {named}, "
-                                  "which is not in the snapshot")
-                continue
-            cands = []
-            for other in host.namespaces.values():
-                if named is not None and other.name != named:
-                    continue
-                p = other.by_index(ln.link_index)
-                if (p is None or p.kind != "veth" or p.link_index != ln.ifindex
-                        or p.link_netnsid is None or (other is ns)):
-                    continue
-                back = other.nsids.get(p.link_netnsid)
-                if back is not None and back != ns.name:
-                    continue
-                cands.append((other, p))
+            cands = _veth_candidates(host, ns, ln)
             if len(cands) == 1:
                 other, p = cands[0]
-                ln.peer = (other.name, p.name)
+                ln.peer, p.peer = (other.name, p.name), (ns.name, ln.name)
+                assert ln.link_netnsid is not None and p.link_netnsid is not None
                 ns.nsids.setdefault(ln.link_netnsid, other.name)
-            elif not cands:
-                host.notes.append(f"{ns.name}:{ln.name}: veth peer (ifindex {ln.link_index}, "
-                                  f"netnsid {ln.link_netnsid}) is not in the snapshot")
-            else:
-                host.notes.append(
-                    f"{ns.name}:{ln.name}: veth peer is ambiguous without `ip -j netns "
-                    f"list-id` (ifindex {ln.link_index} in "
-                    f"{', '.join(sorted(o.name for o, _ in cands))})")
+                other.nsids.setdefault(p.link_netnsid, ns.name)
+                progress = True
+    for ns, ln in pending:
+        if ln.peer is not None:
+            continue
+        cands = _veth_candidates(host, ns, ln)
+        named = ns.nsids.get(ln.link_netnsid) if ln.link_netnsid is not None else None
+        if named is not None and named not in host.namespaces:
+            host.notes.append(f"{ns.name}:{ln.name}: veth peer in namespace {named}, "
+                              "which is not in the snapshot")
+        elif not cands:
+            host.notes.append(f"{ns.name}:{ln.name}: veth peer (ifindex {ln.link_index}, "
+                              f"netnsid {ln.link_netnsid}) is not in the snapshot")
+        else:
+            host.notes.append(
+                f"{ns.name}:{ln.name}: veth peer is ambiguous without `ip -j netns "
+                f"list-id` (ifindex {ln.link_index} in "
+                f"{', '.join(sorted(o.name for o, _ in cands))})")
+
+
+def _veth_candidates(host: HostState, ns: Namespace, ln: Link) -> list[tuple[Namespace, Link]]:
+    assert ln.link_netnsid is not None and ln.link_index is not None
+    named = ns.nsids.get(ln.link_netnsid)
+    taken = {v for k, v in ns.nsids.items() if k != ln.link_netnsid}
+    out = []
+    for other in host.namespaces.values():
+        if other is ns or (named is not None and other.name != named) or (
+                named is None and other.name in taken):
+            continue
+        p = other.by_index(ln.link_index)
+        if (p is None or p.kind != "veth" or p.peer is not None
+                or p.link_index != ln.ifindex or p.link_netnsid is None):
+            continue
+        back = other.nsids.get(p.link_netnsid)
+        back_taken = {v for k, v in other.nsids.items() if k != p.link_netnsid}
+        if (back is not None and back != ns.name) or (back is None and ns.name in back_taken):
+            continue
+        out.append((other, p))
+    return out
 
 
 def _resolve_lowers(host: HostState) -> None:

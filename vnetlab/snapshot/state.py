@@ -29,6 +29,8 @@ class Link:
     mtu: int
     mac: str | None
     master: str | None = None
+    #: ``link_type``: "ether", "none" (a tun), "loopback" ...
+    link_type: str = "ether"
     #: ``ip -j`` "link" (a same-namespace peer/lower by name) or "link_index" + "link_netnsid"
     link_name: str | None = None
     link_index: int | None = None

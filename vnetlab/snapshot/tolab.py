@@ -102,7 +102,8 @@ class _Node:
             return True
         if ln.name in self.ovs_names:
             return True
-        if ln.kind in ("vxlan", "geneve") and ln.info.get("external"):
+        if ln.kind in ("vxlan", "geneve") and (ln.info.get("external") or (
+                self.ns.ovs is not None and ln.name.startswith(("vxlan_sys_", "genev_sys_")))):
             if self.ns.ovs is None:
                 self.note(f"{ln.name}: {ln.kind} in external (collect_metadata) mode, made "
                           "by a flow-based switch that was not collected")
@@ -127,7 +128,7 @@ class _Node:
         derived_mtu = spec.get("type") in ("vlan", "vxlan", "geneve", "macvlan", "ipvlan")
         if ln.mtu != 1500 or derived_mtu:
             spec["mtu"] = ln.mtu
-        if ln.mac and spec.get("type") not in ("tun",):
+        if ln.mac and spec.get("type") not in ("tun",) and not self.shares_lower_mac(ln):
             spec["mac"] = ln.mac
         if not ln.admin_up:
             spec["up"] = False
@@ -137,6 +138,15 @@ class _Node:
             port = self.bridge_port(ln, master)
             if port:
                 spec["bridge_port"] = port
+
+    def shares_lower_mac(self, ln: Link) -> bool:
+        """A vlan (and an ipvlan, a passthru macvlan) takes its lower's MAC: the lab
+        derives it, and two devices declaring one MAC is an error there."""
+        if ln.lower is None or ln.kind not in ("vlan", "ipvlan", "macvlan"):
+            return False
+        ns = self.tl.host.namespaces.get(ln.lower[0])
+        low = ns.links.get(ln.lower[1]) if ns is not None else None
+        return low is not None and low.mac == ln.mac
 
     def bridge_port(self, ln: Link, br: Link) -> dict[str, Any]:
         s, out = ln.slave, {}
@@ -218,7 +228,8 @@ class _Node:
         if k in ("vxlan", "geneve"):
             return self.tunnel(ln)
         if k == "tun":
-            kind = "tap" if i.get("type") == "tap" else "tun"
+            # ip -d prints the tun's type; without it, a TAP is an Ethernet device
+            kind = str(i.get("type") or ("tap" if ln.link_type == "ether" else "tun"))
             self.note(f"{ln.name}: a {kind} device; the program behind it is not carried "
                       "(nothing answers on it)")
             spec = {"type": kind}
@@ -349,7 +360,8 @@ class _Node:
         oc = {k: v for k, v in br.other_config.items() if k in BRIDGE_OTHER_CONFIG}
         if oc:
             spec["other_config"] = oc
-        dropped = sorted(set(br.other_config) - set(oc))
+        # hwaddr is the bridge's MAC, which ``mac`` carries
+        dropped = sorted(set(br.other_config) - set(oc) - {"hwaddr"})
         if dropped:
             self.note(f"{br.name}: OVS other_config {', '.join(dropped)} not carried")
         ports: dict[str, Any] = {}
