@@ -38,8 +38,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "script": frozenset({"model", "wire", "engine", "sim", "ovsdb"}),
     # tools are engine-neutral; the one exception is below (SIDEWAYS_MODULES)
     "tools": frozenset({"model", "wire", "engine"}),
+    # a host's ip/bridge/ovs dumps -> a lab: pure (the live netlink side is kernel.dump)
+    "snapshot": frozenset({"model", "wire", "openflow", "ovsdb"}),
     "api": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools"}),
-    "cli": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools", "api"}),
+    "cli": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools", "api",
+                      "snapshot"}),
     "vnetlab": frozenset({"api"}),
 }
 
@@ -53,7 +56,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "model": frozenset({"wire", "sim", "kernel", "script", "tools", "cli", "api", "engine"}),
     "wire": frozenset({"model", "sim", "kernel", "script", "tools", "cli", "api", "engine"}),
     "sim": frozenset({"kernel", "script", "tools", "cli", "api"}),
-    "kernel": frozenset({"sim", "script", "tools", "cli", "api"}),
+    "kernel": frozenset({"sim", "script", "tools", "cli", "api", "snapshot"}),
     "script": frozenset({"kernel", "tools", "cli", "api"}),
     "tools": frozenset({"cli", "api", "script", "kernel"}),
 }

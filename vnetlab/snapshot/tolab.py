@@ -128,7 +128,8 @@ class _Node:
         derived_mtu = spec.get("type") in ("vlan", "vxlan", "geneve", "macvlan", "ipvlan")
         if ln.mtu != 1500 or derived_mtu:
             spec["mtu"] = ln.mtu
-        if ln.mac and spec.get("type") not in ("tun",) and not self.shares_lower_mac(ln):
+        if (ln.mac and spec.get("type") not in ("tun",) and not self.shares_lower_mac(ln)
+                and not self.port_mac(ln)):
             spec["mac"] = ln.mac
         if not ln.admin_up:
             spec["up"] = False
@@ -147,6 +148,12 @@ class _Node:
         ns = self.tl.host.namespaces.get(ln.lower[0])
         low = ns.links.get(ln.lower[1]) if ns is not None else None
         return low is not None and low.mac == ln.mac
+
+    def port_mac(self, ln: Link) -> bool:
+        """A bridge without its own MAC takes its lowest port's
+        (``br_stp_recalculate_bridge_id``): the lab derives it the same way."""
+        return ln.kind == "bridge" and any(
+            p.mac == ln.mac for p in self.ns.links.values() if p.master == ln.name)
 
     def bridge_port(self, ln: Link, br: Link) -> dict[str, Any]:
         s, out = ln.slave, {}
