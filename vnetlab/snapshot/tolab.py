@@ -439,7 +439,8 @@ class ToLab:
 
     def pair(self, node: str, ifname: str, peer_node: str, peer_if: str) -> None:
         key = frozenset({(node, ifname), (peer_node, peer_if)})
-        self._pairs.setdefault(key, (f"{node}:{ifname}", f"{peer_node}:{peer_if}"))
+        ends = sorted([f"{node}:{ifname}", f"{peer_node}:{peer_if}"])  # one order, any input
+        self._pairs.setdefault(key, (ends[0], ends[1]))
 
     def lab(self) -> dict[str, Any]:
         nodes: dict[str, Any] = {}
