@@ -40,7 +40,7 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
         (scripts/collect-snapshot.sh). The file's header lists what a snapshot cannot
         carry (processes, programs behind TUN/TAP devices, learned state, ...)."""
         from vnetlab.cli.errors import report
-        from vnetlab.snapshot import DumpError, from_mapping, read_dir, snapshot
+        from vnetlab.snapshot import DumpError, read_dir, snapshot
 
         live = bool(netns or all_netns or host)
         if live == (from_dir is not None):

@@ -57,10 +57,10 @@ def decode_links(data: Iterable[Any], where: str) -> dict[str, Link]:
         if not isinstance(d, dict) or not isinstance(d.get("ifname"), str):
             raise DumpError(f"{where}: link.json[{i}] has no 'ifname' "
                             "(not the output of `ip -j -d link show`)")
-        info = d.get("linkinfo") if isinstance(d.get("linkinfo"), dict) else {}
+        info: dict[str, Any] = d["linkinfo"] if isinstance(d.get("linkinfo"), dict) else {}
         kind = _str(info.get("info_kind")) or (
             "loopback" if d.get("link_type") == "loopback" else "")
-        flags = d.get("flags") if isinstance(d.get("flags"), list) else []
+        flags: list[Any] = d["flags"] if isinstance(d.get("flags"), list) else []
         out[d["ifname"]] = Link(
             ifindex=_int(d.get("ifindex")),
             name=d["ifname"],
@@ -123,7 +123,7 @@ def decode_neighs(data: Iterable[Any]) -> list[Neigh]:
     for d in data:
         if not isinstance(d, dict) or "dst" not in d:
             continue
-        state = d.get("state") if isinstance(d.get("state"), list) else []
+        state: list[Any] = d["state"] if isinstance(d.get("state"), list) else []
         out.append(Neigh(dst=str(d["dst"]), dev=str(d.get("dev", "")),
                          lladdr=_str(d.get("lladdr")), state=tuple(map(str, state))))
     return out
@@ -135,7 +135,7 @@ def decode_fdb(data: Iterable[Any]) -> list[Fdb]:
     for d in data:
         if not isinstance(d, dict) or "mac" not in d:
             continue
-        flags = d.get("flags") if isinstance(d.get("flags"), list) else []
+        flags: list[Any] = d["flags"] if isinstance(d.get("flags"), list) else []
         out.append(Fdb(mac=str(d["mac"]).lower(), ifname=str(d.get("ifname", "")),
                        master=_str(d.get("master")),
                        vlan=d.get("vlan") if isinstance(d.get("vlan"), int) else None,

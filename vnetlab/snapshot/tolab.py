@@ -156,7 +156,7 @@ class _Node:
             p.mac == ln.mac for p in self.ns.links.values() if p.master == ln.name)
 
     def bridge_port(self, ln: Link, br: Link) -> dict[str, Any]:
-        s, out = ln.slave, {}
+        s, out = ln.slave, dict[str, Any]()
         for key, default in (("learning", True), ("flood", True), ("hairpin", False),
                              ("isolated", False), ("locked", False),
                              ("neigh_suppress", False)):

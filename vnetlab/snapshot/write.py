@@ -16,8 +16,8 @@ import yaml
 from vnetlab.snapshot.tolab import NEVER_CARRIED
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML has no types here
+    """SafeDumper with multi-line strings (``setup``) as ``|`` blocks."""
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
@@ -35,6 +35,6 @@ def to_yaml(lab: dict[str, Any], notes: list[str], source: str) -> str:
     if notes:
         head.append("# This snapshot also left out or changed:")
         head += [f"#   - {line}" for line in notes]
-    body = yaml.dump(lab, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+    body: str = yaml.dump(lab, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
                      width=100, allow_unicode=True)
     return "\n".join(head) + "\n" + body
