@@ -300,8 +300,11 @@ def dump_namespaces(names: Sequence[str],
 
             links = s.dump(msg(ifinfmsg, AF_UNSPEC), RTM_GETLINK)
             addrs = s.dump(msg(ifaddrmsg, AF_UNSPEC), RTM_GETADDR)
-            routes = s.dump(msg(rtmsg, AF_INET), RTM_GETROUTE)
-            neighs = s.dump(msg(ndmsg, AF_INET), RTM_GETNEIGH)
+            # `table all` and `ip neigh show` list both families
+            routes = [*s.dump(msg(rtmsg, AF_INET), RTM_GETROUTE),
+                      *s.dump(msg(rtmsg, AF_INET6), RTM_GETROUTE)]
+            neighs = [*s.dump(msg(ndmsg, AF_INET), RTM_GETNEIGH),
+                      *s.dump(msg(ndmsg, AF_INET6), RTM_GETNEIGH)]
             fdb = s.dump(msg(ndmsg, AF_BRIDGE), RTM_GETNEIGH)
             nsids = []
             for other, ofd in fds.items():
