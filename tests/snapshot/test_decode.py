@@ -92,3 +92,16 @@ def test_bad_input_names_the_file(tmp_path: Path) -> None:
 def test_the_fixture_is_real_iproute2_json() -> None:
     links = json.loads((DATA / "snpx-a" / "link.json").read_text())
     assert any(ln.get("linkinfo", {}).get("info_kind") == "vxlan" for ln in links)
+
+
+def test_the_command_wants_exactly_one_source(tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["snapshot"])
+    assert r.exit_code == 2 and "--from-dir" in r.output
+    r = CliRunner().invoke(cli, ["snapshot", "--netns", "x", "--from-dir", str(DATA)])
+    assert r.exit_code == 2 and "not both" in r.output
+
+
+def test_a_bridge_with_a_ports_mac_is_said() -> None:
+    snap = snapshot(read_dir(DATA))
+    assert "mac" not in snap.lab["nodes"]["snpx-a"]["interfaces"]["br0"]
+    assert any("br0: its MAC 1a:8f:d0:93:bf:d0 is its port vx0's" in n for n in snap.notes)

@@ -151,9 +151,16 @@ class _Node:
 
     def port_mac(self, ln: Link) -> bool:
         """A bridge without its own MAC takes its lowest port's
-        (``br_stp_recalculate_bridge_id``): the lab derives it the same way."""
-        return ln.kind == "bridge" and any(
-            p.mac == ln.mac for p in self.ns.links.values() if p.master == ln.name)
+        (``br_stp_recalculate_bridge_id``); a lab may not give one MAC to two devices,
+        so the bridge is written without it (and said: the lab's bridge gets its own)."""
+        if ln.kind != "bridge":
+            return False
+        ports = [p.name for p in self.ns.links.values()
+                 if p.master == ln.name and p.mac == ln.mac]
+        if ports:
+            self.note(f"{ln.name}: its MAC {ln.mac} is its port {ports[0]}'s (the kernel's "
+                      "choice); the lab's bridge gets a MAC of its own")
+        return bool(ports)
 
     def bridge_port(self, ln: Link, br: Link) -> dict[str, Any]:
         s, out = ln.slave, dict[str, Any]()
@@ -245,7 +252,7 @@ class _Node:
             return spec
         if k == "dummy":
             return {"type": "dummy"}
-        what = f"a {k} device" if k else "a device without a kind (a physical NIC)"
+        what = f"a device of kind {k}" if k else "a device without a kind (a physical NIC)"
         self.note(f"{ln.name}: {what}; kept as a dummy (the lab format has no such kind, "
                   "and cannot know what is on its wire)")
         return {"type": "dummy"}
