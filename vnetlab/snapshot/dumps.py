@@ -151,7 +151,7 @@ def _read_ovs(d: Path) -> OvsDump | None:
     show = d / "show.txt"
     if show.is_file():
         out.show = show.read_text(encoding="utf-8")
-    return out if out.tables else None
+    return out if out.tables or out.show else None
 
 
 def read_dir(root: Path) -> list[NamespaceDump]:

@@ -9,6 +9,9 @@ whose cells are OVSDB's JSON atoms (RFC 7047 5.1): a scalar, ``["uuid", U]``,
 Rows are joined through their UUIDs as ovs-vswitchd's bridge.c does (Bridge.ports ->
 Port.interfaces, Mirror.select_*_port -> Port).
 
+When only ``ovs-vsctl show`` was saved, ``decode_show`` reads its tree instead (no
+ofports, mirrors or other_config there).
+
 A dumped flow carries statistics (``duration``, ``n_packets``, ``n_bytes``, ``idle_age``
 ...) that ``ovs-ofctl add-flow`` does not take: they are state, dropped here; the rest
 (``table``, ``priority``, the match, ``actions``) is the flow as a lab declares it. The
@@ -27,6 +30,8 @@ from vnetlab.snapshot.state import OvsBridge, OvsMirror, OvsPort
 #: statistics fields of a dumped flow (ofp-flow.c ofputil_flow_stats_format)
 _FLOW_STATS = re.compile(
     r"\b(duration|n_packets|n_bytes|idle_age|hard_age|packet_count|byte_count)=[^,\s]*,?\s*")
+#: the flow a standalone bridge starts with (ofproto.c), as flow_line() spells it
+_DEFAULT_FLOWS = ("priority=0,actions=NORMAL", "table=0,priority=0,actions=NORMAL")
 _REPLY_HEADER = re.compile(r"^\s*(NXST|OFPST)_\S+ reply")
 
 
@@ -96,7 +101,68 @@ def groups_of(text: str) -> list[str]:
     return out
 
 
+def _unquote(word: str) -> str:
+    word = word.strip()
+    return word[1:-1] if len(word) >= 2 and word[0] == word[-1] == '"' else word
+
+
+def _show_map(text: str) -> dict[str, str]:
+    """``{key=flow, remote_ip="192.168.1.2"}`` (ovs-vsctl show's options)."""
+    body = text.strip().removeprefix("{").removesuffix("}")
+    out = {}
+    for item in re.findall(r'([\w:-]+)=("(?:[^"\\]|\\.)*"|[^,]*)', body):
+        out[item[0]] = _unquote(item[1])
+    return out
+
+
+def decode_show(text: str) -> list[OvsBridge]:
+    """``ovs-vsctl show`` (vsctl's cmd_show: Bridge > Port > Interface, four spaces a
+    level): the fallback when only this was saved. It has no ofport, mirrors' selections
+    or other_config; those stay unknown."""
+    bridges: list[OvsBridge] = []
+    br: OvsBridge | None = None
+    port: OvsPort | None = None
+    for raw in text.splitlines():
+        depth = (len(raw) - len(raw.lstrip(" "))) // 4
+        line = raw.strip()
+        key, sep, value = line.partition(": ")
+        if depth == 1 and line.startswith("Bridge "):
+            br = OvsBridge(name=_unquote(line[7:]), fail_mode=None, datapath_type=None,
+                           other_config={}, ports={}, mirrors=[], flows=[], groups=[])
+            bridges.append(br)
+            port = None
+        elif br is None:
+            continue
+        elif depth == 2 and sep and key in ("fail_mode", "datapath_type"):
+            setattr(br, key, value.strip() or None)
+        elif depth == 2 and line.startswith("Port "):
+            name = _unquote(line[5:])
+            port = br.ports[name] = OvsPort(name=name, type="system", options={},
+                                            ofport=None, tag=None, trunks=[], vlan_mode=None)
+        elif port is None:
+            continue
+        elif depth == 3 and sep and key == "tag":
+            port.tag = int(value)
+        elif depth == 3 and sep and key == "trunks":
+            port.trunks = [int(x) for x in re.findall(r"\d+", value)]
+        elif depth == 3 and sep and key == "vlan_mode":
+            port.vlan_mode = value.strip()
+        elif depth == 4 and sep and key == "type":
+            port.type = value.strip() or "system"
+        elif depth == 4 and sep and key == "options":
+            port.options = _show_map(value)
+    return bridges
+
+
 def decode_ovs(dump: OvsDump, where: str) -> list[OvsBridge]:
+    if not dump.tables:
+        bridges = decode_show(dump.show)
+        for b in bridges:
+            b.flows = flows_of(dump.flows.get(b.name, ""))
+            if b.fail_mode != "secure":
+                b.flows = [f for f in b.flows if f not in _DEFAULT_FLOWS]
+            b.groups = groups_of(dump.groups.get(b.name, ""))
+        return bridges
     t = {name: rows(dump.tables.get(name, {"headings": [], "data": []}), f"{where}/ovs/{name}")
          for name in ("Bridge", "Port", "Interface", "Mirror")}
     ifaces = {str(atom(r["_uuid"])): r for r in t["Interface"] if "_uuid" in r}
@@ -142,8 +208,7 @@ def decode_ovs(dump: OvsDump, where: str) -> list[OvsBridge]:
         fail_mode = _one(br.get("fail_mode"))
         flows = flows_of(dump.flows.get(name, ""))
         if fail_mode != "secure":
-            flows = [f for f in flows if f not in ("priority=0,actions=NORMAL",
-                                                   "table=0,priority=0,actions=NORMAL")]
+            flows = [f for f in flows if f not in _DEFAULT_FLOWS]
         dp = _one(br.get("datapath_type"))
         out.append(OvsBridge(
             name=name, fail_mode=fail_mode, datapath_type=dp or None,
