@@ -7,6 +7,7 @@ What cannot round-trip is pinned in ``CANNOT`` with the reason (strict xfail).""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,11 +51,19 @@ def _ovs_rundirs(e: LinuxEngine, lab: LabSpec) -> dict[str, str]:
             for n, spec in lab.nodes.items() if spec.ovs}
 
 
+def _unique(lab: LabSpec) -> LabSpec:
+    """LAB under a name of this run: namespaces are global, and other test runs on this
+    machine may build the same example at the same time."""
+    name = f"s{os.getpid() % 10000}-{lab.name}"[:24].rstrip("-")
+    return lab.model_copy(update={"name": name})
+
+
 def _live_snapshot(lab: LabSpec, tmp: Path | None = None) -> tuple[str, str | None]:
     """(YAML of the live snapshot, YAML of the collection script's, when TMP)."""
     from vnetlab.kernel.dump import dump_namespaces
     from vnetlab.snapshot import from_mapping, read_dir, snapshot
 
+    lab = _unique(lab)
     e = LinuxEngine()
     try:
         try:
