@@ -22,6 +22,7 @@ for ns in "$@"; do
     bridge $n -j vlan show         > "$out/vlan.json"
     bridge $n -j -d link show      > "$out/brlink.json"
     $x sysctl -n net.ipv4.ip_forward > "$out/ip_forward"
+    if command -v ebtables-save >/dev/null; then $x ebtables-save > "$out/ebtables.txt"; fi
     # Open vSwitch: the default database, or OVS_RUNDIR's (vnetlab labs: one per node)
     if command -v ovs-vsctl >/dev/null && $x ovs-vsctl --timeout=5 show >/dev/null 2>&1; then
         mkdir -p "$out/ovs"

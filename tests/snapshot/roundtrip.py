@@ -19,13 +19,32 @@ from vnetlab.tools.checks import Report, run_checks
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "diff"))
 from normalize import ASPECTS, check_statuses, differences  # noqa: E402
 
-__all__ = ["ASPECTS", "run_sim", "snapshot_lab", "compare"]
+__all__ = ["ASPECTS", "compare", "run_sim", "snapshot_lab", "with_programs"]
 
 
 def snapshot_lab(yaml_text: str, original: LabSpec) -> LabSpec:
     """The snapshot's YAML, loaded as a user would, with the original's checks."""
     lab = load_lab_text(yaml_text, "snapshot.yaml")
     return lab.model_copy(update={"checks": original.checks})
+
+
+def with_programs(snap: LabSpec, original: LabSpec) -> LabSpec:
+    """SNAP with the original's TUN/TAP programs (and owners) put back: what a user who
+    knows which program runs behind a device adds to a snapshot by hand."""
+    from vnetlab.model.kinds.tuntap import TuntapSpec
+
+    nodes = dict(snap.nodes)
+    for name, node in original.nodes.items():
+        for ifname, spec in node.interfaces.items():
+            if not isinstance(spec, TuntapSpec) or spec.program is None:
+                continue
+            target = nodes[name].interfaces.get(ifname)
+            assert target is not None, f"{name}:{ifname} missing from the snapshot"
+            ifaces = dict(nodes[name].interfaces)
+            ifaces[ifname] = target.model_copy(update={
+                "program": spec.program, "user": spec.user, "group": spec.group})
+            nodes[name] = nodes[name].model_copy(update={"interfaces": ifaces})
+    return snap.model_copy(update={"nodes": nodes})
 
 
 def run_sim(lab: LabSpec) -> tuple[Report, Any]:

@@ -316,6 +316,9 @@ def dump_namespaces(names: Sequence[str],
                 "fdb": fdb_json(links, fdb), "nsids": sorted(nsids, key=lambda x: x["nsid"]),
                 "ip_forward": nl.read_sysctl(fd, "net.ipv4.ip_forward"),
             }
+            ebt = dump_ebtables(name)
+            if ebt is not None:
+                d["ebtables"] = ebt
             rundir = (ovs_rundirs or {}).get(name)
             if rundir is not None:
                 d["ovs"] = dump_ovs(rundir)
@@ -331,6 +334,17 @@ def dump_namespaces(names: Sequence[str],
 def all_netns() -> list[str]:
     """Every named namespace (``ip netns list``: /run/netns)."""
     return nl.list_netns()
+
+
+def dump_ebtables(name: str, timeout_s: float = 10.0) -> str | None:
+    """``ebtables-save`` in namespace NAME (None: the tool is missing or fails). Read only;
+    the tool, not netlink, because ebtables-nft keeps its rules in nftables' encoding."""
+    tool = shutil.which("ebtables-save")
+    if tool is None:
+        return None
+    argv = [tool] if name == ROOT else ["ip", "netns", "exec", name, tool]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
+    return r.stdout if r.returncode == 0 else None
 
 
 OVS_TABLES = ("Bridge", "Port", "Interface", "Mirror")

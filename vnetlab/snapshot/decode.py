@@ -172,6 +172,24 @@ def decode_nsids(data: Iterable[Any]) -> dict[int, str]:
     return out
 
 
+def decode_ebtables(text: str) -> tuple[dict[str, list[str]], list[tuple[str, str, str]]]:
+    """``ebtables-save``: ``*TABLE`` sections of ``:CHAIN POLICY`` and ``-A CHAIN ...``."""
+    rules: dict[str, list[str]] = {}
+    policies: list[tuple[str, str, str]] = []
+    table = "filter"
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("*"):
+            table = line[1:]
+        elif line.startswith(":"):
+            chain, _, policy = line[1:].partition(" ")
+            if policy.strip() not in ("", "ACCEPT"):
+                policies.append((table, chain, policy.strip()))
+        elif line.startswith("-A "):
+            rules.setdefault(table, []).append(line)
+    return rules, policies
+
+
 def _merge_brlinks(links: dict[str, Link], brlinks: Iterable[Any]) -> None:
     """``bridge -j -d link show`` carries the port state and flags too; an older ``ip``
     without ``info_slave_data`` gets them from here."""
@@ -192,14 +210,17 @@ def decode_namespace(dump: NamespaceDump) -> Namespace:
     if dump.brlinks:
         _merge_brlinks(links, dump.brlinks)
     collected = {"links"} | {k for k in ("addrs", "routes", "neighs", "fdb", "vlans",
-                                          "brlinks", "nsids", "ip_forward", "ovs")
+                                          "brlinks", "nsids", "ip_forward", "ovs",
+                                          "ebtables")
                              if getattr(dump, k) is not None}
+    ebt, policies = decode_ebtables(dump.ebtables) if dump.ebtables is not None else (
+        None, [])
     return Namespace(
         name=dump.name, links=links,
         addrs=decode_addrs(dump.addrs or []), routes=decode_routes(dump.routes or []),
         neighs=decode_neighs(dump.neighs or []), fdb=decode_fdb(dump.fdb or []),
         vlans=decode_vlans(dump.vlans or []), nsids=decode_nsids(dump.nsids or []),
-        ip_forward=dump.ip_forward,
+        ip_forward=dump.ip_forward, ebtables=ebt, ebtables_policies=policies,
         ovs=decode_ovs(dump.ovs, dump.name) if dump.ovs is not None else None,
         collected=frozenset(collected), is_host=dump.is_host)
 

@@ -19,6 +19,7 @@ vlans               ``bridge -j vlan show``                     ``vlan.json``
 brlinks             ``bridge -j -d link show``                  ``brlink.json``
 nsids               ``ip -j netns list-id``                     ``nsid.json``
 ip_forward          ``sysctl -n net.ipv4.ip_forward``           ``ip_forward``
+ebtables            ``ebtables-save``                           ``ebtables.txt``
 ovs.*               ``ovs-vsctl --format=json list TABLE``      ``ovs/TABLE.json``
 ovs.flows[BR]       ``ovs-ofctl --names dump-flows BR``         ``ovs/flows-BR.txt``
 ovs.groups[BR]      ``ovs-ofctl --names dump-groups BR``        ``ovs/groups-BR.txt``
@@ -75,6 +76,8 @@ class NamespaceDump:
     brlinks: list[Json] | None = None
     nsids: list[Json] | None = None
     ip_forward: int | None = None
+    #: ``ebtables-save`` text (None: not collected)
+    ebtables: str | None = None
     ovs: OvsDump | None = None
     #: the root namespace (``--host``): read only, named "host" in the lab
     is_host: bool = False
@@ -127,6 +130,9 @@ def read_namespace(d: Path) -> NamespaceDump:
             raise DumpError(f"{fwd}: expected 0 or 1 (sysctl -n net.ipv4.ip_forward), "
                             f"got {word[:20]!r}")
         parts["ip_forward"] = int(word)
+    ebt = d / "ebtables.txt"
+    if ebt.is_file():
+        parts["ebtables"] = ebt.read_text(encoding="utf-8", errors="replace")
     ovs = _read_ovs(d / "ovs")
     return NamespaceDump(name=d.name, ovs=ovs, is_host=d.name == HOST_DIR, **parts)
 
@@ -177,6 +183,8 @@ def write_dir(root: Path, dumps: list[NamespaceDump]) -> None:
                 (d / fname).write_text(json.dumps(value) + "\n", encoding="utf-8")
         if dump.ip_forward is not None:
             (d / "ip_forward").write_text(f"{dump.ip_forward}\n", encoding="utf-8")
+        if dump.ebtables is not None:
+            (d / "ebtables.txt").write_text(dump.ebtables, encoding="utf-8")
         if dump.ovs is not None:
             o = d / "ovs"
             o.mkdir(exist_ok=True)

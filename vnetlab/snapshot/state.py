@@ -152,6 +152,10 @@ class Namespace:
     #: nsid (as this namespace numbers the others) -> namespace name
     nsids: dict[int, str] = field(default_factory=dict)
     ip_forward: int | None = None
+    #: ``ebtables-save``: table -> its ``-A CHAIN ...`` lines; chain policies other than
+    #: ACCEPT as (table, chain, policy)
+    ebtables: dict[str, list[str]] | None = None
+    ebtables_policies: list[tuple[str, str, str]] = field(default_factory=list)
     ovs: list[OvsBridge] | None = None
     #: which dumps were collected ("links", "addrs", ...): the rest are unknown, not empty
     collected: frozenset[str] = frozenset()

@@ -33,8 +33,8 @@ NEVER_CARRIED = (
     "learned state: learned FDB entries, neighbour cache entries, the path-MTU cache, "
     "counters, STP port states (the lab recomputes them)",
     "IPv6 (the lab format is IPv4), policy routing (tables other than main, ip rule)",
-    "filters and IPsec: iptables/ebtables/nft rules, xfrm states and keys, tc qdiscs "
-    "(not collected)",
+    "filters and IPsec other than ebtables' filter table: iptables and nft rules, xfrm "
+    "states and keys, tc qdiscs (not collected)",
     "Geneve TLV options (set per packet by whoever sends, not on the device)",
 )
 _NODE_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
@@ -343,6 +343,29 @@ class _Node:
             self.note(f" {n} route(s) of {why} not carried")
         return out
 
+    def ebtables(self) -> list[str]:
+        """The filter table's rules, each as the lab's ``ebtables:`` line (the model's own
+        check decides; a rule it refuses is said, not dropped silently)."""
+        from vnetlab.model.filters import check_ebtables_line
+
+        if self.ns.ebtables is None:
+            return []
+        for table, chain, policy in self.ns.ebtables_policies:
+            self.note(f" ebtables -t {table} -P {chain} {policy}: chain policies are not "
+                      "carried")
+        for table in sorted(set(self.ns.ebtables) - {"filter"}):
+            self.note(f" ebtables table {table}: {len(self.ns.ebtables[table])} rule(s) "
+                      "not carried (the lab has the filter table)")
+        out = []
+        for line in self.ns.ebtables.get("filter", []):
+            try:
+                check_ebtables_line(line)
+            except ValueError as e:
+                self.note(f" {line}: not carried ({str(e).splitlines()[0]})")
+                continue
+            out.append(line)
+        return out
+
     def neigh_setup(self) -> list[str]:
         out = []
         for n in self.ns.neighs:
@@ -463,11 +486,14 @@ class ToLab:
                 spec["routes"] = routes
             if ns.ip_forward:
                 spec["sysctls"] = {"net.ipv4.ip_forward": 1}
+            ebt = n.ebtables()
+            if ebt:
+                spec["ebtables"] = ebt
             ovs = n.ovs()
             if ovs:
                 spec["ovs"] = ovs
             setup += n.neigh_setup()
-            for what in ("addrs", "routes", "fdb", "neighs"):
+            for what in ("addrs", "routes", "fdb", "neighs", "ebtables"):
                 if what not in ns.collected:
                     self.note(f"{n.node}: {what} not collected")
             nodes[n.node] = spec

@@ -25,7 +25,16 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+def _list(dumper: yaml.SafeDumper, value: list[object]) -> yaml.Node:
+    """Short lists of scalars on one line (``addresses: [10.0.0.1/24]``), the rest one
+    item a line (flows, ebtables rules, routes)."""
+    short = all(isinstance(x, str | int | float) for x in value) and sum(
+        len(str(x)) for x in value) < 60
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=short)
+
+
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(list, _list)
 
 
 def to_yaml(lab: dict[str, Any], notes: list[str], source: str) -> str:
@@ -36,5 +45,5 @@ def to_yaml(lab: dict[str, Any], notes: list[str], source: str) -> str:
         head.append("# This snapshot also left out or changed:")
         head += [f"#   - {line}" for line in notes]
     body: str = yaml.dump(lab, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
-                     width=100, allow_unicode=True)
+                     width=4096, allow_unicode=True)
     return "\n".join(head) + "\n" + body
