@@ -55,6 +55,9 @@ def collect(lab: LabSpec) -> list[NamespaceDump]:
                 it.run_text(f"ip netns exec {node} ovs-ofctl -O OpenFlow15 dump-groups {br}",
                             finish=False)
                 ovs.groups[br] = "\n".join(out)
+        out.clear()
+        it.run_text(f"ip netns exec {node} ebtables -L", finish=False)
+        parts["ebtables"] = "\n".join(out) + "\n"
         # what `ip -n NODE -j netns list-id` prints (the emulator's world keeps the ids)
         parts["nsids"] = [{"nsid": i, "name": t}
                           for t, i in sorted(it.world.nsids.get(node, {}).items(),

@@ -140,3 +140,17 @@ def test_ebtables_filter_rules_are_carried_the_rest_said(tmp_path: Path) -> None
     assert any("ebtables table nat: 1 rule(s) not carried" in n for n in snap.notes)
     assert any("snpx-b: ebtables not collected" in n for n in snap.notes)
     load_lab_text(snap.yaml, "snap.yaml")
+
+
+def test_ebtables_list_output_is_read_too() -> None:
+    from vnetlab.snapshot.decode import decode_ebtables
+
+    # real `ebtables -L` (1.8.9, nf_tables) after `-A FORWARD -p ARP --arp-op Reply -j DROP`
+    # and `-P FORWARD DROP`
+    listed = ("Bridge table: filter\n\nBridge chain: INPUT, entries: 0, policy: ACCEPT\n\n"
+              "Bridge chain: FORWARD, entries: 1, policy: DROP\n"
+              "-p ARP --arp-op Reply -j DROP\n\n"
+              "Bridge chain: OUTPUT, entries: 0, policy: ACCEPT\n")
+    assert decode_ebtables(listed) == (
+        {"filter": ["-A FORWARD -p ARP --arp-op Reply -j DROP"]},
+        [("filter", "FORWARD", "DROP")])

@@ -22,6 +22,7 @@ is the other's ``ifindex``); a pairing that stays ambiguous is left unresolved a
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -173,20 +174,32 @@ def decode_nsids(data: Iterable[Any]) -> dict[int, str]:
 
 
 def decode_ebtables(text: str) -> tuple[dict[str, list[str]], list[tuple[str, str, str]]]:
-    """``ebtables-save``: ``*TABLE`` sections of ``:CHAIN POLICY`` and ``-A CHAIN ...``."""
+    """``ebtables-save`` (``*TABLE``, ``:CHAIN POLICY``, ``-A CHAIN ...``) or ``ebtables
+    [-t TABLE] -L`` (``Bridge table: T``, ``Bridge chain: C, entries: N, policy: P``, then
+    the rules without ``-A C``): table -> ``-A CHAIN ...`` lines, and the policies that
+    are not ACCEPT."""
     rules: dict[str, list[str]] = {}
     policies: list[tuple[str, str, str]] = []
-    table = "filter"
+    table, chain = "filter", ""
     for line in text.splitlines():
         line = line.strip()
-        if line.startswith("*"):
+        listed = re.match(r"^Bridge chain: (\S+), entries: \d+, policy: (\S+)$", line)
+        if line.startswith("Bridge table: "):
+            table = line.removeprefix("Bridge table: ").strip()
+        elif listed:
+            chain = listed[1]
+            if listed[2] != "ACCEPT":
+                policies.append((table, chain, listed[2]))
+        elif line.startswith("*"):
             table = line[1:]
         elif line.startswith(":"):
-            chain, _, policy = line[1:].partition(" ")
+            name, _, policy = line[1:].partition(" ")
             if policy.strip() not in ("", "ACCEPT"):
-                policies.append((table, chain, policy.strip()))
+                policies.append((table, name, policy.strip()))
         elif line.startswith("-A "):
             rules.setdefault(table, []).append(line)
+        elif line.startswith("-") and chain:  # a rule of `ebtables -L`
+            rules.setdefault(table, []).append(f"-A {chain} {line}")
     return rules, policies
 
 
