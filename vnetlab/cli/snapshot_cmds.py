@@ -62,6 +62,16 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
             output.write_text(snap.yaml, encoding="utf-8")
             click.echo(f"wrote {output}: {len(snap.lab['nodes'])} node(s), "
                        f"{len(snap.notes)} note(s) in its header", err=True)
+        # the lab must load as written; a value the dumps held that the lab format
+        # refuses is named with its line, so the user can edit it
+        from vnetlab.model.errors import LabError
+        from vnetlab.model.load import load_lab_text
+
+        try:
+            load_lab_text(snap.yaml, str(output or "<stdout>"))
+        except LabError as e:
+            report(f"the snapshot was written, but the lab loader refuses it:\n{e}",
+                   "edit the lines named, or collect again", as_json=False)
 
     def _live(netns: tuple[str, ...], all_netns: bool, host: bool,
               ovs_rundirs: tuple[str, ...], report: Callable[..., Any]) -> list[Any]:

@@ -51,6 +51,14 @@ def _str(v: Any) -> str | None:
     return v if isinstance(v, str) else None
 
 
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
 def decode_links(data: Iterable[Any], where: str) -> dict[str, Link]:
     """``ip -j -d link show``."""
     out: dict[str, Link] = {}
@@ -76,9 +84,9 @@ def decode_links(data: Iterable[Any], where: str) -> dict[str, Link]:
             link_index=d.get("link_index") if isinstance(d.get("link_index"), int) else None,
             link_netnsid=(d.get("link_netnsid") if isinstance(d.get("link_netnsid"), int)
                           else None),
-            info=dict(info.get("info_data") or {}),
+            info=dict(_dict(info.get("info_data"))),
             slave_kind=_str(info.get("info_slave_kind")),
-            slave=dict(info.get("info_slave_data") or {}),
+            slave=dict(_dict(info.get("info_slave_data"))),
         )
     return out
 
@@ -89,10 +97,11 @@ def decode_addrs(data: Iterable[Any]) -> list[Addr]:
     for d in data:
         if not isinstance(d, dict):
             continue
-        for a in d.get("addr_info") or []:
-            if not isinstance(a, dict) or "local" not in a:
+        for a in _list(d.get("addr_info")):
+            if not isinstance(a, dict) or not isinstance(a.get("local"), str):
                 continue
-            out.append(Addr(ifname=_str(d.get("ifname")) or "", family=a.get("family", "inet"),
+            out.append(Addr(ifname=_str(d.get("ifname")) or "",
+                            family=_str(a.get("family")) or "inet",
                             local=a["local"], prefixlen=_int(a.get("prefixlen"), 32),
                             scope=_str(a.get("scope")) or "global"))
     return out
@@ -106,9 +115,9 @@ def decode_routes(data: Iterable[Any]) -> list[Route]:
     """``ip -j route show table all`` (a missing key is iproute2's default, not shown)."""
     out = []
     for d in data:
-        if not isinstance(d, dict) or "dst" not in d:
+        if not isinstance(d, dict) or not isinstance(d.get("dst"), str):
             continue
-        dst, gw = str(d["dst"]), _str(d.get("gateway"))
+        dst, gw = d["dst"], _str(d.get("gateway"))
         out.append(Route(
             table=str(d.get("table", "main")), type=str(d.get("type", "unicast")),
             family=_family(dst, gw), dst=dst, dev=_str(d.get("dev")), gateway=gw,
@@ -122,7 +131,7 @@ def decode_neighs(data: Iterable[Any]) -> list[Neigh]:
     """``ip -j neigh show``."""
     out = []
     for d in data:
-        if not isinstance(d, dict) or "dst" not in d:
+        if not isinstance(d, dict) or not isinstance(d.get("dst"), str):
             continue
         state: list[Any] = d["state"] if isinstance(d.get("state"), list) else []
         out.append(Neigh(dst=str(d["dst"]), dev=str(d.get("dev", "")),
@@ -134,7 +143,7 @@ def decode_fdb(data: Iterable[Any]) -> list[Fdb]:
     """``bridge -j fdb show``."""
     out = []
     for d in data:
-        if not isinstance(d, dict) or "mac" not in d:
+        if not isinstance(d, dict) or not isinstance(d.get("mac"), str):
             continue
         flags: list[Any] = d["flags"] if isinstance(d.get("flags"), list) else []
         out.append(Fdb(mac=str(d["mac"]).lower(), ifname=str(d.get("ifname", "")),
@@ -151,10 +160,10 @@ def decode_vlans(data: Iterable[Any]) -> list[VlanEntry]:
     for d in data:
         if not isinstance(d, dict):
             continue
-        for v in d.get("vlans") or []:
+        for v in _list(d.get("vlans")):
             if not isinstance(v, dict) or not isinstance(v.get("vlan"), int):
                 continue
-            flags = v.get("flags") or []
+            flags = _list(v.get("flags"))
             out.append(VlanEntry(ifname=str(d.get("ifname", "")), vid=v["vlan"],
                                  vid_end=v.get("vlanEnd") if isinstance(v.get("vlanEnd"), int)
                                  else None,
