@@ -102,5 +102,13 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
             rundirs[ns] = d
         if host and dump.ROOT not in rundirs and os.path.exists("/var/run/openvswitch/db.sock"):
             rundirs[dump.ROOT] = "/var/run/openvswitch"
-        data = dump.dump_namespaces(names, rundirs)
+        try:
+            data = dump.dump_namespaces(names, rundirs)
+        except OSError as e:
+            report(f"reading the namespaces failed: {e}", "run it again; namespaces may "
+                   "have changed while they were read", as_json=False)
+        gone = [n for n in names if n not in data]
+        if gone and not all_netns:
+            report(f"network namespace {gone[0]!r} went away while it was read", None,
+                   as_json=False)
         return [from_mapping(n, d, is_host=n == dump.ROOT) for n, d in data.items()]

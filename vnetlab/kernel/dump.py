@@ -285,8 +285,14 @@ def _fd(name: str) -> int:
 def dump_namespaces(names: Sequence[str],
                     ovs_rundirs: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
     """NAMES (``host`` is the root namespace) -> namespace -> the dumps, keyed like
-    ``vnetlab.snapshot.dumps.NamespaceDump``'s fields."""
-    fds = {n: _fd(n) for n in names}
+    ``vnetlab.snapshot.dumps.NamespaceDump``'s fields. A name that is gone by the time it
+    is opened is left out (the caller sees it missing)."""
+    fds: dict[str, int] = {}
+    for n in names:
+        try:
+            fds[n] = _fd(n)
+        except FileNotFoundError:
+            continue  # removed since it was listed: namespaces come and go; an open fd stays
     socks: dict[str, nl.NlSocket] = {}
     try:
         out: dict[str, dict[str, Any]] = {}
