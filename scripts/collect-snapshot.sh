@@ -2,7 +2,8 @@
 # Collect what `vnetlab snapshot --from-dir DIR` reads, on the host to analyse (as root).
 # Read only: every command below only shows. Usage: collect-snapshot.sh DIR [NS ...]
 # Without NS: the root namespace (DIR/host) and every named one (ip netns list).
-# Needs iproute2 (ip, bridge); Open vSwitch is read when ovs-vsctl answers.
+# Needs iproute2 (ip, bridge); Open vSwitch is read when ovs-vsctl answers, ebtables when
+# ebtables-save exists. IPsec only with XFRM=1: `ip xfrm state` prints the keys.
 set -u
 dir=${1:?usage: collect-snapshot.sh DIR [NS ...]}
 shift
@@ -23,6 +24,10 @@ for ns in "$@"; do
     bridge $n -j -d link show      > "$out/brlink.json"
     $x sysctl -n net.ipv4.ip_forward > "$out/ip_forward"
     if command -v ebtables-save >/dev/null; then $x ebtables-save > "$out/ebtables.txt"; fi
+    if [ "${XFRM:-0}" = 1 ]; then
+        ip $n xfrm state > "$out/xfrm-state.txt"
+        ip $n xfrm policy > "$out/xfrm-policy.txt"
+    fi
     # Open vSwitch: the default database, or OVS_RUNDIR's (vnetlab labs: one per node)
     if command -v ovs-vsctl >/dev/null && $x ovs-vsctl --timeout=5 show >/dev/null 2>&1; then
         mkdir -p "$out/ovs"

@@ -58,6 +58,10 @@ def collect(lab: LabSpec) -> list[NamespaceDump]:
         out.clear()
         it.run_text(f"ip netns exec {node} ebtables -L", finish=False)
         parts["ebtables"] = "\n".join(out) + "\n"
+        for attr, cmd in (("xfrm_state", "state"), ("xfrm_policy", "policy")):
+            out.clear()
+            it.run_text(f"ip -n {node} xfrm {cmd}", finish=False)
+            parts[attr] = "\n".join(out) + "\n"
         # what `ip -n NODE -j netns list-id` prints (the emulator's world keeps the ids)
         parts["nsids"] = [{"nsid": i, "name": t}
                           for t, i in sorted(it.world.nsids.get(node, {}).items(),

@@ -154,3 +154,35 @@ def test_ebtables_list_output_is_read_too() -> None:
     assert decode_ebtables(listed) == (
         {"filter": ["-A FORWARD -p ARP --arp-op Reply -j DROP"]},
         [("filter", "FORWARD", "DROP")])
+
+
+def test_xfrm_text_becomes_the_labs_words_and_the_header_warns(tmp_path: Path) -> None:
+    import shutil
+
+    from vnetlab.snapshot.decode import decode_xfrm
+
+    # `ip xfrm state` / `ip xfrm policy` as iproute2 prints them (xfrm_state_print)
+    state = ("src 192.0.2.2 dst 192.0.2.1\n"
+             "\tproto esp spi 0x00001002 reqid 2 mode transport\n"
+             "\treplay-window 32 \n"
+             "\taead rfc4106(gcm(aes)) 0x0f1e2d3c4b5a69788796a5b4c3d2e1f005060708 128\n"
+             "\tanti-replay context: seq 0x2, oseq 0x0, bitmap 0x00000003\n"
+             "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n")
+    policy = ("src 192.0.2.0/24 dst 192.0.2.1/32 \n"
+              "\tdir in priority 0 \n"
+              "\ttmpl src 192.0.2.2 dst 192.0.2.1\n"
+              "\t\tproto esp reqid 2 mode transport\n"
+              "src 0.0.0.0/0 dst 0.0.0.0/0 \n\tsocket in priority 0 \n")
+    assert decode_xfrm(state, policy) == [
+        "state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x00001002 reqid 2 mode "
+        "transport replay-window 32 aead 'rfc4106(gcm(aes))' "
+        "0x0f1e2d3c4b5a69788796a5b4c3d2e1f005060708 128",
+        "policy add src 192.0.2.0/24 dst 192.0.2.1/32 dir in priority 0 tmpl src 192.0.2.2 "
+        "dst 192.0.2.1 proto esp reqid 2 mode transport"]
+    d = tmp_path / "dir"
+    shutil.copytree(DATA, d)
+    (d / "snpx-a" / "xfrm-state.txt").write_text(state)
+    (d / "snpx-a" / "xfrm-policy.txt").write_text(policy)
+    snap = snapshot(read_dir(d))
+    assert len(load_lab_text(snap.yaml, "s.yaml").nodes["snpx-a"].xfrm) == 2
+    assert snap.yaml.splitlines()[8].startswith("#   - IT HOLDS IPsec KEYS")

@@ -54,18 +54,9 @@ def test_snapshot_of_an_emulated_example_behaves_like_it(path: Path) -> None:
     assert not diff, "\n".join(diff)
 
 
-#: what still differs with the programs put back
-NOT_EVEN_WITH_PROGRAMS = {
-    "security-plaintext-vxlan-esp": "its IPsec (ip xfrm states and policies, with their "
-                                    "keys) is not collected by a snapshot",
-}
-
-
-@pytest.mark.parametrize("stem", [
-    pytest.param(k, marks=[pytest.mark.xfail(strict=True, reason=NOT_EVEN_WITH_PROGRAMS[k])]
-                 if k in NOT_EVEN_WITH_PROGRAMS else [])
-    for k in sorted(k for k, v in CANNOT.items() if v == _PROGRAM)])
+@pytest.mark.parametrize("stem", sorted(k for k, v in CANNOT.items() if v == _PROGRAM))
 def test_with_its_programs_put_back_the_snapshot_behaves_like_the_example(stem: str) -> None:
+    """Everything else round-trips, IPsec too (collected here on purpose, keys and all)."""
     lab = load_lab(next(p for p in EXAMPLES if p.stem == stem))
     snap = snapshot(collect(lab), name=lab.name)
     diff = compare(lab, with_programs(snapshot_lab(snap.yaml, lab), lab))

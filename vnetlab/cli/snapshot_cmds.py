@@ -23,6 +23,9 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
     @click.option("--ovs-rundir", "ovs_rundirs", multiple=True, metavar="NS=DIR",
                   help="Live: read the Open vSwitch whose db.sock is in DIR for namespace NS "
                   "(default: host=/var/run/openvswitch when it answers).")
+    @click.option("--xfrm", is_flag=True,
+                  help="Live: read IPsec states (with their keys) and policies too; the "
+                  "lab then holds the keys.")
     @click.option("--name", help="The lab's name (default: the vnetlab lab the namespaces "
                   "belong to, else 'snapshot').")
     @click.option("--strip-prefix", help="Drop this prefix from namespace names to make node "
@@ -31,7 +34,8 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
                   help="Write the lab here (default: stdout).")
     @friendly
     def snapshot_cmd(netns: tuple[str, ...], all_netns: bool, host: bool,
-                     from_dir: Path | None, ovs_rundirs: tuple[str, ...], name: str | None,
+                     from_dir: Path | None, ovs_rundirs: tuple[str, ...], xfrm: bool,
+                     name: str | None,
                      strip_prefix: str | None, output: Path | None) -> None:
         """Turn a host's networking into a lab file that run/trace/show/lint read offline.
 
@@ -51,7 +55,7 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
                 dumps = read_dir(from_dir)
                 source = str(from_dir)
             else:
-                dumps = _live(netns, all_netns, host, ovs_rundirs, report)
+                dumps = _live(netns, all_netns, host, ovs_rundirs, xfrm, report)
                 source = ", ".join(d.name for d in dumps)
         except DumpError as e:
             report(str(e), e.hint, as_json=False)
@@ -74,7 +78,8 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
                    "edit the lines named, or collect again", as_json=False)
 
     def _live(netns: tuple[str, ...], all_netns: bool, host: bool,
-              ovs_rundirs: tuple[str, ...], report: Callable[..., Any]) -> list[Any]:
+              ovs_rundirs: tuple[str, ...], xfrm: bool,
+              report: Callable[..., Any]) -> list[Any]:
         import os
 
         from vnetlab.snapshot import from_mapping
@@ -103,7 +108,7 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
         if host and dump.ROOT not in rundirs and os.path.exists("/var/run/openvswitch/db.sock"):
             rundirs[dump.ROOT] = "/var/run/openvswitch"
         try:
-            data = dump.dump_namespaces(names, rundirs)
+            data = dump.dump_namespaces(names, rundirs, xfrm=xfrm)
         except OSError as e:
             report(f"reading the namespaces failed: {e}", "run it again; namespaces may "
                    "have changed while they were read", as_json=False)

@@ -282,10 +282,11 @@ def _fd(name: str) -> int:
     return nl.open_netns(name)
 
 
-def dump_namespaces(names: Sequence[str],
-                    ovs_rundirs: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+def dump_namespaces(names: Sequence[str], ovs_rundirs: Mapping[str, str] | None = None,
+                    *, xfrm: bool = False) -> dict[str, dict[str, Any]]:
     """NAMES (``host`` is the root namespace) -> namespace -> the dumps, keyed like
-    ``vnetlab.snapshot.dumps.NamespaceDump``'s fields. A name that is gone by the time it
+    ``vnetlab.snapshot.dumps.NamespaceDump``'s fields. XFRM: read the IPsec states (their
+keys) and policies too, only when asked. A name that is gone by the time it
     is opened is left out (the caller sees it missing)."""
     fds: dict[str, int] = {}
     for n in names:
@@ -322,6 +323,9 @@ def dump_namespaces(names: Sequence[str],
                 "fdb": fdb_json(links, fdb), "nsids": sorted(nsids, key=lambda x: x["nsid"]),
                 "ip_forward": nl.read_sysctl(fd, "net.ipv4.ip_forward"),
             }
+            if xfrm:
+                d["xfrm_state"] = _tool(name, ["ip", "xfrm", "state"])
+                d["xfrm_policy"] = _tool(name, ["ip", "xfrm", "policy"])
             ebt = dump_ebtables(name)
             if ebt is not None:
                 d["ebtables"] = ebt
@@ -340,6 +344,13 @@ def dump_namespaces(names: Sequence[str],
 def all_netns() -> list[str]:
     """Every named namespace (``ip netns list``: /run/netns)."""
     return nl.list_netns()
+
+
+def _tool(name: str, argv: list[str], timeout_s: float = 10.0) -> str | None:
+    """A read-only tool's output inside namespace NAME (None: it failed)."""
+    full = argv if name == ROOT else ["ip", "netns", "exec", name, *argv]
+    r = subprocess.run(full, capture_output=True, text=True, timeout=timeout_s, check=False)
+    return r.stdout if r.returncode == 0 else None
 
 
 def dump_ebtables(name: str, timeout_s: float = 10.0) -> str | None:

@@ -212,6 +212,53 @@ def decode_ebtables(text: str) -> tuple[dict[str, list[str]], list[tuple[str, st
     return rules, policies
 
 
+#: state block lines that are state, not configuration (xfrm_state_print)
+_XFRM_STATE_SKIP = ("anti-replay context:", "lifetime ", "stats:", "replay ", "current:",
+                    "add ", "use ", "expire ", "lastused ", "sel src 0.0.0.0/0 dst 0.0.0.0/0")
+#: algorithm lines whose name may hold parentheses (``rfc4106(gcm(aes))``): quoted
+_XFRM_ALGOS = ("aead", "enc", "auth", "auth-trunc", "comp")
+
+
+def _xfrm_blocks(text: str) -> list[list[str]]:
+    """``ip xfrm state|policy``: a block starts at column 0, its lines are indented."""
+    blocks: list[list[str]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            blocks.append([line.strip()])
+        elif blocks:
+            blocks[-1].append(line.strip())
+    return blocks
+
+
+def decode_xfrm(states: str, policies: str) -> list[str]:
+    """``ip xfrm state`` and ``ip xfrm policy`` text -> ``state add ...`` / ``policy add
+    ...`` lines (the lab's ``xfrm:`` words): every block becomes one command; counters,
+    lifetimes and the replay context are state and go."""
+    out = []
+    for block in _xfrm_blocks(states):
+        words = [block[0]]
+        for line in block[1:]:
+            if line.startswith(_XFRM_STATE_SKIP) or line.startswith("anti-replay"):
+                continue
+            if line.startswith("lifetime") or ":" in line.split(" ", 1)[0]:
+                continue
+            first, _, rest = line.partition(" ")
+            if first in _XFRM_ALGOS and rest:
+                name, _, tail = rest.partition(" ")
+                line = f"{first} '{name}' {tail}".strip() if "(" in name else line
+            words.append(line)
+        out.append("state add " + " ".join(words))
+    for block in _xfrm_blocks(policies):
+        body = " ".join(block)
+        if " socket " in f" {body} ":
+            continue  # a socket's own policy (setsockopt), not the host's configuration
+        body = " ".join(w for w in body.split() if w)
+        out.append("policy add " + body)
+    return [" ".join(x.split()) if "'" not in x else x for x in out]
+
+
 def _merge_brlinks(links: dict[str, Link], brlinks: Iterable[Any]) -> None:
     """``bridge -j -d link show`` carries the port state and flags too; an older ``ip``
     without ``info_slave_data`` gets them from here."""
@@ -233,7 +280,7 @@ def decode_namespace(dump: NamespaceDump) -> Namespace:
         _merge_brlinks(links, dump.brlinks)
     collected = {"links"} | {k for k in ("addrs", "routes", "neighs", "fdb", "vlans",
                                           "brlinks", "nsids", "ip_forward", "ovs",
-                                          "ebtables")
+                                          "ebtables", "xfrm_state")
                              if getattr(dump, k) is not None}
     ebt, policies = decode_ebtables(dump.ebtables) if dump.ebtables is not None else (
         None, [])
@@ -243,6 +290,8 @@ def decode_namespace(dump: NamespaceDump) -> Namespace:
         neighs=decode_neighs(dump.neighs or []), fdb=decode_fdb(dump.fdb or []),
         vlans=decode_vlans(dump.vlans or []), nsids=decode_nsids(dump.nsids or []),
         ip_forward=dump.ip_forward, ebtables=ebt, ebtables_policies=policies,
+        xfrm=decode_xfrm(dump.xfrm_state or "", dump.xfrm_policy or "")
+        if dump.xfrm_state is not None or dump.xfrm_policy is not None else None,
         ovs=decode_ovs(dump.ovs, dump.name) if dump.ovs is not None else None,
         collected=frozenset(collected), is_host=dump.is_host)
 

@@ -20,6 +20,8 @@ brlinks             ``bridge -j -d link show``                  ``brlink.json``
 nsids               ``ip -j netns list-id``                     ``nsid.json``
 ip_forward          ``sysctl -n net.ipv4.ip_forward``           ``ip_forward``
 ebtables            ``ebtables-save``                           ``ebtables.txt``
+xfrm_state          ``ip xfrm state`` (keys! opt-in)            ``xfrm-state.txt``
+xfrm_policy         ``ip xfrm policy``                          ``xfrm-policy.txt``
 ovs.*               ``ovs-vsctl --format=json list TABLE``      ``ovs/TABLE.json``
 ovs.flows[BR]       ``ovs-ofctl --names dump-flows BR``         ``ovs/flows-BR.txt``
 ovs.groups[BR]      ``ovs-ofctl --names dump-groups BR``        ``ovs/groups-BR.txt``
@@ -78,6 +80,10 @@ class NamespaceDump:
     ip_forward: int | None = None
     #: ``ebtables-save`` text (None: not collected)
     ebtables: str | None = None
+    #: ``ip xfrm state`` / ``ip xfrm policy`` text (None: not collected; the states hold
+    #: the keys, so collecting them is the user's choice)
+    xfrm_state: str | None = None
+    xfrm_policy: str | None = None
     ovs: OvsDump | None = None
     #: the root namespace (``--host``): read only, named "host" in the lab
     is_host: bool = False
@@ -93,6 +99,11 @@ FILES = {
     "brlinks": "brlink.json",
     "nsids": "nsid.json",
 }
+
+
+#: text dumps, read as they are
+TEXT_FILES = {"ebtables": "ebtables.txt", "xfrm_state": "xfrm-state.txt",
+              "xfrm_policy": "xfrm-policy.txt"}
 
 
 def _load_json(path: Path) -> Json:
@@ -130,9 +141,9 @@ def read_namespace(d: Path) -> NamespaceDump:
             raise DumpError(f"{fwd}: expected 0 or 1 (sysctl -n net.ipv4.ip_forward), "
                             f"got {word[:20]!r}")
         parts["ip_forward"] = int(word)
-    ebt = d / "ebtables.txt"
-    if ebt.is_file():
-        parts["ebtables"] = ebt.read_text(encoding="utf-8", errors="replace")
+    for attr, fname in TEXT_FILES.items():
+        if (d / fname).is_file():
+            parts[attr] = (d / fname).read_text(encoding="utf-8", errors="replace")
     ovs = _read_ovs(d / "ovs")
     return NamespaceDump(name=d.name, ovs=ovs, is_host=d.name == HOST_DIR, **parts)
 
@@ -183,8 +194,9 @@ def write_dir(root: Path, dumps: list[NamespaceDump]) -> None:
                 (d / fname).write_text(json.dumps(value) + "\n", encoding="utf-8")
         if dump.ip_forward is not None:
             (d / "ip_forward").write_text(f"{dump.ip_forward}\n", encoding="utf-8")
-        if dump.ebtables is not None:
-            (d / "ebtables.txt").write_text(dump.ebtables, encoding="utf-8")
+        for attr, fname in TEXT_FILES.items():
+            if getattr(dump, attr) is not None:
+                (d / fname).write_text(getattr(dump, attr), encoding="utf-8")
         if dump.ovs is not None:
             o = d / "ovs"
             o.mkdir(exist_ok=True)

@@ -156,6 +156,8 @@ class Namespace:
     #: ACCEPT as (table, chain, policy)
     ebtables: dict[str, list[str]] | None = None
     ebtables_policies: list[tuple[str, str, str]] = field(default_factory=list)
+    #: ``state add ...`` / ``policy add ...`` lines (None: not collected)
+    xfrm: list[str] | None = None
     ovs: list[OvsBridge] | None = None
     #: which dumps were collected ("links", "addrs", ...): the rest are unknown, not empty
     collected: frozenset[str] = frozenset()

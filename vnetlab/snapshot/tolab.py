@@ -33,8 +33,8 @@ NEVER_CARRIED = (
     "learned state: learned FDB entries, neighbour cache entries, the path-MTU cache, "
     "counters, STP port states (the lab recomputes them)",
     "IPv6 (the lab format is IPv4), policy routing (tables other than main, ip rule)",
-    "filters and IPsec other than ebtables' filter table: iptables and nft rules, xfrm "
-    "states and keys, tc qdiscs (not collected)",
+    "filters other than ebtables' filter table: iptables and nft rules, tc qdiscs "
+    "(not collected); IPsec (ip xfrm) only when collected on purpose: its states hold keys",
     "Geneve TLV options (set per packet by whoever sends, not on the device)",
 )
 _NODE_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
@@ -366,6 +366,24 @@ class _Node:
             out.append(line)
         return out
 
+    def xfrm(self) -> list[str]:
+        """IPsec states and policies as the lab's ``xfrm:`` lines (the model's check
+        decides; a refused one is said)."""
+        from vnetlab.model.xfrm import check_xfrm_line
+
+        out = []
+        for line in self.ns.xfrm or []:
+            try:
+                check_xfrm_line(line)
+            except ValueError as e:
+                self.note(f" ip xfrm {line.split(' src ')[0]} ...: not carried "
+                          f"({str(e).splitlines()[0].rpartition(': ')[2]})")
+                continue
+            out.append(line)
+        if any(x.startswith("state ") for x in out):
+            self.tl.secret = True
+        return out
+
     def neigh_setup(self) -> list[str]:
         out = []
         for n in self.ns.neighs:
@@ -462,6 +480,8 @@ class ToLab:
         self.name = name if _LAB_OK.match(name) else "snapshot"
         self.nodes = node_names(host, strip)
         self.notes: list[str] = []
+        #: the lab holds IPsec keys (the header says so first)
+        self.secret = False
         self._pairs: dict[frozenset[tuple[str, str]], tuple[str, str]] = {}
 
     def note(self, text: str) -> None:
@@ -489,6 +509,9 @@ class ToLab:
             ebt = n.ebtables()
             if ebt:
                 spec["ebtables"] = ebt
+            xfrm = n.xfrm()
+            if xfrm:
+                spec["xfrm"] = xfrm
             ovs = n.ovs()
             if ovs:
                 spec["ovs"] = ovs
@@ -504,6 +527,9 @@ class ToLab:
         if setup:
             lab["setup"] = "\n".join(setup) + "\n"
         self.notes = self.host.notes + self.notes
+        if self.secret:
+            self.notes.insert(0, "IT HOLDS IPsec KEYS (the xfrm states' keys): keep this "
+                                 "file as secret as the host's keys")
         return lab
 
 
