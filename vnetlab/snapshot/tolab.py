@@ -19,13 +19,11 @@ prefix) removed; names the lab format refuses are made safe (and said).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
-from vnetlab.model.ovs import BRIDGE_OTHER_CONFIG, PORT_OPTIONS
 from vnetlab.snapshot.decode import host_route_dst
-from vnetlab.snapshot.state import HostState, Link, Namespace, OvsBridge
+from vnetlab.snapshot.state import HostState, Link, Namespace
 
 #: what a snapshot never carries, whatever was collected (the YAML header's first lines)
 NEVER_CARRIED = (
@@ -41,8 +39,6 @@ _NODE_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
 _LAB_OK = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
 #: devices an OVS datapath makes for itself
 OVS_DATAPATH_DEVICES = frozenset({"ovs-system", "ovs-netdev"})
-KINDS_AS_IS = frozenset({"veth", "bridge", "vlan", "vxlan", "geneve", "macvlan", "ipvlan",
-                         "dummy", "tun"})
 
 
 def node_names(host: HostState, strip: str | None) -> dict[str, str]:
@@ -277,8 +273,6 @@ class _Node:
         port = i.get("port")
         if isinstance(port, int) and port != (8472 if ln.kind == "vxlan" else 6081):
             spec["dstport"] = port
-        if ln.kind == "vxlan" and isinstance(port, int) and port == 8472:
-            pass
         for key in ("local", "remote", "group") if ln.kind == "vxlan" else ("remote",):
             if isinstance(i.get(key), str) and ":" not in i[key]:
                 spec[key] = i[key]
@@ -394,82 +388,9 @@ class _Node:
         return out
 
     def ovs(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for br in self.ns.ovs or []:
-            out[br.name] = self.ovs_bridge(br)
-        return out
+        from vnetlab.snapshot.tolab_ovs import ovs_bridge
 
-    def ovs_bridge(self, br: OvsBridge) -> dict[str, Any]:
-        spec: dict[str, Any] = {}
-        if br.fail_mode in ("standalone", "secure"):
-            spec["fail_mode"] = br.fail_mode
-        if br.datapath_type in ("system", "netdev"):
-            spec["datapath_type"] = br.datapath_type
-        own = self.ns.links.get(br.name)
-        if self.addrs.get(br.name):
-            spec["addresses"] = self.addrs[br.name]
-        if own is not None and own.mac:
-            spec["mac"] = own.mac
-        if own is not None and not own.admin_up:
-            spec["up"] = False
-        oc = {k: v for k, v in br.other_config.items() if k in BRIDGE_OTHER_CONFIG}
-        if oc:
-            spec["other_config"] = oc
-        # hwaddr is the bridge's MAC, which ``mac`` carries
-        dropped = sorted(set(br.other_config) - set(oc) - {"hwaddr"})
-        if dropped:
-            self.note(f"{br.name}: OVS other_config {', '.join(dropped)} not carried")
-        ports: dict[str, Any] = {}
-        for p in br.ports.values():
-            if p.name == br.name:
-                continue
-            ps: dict[str, Any] = {}
-            if p.type != "system":
-                if p.type not in PORT_OPTIONS:
-                    self.note(f"{br.name}: OVS port {p.name} of type {p.type} not carried")
-                    continue
-                ps["type"] = p.type
-            opts = {k: v for k, v in p.options.items() if k in PORT_OPTIONS.get(p.type, ())}
-            if opts:
-                ps["options"] = opts
-            if p.ofport is not None:
-                ps["ofport_request"] = p.ofport
-            if p.tag is not None:
-                ps["tag"] = p.tag
-            if p.trunks:
-                ps["trunks"] = p.trunks
-            if p.vlan_mode:
-                ps["vlan_mode"] = p.vlan_mode
-            if p.type == "internal":
-                link = self.ns.links.get(p.name)
-                if self.addrs.get(p.name):
-                    ps["addresses"] = self.addrs[p.name]
-                if link is not None and link.mac:
-                    ps["mac"] = link.mac
-                if link is not None and not link.admin_up:
-                    ps["up"] = False
-            ports[p.name] = ps
-        spec["ports"] = ports
-        mirrors = {}
-        for m in br.mirrors:
-            ms: dict[str, Any] = {}
-            for key in ("select_src_port", "select_dst_port", "select_vlan"):
-                if getattr(m, key):
-                    ms[key] = getattr(m, key)
-            if m.select_all:
-                ms["select_all"] = True
-            if m.output_port:
-                ms["output_port"] = m.output_port
-            if m.output_vlan is not None:
-                ms["output_vlan"] = m.output_vlan
-            mirrors[m.name] = ms
-        if mirrors:
-            spec["mirrors"] = mirrors
-        if br.flows:
-            spec["flows"] = br.flows
-        if br.groups:
-            spec["groups"] = br.groups
-        return spec
+        return {br.name: ovs_bridge(self, br) for br in self.ns.ovs or []}
 
 
 class ToLab:
@@ -531,11 +452,3 @@ class ToLab:
             self.notes.insert(0, "IT HOLDS IPsec KEYS (the xfrm states' keys): keep this "
                                  "file as secret as the host's keys")
         return lab
-
-
-def is_ipv4(text: str) -> bool:
-    try:
-        ipaddress.IPv4Address(text)
-    except ValueError:
-        return False
-    return True
