@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Anything else (a pcap a test wrote with a relative path, a stray lab record) is litter.
 ROOT_ALLOWED = frozenset({
     ".ci", ".git", ".gitignore", "README.md", "CONTRIBUTING.md", "pyproject.toml",
-    "bench", "docs", "examples", "tests", "vnetlab",
+    "bench", "docs", "examples", "scripts", "tests", "vnetlab",
     ".venv", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", "build", "dist",
     "vnetlab.egg-info",
 })

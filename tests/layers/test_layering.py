@@ -40,9 +40,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "tools": frozenset({"model", "wire", "engine"}),
     # lint reads the lab model only: it never builds anything (no engine, no kernel)
     "lint": frozenset({"model", "wire", "openflow"}),
+    # a host's ip/bridge/ovs dumps -> a lab: pure (the live netlink side is kernel.dump)
+    "snapshot": frozenset({"model", "wire", "openflow", "ovsdb"}),
     "api": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools"}),
     "cli": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools", "api",
-                      "lint"}),
+                      "lint", "snapshot"}),
     "vnetlab": frozenset({"api"}),
 }
 
@@ -56,7 +58,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "model": frozenset({"wire", "sim", "kernel", "script", "tools", "cli", "api", "engine"}),
     "wire": frozenset({"model", "sim", "kernel", "script", "tools", "cli", "api", "engine"}),
     "sim": frozenset({"kernel", "script", "tools", "cli", "api"}),
-    "kernel": frozenset({"sim", "script", "tools", "cli", "api"}),
+    "kernel": frozenset({"sim", "script", "tools", "cli", "api", "snapshot"}),
     "script": frozenset({"kernel", "tools", "cli", "api"}),
     "tools": frozenset({"cli", "api", "script", "kernel"}),
     "lint": frozenset({"sim", "kernel", "script", "tools", "cli", "api", "engine", "ovsdb"}),

@@ -23,6 +23,7 @@ from vnetlab.cli.lint_cmds import register as _register_lint_cmds
 from vnetlab.cli.linux_cmds import register as _register_linux_cmds
 from vnetlab.cli.perf_cmds import register as _register_perf_cmds
 from vnetlab.cli.script_cmds import register as _register_script_cmds
+from vnetlab.cli.snapshot_cmds import register as _register_snapshot_cmds
 from vnetlab.engine import ENGINE_NAMES, EngineError
 
 if TYPE_CHECKING:
@@ -322,6 +323,8 @@ _register_script_cmds(cli, friendly=friendly)
 _register_lint_cmds(cli, friendly=friendly)
 # iperf: modelled throughput on the emulator, iperf3 on the kernel
 _register_perf_cmds(cli, friendly=friendly)
+# snapshot: a real host's (or a saved dump's) networking as a lab file
+_register_snapshot_cmds(cli, friendly=friendly)
 
 
 def _terminate(signum: int, _frame: object) -> None:

@@ -1,0 +1,188 @@
+"""The decoders on real iproute2 output (tests/snapshot/data/two-ns, see its README) and
+the lab they make; no root."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vnetlab.cli.main import cli
+from vnetlab.model.load import load_lab, load_lab_text
+from vnetlab.snapshot import DumpError, read_dir, snapshot
+from vnetlab.snapshot.decode import decode, decode_routes
+from vnetlab.snapshot.ovs import flow_line
+
+DATA = Path(__file__).resolve().parent / "data" / "two-ns"
+
+
+def test_links_peers_and_lowers_are_resolved_across_namespaces() -> None:
+    host = decode(read_dir(DATA))
+    a, b = host.namespaces["snpx-a"], host.namespaces["snpx-b"]
+    assert a.links["v0"].peer == ("snpx-b", "e0")
+    assert b.links["e0"].peer == ("snpx-a", "v0")
+    assert b.links["mv0"].kind == "macvlan"
+    assert b.links["mv0"].lower == ("snpx-a", "br0")
+    assert a.links["vx0"].info["port"] == 4789
+    assert a.links["v0"].slave["state"] == "forwarding"
+    assert a.nsids == {0: "snpx-b"}
+
+
+def test_the_lab_carries_configuration_and_leaves_kernel_made_things_out() -> None:
+    snap = snapshot(read_dir(DATA), name="two-ns")
+    lab = load_lab_text(snap.yaml, "snap.yaml")
+    a, b = lab.nodes["snpx-a"], lab.nodes["snpx-b"]
+    assert set(a.interfaces) == {"br0", "v0", "vx0", "tp0"}  # no lo
+    assert [str(x) for x in a.interfaces["br0"].addresses] == ["10.0.0.1/24"]
+    vx = a.interfaces["vx0"]
+    assert (vx.type, vx.id, vx.dstport, vx.learning) == ("vxlan", 100, 4789, False)
+    assert [(f.mac, str(f.dst)) for f in vx.fdb] == [("00:00:00:00:00:00", "10.0.0.9")]
+    assert b.interfaces["mv0"].type == "macvlan"
+    assert b.interfaces["mv0"].link == "snpx-a:br0"
+    # connected and local-table routes are the kernel's: only the default route stays
+    assert [(r.dst, str(r.via)) for r in b.routes] == [("default", "10.0.0.1")]
+    assert a.routes == []
+    assert {tuple(str(x) for x in ln.endpoints) for ln in lab.links} == {
+        ("snpx-a:v0", "snpx-b:e0")}
+    # a static neighbour has no lab key: it is a setup line; learned ones are not carried
+    assert lab.setup.strip() == (
+        "ip -n snpx-a neigh replace 10.0.0.5 lladdr 02:00:00:00:00:05 dev br0 nud permanent")
+    assert "tp0: a tap device; the program behind it is not carried" in snap.yaml
+
+
+def test_the_snapshot_is_traced_offline(tmp_path: Path) -> None:
+    out = tmp_path / "lab.yaml"
+    r = CliRunner().invoke(cli, ["snapshot", "--from-dir", str(DATA), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    load_lab(out)
+    r = CliRunner().invoke(cli, ["trace", str(out), "--from", "snpx-b", "--to", "10.0.0.1"])
+    assert r.exit_code == 0, r.output
+    assert "verdict: delivered to snpx-a:br0 (10.0.0.1)" in r.output
+
+
+def test_host_routes_get_their_prefix_and_defaults_are_iproute2s() -> None:
+    r = decode_routes([{"dst": "10.1.2.3", "gateway": "10.0.0.1", "dev": "e0"},
+                       {"dst": "10.9.0.0/16", "dev": "e0", "table": "100"}])
+    assert (r[0].table, r[0].type, r[0].protocol, r[0].scope) == (
+        "main", "unicast", "boot", "global")
+    assert r[1].table == "100"
+
+
+def test_dumped_flows_lose_their_statistics() -> None:
+    line = (" cookie=0x0, duration=3.241s, table=0, n_packets=5, n_bytes=420, idle_age=1, "
+            "priority=100,in_port=veth1 actions=output:vx0")
+    assert flow_line(line) == "table=0,priority=100,in_port=veth1,actions=output:vx0"
+    assert flow_line("NXST_FLOW reply (xid=0x4):") is None
+
+
+def test_bad_input_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "ns1").mkdir()
+    (tmp_path / "ns1" / "link.json").write_text("[{oops")
+    with pytest.raises(DumpError, match=r"ns1/link.json:1: not JSON"):
+        read_dir(tmp_path)
+    with pytest.raises(DumpError, match="no namespace directories"):
+        read_dir(tmp_path / "ns1")
+    r = CliRunner().invoke(cli, ["snapshot", "--from-dir", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "not JSON" in r.output and "Traceback" not in r.output
+
+
+def test_the_fixture_is_real_iproute2_json() -> None:
+    links = json.loads((DATA / "snpx-a" / "link.json").read_text())
+    assert any(ln.get("linkinfo", {}).get("info_kind") == "vxlan" for ln in links)
+
+
+def test_the_command_wants_exactly_one_source(tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["snapshot"])
+    assert r.exit_code == 2 and "--from-dir" in r.output
+    r = CliRunner().invoke(cli, ["snapshot", "--netns", "x", "--from-dir", str(DATA)])
+    assert r.exit_code == 2 and "not both" in r.output
+
+
+def test_a_bridge_with_a_ports_mac_is_said() -> None:
+    snap = snapshot(read_dir(DATA))
+    assert "mac" not in snap.lab["nodes"]["snpx-a"]["interfaces"]["br0"]
+    assert any("br0: its MAC 1a:8f:d0:93:bf:d0 is its port vx0's" in n for n in snap.notes)
+
+
+#: real `ebtables-save` (ebtables 1.8.9, nf_tables) in a namespace, plus a policy and a nat
+#: rule added by hand
+EBTABLES_SAVE = """# Generated by ebtables-save v1.8.9 (nf_tables) on Thu Dec  3 16:34:55 2026
+*filter
+:INPUT ACCEPT
+:FORWARD DROP
+:OUTPUT ACCEPT
+-A FORWARD -p ARP -i veth-a --arp-ip-src 192.168.1.2 -j ACCEPT
+-A FORWARD -p ARP --arp-op Reply -j DROP
+-A FORWARD -i veth-+ -o veth-+ -j ACCEPT
+*nat
+:PREROUTING ACCEPT
+-A PREROUTING -i veth-a -j dnat --to-dst 02:00:00:00:00:09
+# Completed on Thu Dec  3 16:34:55 2026
+"""
+
+
+def test_ebtables_filter_rules_are_carried_the_rest_said(tmp_path: Path) -> None:
+    import shutil
+
+    d = tmp_path / "dir"
+    shutil.copytree(DATA, d)
+    (d / "snpx-a" / "ebtables.txt").write_text(EBTABLES_SAVE)
+    snap = snapshot(read_dir(d))
+    assert snap.lab["nodes"]["snpx-a"]["ebtables"] == [
+        "-A FORWARD -p ARP -i veth-a --arp-ip-src 192.168.1.2 -j ACCEPT",
+        "-A FORWARD -p ARP --arp-op Reply -j DROP",
+        "-A FORWARD -i veth-+ -o veth-+ -j ACCEPT"]
+    assert "ebtables" not in snap.lab["nodes"]["snpx-b"]
+    assert any("ebtables -t filter -P FORWARD DROP" in n for n in snap.notes)
+    assert any("ebtables table nat: 1 rule(s) not carried" in n for n in snap.notes)
+    assert any("snpx-b: ebtables not collected" in n for n in snap.notes)
+    load_lab_text(snap.yaml, "snap.yaml")
+
+
+def test_ebtables_list_output_is_read_too() -> None:
+    from vnetlab.snapshot.decode import decode_ebtables
+
+    # real `ebtables -L` (1.8.9, nf_tables) after `-A FORWARD -p ARP --arp-op Reply -j DROP`
+    # and `-P FORWARD DROP`
+    listed = ("Bridge table: filter\n\nBridge chain: INPUT, entries: 0, policy: ACCEPT\n\n"
+              "Bridge chain: FORWARD, entries: 1, policy: DROP\n"
+              "-p ARP --arp-op Reply -j DROP\n\n"
+              "Bridge chain: OUTPUT, entries: 0, policy: ACCEPT\n")
+    assert decode_ebtables(listed) == (
+        {"filter": ["-A FORWARD -p ARP --arp-op Reply -j DROP"]},
+        [("filter", "FORWARD", "DROP")])
+
+
+def test_xfrm_text_becomes_the_labs_words_and_the_header_warns(tmp_path: Path) -> None:
+    import shutil
+
+    from vnetlab.snapshot.decode import decode_xfrm
+
+    # `ip xfrm state` / `ip xfrm policy` as iproute2 prints them (xfrm_state_print)
+    state = ("src 192.0.2.2 dst 192.0.2.1\n"
+             "\tproto esp spi 0x00001002 reqid 2 mode transport\n"
+             "\treplay-window 32 \n"
+             "\taead rfc4106(gcm(aes)) 0x0f1e2d3c4b5a69788796a5b4c3d2e1f005060708 128\n"
+             "\tanti-replay context: seq 0x2, oseq 0x0, bitmap 0x00000003\n"
+             "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n")
+    policy = ("src 192.0.2.0/24 dst 192.0.2.1/32 \n"
+              "\tdir in priority 0 \n"
+              "\ttmpl src 192.0.2.2 dst 192.0.2.1\n"
+              "\t\tproto esp reqid 2 mode transport\n"
+              "src 0.0.0.0/0 dst 0.0.0.0/0 \n\tsocket in priority 0 \n")
+    assert decode_xfrm(state, policy) == [
+        "state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x00001002 reqid 2 mode "
+        "transport replay-window 32 aead 'rfc4106(gcm(aes))' "
+        "0x0f1e2d3c4b5a69788796a5b4c3d2e1f005060708 128",
+        "policy add src 192.0.2.0/24 dst 192.0.2.1/32 dir in priority 0 tmpl src 192.0.2.2 "
+        "dst 192.0.2.1 proto esp reqid 2 mode transport"]
+    d = tmp_path / "dir"
+    shutil.copytree(DATA, d)
+    (d / "snpx-a" / "xfrm-state.txt").write_text(state)
+    (d / "snpx-a" / "xfrm-policy.txt").write_text(policy)
+    snap = snapshot(read_dir(d))
+    assert len(load_lab_text(snap.yaml, "s.yaml").nodes["snpx-a"].xfrm) == 2
+    assert snap.yaml.splitlines()[8].startswith("#   - IT HOLDS IPsec KEYS")
