@@ -281,15 +281,17 @@ class LinuxEngine:
         size: int = 56,
         dont_fragment: bool = False,
         timeout_s: float = 1.0,
+        interval_s: float | None = None,
     ) -> PingResult:
         ns = self._ns(node)
         wait = max(1, int(round(timeout_s)))
+        interval = 0.2 if interval_s is None else interval_s
         argv = ["ip", "netns", "exec", ns, "ping", "-n", "-c", str(count), "-W", str(wait),
-                "-i", "0.2", "-s", str(size)]
+                "-i", f"{interval:g}", "-s", str(size)]
         if dont_fragment:
             argv += ["-M", "do"]
         argv.append(str(dst))
-        limit = count * 0.2 + wait + 10
+        limit = count * interval + wait + 10
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=limit, env=_ENV,
                                   check=False)

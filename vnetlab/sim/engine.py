@@ -111,8 +111,10 @@ class SimEngine:
         dont_fragment: bool = False,
         timeout_s: float = 1.0,
         trace: Trace | None = None,
+        interval_s: float | None = None,
     ) -> PingResult:
         ns = self.ns(node)
+        interval = S if interval_s is None else int(interval_s * S)
         self._next_ident = (self._next_ident + 1) & 0xFFFF
         app = Ping(
             ns,
@@ -120,6 +122,7 @@ class SimEngine:
             count=count,
             size=size,
             timeout=int(timeout_s * S),
+            interval=interval,
             pmtudisc="do" if dont_fragment else "want",
             ident=self._next_ident,
             trace=trace.root if trace is not None else None,
@@ -127,7 +130,7 @@ class SimEngine:
         start = self.sched.now
         storming = storm_activity(self.bridges())
         app.start()
-        limit = start + count * S + int(timeout_s * S) + S
+        limit = start + count * interval + int(timeout_s * S) + S
         while not app.finished and self.sched.now < limit:
             nxt = self.sched.next_time()
             if nxt is None:
@@ -236,6 +239,17 @@ class SimEngine:
             elif b.storm.hop_drops:
                 out[b.where] = 0
         return out
+
+    def tc(self, node: str, line: str) -> None:
+        """A ``tc`` step: ``tc LINE`` in NODE (``qdisc add|change|replace|del ...``)."""
+        from vnetlab.model.tc import TcError, parse_tc_line
+        from vnetlab.sim.sched.qdisc import QdiscError
+        from vnetlab.sim.sched.tc import tc_qdisc
+
+        try:
+            tc_qdisc(self.ns(node), parse_tc_line(line))
+        except (TcError, QdiscError) as e:
+            raise EngineError(f"tc {line}: {e.message.splitlines()[0]}") from None
 
     def set_link(self, node: str, ifname: str, up: bool) -> None:
         """``ip link set IFNAME up|down`` (the ``link`` step of the checks)."""
