@@ -91,6 +91,8 @@ class PingCheck(Model):
     interval: _Seconds | None = None
     #: the most packet loss (percent of the requests sent) that still passes
     max_loss: float | None = Field(None, ge=0, le=100)
+    #: the least packet loss that passes (an impaired link really loses)
+    min_loss: float | None = Field(None, ge=0, le=100)
     #: bounds on the round-trip times seen: every reply within [rtt_min, rtt_max]
     rtt_min: _Seconds | None = None
     rtt_max: _Seconds | None = None
@@ -103,7 +105,11 @@ class PingCheck(Model):
         if self.rtt_min is not None and self.rtt_max is not None \
                 and self.rtt_min > self.rtt_max:
             raise SpecValueError("rtt_min is above rtt_max", "swap them")
+        if self.min_loss is not None and self.max_loss is not None \
+                and self.min_loss > self.max_loss:
+            raise SpecValueError("min_loss is above max_loss", "swap them")
         if self.expect == "unreachable" and (self.max_loss is not None
+                                             or self.min_loss is not None
                                              or self.rtt_max is not None
                                              or self.rtt_min is not None):
             raise SpecValueError("loss and rtt bounds belong to a reachable ping",

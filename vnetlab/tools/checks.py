@@ -92,7 +92,7 @@ def run_ping(i: int, engine: Engine, c: PingCheck) -> CheckResult:
     got = "reachable" if r.reachable else "unreachable"
     detail = f"{r.received}/{r.transmitted} replies"
     rtts = [t / 1e9 for t in r.rtts_ns]
-    bounded = c.rtt_min is not None or c.rtt_max is not None or c.max_loss is not None
+    bounded = any(v is not None for v in (c.rtt_min, c.rtt_max, c.max_loss, c.min_loss))
     if rtts and not bounded:
         detail += f", rtt {r.rtts_ns[0] / 1000:.0f} us"
     elif rtts:  # ping's summary line: rtt min/avg/max
@@ -105,11 +105,14 @@ def run_ping(i: int, engine: Engine, c: PingCheck) -> CheckResult:
     if c.error is not None:
         expected += f', error "{c.error}"'
         ok = ok and any(c.error in line for line in r.errors)
-    if c.max_loss is not None:
+    if c.max_loss is not None or c.min_loss is not None:
         loss = 100.0 * (r.transmitted - r.received) / max(1, r.transmitted)
-        expected += f", loss <= {c.max_loss:g}%"
+        lo = f"{c.min_loss:g}% <= " if c.min_loss is not None else ""
+        hi = f" <= {c.max_loss:g}%" if c.max_loss is not None else ""
+        expected += f", {lo}loss{hi}"
         got += f", {loss:.3g}% loss"
-        ok = ok and loss <= c.max_loss
+        ok = ok and (c.max_loss is None or loss <= c.max_loss) and (
+            c.min_loss is None or loss >= c.min_loss)
     if c.rtt_min is not None or c.rtt_max is not None:
         lo = _ms(c.rtt_min) if c.rtt_min is not None else "0 ms"
         hi = _ms(c.rtt_max) if c.rtt_max is not None else "any"
