@@ -24,6 +24,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from vnetlab.model.tc_netem import NETEM_USAGE, NetemOpts, parse_netem
 from vnetlab.model.tc_tbf import TBF_USAGE, HtbOpts, TbfOpts, parse_htb, parse_tbf
@@ -189,6 +190,14 @@ def parse_tc_line(line: str) -> QdiscCmd:
     return cmd
 
 
+def lab_tc_lines(lab: Any) -> list[tuple[str, str]]:
+    """Every ``tc`` line a lab runs: (node, line) of its nodes' ``tc:`` lists, then of its
+    ``tc`` check steps (a LabSpec; typed loosely so this module needs no spec import)."""
+    out = [(name, line) for name, node in lab.nodes.items() for line in node.tc]
+    out += [(c.tc, c.run) for c in lab.checks if hasattr(c, "run") and hasattr(c, "tc")]
+    return out
+
+
 def check_tc_line(line: str) -> str:
     """Validator for a node's ``tc`` entries: tc's own words for what it refuses."""
     try:
@@ -200,4 +209,4 @@ def check_tc_line(line: str) -> str:
 
 
 __all__ = ["NETEM_USAGE", "TBF_USAGE", "HtbOpts", "NetemOpts", "Opts", "QdiscCmd", "TbfOpts",
-           "TcError", "check_tc_line", "parse_qdisc", "parse_tc_line"]
+           "TcError", "check_tc_line", "lab_tc_lines", "parse_qdisc", "parse_tc_line"]
