@@ -57,6 +57,38 @@ class PingResult:
         return self.received > 0
 
 
+@dataclass(frozen=True, slots=True)
+class IperfResult:
+    """What one iperf3 client run reports (``iperf3 -c DST -J``'s ``end`` section).
+
+    ``bits_per_second`` is the receiver's rate (what arrived); ``sent_bps`` the sender's.
+    ``modelled``: computed by the emulator's cost model, not measured; the emulator's
+    ``text``/``json`` say so too. ``json`` is the iperf3 ``-J`` document (the emulator's
+    follows its shape, plus a ``modelled`` section).
+    """
+
+    src: str
+    dst: IPv4Address
+    protocol: str  # "TCP" or "UDP"
+    seconds: float
+    bytes: int  # received
+    bits_per_second: float  # received
+    sent_bps: float
+    retransmits: int = 0  # TCP
+    mean_rtt_us: float | None = None  # TCP (tcp_info's srtt)
+    packets: int = 0  # UDP datagrams sent
+    lost_packets: int = 0  # UDP
+    jitter_ms: float = 0.0  # UDP
+    modelled: bool = False
+    text: str = ""  # the client's output as iperf3 prints it
+    json: dict[str, object] = field(default_factory=dict, compare=False)
+    errors: tuple[str, ...] = ()  # "iperf3: error - ..." lines, the run did not complete
+
+    @property
+    def lost_percent(self) -> float:
+        return 100.0 * self.lost_packets / self.packets if self.packets else 0.0
+
+
 @runtime_checkable
 class Engine(Protocol):
     name: str

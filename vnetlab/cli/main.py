@@ -20,6 +20,7 @@ import click
 from vnetlab.cli.console import console, err_console
 from vnetlab.cli.errors import report, report_lab_error, report_os_error
 from vnetlab.cli.linux_cmds import register as _register_linux_cmds
+from vnetlab.cli.perf_cmds import register as _register_perf_cmds
 from vnetlab.cli.script_cmds import register as _register_script_cmds
 from vnetlab.engine import ENGINE_NAMES, EngineError
 
@@ -316,6 +317,7 @@ def schema() -> None:
 _register_linux_cmds(cli, friendly=friendly, console=console)
 # script / shell / export: the real ip/bridge commands on the emulator
 _register_script_cmds(cli, friendly=friendly)
+_register_perf_cmds(cli, friendly=friendly)
 
 
 def _terminate(signum: int, _frame: object) -> None:

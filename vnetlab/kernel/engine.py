@@ -42,9 +42,9 @@ from typing import Any
 
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
 
-from vnetlab.engine import EngineError, PingResult
+from vnetlab.engine import EngineError, IperfResult, PingResult
 from vnetlab.kernel import apply as applier
-from vnetlab.kernel import features, hostprogs, limits, nl, programs, runtime, storm
+from vnetlab.kernel import features, hostprogs, iperf3, limits, nl, programs, runtime, storm
 from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.gc import check_namespace
 from vnetlab.kernel.kinds.bridge import read_stp_status
@@ -347,6 +347,19 @@ class LinuxEngine:
                               res.errors + (f"ping did not finish within {limit:.0f} s",))
         return parse_ping(node, dst, count, done.stdout + done.stderr)
 
+    def iperf(self, node: str, dst: IPv4Address, *, udp: bool = False,
+              bitrate: int | None = None, time_s: float = 1.0, length: int | None = None,
+              window: int | None = None) -> IperfResult:
+        """The real iperf3 from NODE to DST (``vnetlab.kernel.iperf3``): a one-off server
+        in the node holding DST, stopped by pid whatever happens."""
+        server = iperf3.server_node(self.lab, dst) if self.lab is not None else None
+        if server is None:
+            raise EngineError(f"no node of this lab holds {dst}: nowhere to run iperf3 -s",
+                              hint="iperf checks name an address of a lab interface")
+        return iperf3.run_iperf3(node, self._ns(node), self._ns(server), dst, udp=udp,
+                                 bitrate=bitrate, time_s=time_s, length=length,
+                                 window=window)
+
     def exec(self, node: str, argv: Sequence[str], *, timeout_s: float | None = None,
              capture: bool = False) -> int | subprocess.CompletedProcess[str]:
         """Run a real program in the node's namespace; its exit status (or the result)."""
@@ -457,6 +470,50 @@ class LinuxEngine:
                     sock.close()
                     os.close(fd)
         return removed
+
+    # -- counters and raw frames (the counter check, the inject step) ---------------------
+    @contextlib.contextmanager
+    def _netlink_in(self, node: str) -> Any:
+        """(socket, namespace fd) of the node's namespace, for the block."""
+        ns = self._ns(node)
+        h = self.realized.ns.get(ns) if self.realized else None
+        if h is not None:
+            yield h.sock, h.fd
+            return
+        fd = nl.open_netns(ns)
+        sock = nl.socket_in(fd)
+        try:
+            yield sock, fd
+        finally:
+            sock.close()
+            os.close(fd)
+
+    def counter(self, node: str, ifname: str, name: str) -> int:
+        """A device counter: its stats64 field, else its ``ethtool -S`` name."""
+        from vnetlab.kernel.counters import read_counter, run_ethtool
+
+        with self._netlink_in(node) as (sock, _fd):
+            try:
+                value, names = read_counter(sock, ifname, name, run_ethtool(self._ns(node)))
+            except LookupError as e:
+                raise EngineError(f"{node}: {e}") from None
+        if value is None:
+            raise EngineError(f"{node}:{ifname} has no counter {name!r}",
+                              hint=f"its counters: {', '.join(names)}")
+        return value
+
+    def inject(self, node: str, ifname: str, frame: bytes, count: int,
+               interval_s: float) -> None:
+        """A packet socket in the node's namespace sends ``frame`` ``count`` times."""
+        from vnetlab.kernel.counters import inject
+
+        with self._netlink_in(node) as (_sock, fd):
+            try:
+                inject(fd, ifname, frame, count, interval_s)
+            except OSError as e:
+                raise EngineError(f"{node}:{ifname}: cannot send raw frames: "
+                                  f"{e.strerror}") from None
+        time.sleep(0.2)  # let the frames land before the next check reads a counter
 
     # -- state ---------------------------------------------------------------------------
     def observe(self) -> LabState:

@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterable
 from vnetlab.engine import EngineError
 from vnetlab.kernel.ovs.plan import PROGRAMS as OVS_PROGRAMS
 from vnetlab.kernel.ovs.plan import has_ovs
-from vnetlab.model.checks import FramesCheck, PingCheck
+from vnetlab.model.checks import FramesCheck, IperfCheck, PingCheck
 from vnetlab.model.spec import LabSpec
 
 #: a program -> the Debian package that installs it
 PACKAGES = {"ip": "iproute2", "ping": "iputils-ping", "tcpdump": "tcpdump",
-            "ebtables": "ebtables", "nft": "nftables", **OVS_PROGRAMS}
+            "ebtables": "ebtables", "nft": "nftables", "iperf3": "iperf3", **OVS_PROGRAMS}
 
 Which = Callable[[str], str | None]
 
@@ -38,6 +38,8 @@ def needed(lab: LabSpec, extra: Iterable[str] = ()) -> dict[str, str]:
             why.setdefault("ping", "its ping checks")
         elif isinstance(c, FramesCheck):
             why.setdefault("tcpdump", "its frames checks (captures)")
+        elif isinstance(c, IperfCheck):
+            why.setdefault("iperf3", "its iperf checks")
     if has_ovs(lab):
         for prog in OVS_PROGRAMS:
             why.setdefault(prog, "its Open vSwitch bridges (a node's own daemons)")

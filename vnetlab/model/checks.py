@@ -307,8 +307,171 @@ class WaitCheck(Model):
     wait: Duration
 
 
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)\s*$")
+_RATE_UNIT = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+_SIZE_UNIT = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def _parse_unit(v: Any, units: dict[str, int], what: str, example: str) -> int:
+    if isinstance(v, bool):
+        raise ValueError(f"{v!r} is not {what}; write e.g. {example}")
+    if isinstance(v, (int, float)):
+        if v < 0:
+            raise ValueError(f"{v!r} is negative: {what} is >= 0")
+        return int(v)
+    m = _RATE.match(v) if isinstance(v, str) else None
+    if m is None:
+        raise ValueError(f"{v!r} is not {what}; write e.g. {example}")
+    return int(float(m[1]) * units[m[2].lower()])
+
+
+def parse_rate(v: Any) -> int:
+    """iperf3's ``-b``: ``1G`` = 10**9 bits/s (K/M/G/T are powers of 1000, as
+    iperf3's ``unit_atof_rate``)."""
+    return _parse_unit(v, _RATE_UNIT, "a rate in bits/s", "'10G', '500M' or 1000000")
+
+
+def parse_size(v: Any) -> int:
+    """iperf3's ``-l``/``-w``: ``128K`` = 131072 bytes (powers of 1024, ``unit_atof``)."""
+    return _parse_unit(v, _SIZE_UNIT, "a size in bytes", "'128K', 1448")
+
+
+#: bits/s, written as a number or with iperf3's K/M/G suffixes
+Rate = Annotated[int, BeforeValidator(parse_rate), WithJsonSchema({"oneOf": [
+    {"type": "integer", "minimum": 0},
+    {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[kKmMgGtT]?\s*$"}]})]
+#: bytes, written as a number or with K/M/G suffixes (powers of 1024)
+Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({"oneOf": [
+    {"type": "integer", "minimum": 0},
+    {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[kKmMgGtT]?\s*$"}]})]
+#: iperf3 -t: at most this long (a kernel lab really runs that long)
+MAX_IPERF_TIME_S = 60.0
+
+
+class IperfCheck(Model):
+    """``iperf: a -> 10.0.0.2`` — an iperf3 test from node ``a`` to the address (the node
+    holding it runs the server): TCP (window + ACK clock) or ``udp: true`` at ``bitrate``.
+    Expectations on the receiver's rate (``min_rate``/``max_rate``, bits/s) and, for UDP,
+    the loss (``max_loss``, percent). On the emulator the figures are modelled
+    (``vnetlab.sim.apps.iperf``); on the kernel they are the real iperf3's."""
+
+    iperf: Arrow
+    udp: bool = False
+    bitrate: Rate = 1_000_000  # iperf3 -b for UDP (its default: 1 Mbit/s)
+    time: Duration = Field(1.0, gt=0, le=MAX_IPERF_TIME_S)  # iperf3 -t
+    len: Size | None = Field(None, ge=16, le=65507)  # iperf3 -l (UDP datagram payload)
+    window: Size | None = Field(None, ge=2048, le=1 << 30)  # iperf3 -w
+    min_rate: Rate | None = None
+    max_rate: Rate | None = None
+    max_loss: float | None = Field(None, ge=0, le=100)
+
+    @property
+    def src(self) -> str:
+        return parse_arrow(self.iperf)[0]
+
+    @property
+    def dst(self) -> ipaddress.IPv4Address:
+        return parse_arrow(self.iperf)[1]
+
+    @model_validator(mode="after")
+    def _sane(self) -> IperfCheck:
+        if self.max_loss is not None and not self.udp:
+            raise SpecValueError("max_loss is a UDP expectation (TCP retransmits)",
+                                 "add 'udp: true', or remove max_loss")
+        if (self.min_rate is not None and self.max_rate is not None
+                and self.min_rate > self.max_rate):
+            raise SpecValueError(f"min_rate {self.min_rate} is above max_rate "
+                                 f"{self.max_rate}: no result can pass",
+                                 "swap them, or drop one")
+        return self
+
+
+_COUNTER_NAME = re.compile(r"^[A-Za-z0-9_.:\[\]-]{1,64}$")
+
+
+class CounterCheck(Model):
+    """``counter: NODE:IFNAME`` — a device counter after the traffic so far.
+
+    ``name``: a ``struct rtnl_link_stats64`` field as ``/sys/class/net/IF/statistics/``
+    names it (``rx_packets``, ``rx_dropped``, ``rx_missed_errors`` ...; what ``ip -s -s
+    link`` prints) or one of the device's ``ethtool -S`` names (``tx_spoofed`` ...).
+    ``at_least``/``at_most`` bound it (at least one of the two).
+    """
+
+    counter: str
+    name: str
+    at_least: int | None = Field(None, ge=0)
+    at_most: int | None = Field(None, ge=0)
+
+    @field_validator("counter")
+    @classmethod
+    def _counter(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _COUNTER_NAME.match(v):
+            raise SpecValueError(f"{v!r} is not a counter name",
+                                 "e.g. rx_dropped, rx_missed_errors or tx_spoofed")
+        return v
+
+    @model_validator(mode="after")
+    def _bounded(self) -> CounterCheck:
+        if self.at_least is None and self.at_most is None:
+            raise SpecValueError("a counter check needs at_least or at_most (or both)",
+                                 "e.g. {counter: host:eth0v1, name: rx_missed_errors, "
+                                 "at_least: 1}")
+        if (self.at_least is not None and self.at_most is not None
+                and self.at_least > self.at_most):
+            raise SpecValueError(f"at_least {self.at_least} is above at_most {self.at_most}; "
+                                 "no value passes", "swap them")
+        return self
+
+    def expected(self) -> str:
+        """``>= 1``, ``<= 0`` or ``1..5``."""
+        lo, hi = self.at_least, self.at_most
+        if lo is not None and hi is not None:
+            return f"== {lo}" if lo == hi else f"{lo}..{hi}"
+        return f">= {lo}" if lo is not None else f"<= {hi}"
+
+    def accepts(self, value: int) -> bool:
+        return ((self.at_least is None or value >= self.at_least)
+                and (self.at_most is None or value <= self.at_most))
+
+
+class InjectStep(Model):
+    """``inject: NODE:IFNAME`` — a step, not a probe: a raw packet socket on the interface
+    (``AF_PACKET``, as mausezahn or scapy's ``sendp`` would) sends ``count`` Ethernet
+    frames ``interval`` apart.
+
+    ``src``: the source MAC (a MAC or ``NODE:IFNAME``; default: the interface's own) — a
+    forged one is the point of a spoofing test; ``dst``: a MAC, ``NODE:IFNAME`` or
+    ``broadcast``; ``vlan``: add an 802.1Q tag with this VID; ``size``: the frame's length
+    in bytes (without FCS). The payload is ethertype 0x88B5 (IEEE 802 local experimental),
+    which no stack answers. Reported as passed once sent; ``counter`` and ``frames``
+    checks after it judge what became of the frames.
+    """
+
+    inject: str
+    dst: str = "broadcast"
+    src: str | None = None
+    count: int = Field(1, ge=1, le=100_000)
+    size: int = Field(64, ge=60, le=9216)
+    vlan: int | None = Field(None, ge=0, le=4095)
+    interval: Duration = 0.0
+
+    @field_validator("inject")
+    @classmethod
+    def _inject(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
 def _check_kind(v: Any) -> str | None:
-    keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "tc")
+    keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "counter",
+            "inject", "iperf", "tc")
     if isinstance(v, dict):
         found = [k for k in keys if k in v]
         return found[0] if len(found) == 1 else None
@@ -327,12 +490,15 @@ Check = Annotated[
     | Annotated[StormCheck, Tag("storm")]
     | Annotated[LinkStep, Tag("link")]
     | Annotated[WaitCheck, Tag("wait")]
+    | Annotated[CounterCheck, Tag("counter")]
+    | Annotated[InjectStep, Tag("inject")]
+    | Annotated[IperfCheck, Tag("iperf")]
     | Annotated[TcStep, Tag("tc")],
     Discriminator(
         _check_kind,
         custom_error_type="check_kind",
         custom_error_message="a check has exactly one of the keys ping, trace, fdb, frames, "
-        "stp, storm, link, wait, tc",
+        "stp, storm, link, wait, counter, inject, iperf, tc",
     ),
 ]
 

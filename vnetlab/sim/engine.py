@@ -19,10 +19,11 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from vnetlab.engine import EngineError, PingResult, UnsupportedError
+from vnetlab.engine import EngineError, IperfResult, PingResult, UnsupportedError
 from vnetlab.model.loops import find_loops
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
+from vnetlab.sim.apps.iperf import Iperf, IperfError
 from vnetlab.sim.apps.ping import Ping
 from vnetlab.sim.apps.userspace import SimContext, start_programs
 from vnetlab.sim.build import build, check_supported
@@ -153,6 +154,29 @@ class SimEngine:
             errors=tuple(errors),
         )
 
+    def iperf(self, node: str, dst: IPv4Address, *, udp: bool = False,
+              bitrate: int | None = None, time_s: float = 1.0, length: int | None = None,
+              window: int | None = None) -> IperfResult:
+        """The iperf-like app from NODE to DST (``vnetlab.sim.apps.iperf``): modelled
+        figures on virtual time, bounded in wall time."""
+        client = self.ns(node)
+        server = next((ns for ns in self.namespaces.values()
+                       if ip_int(dst) in ns.local_ips), None)
+        if server is None:
+            raise EngineError(f"no node of this lab holds {dst}: nowhere to run iperf3 -s",
+                              hint="iperf checks name an address of a lab interface")
+        app = Iperf(client, server, dst, self.namespaces, udp=udp,
+                    bitrate=bitrate if bitrate is not None else 1_000_000, time_s=time_s,
+                    length=length, window=window)
+        try:
+            result = app.run()
+        except IperfError as e:
+            result = IperfResult(node, dst, "UDP" if udp else "TCP", 0.0, 0, 0.0, 0.0,
+                                 modelled=True, errors=(str(e),))
+        # let the test's last frames land before the next check
+        self.sched.run(until=self.sched.now + 10_000_000)
+        return result
+
     def trace(self, node: str, dst: IPv4Address, *, size: int = 56,
               max_events: int = TRACE_MAX_EVENTS) -> Trace:
         """One traced echo request from NODE to DST (``vnetlab trace``); at most
@@ -250,6 +274,31 @@ class SimEngine:
             tc_qdisc(self.ns(node), parse_tc_line(line))
         except (TcError, QdiscError) as e:
             raise EngineError(f"tc {line}: {e.message.splitlines()[0]}") from None
+
+    def counter(self, node: str, ifname: str, name: str) -> int:
+        """A device counter by its stats64 or ``ethtool -S`` name (the ``counter`` check)."""
+        from vnetlab.sim.counters import device_counters
+
+        counters = device_counters(self.dev(node, ifname))
+        if name not in counters:
+            raise EngineError(f"{node}:{ifname} has no counter {name!r}",
+                              hint=f"its counters: {', '.join(counters)}")
+        return counters[name]
+
+    def inject(self, node: str, ifname: str, frame: bytes, count: int,
+               interval_s: float) -> None:
+        """A packet socket sends ``frame`` ``count`` times, ``interval_s`` apart, through
+        the device's transmit (``packet_sendmsg`` -> ``dev_queue_xmit``); then the lab runs
+        until a second after the last one."""
+        from vnetlab.sim.netdev import Skb
+        from vnetlab.sim.sched.qdisc import dev_queue_xmit
+
+        dev = self.dev(node, ifname)
+        step = int(interval_s * S)
+        start = self.sched.now
+        for k in range(count):
+            self.sched.at(start + k * step, lambda skb: dev_queue_xmit(dev, skb), Skb(frame))
+        self.sched.run(until=start + (count - 1) * step + S)
 
     def set_link(self, node: str, ifname: str, up: bool) -> None:
         """``ip link set IFNAME up|down`` (the ``link`` step of the checks)."""

@@ -24,7 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vnetlab.engine import Engine, EngineError
-from vnetlab.model.checks import LinkStep, StormCheck, StpCheck, TcStep, WaitCheck
+from vnetlab.model.checks import (
+    CounterCheck,
+    InjectStep,
+    IperfCheck,
+    LinkStep,
+    StormCheck,
+    StpCheck,
+    TcStep,
+    WaitCheck,
+)
 from vnetlab.model.resolver import mac_of_ref
 from vnetlab.model.spec import (
     Check,
@@ -42,7 +51,7 @@ from vnetlab.wire.pcap import read_pcap
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     index: int  # position in the lab's checks list
-    kind: str  # "ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "tc"
+    kind: str  # "ping", "trace", "fdb", "frames", "stp", ..., "counter", "iperf", "tc"
     subject: str  # "a -> 192.168.1.3"
     expected: str
     got: str
@@ -277,6 +286,103 @@ def run_storm(i: int, engine: Engine, c: StormCheck) -> CheckResult:
     return CheckResult(i, "storm", c.storm, c.expect, got, _status(got == c.expect), detail)
 
 
+def _rate(bps: float) -> str:
+    """bits/s the way iperf3 prints them (``18.8 Gbits/sec``)."""
+    n = bps
+    for unit in ("bits", "Kbits", "Mbits", "Gbits"):
+        if n < 1000:
+            return f"{n:.3g} {unit}/sec"
+        n /= 1000
+    return f"{n:.3g} Tbits/sec"
+
+
+def run_iperf(i: int, engine: Engine, c: IperfCheck) -> CheckResult:
+    """An ``iperf`` check: the engine's iperf (modelled on the emulator, the real iperf3
+    on the kernel); judged on the receiver's rate and, for UDP, the loss."""
+    subject = c.iperf + (f" -u -b {c.bitrate}" if c.udp else "") + f" -t {c.time:g}"
+    want: list[str] = []
+    if c.min_rate is not None:
+        want.append(f">= {_rate(c.min_rate)}")
+    if c.max_rate is not None:
+        want.append(f"<= {_rate(c.max_rate)}")
+    if c.max_loss is not None:
+        want.append(f"loss <= {c.max_loss:g}%")
+    expected = ", ".join(want) or "completes"
+    runner = getattr(engine, "iperf", None)
+    if runner is None:
+        return CheckResult(i, "iperf", subject, expected, "-", "skip",
+                           f"the {engine.name} engine cannot run iperf")
+    try:
+        r = runner(c.src, c.dst, udp=c.udp, bitrate=c.bitrate, time_s=c.time,
+                   length=c.len, window=c.window)
+    except EngineError as e:
+        return CheckResult(i, "iperf", subject, expected, "-", "fail", str(e).splitlines()[0])
+    if r.errors:
+        return CheckResult(i, "iperf", subject, expected, "error", "fail", r.errors[0])
+    got = _rate(r.bits_per_second)
+    ok = True
+    if c.min_rate is not None:
+        ok = ok and r.bits_per_second >= c.min_rate
+    if c.max_rate is not None:
+        ok = ok and r.bits_per_second <= c.max_rate
+    if c.udp:
+        got += f", loss {r.lost_percent:.2g}%"
+        if c.max_loss is not None:
+            ok = ok and r.lost_percent <= c.max_loss
+    detail = "modelled" if r.modelled else "measured"
+    if r.mean_rtt_us:
+        detail += f", rtt {r.mean_rtt_us:.0f} us"
+    if r.retransmits:
+        detail += f", {r.retransmits} retransmits"
+    return CheckResult(i, "iperf", subject, expected, got, _status(ok), detail)
+def run_counter(i: int, engine: Engine, c: CounterCheck) -> CheckResult:
+    """A ``counter`` check: the engine reads the device counter now (stats64 or ethtool)."""
+    subject = f"{c.counter} {c.name}"
+    read = getattr(engine, "counter", None)
+    if read is None:
+        return CheckResult(i, "counter", subject, c.expected(), "-", "skip",
+                           f"the {engine.name} engine cannot read device counters")
+    node, _, ifname = c.counter.partition(":")
+    try:
+        value = int(read(node, ifname, c.name))
+    except EngineError as e:
+        return CheckResult(i, "counter", subject, c.expected(), "-", "fail",
+                           str(e).splitlines()[0])
+    return CheckResult(i, "counter", subject, c.expected(), str(value),
+                       _status(c.accepts(value)))
+
+
+#: IEEE 802 local experimental ethertype 1: no stack answers it
+ETH_P_802_EX1 = 0x88B5
+
+
+def inject_frame(lab: LabSpec, c: InjectStep) -> bytes:
+    """The frame an ``inject`` step sends (``size`` bytes, no FCS)."""
+    dst = bytes.fromhex(mac_of_ref(lab, c.dst).replace(":", ""))
+    src = bytes.fromhex(mac_of_ref(lab, c.src or c.inject).replace(":", ""))
+    head = dst + src
+    if c.vlan is not None:
+        head += (0x8100).to_bytes(2, "big") + c.vlan.to_bytes(2, "big")
+    head += ETH_P_802_EX1.to_bytes(2, "big")
+    return head + b"vnetlab inject".ljust(max(0, c.size - len(head)), b"\x00")
+
+
+def run_inject(i: int, engine: Engine, lab: LabSpec, c: InjectStep) -> CheckResult:
+    """An ``inject`` step: a packet socket on NODE:IFNAME sends the frames."""
+    src = c.src or "own MAC"
+    subject = f"{c.inject} {c.count}x {src} -> {c.dst}"
+    send = getattr(engine, "inject", None)
+    if send is None:
+        return CheckResult(i, "inject", subject, "sent", "-", "skip",
+                           f"the {engine.name} engine cannot send raw frames")
+    node, _, ifname = c.inject.partition(":")
+    try:
+        send(node, ifname, inject_frame(lab, c), c.count, c.interval)
+    except EngineError as e:
+        return CheckResult(i, "inject", subject, "sent", "-", "fail", str(e).splitlines()[0])
+    return CheckResult(i, "inject", subject, "sent", f"sent {c.count}", "pass")
+
+
 def describe_match(m: FrameMatch) -> str:
     parts: list[str] = [m.proto if m.proto != "any" else "frames"]
     if m.op != "any":
@@ -360,6 +466,12 @@ def run_checks(
                     results.append(run_wait(i, engine, c))
                 elif isinstance(c, TcStep):
                     results.append(run_tc(i, engine, c))
+                elif isinstance(c, CounterCheck):
+                    results.append(run_counter(i, engine, c))
+                elif isinstance(c, InjectStep):
+                    results.append(run_inject(i, engine, lab, c))
+                elif isinstance(c, IperfCheck):
+                    results.append(run_iperf(i, engine, c))
                 else:
                     results.append(None)  # judged after the captures are complete
         finally:

@@ -1,0 +1,1 @@
+"""The emulator's performance model: per-device costs (``cost.py``, ``costs.json``)."""
