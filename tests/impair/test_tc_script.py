@@ -19,7 +19,8 @@ ip netns exec n1 ip link set lo up
 def run(lines: str) -> tuple[int, list[str], list[str]]:
     out: list[str] = []
     err: list[str] = []
-    text = SETUP + "".join(f"ip netns exec n1 {ln}\n" for ln in lines.strip().splitlines())
+    joined = lines.strip().replace("\\\n", "")
+    text = SETUP + "".join(f"ip netns exec n1 {ln}\n" for ln in joined.splitlines())
     rc, _ = run_script(text, out=out.append, err=err.append)
     return rc, out, err
 
@@ -80,7 +81,8 @@ tc qdisc show dev va
 
 def test_netem_show_as_q_netem_prints_it() -> None:
     rc, out, _ = run("""
-tc qdisc add dev va root netem delay 40ms 5ms 25% loss 1% duplicate 2% reorder 10% gap 5 corrupt 0.1% rate 10mbit
+tc qdisc add dev va root netem delay 40ms 5ms 25% loss 1% duplicate 2% reorder 10% gap 5 \
+corrupt 0.1% rate 10mbit
 tc qdisc show dev va
 tc -j qdisc show dev va
 tc qdisc change dev va root netem loss gemodel 1% 10% 70% 0.1%
@@ -124,15 +126,29 @@ def test_errors_and_exit_statuses() -> None:
 
 
 def test_tc_s_counts_what_the_qdisc_sent_and_dropped() -> None:
-    rc, out, _ = run("""
-ip addr add 10.9.0.1/24 dev va
-ip addr add 10.9.0.2/24 dev vb
-tc qdisc add dev va root netem loss 100%
-ping -c 2 -W 1 10.9.0.2
-tc -s qdisc show dev va
-""")
-    stats = [ln for ln in out if ln.startswith(" Sent") or ln.startswith(" backlog")]
+    out: list[str] = []
+    script = """\
+ip netns add n1
+ip netns add n2
+ip -n n1 link add va type veth peer name vb netns n2
+ip -n n1 addr add 10.9.0.1/24 dev va
+ip -n n2 addr add 10.9.0.2/24 dev vb
+ip -n n1 link set va up
+ip -n n2 link set vb up
+ip netns exec n1 tc qdisc add dev va root netem loss 100%
+ip netns exec n1 ping -c 2 -W 1 10.9.0.2
+ip netns exec n1 tc -s qdisc show dev va
+ip netns exec n1 tc qdisc change dev va root netem loss 0%
+ip netns exec n1 ping -c 2 -W 1 10.9.0.2
+ip netns exec n1 tc -s qdisc show dev va
+"""
+    run_script(script, out=out.append, err=lambda s: None)
+    sent = [ln for ln in out if ln.startswith(" Sent")]
     # every ARP request ping's neighbour resolution sent was lost: nothing left the qdisc
-    assert stats[0].startswith(" Sent 0 bytes 0 pkt (dropped ")
-    assert int(stats[0].split("(dropped ")[1].split(",")[0]) >= 1
-    assert stats[1] == " backlog 0b 0p requeues 0"
+    assert sent[0].startswith(" Sent 0 bytes 0 pkt (dropped ")
+    lost = int(sent[0].split("(dropped ")[1].split(",")[0])
+    assert lost >= 1
+    # then ARP and echo requests left (42 and 98 bytes), the drop count stays
+    nbytes, npkts = int(sent[1].split()[1]), int(sent[1].split()[3])
+    assert npkts >= 2 and nbytes >= 42 + 98 and (nbytes - 42 * (nbytes // 98 == 0)) > 0
+    assert sent[1].endswith(f" pkt (dropped {lost}, overlimits 0 requeues 0) ")
