@@ -100,8 +100,33 @@ def _graft(dev: NetDevice, new: Qdisc | None) -> None:
     dev.qdisc = new
 
 
+def _delete(dev: NetDevice, cmd: QdiscCmd) -> None:
+    """``tc_get_qdisc`` for RTM_DELQDISC at the root."""
+    q = dev.qdisc
+    if cmd.parent == 0:  # no root/parent: looked up by handle (qdisc_lookup)
+        if q is None or cmd.handle != q.handle:
+            raise QdiscError("Error: Failed to find qdisc with specified handle.",
+                             errno.ENOENT)
+    elif cmd.handle and (q is None or q.handle != cmd.handle):
+        raise QdiscError("Error: Invalid handle.", errno.EINVAL)
+    if cmd.kind and cmd.kind != (q.kind if q is not None else _default_kind(dev)):
+        raise QdiscError("Error: Invalid qdisc name.", errno.EINVAL)
+    if cmd.parent == 0:
+        raise QdiscError("Error: Classid cannot be zero.", errno.EINVAL)
+    if q is None:
+        raise QdiscError("Error: Cannot delete qdisc with handle of zero.", errno.ENOENT)
+    _graft(dev, None)
+
+
+def _default_kind(dev: NetDevice) -> str:
+    from vnetlab.sim.sched.qdisc import NO_QUEUE_KINDS
+
+    return "noqueue" if dev.kind in NO_QUEUE_KINDS or dev.tx_queue_len == 0 else "pfifo_fast"
+
+
 def tc_qdisc(ns: Namespace, cmd: QdiscCmd) -> None:
-    """Apply ``tc qdisc add|change|replace|del`` (raises QdiscError as the kernel would)."""
+    """Apply ``tc qdisc add|change|replace|del`` (raises QdiscError as the kernel would):
+    ``tc_modify_qdisc``'s decisions for the root, in its order and with its words."""
     dev = ns.devices.get(cmd.dev)
     if dev is None:
         raise QdiscError(f'Cannot find device "{cmd.dev}"', errno.ENODEV)
@@ -113,29 +138,29 @@ def tc_qdisc(ns: Namespace, cmd: QdiscCmd) -> None:
         raise QdiscError(f"Error: vnetlab models root qdiscs only; {root.kind} "
                          f"{root.handle >> 16:x}: has no class to graft onto here.",
                          errno.EOPNOTSUPP)
-    q = dev.qdisc
     if cmd.verb == "del":
-        if q is None or (cmd.handle and cmd.handle != q.handle):
-            raise QdiscError("Error: Cannot delete qdisc with handle of zero."
-                             if q is None else "Error: Invalid handle.", errno.EINVAL
-                             if q is None else errno.ENOENT)
-        if cmd.kind and cmd.kind != q.kind:
-            raise QdiscError("Error: Invalid qdisc name.", errno.EINVAL)
-        _graft(dev, None)
+        _delete(dev, cmd)
         return
-    if cmd.verb == "change":
-        if q is None:
-            raise QdiscError("Error: Qdisc not found. To create specify NLM_F_CREATE flag.",
-                             errno.ENOENT)
+    create = cmd.verb in ("add", "replace")
+    excl = cmd.verb == "add"
+    replace = cmd.verb == "replace"
+    q = dev.qdisc  # None: the default qdisc (handle 0), which the kernel ignores here
+    graft = False
+    if q is None or not cmd.handle or q.handle != cmd.handle:
+        if cmd.handle:
+            if q is not None and not replace:
+                raise QdiscError("Error: NLM_F_REPLACE needed to override.", errno.EEXIST)
+            graft = True  # qdisc_lookup finds no other qdisc of that handle here
+        elif q is None or (create and replace and (excl or (cmd.kind and cmd.kind != q.kind))):
+            graft = True
+    if not graft:
+        assert q is not None
+        if excl:
+            raise QdiscError("Error: Exclusivity flag on, cannot modify.", errno.EEXIST)
         _change(q, cmd)
         return
-    if q is not None:
-        if cmd.verb == "add":
-            raise QdiscError("Error: Exclusivity flag on, cannot modify.", errno.EEXIST)
-        # replace: the same kind (and handle, if given) is changed in place
-        if cmd.kind == q.kind and (not cmd.handle or cmd.handle == q.handle):
-            _change(q, cmd)
-            return
+    if not create:
+        raise QdiscError("Error: Qdisc not found. To create specify NLM_F_CREATE flag.",
+                         errno.ENOENT)
     handle = cmd.handle or _alloc_handle(ns)
     _graft(dev, _create(dev, cmd, handle))
-
