@@ -4,6 +4,8 @@ a lab's ``tc:`` lines and ``tc`` steps checked at load time."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vnetlab.model import load_lab_text
 from vnetlab.model.errors import LabError
@@ -131,3 +133,36 @@ def test_a_labs_tc_lines_are_checked_at_load_with_tcs_words() -> None:
                                   run="qdisc change dev eth0 root tbf rate 1mbit"), "lab.yaml")
     assert 'tbf: the "burst" parameter is mandatory.' in str(e.value)
     assert "lab.yaml:11" in str(e.value)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(
+    ["qdisc", "add", "change", "replace", "del", "show", "dev", "eth0", "root", "handle",
+     "1:", "parent", "ffff:1", "netem", "tbf", "htb", "delay", "loss", "gemodel", "state",
+     "random", "rate", "burst", "latency", "limit", "peakrate", "mtu", "slot", "packets",
+     "bytes", "reorder", "gap", "duplicate", "corrupt", "distribution", "normal", "seed",
+     "ecn", "default", "r2q", "40ms", "5ms", "1%", "120%", "1e999", "-5", "0x10", "10k",
+     "1mbit", "32kbit", "nan", "1e308kbit", "", "'"]), max_size=14))
+def test_any_words_parse_or_are_refused_with_tcs_words(words: list[str]) -> None:
+    line = " ".join(words)
+    try:
+        cmd = parse_tc_line(line)
+    except TcError as e:
+        assert e.message and e.status in (1, 255)
+    else:
+        assert cmd.verb in ("add", "change", "replace", "del")
+
+
+def test_tc_lines_and_steps_name_devices_of_their_node() -> None:
+    text = _LAB.format(tc="qdisc add dev eth1 root netem delay 40ms",
+                       run="qdisc del dev wan0 root").replace("{tc: a,", "{tc: b,")
+    with pytest.raises(LabError) as e:
+        load_lab_text(text, "lab.yaml")
+    msg = str(e.value)
+    assert 'lab.yaml:5' in msg and 'Cannot find device "eth1" in node a' in msg
+    assert "did you mean 'eth0'?" in msg
+    assert 'lab.yaml:11' in msg and 'Cannot find device "wan0" in node b' in msg
+    with pytest.raises(LabError) as e:
+        load_lab_text(_LAB.format(tc="qdisc del dev eth0 root", run="qdisc del dev eth0 root")
+                      .replace("{tc: a,", "{tc: zz,"))
+    assert "tc step: no node 'zz'" in str(e.value)

@@ -33,7 +33,10 @@ def _strtod(s: str) -> tuple[float, str] | None:
     m = _NUM.match(s)
     if m is None:
         return None
-    return float(m[1]), s[m.end():]
+    v = float(m[1])
+    if not math.isfinite(v) or abs(v) > 1e30:
+        return None  # strtod's ERANGE (HUGE_VAL): every caller refuses it
+    return v, s[m.end():]
 
 
 def get_rate64(s: str) -> int | None:
