@@ -88,3 +88,13 @@ checks:
   - {iperf: a -> 10.0.0.2, udp: true, bitrate: 1G, time: 1s, len: 1448, max_loss: 0.5}
 """)
     assert isinstance(spec.checks[0], IperfCheck)
+
+
+def test_the_linux_engine_wants_iperf3_before_building() -> None:
+    from vnetlab.engine import EngineError
+    from vnetlab.kernel.hostprogs import check_programs, needed
+
+    spec = lab("[{iperf: a -> 10.0.0.2}]")
+    assert needed(spec)["iperf3"] == "its iperf checks"
+    with pytest.raises(EngineError, match=r"program 'iperf3' not found.*Debian package iperf3"):
+        check_programs(spec, which=lambda p: None if p == "iperf3" else "/usr/bin/" + p)

@@ -34,7 +34,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -473,7 +473,7 @@ class LinuxEngine:
 
     # -- counters and raw frames (the counter check, the inject step) ---------------------
     @contextlib.contextmanager
-    def _netlink_in(self, node: str) -> Any:
+    def _netlink_in(self, node: str) -> Iterator[tuple[nl.NlSocket, int]]:
         """(socket, namespace fd) of the node's namespace, for the block."""
         ns = self._ns(node)
         h = self.realized.ns.get(ns) if self.realized else None

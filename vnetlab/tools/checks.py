@@ -296,10 +296,19 @@ def _rate(bps: float) -> str:
     return f"{n:.3g} Tbits/sec"
 
 
+def _suffixed(bps: int) -> str:
+    """iperf3's ``-b`` as a person writes it: 5G, 100M, 1500K."""
+    for div, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if bps >= div and bps % div == 0:
+            return f"{bps // div}{suffix}"
+    return str(bps)
+
+
 def run_iperf(i: int, engine: Engine, c: IperfCheck) -> CheckResult:
     """An ``iperf`` check: the engine's iperf (modelled on the emulator, the real iperf3
     on the kernel); judged on the receiver's rate and, for UDP, the loss."""
-    subject = c.iperf + (f" -u -b {c.bitrate}" if c.udp else "") + f" -t {c.time:g}"
+    subject = c.iperf + (f" -u -b {_suffixed(c.bitrate)}" if c.udp else "") + \
+        f" -t {c.time:g}"
     want: list[str] = []
     if c.min_rate is not None:
         want.append(f">= {_rate(c.min_rate)}")

@@ -44,7 +44,8 @@ from ipaddress import IPv4Address
 
 from vnetlab.engine import IperfResult
 from vnetlab.sim.apps.iperf_fmt import RunFigures, render_json, render_text
-from vnetlab.sim.clock import MS, S, Scheduler, Timer
+from vnetlab.sim.apps.iperf_tcp import SEG, TCP_RTO_MIN, TcpLike
+from vnetlab.sim.clock import MS, S, Scheduler
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.perf.cost import CostModel, PathModel, default_costs
 from vnetlab.sim.stack.addr import ip_int
@@ -68,12 +69,10 @@ TCP_HDR = 32  # 20 + the timestamps option (12)
 IP_HDR = 20
 UDP_HDR = 8
 ETH_HDR = 14
-TCP_RTO_MIN = 200 * MS
 #: how long the probe may take to arrive (ARP included)
 PROBE_WAIT = 3 * S
 _UDP = struct.Struct("!HHHH")
 _IPERF_UDP = struct.Struct("!IIIQ")  # sec, usec, seq (+ our send time in ns)
-_SEG = struct.Struct("!BIQ")  # type 0 = data, 1 = ack; seq/ack number; timestamp (ns)
 
 
 class IperfError(Exception):
@@ -122,14 +121,21 @@ def devices_on(events: list[Event], namespaces: dict[str, Namespace]) -> list[Ne
 
 
 def line_rate_bps(dev: NetDevice) -> float | None:
-    """A device with a wire (a NIC port, a VF of one): its line rate, else None."""
+    """A device with a wire (a NIC port, a VF of one): its line rate, else None. A VF's
+    ``max_tx_rate`` (the NIC's per-VF limiter) lowers it: the VF's tx ring then fills
+    and the sender's socket waits, as the driver stops the queue (no loss)."""
     speed = getattr(dev, "speed", None)
     if isinstance(speed, int) and speed > 0:
         return speed * 1e6
     pf = getattr(dev, "pf", None)
-    if pf is not None:
-        return line_rate_bps(pf)
-    return None
+    if pf is None:
+        return None
+    rate = line_rate_bps(pf)
+    cfg = getattr(dev, "cfg", None)
+    limit = getattr(cfg, "max_tx_rate", 0)
+    if isinstance(limit, int) and limit > 0:
+        rate = min(rate, limit * 1e6) if rate is not None else limit * 1e6
+    return rate
 
 
 def _udp(sport: int, dport: int, payload: bytes) -> bytes:
@@ -291,6 +297,7 @@ class Iperf:
             if st.transit is not None:  # RFC 1889 jitter, as iperf3's iperf_udp_recv
                 st.jitter += (abs(transit - st.transit) - st.jitter) / 16
             st.transit = transit
+            st.arrivals.append(at)
 
         def arrive(data: bytes) -> None:
             if pad:
@@ -325,7 +332,11 @@ class Iperf:
         else:  # the steady state: the sample's second half (the buffers have filled)
             half = n // 2
             late = sum(1 for q in st.seen if q >= half)
-            lost = round((n - half - late) / (n - half) * total)
+            frac = (n - half - late) / (n - half)
+            # frames still queued somewhere (a shaper, a ring) are not lost yet, but the
+            # receiver takes them no faster than they arrive
+            frac = max(frac, 1.0 - st.arrival_rate() * interval / S)
+            lost = round(min(1.0, frac) * total)
         sent_bytes = packets * length
         figs = RunFigures(
             tcp=False, src=self._src_addr(), dst=str(self.dst), sport=self.sport, dport=PORT,
@@ -351,157 +362,49 @@ class Iperf:
         mtu = min(65535, min((d.mtu for d in path.devices), default=1500))
         mss = mtu - IP_HDR - TCP_HDR
         frame = ETH_HDR + IP_HDR + TCP_HDR + mss
-        seg_payload = b"\0" * (TCP_HDR - UDP_HDR + mss - _SEG.size)
+        seg_pad = b"\0" * (TCP_HDR - UDP_HDR + mss - SEG.size)
+        ack_pad = b"\0" * (TCP_HDR - UDP_HDR - SEG.size)
         interval, rx_cost, cpu = self._frame_ns(pm, frame, True, mss)
         pad = self._pad_ns(pm, path)
-        max_cwnd = max(2, self.window // mss)
         n = self.max_frames
         dst = ip_int(self.dst)
         src = self._src_addr_int()
-        s = _TcpState(max_cwnd)
 
-        # -- receiver
-        def rx_deliver(seq: int, ts: int) -> None:
-            now = sched.now
-            if seq == s.rcv_nxt:
-                s.rcv_nxt += 1
-                while s.rcv_nxt in s.ooo:
-                    s.ooo.discard(s.rcv_nxt)
-                    s.rcv_nxt += 1
-                if s.first_rx is None:
-                    s.first_rx = now
-                s.last_rx = now
-                s.delivered = s.rcv_nxt
-                s.unacked += 1
-                if s.unacked >= 2 or s.ooo or s.rcv_nxt >= n:
-                    s.unacked = 0
-                    send_ack(ts)
-            elif seq > s.rcv_nxt:
-                s.ooo.add(seq)
-                send_ack(ts)  # out of order: a duplicate ACK at once
-            else:
-                send_ack(ts)
-
-        def send_ack(ts: int) -> None:
-            payload = _SEG.pack(1, s.rcv_nxt, ts) + b"\0" * (TCP_HDR - UDP_HDR - _SEG.size)
-            with contextlib.suppress(NoRoute, MessageTooLong):
-                self._send(self.server, src, PORT, self.sport, payload)
-
-        def rx_arrive(data: bytes) -> None:
-            kind, seq, ts = _SEG.unpack_from(data)
-            if kind != 0:
-                return
-            now = sched.now + pad
-            if rx_cost:
-                s.rx_busy = max(s.rx_busy, float(now)) + rx_cost
-                sched.at(int(s.rx_busy), lambda _a: rx_deliver(seq, ts), None)
-            elif pad:
-                sched.at(now, lambda _a: rx_deliver(seq, ts), None)
-            else:
-                rx_deliver(seq, ts)
-
-        # -- sender
-        def tx_segment(seq: int) -> None:
-            now = sched.now
+        def send_data(seq: int, ts: int) -> bool:
             try:
-                self._send(self.client, dst, self.sport, PORT,
-                           _SEG.pack(0, seq, now) + seg_payload)
+                self._send(self.client, dst, self.sport, PORT, SEG.pack(0, seq, ts) + seg_pad)
             except (NoRoute, MessageTooLong):
-                return
-            s.sent_frames += 1
-            s.next_free = now + interval
+                return False
+            return True
 
-        def pump() -> None:
-            if s.pump_armed:  # paced: the armed wake-up sends when the CPU is free again
-                return
-            now = sched.now
-            if s.retx_pending is not None:
-                if now < s.next_free:
-                    arm(s.next_free)
-                    return
-                seq, s.retx_pending = s.retx_pending, None
-                tx_segment(seq)
-            while s.snd_nxt < n and s.snd_nxt - s.snd_una < int(s.cwnd):
-                if now < s.next_free:
-                    arm(s.next_free)
-                    return
-                tx_segment(s.snd_nxt)
-                s.snd_nxt += 1
-            if s.snd_una < s.snd_nxt and s.rto is None:
-                s.rto = sched.timer(max(TCP_RTO_MIN, 2 * s.srtt), on_rto)
+        def send_ack(ack: int, ts: int) -> None:
+            with contextlib.suppress(NoRoute, MessageTooLong):
+                self._send(self.server, src, PORT, self.sport, SEG.pack(1, ack, ts) + ack_pad)
 
-        def wake(_arg: object) -> None:
-            s.pump_armed = False
-            pump()
-
-        def arm(t: float) -> None:
-            s.pump_armed = True
-            sched.at(int(math.ceil(t)), wake)
-
-        def on_rto() -> None:
-            s.rto = None
-            if s.snd_una >= n:
-                return
-            s.retransmits += 1
-            s.cwnd = 2.0
-            s.retx_pending = s.snd_una
-            pump()
-
-        def tx_ack(data: bytes) -> None:
-            kind, ack, ts = _SEG.unpack_from(data)
-            if kind != 1:
-                return
-            now = sched.now + pad
-            sched.at(now, lambda _a: on_ack(ack, ts), None)
-
-        def on_ack(ack: int, ts: int) -> None:
-            now = sched.now
-            if ack > s.snd_una:
-                newly = ack - s.snd_una
-                s.snd_una = ack
-                s.dupacks = 0
-                rtt = now - ts
-                s.rtts.append(rtt)
-                s.srtt = rtt if not s.srtt else (7 * s.srtt + rtt) // 8
-                if s.cwnd < max_cwnd:
-                    s.cwnd = min(float(max_cwnd), s.cwnd + newly / s.cwnd)
-                if s.rto is not None:
-                    s.rto.cancel()
-                    s.rto = None
-            elif ack == s.snd_una and s.snd_nxt > s.snd_una:
-                s.dupacks += 1
-                if s.dupacks == 3:  # fast retransmit, the window halved
-                    s.retransmits += 1
-                    s.cwnd = max(2.0, s.cwnd / 2)
-                    s.retx_pending = s.snd_una
-            pump()
-
-        self._on_server = rx_arrive
-        self._on_client = tx_ack
+        flow = TcpLike(sched, n, max(2, self.window // mss), interval, rx_cost, pad,
+                       send_data, send_ack)
+        self._on_server = flow.on_data
+        self._on_client = flow.on_ack
         start = sched.now
-        s.next_free = float(start)
-        pump()
-        # bounded: the sample, plus room for a few RTOs
-        self._settle(start + int(n * interval) + int(pm.latency_ns) * 4 + 3 * TCP_RTO_MIN,
-                     lambda: s.delivered >= n and s.snd_una >= n)
-        if s.rto is not None:
-            s.rto.cancel()
-        span = (s.last_rx or start) - (s.first_rx or start)
-        got = max(0, s.delivered - 1)
-        rate_fps = got * S / span if span > 0 else 0.0  # frames per second, steady state
+        flow.start()
+        # bounded: the sample, plus room for a few timeouts
+        self._settle(start + int(n * interval) + int(pm.latency_ns) * 4 + 5 * TCP_RTO_MIN,
+                     lambda: flow.done)
+        flow.stop()
+        rate_fps = flow.steady_rate()  # segments per second, steady state
         seg_total = rate_fps * self.time_s
         recv_bytes = round(seg_total * mss)
-        scale = seg_total / max(1, s.delivered)
-        rtt_us = (sum(s.rtts) / len(s.rtts) / 1000) if s.rtts else 0.0
+        scale = seg_total / max(1, len(flow.delivered_at))
+        rtt_us = (sum(flow.rtts) / len(flow.rtts) / 1000) if flow.rtts else 0.0
         figs = RunFigures(
             tcp=True, src=self._src_addr(), dst=str(self.dst), sport=self.sport, dport=PORT,
             time_s=self.time_s, blksize=128 * 1024, sent_bytes=recv_bytes,
-            recv_bytes=recv_bytes, retransmits=round(s.retransmits * scale),
-            cwnd_bytes=int(s.cwnd) * mss, rtt_us=rtt_us,
+            recv_bytes=recv_bytes, retransmits=round(flow.retransmits * scale),
+            cwnd_bytes=int(flow.cwnd) * mss, rtt_us=rtt_us,
             host_cpu=min(100.0, 100.0 * pm.segment_ns(self.costs, frame, True, mss)[0]
                          * rate_fps / S),
             remote_cpu=min(100.0, 100.0 * rx_cost * rate_fps / S),
-            notes=self._notes(pm, s.sent_frames, sched.now - start),
+            notes=self._notes(pm, flow.sent_frames, sched.now - start),
             modelled=self._modelled(pm, frame, interval, rx_cost, cpu, pad, path),
         )
         return self._result(figs)
@@ -557,28 +460,11 @@ class _UdpRx:
         self.ooo = 0
         self.jitter = 0.0
         self.transit: float | None = None
+        self.arrivals: list[float] = []  # when each datagram reached the app
 
-
-class _TcpState:
-    """The TCP-like connection's two ends (sender ``snd_*``, receiver ``rcv_*``)."""
-
-    def __init__(self, max_cwnd: int) -> None:
-        self.cwnd = float(max_cwnd)  # steady state: the window is open from the start
-        self.snd_una = 0
-        self.snd_nxt = 0
-        self.dupacks = 0
-        self.retransmits = 0
-        self.retx_pending: int | None = None
-        self.next_free = 0.0
-        self.pump_armed = False
-        self.rto: Timer | None = None
-        self.srtt = 0
-        self.rtts: list[int] = []
-        self.sent_frames = 0
-        self.rcv_nxt = 0
-        self.ooo: set[int] = set()
-        self.unacked = 0
-        self.delivered = 0
-        self.first_rx: int | None = None
-        self.last_rx: int | None = None
-        self.rx_busy = 0.0
+    def arrival_rate(self) -> float:
+        """Datagrams per second over the second half of the arrivals (0: too few)."""
+        half = self.arrivals[len(self.arrivals) // 2:]
+        if len(half) < 2 or half[-1] <= half[0]:
+            return float("inf") if len(half) >= 2 else 0.0
+        return (len(half) - 1) * 1e9 / (half[-1] - half[0])
