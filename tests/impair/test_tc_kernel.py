@@ -103,6 +103,11 @@ def tc_ns() -> Iterator[str]:
     ns = f"vnl-tcq-{RUN}"
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
+        # no IPv6: its router solicitations and MLD reports would cross the qdiscs and
+        # count in tc -s (the emulator is IPv4 only, as the linux engine's labs are)
+        for key in ("all", "default"):
+            subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
+                            f"net.ipv6.conf.{key}.disable_ipv6=1"], check=True)
         x = ["ip", "-n", ns]
         subprocess.run([*x, "link", "add", "va", "type", "veth", "peer", "name", "vb"],
                        check=True)
