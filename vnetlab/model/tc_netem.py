@@ -102,7 +102,7 @@ def parse_netem(args: list[str]) -> NetemOpts:
             raise TcError("Command line is not complete. Try option \"help\"")
         return args[i]
 
-    def nextis_number() -> bool:
+    def next_is_number() -> bool:
         return i + 1 < len(args) and is_number(args[i + 1])
 
     def pct(what: str) -> int:
@@ -124,12 +124,12 @@ def parse_netem(args: list[str]) -> NetemOpts:
             if t is None:
                 raise illegal("latency")
             latency = time2tick(t)
-            if nextis_number():
+            if next_is_number():
                 t = get_time(nxt())
                 if t is None:
                     raise illegal("latency")
                 jitter = time2tick(t)
-                if nextis_number():
+                if next_is_number():
                     o["delay_corr"] = pct("latency")
         elif matches(w, "loss") or matches(w, "drop"):
             if loss > 0 or loss_model:
@@ -142,7 +142,7 @@ def parse_netem(args: list[str]) -> NetemOpts:
                 if p is None:
                     raise illegal("loss percent")
                 loss = p
-                if nextis_number():
+                if next_is_number():
                     o["loss_corr"] = pct("loss correlation")
             elif kind == "gemodel":
                 pv = parse_percent(nxt())
@@ -152,7 +152,7 @@ def parse_netem(args: list[str]) -> NetemOpts:
                 loss_model = True
                 for k, what in ((1, "loss gemodel r"), (2, "loss gemodel h"),
                                 (3, "loss gemodel k")):
-                    if not nextis_number():
+                    if not next_is_number():
                         break
                     ge[k] = pct(what)
                     if k == 2:  # the option is 1-h, the kernel takes h
@@ -166,7 +166,7 @@ def parse_netem(args: list[str]) -> NetemOpts:
                 loss_model = True
                 for k, what in ((1, "loss p31"), (2, "loss p32"), (3, "loss p23"),
                                 (4, "loss p14")):
-                    if not nextis_number():
+                    if not next_is_number():
                         break
                     gi[k] = pct(what)
                 o["gimodel"] = (gi[0], gi[1], gi[2], gi[3], gi[4])
@@ -181,11 +181,11 @@ def parse_netem(args: list[str]) -> NetemOpts:
             o["ecn"] = True
         elif matches(w, "reorder"):
             o["reorder"] = pct("reorder")
-            if nextis_number():
+            if next_is_number():
                 o["reorder_corr"] = pct("reorder")
         elif matches(w, "corrupt"):
             o["corrupt"] = pct("corrupt")
-            if nextis_number():
+            if next_is_number():
                 o["corrupt_corr"] = pct("corrupt")
         elif matches(w, "gap"):
             s = nxt()
@@ -197,7 +197,7 @@ def parse_netem(args: list[str]) -> NetemOpts:
                 raise illegal("gap")
         elif matches(w, "duplicate"):
             o["duplicate"] = pct("duplicate")
-            if nextis_number():
+            if next_is_number():
                 o["dup_corr"] = pct("duplicate")
         elif matches(w, "distribution"):
             name = nxt()
@@ -223,13 +223,17 @@ def parse_netem(args: list[str]) -> NetemOpts:
                 else:
                     break
         elif matches(w, "slot"):
-            if not nextis_number():
-                raise TcError(f"Unknown slot parameter: {args[i + 1] if i + 1 < len(args) else ''}")
+            if not next_is_number():
+                word = args[i + 1] if i + 1 < len(args) else ""
+                if word == "distribution":  # tc takes it; the emulator does not model it
+                    raise TcError("vnetlab: netem 'slot distribution' is not modelled "
+                                  "(slot MIN_DELAY [MAX_DELAY] [packets N] [bytes N] is)")
+                raise TcError(f"Unknown slot parameter: {word}")
             lo = get_time(nxt())
             if lo is None:
                 raise illegal("slot min_delay")
             hi = lo
-            if nextis_number():
+            if next_is_number():
                 h = get_time(nxt())
                 if h is None or h < lo:
                     raise illegal("slot max_delay")
