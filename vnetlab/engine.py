@@ -105,8 +105,10 @@ class Engine(Protocol):
         size: int = 56,
         dont_fragment: bool = False,
         timeout_s: float = 1.0,
+        interval_s: float | None = None,
     ) -> PingResult:
-        """Run ``ping`` inside ``node`` and wait for it to finish."""
+        """Run ``ping`` inside ``node`` and wait for it to finish (``interval_s``: ping
+        -i; None: the engine's default)."""
 
     def start_capture(self, node: str, ifname: str, path: Path) -> None:
         """Begin writing every frame seen on NODE:IFNAME to a classic pcap file."""

@@ -123,7 +123,7 @@ def run(lab: Path, engine: str, as_json: bool, allow_loops: bool) -> None:
         eng.teardown()
     if as_json:
         click.echo(json.dumps({
-            "lab": report.lab, "engine": report.engine, "ok": report.ok,
+            "lab": report.lab, "engine": report.engine, "seed": report.seed, "ok": report.ok,
             "counts": report.counts, "storm": storm,
             "results": [
                 # 1-based, the table's "#" (README: "JSON output")

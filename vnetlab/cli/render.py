@@ -28,7 +28,8 @@ _STATUS = {"pass": "[green]PASS[/]", "fail": "[bold red]FAIL[/]", "skip": "[yell
 
 
 def report_table(report: Report) -> Table:
-    t = Table(title=f"lab {_e(report.lab)} — engine {report.engine}", title_justify="left")
+    t = Table(title=f"lab {_e(report.lab)} — engine {report.engine} — seed {report.seed}",
+              title_justify="left")
     t.add_column("#", justify="right")
     t.add_column("check", overflow="fold")
     t.add_column("expected", overflow="fold")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import json
 import os
 import re
 import secrets
@@ -49,8 +50,9 @@ from vnetlab.kernel.gc import check_namespace
 from vnetlab.kernel.kinds import sriov_host
 from vnetlab.kernel.kinds.bridge import read_stp_status
 from vnetlab.kernel.observe import observe as observe_ns
-from vnetlab.kernel.ops.base import DEFAULT_PREFIX, Op, Realized, alias_for
+from vnetlab.kernel.ops.base import DEFAULT_PREFIX, NsHandle, Op, Realized, alias_for
 from vnetlab.kernel.ops.netns import AddNetns
+from vnetlab.kernel.ops.tc import Tc, netem_unsupported, never_on_kernel, qdisc_stats
 from vnetlab.kernel.ops.xfrm import esp_unsupported
 from vnetlab.kernel.ovs import daemons as ovs_daemons
 from vnetlab.kernel.ovs import observe as ovs_observe
@@ -59,6 +61,7 @@ from vnetlab.model.checks import MAX_WAIT_S, PingCheck
 from vnetlab.model.loops import find_loops
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
+from vnetlab.model.tc import TcError, lab_tc_lines, parse_tc_line
 from vnetlab.tuntap.api import ProgramError
 
 CAPTURE_START_TIMEOUT_S = 5.0
@@ -142,6 +145,10 @@ class LinuxEngine:
             why = esp_unsupported()
             if why is not None:
                 unsupported["xfrm-esp"] = why
+        if any(parse_tc_line(line).kind == "netem" for _, line in lab_tc_lines(lab)):
+            why = netem_unsupported()
+            if why is not None:
+                unsupported["tc-netem"] = why
         return plan(lab, prefix=self.prefix, run_id=run_id, unsupported=unsupported)
 
     def realize(
@@ -252,6 +259,44 @@ class LinuxEngine:
         if done.returncode != 0:
             raise EngineError(done.stderr.strip() or f"ip link set {ifname} failed")
 
+    def _handle(self, node: str) -> NsHandle:
+        h = self.realized.ns.get(self._ns(node)) if self.realized else None
+        if h is None:
+            raise EngineError(f"node {node!r} has no namespace handle (the lab is not up)")
+        return h
+
+    def tc(self, node: str, line: str) -> None:
+        """A ``tc`` step: the line as a qdisc request in the node's namespace (vnetlab.kernel
+        .ops.tc); refused, as at plan time, where the kernel or the encoder cannot."""
+        try:
+            cmd = parse_tc_line(line)
+        except TcError as e:
+            raise EngineError(f"tc {line}: {e.message.splitlines()[0]}") from None
+        never = never_on_kernel(cmd)
+        why = never if never is not None else (
+            netem_unsupported() if cmd.kind == "netem" else None)
+        if why is not None:
+            raise EngineError(f"tc {line}: {why}")
+        h = self._handle(node)
+        if cmd.dev not in h.index:
+            h.index[cmd.dev] = self._ifindex(node, cmd.dev)
+        assert self.realized is not None  # _handle found it
+        Tc(h.name, line=line).apply(self.realized)
+
+    def _ifindex(self, node: str, ifname: str) -> int:
+        done = subprocess.run(["ip", "-n", self._ns(node), "-j", "link", "show", ifname],
+                              capture_output=True, text=True, timeout=10, check=False)
+        if done.returncode != 0:
+            raise EngineError(done.stderr.strip() or f'Cannot find device "{ifname}"')
+        return int(json.loads(done.stdout)[0]["ifindex"])
+
+    def qdisc_stats(self, node: str, ifname: str) -> list[dict[str, Any]]:
+        """NODE:IFNAME's qdiscs with ``tc -s`` counters (kind, handle, bytes, packets,
+        drops, overlimits, requeues, backlog, qlen), read over netlink."""
+        h = self._handle(node)
+        idx = h.index.get(ifname) or self._ifindex(node, ifname)
+        return qdisc_stats(h.sock, idx)
+
     def stp_status(self, node: str, bridge: str) -> dict[str, Any]:
         run = storm.run_in(self._ns)
         try:
@@ -282,15 +327,17 @@ class LinuxEngine:
         size: int = 56,
         dont_fragment: bool = False,
         timeout_s: float = 1.0,
+        interval_s: float | None = None,
     ) -> PingResult:
         ns = self._ns(node)
         wait = max(1, int(round(timeout_s)))
+        interval = 0.2 if interval_s is None else interval_s
         argv = ["ip", "netns", "exec", ns, "ping", "-n", "-c", str(count), "-W", str(wait),
-                "-i", "0.2", "-s", str(size)]
+                "-i", f"{interval:g}", "-s", str(size)]
         if dont_fragment:
             argv += ["-M", "do"]
         argv.append(str(dst))
-        limit = count * 0.2 + wait + 10
+        limit = count * interval + wait + 10
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=limit, env=_ENV,
                                   check=False)

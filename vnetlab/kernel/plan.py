@@ -46,11 +46,13 @@ from vnetlab.kernel.ops.filters import Ebtables, Nft, SetBrportSecurity
 from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
 from vnetlab.kernel.ops.link import SetAlias, SetMaster, SetUp
 from vnetlab.kernel.ops.netns import AddNetns, SetSysctl
+from vnetlab.kernel.ops.tc import Tc, never_on_kernel
 from vnetlab.kernel.ops.xfrm import IpXfrm
 from vnetlab.kernel.ovs.plan import plan_ovs, undo_lines
 from vnetlab.model.netdev import NetdevSpec
 from vnetlab.model.order import build_order
 from vnetlab.model.spec import LabSpec
+from vnetlab.model.tc import lab_tc_lines, parse_tc_line
 
 
 def required_features(lab: LabSpec) -> set[str]:
@@ -89,6 +91,13 @@ def check_supported(lab: LabSpec, unsupported: dict[str, str] | None = None) -> 
     if "xfrm-esp" in missing:  # set by the engine when the lab has ip xfrm entries
         problems.extend(f"{node_name} has ip xfrm states/policies: {missing['xfrm-esp']}"
                         for node_name, node in lab.nodes.items() if node.xfrm)
+    for node_name, line in lab_tc_lines(lab):  # qdiscs and tc steps (kernel.ops.tc)
+        cmd = parse_tc_line(line)
+        never = never_on_kernel(cmd)
+        if never is not None:
+            problems.append(f"{node_name} has tc {line!r}: {never}")
+        elif cmd.kind == "netem" and "tc-netem" in missing:
+            problems.append(f"{node_name} has tc {line!r}: {missing['tc-netem']}")
     if lab.setup.strip():
         problems.append(
             "the lab has a 'setup:' script, which only the emulator's interpreter runs so far "
@@ -199,6 +208,9 @@ def plan(
     # 8. IPsec states and policies (kernels with esp4 only: see check_supported)
     for node_name, node in lab.nodes.items():
         ops.extend(IpXfrm(ns[node_name], line=line) for line in node.xfrm)
+    # 9. queueing disciplines, once the devices are up (netem only where the kernel has it)
+    for node_name, node in lab.nodes.items():
+        ops.extend(Tc(ns[node_name], line=line) for line in node.tc)
     return ops
 
 

@@ -29,6 +29,7 @@ from vnetlab.model.base import (
     parse_endpoint,
 )
 from vnetlab.model.netdev import VLAN_VID_MAX
+from vnetlab.model.tc import check_tc_line
 
 _ARROW = re.compile(r"^\s*(?P<src>[^\s>-][^\s]*)\s*->\s*(?P<dst>\S+)\s*$")
 
@@ -68,16 +69,52 @@ def _check_expected_text(v: str) -> str:
 ExpectedText = Annotated[str, AfterValidator(_check_expected_text)]
 
 
+#: seconds, as ``30``, ``"2.5s"`` or ``"40ms"`` (``parse_duration``, defined below)
+_Seconds = Annotated[
+    float, BeforeValidator(lambda v: parse_duration(v)),
+    WithJsonSchema({"oneOf": [{"type": "number", "minimum": 0},
+                              {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s)?\s*$"}]}),
+]
+
+
 class PingCheck(Model):
     """``ping: a -> 192.168.1.3`` — send ICMP echo, expect a reply or not."""
 
     ping: Arrow
     expect: Literal["reachable", "unreachable"] = "reachable"
-    count: int = Field(1, ge=1, le=100)
+    count: int = Field(1, ge=1, le=10000)
     size: int = Field(56, ge=0, le=65507)  # ping -s
     dont_fragment: bool = False  # ping -M do
     #: text ping must print among its error lines, e.g. "Frag needed and DF set (mtu = 1450)"
     error: ExpectedText | None = None
+    #: ping -i: seconds between requests (the engine's default when not given)
+    interval: _Seconds | None = None
+    #: the most packet loss (percent of the requests sent) that still passes
+    max_loss: float | None = Field(None, ge=0, le=100)
+    #: the least packet loss that passes (an impaired link really loses)
+    min_loss: float | None = Field(None, ge=0, le=100)
+    #: bounds on the round-trip times seen: every reply within [rtt_min, rtt_max]
+    rtt_min: _Seconds | None = None
+    rtt_max: _Seconds | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PingCheck:
+        if self.interval is not None and self.interval < 0.002:
+            raise SpecValueError("interval is below ping's minimum of 2ms",
+                                 "write e.g. interval: 10ms")
+        if self.rtt_min is not None and self.rtt_max is not None \
+                and self.rtt_min > self.rtt_max:
+            raise SpecValueError("rtt_min is above rtt_max", "swap them")
+        if self.min_loss is not None and self.max_loss is not None \
+                and self.min_loss > self.max_loss:
+            raise SpecValueError("min_loss is above max_loss", "swap them")
+        if self.expect == "unreachable" and (self.max_loss is not None
+                                             or self.min_loss is not None
+                                             or self.rtt_max is not None
+                                             or self.rtt_min is not None):
+            raise SpecValueError("loss and rtt bounds belong to a reachable ping",
+                                 "drop them or expect: reachable")
+        return self
 
     @property
     def src(self) -> str:
@@ -244,6 +281,23 @@ class LinkStep(Model):
     @classmethod
     def _link(cls, v: str) -> str:
         parse_endpoint(v)
+        return v
+
+
+class TcStep(Model):
+    """``tc: NODE, run: "qdisc change dev eth0 root netem loss 30%"`` — a step, not a
+    probe: run a ``tc`` command line in NODE between checks (the words after ``tc``),
+    to show a lab working at 0 % loss and breaking at 30 %. Passed once applied."""
+
+    tc: str
+    run: Annotated[str, AfterValidator(check_tc_line)]
+
+    @field_validator("tc")
+    @classmethod
+    def _node(cls, v: str) -> str:
+        if not v or ":" in v or " " in v:
+            raise SpecValueError(f"{v!r} is not a node name",
+                                 "tc: names the node; the device is in run: (dev eth0)")
         return v
 
 
@@ -417,7 +471,7 @@ class InjectStep(Model):
 
 def _check_kind(v: Any) -> str | None:
     keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "counter",
-            "inject", "iperf")
+            "inject", "iperf", "tc")
     if isinstance(v, dict):
         found = [k for k in keys if k in v]
         return found[0] if len(found) == 1 else None
@@ -438,12 +492,13 @@ Check = Annotated[
     | Annotated[WaitCheck, Tag("wait")]
     | Annotated[CounterCheck, Tag("counter")]
     | Annotated[InjectStep, Tag("inject")]
-    | Annotated[IperfCheck, Tag("iperf")],
+    | Annotated[IperfCheck, Tag("iperf")]
+    | Annotated[TcStep, Tag("tc")],
     Discriminator(
         _check_kind,
         custom_error_type="check_kind",
         custom_error_message="a check has exactly one of the keys ping, trace, fdb, frames, "
-        "stp, storm, link, wait, counter, inject, iperf",
+        "stp, storm, link, wait, counter, inject, iperf, tc",
     ),
 ]
 

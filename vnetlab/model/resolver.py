@@ -488,6 +488,30 @@ class _Resolver:
                     if ref is not None:
                         self._ref(("checks", k, "match", field), ref, broadcast=field == "dst")
 
+    def tc_devices(self) -> None:
+        """A node's ``tc`` lines and the ``tc`` steps name a device of that node
+        (``tc`` itself says 'Cannot find device "X"')."""
+        from vnetlab.model.checks import TcStep
+        from vnetlab.model.tc import parse_tc_line
+
+        where: list[tuple[tuple[str | int, ...], str, str]] = [
+            (("nodes", n, "tc", k), n, line)
+            for n, node in self.lab.nodes.items() for k, line in enumerate(node.tc)]
+        for k, check in enumerate(self.lab.checks):
+            if isinstance(check, TcStep):
+                if check.tc not in self.lab.nodes:
+                    self.p.add(("checks", k, "tc"), f"tc step: no node {check.tc!r}",
+                               f"nodes: {_nodes_text(sorted(self.lab.nodes))}")
+                    continue
+                where.append((("checks", k, "run"), check.tc, check.run))
+        for seg, node, line in where:
+            dev = parse_tc_line(line).dev
+            devs = sorted(self.full[node])
+            if dev != "lo" and dev not in self.full[node]:
+                self.p.add(seg, f'tc {line}: Cannot find device "{dev}" in node {node}',
+                           did_you_mean(dev, devs) or f"interfaces of {node}: "
+                           f"{_nodes_text(devs)}")
+
     def _stp_check(self, k: int, check: StpCheck | StormCheck | LinkStep) -> None:
         """stp/storm checks name a Linux bridge (and its ports); a link step an interface."""
         if isinstance(check, LinkStep):
@@ -572,6 +596,7 @@ def resolve(
     r.unique_addresses()
     r.unique_macs()
     r.checks()
+    r.tc_devices()
     check_ovs(lab, r.full, r.p)
     stacked = stacked_mtus(r.full)  # in build order: a lower's MTU before its uppers'
     mtus = check_tunnels(lab, r.full, r.p, stacked)

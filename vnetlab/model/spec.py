@@ -84,6 +84,7 @@ from vnetlab.model.netdev import (
 )
 from vnetlab.model.nft import check_nft_line
 from vnetlab.model.ovs import OvsBridgeSpec, OvsMirrorSpec, OvsPortSpec
+from vnetlab.model.tc import check_tc_line
 from vnetlab.model.xfrm import check_xfrm_line
 
 
@@ -145,6 +146,7 @@ SysctlValue = Annotated[
 EbtablesLine = Annotated[str, AfterValidator(check_ebtables_line)]
 NftLine = Annotated[str, AfterValidator(check_nft_line)]
 XfrmLine = Annotated[str, AfterValidator(check_xfrm_line)]
+TcLine = Annotated[str, AfterValidator(check_tc_line)]
 
 _SYSCTL_NAMES: list[JsonValue] = list(sorted(KNOWN_SYSCTLS))
 
@@ -169,6 +171,9 @@ class NodeSpec(Model):
     #: IPsec states and policies: the words after ``ip xfrm`` (``state add ...``,
     #: ``policy add ...``; vnetlab.model.xfrm), applied after the routes
     xfrm: list[XfrmLine] = []
+    #: queueing disciplines: the words after ``tc`` (``qdisc add dev eth0 root netem delay
+    #: 40ms 5ms loss 1%``; vnetlab.model.tc), applied in order once the lab is up
+    tc: list[TcLine] = []
     #: the node's Open vSwitch bridges (its own ovsdb-server + ovs-vswitchd)
     ovs: dict[IfName, OvsBridgeSpec] = Field(
         default={}, json_schema_extra={"additionalProperties": False}
@@ -233,6 +238,9 @@ class LabSpec(Model):
     setup: str = ""
     #: what ``vnetlab lint`` is expected to find in this lab (vnetlab.lint)
     lint: LintSpec = LintSpec()
+    #: the seed of every random choice the lab's qdiscs make (netem loss, jitter ...):
+    #: the same seed, the same frames, byte for byte
+    seed: int = Field(1, ge=0, le=2**32 - 1)
 
     @field_validator("name")
     @classmethod

@@ -24,6 +24,7 @@ from vnetlab.script.apps.ovs import run_ovs_appctl, run_ovs_dpctl, run_ovs_ofctl
 from vnetlab.script.apps.ping import run_ping
 from vnetlab.script.apps.sleep import run_sleep
 from vnetlab.script.apps.sysctl import run_sysctl
+from vnetlab.script.apps.tc import run_tc
 from vnetlab.script.apps.tcpdump import Capture, run_tcpdump
 from vnetlab.script.args import Env
 from vnetlab.script.bridge import run_bridge
@@ -42,7 +43,6 @@ NOT_YET: dict[str, str] = {
     "iptables": "netfilter is not in the emulator",
     "qemu": "virtual machines are out of scope; use a TAP device and a namespace",
     "nsenter": "use 'ip netns exec NS CMD'",
-    "tc": "traffic control is not in the emulator",
 }
 
 #: the commands that keep running in the background after ``&``
@@ -121,6 +121,7 @@ COMMANDS: dict[str, Handler] = {
     "sysctl": _sysctl,
     "ebtables": lambda it, args, env: run_ebtables(args, env),
     "nft": lambda it, args, env: run_nft(args, env),
+    "tc": lambda it, args, env: run_tc(args, env),
     "ovs-vsctl": _ovs_vsctl,
     "ovs-ofctl": _ovs_ofctl,
     "ovs-appctl": _ovs_appctl,

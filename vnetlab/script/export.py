@@ -87,6 +87,7 @@ def export_script(lab: LabSpec) -> str:
     for node, nspec in lab.nodes.items():
         out += _routes(node, nspec)
         out += _static_fdb(node, nspec.interfaces)
+        out += [f"{_exec(node)}tc {line}" for line in nspec.tc]
     out += _setup(lab)
     return "\n".join(out) + "\n"
 

@@ -17,6 +17,7 @@ from vnetlab.engine import UnsupportedError
 from vnetlab.model.order import build_order, split_ref
 from vnetlab.model.origin import lab_where
 from vnetlab.model.spec import BridgeSpec, LabSpec, VlanSpec
+from vnetlab.model.tc import parse_tc_line
 from vnetlab.sim.clock import Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.veth import Veth
@@ -25,6 +26,8 @@ from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.netfilter.bridge_hooks import refuse_vlan_filtering
 from vnetlab.sim.netfilter.ebtables import install_ebtables
 from vnetlab.sim.netfilter.nft import install_nft
+from vnetlab.sim.sched.qdisc import QdiscError
+from vnetlab.sim.sched.tc import set_seed, tc_qdisc
 from vnetlab.sim.stack.addr import InetAddr, ip_int
 from vnetlab.sim.stack.fib import Route
 from vnetlab.sim.stack.netns import Namespace
@@ -169,4 +172,12 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
             install_nft(ns, node.nft)
         if node.xfrm:
             install_xfrm(ns, node.xfrm)
+        set_seed(ns, lab.seed)
+        for k, line in enumerate(node.tc):
+            try:
+                tc_qdisc(ns, parse_tc_line(line))
+            except QdiscError as e:
+                raise UnsupportedError(
+                    f"{lab_where(lab, ('nodes', node_name, 'tc', k))}: tc {line}: "
+                    f"{e.message}") from None
     return nss

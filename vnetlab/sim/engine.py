@@ -112,8 +112,10 @@ class SimEngine:
         dont_fragment: bool = False,
         timeout_s: float = 1.0,
         trace: Trace | None = None,
+        interval_s: float | None = None,
     ) -> PingResult:
         ns = self.ns(node)
+        interval = S if interval_s is None else int(interval_s * S)
         self._next_ident = (self._next_ident + 1) & 0xFFFF
         app = Ping(
             ns,
@@ -121,6 +123,7 @@ class SimEngine:
             count=count,
             size=size,
             timeout=int(timeout_s * S),
+            interval=interval,
             pmtudisc="do" if dont_fragment else "want",
             ident=self._next_ident,
             trace=trace.root if trace is not None else None,
@@ -128,7 +131,7 @@ class SimEngine:
         start = self.sched.now
         storming = storm_activity(self.bridges())
         app.start()
-        limit = start + count * S + int(timeout_s * S) + S
+        limit = start + count * interval + int(timeout_s * S) + S
         while not app.finished and self.sched.now < limit:
             nxt = self.sched.next_time()
             if nxt is None:
@@ -261,6 +264,17 @@ class SimEngine:
                 out[b.where] = 0
         return out
 
+    def tc(self, node: str, line: str) -> None:
+        """A ``tc`` step: ``tc LINE`` in NODE (``qdisc add|change|replace|del ...``)."""
+        from vnetlab.model.tc import TcError, parse_tc_line
+        from vnetlab.sim.sched.qdisc import QdiscError
+        from vnetlab.sim.sched.tc import tc_qdisc
+
+        try:
+            tc_qdisc(self.ns(node), parse_tc_line(line))
+        except (TcError, QdiscError) as e:
+            raise EngineError(f"tc {line}: {e.message.splitlines()[0]}") from None
+
     def counter(self, node: str, ifname: str, name: str) -> int:
         """A device counter by its stats64 or ``ethtool -S`` name (the ``counter`` check)."""
         from vnetlab.sim.counters import device_counters
@@ -277,12 +291,13 @@ class SimEngine:
         the device's transmit (``packet_sendmsg`` -> ``dev_queue_xmit``); then the lab runs
         until a second after the last one."""
         from vnetlab.sim.netdev import Skb
+        from vnetlab.sim.sched.qdisc import dev_queue_xmit
 
         dev = self.dev(node, ifname)
         step = int(interval_s * S)
         start = self.sched.now
         for k in range(count):
-            self.sched.at(start + k * step, dev.xmit, Skb(frame))
+            self.sched.at(start + k * step, lambda skb: dev_queue_xmit(dev, skb), Skb(frame))
         self.sched.run(until=start + (count - 1) * step + S)
 
     def set_link(self, node: str, ifname: str, up: bool) -> None:

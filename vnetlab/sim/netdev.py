@@ -6,7 +6,9 @@ A ``NetDevice`` belongs to one namespace and has the state ``ip link`` shows (ad
 carrier, MTU, MAC, master) and the counters ``ip -s link`` shows. Two entry points mirror
 the kernel's:
 
-* ``xmit(skb)``: ``dev_queue_xmit`` → the driver's ``ndo_start_xmit`` (per kind);
+* ``xmit(skb)``: the driver's ``ndo_start_xmit`` (per kind). Callers that are
+  ``dev_queue_xmit`` in Linux test ``dev.qdisc`` first (None: straight to ``xmit``;
+  else the root qdisc of vnetlab.sim.sched takes the frame);
 * ``netif_receive(skb)``: ``__netif_receive_skb_core``: packet taps first (tcpdump sees the
   frame), then ``vlan_do_receive`` (a tagged frame whose VID has an 802.1Q child device
   goes to that child, untagged), then the ``rx_handler`` a master installed (the bridge),
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from vnetlab.sim.clock import Scheduler
     from vnetlab.sim.devices.bridge.port import BridgePort
     from vnetlab.sim.devices.vlan import VlanDevice
+    from vnetlab.sim.sched.qdisc import Qdisc
     from vnetlab.sim.stack.netns import Namespace
 
 Tap = Callable[[int, bytes], None]
@@ -105,6 +108,7 @@ class NetDevice:
         "taps",
         "netdev_chain",
         "promisc",
+        "qdisc",
         "sched",
         "where",
         "rx_packets",
@@ -130,6 +134,9 @@ class NetDevice:
         #: subscribers to this device's events (register_netdevice_notifier_dev_net)
         self.netdev_chain = NetdevNotifierChain()
         self.promisc = 0  # dev->promiscuity: IFF_PROMISC while > 0
+        #: the root qdisc ``tc qdisc add`` attached (vnetlab.sim.sched); None: the
+        #: default, and ``dev_queue_xmit`` goes straight to ``xmit``
+        self.qdisc: Qdisc | None = None
         self.sched: Scheduler = ns.sched
         self.where = f"{ns.name}:{name}"
         self.ifindex = ns.register(self)

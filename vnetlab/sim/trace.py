@@ -42,6 +42,7 @@ class EventKind(Enum):
     NEIGH = "neigh"  # the neighbour layer: ARP answered, entry states, queued packets
     ICMP = "icmp"  # ICMP bookkeeping: an error rate-limited or handed to a socket
     SOCKET = "socket"  # handed to a bound socket (a UDP port)
+    QDISC = "qdisc"  # a qdisc acted on the frame: delayed, reordered, duplicated, corrupted
     DROP = "drop"  # the packet ends here, lost (``kfree_skb_reason``)
     DELIVER = "deliver"  # the packet ends here, consumed by its destination
 
@@ -51,8 +52,8 @@ class DropReason(Enum):
 
     Names the kernel lacks (the bridge and VLAN filter drop with ``NOT_SPECIFIED``; geneve
     has no reasons of its own) are plain words of ours: ``VLAN_FILTER``,
-    ``BRIDGE_FWD_SAME_PORT``, ``BRIDGE_NO_EGRESS_PORT``, ``GENEVE_VNI_NOT_FOUND`` and
-    ``BRIDGE_STORM_GUARD``.
+    ``BRIDGE_FWD_SAME_PORT``, ``BRIDGE_NO_EGRESS_PORT``, ``GENEVE_VNI_NOT_FOUND``,
+    ``BRIDGE_STORM_GUARD`` and ``NETEM_LOSS``.
     """
 
     NOT_SPECIFIED = "NOT_SPECIFIED"
@@ -81,6 +82,7 @@ class DropReason(Enum):
     BRIDGE_INGRESS_STP_STATE = "BRIDGE_INGRESS_STP_STATE"
     NETFILTER_DROP = "NETFILTER_DROP"
     XFRM_POLICY = "XFRM_POLICY"  # IPsec: no SA, a policy block, a template unmet, a bad ICV
+    QDISC_DROP = "QDISC_DROP"  # a qdisc refused it: queue limit, TBF bucket too small
     # not in the kernel's list (see the class docstring)
     VLAN_FILTER = "VLAN_FILTER"
     BRIDGE_FWD_SAME_PORT = "BRIDGE_FWD_SAME_PORT"
@@ -90,6 +92,8 @@ class DropReason(Enum):
     BRIDGE_STORM_GUARD = "BRIDGE_STORM_GUARD"
     # the openvswitch module (net/openvswitch/drop.h): actions ended without an output
     OVS_DROP_LAST_ACTION = "OVS_DROP_LAST_ACTION"
+    #: netem's loss model chose to lose the frame (the kernel says QDISC_DROP)
+    NETEM_LOSS = "NETEM_LOSS"
     # SR-IOV NICs (vnetlab.sim.devices.sriov): what the NIC drops in hardware
     #: the e-switch's MAC/VLAN anti-spoof filter (``spoofchk on``)
     VF_SPOOFCHK = "VF_SPOOFCHK"

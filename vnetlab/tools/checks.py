@@ -31,6 +31,7 @@ from vnetlab.model.checks import (
     LinkStep,
     StormCheck,
     StpCheck,
+    TcStep,
     WaitCheck,
 )
 from vnetlab.model.resolver import mac_of_ref
@@ -50,7 +51,7 @@ from vnetlab.wire.pcap import read_pcap
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     index: int  # position in the lab's checks list
-    kind: str  # "ping", "trace", "fdb", "frames", "stp", ..., "counter", "iperf"
+    kind: str  # "ping", "trace", "fdb", "frames", "stp", ..., "counter", "iperf", "tc"
     subject: str  # "a -> 192.168.1.3"
     expected: str
     got: str
@@ -67,6 +68,8 @@ class Report:
     lab: str
     engine: str
     results: tuple[CheckResult, ...]
+    #: the lab's ``seed``: every random choice its qdiscs made (netem loss, jitter)
+    seed: int = 1
 
     @property
     def ok(self) -> bool:
@@ -84,12 +87,26 @@ def _status(ok: bool) -> str:
     return "pass" if ok else "fail"
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:g} ms"
+
+
 def run_ping(i: int, engine: Engine, c: PingCheck) -> CheckResult:
-    r = engine.ping(c.src, c.dst, count=c.count, size=c.size, dont_fragment=c.dont_fragment)
+    if c.interval is not None:
+        r = engine.ping(c.src, c.dst, count=c.count, size=c.size,
+                        dont_fragment=c.dont_fragment, interval_s=c.interval)
+    else:
+        r = engine.ping(c.src, c.dst, count=c.count, size=c.size,
+                        dont_fragment=c.dont_fragment)
     got = "reachable" if r.reachable else "unreachable"
     detail = f"{r.received}/{r.transmitted} replies"
-    if r.rtts_ns:
+    rtts = [t / 1e9 for t in r.rtts_ns]
+    bounded = any(v is not None for v in (c.rtt_min, c.rtt_max, c.max_loss, c.min_loss))
+    if rtts and not bounded:
         detail += f", rtt {r.rtts_ns[0] / 1000:.0f} us"
+    elif rtts:  # ping's summary line: rtt min/avg/max
+        detail += (f", rtt min/avg/max {min(rtts) * 1000:.3f}/"
+                   f"{sum(rtts) / len(rtts) * 1000:.3f}/{max(rtts) * 1000:.3f} ms")
     if r.errors:
         detail += "; " + r.errors[0]
     ok = got == c.expect
@@ -97,10 +114,42 @@ def run_ping(i: int, engine: Engine, c: PingCheck) -> CheckResult:
     if c.error is not None:
         expected += f', error "{c.error}"'
         ok = ok and any(c.error in line for line in r.errors)
+    if c.max_loss is not None or c.min_loss is not None:
+        loss = 100.0 * (r.transmitted - r.received) / max(1, r.transmitted)
+        lo = f"{c.min_loss:g}% <= " if c.min_loss is not None else ""
+        hi = f" <= {c.max_loss:g}%" if c.max_loss is not None else ""
+        expected += f", {lo}loss{hi}"
+        got += f", {loss:.3g}% loss"
+        ok = ok and (c.max_loss is None or loss <= c.max_loss) and (
+            c.min_loss is None or loss >= c.min_loss)
+    if c.rtt_min is not None or c.rtt_max is not None:
+        lo = _ms(c.rtt_min) if c.rtt_min is not None else "0 ms"
+        hi = _ms(c.rtt_max) if c.rtt_max is not None else "any"
+        expected += f", rtt {lo} .. {hi}"
+        inside = bool(rtts) and all(
+            (c.rtt_min is None or t >= c.rtt_min) and (c.rtt_max is None or t <= c.rtt_max)
+            for t in rtts)
+        got += ", rtt in bounds" if inside else ", rtt out of bounds"
+        ok = ok and inside
     subject = c.ping + (f" -s {c.size}" if c.size != 56 else "") + (
-        " -M do" if c.dont_fragment else ""
-    )
+        " -M do" if c.dont_fragment else "") + (f" -c {c.count}" if c.count != 1 else "") + (
+        f" -i {c.interval:g}" if c.interval is not None else "")
     return CheckResult(i, "ping", subject, expected, got, _status(ok), detail)
+
+
+def run_tc(i: int, engine: Engine, c: TcStep) -> CheckResult:
+    """A ``tc`` step: the engine applies the line in the node (``tc LINE``)."""
+    subject = f"{c.tc}: tc {c.run}"
+    runner = getattr(engine, "tc", None)
+    if runner is None:
+        return CheckResult(i, "tc", subject, "applied", "-", "skip",
+                           f"the {engine.name} engine cannot run tc")
+    try:
+        runner(c.tc, c.run)
+    except EngineError as e:
+        return CheckResult(i, "tc", subject, "applied", "refused", "fail",
+                           str(e).splitlines()[0])
+    return CheckResult(i, "tc", subject, "applied", "applied", "pass")
 
 
 def run_trace(i: int, engine: Engine, c: TraceCheck) -> CheckResult:
@@ -424,6 +473,8 @@ def run_checks(
                     results.append(run_link(i, engine, c))
                 elif isinstance(c, WaitCheck):
                     results.append(run_wait(i, engine, c))
+                elif isinstance(c, TcStep):
+                    results.append(run_tc(i, engine, c))
                 elif isinstance(c, CounterCheck):
                     results.append(run_counter(i, engine, c))
                 elif isinstance(c, InjectStep):
@@ -440,4 +491,4 @@ def run_checks(
                 assert isinstance(c, FramesCheck)
                 r = judge_frames(i, lab, c, paths[c.frames])
             final.append(r)
-    return Report(lab.name, engine.name, tuple(final))
+    return Report(lab.name, engine.name, tuple(final), lab.seed)

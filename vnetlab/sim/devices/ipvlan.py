@@ -40,6 +40,7 @@ from vnetlab.sim.notifier import (
     netdev_upper_dev_link,
     netdev_upper_dev_unlink,
 )
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.trace import DropReason, EventKind
 
@@ -150,7 +151,7 @@ class IpvlanPort:
         for child in self.ipvlans:
             if child is not sender and child.admin_up:
                 child.netif_receive(Skb(skb.data, skb.trace))
-        self.dev.xmit(skb)
+        dev_queue_xmit(self.dev, skb)
 
 
 class IpvlanDevice(NetDevice):
@@ -247,7 +248,7 @@ class IpvlanDevice(NetDevice):
             return
         if trace is not None:
             trace.add(self.where, f"ipvlan l2: out of {phy.where}", EventKind.DECISION)
-        phy.xmit(Skb(data, trace))
+        dev_queue_xmit(phy, Skb(data, trace))
 
     def _xmit_l3(self, skb: Skb) -> None:
         data = skb.data

@@ -54,6 +54,7 @@ from vnetlab.sim.notifier import (
     netdev_upper_dev_link,
     netdev_upper_dev_unlink,
 )
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 
@@ -282,7 +283,7 @@ class MacvlanDevice(NetDevice):
                    MACVLAN_MODE_PASSTHRU: "passthru"}[self.mode]
             if not (self.mode == MACVLAN_MODE_BRIDGE and data[0] & 1):
                 trace.add(self.where, f"macvlan {why}: out of {lower.where}", EventKind.DECISION)
-        lower.xmit(Skb(data, trace))
+        dev_queue_xmit(lower, Skb(data, trace))
 
     def _forward_to_lower(self, skb: Skb) -> None:
         """``dev_forward_skb(lowerdev)``: received on the lower, whose rx_handler is ours."""

@@ -43,6 +43,7 @@ from vnetlab.sim.notifier import (
     netdev_upper_dev_link,
     netdev_upper_dev_unlink,
 )
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes
 
@@ -148,7 +149,11 @@ class VlanDevice(NetDevice):
             skb.trace.add(self.where, f"vlan {self.vlan_id}: tag and send on {real.name}",
                           EventKind.ENCAP)
         # a new Skb: a flooded frame may be one object shared by several ports
-        real.xmit(Skb(data[:12] + ETH_P_8021Q + self._tci + data[12:], skb.trace))
+        out = Skb(data[:12] + ETH_P_8021Q + self._tci + data[12:], skb.trace)
+        if real.qdisc is None:  # vlan_dev_hard_start_xmit -> dev_queue_xmit
+            real.xmit(out)
+        else:
+            dev_queue_xmit(real, out)
 
     def vlan_receive(self, skb: Skb) -> None:
         """The second half of ``vlan_do_receive``: untag and receive as this device."""

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from vnetlab.sim.ovs import odp
 from vnetlab.sim.ovs.oftrace import OFT_BRIDGE, OfTraceNode
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 
 if TYPE_CHECKING:
     from vnetlab.sim.ovs.bundle import XPort
@@ -248,7 +249,7 @@ def send_arp_request(vs: Vswitchd, br: Ofproto, x: XPort, smac: int, s_ip: int,
              + ArpPacket.request(mac, IPv4Address(s_ip), IPv4Address(d_ip)).emit())
     dev = vs.internal.get(x.name)
     if dev is not None and vs.ns is not None:
-        vs.ns.sched.after(0, lambda _a: dev.xmit(Skb(frame, None)))
+        vs.ns.sched.after(0, lambda _a: dev_queue_xmit(dev, Skb(frame, None)))
         return
     # no device (tools, tests): the packet-out's translation, for its learning
     from vnetlab.sim.ovs import xlate

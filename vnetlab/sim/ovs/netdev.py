@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.sim.trace import DropReason
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ def detach_system(dev: NetDevice) -> None:
 
 
 def system_output(dev: NetDevice, skb: Skb) -> None:
-    """``netdev_send`` on a system device."""
-    dev.xmit(skb)
+    """``netdev_send`` on a system device (the kernel datapath: ``dev_queue_xmit``)."""
+    dev_queue_xmit(dev, skb)
 
 
 class OvsTapDevice(OvsInternalDevice):

@@ -19,6 +19,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.neigh import NUD_PROBE, NUD_REACHABLE, NUD_STALE, Neighbour
 from vnetlab.sim.trace import DropReason, EventKind, TraceNode
@@ -66,7 +67,7 @@ def arp_rcv(ns: Namespace, dev: NetDevice, skb: Skb) -> None:
             t = trace.branch(
                 f"ARP reply {ip_str(tip)} is-at {mac_to_str(dev.mac)}", probe=False
             )
-        dev.xmit(Skb(arp.sha + dev.mac + _ETH_P_ARP_BYTES + reply, t))
+        dev_queue_xmit(dev, Skb(arp.sha + dev.mac + _ETH_P_ARP_BYTES + reply, t))
         if trace is not None:
             trace.deliver(where, f"ARP request for {ip_str(tip)}")
         return
@@ -91,7 +92,7 @@ def arp_send_request(
     t = None
     if trace is not None:
         t = trace.branch(f"ARP request who-has {ip_str(tip)} tell {ip_str(sip)}", probe=False)
-    dev.xmit(Skb((dst_mac or BCAST) + dev.mac + _ETH_P_ARP_BYTES + pkt, t))
+    dev_queue_xmit(dev, Skb((dst_mac or BCAST) + dev.mac + _ETH_P_ARP_BYTES + pkt, t))
 
 
 def arp_solicit(stack: Ipv4Stack, n: Neighbour, packet: bytes | None) -> None:

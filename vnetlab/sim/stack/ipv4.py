@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from vnetlab.sim.clock import S
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.sim.stack.addr import InetAddr, ip_str
 from vnetlab.sim.stack.arp import arp_solicit
 from vnetlab.sim.stack.fib import Fib, Route
@@ -258,7 +259,11 @@ class Ipv4Stack:
     def dev_xmit_ip(
         self, dev: NetDevice, dst_mac: bytes, packet: bytes, trace: TraceNode | None
     ) -> None:
-        dev.xmit(Skb(dst_mac + dev.mac + _ETH_P_IP_BYTES + packet, trace))
+        skb = Skb(dst_mac + dev.mac + _ETH_P_IP_BYTES + packet, trace)
+        if dev.qdisc is None:  # dev_queue_xmit without a qdisc: one attribute test
+            dev.xmit(skb)
+        else:
+            dev_queue_xmit(dev, skb)
 
     # -- errors back to the sender ------------------------------------------------------
     def link_failure(self, packet: bytes, trace: TraceNode | None) -> None:

@@ -18,6 +18,7 @@ from vnetlab.sim.devices.bridge.port import BR_STATE_FORWARDING
 from vnetlab.sim.devices.bridge.storm import STORM_BUDGET, storm_flood_allowed
 from vnetlab.sim.netdev import NetDevice, Skb
 from vnetlab.sim.netfilter.bridge_hooks import br_nf_hook
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_str
 
@@ -51,7 +52,10 @@ def br_dev_queue_push_xmit(br: BridgeDevice, port: BridgePort, skb: Skb) -> None
                 DropReason.PKT_TOO_BIG,
             )
         return
-    dev.xmit(skb)
+    if dev.qdisc is None:  # dev_queue_xmit without a qdisc: one attribute test
+        dev.xmit(skb)
+    else:
+        dev_queue_xmit(dev, skb)
 
 
 def br_forward(br: BridgeDevice, port: BridgePort, skb: Skb, ingress: NetDevice | None) -> bool:

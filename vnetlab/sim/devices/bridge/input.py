@@ -69,6 +69,7 @@ def br_handle_frame(br: BridgeDevice, dev: NetDevice, skb: Skb) -> None:
                         (odev is not dev or out.hairpin)  # type: ignore[union-attr]
                         and out.state == BR_STATE_FORWARDING  # type: ignore[union-attr]
                         and len(data) <= odev.mtu + VLAN_ETH_HLEN
+                        and odev.qdisc is None  # with a qdisc: the slow path's seam
                     ):
                         odev.xmit(skb)
                         return

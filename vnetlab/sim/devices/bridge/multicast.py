@@ -18,6 +18,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from vnetlab.sim.netdev import Skb
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.wire.checksum import internet_checksum
 from vnetlab.wire.ipv4 import Ipv4Header
 
@@ -57,4 +58,4 @@ def _send_report(br: BridgeDevice) -> None:
                     options=ROUTER_ALERT)
     packet = ip.emit(igmpv3_join_report(ALL_SNOOPERS))
     mac = b"\x01\x00\x5e\x00\x00\x16"  # ip_eth_mc_map(224.0.0.22)
-    br.xmit(Skb(mac + br.mac + b"\x08\x00" + packet))
+    dev_queue_xmit(br, Skb(mac + br.mac + b"\x08\x00" + packet))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.sim.stack.neigh import NUD_DELAY, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, NUD_STALE
 from vnetlab.sim.trace import EventKind
 from vnetlab.wire.arp import ARPOP_REPLY, ARPOP_REQUEST
@@ -69,5 +70,5 @@ def br_do_proxy_suppress_arp(br: BridgeDevice, dev: NetDevice, port: BridgePort,
         if skb.trace is not None:
             skb.trace.add(br.where, f"neigh_suppress: {br.name} answers for "
                           f"{'.'.join(str(x) for x in tip)} itself", EventKind.DECISION)
-        dev.xmit(Skb(reply, None))
+        dev_queue_xmit(dev, Skb(reply, None))
     return True

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from vnetlab.sim.devices.bridge import stp
 from vnetlab.sim.devices.bridge.port import BR_STATE_DISABLED
 from vnetlab.sim.netdev import Skb
+from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.errors import ParseError
 from vnetlab.wire.stp import ConfigBpdu, emit_config, emit_tcn, parse_bpdu
@@ -30,14 +31,14 @@ def br_send_config_bpdu(p: BridgePort, bpdu: ConfigBpdu) -> None:
     if not p.bridge.stp:
         return
     p.tx_bpdu += 1
-    p.dev.xmit(Skb(emit_config(p.dev.mac, bpdu)))
+    dev_queue_xmit(p.dev, Skb(emit_config(p.dev.mac, bpdu)))
 
 
 def br_send_tcn_bpdu(p: BridgePort) -> None:
     if not p.bridge.stp:
         return
     p.tx_tcn += 1
-    p.dev.xmit(Skb(emit_tcn(p.dev.mac)))
+    dev_queue_xmit(p.dev, Skb(emit_tcn(p.dev.mac)))
 
 
 def br_stp_rcv(p: BridgePort, skb: Skb) -> None:
