@@ -120,7 +120,7 @@ def _named_vlans(lab: LabSpec) -> set[int]:
     return out
 
 
-def _port_vlans(spec: NetdevSpec, bridges: dict[str, NetdevSpec],
+def _port_vlans(spec: NetdevSpec, bridges: dict[str, BridgeSpec],
                 named: set[int]) -> tuple[int, ...]:
     """The VIDs a bridge port carries when its bridge filters VLANs (else none drawn)."""
     br = bridges.get(spec.master or "")
@@ -265,7 +265,7 @@ def build_topology(lab: LabSpec) -> Topology:
         topo.clusters.setdefault(node, [])
         bridges = {n: s for n, s in ns.interfaces.items() if isinstance(s, BridgeSpec)}
         for ifname, spec in ns.interfaces.items():
-            vlans = (spec.id,) if isinstance(spec, VlanSpec) else ()
+            vlans: tuple[int, ...] = (spec.id,) if isinstance(spec, VlanSpec) else ()
             topo.add(Vertex(f"{node}:{ifname}", node, ifname, spec.type, _details(spec), vlans))
         for brname, br in ns.ovs.items():
             _ovs(topo, node, brname, br)
