@@ -39,7 +39,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     # tools are engine-neutral; the one exception is below (SIDEWAYS_MODULES)
     "tools": frozenset({"model", "wire", "engine"}),
     "api": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools"}),
-    "cli": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools", "api"}),
+    # the web view (vnetlab serve): a top layer beside cli, over an engine it is handed
+    "web": frozenset({"model", "wire", "engine", "tools", "api"}),
+    "cli": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools", "api",
+                      "web"}),
     "vnetlab": frozenset({"api"}),
 }
 
@@ -50,12 +53,14 @@ SIDEWAYS_MODULES = frozenset({("tools", "vnetlab.sim.trace")})
 #: arrows the design forbids by name (checked separately so a wrong ALLOWED entry cannot
 #: quietly permit them)
 FORBIDDEN: dict[str, frozenset[str]] = {
-    "model": frozenset({"wire", "sim", "kernel", "script", "tools", "cli", "api", "engine"}),
-    "wire": frozenset({"model", "sim", "kernel", "script", "tools", "cli", "api", "engine"}),
-    "sim": frozenset({"kernel", "script", "tools", "cli", "api"}),
-    "kernel": frozenset({"sim", "script", "tools", "cli", "api"}),
-    "script": frozenset({"kernel", "tools", "cli", "api"}),
-    "tools": frozenset({"cli", "api", "script", "kernel"}),
+    "model": frozenset({"wire", "sim", "kernel", "script", "tools", "cli", "api", "engine", "web"}),
+    "wire": frozenset({"model", "sim", "kernel", "script", "tools", "cli", "api", "engine", "web"}),
+    "sim": frozenset({"kernel", "script", "tools", "cli", "api", "web"}),
+    "kernel": frozenset({"sim", "script", "tools", "cli", "api", "web"}),
+    "script": frozenset({"kernel", "tools", "cli", "api", "web"}),
+    "tools": frozenset({"cli", "api", "script", "kernel", "web"}),
+    # the web view gets its engine handed in by the CLI; it never builds one itself
+    "web": frozenset({"sim", "kernel", "script", "cli"}),
 }
 
 
