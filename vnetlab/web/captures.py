@@ -11,8 +11,9 @@ download is the segments joined into one pcap (one global header, then every seg
 records in time order of recording). Nothing is lost between segments on the emulator,
 whose time does not move while no command runs.
 
-The emulator arms every interface when the view starts (a tap costs nothing); the kernel
-arms an interface when the page asks for it (each is a ``tcpdump`` process).
+An interface records from when the page asks for it ("capture"), never before: like
+tcpdump, a capture makes the device promiscuous, and a promiscuous bridge passes every
+frame up to its own stack, which a trace would then show.
 """
 
 from __future__ import annotations

@@ -44,10 +44,10 @@ class LabSession:
         self.lock = threading.Lock()
         self.topology = build_topology(lab)
         self._svg: str | None = None
+        #: started from the page, one interface at a time: a capture puts the device in
+        #: promiscuous mode (as tcpdump does), which changes what a bridge passes up to
+        #: its own stack, so nothing records until asked
         self.captures = Captures(engine)
-        if engine.name == "sim":  # a tap per interface costs nothing in the emulator
-            for ep in self.interfaces():
-                self.captures.arm(ep)
 
     # -- what the page draws ---------------------------------------------------------------
     def svg(self) -> str:

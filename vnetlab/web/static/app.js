@@ -84,7 +84,10 @@ function showHop(i) {
   document.querySelectorAll("#topology .current").forEach(e => e.classList.remove("current"));
   const s = steps[hop];
   const target = s.element.startsWith("ns:") ? svgElement(s.element) : svgElement("if:" + s.element);
-  if (target) target.classList.add("current");
+  if (target) {
+    target.classList.add("current");
+    target.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
   document.querySelectorAll("#trace-steps li").forEach((li, j) => li.classList.toggle("current", j === hop));
   document.getElementById("trace-pos").textContent = `step ${hop + 1} of ${steps.length}: ${s.where}`;
 }
