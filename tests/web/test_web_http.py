@@ -159,3 +159,52 @@ def test_info_lists_every_node(vlan_trunk: Running) -> None:
     info = json.loads(_get(vlan_trunk.base + "/api/info", vlan_trunk.token)[1])
     assert list(info["topology"]["nodes"]) == ["sw1", "sw2", "h1", "h2", "h3", "h4", "r1"]
     assert info["engine"] == "sim" and info["can_trace"] is True
+
+
+def test_vnetlab_serve_prints_a_url_that_works() -> None:
+    """The command itself, as a person runs it: a subprocess, killed in ``finally``."""
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vnetlab.cli.main", "serve", LAB], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert proc.stdout is not None
+        url = ""
+        deadline = time.monotonic() + 60
+        while not url and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 1)
+            if ready:
+                line = proc.stdout.readline()
+                assert line, proc.stderr.read() if proc.stderr else ""
+                if line.startswith("open "):
+                    url = line.split()[1]
+        assert url.startswith("http://127.0.0.1:") and "/?token=" in url
+        base, _, token = url.partition("/?token=")
+        code, body, _ = _get(url)
+        assert code == 200 and b"<title>vnetlab" in body
+        assert _get(base + "/")[0] == 403
+        info = json.loads(_get(base + "/api/info", token)[1])
+        assert info["lab"] == "vlan-trunk"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_serve_on_linux_needs_a_lab_that_is_up() -> None:
+    from click.testing import CliRunner
+
+    from vnetlab.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["serve", "no-such-lab-xyz", "--engine", "linux"])
+    assert result.exit_code == 2
+    assert "is not up on the linux engine" in result.stderr
