@@ -253,8 +253,92 @@ class WaitCheck(Model):
     wait: Duration
 
 
+_COUNTER_NAME = re.compile(r"^[A-Za-z0-9_.:\[\]-]{1,64}$")
+
+
+class CounterCheck(Model):
+    """``counter: NODE:IFNAME`` — a device counter after the traffic so far.
+
+    ``name``: a ``struct rtnl_link_stats64`` field as ``/sys/class/net/IF/statistics/``
+    names it (``rx_packets``, ``rx_dropped``, ``rx_missed_errors`` ...; what ``ip -s -s
+    link`` prints) or one of the device's ``ethtool -S`` names (``tx_spoofed`` ...).
+    ``at_least``/``at_most`` bound it (at least one of the two).
+    """
+
+    counter: str
+    name: str
+    at_least: int | None = Field(None, ge=0)
+    at_most: int | None = Field(None, ge=0)
+
+    @field_validator("counter")
+    @classmethod
+    def _counter(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _COUNTER_NAME.match(v):
+            raise SpecValueError(f"{v!r} is not a counter name",
+                                 "e.g. rx_dropped, rx_missed_errors or tx_spoofed")
+        return v
+
+    @model_validator(mode="after")
+    def _bounded(self) -> CounterCheck:
+        if self.at_least is None and self.at_most is None:
+            raise SpecValueError("a counter check needs at_least or at_most (or both)",
+                                 "e.g. {counter: host:eth0v1, name: rx_missed_errors, "
+                                 "at_least: 1}")
+        if (self.at_least is not None and self.at_most is not None
+                and self.at_least > self.at_most):
+            raise SpecValueError(f"at_least {self.at_least} is above at_most {self.at_most}; "
+                                 "no value passes", "swap them")
+        return self
+
+    def expected(self) -> str:
+        """``>= 1``, ``<= 0`` or ``1..5``."""
+        lo, hi = self.at_least, self.at_most
+        if lo is not None and hi is not None:
+            return f"== {lo}" if lo == hi else f"{lo}..{hi}"
+        return f">= {lo}" if lo is not None else f"<= {hi}"
+
+    def accepts(self, value: int) -> bool:
+        return ((self.at_least is None or value >= self.at_least)
+                and (self.at_most is None or value <= self.at_most))
+
+
+class InjectStep(Model):
+    """``inject: NODE:IFNAME`` — a step, not a probe: a raw packet socket on the interface
+    (``AF_PACKET``, as mausezahn or scapy's ``sendp`` would) sends ``count`` Ethernet
+    frames ``interval`` apart.
+
+    ``src``: the source MAC (a MAC or ``NODE:IFNAME``; default: the interface's own) — a
+    forged one is the point of a spoofing test; ``dst``: a MAC, ``NODE:IFNAME`` or
+    ``broadcast``; ``vlan``: add an 802.1Q tag with this VID; ``size``: the frame's length
+    in bytes (without FCS). The payload is ethertype 0x88B5 (IEEE 802 local experimental),
+    which no stack answers. Reported as passed once sent; ``counter`` and ``frames``
+    checks after it judge what became of the frames.
+    """
+
+    inject: str
+    dst: str = "broadcast"
+    src: str | None = None
+    count: int = Field(1, ge=1, le=100_000)
+    size: int = Field(64, ge=60, le=9216)
+    vlan: int | None = Field(None, ge=0, le=4095)
+    interval: Duration = 0.0
+
+    @field_validator("inject")
+    @classmethod
+    def _inject(cls, v: str) -> str:
+        parse_endpoint(v)
+        return v
+
+
 def _check_kind(v: Any) -> str | None:
-    keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait")
+    keys = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "counter",
+            "inject")
     if isinstance(v, dict):
         found = [k for k in keys if k in v]
         return found[0] if len(found) == 1 else None
@@ -272,12 +356,14 @@ Check = Annotated[
     | Annotated[StpCheck, Tag("stp")]
     | Annotated[StormCheck, Tag("storm")]
     | Annotated[LinkStep, Tag("link")]
-    | Annotated[WaitCheck, Tag("wait")],
+    | Annotated[WaitCheck, Tag("wait")]
+    | Annotated[CounterCheck, Tag("counter")]
+    | Annotated[InjectStep, Tag("inject")],
     Discriminator(
         _check_kind,
         custom_error_type="check_kind",
         custom_error_message="a check has exactly one of the keys ping, trace, fdb, frames, "
-        "stp, storm, link, wait",
+        "stp, storm, link, wait, counter, inject",
     ),
 ]
 

@@ -63,7 +63,8 @@ _FLOAT_TAG = "tag:yaml.org,2002:float"
 _DIGIT = re.compile(r"[0-9a-fA-F]")
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_CHECK_KINDS = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait")
+_CHECK_KINDS = ("ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "counter",
+                "inject")
 
 
 # -- stage 1: YAML with lines ---------------------------------------------------------------

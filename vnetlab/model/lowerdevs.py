@@ -76,8 +76,8 @@ def check_lowerdevs(
                           "bridge takes Ethernet devices only (br_add_if: Invalid argument)",
                           "use 'type: tap' for a device on a bridge")
                 continue
-            if not isinstance(spec, LowerDevSpec):
-                continue
+            if not isinstance(spec, LowerDevSpec) or spec.type == "vf":
+                continue  # a VF is its own driver's netdev: vnetlab.model.sriov_check
             lnode, lname = split_ref(node, spec.link)
             if lnode not in full:
                 p.add((*seg, "link"), f"link {spec.link!r} of {spec.type} {node}:{name} names "

@@ -20,6 +20,8 @@ the kernel would refuse the matching ``ip``/``bridge`` command:
 - addresses and MACs are unique in the whole lab;
 - every device's MTU is computed once, in build order (``vnetlab.model.mtus``), and the
   per-kind checks (tunnels, vlans, lowerdevs) read it;
+- SR-IOV (``vnetlab.model.sriov_check``): nics, their VFs and cables; VFs no node
+  places are added next to their PF as ``{pf}v{N}``;
 - checks refer to existing nodes, bridges, ports and interfaces.
 
 Every problem found is collected and raised together as one ``LabError``. Afterwards every
@@ -35,7 +37,7 @@ import hashlib
 import ipaddress
 from collections.abc import Mapping
 
-from vnetlab.model.checks import LinkStep, StormCheck, StpCheck
+from vnetlab.model.checks import CounterCheck, InjectStep, LinkStep, StormCheck, StpCheck
 from vnetlab.model.errors import LabError, ProblemList, did_you_mean
 from vnetlab.model.lowerdevs import check_lowerdevs, fill_lowerdevs
 from vnetlab.model.mtus import stacked_mtus
@@ -60,6 +62,7 @@ from vnetlab.model.spec import (
     TraceCheck,
     VethSpec,
 )
+from vnetlab.model.sriov_check import check_sriov
 from vnetlab.model.tunnels import check_tunnels, fill_tunnel_mtus
 from vnetlab.model.vlans import check_vlans, fill_vlans
 
@@ -462,6 +465,17 @@ class _Resolver:
                 self._ref(("checks", k, "mac"), check.mac, broadcast=False)
             elif isinstance(check, StpCheck | StormCheck | LinkStep):
                 self._stp_check(k, check)
+            elif isinstance(check, CounterCheck):
+                node, _, ifname = check.counter.partition(":")
+                self._endpoint(("checks", k, "counter"), node, ifname,
+                               f"counter check {check.counter!r}")
+            elif isinstance(check, InjectStep):
+                node, _, ifname = check.inject.partition(":")
+                self._endpoint(("checks", k, "inject"), node, ifname,
+                               f"inject step {check.inject!r}")
+                self._ref(("checks", k, "dst"), check.dst, broadcast=True)
+                if check.src is not None:
+                    self._ref(("checks", k, "src"), check.src, broadcast=False)
             elif isinstance(check, FramesCheck):
                 node, _, ifname = check.frames.partition(":")
                 self._endpoint(
@@ -548,6 +562,7 @@ def resolve(
     r.loopback()
     r.links()
     r.unlinked_veths()
+    check_sriov(r.full, r.p)  # adds the VFs no node places ({pf}v{N}) to r.full
     r.masters()
     r.port_counts()
     r.fdbs()

@@ -237,6 +237,30 @@ class SimEngine:
                 out[b.where] = 0
         return out
 
+    def counter(self, node: str, ifname: str, name: str) -> int:
+        """A device counter by its stats64 or ``ethtool -S`` name (the ``counter`` check)."""
+        from vnetlab.sim.counters import device_counters
+
+        counters = device_counters(self.dev(node, ifname))
+        if name not in counters:
+            raise EngineError(f"{node}:{ifname} has no counter {name!r}",
+                              hint=f"its counters: {', '.join(counters)}")
+        return counters[name]
+
+    def inject(self, node: str, ifname: str, frame: bytes, count: int,
+               interval_s: float) -> None:
+        """A packet socket sends ``frame`` ``count`` times, ``interval_s`` apart, through
+        the device's transmit (``packet_sendmsg`` -> ``dev_queue_xmit``); then the lab runs
+        until a second after the last one."""
+        from vnetlab.sim.netdev import Skb
+
+        dev = self.dev(node, ifname)
+        step = int(interval_s * S)
+        start = self.sched.now
+        for k in range(count):
+            self.sched.at(start + k * step, dev.xmit, Skb(frame))
+        self.sched.run(until=start + (count - 1) * step + S)
+
     def set_link(self, node: str, ifname: str, up: bool) -> None:
         """``ip link set IFNAME up|down`` (the ``link`` step of the checks)."""
         self.dev(node, ifname).set_admin(up)

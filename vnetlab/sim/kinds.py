@@ -18,6 +18,8 @@ from typing import Any
 
 from vnetlab.sim.devices import dummy, geneve, ipvlan, macvlan, tuntap, veth, vlan, vxlan
 from vnetlab.sim.devices.bridge import device as bridge
+from vnetlab.sim.devices.sriov import pf as sriov_pf
+from vnetlab.sim.devices.sriov import vf as sriov_vf
 from vnetlab.sim.netdev import Lower, NetDevice
 
 #: ``newlink(ns, name, spec, lower)``; typed loosely because each takes its own Spec class
@@ -35,6 +37,8 @@ DEVICE_BUILDERS: dict[str, Builder] = {
     "tun": tuntap.newlink_tun,
     "tap": tuntap.newlink_tap,
     "dummy": dummy.newlink,
+    "nic": sriov_pf.newlink,
+    "vf": sriov_vf.newlink,
 }
 
 #: features of the model the emulator does not implement yet, with the reason

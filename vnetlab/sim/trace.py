@@ -90,6 +90,15 @@ class DropReason(Enum):
     BRIDGE_STORM_GUARD = "BRIDGE_STORM_GUARD"
     # the openvswitch module (net/openvswitch/drop.h): actions ended without an output
     OVS_DROP_LAST_ACTION = "OVS_DROP_LAST_ACTION"
+    # SR-IOV NICs (vnetlab.sim.devices.sriov): what the NIC drops in hardware
+    #: the e-switch's MAC/VLAN anti-spoof filter (``spoofchk on``)
+    VF_SPOOFCHK = "VF_SPOOFCHK"
+    #: no rx descriptor: the PF's shared descriptor pool is empty (``isolation: shared-pool``)
+    VF_POOL_EMPTY = "VF_POOL_EMPTY"
+    #: held in the VF's rx ring: the VF's consumer does not drain it (``stalled``)
+    VF_NOT_DRAINED = "VF_NOT_DRAINED"
+    #: the e-switch has no function for the destination (MAC filter of the port)
+    VEB_NO_DEST = "VEB_NO_DEST"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vnetlab.engine import Engine, EngineError
-from vnetlab.model.checks import LinkStep, StormCheck, StpCheck, WaitCheck
+from vnetlab.model.checks import (
+    CounterCheck,
+    InjectStep,
+    LinkStep,
+    StormCheck,
+    StpCheck,
+    WaitCheck,
+)
 from vnetlab.model.resolver import mac_of_ref
 from vnetlab.model.spec import (
     Check,
@@ -42,7 +49,7 @@ from vnetlab.wire.pcap import read_pcap
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     index: int  # position in the lab's checks list
-    kind: str  # "ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait"
+    kind: str  # "ping", "trace", "fdb", "frames", "stp", "storm", "link", "wait", "counter" ...
     subject: str  # "a -> 192.168.1.3"
     expected: str
     got: str
@@ -229,6 +236,54 @@ def run_storm(i: int, engine: Engine, c: StormCheck) -> CheckResult:
     return CheckResult(i, "storm", c.storm, c.expect, got, _status(got == c.expect), detail)
 
 
+def run_counter(i: int, engine: Engine, c: CounterCheck) -> CheckResult:
+    """A ``counter`` check: the engine reads the device counter now (stats64 or ethtool)."""
+    subject = f"{c.counter} {c.name}"
+    read = getattr(engine, "counter", None)
+    if read is None:
+        return CheckResult(i, "counter", subject, c.expected(), "-", "skip",
+                           f"the {engine.name} engine cannot read device counters")
+    node, _, ifname = c.counter.partition(":")
+    try:
+        value = int(read(node, ifname, c.name))
+    except EngineError as e:
+        return CheckResult(i, "counter", subject, c.expected(), "-", "fail",
+                           str(e).splitlines()[0])
+    return CheckResult(i, "counter", subject, c.expected(), str(value),
+                       _status(c.accepts(value)))
+
+
+#: IEEE 802 local experimental ethertype 1: no stack answers it
+ETH_P_802_EX1 = 0x88B5
+
+
+def inject_frame(lab: LabSpec, c: InjectStep) -> bytes:
+    """The frame an ``inject`` step sends (``size`` bytes, no FCS)."""
+    dst = bytes.fromhex(mac_of_ref(lab, c.dst).replace(":", ""))
+    src = bytes.fromhex(mac_of_ref(lab, c.src or c.inject).replace(":", ""))
+    head = dst + src
+    if c.vlan is not None:
+        head += (0x8100).to_bytes(2, "big") + c.vlan.to_bytes(2, "big")
+    head += ETH_P_802_EX1.to_bytes(2, "big")
+    return head + b"vnetlab inject".ljust(max(0, c.size - len(head)), b"\x00")
+
+
+def run_inject(i: int, engine: Engine, lab: LabSpec, c: InjectStep) -> CheckResult:
+    """An ``inject`` step: a packet socket on NODE:IFNAME sends the frames."""
+    src = c.src or "own MAC"
+    subject = f"{c.inject} {c.count}x {src} -> {c.dst}"
+    send = getattr(engine, "inject", None)
+    if send is None:
+        return CheckResult(i, "inject", subject, "sent", "-", "skip",
+                           f"the {engine.name} engine cannot send raw frames")
+    node, _, ifname = c.inject.partition(":")
+    try:
+        send(node, ifname, inject_frame(lab, c), c.count, c.interval)
+    except EngineError as e:
+        return CheckResult(i, "inject", subject, "sent", "-", "fail", str(e).splitlines()[0])
+    return CheckResult(i, "inject", subject, "sent", f"sent {c.count}", "pass")
+
+
 def describe_match(m: FrameMatch) -> str:
     parts: list[str] = [m.proto if m.proto != "any" else "frames"]
     if m.op != "any":
@@ -310,6 +365,10 @@ def run_checks(
                     results.append(run_link(i, engine, c))
                 elif isinstance(c, WaitCheck):
                     results.append(run_wait(i, engine, c))
+                elif isinstance(c, CounterCheck):
+                    results.append(run_counter(i, engine, c))
+                elif isinstance(c, InjectStep):
+                    results.append(run_inject(i, engine, lab, c))
                 else:
                     results.append(None)  # judged after the captures are complete
         finally:

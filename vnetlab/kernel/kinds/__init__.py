@@ -31,7 +31,13 @@ KINDS: dict[str, KernelKind[Any]] = {
 }
 
 #: kinds the model knows but this engine does not build at all, with the reason
-UNSUPPORTED_KINDS: dict[str, str] = {}
+UNSUPPORTED_KINDS: dict[str, str] = {
+    # sriov/script-kernel replaces these with realizers (sysfs sriov_numvfs + IFLA_VFINFO_LIST)
+    "nic": "SR-IOV is not realized by the linux engine yet: it needs an SR-IOV capable NIC "
+           "(/sys/class/net/PF/device/sriov_totalvfs) and the sysfs/IFLA_VFINFO_LIST realizer",
+    "vf": "SR-IOV is not realized by the linux engine yet: a VF needs an SR-IOV capable NIC "
+          "(/sys/class/net/PF/device/sriov_totalvfs) and the sysfs/IFLA_VFINFO_LIST realizer",
+}
 
 
 _BY_INFO_KIND: dict[str, KernelKind[Any]] = {k.info_kind: k for k in KINDS.values()}

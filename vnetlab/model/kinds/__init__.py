@@ -20,8 +20,10 @@ from vnetlab.model.kinds.dummy import DummySpec
 from vnetlab.model.kinds.geneve import GeneveSpec
 from vnetlab.model.kinds.ipvlan import IpvlanSpec
 from vnetlab.model.kinds.macvlan import MacvlanSpec
+from vnetlab.model.kinds.nic import NicSpec
 from vnetlab.model.kinds.tuntap import TapSpec, TunSpec
 from vnetlab.model.kinds.veth import VethSpec
+from vnetlab.model.kinds.vf import VfSpec
 from vnetlab.model.kinds.vlan import VlanSpec
 from vnetlab.model.kinds.vxlan import VxlanSpec
 from vnetlab.model.netdev import NetdevSpec
@@ -38,6 +40,8 @@ SPEC_BY_KIND: dict[str, type[NetdevSpec]] = {
     "tun": TunSpec,
     "tap": TapSpec,
     "dummy": DummySpec,
+    "nic": NicSpec,
+    "vf": VfSpec,
 }
 
 #: The device kinds the model knows, for the per-layer tables (engines must cover each).
