@@ -208,3 +208,47 @@ def test_serve_refuses_other_addresses_without_the_flag() -> None:
     lab = str(ROOT / "examples" / "container-host.yaml")
     code, _, err = invoke("serve", lab, "--bind", "0.0.0.0")
     assert code == 2 and "--i-know-this-exposes-the-lab" in err
+
+
+SRIOV_LAB = """\
+name: sriov-graph
+nodes:
+  host:
+    interfaces:
+      eth0:
+        type: nic
+        wire: tor:eth0
+        sriov:
+          numvfs: 4
+          vfs: {0: {vlan: 100}, 1: {vlan: 100}, 2: {vlan: 200, spoofchk: false}}
+  tor:
+    interfaces:
+      eth0: {type: nic, wire: host:eth0, addresses: [10.0.0.254/24]}
+  ns1:
+    interfaces:
+      eth0v0: {type: vf, link: host:eth0, vf: 0, addresses: [10.0.0.1/24]}
+  ns2:
+    interfaces:
+      eth0v1: {type: vf, link: host:eth0, vf: 1, addresses: [10.0.0.2/24]}
+"""
+
+
+@needs_dot
+def test_sriov_pf_with_its_vfs_wherever_they_live(tmp_path: Path) -> None:
+    path = tmp_path / "sriov.yaml"
+    path.write_text(SRIOV_LAB)
+    lab = load_lab(path)
+    topo = build_topology(lab)
+    vfs = {e.b: e.label for e in topo.edges if e.kind == "vf"}
+    # the two placed VFs and the two resolve() left in the PF's node as eth0v{N}
+    assert vfs == {"ns1:eth0v0": "VF 0 vlan 100", "ns2:eth0v1": "VF 1 vlan 100",
+                   "host:eth0v2": "VF 2 vlan 200 spoofchk off", "host:eth0v3": "VF 3"}
+    assert all(e.a == "host:eth0" for e in topo.edges if e.kind == "vf")
+    # both ends name each other: still one cable
+    assert [(e.a, e.b) for e in topo.edges if e.kind == "wire"] == [("host:eth0", "tor:eth0")]
+    assert topo.vlans == [100, 200]
+    assert "10G SR-IOV 4/8 VFs (per-vf)" in topo.vertices["host:eth0"].details
+    drawn = _drawn(run_dot(to_dot(topo), "svg"))
+    for vf in vfs:
+        assert f"edge:vf:host:eth0--{vf}" in drawn["edge"]
+        assert f"if:{vf}" in drawn["node"]

@@ -47,6 +47,7 @@ _EDGE_STYLE: dict[str, dict[str, str]] = {
                "constraint": "false"},
     "patch": {"style": "dashed", "color": "#15803d"},
     "vf": {"color": "#6d28d9", "fontcolor": "#6d28d9"},
+    "wire": {"penwidth": "3", "color": "#334155"},
 }
 
 

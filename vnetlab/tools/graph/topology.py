@@ -17,7 +17,9 @@ Edges, one kind per way Linux joins two devices:
 - ``lower``: a device stacked on another (vlan/macvlan/ipvlan ``link``, vxlan ``dev``);
 - ``tunnel``: two VTEPs carrying one VNI (``remote``/``group``/FDB ``dst`` of one names an
   address of the other's node and the VNIs match); ``patch``: an OVS patch port pair;
-- ``vf``: an SR-IOV PF and its virtual functions.
+- ``vf``: an SR-IOV PF and its virtual functions (labelled ``VF N``, with the port VLAN
+  the NIC tags the VF's traffic with, ``ip link set PF vf N vlan V``, as its colour);
+- ``wire``: the cable between two physical NIC ports (``nic`` ``wire``).
 
 VLANs ride on edges and vertices as VID tuples: a bridge port's ``vlans`` (with VLAN
 filtering), an OVS port's ``tag``/``trunks``, an 802.1Q device's ``id``.
@@ -28,6 +30,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from vnetlab.model.kinds.nic import NicSpec
+from vnetlab.model.kinds.vf import VfSpec
 from vnetlab.model.ovs import TUNNEL_TYPES, OvsBridgeSpec
 from vnetlab.model.spec import (
     BridgeSpec,
@@ -114,6 +118,8 @@ def _named_vlans(lab: LabSpec) -> set[int]:
                 out.add(spec.default_pvid)
             entries = spec.bridge_port.vlans if spec.bridge_port is not None else None
             out.update(e.vid for e in entries or () if isinstance(e.vid, int))
+            if isinstance(spec, NicSpec) and spec.sriov is not None:
+                out.update(v.vlan for v in spec.sriov.vfs.values() if v.vlan)
         for br in ns.ovs.values():
             for p in br.ports.values():
                 out.update([p.tag] if p.tag is not None else p.trunks)
@@ -144,10 +150,38 @@ def _details(spec: NetdevSpec) -> tuple[str, ...]:
         out.insert(0, f"VNI {spec.id}")
     elif isinstance(spec, VlanSpec):
         out.insert(0, f"802.1Q id {spec.id}")
+    elif isinstance(spec, NicSpec):
+        speed = f"{spec.speed // 1000}G" if spec.speed % 1000 == 0 else f"{spec.speed}M"
+        sriov = spec.sriov
+        out.insert(0, speed if sriov is None else
+                   f"{speed} SR-IOV {sriov.numvfs}/{sriov.totalvfs} VFs ({sriov.isolation})")
     mode = getattr(spec, "mode", None)
     if isinstance(mode, str):
         out.insert(0, f"mode {mode}")
     return tuple(out)
+
+
+def _vf_edge(lab: LabSpec, node: str, ifname: str, spec: VfSpec) -> Edge:
+    """PF -- VF, with what ``ip link show PF`` says about this VF that matters in a
+    picture: its port VLAN (and QoS), a spoof check turned off, trust turned on."""
+    pf_node, _, pf_name = spec.link.rpartition(":")
+    pf_node = pf_node or node
+    pf = lab.nodes[pf_node].interfaces.get(pf_name)
+    label = [f"VF {spec.vf}"]
+    vlans: tuple[int, ...] = ()
+    if isinstance(pf, NicSpec) and pf.sriov is not None:
+        vs = pf.sriov.vfs.get(spec.vf)
+        if vs is not None:
+            if vs.vlan:
+                label.append(f"vlan {vs.vlan}" + (f" qos {vs.qos}" if vs.qos else ""))
+                vlans = (vs.vlan,)
+            if not vs.spoofchk:
+                label.append("spoofchk off")
+            if vs.trust:
+                label.append("trust on")
+            if vs.stalled:
+                label.append("stalled")
+    return Edge(f"{pf_node}:{pf_name}", f"{node}:{ifname}", "vf", " ".join(label), vlans)
 
 
 def _ofports(br: OvsBridgeSpec) -> dict[str, int]:
@@ -274,6 +308,9 @@ def build_topology(lab: LabSpec) -> Topology:
             if spec.master is not None:
                 topo.edges.append(Edge(f"{node}:{spec.master}", me, "port",
                                        vlans=_port_vlans(spec, bridges, named)))
+            if isinstance(spec, VfSpec):
+                topo.edges.append(_vf_edge(lab, node, ifname, spec))
+                continue
             for ref in spec.lower_refs():
                 lower = ref if ":" in ref else f"{node}:{ref}"
                 topo.edges.append(Edge(me, lower, "lower", "link"))
@@ -288,8 +325,21 @@ def build_topology(lab: LabSpec) -> Topology:
         a, b = (str(ep) for ep in link.endpoints)
         vlans = _link_vlans(topo, a) or _link_vlans(topo, b)
         topo.edges.append(Edge(a, b, "veth", vlans=vlans))
+    _wires(lab, topo)
     _tunnels(lab, topo)
     return topo
+
+
+def _wires(lab: LabSpec, topo: Topology) -> None:
+    """One ``wire`` edge per cable, however many of its ends name the other."""
+    seen: set[frozenset[str]] = set()
+    for node, ns in lab.nodes.items():
+        for ifname, spec in ns.interfaces.items():
+            if isinstance(spec, NicSpec) and spec.wire is not None:
+                a, b = f"{node}:{ifname}", spec.wire
+                if frozenset((a, b)) not in seen and b in topo.vertices:
+                    seen.add(frozenset((a, b)))
+                    topo.edges.append(Edge(a, b, "wire", "cable"))
 
 
 def _link_vlans(topo: Topology, end: str) -> tuple[int, ...]:
