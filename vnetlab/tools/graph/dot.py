@@ -96,7 +96,7 @@ def _edge(e: Edge, colours: dict[int, str], on_path: bool) -> str:
 
 def _legend(topo: Topology, colours: dict[int, str]) -> list[str]:
     out = ['  subgraph "cluster_legend" {', '    id="legend"; label="legend"; style="dashed";',
-           '    fontsize="10"; color="#94a3b8";']
+           '    fontsize="10"; color="#94a3b8"; fontcolor="#0f172a";']
     for vid, colour in colours.items():
         out.append(f"    {q(f'legend:vlan:{vid}')} "
                    + _attrs({"id": f"legend:vlan:{vid}", "label": f"VLAN {vid}",
@@ -127,8 +127,9 @@ def to_dot(topo: Topology, path: TracePath | None = None) -> str:
         '  edge [fontname="Helvetica", fontsize="9"];',
     ]
     for node, ids in topo.clusters.items():
+        # fontcolor set here: a cluster inherits the title's (the verdict's colour)
         attrs = {"id": f"ns:{node}", "label": node, "style": "rounded",
-                 "color": "#334155", "fontsize": "13"}
+                 "color": "#334155", "fontsize": "13", "fontcolor": "#0f172a"}
         if path is not None and node in path.clusters:
             attrs.update(color=PATH_COLOUR, penwidth="3")
         out.append(f"  subgraph {q('cluster_' + node)} {{")
