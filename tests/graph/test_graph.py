@@ -88,8 +88,11 @@ def test_mermaid_has_every_device_and_edge(path: Path) -> None:
     text = to_mermaid(topo)
     lines = text.splitlines()
     assert lines[0] == "flowchart LR"
-    assert sum(ln.strip().startswith("subgraph ") for ln in lines) == len(lab.nodes)
-    assert sum(ln.strip() == "end" for ln in lines) == len(lab.nodes)
+    legend = 1 if topo.vlans else 0
+    assert sum(ln.strip().startswith("subgraph ns") for ln in lines) == len(lab.nodes)
+    assert sum(ln.strip() == "end" for ln in lines) == len(lab.nodes) + legend
+    for vid in topo.vlans:
+        assert f'    vlan{vid}["VLAN {vid}"]' in lines
     commented = {ln.strip()[3:] for ln in lines if ln.strip().startswith("%% ")}
     assert set(topo.vertices) <= commented
     edges = [ln for ln in lines if re.match(r"^  d\d+ (---|-\.-)", ln)]

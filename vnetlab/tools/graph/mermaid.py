@@ -54,4 +54,9 @@ def to_mermaid(topo: Topology, path: TracePath | None = None) -> str:
     if path is not None:
         out.extend(f"  style {ids[v]} stroke:{PATH_COLOUR},stroke-width:3px"
                    for v in path.vertices if v in ids)
+    if colours:  # the VLAN legend, as in the DOT drawing
+        out.append('  subgraph legend["legend"]')
+        out.extend(f'    vlan{vid}["VLAN {vid}"]' for vid in colours)
+        out.append("  end")
+        out.extend(f"  style vlan{vid} fill:{c},color:#fff" for vid, c in colours.items())
     return "\n".join(out) + "\n"
