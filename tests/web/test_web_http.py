@@ -176,15 +176,16 @@ def test_vnetlab_serve_prints_a_url_that_works() -> None:
     try:
         assert proc.stdout is not None
         url = ""
-        deadline = time.monotonic() + 60
-        while not url and time.monotonic() < deadline:
+        deadline = time.monotonic() + 180  # generous: CI machines run other jobs too
+        while not url and time.monotonic() < deadline and proc.poll() is None:
             ready, _, _ = select.select([proc.stdout], [], [], 1)
             if ready:
                 line = proc.stdout.readline()
                 assert line, proc.stderr.read() if proc.stderr else ""
                 if line.startswith("open "):
                     url = line.split()[1]
-        assert url.startswith("http://127.0.0.1:") and "/?token=" in url
+        assert url.startswith("http://127.0.0.1:") and "/?token=" in url, (
+            proc.poll(), proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
         base, _, token = url.partition("/?token=")
         code, body, _ = _get(url)
         assert code == 200 and b"<title>vnetlab" in body
