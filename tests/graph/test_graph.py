@@ -255,3 +255,37 @@ def test_sriov_pf_with_its_vfs_wherever_they_live(tmp_path: Path) -> None:
     for vf in vfs:
         assert f"edge:vf:host:eth0--{vf}" in drawn["edge"]
         assert f"if:{vf}" in drawn["node"]
+
+
+@needs_dot
+def test_cli_trace_of_a_drop_exits_1_with_the_picture(tmp_path: Path) -> None:
+    lab = str(ROOT / "examples" / "container-host.yaml")
+    out = tmp_path / "drop.svg"
+    code, _, err = invoke("graph", lab, "-o", str(out), "--trace", "a", "198.51.100.7")
+    assert code == 1
+    verdict = "verdict: dropped at host: no route to 198.51.100.7: ICMP net unreachable " \
+        "to 192.168.1.2"
+    assert verdict in err
+    texts = [t.text or "" for t in ET.fromstring(out.read_bytes()).iter(f"{SVG_NS}text")]
+    assert verdict in texts
+
+
+BAD_LABS = {  # as tests/cli/test_cli_bad_input.py feeds every other command
+    "syntax": "name: x\nnodes: [\n",
+    "unknown-key": "name: x\nnodes:\n  a:\n    interfaces:\n      eth0: {adresses: []}\n",
+    "not-a-map": "- 1\n- 2\n",
+    "empty": "",
+    "binary": "\x00\x01\x02",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_LABS))
+@pytest.mark.parametrize("args", [("graph", "LAB"), ("graph", "LAB", "--format", "mermaid"),
+                                  ("graph", "LAB", "--trace", "a", "10.0.0.9"),
+                                  ("serve", "LAB")])
+def test_a_bad_lab_is_one_clean_error(tmp_path: Path, kind: str, args: tuple[str, ...]) -> None:
+    lab = tmp_path / "lab.yaml"
+    lab.write_bytes(BAD_LABS[kind].encode())
+    code, out, err = invoke(*(str(lab) if a == "LAB" else a for a in args))
+    assert code == 2 and out == ""
+    assert "lab.yaml" in err and "Traceback" not in err

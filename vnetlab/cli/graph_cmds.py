@@ -50,7 +50,7 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
                   "text. Default: from -o's suffix, else svg.")
     @click.option("--trace", "trace", nargs=2, metavar="FROM TO",
                   help="Draw the path of a traced ping from node FROM to address TO (the "
-                  "emulator), with its verdict.")
+                  "emulator), with its verdict (exit 1 if it is not delivered, as `trace`).")
     @friendly
     def graph(lab: Path, out: Path | None, fmt: str | None,
               trace: tuple[str, str] | None) -> None:
@@ -97,6 +97,8 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
                                   hint="give -o a file in a directory you can write") from None
         if path is not None:
             click.echo(f"verdict: {path.verdict}", err=True)
+            # as `vnetlab trace`: the picture is written either way, exit 1 if not delivered
+            sys.exit(0 if path.delivered else 1)
 
     @cli.command()
     @click.argument("lab")
