@@ -33,7 +33,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -410,6 +410,50 @@ class LinuxEngine:
                     sock.close()
                     os.close(fd)
         return removed
+
+    # -- counters and raw frames (the counter check, the inject step) ---------------------
+    @contextlib.contextmanager
+    def _netlink_in(self, node: str) -> Iterator[tuple[nl.NlSocket, int]]:
+        """(socket, namespace fd) of the node's namespace, for the block."""
+        ns = self._ns(node)
+        h = self.realized.ns.get(ns) if self.realized else None
+        if h is not None:
+            yield h.sock, h.fd
+            return
+        fd = nl.open_netns(ns)
+        sock = nl.socket_in(fd)
+        try:
+            yield sock, fd
+        finally:
+            sock.close()
+            os.close(fd)
+
+    def counter(self, node: str, ifname: str, name: str) -> int:
+        """A device counter: its stats64 field, else its ``ethtool -S`` name."""
+        from vnetlab.kernel.counters import read_counter, run_ethtool
+
+        with self._netlink_in(node) as (sock, _fd):
+            try:
+                value, names = read_counter(sock, ifname, name, run_ethtool(self._ns(node)))
+            except LookupError as e:
+                raise EngineError(f"{node}: {e}") from None
+        if value is None:
+            raise EngineError(f"{node}:{ifname} has no counter {name!r}",
+                              hint=f"its counters: {', '.join(names)}")
+        return value
+
+    def inject(self, node: str, ifname: str, frame: bytes, count: int,
+               interval_s: float) -> None:
+        """A packet socket in the node's namespace sends ``frame`` ``count`` times."""
+        from vnetlab.kernel.counters import inject
+
+        with self._netlink_in(node) as (_sock, fd):
+            try:
+                inject(fd, ifname, frame, count, interval_s)
+            except OSError as e:
+                raise EngineError(f"{node}:{ifname}: cannot send raw frames: "
+                                  f"{e.strerror}") from None
+        time.sleep(0.2)  # let the frames land before the next check reads a counter
 
     # -- state ---------------------------------------------------------------------------
     def observe(self) -> LabState:

@@ -73,6 +73,10 @@ INET_PROTOS: dict[int, L4Handler] = {
 }
 
 
+#: a type/length field below this is an 802.3 length (LLC follows), not an ethertype
+ETH_P_802_3_MIN = 0x0600
+
+
 class Namespace:
     def __init__(self, name: str, sched: Scheduler) -> None:
         from vnetlab.sim.netdev import Loopback
@@ -124,6 +128,12 @@ class Namespace:
         data = skb.data
         dst = data[0:6]
         trace = skb.trace
+        etype = int.from_bytes(data[12:14], "big")
+        handler = self.ptype_base.get(etype)
+        if handler is None and etype >= ETH_P_802_3_MIN and etype != ETH_P_8021Q:
+            # no packet_type for an Ethernet II type: __netif_receive_skb_core counts it in
+            # rx_dropped (dev_core_stats_rx_dropped_inc), whoever it was addressed to
+            dev.rx_dropped += 1
         if dst != dev.mac and not (dst[0] & 1):
             # PACKET_OTHERHOST: not counted as a device drop on Linux
             if trace is not None:
@@ -134,8 +144,6 @@ class Namespace:
                     copy=True,
                 )
             return
-        etype = int.from_bytes(data[12:14], "big")
-        handler = self.ptype_base.get(etype)
         if handler is not None:
             handler(self, dev, skb)
         elif etype == ETH_P_8021Q and len(data) >= 18:
