@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.web.weblab import Running
 from vnetlab.tools.graph.dot import PATH_COLOUR
 
@@ -158,3 +160,23 @@ def test_the_page_needs_the_token(browser_page: Any, vlan_trunk: Running) -> Non
     assert response is not None and response.status == 403
     response = page.goto(vlan_trunk.url)
     assert response is not None and response.status == 200
+
+
+@pytest.mark.parametrize("example", ["k8s-flannel.yaml", "ovs-vxlan.yaml",
+                                     "security-vf-isolation.yaml", "vpn-tun.yaml"])
+def test_other_labs_load_clean(browser_page: Any, example: str, tmp_path: Path) -> None:
+    """Overlays, OVS with a TAP program, SR-IOV, TUN devices: each page loads without a
+    console error and draws every node and device."""
+    from tests.web.weblab import serve_lab
+
+    page = browser_page
+    for run in serve_lab(example):
+        _open(page, run)
+        clusters = page.eval_on_selector_all("#topology svg g.cluster", "els => els.map(e => e.id)")
+        assert {f"ns:{n}" for n in run.session.lab.nodes} <= set(clusters)
+        devices = set(page.eval_on_selector_all("#topology svg g.node",
+                                                "els => els.map(e => e.id)"))
+        assert {f"if:{n}:{i}" for n, ns in run.session.lab.nodes.items()
+                for i in ns.interfaces} <= devices
+        page.screenshot(path=str(tmp_path / f"{example}.png"), full_page=True)
+    assert page.errors == []

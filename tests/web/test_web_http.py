@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,24 @@ def test_serve_on_linux_needs_a_lab_that_is_up() -> None:
     result = CliRunner().invoke(cli, ["serve", "no-such-lab-xyz", "--engine", "linux"])
     assert result.exit_code == 2
     assert "is not up on the linux engine" in result.stderr
+
+
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_is_served(example: str) -> None:
+    """Each example lab behind the view: the drawing has every node, the state is
+    ``show --json``'s shape for every node."""
+    from tests.web.weblab import serve_lab
+
+    for run in serve_lab(example):
+        info = json.loads(_get(run.base + "/api/info", run.token)[1])
+        assert list(info["topology"]["nodes"]) == list(run.session.lab.nodes)
+        code, svg, ctype = _get(run.base + "/api/graph.svg", run.token)
+        assert code == 200 and ctype.startswith("image/svg+xml")
+        assert svg.startswith(b"<svg")
+        ids = {g.get("id") for g in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")}
+        assert {f"ns:{node}" for node in run.session.lab.nodes} <= ids
+        state = json.loads(_get(run.base + "/api/state", run.token)[1])
+        assert sorted(state["nodes"]) == sorted(run.session.lab.nodes)
