@@ -173,20 +173,24 @@ def test_vnetlab_serve_prints_a_url_that_works() -> None:
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "vnetlab.cli.main", "serve", LAB], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        stderr=subprocess.PIPE, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         assert proc.stdout is not None
+        # raw reads of the pipe: a buffered readline could hold the URL line in Python's
+        # buffer while select() waits on the (empty) pipe
+        seen = b""
         url = ""
         deadline = time.monotonic() + 180  # generous: CI machines run other jobs too
         while not url and time.monotonic() < deadline and proc.poll() is None:
             ready, _, _ = select.select([proc.stdout], [], [], 1)
             if ready:
-                line = proc.stdout.readline()
-                assert line, proc.stderr.read() if proc.stderr else ""
-                if line.startswith("open "):
-                    url = line.split()[1]
+                seen += os.read(proc.stdout.fileno(), 65536)
+                for line in seen.decode(errors="replace").splitlines():
+                    if line.startswith("open "):
+                        url = line.split()[1]
         assert url.startswith("http://127.0.0.1:") and "/?token=" in url, (
-            proc.poll(), proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
+            proc.poll(), seen, proc.stderr.read() if proc.poll() is not None and proc.stderr
+            else b"")
         base, _, token = url.partition("/?token=")
         code, body, _ = _get(url)
         assert code == 200 and b"<title>vnetlab" in body
