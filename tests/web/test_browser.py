@@ -139,6 +139,16 @@ def test_counters_follow_traffic_and_pcap_downloads(browser_page: Any, vlan_trun
         ".then(r => r.text())"))
     h1 = next(ln for ln in state["nodes"]["h1"]["links"] if ln["ifname"] == "eth0")
     assert tx("h1:eth0") <= h1["stats"]["tx_packets"]
+    # the drawing's tooltip of the device carries the same counters
+    tip = page.get_attribute("[id='a_if:h1:eth0'] > a", "xlink:title")
+    st = h1["stats"]
+    assert tip == (f"h1:eth0 UP: rx {st['rx_packets']} pkts, tx {st['tx_packets']} pkts, "
+                   f"dropped {st['rx_dropped']}/{st['tx_dropped']}")
+    # a click on a device in the drawing picks its counters row
+    page.click("[id='if:h2:eth0']")
+    assert page.get_attribute("#counters-table tr.picked", "data-iface") == "h2:eth0"
+    page.wait_for_timeout(1500)  # a poll later the row is still the one picked
+    assert page.get_attribute("#counters-table tr.picked", "data-iface") == "h2:eth0"
     with page.expect_download() as dl:
         page.click("#counters-table tr[data-iface='h1:eth0'] a")
     path = tmp_path / "h1-eth0.pcap"

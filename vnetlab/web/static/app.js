@@ -8,6 +8,7 @@ let STATE = null;        // last /api/state (vnetlab show --json)
 let TRACE = null;        // last /api/trace answer {trace, path}
 let hop = -1;            // current step of the trace being shown
 let player = null;
+let PICKED = null;       // the interface clicked on the drawing
 
 async function api(path, body) {
   const opts = { headers: { "X-Vnetlab-Token": TOKEN } };
@@ -228,7 +229,15 @@ function renderCounters() {
       const tr = row(tbody, [iface, ln.operstate, s.rx_packets, s.tx_packets, s.rx_bytes,
         s.tx_bytes, `${s.rx_dropped}/${s.tx_dropped}`, cell]);
       tr.dataset.iface = iface;
+      if (iface === PICKED) tr.classList.add("picked");
       for (let i = 2; i <= 6; i++) tr.children[i].className = "num";
+      // the drawing's tooltip of the device follows its counters too
+      const link = document.querySelector(`[id="a_if:${CSS.escape(iface)}"] > a`);
+      if (link) {
+        link.setAttributeNS("http://www.w3.org/1999/xlink", "xlink:title",
+          `${iface} ${ln.operstate}: rx ${s.rx_packets} pkts, tx ${s.tx_packets} pkts, ` +
+          `dropped ${s.rx_dropped}/${s.tx_dropped}`);
+      }
     }
   }
 }
@@ -281,6 +290,21 @@ async function start() {
   document.getElementById("engine").textContent = "engine " + INFO.engine;
   const svg = await api("api/graph.svg");
   document.getElementById("topology").innerHTML = svg;  // our own dot output
+  // a click on a device shows its node's tables and its counters row
+  for (const g of document.querySelectorAll("#topology g.node")) {
+    if (!g.id.startsWith("if:")) continue;
+    g.addEventListener("click", ev => {
+      ev.preventDefault();
+      const iface = g.id.slice(3);
+      PICKED = iface;
+      document.querySelectorAll("#counters-table tr.picked").forEach(x => x.classList.remove("picked"));
+      document.getElementById("tables-node").value = iface.split(":")[0];
+      renderTables();
+      document.querySelector("#tabs button[data-tab=counters]").click();
+      const tr = document.querySelector(`#counters-table tr[data-iface="${CSS.escape(iface)}"]`);
+      if (tr) { tr.scrollIntoView({ block: "nearest" }); tr.classList.add("picked"); }
+    });
+  }
   for (const id of ["trace-from", "ping-from", "tables-node"]) {
     const sel = document.getElementById(id);
     for (const node of Object.keys(INFO.topology.nodes)) sel.appendChild(new Option(node, node));
