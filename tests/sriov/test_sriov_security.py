@@ -103,3 +103,26 @@ def test_without_an_administrative_mac_the_vf_picks_its_own_and_spoofchk_follows
     v0.set_mac_address(FORGED)  # allowed: the PF set no MAC for it (i40e)
     eng.inject("ns0", "vf0", _frame(BCAST, FORGED), 1, 0.0)
     assert len(_ours(wire)) == 1 and pf(eng).tx_spoofed == 0
+
+
+def _bridged(settings: str) -> str:
+    """VF 0 is a port of a bridge in ns0; a container behind it has 10.0.0.50."""
+    text = lab_text(settings, numvfs=1)
+    text = text.replace(
+        "      vf0: {type: vf, link: host:eth0, vf: 0, addresses: [10.0.0.1/24]}",
+        "      vf0: {type: vf, link: host:eth0, vf: 0, master: br0}\n"
+        "      br0: {type: bridge}\n"
+        "      c0: {master: br0}\n"
+        "  c:\n    interfaces:\n      eth0: {addresses: [10.0.0.50/24]}")
+    return text.replace("checks: []", "links: [{endpoints: [ns0:c0, c:eth0]}]\nchecks: []")
+
+
+def test_a_bridge_behind_an_untrusted_vf_gets_only_the_vfs_own_mac() -> None:
+    eng, _ = build(_bridged(""))
+    assert vf(eng, 0).br_port is not None and not vf(eng, 0).nic_promisc
+    assert not ping_ok(eng, "ext", "10.0.0.50")
+    eng2, _ = build(_bridged("0: {trust: true}"))
+    assert not ping_ok(eng2, "ext", "10.0.0.50")  # in, but the replies are spoofed
+    assert pf(eng2).tx_spoofed > 0
+    eng3, _ = build(_bridged("0: {trust: true, spoofchk: false}"))
+    assert ping_ok(eng3, "ext", "10.0.0.50")

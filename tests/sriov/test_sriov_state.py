@@ -119,3 +119,19 @@ def test_the_peer_port_going_down_takes_the_link_down() -> None:
     assert not pf(eng).carrier and not vf(eng, 0).carrier
     ext.set_admin(True)
     assert pf(eng).carrier and vf(eng, 0).carrier
+
+
+def test_resizing_a_ring_reserves_anew_or_refuses() -> None:
+    eng, _ = build(lab_text(sriov_extra="descriptors: 64\n          ring: 16"))
+    sr = pf(eng).sriov
+    assert sr is not None and sr.pool.free == 16
+    sr.set_vf(1, ring=8)
+    assert sr.rings[1].capacity == 8 and sr.pool.free == 24
+    assert vf(eng, 1).ring is sr.rings[1]
+    code, _ = _errno(sr.set_vf, 2, ring=100)
+    assert code == errno.ENOMEM
+    assert sr.rings[2].capacity == 16 and sr.pool.free == 24  # the old ring kept
+    sr.set_vf(0, stalled=True)
+    eng.inject("ext", "eth0", b"".join([vf(eng, 0).mac, eng.dev("ext", "eth0").mac,
+                                        b"\x88\xb5"]).ljust(64, b"\0"), 3, 0.0)
+    assert _errno(sr.set_vf, 0, ring=4)[0] == errno.EBUSY  # frames still in the ring

@@ -26,8 +26,10 @@ def _ours(frames: list[bytes]) -> list[bytes]:
     """The test's own frames (ethertype 0x88B5, tagged or not)."""
     out = []
     for f in frames:
-        et = f[16:18] if outer_key(f) != (0, 0) else f[12:14]
-        if int.from_bytes(et, "big") == ETH_P_802_EX1:
+        at = 12
+        while int.from_bytes(f[at:at + 2], "big") in (ETH_P_8021Q, ETH_P_8021AD):
+            at += 4  # past every VLAN tag (QinQ has two)
+        if int.from_bytes(f[at:at + 2], "big") == ETH_P_802_EX1:
             out.append(f)
     return out
 
@@ -189,3 +191,31 @@ def test_vfs_of_two_hosts_meet_through_an_external_switch() -> None:
     assert any(outer_key(f) == (ETH_P_8021Q, 10) and f[16:18] == b"\x08\x00" for f in trunk)
     trace = eng.trace("a", IPv4Address("10.1.0.2"))
     assert trace.verdict().startswith("delivered to b:v")
+
+
+def test_a_vf_without_port_vlan_joins_the_vlans_of_its_own_vlan_devices() -> None:
+    """Guest tagging: vf0.100 on VF 0 registers VLAN 100 with the NIC
+    (``ndo_vlan_rx_add_vid``); tagged frames for VLAN 100 reach it, VLAN 200 does not."""
+    text = lab_text(numvfs=1).replace(
+        "      vf0: {type: vf, link: host:eth0, vf: 0, addresses: [10.0.0.1/24]}",
+        "      vf0: {type: vf, link: host:eth0, vf: 0}\n"
+        "      vf0.100: {type: vlan, link: vf0, id: 100, addresses: [10.0.100.1/24]}")
+    eng, _ = build(text)
+    sub = frames_seen(eng, "ns0", "vf0.100")
+    v0 = vf(eng, 0)
+    ext_mac = eng.dev("ext", "eth0").mac
+    eng.inject("ext", "eth0", _frame(v0.mac, ext_mac, (ETH_P_8021Q, 100)), 2, 0.0)
+    eng.inject("ext", "eth0", _frame(v0.mac, ext_mac, (ETH_P_8021Q, 200)), 2, 0.0)
+    got = _ours(sub)
+    assert len(got) == 2 and all(outer_key(f) == (0, 0) for f in got)  # the vlan dev untags
+
+
+def test_an_8021ad_port_vlan_carries_the_guests_own_tag_inside() -> None:
+    eng, _ = build(lab_text("0: {vlan: 7, proto: 802.1ad, qos: 2}"))
+    wire = frames_seen(eng, "ext", "eth0")
+    v0 = vf(eng, 0)
+    eng.inject("ns0", "vf0", _frame(BCAST, v0.mac, (ETH_P_8021Q, 33)), 1, 0.0)
+    (f,) = _ours(wire)
+    assert outer_key(f) == (ETH_P_8021AD, 7) and f[14] >> 5 == 2
+    assert outer_key(f[:12] + f[16:]) == (ETH_P_8021Q, 33)  # QinQ: the C-tag inside
+    assert pf(eng).tx_spoofed == 0

@@ -15,14 +15,23 @@ import functools
 import os
 
 from vnetlab.kernel import nl
-from vnetlab.kernel.kinds import KINDS
+from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS
 from vnetlab.kernel.kinds.base import Probe
 from vnetlab.kernel.probe import Prober
+
+
+def _refused(why: str) -> Probe:
+    """The probe of a kind the engine does not build at all: it answers why, untried."""
+    def probe(_prober: Prober) -> str | None:
+        return why
+    return probe
+
 
 #: probe key (a model kind, or a kind's feature key) -> how to find out
 PROBES: dict[str, Probe] = {
     **{kind: k.probe for kind, k in KINDS.items()},
     **{f.key: f.probe for k in KINDS.values() for f in k.features},
+    **{kind: _refused(why) for kind, why in UNSUPPORTED_KINDS.items()},
 }
 
 

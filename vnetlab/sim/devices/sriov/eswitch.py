@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeAlias
 
-from vnetlab.sim.devices.sriov.vf import RX_DELIVER_NS, VfDevice
+from vnetlab.sim.devices.sriov.vf import RX_DELIVER_NS, VfDevice, wants_promisc
 from vnetlab.sim.netdev import Skb
 from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire.mac import ZERO, mac_to_str
@@ -109,7 +109,7 @@ class Veb:
 
     def pf_member(self, key: Key) -> bool:
         pf = self.pf
-        if key == UNTAGGED or pf.promisc > 0:
+        if key == UNTAGGED or wants_promisc(pf):
             return True
         return key[0] == ETH_P_8021Q and pf.vlans is not None and key[1] in pf.vlans
 
@@ -213,7 +213,7 @@ class Veb:
             return
         if origin is None:  # from the wire, for no function
             targets = list(extra)
-            if pf.promisc > 0:
+            if wants_promisc(pf):
                 targets.insert(0, pf)
             if not targets:
                 if trace is not None:
@@ -230,7 +230,7 @@ class Veb:
             trace.add(pf.where, f"VEB: {mac_to_str(dst)} is no function of {key_text(key)}: "
                       "out of the wire", EventKind.DECISION)
         targets = [None, *extra]
-        if origin is not pf and pf.promisc > 0:
+        if origin is not pf and wants_promisc(pf):
             targets.append(pf)
         self._send_all(targets, skb, key)
 

@@ -85,6 +85,13 @@ class VfConfig:
     stats: VfStats = field(default_factory=VfStats)
 
 
+def wants_promisc(dev: NetDevice) -> bool:
+    """The driver asked its NIC for every frame: IFF_PROMISC, or a bridge port (Linux puts
+    bridge ports in promiscuous mode, ``br_manage_promisc``; the emulator's bridge does not
+    move the promiscuity count, so the port itself says it)."""
+    return dev.promisc > 0 or dev.br_port is not None
+
+
 class VfDevice(NetDevice):
     """The netdev of VF ``index`` of ``pf``, wherever it lives now."""
 
@@ -141,7 +148,7 @@ class VfDevice(NetDevice):
     @property
     def nic_promisc(self) -> bool:
         """Whether the e-switch gives this VF every frame of its VLAN (trusted + promisc)."""
-        return self.promisc > 0 and self.cfg.trust
+        return wants_promisc(self) and self.cfg.trust
 
     def set_mac_address(self, mac: bytes) -> None:
         """``ndo_set_mac_address``: the VF asks the PF through the mailbox. With an
