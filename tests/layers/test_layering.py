@@ -43,8 +43,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     # a host's ip/bridge/ovs dumps -> a lab: pure (the live netlink side is kernel.dump)
     "snapshot": frozenset({"model", "wire", "openflow", "ovsdb"}),
     "api": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools"}),
+    # the web view (vnetlab serve): a top layer beside cli, over an engine it is handed
+    "web": frozenset({"model", "wire", "engine", "tools", "api"}),
     "cli": frozenset({"model", "wire", "engine", "sim", "kernel", "script", "tools", "api",
-                      "lint", "snapshot"}),
+                      "lint", "snapshot", "web"}),
     "vnetlab": frozenset({"api"}),
 }
 
@@ -55,13 +57,16 @@ SIDEWAYS_MODULES = frozenset({("tools", "vnetlab.sim.trace")})
 #: arrows the design forbids by name (checked separately so a wrong ALLOWED entry cannot
 #: quietly permit them)
 FORBIDDEN: dict[str, frozenset[str]] = {
-    "model": frozenset({"wire", "sim", "kernel", "script", "tools", "cli", "api", "engine"}),
-    "wire": frozenset({"model", "sim", "kernel", "script", "tools", "cli", "api", "engine"}),
-    "sim": frozenset({"kernel", "script", "tools", "cli", "api"}),
-    "kernel": frozenset({"sim", "script", "tools", "cli", "api", "snapshot"}),
-    "script": frozenset({"kernel", "tools", "cli", "api"}),
-    "tools": frozenset({"cli", "api", "script", "kernel"}),
-    "lint": frozenset({"sim", "kernel", "script", "tools", "cli", "api", "engine", "ovsdb"}),
+    "model": frozenset({"wire", "sim", "kernel", "script", "tools", "cli", "api", "engine", "web"}),
+    "wire": frozenset({"model", "sim", "kernel", "script", "tools", "cli", "api", "engine", "web"}),
+    "sim": frozenset({"kernel", "script", "tools", "cli", "api", "web"}),
+    "kernel": frozenset({"sim", "script", "tools", "cli", "api", "snapshot", "web"}),
+    "script": frozenset({"kernel", "tools", "cli", "api", "web"}),
+    "tools": frozenset({"cli", "api", "script", "kernel", "web"}),
+    "lint": frozenset({"sim", "kernel", "script", "tools", "cli", "api", "engine", "ovsdb",
+                       "web"}),
+    # the web view gets its engine handed in by the CLI; it never builds one itself
+    "web": frozenset({"sim", "kernel", "script", "cli"}),
 }
 
 

@@ -19,6 +19,7 @@ import click
 
 from vnetlab.cli.console import console, err_console
 from vnetlab.cli.errors import report, report_lab_error, report_os_error
+from vnetlab.cli.graph_cmds import register as _register_graph_cmds
 from vnetlab.cli.lint_cmds import register as _register_lint_cmds
 from vnetlab.cli.linux_cmds import register as _register_linux_cmds
 from vnetlab.cli.perf_cmds import register as _register_perf_cmds
@@ -122,16 +123,9 @@ def run(lab: Path, engine: str, as_json: bool, allow_loops: bool) -> None:
     finally:
         eng.teardown()
     if as_json:
-        click.echo(json.dumps({
-            "lab": report.lab, "engine": report.engine, "seed": report.seed, "ok": report.ok,
-            "counts": report.counts, "storm": storm,
-            "results": [
-                # 1-based, the table's "#" (README: "JSON output")
-                {"index": r.index + 1, "kind": r.kind, "subject": r.subject,
-                 "expected": r.expected, "got": r.got, "status": r.status, "detail": r.detail}
-                for r in report.results
-            ],
-        }, indent=2))
+        from vnetlab.tools.jsonout import report_json
+
+        click.echo(json.dumps(report_json(report, storm), indent=2))
     else:
         console.print(report_table(report))
         console.print(report_summary(report))
@@ -213,16 +207,14 @@ def ping(lab: Path, node: str, dst: str, count: int, size: int, pmtu: str, engin
         r = eng.ping(node, addr, count=count, size=size, dont_fragment=pmtu == "do")
     finally:
         eng.teardown()
+    from vnetlab.tools.jsonout import PING_INTERVAL_MS
+
     interval = PING_INTERVAL_MS.get(engine, 1000)
     if as_json:
         click.echo(json.dumps(ping_json(r, size, interval), indent=2))
     else:
         click.echo("\n".join(ping_lines(r, size, interval)))
     sys.exit(0 if r.received else 1)
-
-
-# the gap between echo requests each engine's ping uses (``time`` of the summary)
-PING_INTERVAL_MS = {"sim": 1000, "linux": 200}
 
 
 @cli.command()
@@ -325,6 +317,8 @@ _register_lint_cmds(cli, friendly=friendly)
 _register_perf_cmds(cli, friendly=friendly)
 # snapshot: a real host's (or a saved dump's) networking as a lab file
 _register_snapshot_cmds(cli, friendly=friendly)
+# graph / serve: the lab as a picture and as a live web page
+_register_graph_cmds(cli, friendly=friendly)
 
 
 def _terminate(signum: int, _frame: object) -> None:

@@ -7,9 +7,6 @@ reaches a rich table or rule: rich reads ``[...]`` as markup, and data such as a
 
 from __future__ import annotations
 
-import math
-from typing import TypedDict
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -17,6 +14,12 @@ from rich.table import Table
 from vnetlab.engine import PingResult
 from vnetlab.model.state import LabState
 from vnetlab.tools.checks import Report
+
+# the JSON shapes live in tools (the web view serves the same); re-exported here
+from vnetlab.tools.jsonout import PingStats, ping_json, ping_stats
+
+__all__ = ["PingStats", "ping_json", "ping_lines", "ping_stats", "print_state", "report_summary",
+           "report_table"]
 
 
 def _e(data: object) -> str:
@@ -107,39 +110,3 @@ def ping_lines(r: PingResult, size: int, interval_ms: int = 1000) -> list[str]:
         out.append(f"rtt min/avg/max/mdev = {spread['min']:.3f}/{spread['avg']:.3f}/"
                    f"{spread['max']:.3f}/{spread['mdev']:.3f} ms")
     return out
-
-
-class PingStats(TypedDict):
-    transmitted: int
-    received: int
-    errors: int
-    loss_percent: int
-    time_ms: int
-    rtt_ms: dict[str, float] | None
-
-
-def ping_stats(r: PingResult, interval_ms: int) -> PingStats:
-    """The numbers of the summary. ``time`` is the span of the sends, as iputils reports
-    when every reply came: (transmitted - 1) x interval; with losses it adds the one
-    reply timeout (1 s) ping waits for the last answer."""
-    tx, rx = r.transmitted, r.received
-    loss = 0 if tx == 0 else round(100 * (tx - rx) / tx)
-    span = max(0, tx - 1) * interval_ms + (0 if rx == tx else 1000)
-    rtt: dict[str, float] | None = None
-    if r.rtts_ns:
-        ms = [x / 1e6 for x in r.rtts_ns]
-        avg = sum(ms) / len(ms)
-        mdev = math.sqrt(max(0.0, sum(x * x for x in ms) / len(ms) - avg * avg))
-        rtt = {"min": min(ms), "avg": avg, "max": max(ms), "mdev": mdev}
-    return PingStats(transmitted=tx, received=rx, errors=len(r.errors), loss_percent=loss,
-                     time_ms=span, rtt_ms=rtt)
-
-
-def ping_json(r: PingResult, size: int, interval_ms: int) -> dict[str, object]:
-    """``vnetlab ping --json``: the summary plus one entry per reply (``seq`` is
-    ``icmp_seq``, 1-based as printed)."""
-    replies = [{"seq": i, "time_ms": rtt / 1e6,
-                "ttl": r.ttls[i - 1] if i <= len(r.ttls) else None}
-               for i, rtt in enumerate(r.rtts_ns, 1)]
-    return {"src": r.src, "dst": str(r.dst), "size": size, **ping_stats(r, interval_ms),
-            "replies": replies, "error_lines": list(r.errors)}
