@@ -152,7 +152,7 @@ def decode_qdiscs(data: Iterable[Any]) -> tuple[list[str], list[str]]:
             notes.append(f"{dev}: root qdisc {kind} not carried (the lab has netem, tbf, "
                          "htb)")
             continue
-        opts = q.get("options") if isinstance(q.get("options"), dict) else {}
+        opts: dict[str, Any] = q["options"] if isinstance(q.get("options"), dict) else {}
         words = decoder(opts)
         line = f"qdisc add dev {dev} root {kind}" + (f" {words}" if words else "")
         try:

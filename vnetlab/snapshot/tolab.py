@@ -458,7 +458,7 @@ def vf_settings(v: dict[str, Any]) -> dict[str, Any]:
         out["qos"] = vlan["qos"]
     if vlan.get("protocol") == "802.1ad":
         out["proto"] = "802.1ad"
-    rate = v.get("rate") if isinstance(v.get("rate"), dict) else {}
+    rate: dict[str, Any] = v["rate"] if isinstance(v.get("rate"), dict) else {}
     max_tx = rate.get("max_tx", v.get("tx_rate"))
     if isinstance(max_tx, int) and max_tx:
         out["max_tx_rate"] = max_tx
