@@ -6,7 +6,7 @@
 # ebtables-save exists, tc qdiscs when tc exists. SR-IOV and NIC speeds come from sysfs
 # (sriov.json: PF sriov_totalvfs/numvfs, a VF's device/physfn and the PF's virtfnN). IPsec only with XFRM=1: `ip xfrm state` prints the keys.
 set -u
-sriov_json() {  # the namespace's PCI network functions, from sysfs (SYSFS: another root)
+sriov_json() {  # PCI network functions from sysfs (SYSFS: another root)
     sep=""; printf '['
     for d in "${SYSFS:-/sys}"/class/net/*; do
         [ -e "$d/device" ] || continue

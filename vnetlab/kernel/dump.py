@@ -346,7 +346,7 @@ keys) and policies too, only when asked. A name that is gone by the time it
 
 #: scripts/collect-snapshot.sh's ``sriov_json`` (the same text: tests/snapshot hold them
 #: equal): sysfs facts about the namespace's PCI network functions -> ``sriov.json``
-SRIOV_SH = r'''sriov_json() {  # the namespace's PCI network functions, from sysfs (SYSFS: another root)
+SRIOV_SH = r'''sriov_json() {  # PCI network functions from sysfs (SYSFS: another root)
     sep=""; printf '['
     for d in "${SYSFS:-/sys}"/class/net/*; do
         [ -e "$d/device" ] || continue
