@@ -80,9 +80,11 @@ def _netem(o: dict[str, Any]) -> str:
     r = o.get("rate")
     if isinstance(r, dict) and _num(r.get("rate")):
         words += ["rate", f"{int(_num(r['rate']))}bps"]
-        for key in ("packetoverhead", "cellsize", "celloverhead"):
-            if _num(r.get(key)):
-                words += [key, str(int(_num(r[key])))]
+        # positional (netem_parse_opt): PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]
+        extra = [int(_num(r.get(k))) for k in ("packetoverhead", "cellsize", "celloverhead")]
+        while extra and not extra[-1]:
+            extra.pop()
+        words += [str(x) for x in extra]
     s = o.get("slot")
     if isinstance(s, dict):
         words += ["slot", _us(s.get("min-delay")), _us(s.get("max-delay"))]
