@@ -62,6 +62,11 @@ def collect(lab: LabSpec) -> list[NamespaceDump]:
             out.clear()
             it.run_text(f"ip -n {node} xfrm {cmd}", finish=False)
             parts[attr] = "\n".join(out) + "\n"
+        out.clear()
+        rc = it.run_text(f"ip netns exec {node} tc -j qdisc show", finish=False)
+        assert rc == 0, err
+        parts["qdiscs"] = json.loads("\n".join(out).strip() or "[]")
+        parts["sriov"] = sriov_facts(it, node)
         # what `ip -n NODE -j netns list-id` prints (the emulator's world keeps the ids)
         parts["nsids"] = [{"nsid": i, "name": t}
                           for t, i in sorted(it.world.nsids.get(node, {}).items(),
@@ -69,6 +74,33 @@ def collect(lab: LabSpec) -> list[NamespaceDump]:
         dumps.append(NamespaceDump(name=node, ip_forward=fwd, ovs=ovs,
                                    **parts))  # type: ignore[arg-type]
     return dumps
+
+
+def _pci(dev: object) -> str:
+    """A stable stand-in for the PCI function name sysfs's ``device`` link names."""
+    return f"0000:{id(dev) & 0xffff:04x}:00.0"
+
+
+def sriov_facts(it: Interpreter, node: str) -> list[dict[str, object]]:
+    """What scripts/collect-snapshot.sh reads from sysfs for sriov.json
+    (``device`` -> the PCI name, ``sriov_totalvfs``/``sriov_numvfs``, ``physfn`` and the
+    PF's ``virtfnN``, ``speed``): the emulator has no sysfs tree of PCI functions, so the
+    stand-in reads the same facts from its devices."""
+    from vnetlab.sim.devices.sriov.pf import PfDevice
+    from vnetlab.sim.devices.sriov.vf import VfDevice
+
+    out: list[dict[str, object]] = []
+    for dev in it.world.get_ns(node).devices.values():
+        if isinstance(dev, PfDevice):
+            d: dict[str, object] = {"ifname": dev.name, "pci": _pci(dev), "speed": dev.speed}
+            if dev.sriov is not None:
+                d["sriov_totalvfs"] = dev.sriov.totalvfs
+                d["sriov_numvfs"] = dev.sriov.numvfs
+            out.append(d)
+        elif isinstance(dev, VfDevice):
+            out.append({"ifname": dev.name, "pci": _pci(dev), "physfn": _pci(dev.pf),
+                        "vf": dev.index})
+    return out
 
 
 def write(dumps: list[NamespaceDump], root: Path) -> None:

@@ -135,3 +135,27 @@ def test_collected_dir_equals_live_and_is_traced_offline(tmp_path: Path) -> None
     assert "verdict: delivered to internet:eth0 (192.0.2.254)" in r.output
     r = CliRunner().invoke(cli, ["run", str(out)])
     assert r.exit_code == 0, r.output
+
+
+def test_root_qdiscs_round_trip_through_the_kernel(tmp_path: Path) -> None:
+    """tbf and htb (this kernel has no netem) on a kernel lab: the live dumper (`tc -j
+    qdisc show` in the namespace) and the collection script carry them as the same tc
+    lines, and the snapshot behaves like the lab on the emulator."""
+    import yaml
+
+    lab = load_lab(ROOT / "examples" / "exercise1-bridge-flooding.yaml")
+    nodes = dict(lab.nodes)
+    nodes["ns1"] = nodes["ns1"].model_copy(update={
+        "tc": ["qdisc add dev eth0 root tbf rate 20mbit burst 32kb latency 50ms"]})
+    nodes["host"] = nodes["host"].model_copy(update={
+        "tc": ["qdisc add dev veth2 root htb default 10 r2q 5"]})
+    lab = lab.model_copy(update={"nodes": nodes})
+    live, collected = _live_snapshot(lab, tmp_path / "dir")
+    assert collected is not None
+    assert yaml.safe_load(live) == yaml.safe_load(collected)
+    data = yaml.safe_load(live)
+    assert data["nodes"]["host"]["tc"] == ["qdisc add dev veth2 root htb r2q 5 default 10"]
+    [tbf] = data["nodes"]["ns1"]["tc"]
+    assert tbf.startswith("qdisc add dev eth0 root tbf rate 2500000bps burst 3276")
+    diff = compare(lab, snapshot_lab(live, lab))
+    assert not diff, "\n".join(diff) + "\n--- snapshot ---\n" + live

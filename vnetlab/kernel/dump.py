@@ -326,6 +326,9 @@ keys) and policies too, only when asked. A name that is gone by the time it
             if xfrm:
                 d["xfrm_state"] = _tool(name, ["ip", "xfrm", "state"])
                 d["xfrm_policy"] = _tool(name, ["ip", "xfrm", "policy"])
+            for key, value in (("qdiscs", dump_qdiscs(name)), ("sriov", dump_sriov(name))):
+                if value is not None:
+                    d[key] = value
             ebt = dump_ebtables(name)
             if ebt is not None:
                 d["ebtables"] = ebt
@@ -339,6 +342,54 @@ keys) and policies too, only when asked. A name that is gone by the time it
             s.close()
         for fd in fds.values():
             os.close(fd)
+
+
+#: scripts/collect-snapshot.sh's ``sriov_json`` (the same text: tests/snapshot hold them
+#: equal): sysfs facts about the namespace's PCI network functions -> ``sriov.json``
+SRIOV_SH = r'''sriov_json() {  # PCI network functions from sysfs (SYSFS: another root)
+    sep=""; printf '['
+    for d in "${SYSFS:-/sys}"/class/net/*; do
+        [ -e "$d/device" ] || continue
+        pci=$(basename "$(readlink "$d/device")")
+        printf '%s{"ifname":"%s","pci":"%s"' "$sep" "${d##*/}" "$pci"; sep=","
+        s=$(cat "$d/speed" 2>/dev/null) && [ -n "$s" ] && printf ',"speed":%s' "$s"
+        if [ -r "$d/device/sriov_totalvfs" ]; then
+            printf ',"sriov_totalvfs":%s,"sriov_numvfs":%s' \
+                "$(cat "$d/device/sriov_totalvfs")" "$(cat "$d/device/sriov_numvfs")"
+        fi
+        if [ -e "$d/device/physfn" ]; then
+            printf ',"physfn":"%s"' "$(basename "$(readlink "$d/device/physfn")")"
+            for v in "$d"/device/physfn/virtfn*; do
+                if [ "$(basename "$(readlink "$v")")" = "$pci" ]; then
+                    printf ',"vf":%s' "${v##*virtfn}"
+                fi
+            done
+        fi
+        printf '}'
+    done
+    printf ']\n'
+}
+'''
+
+
+def dump_sriov(name: str, timeout_s: float = 10.0) -> list[Any] | None:
+    """``sriov.json`` of namespace NAME: ``ip netns exec`` mounts the namespace's own
+    sysfs, whose class/net lists its devices (None: it failed). Read only."""
+    text = _tool(name, ["sh", "-c", SRIOV_SH + "sriov_json"], timeout_s)
+    value = json.loads(text) if text else None
+    return value if isinstance(value, list) else None
+
+
+def dump_qdiscs(name: str, timeout_s: float = 10.0) -> list[Any] | None:
+    """``tc -j qdisc show`` in namespace NAME (None: tc is missing or fails). The tool,
+    not pyroute2's tc dump: its JSON is the shape the decoder reads, options and all."""
+    if shutil.which("tc") is None:
+        return None
+    text = _tool(name, ["tc", "-j", "qdisc", "show"], timeout_s)
+    if text is None:
+        return None
+    value = json.loads(text) if text.strip() else []
+    return value if isinstance(value, list) else None
 
 
 def all_netns() -> list[str]:

@@ -56,6 +56,7 @@ def from_mapping(name: str, data: Mapping[str, Any], *, is_host: bool = False) -
         vlans=data.get("vlans"), brlinks=data.get("brlinks"), nsids=data.get("nsids"),
         ip_forward=data.get("ip_forward"), ebtables=data.get("ebtables"),
         xfrm_state=data.get("xfrm_state"), xfrm_policy=data.get("xfrm_policy"),
+        qdiscs=data.get("qdiscs"), sriov=data.get("sriov"),
         ovs=OvsDump(tables=dict(ovs.get("tables") or {}), flows=dict(ovs.get("flows") or {}),
                     groups=dict(ovs.get("groups") or {}), show=str(ovs.get("show") or ""))
         if isinstance(ovs, Mapping) and ovs.get("tables") else None,

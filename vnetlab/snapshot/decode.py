@@ -28,6 +28,7 @@ from typing import Any
 
 from vnetlab.snapshot.dumps import DumpError, NamespaceDump
 from vnetlab.snapshot.ovs import decode_ovs
+from vnetlab.snapshot.qdisc import decode_qdiscs
 from vnetlab.snapshot.state import (
     Addr,
     Fdb,
@@ -87,6 +88,8 @@ def decode_links(data: Iterable[Any], where: str) -> dict[str, Link]:
             info=dict(_dict(info.get("info_data"))),
             slave_kind=_str(info.get("info_slave_kind")),
             slave=dict(_dict(info.get("info_slave_data"))),
+            vfinfo=([v for v in d["vfinfo_list"] if isinstance(v, dict)]
+                    if isinstance(d.get("vfinfo_list"), list) else None),
         )
     return out
 
@@ -280,8 +283,23 @@ def decode_namespace(dump: NamespaceDump) -> Namespace:
         _merge_brlinks(links, dump.brlinks)
     collected = {"links"} | {k for k in ("addrs", "routes", "neighs", "fdb", "vlans",
                                           "brlinks", "nsids", "ip_forward", "ovs",
-                                          "ebtables", "xfrm_state")
+                                          "ebtables", "xfrm_state", "qdiscs",
+                                          "sriov")
                              if getattr(dump, k) is not None}
+    for s in dump.sriov or []:
+        ln = links.get(str(s.get("ifname"))) if isinstance(s, dict) else None
+        if ln is None:
+            continue
+        ln.pci = _str(s.get("pci"))
+        ln.physfn = _str(s.get("physfn"))
+        for key in ("totalvfs", "numvfs"):
+            if isinstance(s.get(f"sriov_{key}"), int):
+                setattr(ln, key, s[f"sriov_{key}"])
+        if isinstance(s.get("vf"), int):
+            ln.vf = s["vf"]
+        if isinstance(s.get("speed"), int) and s["speed"] > 0:
+            ln.speed = s["speed"]
+    tc, tc_notes = decode_qdiscs(dump.qdiscs) if dump.qdiscs is not None else (None, [])
     ebt, policies = decode_ebtables(dump.ebtables) if dump.ebtables is not None else (
         None, [])
     return Namespace(
@@ -293,6 +311,7 @@ def decode_namespace(dump: NamespaceDump) -> Namespace:
         xfrm=decode_xfrm(dump.xfrm_state or "", dump.xfrm_policy or "")
         if dump.xfrm_state is not None or dump.xfrm_policy is not None else None,
         ovs=decode_ovs(dump.ovs, dump.name) if dump.ovs is not None else None,
+        tc=tc, tc_notes=tc_notes,
         collected=frozenset(collected), is_host=dump.is_host)
 
 
@@ -304,7 +323,23 @@ def decode(dumps: Iterable[NamespaceDump]) -> HostState:
         host.namespaces[ns.name] = ns
     _resolve_veths(host)
     _resolve_lowers(host)
+    _resolve_vfs(host)
     return host
+
+
+def _resolve_vfs(host: HostState) -> None:
+    """A VF netdev's PF by PCI name (``device/physfn`` names the PF's function), in
+    whichever namespace each of them now is."""
+    pfs = {ln.pci: (ns.name, ln.name) for ns in host.namespaces.values()
+           for ln in ns.links.values() if ln.pci and ln.physfn is None}
+    for ns in host.namespaces.values():
+        for ln in ns.links.values():
+            if ln.physfn is None:
+                continue
+            ln.pf = pfs.get(ln.physfn)
+            if ln.pf is None:
+                host.notes.append(f"{ns.name}:{ln.name}: a VF of {ln.physfn}, whose PF is "
+                                  "outside the snapshot")
 
 
 def _named_nsid(ns: Namespace, nsid: int, host: HostState) -> str | None:

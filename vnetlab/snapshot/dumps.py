@@ -18,6 +18,8 @@ fdb                 ``bridge -j fdb show``                      ``fdb.json``
 vlans               ``bridge -j vlan show``                     ``vlan.json``
 brlinks             ``bridge -j -d link show``                  ``brlink.json``
 nsids               ``ip -j netns list-id``                     ``nsid.json``
+qdiscs              ``tc -j qdisc show``                        ``qdisc.json``
+sriov               PF/VF facts from sysfs (see below)          ``sriov.json``
 ip_forward          ``sysctl -n net.ipv4.ip_forward``           ``ip_forward``
 ebtables            ``ebtables-save``                           ``ebtables.txt``
 xfrm_state          ``ip xfrm state`` (keys! opt-in)            ``xfrm-state.txt``
@@ -27,6 +29,13 @@ ovs.flows[BR]       ``ovs-ofctl --names dump-flows BR``         ``ovs/flows-BR.t
 ovs.groups[BR]      ``ovs-ofctl --names dump-groups BR``        ``ovs/groups-BR.txt``
 ovs.show            ``ovs-vsctl show``                          ``ovs/show.txt``
 ==================  ==========================================  ======================
+
+``sriov.json`` is what sysfs says about the namespace's PCI network functions (no tool
+prints it; scripts/collect-snapshot.sh writes it): one object per netdev with a
+``device``, ``{"ifname", "pci"}`` (the ``device`` link's name) plus, for a PF,
+``sriov_totalvfs``/``sriov_numvfs`` and for a VF ``physfn`` (its PF's PCI name) and ``vf``
+(N of the PF's ``virtfnN`` link that names it); ``speed`` (Mb/s, -1 unknown) when the
+device has one.
 
 The root namespace's directory is ``DIR/host``. Every file but ``link.json`` is optional:
 a missing one means "not collected", which the lab's header then says.
@@ -77,6 +86,8 @@ class NamespaceDump:
     vlans: list[Json] | None = None
     brlinks: list[Json] | None = None
     nsids: list[Json] | None = None
+    qdiscs: list[Json] | None = None
+    sriov: list[Json] | None = None
     ip_forward: int | None = None
     #: ``ebtables-save`` text (None: not collected)
     ebtables: str | None = None
@@ -98,6 +109,8 @@ FILES = {
     "vlans": "vlan.json",
     "brlinks": "brlink.json",
     "nsids": "nsid.json",
+    "qdiscs": "qdisc.json",
+    "sriov": "sriov.json",
 }
 
 

@@ -42,6 +42,20 @@ class Link:
     #: snapshot (or unknown)
     peer: tuple[str, str] | None = None
     lower: tuple[str, str] | None = None
+    #: ``ip -d link``'s ``vfinfo_list`` (the PF's per-VF settings, IFLA_VFINFO_LIST);
+    #: None: the device printed none (no SR-IOV, or not a PF)
+    vfinfo: list[dict[str, Any]] | None = None
+    #: sysfs (sriov.json): the PCI function, a PF's sriov_totalvfs/sriov_numvfs, the
+    #: line rate in Mb/s
+    pci: str | None = None
+    totalvfs: int | None = None
+    numvfs: int | None = None
+    speed: int | None = None
+    #: a VF netdev: its PF's PCI name and its number there; resolved: the PF as
+    #: (namespace, ifname)
+    physfn: str | None = None
+    vf: int | None = None
+    pf: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +173,9 @@ class Namespace:
     #: ``state add ...`` / ``policy add ...`` lines (None: not collected)
     xfrm: list[str] | None = None
     ovs: list[OvsBridge] | None = None
+    #: root qdiscs as the lab's ``tc:`` lines (None: ``tc -j qdisc show`` not collected)
+    tc: list[str] | None = None
+    tc_notes: list[str] = field(default_factory=list)
     #: which dumps were collected ("links", "addrs", ...): the rest are unknown, not empty
     collected: frozenset[str] = frozenset()
     is_host: bool = False

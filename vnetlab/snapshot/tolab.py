@@ -31,8 +31,14 @@ NEVER_CARRIED = (
     "learned state: learned FDB entries, neighbour cache entries, the path-MTU cache, "
     "counters, STP port states (the lab recomputes them)",
     "IPv6 (the lab format is IPv4), policy routing (tables other than main, ip rule)",
-    "filters other than ebtables' filter table: iptables and nft rules, tc qdiscs "
-    "(not collected); IPsec (ip xfrm) only when collected on purpose: its states hold keys",
+    "filters other than ebtables' filter table: iptables and nft rules, tc classes and "
+    "filters (root qdiscs netem/tbf/htb are carried); IPsec (ip xfrm) only when collected "
+    "on purpose: its states hold keys",
+    "netem's random state (the kernel seeds it itself): the lab's seed draws its own "
+    "losses and delays, so per-frame outcomes differ, rates do not",
+    "what is on a NIC's wire (a host cannot see the other end of its cables: no `wire`), "
+    "a NIC's descriptor pool, rings and VF isolation mode (the driver's, not in sysfs), "
+    "the state of the programs consuming a VF's queues",
     "Geneve TLV options (set per packet by whoever sends, not on the device)",
 )
 _NODE_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
@@ -125,7 +131,7 @@ class _Node:
         if ln.mtu != 1500 or derived_mtu:
             spec["mtu"] = ln.mtu
         if (ln.mac and spec.get("type") not in ("tun",) and not self.shares_lower_mac(ln)
-                and not self.port_mac(ln)):
+                and not self.port_mac(ln) and not self.vf_admin_mac(ln)):
             spec["mac"] = ln.mac
         if not ln.admin_up:
             spec["up"] = False
@@ -144,6 +150,16 @@ class _Node:
         ns = self.tl.host.namespaces.get(ln.lower[0])
         low = ns.links.get(ln.lower[1]) if ns is not None else None
         return low is not None and low.mac == ln.mac
+
+    def vf_admin_mac(self, ln: Link) -> bool:
+        """A VF whose MAC its PF set (``ip link set PF vf N mac``): the PF's ``vfs``
+        carries it; the lab may not give one MAC twice."""
+        if ln.pf is None or ln.vf is None:
+            return False
+        ns = self.tl.host.namespaces.get(ln.pf[0])
+        pf = ns.links.get(ln.pf[1]) if ns is not None else None
+        return pf is not None and any(v.get("vf") == ln.vf and v.get("address") == ln.mac
+                                      for v in pf.vfinfo or [])
 
     def port_mac(self, ln: Link) -> bool:
         """A bridge without its own MAC takes its lowest port's
@@ -248,10 +264,44 @@ class _Node:
             return spec
         if k == "dummy":
             return {"type": "dummy"}
+        if not k and ln.link_type == "ether":
+            return self.physical(ln)
         what = f"a device of kind {k}" if k else "a device without a kind (a physical NIC)"
         self.note(f"{ln.name}: {what}; kept as a dummy (the lab format has no such kind, "
                   "and cannot know what is on its wire)")
         return {"type": "dummy"}
+
+    def physical(self, ln: Link) -> dict[str, Any]:
+        """A device without linkinfo: a VF netdev (sysfs named its PF), or a NIC port;
+        a PF's VFs and their settings from its ``vfinfo_list`` (IFLA_VFINFO_LIST, which
+        the kernel fills from the driver's ``ndo_get_vf_config``)."""
+        if ln.physfn is not None:
+            if ln.pf is None or ln.vf is None or ln.pf[0] not in self.tl.nodes:
+                self.note(f"{ln.name}: a VF whose PF is not in the snapshot; kept as a dummy")
+                return {"type": "dummy"}
+            pf_node, pf = self.tl.nodes[ln.pf[0]], ln.pf[1]
+            ref = pf if ln.pf[0] == self.ns.name else f"{pf_node}:{pf}"
+            return {"type": "vf", "link": ref, "vf": ln.vf}
+        spec: dict[str, Any] = {"type": "nic"}
+        if ln.speed is not None and ln.speed != 10000:
+            spec["speed"] = ln.speed
+        if ln.vfinfo is not None or ln.totalvfs is not None:
+            numvfs = ln.numvfs if ln.numvfs is not None else len(ln.vfinfo or [])
+            sriov: dict[str, Any] = {"numvfs": numvfs}
+            if ln.totalvfs is None:
+                self.note(f"{ln.name}: sriov_totalvfs not collected; taken as "
+                          f"{max(8, numvfs)}")
+            total = ln.totalvfs if ln.totalvfs is not None else max(8, numvfs)
+            if total != 8:
+                sriov["totalvfs"] = total
+            vfs = {n: s for v in ln.vfinfo or [] if (n := v.get("vf")) is not None
+                   and isinstance(n, int) and n < numvfs and (s := vf_settings(v))}
+            if vfs:
+                sriov["vfs"] = vfs
+            spec["sriov"] = sriov
+        self.note(f"{ln.name}: a NIC; what is at the other end of its cable cannot be seen "
+                  "from the host (no `wire`)")
+        return spec
 
     def lower_ref(self, ln: Link, cross_ok: bool) -> str | None:
         if ln.lower is None:
@@ -393,6 +443,38 @@ class _Node:
         return {br.name: ovs_bridge(self, br) for br in self.ns.ovs or []}
 
 
+def vf_settings(v: dict[str, Any]) -> dict[str, Any]:
+    """One ``vfinfo_list`` entry (``print_vfinfo``) -> the VfSettings that differ from
+    the defaults."""
+    out: dict[str, Any] = {}
+    mac = v.get("address")
+    if isinstance(mac, str) and mac != "00:00:00:00:00:00":
+        out["mac"] = mac
+    vl = v.get("vlan_list")
+    vlan = vl[0] if isinstance(vl, list) and vl and isinstance(vl[0], dict) else v
+    if isinstance(vlan.get("vlan"), int) and vlan["vlan"]:
+        out["vlan"] = vlan["vlan"]
+    if isinstance(vlan.get("qos"), int) and vlan["qos"]:
+        out["qos"] = vlan["qos"]
+    if vlan.get("protocol") == "802.1ad":
+        out["proto"] = "802.1ad"
+    rate: dict[str, Any] = v["rate"] if isinstance(v.get("rate"), dict) else {}
+    max_tx = rate.get("max_tx", v.get("tx_rate"))
+    if isinstance(max_tx, int) and max_tx:
+        out["max_tx_rate"] = max_tx
+    if isinstance(rate.get("min_tx"), int) and rate["min_tx"]:
+        out["min_tx_rate"] = rate["min_tx"]
+    if v.get("spoofchk") is False:
+        out["spoofchk"] = False
+    if v.get("trust") is True:
+        out["trust"] = True
+    if v.get("link_state") in ("enable", "disable"):
+        out["state"] = v["link_state"]
+    if v.get("query_rss_en") is True:
+        out["query_rss"] = True
+    return out
+
+
 class ToLab:
     """One translation: ``ToLab(host, name, strip).lab()``."""
 
@@ -427,6 +509,10 @@ class ToLab:
                 spec["routes"] = routes
             if ns.ip_forward:
                 spec["sysctls"] = {"net.ipv4.ip_forward": 1}
+            if ns.tc:
+                spec["tc"] = ns.tc
+            for text in ns.tc_notes:
+                n.note(text)
             ebt = n.ebtables()
             if ebt:
                 spec["ebtables"] = ebt
@@ -437,7 +523,7 @@ class ToLab:
             if ovs:
                 spec["ovs"] = ovs
             setup += n.neigh_setup()
-            for what in ("addrs", "routes", "fdb", "neighs", "ebtables"):
+            for what in ("addrs", "routes", "fdb", "neighs", "ebtables", "qdiscs"):
                 if what not in ns.collected:
                     self.note(f"{n.node}: {what} not collected")
             nodes[n.node] = spec
