@@ -181,7 +181,8 @@ class NeighTable:
                 n.state = NUD_STALE
             return
         if n.state == NUD_DELAY:
-            if now - n.confirmed < DELAY_FIRST_PROBE:
+            # time_before_eq(now, confirmed + delay_probe_time): the boundary is REACHABLE
+            if now - n.confirmed <= DELAY_FIRST_PROBE:
                 n.state = NUD_REACHABLE
                 self._arm(n, REACHABLE_TIME)
                 return
@@ -242,12 +243,13 @@ class NeighTable:
             and n.lladdr is not None
             and n.lladdr != lladdr
             and n.state != NUD_INCOMPLETE
-            and now - n.updated < LOCKTIME
+            and now - n.updated <= LOCKTIME
         ):
+            # arp_process: override only when time_after(now, updated + locktime)
             return  # locktime: ignore a flip-flopping lladdr
         changed = n.lladdr != lladdr
+        old_state = n.state
         n.lladdr = lladdr
-        n.updated = now
         if state == NUD_REACHABLE:
             n.confirmed = now
             n.state = NUD_REACHABLE
@@ -257,6 +259,14 @@ class NeighTable:
             if n.timer is not None:
                 n.timer.cancel()
                 n.timer = None
+        if changed and n.state != NUD_REACHABLE:
+            # a new lladdr nobody confirmed: back-date `confirmed` (2 x base_reachable_time)
+            # so DELAY goes on to PROBE instead of trusting the creation time
+            n.confirmed = now - 2 * REACHABLE_TIME
+        if changed or n.state != old_state:
+            # neigh_update moves `updated` only for a real change: a no-op update must not
+            # slide the locktime window
+            n.updated = now
         if n.queue:
             self._flush_queue(n, lladdr)
 
