@@ -102,6 +102,22 @@ def test_ipv4_emit_total_length_limit() -> None:
         _ip().emit(b"x" * (0xFFFF - 19))
 
 
+def test_uapi_numbers_and_header_value_defaults() -> None:
+    from vnetlab.wire import ipv4 as w
+
+    # include/uapi/linux/in.h and ip.h
+    assert (w.IPPROTO_ICMP, w.IPPROTO_TCP, w.IPPROTO_UDP) == (1, 6, 17)
+    assert (w.IP_DF, w.IP_MF, w.IP_OFFMASK, w.IPV4_HLEN) == (0x4000, 0x2000, 0x1FFF, 20)
+    assert (w.IPOPT_END, w.IPOPT_NOOP, w.IPOPT_COPY) == (0, 1, 0x80)
+    h = _ip()
+    assert (h.ttl, h.tos, h.ident, h.df, h.mf, h.frag_offset, h.total_length) == (
+        64, 0, 0, False, False, 0, 0)
+    assert [_ip(mf=mf, frag_offset=off).is_fragment
+            for mf, off in ((False, 0), (True, 0), (False, 1), (True, 5))] == [
+        False, True, True, True]
+    assert _ip(ttl=9).with_ttl(3) == _ip(ttl=3)
+
+
 def test_datagram_of_exactly_mtu_is_not_fragmented() -> None:
     hdr = _ip(ident=7)
     assert fragment(hdr, b"x" * 1480, 1500) == [hdr.emit(b"x" * 1480)]
@@ -133,10 +149,11 @@ def test_later_fragment_options_noop_skip_and_end() -> None:
     # NOOP; RR (7, not copied) len 7; LSRR (0x83, copied) len 7; END; junk that must survive
     rr = bytes([7, 7, 4]) + bytes(4)
     lsrr = bytes([0x83, 7, 4]) + bytes(4)
-    opts = b"\x01" + rr + lsrr + b"\x00" + b"\x07\x07\x04\x00"  # 20 bytes
+    # after END: bytes that would be a valid non-copied option (7, len 4) must stay as they are
+    opts = b"\x01" + rr + lsrr + b"\x00" + b"\x07\x04\x00\x00"  # 20 bytes
     pieces = [Ipv4Header.parse(p)[0] for p in fragment(_ip(options=opts), b"q" * 64, 80)]
     assert pieces[0].options == opts
-    assert pieces[1].options == b"\x01" + b"\x01" * 7 + lsrr + b"\x00" + b"\x07\x07\x04\x00"
+    assert pieces[1].options == b"\x01" + b"\x01" * 7 + lsrr + b"\x00" + b"\x07\x04\x00\x00"
     # an option whose length runs past the end, or is below 2, stops the walk untouched
     for tail in (b"\x07\x09\x00\x00", b"\x07\x01\x07\x03", b"\x01\x01\x01\x07"):
         opt = b"\x01\x01\x01\x01" + tail

@@ -1,0 +1,227 @@
+"""Pins for the bridge (issue 20): net/bridge/br_forward.c, br_input.c, br_fdb.c.
+
+Kernel facts pinned here:
+
+* ``br_dev_queue_push_xmit`` pushes the Ethernet header back, then ``is_skb_forwardable``
+  admits ``skb->len <= mtu + ETH_HLEN + VLAN_HLEN`` (``mtu + VLAN_ETH_HLEN`` = mtu + 18 bytes
+  of frame); longer frames are dropped — on the fast path (known unicast) and on a flood.
+* ``br_flood`` picks the per-port flag by packet type: BR_BCAST_FLOOD for broadcast,
+  BR_MCAST_FLOOD for other multicast, BR_FLOOD for unknown unicast.
+* ``br_fdb_delete_by_port`` (port leaves) removes that port's entries, local ones too;
+  ``br_stp_disable_port`` flushes only its dynamic entries; ``br_fdb_find_delete_local``
+  removes only the local entry of that port and VLAN; ``br_fdb_cleanup`` deletes learned
+  entries once ``updated + hold_time <= now`` and re-arms for the next expiry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pinlab import BCAST, pcap_frames, realize, run_for
+
+from vnetlab.sim.clock import MS, S
+from vnetlab.sim.devices.bridge import fdb as fdbmod
+from vnetlab.sim.devices.bridge.device import BridgeDevice
+from vnetlab.sim.engine import SimEngine
+from vnetlab.sim.netdev import Skb
+from vnetlab.sim.trace import Trace
+
+LAB = """
+name: br3
+nodes:
+  host:
+    interfaces:
+      br0: {type: bridge, ageing_time: 10}
+      veth1: {master: br0}
+      veth2: {master: br0, mtu: 1400}
+      veth3: {master: br0}
+  ns1:
+    interfaces: {eth0: {addresses: [10.0.0.1/24], mtu: 9000}}
+  ns2:
+    interfaces: {eth0: {addresses: [10.0.0.2/24]}}
+  ns3:
+    interfaces: {eth0: {addresses: [10.0.0.3/24]}}
+links:
+  - endpoints: [host:veth1, ns1:eth0]
+  - endpoints: [host:veth2, ns2:eth0]
+  - endpoints: [host:veth3, ns3:eth0]
+"""
+
+SRC = b"\x02\x00\x00\x00\x01\x01"
+UNKNOWN = b"\x02\x00\x00\x00\x09\x09"
+MCAST = b"\x01\x00\x5e\x00\x00\x01"
+
+
+def _br(engine: SimEngine) -> BridgeDevice:
+    br = engine.namespaces["host"].devices["br0"]
+    assert isinstance(br, BridgeDevice)
+    return br
+
+
+def _mac(engine: SimEngine, node: str) -> bytes:
+    return engine.namespaces[node].devices["eth0"].mac
+
+
+def _send(engine: SimEngine, dst: bytes, size: int, src: bytes = SRC, traced: bool = False,
+          node: str = "ns1") -> None:
+    frame = dst + src + b"\x88\xb5" + b"x" * (size - 14)
+    trace = Trace("pin").root if traced else None
+    engine.namespaces[node].devices["eth0"].xmit(Skb(frame, trace))
+    run_for(engine, 1 * MS)
+
+
+def _received(engine: SimEngine, tmp: Path, sends: list[tuple[bytes, int, bool]]) -> dict[
+        str, list[int]]:
+    """Frame sizes that arrived at ns2 and ns3 for SENDS (dst, size, traced) from ns1."""
+    paths = {n: tmp / f"{n}.pcap" for n in ("ns2", "ns3")}
+    for n, p in paths.items():
+        engine.start_capture(n, "eth0", p)
+    for dst, size, traced in sends:
+        _send(engine, dst, size, traced=traced)
+    engine.stop_captures()
+    return {n: [len(f) for _, f in pcap_frames(p) if f[12:14] == b"\x88\xb5"]
+            for n, p in paths.items()}
+
+
+def test_egress_mtu_threshold_is_mtu_plus_vlan_eth_hlen(tmp_path: Path) -> None:
+    engine = realize(LAB)
+    br = _br(engine)
+    _send(engine, BCAST, 60)  # learn SRC on veth1
+    _send(engine, _mac(engine, "ns1"), 60, src=_mac(engine, "ns2"), node="ns2")
+    # known unicast to ns2 (fast path and traced slow path), then unknown unicast (flood)
+    ns2 = _mac(engine, "ns2")
+    before = br.tx_dropped
+    got = _received(engine, tmp_path, [
+        (ns2, 1418, False), (ns2, 1419, False), (ns2, 1418, True), (ns2, 1419, True),
+        (UNKNOWN, 1418, False), (UNKNOWN, 1419, False),
+    ])
+    assert got["ns2"] == [1418, 1418, 1418]
+    # veth3 (mtu 1500) takes the flooded 1419-byte frame, veth2 (mtu 1400) does not
+    assert got["ns3"] == [1418, 1419]
+    assert br.tx_dropped - before == 3
+
+
+def test_broadcast_uses_bcast_flood_multicast_uses_mcast_flood(tmp_path: Path) -> None:
+    engine = realize(LAB)
+    host = engine.namespaces["host"].devices
+    p2, p3 = host["veth2"].br_port, host["veth3"].br_port
+    assert p2 is not None and p3 is not None
+    p2.bcast_flood = False  # bridge link set dev veth2 bcast_flood off
+    p3.mcast_flood = False  # bridge link set dev veth3 mcast_flood off
+    got = _received(engine, tmp_path, [
+        (BCAST, 100, False), (MCAST, 101, False), (BCAST, 102, True), (MCAST, 103, True),
+    ])
+    assert got == {"ns2": [101, 103], "ns3": [100, 102]}
+    p2.bcast_flood = p3.mcast_flood = True
+    p2.flood = False  # unknown unicast only: broadcast and multicast still reach veth2
+    got = _received(engine, tmp_path, [(BCAST, 104, False), (MCAST, 105, False),
+                                       (UNKNOWN, 106, False)])
+    assert got == {"ns2": [104, 105], "ns3": [104, 105, 106]}
+
+
+def _entries(br: BridgeDevice) -> dict[tuple[bytes, int], str]:
+    return {(e.mac, e.vid): (e.port.name if e.port else "self") + (" local" if e.local else "")
+            + (" static" if e.static and not e.local else "") for e in br.fdb.values()}
+
+
+def test_delete_by_port_removes_that_ports_entries_only() -> None:
+    engine = realize(LAB)
+    br = _br(engine)
+    host = engine.namespaces["host"].devices
+    _send(engine, BCAST, 60)
+    _send(engine, BCAST, 60, src=_mac(engine, "ns3"), node="ns3")
+    br.add_static(UNKNOWN, host["veth1"])
+    v1_mac = host["veth1"].mac
+    assert _entries(br)[(SRC, 0)] == "veth1" and _entries(br)[(v1_mac, 0)] == "veth1 local"
+    br.del_port(host["veth1"])
+    left = _entries(br)
+    assert (SRC, 0) not in left and (UNKNOWN, 0) not in left and (v1_mac, 0) not in left
+    assert left[(_mac(engine, "ns3"), 0)] == "veth3"
+    assert left[(host["veth3"].mac, 0)] == "veth3 local"
+
+
+def test_flush_dynamic_keeps_static_and_local_entries_and_other_ports() -> None:
+    engine = realize(LAB)
+    br = _br(engine)
+    host = engine.namespaces["host"].devices
+    _send(engine, BCAST, 60)
+    _send(engine, BCAST, 60, src=_mac(engine, "ns3"), node="ns3")
+    br.add_static(UNKNOWN, host["veth1"])
+    p1 = host["veth1"].br_port
+    assert p1 is not None
+    fdbmod.fdb_flush_dynamic_port(br, p1)
+    left = _entries(br)
+    assert (SRC, 0) not in left
+    assert left[(UNKNOWN, 0)] == "veth1 static"
+    assert left[(host["veth1"].mac, 0)] == "veth1 local"
+    assert left[(_mac(engine, "ns3"), 0)] == "veth3"
+
+
+def test_delete_local_matches_mac_port_and_vid() -> None:
+    engine = realize(LAB)
+    br = _br(engine)
+    host = engine.namespaces["host"].devices
+    p1, p3 = host["veth1"].br_port, host["veth3"].br_port
+    mac = host["veth1"].mac
+    fdbmod.fdb_insert_local(br, mac, p1, 10)
+    fdbmod.fdb_add_static(br, SRC, p1, 10)
+    fdbmod.fdb_delete_local(br, mac, p3, 10)   # another port: stays
+    fdbmod.fdb_delete_local(br, mac, p1, 20)   # another VLAN: stays
+    fdbmod.fdb_delete_local(br, SRC, p1, 10)   # not a local entry: stays
+    assert (mac, 10) in _entries(br) and (SRC, 10) in _entries(br)
+    fdbmod.fdb_delete_local(br, mac, p1, 10)
+    assert (mac, 10) not in _entries(br)
+    assert _entries(br)[(mac, 0)] == "veth1 local" and (SRC, 10) in _entries(br)
+    assert fdbmod.fdb_key(mac, 0) == mac and fdbmod.fdb_key(mac, 10) == mac + b"\x00\x0a"
+
+
+def test_ageing_deletes_at_updated_plus_hold_and_rearms_for_the_next() -> None:
+    engine = realize(LAB)
+    br = _br(engine)
+    hold = 10 * S
+    t0 = engine.sched.now
+    _send(engine, BCAST, 60)                      # SRC learned at t0 + 1 ms
+    engine.sched.run(until=t0 + 3 * S)
+    _send(engine, BCAST, 60, src=_mac(engine, "ns3"), node="ns3")  # at t0 + 3 s + 1 ms
+    t_src = br.fdb[SRC].updated
+    t_ns3 = br.fdb[_mac(engine, "ns3")].updated
+    assert br.gc_at == t_src + hold
+    engine.sched.run(until=t_src + hold - 1)
+    assert SRC in br.fdb
+    engine.sched.run(until=t_src + hold)
+    assert SRC not in br.fdb and _mac(engine, "ns3") in br.fdb
+    assert br.gc_at == t_ns3 + hold   # re-armed for the next expiry
+    engine.sched.run(until=t_ns3 + hold)
+    assert _mac(engine, "ns3") not in br.fdb and br.gc_at is None
+    # local and static entries never age
+    assert any(e.local for e in br.fdb.values())
+
+
+def test_refresh_before_expiry_keeps_the_entry_and_a_later_arming_does_not_supersede() -> None:
+    engine = realize(LAB)
+    br = _br(engine)
+    _send(engine, BCAST, 60)
+    t1 = br.fdb[SRC].updated
+    armed = br.gc_at
+    engine.sched.run(until=t1 + 5 * S)
+    _send(engine, BCAST, 60)                      # refresh: updated moves
+    t2 = br.fdb[SRC].updated
+    fdbmod.fdb_arm_cleanup(br, t2 + 100 * S)      # later than the pending one: ignored
+    assert br.gc_at == armed
+    engine.sched.run(until=t1 + 10 * S)           # first cleanup: not yet expired, re-armed
+    assert SRC in br.fdb and br.gc_at == t2 + 10 * S
+    fdbmod.fdb_arm_cleanup(br, t2 + 2 * S)        # earlier: supersedes
+    assert br.gc_at == t2 + 2 * S
+    engine.sched.run(until=t2 + 10 * S)
+    assert SRC not in br.fdb
+
+
+def test_invalid_sources_are_dropped_and_not_learned(tmp_path: Path) -> None:
+    engine = realize(LAB)
+    br = _br(engine)
+    for src in (b"\x00" * 6, b"\x01\x00\x00\x00\x00\x01"):
+        _send(engine, BCAST, 60, src=src)
+        assert src not in br.fdb
+    assert fdbmod.invalid_source(b"\x02" + b"\x00" * 5) is None
+    got = _received(engine, tmp_path, [(BCAST, 60, False)])
+    assert got == {"ns2": [60], "ns3": [60]}
