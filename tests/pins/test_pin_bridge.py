@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pinlab import BCAST, pcap_frames, realize, run_for
 
 from vnetlab.sim.clock import MS, S
@@ -225,3 +227,69 @@ def test_invalid_sources_are_dropped_and_not_learned(tmp_path: Path) -> None:
     assert fdbmod.invalid_source(b"\x02" + b"\x00" * 5) is None
     got = _received(engine, tmp_path, [(BCAST, 60, False)])
     assert got == {"ns2": [60], "ns3": [60]}
+
+
+def test_steady_state_takes_the_fast_path_and_every_exception_the_slow_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``br_handle_frame``'s fast path is a performance contract (bench/emulator_hops.py):
+    a learned source sending to a known remote unicast with nothing watching must not reach
+    ``br_handle_frame_slow``; anything else must, or it would skip a decision."""
+    from vnetlab.sim.devices.bridge import input as brinput
+
+    engine = realize(LAB)
+    br = _br(engine)
+    host = engine.namespaces["host"].devices
+    slow: list[bytes] = []
+    real = brinput.br_handle_frame_slow
+
+    def counting(*args: object) -> None:
+        slow.append(args[3].data)  # type: ignore[attr-defined]
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(brinput, "br_handle_frame_slow", counting)
+    known = b"\x02\x01\x00\x00\x00\x02"       # dst[1] odd: only dst[0] is the group bit
+    behind1 = b"\x02\x01\x00\x00\x00\x01"     # a static entry behind the ingress port
+    br.add_static(known, host["veth2"])
+    br.add_static(behind1, host["veth1"])
+    _send(engine, BCAST, 60)                  # learn SRC on veth1 (slow: broadcast)
+
+    def path(dst: bytes, size: int = 60, traced: bool = False, ether: bytes = b"\x88\xb5",
+             src: bytes = SRC) -> str:
+        slow.clear()
+        frame = dst + src + ether + b"x" * (size - 14)
+        trace = Trace("pin").root if traced else None
+        engine.namespaces["ns1"].devices["eth0"].xmit(Skb(frame, trace))
+        run_for(engine, 1 * MS)
+        return "slow" if slow else "fast"
+
+    assert path(known) == "fast"
+    assert path(known, size=1418) == "fast"
+    assert path(known, size=1419) == "slow"                 # over veth2's mtu + 18
+    assert path(known, traced=True) == "slow"
+    assert path(b"\x03\x01\x00\x00\x00\x02") == "slow"      # group bit set
+    assert path(UNKNOWN) == "slow"
+    assert path(host["veth3"].mac) == "slow"                # a local address goes up
+    assert path(behind1) == "slow"                          # same port, no hairpin
+    assert path(known, src=b"\x02\x00\x00\x00\x07\x07") == "slow"   # source not learned
+    assert path(known) == "fast"
+    assert path(known, ether=b"\x08\x06") == "fast"         # ARP, no suppression anywhere
+    p3 = host["veth3"].br_port
+    p1 = host["veth1"].br_port
+    assert p1 is not None and p3 is not None
+    p3.neigh_suppress = True
+    assert path(known, ether=b"\x08\x06") == "slow"
+    assert path(known, ether=b"\x08\x00") == "fast"
+    assert path(known, ether=b"\x07\x06") == "fast"
+    p3.neigh_suppress = False
+    br.set_promiscuity(1)
+    assert path(known) == "slow"
+    br.set_promiscuity(-1)
+    br.storm_mode = True
+    assert path(known) == "slow"
+    br.storm_mode = False
+    p1.isolated = True
+    assert path(known) == "slow"
+    p1.isolated = False
+    p1.hairpin = True
+    assert path(behind1) == "fast"  # hairpin: back out of the ingress port, fast
+    assert path(known) == "fast"
