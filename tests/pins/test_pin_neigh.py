@@ -65,16 +65,17 @@ def test_unresolved_queue_drops_the_oldest_over_the_byte_limit() -> None:
     assert n is not None and n.state == "INCOMPLETE"
     # exactly the limit still fits: nothing dropped
     assert n.queued_bytes == UNRES_QLEN_BYTES and len(n.queue) == 2
-    assert dev.tx_dropped == 0
+    table = engine.namespaces["a"].stack.neigh
+    assert dev.tx_dropped == 0 and table.unres_discards == 0
     p3 = _ip_packet("10.0.0.1", "10.0.0.99", 100)
     _send(engine, "a", "10.0.0.99", p3)
     # one byte over: the oldest goes, the newest two stay in order
     assert [p for p, _ in n.queue] == [p2, p3]
     assert n.queued_bytes == len(p2) + len(p3)
-    assert dev.tx_dropped == 1
+    assert table.unres_discards == 1 and dev.tx_dropped == 0  # a table stat only
     big = _ip_packet("10.0.0.1", "10.0.0.99", UNRES_QLEN_BYTES - 100)  # p3 + big == the limit
     _send(engine, "a", "10.0.0.99", big)
-    assert [p for p, _ in n.queue] == [p3, big] and dev.tx_dropped == 2
+    assert [p for p, _ in n.queue] == [p3, big] and table.unres_discards == 2
 
 
 def test_probe_is_unicast_to_the_cached_address_three_times_then_failed(
