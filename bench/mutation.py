@@ -34,6 +34,7 @@ Usage: ``nice`` is applied by the tool itself::
     .venv/bin/python bench/mutation.py                      # every configured module
     .venv/bin/python bench/mutation.py --modules fdb,neigh  # a subset (names or paths)
     .venv/bin/python bench/mutation.py --max-mutants 120 --seed 1   # a deterministic sample
+    .venv/bin/python bench/mutation.py --max-per-module 18           # the same, per module
     .venv/bin/python bench/mutation.py --list               # the mutant ids, nothing run
 """
 
@@ -215,8 +216,7 @@ def _docstring_nodes(tree: ast.AST) -> set[int]:
     return out
 
 
-def find_sites(path: str, include_trace: bool = False) -> list[Site]:
-    src = (ROOT / path).read_text()
+def find_sites(path: str, src: str, include_trace: bool = False) -> list[Site]:
     tree = ast.parse(src)
     skip = _docstring_nodes(tree)
     sites: list[Site] = []
@@ -233,9 +233,9 @@ def find_sites(path: str, include_trace: bool = False) -> list[Site]:
     return sites
 
 
-def mutate(path: str, site: Site, include_trace: bool) -> str:
-    """The module's text with SITE applied (``ast.unparse`` of the changed tree)."""
-    tree = ast.parse((ROOT / path).read_text())
+def mutate(src: str, site: Site, include_trace: bool) -> str:
+    """The module's text SRC with SITE applied (``ast.unparse`` of the changed tree)."""
+    tree = ast.parse(src)
     for index, node in enumerate(_walk(tree, include_trace)):
         if index != site.index:
             continue
@@ -271,7 +271,8 @@ def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
 class Worker:
     """A private copy of the tree in which mutants are written and tested."""
 
-    def __init__(self, base: Path, n: int) -> None:
+    def __init__(self, base: Path, n: int, sources: dict[str, str]) -> None:
+        self.sources = sources
         self.dir = base / f"w{n}"
         self.dir.mkdir()
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
@@ -280,6 +281,8 @@ class Worker:
         for name in ("pyproject.toml", "conftest.py"):
             if (ROOT / name).exists():
                 shutil.copy2(ROOT / name, self.dir / name)
+        for path, text in sources.items():  # the snapshot the mutants were made from
+            (self.dir / path).write_text(text)
         if (ROOT / "examples").exists():
             os.symlink(ROOT / "examples", self.dir / "examples")
         self.pyc = base / f"pyc{n}"
@@ -317,7 +320,7 @@ class Worker:
 
     def run(self, site: Site, text: str, tests: list[str], timeout: float) -> Result:
         target = self.dir / site.path
-        original = target.read_text()
+        original = self.sources[site.path]
         try:
             target.write_text(text)
             status, took, failed = self.pytest(tests, timeout)
@@ -325,7 +328,7 @@ class Worker:
             target.write_text(original)
             for pyc in self.pyc.rglob(Path(site.path).stem + ".*.pyc"):
                 pyc.unlink()
-        src_line = (ROOT / site.path).read_text().splitlines()[site.line - 1].strip()
+        src_line = original.splitlines()[site.line - 1].strip()
         return Result(site.id, site.path, site.line, site.op, status, round(took, 2),
                       src_line, failed[:3])
 
@@ -336,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"(default: {','.join(DEFAULT_MODULES)}; also: classifier, stp)")
     ap.add_argument("--max-mutants", type=int, default=0,
                     help="run a deterministic sample of at most N mutants (0: all)")
+    ap.add_argument("--max-per-module", type=int, default=0,
+                    help="a deterministic sample of at most N mutants from each module")
     ap.add_argument("--seed", type=int, default=20, help="sample seed (default 20)")
     ap.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers (default 1)")
     ap.add_argument("--timeout", type=float, default=0,
@@ -358,10 +363,23 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"mutation: unknown module {name!r}; known: {', '.join(MODULES)}")
             chosen.append(hit[0])
     tests_of = {path: tests for path, tests in chosen}
-    sites = [s for path, _ in chosen for s in find_sites(path, args.include_trace)]
+    # one snapshot of every module: editing the worktree during a run changes nothing
+    sources = {path: (ROOT / path).read_text() for path, _ in chosen}
+    sites = [s for path, _ in chosen for s in find_sites(path, sources[path],
+                                                         args.include_trace)]
     if args.only:
         wanted = set(args.only.split(","))
         sites = [s for s in sites if s.id in wanted]
+    if args.max_per_module:
+        kept: list[Site] = []
+        for path, _ in chosen:
+            mine = [s for s in sites if s.path == path]
+            if len(mine) > args.max_per_module:
+                pick = set(random.Random(f"{args.seed}:{path}").sample(
+                    range(len(mine)), args.max_per_module))
+                mine = [s for i, s in enumerate(mine) if i in pick]
+            kept += mine
+        sites = kept
     if args.max_mutants and len(sites) > args.max_mutants:
         rng = random.Random(args.seed)
         keep = set(rng.sample(range(len(sites)), args.max_mutants))
@@ -374,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
 
     base = Path(tempfile.mkdtemp(prefix="vnetlab-mutation-"))
     try:
-        workers = [Worker(base, n) for n in range(max(1, args.jobs))]
+        workers = [Worker(base, n, sources) for n in range(max(1, args.jobs))]
         workers[0].check_isolated()
         # baseline: each test subset must pass unmutated, and sets the timeout
         baseline: dict[tuple[str, ...], float] = {}
@@ -384,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"mutation: the unmutated tests fail ({failed}): fix them first")
             baseline[tests] = took
             print(f"baseline {took:6.1f}s  {len(tests)} test paths", flush=True)
-        texts = {s.id: mutate(s.path, s, args.include_trace) for s in sites}
+        texts = {s.id: mutate(sources[s.path], s, args.include_trace) for s in sites}
         results: list[Result] = []
         free = list(workers)
 
@@ -420,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
             "modules": per, "killed": killed, "survived": len(survivors),
             "equivalent": sum(c["equivalent"] for c in per.values()), "score": round(score, 4),
             "wall_seconds": round(wall, 1), "jobs": len(workers),
-            "sample": args.max_mutants or None, "seed": args.seed,
+            "sample": args.max_mutants or None, "per_module": args.max_per_module or None,
+            "seed": args.seed,
             "survivors": [{"where": f"{r.path}:{r.line}", "mutation": r.op, "id": r.id,
                            "source": r.source_line} for r in survivors],
             "equivalent_declared": {k: v for k, v in EQUIVALENT.items()},
