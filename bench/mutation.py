@@ -198,8 +198,8 @@ def _sites_of(node: ast.AST) -> Iterator[tuple[str, int]]:
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         yield "not removed", 0
     elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        other = ast.Sub if isinstance(node.op, ast.Add) else ast.Add
-        yield f"{_SYM[type(node.op)]} -> {_SYM[other]}", 0
+        arith = ast.Sub if isinstance(node.op, ast.Add) else ast.Add
+        yield f"{_SYM[type(node.op)]} -> {_SYM[arith]}", 0
     elif (isinstance(node, ast.Constant) and type(node.value) is int):
         v = node.value
         yield f"{v} -> {v + 1}", 1
@@ -245,7 +245,7 @@ def mutate(src: str, site: Site, include_trace: bool) -> str:
             node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
         elif isinstance(node, ast.BinOp):
             node.op = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
-        elif isinstance(node, ast.Constant):
+        elif isinstance(node, ast.Constant) and isinstance(node.value, int):
             node.value = node.value + site.detail
         elif isinstance(node, ast.UnaryOp):
             _replace(tree, node, node.operand)

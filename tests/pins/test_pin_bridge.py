@@ -18,7 +18,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from pinlab import BCAST, pcap_frames, realize, run_for
 
 from vnetlab.sim.clock import MS, S
