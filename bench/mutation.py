@@ -298,7 +298,7 @@ class Worker:
 
     def pytest(self, tests: list[str], timeout: float) -> tuple[str, float, list[str]]:
         cmd = ["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q", "-m",
-               "not kernel", "-p", "no:cacheprovider", "-p", "no:randomly", "--tb=no",
+               "not kernel", "-p", "no:cacheprovider", "-p", "no:randomly", "--tb=line",
                "-o", "addopts=", *[t for t in tests if (self.dir / t).exists()]]
         start = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=self.dir, env=self.env, stdout=subprocess.PIPE,
@@ -310,7 +310,7 @@ class Worker:
             proc.communicate()
             return "timeout", time.monotonic() - start, []
         took = time.monotonic() - start
-        failed = [ln.split(" ", 1)[1].split(" - ")[0] for ln in out.splitlines()
+        failed = [ln.split(" ", 1)[1] for ln in out.splitlines()
                   if ln.startswith(("FAILED ", "ERROR "))]
         if proc.returncode == 0:
             return "survived", took, []
