@@ -99,6 +99,11 @@ EQUIVALENT: dict[str, str] = {
     "vnetlab/wire/ipv4.py:78:56:40->41":
         "options > 41 vs > 40: `len % 4` is tested first, so 41..43 are already refused "
         "and 44 fails both",
+    "vnetlab/sim/devices/bridge/forward.py:30:32:0->-1":
+        "UNICAST/MULTICAST/BROADCAST are labels only compared with each other: -1, 1, 2 "
+        "stay distinct",
+    "vnetlab/sim/devices/bridge/forward.py:30:38:2->3":
+        "the same labels: 0, 1, 3 stay distinct",
 }
 
 _CMP_FLIP: dict[type[ast.cmpop], type[ast.cmpop]] = {

@@ -298,3 +298,99 @@ def test_steady_state_takes_the_fast_path_and_every_exception_the_slow_one(
     p1.hairpin = True
     assert path(behind1) == "fast"  # hairpin: back out of the ingress port, fast
     assert path(known) == "fast"
+
+
+def test_isolated_ports_block_only_isolated_to_isolated(tmp_path: Path) -> None:
+    """``br_skb_isolated``: both ports isolated → no; either one not → yes; a frame the
+    bridge itself sends (no ingress port) reaches an isolated port."""
+    engine = realize(LAB)
+    host = engine.namespaces["host"].devices
+    p1, p2 = host["veth1"].br_port, host["veth2"].br_port
+    assert p1 is not None and p2 is not None
+    p1.isolated = True
+    got = _received(engine, tmp_path, [(BCAST, 100, False), (BCAST, 101, True)])
+    assert got == {"ns2": [100, 101], "ns3": [100, 101]}   # isolated -> not isolated
+    p2.isolated = True
+    got = _received(engine, tmp_path, [(BCAST, 102, False), (BCAST, 103, True)])
+    assert got == {"ns2": [], "ns3": [102, 103]}           # isolated -> isolated: no
+    p1.isolated = False
+    got = _received(engine, tmp_path, [(BCAST, 104, False)])
+    assert got == {"ns2": [104], "ns3": [104]}             # not isolated -> isolated
+    # the bridge's own broadcast (ingress None) reaches the isolated port
+    paths = {n: tmp_path / f"own-{n}.pcap" for n in ("ns2", "ns3")}
+    for n, p in paths.items():
+        engine.start_capture(n, "eth0", p)
+    br = _br(engine)
+    br.xmit(Skb(BCAST + br.mac + b"\x88\xb5" + b"o" * 46, None))
+    run_for(engine, 1 * MS)
+    engine.stop_captures()
+    assert [len(pcap_frames(p)) for p in paths.values()] == [1, 1]
+
+
+def test_fdb_moves_and_own_address_echoes_are_counted_for_the_storm_guard() -> None:
+    engine = realize(LAB)
+    br = _br(engine)
+    host = engine.namespaces["host"].devices
+    g = br.storm
+    _send(engine, BCAST, 60)                                   # SRC learned on veth1
+    assert g.moves == {} and g.window_moves == 0
+    _send(engine, BCAST, 60, node="ns3")                       # SRC shows up on veth3
+    assert g.moves == {SRC: 1} and g.window_moves == 1
+    _send(engine, BCAST, 60, node="ns3")                       # no move: same port
+    assert g.moves == {SRC: 1} and g.window_moves == 1
+    own = host["veth1"].mac                                    # a local entry on veth1
+    _send(engine, BCAST, 60, src=own, node="ns3")              # comes back on veth3
+    assert g.moves == {SRC: 1, own: 1} and g.window_moves == 2
+    assert br.fdb[own].local and br.fdb[own].port is host["veth1"].br_port
+    _send(engine, BCAST, 60, src=own, node="ns1")              # on its own port: fine
+    assert g.moves == {SRC: 1, own: 1} and g.window_moves == 2
+
+
+def test_storm_budget_is_exactly_storm_budget_floods_while_the_fdb_flaps() -> None:
+    from vnetlab.sim.devices.bridge.forward import BROADCAST, br_flood
+    from vnetlab.sim.devices.bridge.storm import STORM_BUDGET, STORM_MIN_MOVES
+
+    engine = realize(LAB)
+    br = _br(engine)
+    g = br.storm
+    host = engine.namespaces["host"].devices
+    ns2 = engine.namespaces["ns2"].devices["eth0"]
+    g.window_start, g.credit, g.window_moves = engine.sched.now, STORM_BUDGET, STORM_MIN_MOVES
+    before = ns2.rx_packets
+    for _ in range(STORM_BUDGET + 5):
+        br_flood(br, Skb(BCAST + SRC + b"\x88\xb5" + b"s" * 46, None), BROADCAST,
+                 host["veth1"])
+    run_for(engine, 1 * MS)
+    assert ns2.rx_packets - before == STORM_BUDGET
+    assert g.tripped and br.storm_mode and len(g.events) == 1
+    # without flapping the same burst just opens a fresh window each time it runs out
+    engine2 = realize(LAB)
+    br2 = _br(engine2)
+    ns2b = engine2.namespaces["ns2"].devices["eth0"]
+    host2 = engine2.namespaces["host"].devices
+    before = ns2b.rx_packets
+    for _ in range(3 * STORM_BUDGET):
+        br_flood(br2, Skb(BCAST + SRC + b"\x88\xb5" + b"s" * 46, None), BROADCAST,
+                 host2["veth1"])
+    run_for(engine2, 1 * MS)
+    assert ns2b.rx_packets - before == 3 * STORM_BUDGET and not br2.storm.tripped
+
+
+def test_link_local_frame_from_an_invalid_source_is_dropped_not_passed_up(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = realize(LAB)
+    host_ns = engine.namespaces["host"]
+    seen: list[tuple[str, bytes]] = []
+    real = host_ns.rcv
+
+    def rcv(dev, skb):  # type: ignore[no-untyped-def]
+        seen.append((dev.name, skb.data[6:12]))
+        real(dev, skb)
+
+    monkeypatch.setattr(host_ns, "rcv", rcv)
+    lldp = b"\x01\x80\xc2\x00\x00\x0e"
+    _send(engine, lldp, 60, src=b"\x00" * 6)
+    _send(engine, lldp, 60, src=b"\x03\x00\x00\x00\x00\x01")
+    assert seen == []
+    _send(engine, lldp, 60)                         # a valid source: to veth1's own stack
+    assert seen == [("veth1", SRC)]
