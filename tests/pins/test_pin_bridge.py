@@ -394,3 +394,23 @@ def test_link_local_frame_from_an_invalid_source_is_dropped_not_passed_up(
     assert seen == []
     _send(engine, lldp, 60)                         # a valid source: to veth1's own stack
     assert seen == [("veth1", SRC)]
+
+
+def test_link_local_range_ends_at_0f(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """01:80:C2:00:00:00-0F are the IEEE 802.1D reserved groups (``is_link_local_ether_addr``):
+    0F still goes to the port's own stack, 10 is ordinary multicast and is flooded."""
+    engine = realize(LAB)
+    host_ns = engine.namespaces["host"]
+    seen: list[str] = []
+    real = host_ns.rcv
+
+    def rcv(dev, skb):  # type: ignore[no-untyped-def]
+        seen.append(dev.name)
+        real(dev, skb)
+
+    monkeypatch.setattr(host_ns, "rcv", rcv)
+    got = _received(engine, tmp_path, [(b"\x01\x80\xc2\x00\x00\x0f", 100, False),
+                                       (b"\x01\x80\xc2\x00\x00\x10", 101, False),
+                                       (b"\x01\x80\xc2\x00\x00\x01", 102, False)])
+    assert got == {"ns2": [101], "ns3": [101]}   # 01 (pause) is dropped outright
+    assert seen == ["veth1", "br0"]
