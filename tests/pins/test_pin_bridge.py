@@ -414,3 +414,8 @@ def test_link_local_range_ends_at_0f(monkeypatch: pytest.MonkeyPatch, tmp_path: 
                                        (b"\x01\x80\xc2\x00\x00\x01", 102, False)])
     assert got == {"ns2": [101], "ns3": [101]}   # 01 (pause) is dropped outright
     assert seen == ["veth1", "br0"]
+    # with STP on, only group 00 is a BPDU for br_stp_rcv; LLDP (0E) still goes to veth1
+    _br(engine).set_stp(True)
+    seen.clear()
+    _send(engine, b"\x01\x80\xc2\x00\x00\x0e", 60)
+    assert seen == ["veth1"]

@@ -73,6 +73,19 @@ for n in map(int, sys.argv[1:]):
     s.send(bytes.fromhex("020000000909" "020000000101" "88b5") + b"x" * (n - 14))
 """
 SIZES = [1418, 1419, 1418, 1419]
+RECV_RAW = """
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88B5))
+s.bind(("eth0", 0))
+s.settimeout(1.5)
+got = []
+try:
+    while True:
+        got.append(len(s.recv(65535)))
+except OSError:
+    pass
+print(" ".join(map(str, got)))
+"""
 
 
 def test_bridge_egress_threshold_and_silent_drop_match_the_kernel(netns) -> None:  # type: ignore[no-untyped-def]
@@ -90,12 +103,21 @@ def test_bridge_egress_threshold_and_silent_drop_match_the_kernel(netns) -> None
     for d in ("br0", "v1", "v2"):
         sh("ip", "-n", b, "link", "set", d, "up")
     time.sleep(0.5)  # ports forwarding (no STP: at once), links up
-    rx0, br0, v20 = stats("2", "eth0")["rx"], stats("b", "br0")["tx"], stats("b", "v2")["tx"]
-    sh("python3", "-c", SEND_RAW, *map(str, SIZES), ns="1")
-    time.sleep(0.3)
-    rx1, br1, v21 = stats("2", "eth0")["rx"], stats("b", "br0")["tx"], stats("b", "v2")["tx"]
-    kernel_got = (rx1["packets"] - rx0["packets"], rx1["bytes"] - rx0["bytes"])
-    assert kernel_got == (2, 2 * 1418)
+    recv = subprocess.Popen(["ip", "netns", "exec", PFX + "2", "python3", "-c", RECV_RAW],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        br0, v20 = stats("b", "br0")["tx"], stats("b", "v2")["tx"]
+        sh("python3", "-c", SEND_RAW, *map(str, SIZES), ns="1")
+        out, _ = recv.communicate(timeout=15)
+    finally:
+        if recv.poll() is None:
+            recv.kill()
+            recv.wait(timeout=10)
+    br1, v21 = stats("b", "br0")["tx"], stats("b", "v2")["tx"]
+    sizes = [int(x) for x in out.split()]
+    assert sizes == [1418, 1418]  # the 1419-byte frames never arrive
+    kernel_got = (len(sizes), sum(sizes))
     assert br1["dropped"] == br0["dropped"] and v21["dropped"] == v20["dropped"]
 
     # the emulator, same topology, same frames
@@ -199,3 +221,22 @@ links:
     assert kept == list(range(kept[0], 300)) and kept[0] > 0
     assert dev.tx_dropped == 0 and ns.stack.neigh.unres_discards == kept[0]
     run_for(engine, 5 * S)
+
+
+def test_neighbour_defaults_equal_a_fresh_namespaces(netns) -> None:  # type: ignore[no-untyped-def]
+    """The emulator's neighbour parameters are the kernel's defaults (read where no
+    administrator has tuned them: a namespace made for this test)."""
+    from vnetlab.sim.stack import neigh
+
+    netns("d")
+
+    def get(name: str) -> int:
+        return int(sh("cat", f"/proc/sys/net/ipv4/neigh/default/{name}", ns="d"))
+
+    assert get("mcast_solicit") == neigh.MCAST_SOLICIT == 3
+    assert get("ucast_solicit") == neigh.UCAST_SOLICIT == 3
+    assert get("retrans_time_ms") * MS == neigh.RETRANS_TIME
+    assert get("base_reachable_time_ms") * MS == neigh.REACHABLE_TIME
+    assert get("delay_first_probe_time") * S == neigh.DELAY_FIRST_PROBE
+    assert get("locktime") * 10 * MS == neigh.LOCKTIME  # USER_HZ ticks
+    assert get("unres_qlen_bytes") == neigh.UNRES_QLEN_BYTES

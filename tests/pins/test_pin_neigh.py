@@ -27,14 +27,14 @@ from pathlib import Path
 from pinlab import BCAST, PAIR, arp_in, entry, pcap_frames, realize, run_for
 
 from vnetlab.sim.clock import MS, S
-from vnetlab.sim.stack.neigh import (
-    DELAY_FIRST_PROBE,
-    LOCKTIME,
-    NUD_REACHABLE,
-    NUD_STALE,
-    REACHABLE_TIME,
-    UNRES_QLEN_BYTES,
-)
+from vnetlab.sim.stack.neigh import NUD_REACHABLE, NUD_STALE
+
+# the kernel's defaults, written out (not the module's constants: a changed constant must fail
+# here); tests/pins/test_pin_kernel.py reads them from a fresh namespace's sysctls
+DELAY_FIRST_PROBE = 5 * S     # delay_first_probe_time
+LOCKTIME = 1 * S              # locktime (100 x 10 ms)
+REACHABLE_TIME = 30 * S       # base_reachable_time_ms
+UNRES_QLEN_BYTES = 212_992    # unres_qlen_bytes
 from vnetlab.wire.ipv4 import Ipv4Header
 
 FAKE = b"\x02\xee\x00\x00\x00\x77"
@@ -97,11 +97,16 @@ def test_probe_is_unicast_to_the_cached_address_three_times_then_failed(
     assert n.state == "PROBE"
     run_for(engine, 1 * S)
     assert n.state == "FAILED"
+    # FAILED keeps the old lladdr; resolving again starts INCOMPLETE: broadcast again
+    _send(engine, "a", "10.0.0.77", _ip_packet("10.0.0.1", "10.0.0.77", 60))
+    assert n.state == "INCOMPLETE" and n.lladdr == FAKE
+    run_for(engine, 10 * MS)
     engine.stop_captures()
     reqs = [(t, f) for t, f in pcap_frames(cap) if f[12:14] == b"\x08\x06"]
-    assert len(reqs) == 3
-    assert all(f[0:6] == FAKE for _, f in reqs), "PROBE solicits unicast to neigh->ha"
-    assert [t - t0 for t, _ in reqs] == [5 * S, 6 * S, 7 * S]
+    assert len(reqs) == 4
+    assert all(f[0:6] == FAKE for _, f in reqs[:3]), "PROBE solicits unicast to neigh->ha"
+    assert [t - t0 for t, _ in reqs[:3]] == [5 * S, 6 * S, 7 * S]
+    assert reqs[3][1][0:6] == BCAST
 
 
 def test_incomplete_solicits_broadcast_from_the_packets_own_source(tmp_path: Path) -> None:
@@ -112,13 +117,16 @@ def test_incomplete_solicits_broadcast_from_the_packets_own_source(tmp_path: Pat
     _send(engine, "a", "10.0.0.99", _ip_packet("10.0.0.5", "10.0.0.99", 60))
     # a packet from a source we do not own (forwarded): the device's primary address
     _send(engine, "a", "10.0.0.98", _ip_packet("10.9.9.9", "10.0.0.98", 60))
+    # a bare 20-byte header is still a packet with a source address
+    _send(engine, "a", "10.0.0.97", _ip_packet("10.0.0.5", "10.0.0.97", 20))
     run_for(engine, 10 * MS)
     engine.stop_captures()
     reqs = [f for _, f in pcap_frames(cap) if f[12:14] == b"\x08\x06"]
-    assert [f[0:6] for f in reqs] == [BCAST, BCAST]
+    assert [f[0:6] for f in reqs] == [BCAST, BCAST, BCAST]
     assert [(f[28:32], f[38:42]) for f in reqs] == [
         (IPv4Address("10.0.0.5").packed, IPv4Address("10.0.0.99").packed),
         (IPv4Address("10.0.0.1").packed, IPv4Address("10.0.0.98").packed),
+        (IPv4Address("10.0.0.5").packed, IPv4Address("10.0.0.97").packed),
     ]
 
 
