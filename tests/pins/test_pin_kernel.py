@@ -225,13 +225,14 @@ links:
 
 def test_neighbour_defaults_equal_a_fresh_namespaces(netns) -> None:  # type: ignore[no-untyped-def]
     """The emulator's neighbour parameters are the kernel's defaults (read where no
-    administrator has tuned them: a namespace made for this test)."""
+    administrator has tuned them: the loopback of a namespace made for this test; a new
+    namespace has no neigh/default, its devices start from the table's defaults)."""
     from vnetlab.sim.stack import neigh
 
     netns("d")
 
     def get(name: str) -> int:
-        return int(sh("cat", f"/proc/sys/net/ipv4/neigh/default/{name}", ns="d"))
+        return int(sh("cat", f"/proc/sys/net/ipv4/neigh/lo/{name}", ns="d"))
 
     assert get("mcast_solicit") == neigh.MCAST_SOLICIT == 3
     assert get("ucast_solicit") == neigh.UCAST_SOLICIT == 3

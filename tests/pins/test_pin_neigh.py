@@ -28,6 +28,7 @@ from pinlab import BCAST, PAIR, arp_in, entry, pcap_frames, realize, run_for
 
 from vnetlab.sim.clock import MS, S
 from vnetlab.sim.stack.neigh import NUD_REACHABLE, NUD_STALE
+from vnetlab.wire.ipv4 import Ipv4Header
 
 # the kernel's defaults, written out (not the module's constants: a changed constant must fail
 # here); tests/pins/test_pin_kernel.py reads them from a fresh namespace's sysctls
@@ -35,7 +36,6 @@ DELAY_FIRST_PROBE = 5 * S     # delay_first_probe_time
 LOCKTIME = 1 * S              # locktime (100 x 10 ms)
 REACHABLE_TIME = 30 * S       # base_reachable_time_ms
 UNRES_QLEN_BYTES = 212_992    # unres_qlen_bytes
-from vnetlab.wire.ipv4 import Ipv4Header
 
 FAKE = b"\x02\xee\x00\x00\x00\x77"
 OTHER = b"\x02\xee\x00\x00\x00\x88"
