@@ -104,6 +104,14 @@ EQUIVALENT: dict[str, str] = {
         "stay distinct",
     "vnetlab/sim/devices/bridge/forward.py:30:38:2->3":
         "the same labels: 0, 1, 3 stay distinct",
+    "vnetlab/sim/stack/neigh.py:82:22:0->1":
+        "Neighbour.probes' initial value is never read: output() sets 0 on entering "
+        "INCOMPLETE and DELAY->PROBE sets 0; STALE/PERMANENT entries do not count probes",
+    "vnetlab/sim/stack/neigh.py:82:22:0->-1": "the same: the initial probes is never read",
+    "vnetlab/sim/stack/neigh.py:272:32:2->3":
+        "confirmed is only read by the DELAY timer (now - confirmed <= 5 s): back-dating "
+        "by 60 s or 90 s is the same verdict",
+    "vnetlab/sim/stack/neigh.py:272:32:2->1": "the same: 30 s back is still > 5 s",
 }
 
 _CMP_FLIP: dict[type[ast.cmpop], type[ast.cmpop]] = {
