@@ -241,3 +241,55 @@ def test_neighbour_defaults_equal_a_fresh_namespaces(netns) -> None:  # type: ig
     assert get("delay_first_probe_time") * S == neigh.DELAY_FIRST_PROBE
     assert get("locktime") * 10 * MS == neigh.LOCKTIME  # USER_HZ ticks
     assert get("unres_qlen_bytes") == neigh.UNRES_QLEN_BYTES
+
+
+SEND_BAD_IP = """
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+hdr = bytes.fromhex("4500001c00000000400100000a0000010a000002")  # header checksum 0: bad
+s.send(bytes.fromhex(sys.argv[1]) + bytes.fromhex("020000000001") + b"\\x08\\x00" + hdr
+       + bytes.fromhex("0800f7ff00000000"))
+"""
+
+
+def _in_hdr_errors(ns: str) -> int:
+    lines = [ln.split() for ln in sh("cat", "/proc/net/snmp", ns=ns).splitlines()
+             if ln.startswith("Ip:")]
+    return int(lines[1][lines[0].index("InHdrErrors")])
+
+
+def test_bad_ipv4_header_counts_inhdrerrors_not_rx_dropped(netns) -> None:  # type: ignore[no-untyped-def]
+    netns("a", "b")
+    a, b = PFX + "a", PFX + "b"
+    sh("ip", "-n", a, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", b)
+    sh("ip", "-n", b, "addr", "add", "10.0.0.2/24", "dev", "eth0")
+    for n in (a, b):
+        sh("ip", "-n", n, "link", "set", "eth0", "up")
+    time.sleep(0.3)
+    mac = json.loads(sh("ip", "-j", "link", "show", "eth0", ns="b"))[0]["address"]
+    rx0, err0 = stats("b", "eth0")["rx"], _in_hdr_errors("b")
+    sh("python3", "-c", SEND_BAD_IP, mac.replace(":", ""), ns="a")
+    time.sleep(0.3)
+    rx1, err1 = stats("b", "eth0")["rx"], _in_hdr_errors("b")
+    assert rx1["packets"] == rx0["packets"] + 1 and rx1["dropped"] == rx0["dropped"]
+    assert err1 == err0 + 1
+    # the emulator
+    engine = realize("""
+name: pinhdr
+nodes:
+  a:
+    interfaces: {eth0: {}}
+  b:
+    interfaces: {eth0: {addresses: [10.0.0.2/24]}}
+links:
+  - endpoints: [a:eth0, b:eth0]
+""")
+    bdev = engine.namespaces["b"].devices["eth0"]
+    hdr = bytes.fromhex("4500001c00000000400100000a0000010a000002")
+    engine.namespaces["a"].devices["eth0"].xmit(Skb(
+        bdev.mac + bytes.fromhex("020000000001") + b"\x08\x00" + hdr
+        + bytes.fromhex("0800f7ff00000000"), None))
+    run_for(engine, 1 * MS)
+    assert (bdev.rx_packets, bdev.rx_dropped) == (1, 0)
+    assert engine.namespaces["b"].stack.stats.get("InHdrErrors") == 1
