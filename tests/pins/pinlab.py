@@ -57,3 +57,14 @@ def run_for(engine: SimEngine, ns_: int) -> None:
 
 def pcap_frames(path: Path) -> list[tuple[int, bytes]]:
     return list(read_pcap(path))
+
+
+def frame_to(engine: SimEngine, node: str, packet: bytes, dst_mac: bytes | None = None) -> None:
+    """An IPv4 PACKET arrives at NODE:eth0 over the wire from the other node of PAIR."""
+    from vnetlab.sim.clock import MS
+
+    src_node = "a" if node == "b" else "b"
+    dev = engine.namespaces[node].devices["eth0"]
+    peer = engine.namespaces[src_node].devices["eth0"]
+    peer.xmit(Skb((dst_mac or dev.mac) + peer.mac + b"\x08\x00" + packet, None))
+    run_for(engine, 1 * MS)
