@@ -109,6 +109,20 @@ def test_uapi_numbers_and_header_value_defaults() -> None:
     assert (w.IPPROTO_ICMP, w.IPPROTO_TCP, w.IPPROTO_UDP) == (1, 6, 17)
     assert (w.IP_DF, w.IP_MF, w.IP_OFFMASK, w.IPV4_HLEN) == (0x4000, 0x2000, 0x1FFF, 20)
     assert (w.IPOPT_END, w.IPOPT_NOOP, w.IPOPT_COPY) == (0, 1, 0x80)
+    from vnetlab.wire import arp as wa
+    from vnetlab.wire import ethernet as we
+    from vnetlab.wire import icmp as wi
+
+    # include/uapi/linux/if_ether.h, if_vlan.h, if_arp.h, icmp.h
+    assert (we.ETH_HLEN, we.ETH_ZLEN, we.VLAN_HLEN) == (14, 60, 4)
+    assert (we.ETH_P_IP, we.ETH_P_ARP, we.ETH_P_8021Q, we.ETH_P_8021AD, we.ETH_P_IPV6) == (
+        0x0800, 0x0806, 0x8100, 0x88A8, 0x86DD)
+    assert (wa.ARPHRD_ETHER, wa.ARPOP_REQUEST, wa.ARPOP_REPLY, wa.ARP_LEN) == (1, 1, 2, 28)
+    assert (wi.ICMP_ECHOREPLY, wi.ICMP_DEST_UNREACH, wi.ICMP_ECHO, wi.ICMP_TIME_EXCEEDED) == (
+        0, 3, 8, 11)
+    assert (wi.ICMP_NET_UNREACH, wi.ICMP_HOST_UNREACH, wi.ICMP_PROT_UNREACH,
+            wi.ICMP_PORT_UNREACH, wi.ICMP_FRAG_NEEDED) == (0, 1, 2, 3, 4)
+    assert (wi.ICMP_EXC_TTL, wi.ICMP_EXC_FRAGTIME, wi.ICMP_HLEN) == (0, 1, 8)
     h = _ip()
     assert (h.ttl, h.tos, h.ident, h.df, h.mf, h.frag_offset, h.total_length) == (
         64, 0, 0, False, False, 0, 0)
