@@ -112,6 +112,12 @@ EQUIVALENT: dict[str, str] = {
         "confirmed is only read by the DELAY timer (now - confirmed <= 5 s): back-dating "
         "by 60 s or 90 s is the same verdict",
     "vnetlab/sim/stack/neigh.py:272:32:2->1": "the same: 30 s back is still > 5 s",
+    "vnetlab/wire/icmp.py:106:16:0->-1":
+        "echo ident -1 passes this check but makes rest negative, which __post_init__ "
+        "refuses with the same ValueError",
+    "vnetlab/wire/icmp.py:106:41:0->-1": "the same for seq -1 (rest becomes -1)",
+    "vnetlab/wire/icmp.py:114:15:0->-1":
+        "mtu -1 becomes rest -1, refused by __post_init__ with the same ValueError",
 }
 
 _CMP_FLIP: dict[type[ast.cmpop], type[ast.cmpop]] = {
