@@ -36,6 +36,8 @@ Usage: ``nice`` is applied by the tool itself::
     .venv/bin/python bench/mutation.py --max-mutants 120 --seed 1   # a deterministic sample
     .venv/bin/python bench/mutation.py --max-per-module 18           # the same, per module
     .venv/bin/python bench/mutation.py --list               # the mutant ids, nothing run
+    .venv/bin/python bench/mutation.py --only ID,ID --json again.json   # re-check survivors
+    .venv/bin/python bench/mutation.py --rescore run.json --merge again.json
 """
 
 from __future__ import annotations
@@ -104,6 +106,8 @@ EQUIVALENT: dict[str, str] = {
         "stay distinct",
     "vnetlab/sim/devices/bridge/forward.py:30:38:2->3":
         "the same labels: 0, 1, 3 stay distinct",
+    "vnetlab/sim/devices/bridge/fdb.py:114:28:<-><=":
+        "the minimum of the expiries: on a tie `<=` picks an equal value, the same timer",
     "vnetlab/sim/stack/neigh.py:82:22:0->1":
         "Neighbour.probes' initial value is never read: output() sets 0 on entering "
         "INCOMPLETE and DELAY->PROBE sets 0; STALE/PERMANENT entries do not count probes",
@@ -352,6 +356,57 @@ class Worker:
                       src_line, failed[:3])
 
 
+def summarize(results: list[Result], meta: dict[str, object], out: Path) -> float:
+    """Count per module (declared equivalents apart), write OUT, print the table, the
+    survivors and, last, the ``score:`` line."""
+    for r in results:  # the reviewed list applies to results of earlier runs too
+        if r.status == "survived" and r.id in EQUIVALENT:
+            r.status = "equivalent"
+    per: dict[str, dict[str, int]] = {}
+    for r in results:
+        c = per.setdefault(r.path, {"killed": 0, "survived": 0, "equivalent": 0})
+        c["killed" if r.status in ("killed", "timeout") else r.status] += 1
+    killed = sum(c["killed"] for c in per.values())
+    counted = sum(c["killed"] + c["survived"] for c in per.values())
+    score = killed / counted if counted else 1.0
+    survivors = [r for r in results if r.status == "survived"]
+    report = {
+        "modules": per, "killed": killed, "survived": len(survivors),
+        "equivalent": sum(c["equivalent"] for c in per.values()), "score": round(score, 4),
+        **meta,
+        "survivors": [{"where": f"{r.path}:{r.line}", "mutation": r.op, "id": r.id,
+                       "source": r.source_line} for r in survivors],
+        "equivalent_declared": dict(EQUIVALENT),
+        "results": [asdict(r) for r in results],
+    }
+    out.write_text(json.dumps(report, indent=1))
+    print()
+    for path, c in per.items():
+        n = c["killed"] + c["survived"]
+        print(f"{path:45} killed {c['killed']:3}/{n:3}  equivalent {c['equivalent']}")
+    for r in survivors:
+        print(f"survivor {r.path}:{r.line}  {r.op}  | {r.source_line}")
+    print(f"results: {out}   wall {meta.get('wall_seconds', 0)}s")
+    print(f"score: {score:.3f}")
+    return score
+
+
+def rescore(path: str, merge: list[str]) -> int:
+    """Score a results file again: with today's EQUIVALENT list, and with the verdicts of
+    re-check runs (``--only ID,... --json``) replacing those of the same mutants."""
+    data = json.loads(Path(path).read_text())
+    fields = set(Result.__dataclass_fields__)
+    results = [Result(**{k: v for k, v in r.items() if k in fields}) for r in data["results"]]
+    for extra in merge:
+        again = {r["id"]: r for r in json.loads(Path(extra).read_text())["results"]}
+        results = [Result(**{k: v for k, v in again[r.id].items() if k in fields})
+                   if r.id in again else r for r in results]
+    meta = {k: data.get(k) for k in ("wall_seconds", "jobs", "sample", "per_module", "seed")}
+    meta["merged"] = merge
+    summarize(results, meta, Path(path).with_suffix(".rescored.json"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--modules", help="comma-separated short names or paths "
@@ -369,7 +424,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="comma-separated mutant ids to run (re-check survivors)")
     ap.add_argument("--list", action="store_true", help="list the mutant ids and exit")
     ap.add_argument("--json", help="write results here (default: in the temp directory)")
+    ap.add_argument("--rescore", metavar="JSON",
+                    help="no run: score a results file again (today's EQUIVALENT list)")
+    ap.add_argument("--merge", action="append", default=[], metavar="JSON",
+                    help="with --rescore: verdicts of a re-check run replace the old ones")
     args = ap.parse_args(argv)
+    if args.rescore:
+        return rescore(args.rescore, args.merge)
 
     names = args.modules.split(",") if args.modules else DEFAULT_MODULES
     chosen: list[tuple[str, list[str]]] = []
@@ -445,34 +506,10 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
         wall = time.monotonic() - start
         out = Path(args.json) if args.json else base / "mutation-results.json"
-        per: dict[str, dict[str, int]] = {}
-        for r in results:
-            c = per.setdefault(r.path, {"killed": 0, "survived": 0, "equivalent": 0})
-            c["killed" if r.status in ("killed", "timeout") else r.status] += 1
-        killed = sum(c["killed"] for c in per.values())
-        counted = sum(c["killed"] + c["survived"] for c in per.values())
-        score = killed / counted if counted else 1.0
-        survivors = [r for r in results if r.status == "survived"]
-        report = {
-            "modules": per, "killed": killed, "survived": len(survivors),
-            "equivalent": sum(c["equivalent"] for c in per.values()), "score": round(score, 4),
-            "wall_seconds": round(wall, 1), "jobs": len(workers),
-            "sample": args.max_mutants or None, "per_module": args.max_per_module or None,
-            "seed": args.seed,
-            "survivors": [{"where": f"{r.path}:{r.line}", "mutation": r.op, "id": r.id,
-                           "source": r.source_line} for r in survivors],
-            "equivalent_declared": {k: v for k, v in EQUIVALENT.items()},
-            "results": [asdict(r) for r in results],
-        }
-        out.write_text(json.dumps(report, indent=1))
-        print()
-        for path, c in per.items():
-            n = c["killed"] + c["survived"]
-            print(f"{path:45} killed {c['killed']:3}/{n:3}  equivalent {c['equivalent']}")
-        for r in survivors:
-            print(f"survivor {r.path}:{r.line}  {r.op}  | {r.source_line}")
-        print(f"results: {out}   wall {wall:.0f}s with {len(workers)} worker(s)")
-        print(f"score: {score:.3f}")
+        meta = {"wall_seconds": round(wall, 1), "jobs": len(workers),
+                "sample": args.max_mutants or None, "per_module": args.max_per_module or None,
+                "seed": args.seed}
+        summarize(results, meta, out)
     finally:
         # the results file stays in BASE; the tree copies and bytecode go
         for w in base.glob("w*"):
