@@ -108,6 +108,9 @@ EQUIVALENT: dict[str, str] = {
         "the same labels: 0, 1, 3 stay distinct",
     "vnetlab/sim/devices/bridge/fdb.py:114:28:<-><=":
         "the minimum of the expiries: on a tie `<=` picks an equal value, the same timer",
+    "vnetlab/sim/stack/icmp.py:159:49:0->1":
+        "_icmp_name's mtu default is never used: both callers pass mtu",
+    "vnetlab/sim/stack/icmp.py:159:49:0->-1": "the same unused default",
     "vnetlab/sim/stack/neigh.py:82:22:0->1":
         "Neighbour.probes' initial value is never read: output() sets 0 on entering "
         "INCOMPLETE and DELAY->PROBE sets 0; STALE/PERMANENT entries do not count probes",

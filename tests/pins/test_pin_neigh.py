@@ -76,6 +76,9 @@ def test_unresolved_queue_drops_the_oldest_over_the_byte_limit() -> None:
     big = _ip_packet("10.0.0.1", "10.0.0.99", UNRES_QLEN_BYTES - 100)  # p3 + big == the limit
     _send(engine, "a", "10.0.0.99", big)
     assert [p for p, _ in n.queue] == [p3, big] and table.unres_discards == 2
+    tiny = b"t"  # one byte over the limit is over: the oldest goes
+    _send(engine, "a", "10.0.0.99", tiny)
+    assert [p for p, _ in n.queue] == [big, tiny] and table.unres_discards == 3
 
 
 def test_probe_is_unicast_to_the_cached_address_three_times_then_failed(
@@ -273,6 +276,29 @@ def test_multicast_sender_or_target_and_loopback_target_are_ignored() -> None:
     arp_in(engine, "a", "eth0", 1, OTHER, "240.0.0.1", "10.0.0.1", dst=BCAST)
     assert entry(engine, "a", "eth0", "223.255.255.255") is not None
     assert entry(engine, "a", "eth0", "240.0.0.1") is not None
+
+
+def test_a_namespace_without_addresses_asks_from_0_0_0_0(tmp_path: Path) -> None:
+    """``arp_solicit``: no address to speak from (``inet_select_addr`` gives 0): the
+    request's sender protocol address is 0.0.0.0."""
+    engine = realize("""
+name: bare
+nodes:
+  a:
+    interfaces: {eth0: {}}
+  b:
+    interfaces: {eth0: {}}
+links:
+  - endpoints: [a:eth0, b:eth0]
+""")
+    cap = tmp_path / "a.pcap"
+    engine.start_capture("a", "eth0", cap)
+    _send(engine, "a", "10.0.0.2", b"")
+    run_for(engine, 1 * MS)
+    engine.stop_captures()
+    reqs = [f for _, f in pcap_frames(cap) if f[12:14] == b"\x08\x06"]
+    assert [(f[28:32], f[38:42]) for f in reqs] == [
+        (bytes(4), IPv4Address("10.0.0.2").packed)]
 
 
 def test_request_for_us_is_answered_unicast_with_our_address(tmp_path: Path) -> None:
