@@ -111,6 +111,18 @@ EQUIVALENT: dict[str, str] = {
     "vnetlab/sim/stack/icmp.py:159:49:0->1":
         "_icmp_name's mtu default is never used: both callers pass mtu",
     "vnetlab/sim/stack/icmp.py:159:49:0->-1": "the same unused default",
+    "vnetlab/sim/devices/bridge/fdb.py:46:19:0->1":
+        "FdbEntry's vid default is never used: every constructor passes vid",
+    "vnetlab/sim/devices/bridge/fdb.py:46:19:0->-1": "the same unused default",
+    "vnetlab/sim/devices/bridge/fdb.py:94:27:<-><=":
+        "arming again for the same instant adds a second callback that sees gc_at moved "
+        "on (armed_for check) and returns: the same deletions at the same times",
+    "vnetlab/sim/devices/bridge/fdb.py:144:28:+->-":
+        "arming in the past runs one early cleanup that deletes nothing (the new entry is "
+        "fresh) and re-arms for the true earliest expiry: the same deletions",
+    "vnetlab/sim/devices/bridge/forward.py:62:7:and->or":
+        "br_nf_hook returns True when the namespace has no ebtables table, so "
+        "`ebt is not None or not hook()` is False exactly as before",
     "vnetlab/sim/stack/neigh.py:82:22:0->1":
         "Neighbour.probes' initial value is never read: output() sets 0 on entering "
         "INCOMPLETE and DELAY->PROBE sets 0; STALE/PERMANENT entries do not count probes",

@@ -419,3 +419,35 @@ def test_link_local_range_ends_at_0f(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     seen.clear()
     _send(engine, b"\x01\x80\xc2\x00\x00\x0e", 60)
     assert seen == ["veth1"]
+
+
+def test_a_static_fdb_entry_for_a_group_address_does_not_steer_it(tmp_path: Path) -> None:
+    """``br_handle_frame_finish``: multicast destinations take the mdb/flood path; the FDB
+    is only looked up for unicast (``bridge fdb add 01:..`` is accepted, never consulted)."""
+    engine = realize(LAB)
+    host = engine.namespaces["host"].devices
+    _br(engine).add_static(MCAST, host["veth2"])
+    _send(engine, BCAST, 60)          # SRC learned: the fast path is open
+    got = _received(engine, tmp_path, [(MCAST, 100, False), (MCAST, 101, True)])
+    assert got == {"ns2": [100, 101], "ns3": [100, 101]}
+
+
+def test_unanswered_arp_still_reaches_neigh_suppress_ports(tmp_path: Path) -> None:
+    """``br_flood`` skips BR_NEIGH_SUPPRESS ports only when the bridge answered the request
+    itself (``proxyarp_replied``); a request it cannot answer is flooded to them too."""
+    engine = realize(LAB)
+    p3 = engine.namespaces["host"].devices["veth3"].br_port
+    assert p3 is not None
+    p3.neigh_suppress = True
+    arp = (bytes.fromhex("0001080006040001") + SRC + bytes([10, 0, 0, 1]) + bytes(6)
+           + bytes([10, 9, 9, 9]))
+    paths = {n: tmp_path / f"{n}.pcap" for n in ("ns2", "ns3")}
+    for n, p in paths.items():
+        engine.start_capture(n, "eth0", p)
+    frame = BCAST + SRC + b"\x08\x06" + arp + bytes(18)
+    engine.namespaces["ns1"].devices["eth0"].xmit(Skb(frame, None))
+    run_for(engine, 1 * MS)
+    engine.stop_captures()
+    got = {n: [f[38:42] for _, f in pcap_frames(p) if f[12:14] == b"\x08\x06"]
+           for n, p in paths.items()}
+    assert got == {"ns2": [bytes([10, 9, 9, 9])], "ns3": [bytes([10, 9, 9, 9])]}
