@@ -451,3 +451,42 @@ def test_unanswered_arp_still_reaches_neigh_suppress_ports(tmp_path: Path) -> No
     got = {n: [f[38:42] for _, f in pcap_frames(p) if f[12:14] == b"\x08\x06"]
            for n, p in paths.items()}
     assert got == {"ns2": [bytes([10, 9, 9, 9])], "ns3": [bytes([10, 9, 9, 9])]}
+
+
+def test_locked_port_admits_only_sources_with_a_non_local_entry_on_it(tmp_path: Path) -> None:
+    """``br_handle_frame_finish`` with BR_PORT_LOCKED: the source needs an FDB entry on this
+    very port that is not local; nothing is learned from a locked port."""
+    engine = realize(LAB)
+    br = _br(engine)
+    host = engine.namespaces["host"].devices
+    p1 = host["veth1"].br_port
+    assert p1 is not None
+    p1.locked = True
+    other = b"\x02\x00\x00\x00\x05\x05"
+    br.add_static(SRC, host["veth1"])
+    br.add_static(other, host["veth3"])
+    got = _received(engine, tmp_path, [(BCAST, 100, False), (BCAST, 101, True)])
+    assert got == {"ns2": [100, 101], "ns3": [100, 101]}
+    paths = {n: tmp_path / f"l-{n}.pcap" for n in ("ns2", "ns3")}
+    for n, p in paths.items():
+        engine.start_capture(n, "eth0", p)
+    for src in (other, host["veth1"].mac, b"\x02\x00\x00\x00\x06\x06"):
+        _send(engine, BCAST, 60, src=src)
+    engine.stop_captures()
+    assert [len(pcap_frames(p)) for p in paths.values()] == [0, 0]
+    assert b"\x02\x00\x00\x00\x06\x06" not in br.fdb
+
+
+def test_a_bpdu_sender_is_learned_while_stp_runs() -> None:
+    """``__br_handle_local_finish``: with STP on, a BPDU's source is learned on a learning
+    or forwarding port before ``br_stp_rcv`` takes it."""
+    from vnetlab.sim.devices.bridge.port import BR_STATE_FORWARDING, BR_STATE_LEARNING
+
+    engine = realize(LAB)
+    br = _br(engine)
+    br.set_stp(True)
+    run_for(engine, 20 * S)
+    p1 = engine.namespaces["host"].devices["veth1"].br_port
+    assert p1 is not None and p1.state in (BR_STATE_LEARNING, BR_STATE_FORWARDING)
+    _send(engine, b"\x01\x80\xc2\x00\x00\x00", 60)
+    assert SRC in br.fdb and br.fdb[SRC].port is p1
