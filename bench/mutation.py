@@ -123,6 +123,10 @@ EQUIVALENT: dict[str, str] = {
     "vnetlab/sim/devices/bridge/forward.py:62:7:and->or":
         "br_nf_hook returns True when the namespace has no ebtables table, so "
         "`ebt is not None or not hook()` is False exactly as before",
+    "vnetlab/sim/stack/icmp.py:155:23:16384->16383":
+        "the quoted header's DF bit is never read (only its dst, proto and length are)",
+    "vnetlab/sim/stack/icmp.py:155:56:>->>=":
+        "ihl == 20 gives data[20:20] == b'' either way",
     "vnetlab/sim/stack/neigh.py:82:22:0->1":
         "Neighbour.probes' initial value is never read: output() sets 0 on entering "
         "INCOMPLETE and DELAY->PROBE sets 0; STALE/PERMANENT entries do not count probes",

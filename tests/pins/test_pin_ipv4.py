@@ -89,8 +89,13 @@ def test_path_mtu_clamp_expiry_and_no_growth() -> None:
     assert st2.path_mtu(dev2, dst) == 1500     # expired at exactly mtu_expires
     st2.update_pmtu(dst, 1450)
     assert st2.path_mtu(dev2, dst) == 1450
-    st2.update_pmtu(dst, 9000)                 # above the device: the device wins
-    assert st2.path_mtu(dev2, dst) == 1450
+    # an entry that expires right now no longer blocks a larger value
+    t1 = engine2.sched.now
+    engine2.sched.run(until=t1 + 600 * S)
+    st2.update_pmtu(dst, 1480)
+    assert st2.path_mtu(dev2, dst) == 1480
+    st2.update_pmtu(dst, 9000)                 # larger than the cached one: ignored
+    assert st2.path_mtu(dev2, dst) == 1480
 
 
 def _sent(engine: SimEngine, tmp: Path, fn) -> list[bytes]:  # type: ignore[no-untyped-def]
@@ -147,6 +152,7 @@ def test_broadcast_and_multicast_next_hops_need_no_arp(tmp_path: Path) -> None:
         st.ip_output(ip("10.0.0.255"), 253, b"b", None)
         st.ip_output(ip("224.1.2.3"), 253, b"m", None, dev=dev)
         st.ip_output(ip("239.129.2.3"), 253, b"m", None, dev=dev)
+        st.ip_output(ip("255.255.255.255"), 253, b"l", None, dev=dev)
 
     cap = tmp_path / "all.pcap"
     engine.start_capture("a", "eth0", cap)
@@ -155,7 +161,8 @@ def test_broadcast_and_multicast_next_hops_need_no_arp(tmp_path: Path) -> None:
     engine.stop_captures()
     frames = [f for _, f in pcap_frames(cap)]
     assert [(f[0:6].hex(), f[12:14].hex()) for f in frames] == [
-        ("ffffffffffff", "0800"), ("01005e010203", "0800"), ("01005e010203", "0800")]
+        ("ffffffffffff", "0800"), ("01005e010203", "0800"), ("01005e010203", "0800"),
+        ("ffffffffffff", "0800")]
 
 
 def _frame_to(engine: SimEngine, node: str, packet: bytes, dst_mac: bytes | None = None) -> None:

@@ -301,6 +301,18 @@ links:
         (bytes(4), IPv4Address("10.0.0.2").packed)]
 
 
+def test_request_from_a_known_sender_for_a_multicast_target_changes_nothing() -> None:
+    engine = realize(PAIR)
+    n = _reachable(engine)
+    old = n.lladdr  # type: ignore[attr-defined]
+    run_for(engine, 2 * S)  # past locktime: only the multicast rule can keep it
+    arp_in(engine, "a", "eth0", 1, OTHER, "10.0.0.2", "224.0.0.5", dst=BCAST)
+    arp_in(engine, "a", "eth0", 1, OTHER, "10.0.0.2", "127.0.0.1", dst=BCAST)
+    assert n.lladdr == old  # type: ignore[attr-defined]
+    arp_in(engine, "a", "eth0", 1, OTHER, "10.0.0.2", "10.0.0.9", dst=BCAST)
+    assert n.lladdr == OTHER  # type: ignore[attr-defined]
+
+
 def test_request_for_us_is_answered_unicast_with_our_address(tmp_path: Path) -> None:
     engine = realize(PAIR)
     cap = tmp_path / "a.pcap"
