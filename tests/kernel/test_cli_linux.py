@@ -163,19 +163,23 @@ def test_gc_after_a_killed_up(tmp_path: Path) -> None:
             if len([n for n in nl.list_netns() if n.startswith("vnl-kcli3.")]) >= 5:
                 break
             time.sleep(0.005)
+        # freeze it first, so what it had done when it died is known, not raced: the record
+        # is written before the first namespace (status building), 5 of 150 are made
+        os.kill(proc.pid, signal.SIGSTOP)
+        rec = runtime.find("kcli3", "vnl-")
+        assert rec is not None and rec.status == "building", rec
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         code, out, _ = invoke("status")
-        assert "kcli3: dead" in out or "kcli3: up" in out
+        assert code == 0 and "kcli3: dead" in out, out
         code, out, _ = invoke("gc", "--dry-run")
         assert code == 0
         left = [n for n in nl.list_netns() if n.startswith("vnl-kcli3.")]
-        rec = runtime.find("kcli3", "vnl-")
-        if rec is not None and rec.status != "up":
-            assert left and "would remove vnl-kcli3." in out
-            assert left == [n for n in nl.list_netns() if n.startswith("vnl-kcli3.")]
+        assert len(left) >= 5 and "would remove vnl-kcli3." in out, out
+        assert left == [n for n in nl.list_netns() if n.startswith("vnl-kcli3.")]  # dry run
         code, out, _ = invoke("gc")
         assert code == 0
+        assert runtime.find("kcli3", "vnl-") is None
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)

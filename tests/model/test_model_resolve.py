@@ -88,8 +88,15 @@ def test_given_mac_is_kept_and_generated_ones_avoid_it():
 def test_resolve_is_idempotent_and_returns_frozen_specs():
     lab = load_lab(EXAMPLE)
     assert resolve(lab) == lab
-    with pytest.raises(Exception):  # noqa: B017 - pydantic raises ValidationError
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="Instance is frozen") as err:
         lab.name = "x"  # type: ignore[misc]
+    assert err.value.errors()[0]["type"] == "frozen_instance"
+    assert lab.name != "x"
+    node = next(iter(lab.nodes.values()))
+    with pytest.raises(ValidationError, match="Instance is frozen"):
+        node.interfaces = {}  # type: ignore[misc]  # nested specs are frozen too
 
 
 def test_helpers():

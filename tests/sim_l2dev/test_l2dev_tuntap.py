@@ -67,13 +67,23 @@ def test_file_like_and_callback_sides() -> None:
     assert e.value.errno == errno.EIO
 
 
-@pytest.mark.parametrize("name", ["vpn-tun", "vm-tap"])
+#: the checks each example declares, pinned: a lab that lost its checks would pass vacuously
+EXAMPLE_CHECKS = {
+    "vpn-tun": ["PingCheck"] * 3 + ["FramesCheck"] * 3,
+    "vm-tap": ["PingCheck", "PingCheck", "FdbCheck", "FramesCheck"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_CHECKS))
 def test_examples_pass(name: str) -> None:
     lab = load_lab(EXAMPLES / f"{name}.yaml")
+    assert [type(c).__name__ for c in lab.checks] == EXAMPLE_CHECKS[name]
     eng = SimEngine()
     eng.realize(lab)
     report = run_checks(eng, lab)
+    assert len(report.results) == len(lab.checks)
     assert report.ok, [r for r in report.results if not r.passed]
+    assert all(r.passed for r in report.results)
 
 
 def _vpn() -> SimEngine:

@@ -11,6 +11,9 @@ One ``Neighbour`` per (device, next-hop IP), with the NUD states ``ip neigh`` sh
   "Destination Host Unreachable".
 * a reply → REACHABLE for ``reachable_time`` (30 s; Linux randomises 0.5–1.5×, the emulator
   keeps it exact to stay deterministic), then STALE.
+* the queue bound counts packet lengths; the kernel counts ``skb->truesize`` (a 1428-byte UDP
+  packet from a local socket is 2304 bytes of truesize), so the kernel holds fewer packets.
+  Either way the oldest packets go first and no device counter moves.
 * use of a STALE entry → DELAY; ``delay_first_probe_time`` (5 s) later PROBE with unicast
   solicitations (``ucast_solicit`` 3), then REACHABLE or FAILED.
 * within ``locktime`` (1 s) of the last update a different lladdr does not override an
@@ -91,12 +94,14 @@ Solicit = Callable[[Neighbour, bytes | None], None]
 class NeighTable:
     """The ``arp_tbl`` of one namespace."""
 
-    __slots__ = ("stack", "entries", "solicit")
+    __slots__ = ("stack", "entries", "solicit", "unres_discards")
 
     def __init__(self, stack: Ipv4Stack, solicit: Solicit) -> None:
         self.stack = stack
         self.entries: dict[tuple[NetDevice, int], Neighbour] = {}
         self.solicit = solicit
+        #: packets dropped from full unresolved queues (/proc/net/stat/arp_cache)
+        self.unres_discards = 0
 
     # -- output path (neigh_resolve_output) -------------------------------------------
     def output(self, dev: NetDevice, nexthop: int, packet: bytes, trace: TraceNode | None) -> None:
@@ -152,7 +157,9 @@ class NeighTable:
         while n.queued_bytes > UNRES_QLEN_BYTES and n.queue:
             old, t = n.queue.popleft()
             n.queued_bytes -= len(old)
-            n.dev.tx_dropped += 1  # counted as unresolved-queue drops
+            # NEIGH_CACHE_STAT_INC(tbl, unres_discards): a table statistic, not the device's
+            # tx_dropped (measured: tests/pins/test_pin_kernel.py)
+            self.unres_discards += 1
             if t is not None:
                 t.drop(self.stack.ns.name, "neighbour queue full (unres_qlen_bytes)",
                        DropReason.NEIGH_QUEUEFULL)
@@ -181,7 +188,8 @@ class NeighTable:
                 n.state = NUD_STALE
             return
         if n.state == NUD_DELAY:
-            if now - n.confirmed < DELAY_FIRST_PROBE:
+            # time_before_eq(now, confirmed + delay_probe_time): the boundary is REACHABLE
+            if now - n.confirmed <= DELAY_FIRST_PROBE:
                 n.state = NUD_REACHABLE
                 self._arm(n, REACHABLE_TIME)
                 return
@@ -242,12 +250,13 @@ class NeighTable:
             and n.lladdr is not None
             and n.lladdr != lladdr
             and n.state != NUD_INCOMPLETE
-            and now - n.updated < LOCKTIME
+            and now - n.updated <= LOCKTIME
         ):
+            # arp_process: override only when time_after(now, updated + locktime)
             return  # locktime: ignore a flip-flopping lladdr
         changed = n.lladdr != lladdr
+        old_state = n.state
         n.lladdr = lladdr
-        n.updated = now
         if state == NUD_REACHABLE:
             n.confirmed = now
             n.state = NUD_REACHABLE
@@ -257,6 +266,14 @@ class NeighTable:
             if n.timer is not None:
                 n.timer.cancel()
                 n.timer = None
+        if changed and n.state != NUD_REACHABLE:
+            # a new lladdr nobody confirmed: back-date `confirmed` (2 x base_reachable_time)
+            # so DELAY goes on to PROBE instead of trusting the creation time
+            n.confirmed = now - 2 * REACHABLE_TIME
+        if changed or n.state != old_state:
+            # neigh_update moves `updated` only for a real change: a no-op update must not
+            # slide the locktime window
+            n.updated = now
         if n.queue:
             self._flush_queue(n, lladdr)
 
