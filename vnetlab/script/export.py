@@ -173,6 +173,11 @@ def _ip_link_add(node: str, ifname: str, spec: NetdevSpec) -> str:
     makes the device there and moves it in with ``netns``, as ``ip`` would have to."""
     if isinstance(spec, GeneveSpec) and spec.options:
         raise ExportError(f"{node}:{ifname}: Geneve option TLVs have no ip command form")
+    if spec.type in ("nic", "vf"):
+        # a script cannot make a physical port; writing sriov_numvfs to a NIC the script's
+        # host may not have is not an export of this lab
+        raise ExportError(f"{node}:{ifname}: a physical NIC port and its VFs have no "
+                          "ip link add form (export of SR-IOV labs is not supported yet)")
     kind = spec.ip_link_type()
     if kind is None:
         raise ExportError(f"{node}:{ifname}: {type(spec).__name__} has no ip link add form")
