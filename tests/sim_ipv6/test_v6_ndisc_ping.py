@@ -10,14 +10,15 @@ from v6sim import add6, ping6, routed, run, two_hosts
 from vnetlab.sim.netdev import Skb
 from vnetlab.sim.stack.addr6 import ip6_int, solicited_node
 from vnetlab.sim.stack.ndisc import ndisc_send_ns
+from vnetlab.sim.stack.netns import Namespace
 from vnetlab.sim.trace import DropReason, Trace
 from vnetlab.wire.icmpv6 import Icmpv6Message
 from vnetlab.wire.ipv6 import IPPROTO_ICMPV6, Ipv6Header
 
 
-def _states(ns: object) -> dict[str, tuple[str, str | None]]:
+def _states(ns: Namespace) -> dict[str, tuple[str, str | None]]:
     out = {}
-    for (dev, ip), n in ns.ipv6.nd_tbl.entries.items():  # type: ignore[attr-defined]
+    for (_dev, ip), n in ns.ipv6.nd_tbl.entries.items():
         out[str(IPv6Address(ip))] = (n.state, n.lladdr.hex() if n.lladdr else None)
     return out
 
