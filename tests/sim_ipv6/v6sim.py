@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from ipaddress import IPv6Address
 
-from vnetlab.model import load_lab
+import textwrap
+
+from vnetlab.model import load_lab_text
 from vnetlab.sim.apps.ping import Ping6
 from vnetlab.sim.clock import S, Scheduler
 from vnetlab.sim.devices.veth import Veth
@@ -19,7 +21,7 @@ from vnetlab.sim.stack.route6 import Rt6
 
 
 def realize(yaml_text: str) -> SimEngine:
-    lab = load_lab(yaml_text)
+    lab = load_lab_text(textwrap.dedent(yaml_text))
     engine = SimEngine()
     engine.realize(lab)
     return engine
