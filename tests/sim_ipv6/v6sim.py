@@ -5,9 +5,8 @@ directly through the stack, as ``ip -6 addr add ... nodad`` would."""
 
 from __future__ import annotations
 
-from ipaddress import IPv6Address
-
 import textwrap
+from ipaddress import IPv6Address
 
 from vnetlab.model import load_lab_text
 from vnetlab.sim.apps.ping import Ping6
