@@ -115,3 +115,20 @@ def test_ipv6_twin_reaches_where_ipv4_does(lab_name: str) -> None:
         assert (app.received > 0) == v4.reachable, (c.ping, v6dst, app.errors, v4.errors)
         compared += 1
     assert compared
+
+
+def test_trace_of_an_ipv6_ping_shows_ndisc_and_the_route() -> None:
+    from ipaddress import IPv6Address
+
+    from vnetlab.tools.trace_render import render_trace
+
+    engine = SimEngine()
+    engine.realize(load_lab(EXAMPLES / "container-host.yaml"))
+    mirror(engine)
+    t = engine.trace("a", IPv6Address(ip6_str(V6 | int(IPv4Address("192.0.2.254")))))
+    assert t.delivered
+    text = render_trace(t)
+    assert "ICMPv6 echo request, 104 bytes" in text
+    assert "neighbour solicitation" in text  # the NS resolving the router, as a branch
+    assert "hop limit 64 -> 63" in text
+    assert t.verdict() == "delivered to internet:eth0 (fd00::c000:2fe)"
