@@ -48,7 +48,6 @@ from vnetlab.sim.stack.addr6 import (
 )
 from vnetlab.sim.stack.icmp6_ratelimit import Icmp6RateLimiter
 from vnetlab.sim.stack.icmpv6 import icmpv6_rcv
-from vnetlab.sim.stack.ndisc import ndisc_solicit
 from vnetlab.sim.stack.ip6_input import udpv6_rcv
 from vnetlab.sim.stack.ipv6_conf import (
     ICMP_DEFAULTS,
@@ -59,6 +58,7 @@ from vnetlab.sim.stack.ipv6_conf import (
     conf_get,
     parse_conf_value,
 )
+from vnetlab.sim.stack.ndisc import ndisc_solicit
 from vnetlab.sim.stack.neigh import NeighTable
 from vnetlab.sim.stack.route6 import (
     IP6_RT_PRIO_ADDRCONF,
