@@ -138,8 +138,9 @@ def test_dad_failure_marks_dadfailed_and_logs() -> None:
     assert dup.flags == {"permanent", "tentative", "dadfailed"}
     assert not n2.ipv6.is_local(g)
     [(_, line)] = dmesg(n2)
-    assert line == "IPv6: b: IPv6 duplicate address 2001:db8::1 used by 02:00:00:00:00:01 detected!" \
-        or line.startswith("IPv6: b: IPv6 duplicate address 2001:db8::1 used by ")
+    # the kernel names the frame's Ethernet source; ndisc does not hand it over yet
+    assert line.startswith("IPv6: b: IPv6 duplicate address 2001:db8::1 used by ")
+    assert line.endswith(" detected!")
 
 
 def test_nodad_accept_dad_and_dad_transmits() -> None:
