@@ -1,0 +1,127 @@
+"""The device lists behind ``bridge fdb show``'s "self permanent" entries, which devices
+get which link-local, and stable-privacy addresses: the kernel in a namespace is the
+oracle, the emulator must list the same, in the same order."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from vnetlab.sim.clock import S, Scheduler
+from vnetlab.sim.devices.bridge.device import BridgeDevice
+from vnetlab.sim.devices.macvlan import MacvlanDevice
+from vnetlab.sim.devices.veth import Veth
+from vnetlab.sim.netdev import NetDevice
+from vnetlab.sim.stack.addr6 import ip6_str
+from vnetlab.sim.stack.netns import Namespace
+
+from .kcapture import namespaces, sh
+
+pytestmark = pytest.mark.kernel
+
+MACS = {"va": "02:00:00:00:00:0a", "vb": "02:00:00:00:00:0b", "br0": "02:00:00:00:00:10",
+        "pa": "02:00:00:00:00:11", "pb": "02:00:00:00:00:12", "mv0": "02:00:00:00:00:0c"}
+UP_ORDER = ("va", "vb", "br0", "pa", "pb", "mv0")
+Lists = dict[str, list[str]]
+
+
+def _kernel(ipv6: bool) -> tuple[Lists, Lists]:
+    """Self entries per device (``bridge -j fdb show``) and inet6 addresses per device."""
+    with namespaces(1) as (n,):
+        def ip(*a: str) -> str:
+            return sh("ip", "-n", n, *a)
+
+        if not ipv6:
+            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+               "net.ipv6.conf.default.disable_ipv6=1")
+        ip("link", "add", "va", "address", MACS["va"], "type", "veth", "peer", "name", "vb",
+           "address", MACS["vb"])
+        ip("link", "add", "br0", "address", MACS["br0"], "type", "bridge")
+        ip("link", "add", "pa", "address", MACS["pa"], "type", "veth", "peer", "name", "pb",
+           "address", MACS["pb"])
+        ip("link", "set", "pa", "master", "br0")
+        ip("link", "add", "mv0", "link", "va", "address", MACS["mv0"], "type", "macvlan",
+           "mode", "bridge")
+        for d in UP_ORDER:
+            ip("link", "set", d, "up")
+        deadline = time.monotonic() + 5  # bounded settle: until nothing is tentative
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            if "tentative" not in ip("-6", "addr"):
+                break
+        fdb: Lists = {}
+        for e in json.loads(sh("ip", "netns", "exec", n, "bridge", "-j", "fdb", "show")):
+            if "self" in e.get("flags", []):
+                assert e.get("state") == "permanent", e
+                fdb.setdefault(e["ifname"], []).append(e["mac"])
+        addrs: Lists = {}
+        for i in json.loads(ip("-j", "-6", "addr")):
+            addrs[i["ifname"]] = [f"{a['local']}/{a['prefixlen']}" for a in i["addr_info"]]
+    return fdb, addrs
+
+
+def _emulator(ipv6: bool) -> tuple[Lists, Lists]:
+    sched = Scheduler()
+    ns = Namespace("n", sched, ipv6=ipv6)
+
+    def mac(d: str) -> bytes:
+        return bytes.fromhex(MACS[d].replace(":", ""))
+
+    va, vb = Veth(ns, "va", mac("va")), Veth(ns, "vb", mac("vb"))
+    Veth.pair(va, vb)
+    br = BridgeDevice(ns, "br0", mac("br0"))
+    pa, pb = Veth(ns, "pa", mac("pa")), Veth(ns, "pb", mac("pb"))
+    Veth.pair(pa, pb)
+    br.add_port(pa)
+    mv = MacvlanDevice(ns, "mv0", mac("mv0"), 1500, va, "bridge")
+    devs: dict[str, NetDevice] = {"va": va, "vb": vb, "br0": br, "pa": pa, "pb": pb, "mv0": mv}
+    for d in UP_ORDER:
+        devs[d].set_admin(True)
+    sched.run(until=5 * S)
+    fdb: Lists = {}
+    for name, dev in devs.items():
+        macs = [m.hex(":") for m in (*dev.uc, *dev.mc)]
+        if macs:
+            fdb[name] = macs
+    addrs: Lists = {"lo": [str(a) for a in ns.ipv6.dev_addrs(ns.lo)]} if ipv6 else {}
+    for name, dev in devs.items():
+        got = [str(a) for a in ns.ipv6.dev_addrs(dev)]
+        if got or ipv6:
+            addrs[name] = got
+    return fdb, addrs
+
+
+@pytest.mark.parametrize("ipv6", [True, False], ids=["ipv6-on", "ipv6-off"])
+def test_self_fdb_entries_and_link_locals_match_the_kernel(ipv6: bool) -> None:
+    kfdb, kaddrs = _kernel(ipv6)
+    efdb, eaddrs = _emulator(ipv6)
+    assert efdb == kfdb
+    # the kernel lists an interface even without IPv6 addresses; compare non-empty ones
+    assert {k: v for k, v in eaddrs.items() if v} == {k: v for k, v in kaddrs.items() if v}
+
+
+def test_stable_privacy_address_matches_the_kernel_for_a_fresh_secret() -> None:
+    secret = ip6_str(int.from_bytes(os.urandom(16), "big"))
+    with namespaces(1) as (n,):
+        sh("ip", "netns", "exec", n, "sysctl", "-qw",
+           f"net.ipv6.conf.default.stable_secret={secret}")
+        sh("ip", "-n", n, "link", "add", "sa", "type", "veth", "peer", "name", "sb")
+        sh("ip", "-n", n, "link", "set", "sa", "up")
+        sh("ip", "-n", n, "link", "set", "sb", "up")
+        time.sleep(0.3)
+        [info] = json.loads(sh("ip", "-n", n, "-j", "-6", "addr", "show", "dev", "sa"))
+        [kaddr] = info["addr_info"]
+    sched = Scheduler()
+    ns = Namespace("n", sched, ipv6=True)
+    ns.ipv6.conf_default.stable_secret = secret
+    a, b = Veth(ns, "a", os.urandom(6)), Veth(ns, "b", os.urandom(6))
+    Veth.pair(a, b)
+    a.set_admin(True)
+    b.set_admin(True)
+    sched.run(until=1 * S)
+    [ifa] = ns.ipv6.dev_addrs(a)
+    assert ip6_str(ifa.addr) == kaddr["local"]
+    assert kaddr.get("stable-privacy") is True and "stable-privacy" in ifa.flags
