@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .v6frames import Ev, classify
+from v6frames import Ev, classify
 
 _N = itertools.count()
 

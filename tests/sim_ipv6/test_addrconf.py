@@ -13,7 +13,7 @@ from vnetlab.sim.stack.addrconf import dmesg, inet6_addr_add
 from vnetlab.sim.stack.jiffies import HZ, wheel_expiry_ns, wheel_granularity_ns
 from vnetlab.sim.stack.netns import Namespace
 
-from .v6frames import MAC1, capture_lab
+from v6frames import MAC1, capture_lab
 
 
 def _addrs(ns: Namespace, dev: Veth | TunDevice) -> list[tuple[str, set[str]]]:

@@ -18,7 +18,7 @@ from vnetlab.sim.stack.mcast6 import (
 )
 from vnetlab.sim.stack.netns import Namespace
 
-from .v6frames import MAC1, capture_lab
+from v6frames import MAC1, capture_lab
 
 
 def _macs(dev: object) -> list[str]:
@@ -146,7 +146,7 @@ def test_bridge_reports_the_snoopers_group() -> None:
     pa.set_admin(True)
     br.set_admin(True)
     sched.run(until=40 * S)
-    from .v6frames import classify
+    from v6frames import classify
 
     reports = [classify(0, d) for d in seen if d[6:12] == br.mac]
     groups = {g for e in reports for g in e.groups}

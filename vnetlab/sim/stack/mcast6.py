@@ -35,8 +35,10 @@ from vnetlab.sim.stack.addr6 import (
     ALL_MLDV2_ROUTERS,
     ALL_NODES,
     ALL_ROUTERS,
+    SOLICITED_NODE_PREFIX,
     ipv6_eth_mc_map,
     mc_scope,
+    solicited_node,
 )
 from vnetlab.sim.stack.inet6_dev import Ifmcaddr6, Inet6Dev, new_inet6_dev
 from vnetlab.sim.stack.jiffies import mod_delayed_work, msecs_to_jiffies
@@ -124,9 +126,14 @@ def ipv6_dev_mc_dec(ns: Namespace, dev: NetDevice, group: int) -> None:
 
 
 def ipv6_chk_mcast_addr(ns: Namespace, dev: NetDevice, group: int) -> bool:
-    """``ipv6_chk_mcast_addr``: has DEV joined GROUP?"""
+    """``ipv6_chk_mcast_addr``: has DEV joined GROUP? An address always has its
+    solicited-node group from DAD start to deletion; one put on the stack directly
+    (``Ipv6Stack.add_addr`` without addrconf: unit tests) counts as having it too."""
     idev = dev.ip6_ptr
-    return idev is not None and group in idev.mc
+    if idev is not None and group in idev.mc:
+        return True
+    return (group >> 24) == (SOLICITED_NODE_PREFIX >> 24) and any(
+        solicited_node(a.addr) == group for a in ns.ipv6.dev_addrs(dev))
 
 
 def igmp6_group_added(idev: Inet6Dev, mc: Ifmcaddr6) -> None:
