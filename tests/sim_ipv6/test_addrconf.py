@@ -5,6 +5,8 @@ namespace; tests/sim_ipv6/test_timeline.py and test_addrconf_kernel.py re-measur
 
 from __future__ import annotations
 
+from v6frames import MAC1, capture_lab
+
 from vnetlab.sim.clock import MS, S, Scheduler
 from vnetlab.sim.devices.tuntap import TunDevice
 from vnetlab.sim.devices.veth import Veth
@@ -12,8 +14,6 @@ from vnetlab.sim.stack.addr6 import ip6_int, ip6_str
 from vnetlab.sim.stack.addrconf import dmesg, inet6_addr_add
 from vnetlab.sim.stack.jiffies import HZ, wheel_expiry_ns, wheel_granularity_ns
 from vnetlab.sim.stack.netns import Namespace
-
-from v6frames import MAC1, capture_lab
 
 
 def _addrs(ns: Namespace, dev: Veth | TunDevice) -> list[tuple[str, set[str]]]:

@@ -9,6 +9,7 @@ import os
 import time
 
 import pytest
+from kcapture import namespaces, sh
 
 from vnetlab.sim.clock import S, Scheduler
 from vnetlab.sim.devices.bridge.device import BridgeDevice
@@ -17,8 +18,6 @@ from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr6 import ip6_str
 from vnetlab.sim.stack.netns import Namespace
-
-from kcapture import namespaces, sh
 
 pytestmark = pytest.mark.kernel
 

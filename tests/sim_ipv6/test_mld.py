@@ -5,6 +5,8 @@ read on this machine's kernel (6.18); test_addrconf_kernel.py compares them live
 
 from __future__ import annotations
 
+from v6frames import MAC1, capture_lab
+
 from vnetlab.sim.clock import MS, S, Scheduler
 from vnetlab.sim.devices.bridge.device import BridgeDevice
 from vnetlab.sim.devices.macvlan import MacvlanDevice
@@ -17,8 +19,6 @@ from vnetlab.sim.stack.mcast6 import (
     mc_groups,
 )
 from vnetlab.sim.stack.netns import Namespace
-
-from v6frames import MAC1, capture_lab
 
 
 def _macs(dev: object) -> list[str]:

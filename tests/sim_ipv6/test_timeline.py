@@ -29,10 +29,9 @@ sent on either side.
 from __future__ import annotations
 
 import pytest
+from v6frames import Ev, capture_lab
 
 from vnetlab.sim.clock import S
-
-from v6frames import Ev, capture_lab
 
 LL = "fe80::ff:fe00:1"
 TOL = 0.010  # the 10 ms
