@@ -145,8 +145,8 @@ def igmp6_group_added(idev: Inet6Dev, mc: Ifmcaddr6) -> None:
         mac = _mc_map(dev, mc.addr)
         if mac is not None:
             dev_mc_add(dev, mac)
-    if not dev.admin_up or mc.noreport:
-        return
+    if not dev.admin_up or mc.noreport or idev.ns.ipv6.disabled(dev):
+        return  # (disabled: ip6_output would drop the report; no timer either)
     if mld_in_v1_mode(idev):
         igmp6_join_group(idev, mc)
         return
@@ -164,7 +164,8 @@ def igmp6_group_dropped(idev: Inet6Dev, mc: Ifmcaddr6, *, leave: bool) -> None:
     if mc.work is not None:
         mc.work.cancel()
         mc.work = None
-    if not leave or mc.noreport or not dev.admin_up or idev.dead:
+    if not leave or mc.noreport or not dev.admin_up or idev.dead \
+            or idev.ns.ipv6.disabled(dev):
         return
     if mld_in_v1_mode(idev):
         if mc.last_reporter:
