@@ -280,12 +280,20 @@ class Ipv6Stack:
         raise OSError(errno.ENOENT, "No such file or directory")
 
     def _set_forwarding(self, scope: str, conf: Ipv6Conf, v: int) -> None:
-        """``addrconf_fixup_forwarding``: ``all`` writes default and every device too."""
+        """``addrconf_fixup_forwarding``: ``all`` writes default and every device too; a
+        device whose value changed joins or leaves the all-routers groups
+        (``dev_forward_change``)."""
+        before = {d: c.forwarding for d, c in self.conf.items()}
         conf.forwarding = v
         if scope == "all":
             self.conf_default.forwarding = v
             for c in self.conf.values():
                 c.forwarding = v
+        ac = _addrconf()
+        if ac is not None:
+            for d, c in list(self.conf.items()):
+                if bool(c.forwarding) != bool(before.get(d)):
+                    ac.addrconf_forward_change(self.ns, d)
 
     def _set_disable(self, scope: str, conf: Ipv6Conf, v: int) -> None:
         """``addrconf_disable_ipv6``: ``all`` writes default and every device; a device
