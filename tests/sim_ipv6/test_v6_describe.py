@@ -71,5 +71,9 @@ def test_lines_of_a_routed_exchange_match_tcpdump() -> None:
         "IP6 2001:db8:1::ff > 2001:db8:1::1: ICMP6, destination unreachable, unreachable "
         "route 2001:db8:3::9, length 112",
     ]
-    assert lines[:len(expected)] == expected
+    # with addrconf merged, the autoconf traffic (MLD reports, RS, DAD) interleaves:
+    # the explicit RS and DAD probe are checked by presence, the exchange in order
+    assert expected[0] in lines and expected[1] in lines
+    exchange = [ln for ln in lines if "2001:db8" in ln]
+    assert exchange[:len(expected) - 2] == expected[2:]
     del sched

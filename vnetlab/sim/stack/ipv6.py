@@ -105,6 +105,10 @@ class MessageTooLong6(OSError):
         self.mtu = mtu
 
 
+#: ``ipv6_addr_src_scope`` order of the scope words (wider is larger)
+_SCOPE_RANK = {"host": 1, "link": 2, "global": 14}
+
+
 @cache
 def _addrconf() -> ModuleType | None:
     """``sim/stack/addrconf.py`` (helper v6addrconf) once it exists; None before.
@@ -177,6 +181,9 @@ class Ipv6Stack:
             c.accept_dad = -1
         self.conf[dev] = c
         self.neigh_parms[dev] = dict(self.neigh_parms[None])
+        ac = _addrconf()
+        if ac is not None:  # the inet6_dev and its first groups (ff02::1 ...)
+            ac.ipv6_add_dev(self.ns, dev)
         return c
 
     def disabled(self, dev: NetDevice) -> bool:
@@ -275,12 +282,20 @@ class Ipv6Stack:
         raise OSError(errno.ENOENT, "No such file or directory")
 
     def _set_forwarding(self, scope: str, conf: Ipv6Conf, v: int) -> None:
-        """``addrconf_fixup_forwarding``: ``all`` writes default and every device too."""
+        """``addrconf_fixup_forwarding``: ``all`` writes default and every device too; a
+        device whose value changed joins or leaves the all-routers groups
+        (``dev_forward_change``)."""
+        before = {d: c.forwarding for d, c in self.conf.items()}
         conf.forwarding = v
         if scope == "all":
             self.conf_default.forwarding = v
             for c in self.conf.values():
                 c.forwarding = v
+        ac = _addrconf()
+        if ac is not None:
+            for d, c in list(self.conf.items()):
+                if bool(c.forwarding) != bool(before.get(d)):
+                    ac.addrconf_forward_change(self.ns, d)
 
     def _set_disable(self, scope: str, conf: Ipv6Conf, v: int) -> None:
         """``addrconf_disable_ipv6``: ``all`` writes default and every device; a device
@@ -350,8 +365,13 @@ class Ipv6Stack:
         addrconf calls this for link-locals and manual addresses (through DAD); unit tests
         call it for addresses added directly (no "tentative": usable at once)."""
         lst = self.addrs.setdefault(ifa.dev, [])
-        # ipv6_link_dev_addr: sorted by scope, global first (what `ip -6 addr` lists)
-        lst.append(ifa)
+        # ipv6_link_dev_addr: sorted by scope, global first, and before the first address
+        # of the same or a narrower scope, so newest first within a scope (what `ip -6
+        # addr` lists: measured, a stable-privacy retry is listed above the dadfailed one)
+        rank = _SCOPE_RANK.get(ifa.scope, 0)
+        at = next((i for i, a in enumerate(lst) if rank >= _SCOPE_RANK.get(a.scope, 0)),
+                  len(lst))
+        lst.insert(at, ifa)
         if ifa.created_ns == 0:
             ifa.created_ns = self.sched.now
         if ifa.dev.admin_up:
