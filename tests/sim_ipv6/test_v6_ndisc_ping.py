@@ -155,3 +155,18 @@ def test_multicast_echo_is_answered() -> None:
     add6(b, "eth0", "fe80::2/64")
     app = ping6(a, "ff02::1", oif="eth0")
     assert app.received == 1
+
+
+def test_prohibit_and_unreachable_routes_on_the_router() -> None:
+    from vnetlab.sim.stack.addr6 import ip6_int as a6
+    from vnetlab.sim.stack.route6 import Rt6
+
+    _sched, a, r, _b = routed()
+    r.ipv6.fib6.add(Rt6(a6("2001:db8:5::"), 64, r.lo, None, 1024, "boot", "prohibit"))
+    r.ipv6.fib6.add(Rt6(a6("2001:db8:6::"), 64, r.lo, None, 1024, "boot", "unreachable"))
+    r.ipv6.fib6.add(Rt6(a6("2001:db8:7::"), 64, r.lo, None, 1024, "boot", "blackhole"))
+    assert ping6(a, "2001:db8:5::1").errors == [
+        "From 2001:db8:1::ff icmp_seq=1 Destination unreachable: Administratively prohibited"]
+    assert ping6(a, "2001:db8:6::1").errors == [
+        "From 2001:db8:1::ff icmp_seq=1 Destination unreachable: No route"]
+    assert ping6(a, "2001:db8:7::1").errors == []

@@ -110,6 +110,18 @@ def ip6_forward(stack: Ipv6Stack, indev: NetDevice, hdr: Ipv6Header, payload: by
                        DropReason.IP_INADDRERRORS)
         return
     rt = stack.fib6.lookup(dst)
+    if rt is not None and rt.type in ("prohibit", "blackhole"):
+        # ip6_pkt_prohibit / dst_discard: administratively prohibited, or silence
+        stack.count("InNoRoutes")
+        if trace is not None:
+            what = ("ICMPv6 destination unreachable (administratively prohibited)"
+                    if rt.type == "prohibit" else "dropped silently")
+            trace.drop(name, f"{rt.type} route {rt.dst_str} for {hdr.dst}: {what}",
+                       DropReason.IP_INNOROUTES)
+        if rt.type == "prohibit":
+            icmpv6_send(stack, packet, icmp6w.ICMPV6_DEST_UNREACH,
+                        icmp6w.ICMPV6_ADM_PROHIBITED, trace, indev=indev)
+        return
     if rt is None or rt.type != "unicast":
         stack.count("InNoRoutes")
         if trace is not None:
