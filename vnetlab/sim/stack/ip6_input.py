@@ -169,6 +169,8 @@ def ip6_input(stack: Ipv6Stack, dev: NetDevice, hdr: Ipv6Header, payload: bytes,
                        DropReason.IPV6_BAD_EXTHDR)
         return
     if frag is not None:
+        if frag.offset == 0:  # kept for the time exceeded a timed-out queue sends
+            stack.frag_first[(int(hdr.src), int(hdr.dst), frag.ident)] = hdr.emit(payload)
         whole = ipv6_frag_rcv(stack, hdr, frag.ident, frag.offset, frag.more, nh,
                               payload[off:])
         if whole is None:
@@ -213,6 +215,7 @@ def ipv6_frag_rcv(stack: Ipv6Stack, hdr: Ipv6Header, ident: int, offset: int, mo
     if q[-1][1]:
         return None
     del stack.frags[key]
+    stack.frag_first.pop(key, None)
     first = q[0][2]
     return first[0], first[1:] + b"".join(d for o, _m, d in q[1:])
 

@@ -155,6 +155,8 @@ class Ipv6Stack:
         self.pmtu: dict[int, tuple[int, int]] = {}
         self.frags: dict[tuple[int, int, int], list[tuple[int, bool, bytes]]] = {}
         self.frag_id = 0
+        #: the first fragment of each queue, whole (the quote of a reassembly time exceeded)
+        self.frag_first: dict[tuple[int, int, int], bytes] = {}
         self.icmp6_sockets: dict[int, Any] = {}  # echo ident -> ping socket (IcmpHandler6)
         self.udp6_sockets: dict[int, Any] = {}
         self.icmp_limit = Icmp6RateLimiter()
@@ -608,6 +610,14 @@ class Ipv6Stack:
         key, queue = arg
         if self.frags.get(key) is queue:
             del self.frags[key]
+            first = self.frag_first.pop(key, None)
+            if first is not None:
+                # ip6_frag_expire: only when the first fragment came (INET_FRAG_FIRST_IN)
+                from vnetlab.sim.stack.icmpv6 import icmpv6_send
+                from vnetlab.wire.icmpv6 import ICMPV6_EXC_FRAGTIME, ICMPV6_TIME_EXCEED
+
+                self.count("ReasmFails")
+                icmpv6_send(self, first, ICMPV6_TIME_EXCEED, ICMPV6_EXC_FRAGTIME, None)
 
 
 __all__ = ["ETH_P_IPV6", "INET6_PROTOS", "Ipv6Stack", "MessageTooLong6", "NoRoute6", "addr_scope"]
