@@ -196,8 +196,11 @@ def fdb_show(a: Args, env: Env) -> int:
     if "brport" in f:
         objs = [{k: v for k, v in o.items() if k != "ifname"} for o in objs
                 if o["ifname"] == f["brport"]]
-    if "br" in f:
-        objs = [o for o in objs if o.get("master") == f["br"]]
+    if "br" in f:  # rtnl_fdb_dump: the bridge itself and the devices enslaved to it
+        devs = env.ns.devices
+        objs = [o for o in objs if o.get("ifname") == f["br"] or (
+            (d := devs.get(o.get("ifname", ""))) is not None and d.master is not None
+            and d.master.name == f["br"])]
     if "vlan" in f:
         objs = [o for o in objs if str(o.get("vlan")) == f["vlan"]]
     if "state" in f:
