@@ -24,18 +24,15 @@ from vnetlab.wire.mac import mac_to_str
 
 
 def _self_entries(dev: NetDevice, self_fdb: dict[tuple[str, str], list[str]]) -> list[Obj]:
-    """``ndo_dflt_fdb_dump``: the device's unicast list (``bridge fdb add ... self``),
-    then its multicast list (``dev.mc``: the groups IPv4/IPv6 and the bridge joined, in
+    """``ndo_dflt_fdb_dump``: the device's unicast list (``dev.uc``: ``bridge fdb add ...
+    self``), then its multicast list (``dev.mc``: the groups IPv4/IPv6 and the bridge joined, in
     the order joined). A VXLAN has its own dump (``vxlan_fdb_dump``) and lists neither."""
     out: list[Obj] = []
-    for self_mac in self_fdb.get((dev.ns.name, dev.name), []):
-        out.append({"mac": self_mac, "ifname": dev.name, "flags": ["self"],
+    if isinstance(dev, VxlanDevice):
+        return out
+    for mac in [*dev.uc, *dev.mc]:
+        out.append({"mac": mac_to_str(mac), "ifname": dev.name, "flags": ["self"],
                     "state": "permanent"})
-    if not isinstance(dev, VxlanDevice):
-        mc: dict[bytes, int] = getattr(dev, "mc", None) or {}
-        for mac in mc:
-            out.append({"mac": mac_to_str(mac), "ifname": dev.name, "flags": ["self"],
-                        "state": "permanent"})
     return out
 
 
