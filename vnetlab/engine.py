@@ -12,7 +12,7 @@ engine that cannot build something a lab asks for raises ``UnsupportedError`` fr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -45,7 +45,7 @@ class PingResult:
     """What ``ping -c COUNT`` reports: replies, round-trip times and error lines."""
 
     src: str
-    dst: IPv4Address
+    dst: IPv4Address | IPv6Address
     transmitted: int
     received: int
     rtts_ns: tuple[int, ...] = ()

@@ -15,7 +15,7 @@ request with tracing on and returns the ``Trace`` tree and verdict.
 from __future__ import annotations
 
 from collections.abc import Callable
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from vnetlab.model.loops import find_loops
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
 from vnetlab.sim.apps.iperf import Iperf, IperfError
-from vnetlab.sim.apps.ping import Ping
+from vnetlab.sim.apps.ping import Ping, Ping6
 from vnetlab.sim.apps.userspace import SimContext, start_programs
 from vnetlab.sim.build import build, check_supported
 from vnetlab.sim.clock import S, Scheduler
@@ -105,7 +105,7 @@ class SimEngine:
     def ping(
         self,
         node: str,
-        dst: IPv4Address,
+        dst: IPv4Address | IPv6Address,
         *,
         count: int = 1,
         size: int = 56,
@@ -113,21 +113,39 @@ class SimEngine:
         timeout_s: float = 1.0,
         trace: Trace | None = None,
         interval_s: float | None = None,
+        ifname: str | None = None,
     ) -> PingResult:
+        """``ping`` (or ``ping -6`` for an IPv6 DST; IFNAME: the ``%dev`` scope a
+        link-local destination needs)."""
         ns = self.ns(node)
         interval = S if interval_s is None else int(interval_s * S)
         self._next_ident = (self._next_ident + 1) & 0xFFFF
-        app = Ping(
-            ns,
-            ip_int(dst),
-            count=count,
-            size=size,
-            timeout=int(timeout_s * S),
-            interval=interval,
-            pmtudisc="do" if dont_fragment else "want",
-            ident=self._next_ident,
-            trace=trace.root if trace is not None else None,
-        )
+        app: Ping
+        if isinstance(dst, IPv6Address):
+            app = Ping6(
+                ns,
+                int(dst),
+                oif=ifname,
+                count=count,
+                size=size,
+                timeout=int(timeout_s * S),
+                interval=interval,
+                pmtudisc="do" if dont_fragment else "want",
+                ident=self._next_ident,
+                trace=trace.root if trace is not None else None,
+            )
+        else:
+            app = Ping(
+                ns,
+                ip_int(dst),
+                count=count,
+                size=size,
+                timeout=int(timeout_s * S),
+                interval=interval,
+                pmtudisc="do" if dont_fragment else "want",
+                ident=self._next_ident,
+                trace=trace.root if trace is not None else None,
+            )
         start = self.sched.now
         storming = storm_activity(self.bridges())
         app.start()
