@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from vnetlab.sim.devices.bridge.port import BridgePort
     from vnetlab.sim.devices.vlan import VlanDevice
     from vnetlab.sim.sched.qdisc import Qdisc
-    from vnetlab.sim.stack.addrconf import Inet6Dev
+    from vnetlab.sim.stack.inet6_dev import Inet6Dev
     from vnetlab.sim.stack.netns import Namespace
 
 Tap = Callable[[int, bytes], None]
@@ -147,7 +147,7 @@ class NetDevice:
         #: their refcount, in insertion order; ``bridge fdb show`` lists them "self permanent"
         self.mc: dict[bytes, int] = {}
         self.uc: dict[bytes, int] = {}
-        #: ``dev->ip6_ptr``: the device's ``inet6_dev`` (vnetlab.sim.stack.addrconf)
+        #: ``dev->ip6_ptr``: the device's ``inet6_dev`` (vnetlab.sim.stack.inet6_dev)
         self.ip6_ptr: Inet6Dev | None = None
         self.ifindex = ns.register(self)
         self.rx_packets = self.rx_bytes = self.rx_dropped = 0

@@ -173,6 +173,9 @@ class Ipv6Stack:
             c.accept_dad = -1
         self.conf[dev] = c
         self.neigh_parms[dev] = dict(self.neigh_parms[None])
+        ac = _addrconf()
+        if ac is not None:  # the inet6_dev and its first groups (ff02::1 ...)
+            ac.ipv6_add_dev(self.ns, dev)
         return c
 
     def disabled(self, dev: NetDevice) -> bool:
