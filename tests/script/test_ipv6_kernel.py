@@ -97,6 +97,7 @@ echo "=== done"
     # ip -6 route: kernel routes, user routes with metric 1024, the dump order, -j, del
     "routes": NO_LL + netns("a", ll=False) + PAIR + """\
 set -e
+sleep 1
 ip link set veth0 up
 ip -n a link set veth1 up
 ip -6 addr add 2001:db8::1/64 dev veth0 nodad
@@ -127,13 +128,13 @@ ip -6 neigh add fe80::9 lladdr 02:00:00:00:00:0a dev veth0 nud reachable
 ip neigh add 2001:db8::10 lladdr 02:00:00:00:00:10 dev veth0 nud stale
 ip -6 neigh add 2001:db8::8 dev veth0 nud incomplete
 echo "=== neigh"
-ip -6 neigh show
+ip -6 neigh show | sort
 echo "=== neigh -j"
 ip -6 -j neigh show dev veth0
 ip -6 neigh del 2001:db8::10 dev veth0
 ip -6 neigh flush dev veth0
 echo "=== after flush"
-ip -6 neigh show
+ip -6 neigh show | sort
 """,
     # sysctl and /proc/sys for net.ipv6: values, -n, -w, procps' errors
     "sysctl": """\
@@ -187,6 +188,7 @@ ip netns exec a ping -6 -c 1 -W 1 2001:db8:99::1 || echo "rc=$?"
     # autoconfiguration as the kernel does it: link-locals, tentative, the self entries
     "autoconf": netns("a") + PAIR + """\
 set -e
+sleep 1
 ip link add br0 type bridge
 ip link set br0 address 02:00:00:00:00:bb
 ip link add va type veth peer name vb

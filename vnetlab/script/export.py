@@ -118,10 +118,11 @@ def _ipv6_off(lab: LabSpec) -> list[str]:
     (``all`` writes through to ``lo``), so nothing IPv6 ever happens in the node — what
     the emulator's builder and the linux engine do for it."""
     node_ipv6 = getattr(lab, "node_ipv6", None)
-    if node_ipv6 is None:
-        return []
+    # a model without the ipv6 setting builds every node with IPv6 off (the emulator's
+    # builder before the lab format had it): the script says so too
     return [f"{_exec(node)}sysctl -qw net.ipv6.conf.{which}.disable_ipv6=1"
-            for node in lab.nodes if not node_ipv6(node) for which in ("all", "default")]
+            for node in lab.nodes if node_ipv6 is None or not node_ipv6(node)
+            for which in ("all", "default")]
 
 
 # -- devices ------------------------------------------------------------------------------

@@ -100,13 +100,13 @@ def route6_plain(o: Obj) -> str:
     return s + f" pref {o['pref']}"
 
 
-def neigh_obj(n: Neighbour, fmt_ip: Any = ip_str) -> Obj:
+def neigh_obj(n: Neighbour, fmt_ip: Any = ip_str, *, router: bool = False) -> Obj:
     """One ``ip -j neigh`` entry; an IPv6 neighbour that is a router (NTF_ROUTER) has
     ``"router": null`` (iproute2's ``print_null``) before its state."""
     o: Obj = {"dst": fmt_ip(n.ip), "dev": n.dev.name}
     if n.lladdr is not None and n.state not in ("INCOMPLETE", "FAILED"):
         o["lladdr"] = mac_to_str(n.lladdr)
-    if getattr(n, "router", False):
+    if router:
         o["router"] = None
     o["state"] = [n.state]
     return o

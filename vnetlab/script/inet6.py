@@ -17,9 +17,7 @@ stack that is off) reads as "no IPv6 addresses, routes or neighbours".
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from vnetlab.script.args import Env
@@ -97,35 +95,16 @@ __all__ = ["FAMILIES", "dev_addrs6", "family", "ip6_text", "is_v6", "parse_addr6
            "parse_prefix6", "stack6"]
 
 
-def _addrconf() -> ModuleType | None:
-    """``sim/stack/addrconf.py`` once it exists (the manual-address path through DAD)."""
-    try:
-        return importlib.import_module("vnetlab.sim.stack.addrconf")
-    except ModuleNotFoundError:
-        return None
-
-
 def addr6_add(ns: Namespace, dev: NetDevice, addr: int, plen: int, flags: set[str]) -> None:
-    """``inet6_addr_add`` (RTM_NEWADDR): addrconf's manual-address path when it exists
-    (tentative, through DAD), else the stack's own insertion."""
-    ac = _addrconf()
-    s = stack6(ns)
-    assert s is not None
-    if ac is not None and hasattr(ac, "inet6_addr_add"):
-        ac.inet6_addr_add(ns, dev, addr, plen, set(flags))
-        return
-    from vnetlab.sim.stack.addr6 import Inet6Addr, addr_scope
+    """``inet6_addr_add`` (RTM_NEWADDR): addrconf's manual-address path (permanent,
+    tentative until DAD ends unless ``nodad``). OSError as the kernel answers."""
+    from vnetlab.sim.stack.addrconf import inet6_addr_add
 
-    s.add_addr(Inet6Addr(addr, plen, dev, addr_scope(addr), {"permanent", *flags}))
+    inet6_addr_add(ns, dev, addr, plen, flags=tuple(sorted(flags)))
 
 
 def addr6_del(ns: Namespace, ifa: Any) -> None:
-    """``inet6_addr_del`` (RTM_DELADDR): addrconf's when it exists (it leaves the
-    solicited-node group), else the stack's."""
-    ac = _addrconf()
-    if ac is not None and hasattr(ac, "inet6_addr_del"):
-        ac.inet6_addr_del(ns, ifa)
-        return
-    s = stack6(ns)
-    assert s is not None
-    s.del_addr(ifa)
+    """``inet6_addr_del`` (RTM_DELADDR): DAD stops, the solicited-node group is left."""
+    from vnetlab.sim.stack.addrconf import ipv6_del_addr
+
+    ipv6_del_addr(ns, ifa)

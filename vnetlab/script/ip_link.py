@@ -429,7 +429,10 @@ def link_set(a: Args, env: Env) -> int:
             mac = a.mac(w)
             if mac[0] & 1:
                 raise env.fail("RTNETLINK answers: Cannot assign requested address", rc=2)
-            dev.mac = mac
+            if isinstance(dev, BridgeDevice):
+                _br_set_mac(dev, mac)
+            else:
+                dev.mac = mac
         elif w == "name":
             new = a.value("name")
             if dev.admin_up:
@@ -499,6 +502,21 @@ def _set_mtu(env: Env, dev: NetDevice, mtu: int) -> None:
         dev.set_mtu(mtu)
     else:
         dev.mtu = mtu
+
+
+def _br_set_mac(br: BridgeDevice, mac: bytes) -> None:
+    """``br_set_mac_address``: the bridge's local FDB entry and bridge id follow, and the
+    address is now NET_ADDR_SET (ports no longer decide it: ``addr_set``)."""
+    from vnetlab.sim.devices.bridge import fdb as fdbmod
+
+    old = br.fdb.get(br.mac)
+    if old is not None and old.local and old.port is None:
+        del br.fdb[br.mac]
+    br.mac = mac
+    br.addr_set = True
+    if mac not in br.fdb:
+        fdbmod.fdb_insert_local(br, mac, None)
+    stp.br_stp_change_bridge_id(br, mac)
 
 
 def link_show(a: Args, env: Env, *, addr: bool) -> int:

@@ -138,13 +138,20 @@ def neigh_add(a: Args, env: Env, verb: str) -> int:
     n.state = nud
     if nud in ("INCOMPLETE", "FAILED") and "lladdr" not in r:
         n.lladdr = None
+    routers = _routers(env)
     if r.get("router"):
-        try:
-            n.router = True  # type: ignore[attr-defined]
-        except AttributeError:
-            raise NotSupportedYet("ip neigh ... router", "this emulator's neighbour entries "
-                                  "have no router flag", lineno=env.lineno) from None
+        if not r.get("v6") and family(env) != "inet6":
+            raise NotSupportedYet("ip neigh ... router for IPv4", lineno=env.lineno)
+        routers.add(key)
+    else:
+        routers.discard(key)
     return 0
+
+
+def _routers(env: Env) -> set[Any]:
+    """NTF_ROUTER entries: (dev, address) pairs of the IPv6 stack (``nd_router``)."""
+    s6 = stack6(env.ns)
+    return s6.nd_router if s6 is not None else set()
 
 
 def neigh_del(a: Args, env: Env) -> int:
@@ -155,6 +162,7 @@ def neigh_del(a: Args, env: Env) -> int:
     n = tables[0][0].entries.pop((r["dev"], r["dst"]), None) if tables else None
     if n is None:
         raise env.fail("RTNETLINK answers: No such file or directory", rc=2)
+    _routers(env).discard((r["dev"], r["dst"]))
     if n.timer is not None:
         n.timer.cancel()
     return 0
@@ -183,7 +191,9 @@ def neigh_show(a: Args, env: Env) -> int:
         order = {k: i for i, k in enumerate(table.entries)}
         ns = _neigh_select(r, table, show=True)
         ns.sort(key=lambda n: (n.dev.ifindex, -order[(n.dev, n.ip)]))
-        objs.extend(fmt_route.neigh_obj(n, fmt_ip) for n in ns)
+        routers = _routers(env) if fmt_ip is ip6_text else set()
+        objs.extend(fmt_route.neigh_obj(n, fmt_ip, router=(n.dev, n.ip) in routers)
+                    for n in ns)
     if "dev" in r:  # iproute2 leaves out the key it filtered on
         objs = [{k: v for k, v in o.items() if k != "dev"} for o in objs]
     if env.opts.get("json"):
@@ -203,6 +213,7 @@ def neigh_flush(a: Args, env: Env) -> int:
             if n.state in (NUD_PERMANENT, "NOARP") and "nud" not in r:
                 continue
             table.entries.pop((n.dev, n.ip), None)
+            _routers(env).discard((n.dev, n.ip))
             if n.timer is not None:
                 n.timer.cancel()
     return 0
