@@ -215,6 +215,21 @@ echo "=== fdb"
 bridge -j fdb show
 echo "=== fdb plain"
 bridge fdb show dev vb
+echo "=== ns a -6"
+ip -n a -6 addr show
+echo "=== ns a -6 -j"
+ip -n a -6 -j addr
+echo "=== ns a -6 -br"
+ip -n a -6 -br addr
+echo "=== all -6 -j"
+ip -6 -j addr show
+echo "=== ns a table local"
+ip -n a -6 route show table local
+echo "=== ns a table all"
+ip -n a -6 route show table all
+echo "=== ns a route get"
+ip -n a -6 route get fe80::ff:fe00:1
+ip -n a -6 route get fe80::ff:fe00:2
 sysctl -qw net.ipv6.conf.vb.disable_ipv6=1
 echo "=== disabled"
 ip -j addr show dev vb
