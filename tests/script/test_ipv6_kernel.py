@@ -92,6 +92,17 @@ ip -6 neigh add 2001:db8::9 lladdr 02:00:00:00:00:09 dev veth0
 ip -6 neigh add 2001:db8::9 lladdr 02:00:00:00:00:09 dev veth0
 ip -6 neigh del 2001:db8::10 dev veth0
 ip -f bogus addr
+sysctl -qw net.ipv6.conf.veth0.disable_ipv6=1
+ip -6 addr add 2001:db8::3/64 dev veth0
+cat /proc/sys/net/ipv6/conf/veth0/stable_secret
+echo abc > /proc/sys/net/ipv6/conf/veth0/disable_ipv6
+ip netns add z
+ip netns exec z sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+ip netns exec z ping -6 -c 1 ::1
+ip netns exec z ping6 -c 1 2001:db8::9
+echo "=== disabled ns"
+ip -n z -6 route
+ip -n z -6 addr
 echo "=== done"
 """,
     # ip -6 route: kernel routes, user routes with metric 1024, the dump order, -j, del
@@ -256,7 +267,8 @@ def _messages(stderr: str) -> list[str]:
     for line in stderr.splitlines():
         if line.startswith("vnetlab:") or not line.strip():
             continue
-        out.append(re.sub(r"^compare:\d+: ", "", line))
+        # the emulator's "compare:LINE: " and dash's "/path/script.sh: LINE: "
+        out.append(re.sub(r"^(compare:\d+|/\S+: \d+): ", "", line))
     return out
 
 
