@@ -9,7 +9,6 @@ import pytest
 
 from vnetlab.wire.errors import ParseError
 from vnetlab.wire.icmpv6 import (
-    ICMPV6_ECHO_REQUEST,
     ICMPV6_MAX_QUOTE,
     ICMPV6_PKT_TOOBIG,
     MLD2_CHANGE_TO_EXCLUDE,

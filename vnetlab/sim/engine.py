@@ -195,13 +195,18 @@ class SimEngine:
         self.sched.run(until=self.sched.now + 10_000_000)
         return result
 
-    def trace(self, node: str, dst: IPv4Address, *, size: int = 56,
-              max_events: int = TRACE_MAX_EVENTS) -> Trace:
+    def trace(self, node: str, dst: IPv4Address | IPv6Address, *, size: int = 56,
+              max_events: int = TRACE_MAX_EVENTS, ifname: str | None = None) -> Trace:
         """One traced echo request from NODE to DST (``vnetlab trace``); at most
-        ``max_events`` are recorded, so a packet copied without end stays bounded."""
-        t = Trace(f"ping {node} -> {dst} (ICMP echo request, {20 + 8 + size} bytes)",
-                  max_events)
-        result = self.ping(node, dst, count=1, size=size, trace=t)
+        ``max_events`` are recorded, so a packet copied without end stays bounded. An
+        IPv6 DST traces an ICMPv6 echo request (IFNAME: a link-local's ``%dev``)."""
+        if isinstance(dst, IPv6Address):
+            where = f"{dst}%{ifname}" if ifname else str(dst)
+            title = f"ping {node} -> {where} (ICMPv6 echo request, {40 + 8 + size} bytes)"
+        else:
+            title = f"ping {node} -> {dst} (ICMP echo request, {20 + 8 + size} bytes)"
+        t = Trace(title, max_events)
+        result = self.ping(node, dst, count=1, size=size, trace=t, ifname=ifname)
         # ping gives up after 1 s, but the packet may still be queued on a neighbour that
         # fails only after its 3 ARP probes: wait for the outcome, within bounds
         limit = self.sched.now + TRACE_SETTLE_NS

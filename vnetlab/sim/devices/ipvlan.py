@@ -53,22 +53,21 @@ ETH_P_IP = b"\x08\x00"
 ETH_P_ARP = b"\x08\x06"
 ETH_P_IPV6 = b"\x86\xdd"
 _NDISC_NS = 135
-_NDISC_NA = 136
 DEFER_NS = 1_000  # the multicast work queue and dev_forward_skb's backlog
 
 
 def l3_addr(data: bytes, use_dest: bool) -> int | None:
     """``ipvlan_get_L3_hdr`` + the address ``ipvlan_addr_lookup`` keys on. IPv6 keys
     on the 128-bit address (an int far above any IPv4 one, so one table serves both),
-    and an NS/NA on its target address (IPVL_ICMPV6)."""
+    and a DAD NS (source ``::``) on its target address (IPVL_ICMPV6)."""
     etype = data[12:14]
     if etype == ETH_P_IP and len(data) >= 34:
         off = 30 if use_dest else 26
     elif etype == ETH_P_ARP and len(data) >= 42:
         off = 38 if use_dest else 28
     elif etype == ETH_P_IPV6 and len(data) >= 54:
-        if (data[20] == 58 and len(data) >= 78 and data[54] in (_NDISC_NS, _NDISC_NA)
-                and data[55] == 0):
+        if (data[20] == 58 and len(data) >= 78 and data[54] == _NDISC_NS
+                and not any(data[22:38])):
             return _V6_KEY | int.from_bytes(data[62:78], "big")
         off = 38 if use_dest else 22
         return _V6_KEY | int.from_bytes(data[off:off + 16], "big")

@@ -155,6 +155,8 @@ class Ipv6Stack:
         self.stats: dict[str, int] = {}
         #: neighbours that said they are routers (NTF_ROUTER: an NA with R, an RA)
         self.nd_router: set[tuple[NetDevice, int]] = set()
+        #: nonces of our own DAD probes in flight (addrconf adds; ``ndisc_recv_ns`` checks)
+        self.dad_nonces: set[bytes] = set()
         ns.netdev_chain.register(self.netdev_event)
 
     # -- sysctls -------------------------------------------------------------------------
