@@ -363,6 +363,20 @@ def dev_set_rx_mode(dev: NetDevice, up: bool) -> None:
             dev_mc_del(lower, addr)
 
 
+#: kinds with their own ``ndo_fdb_dump`` that does not fall back to
+#: ``ndo_dflt_fdb_dump``: ``bridge fdb show`` lists their own FDB, never dev.uc/dev.mc
+#: (measured: a vxlan device shows no "self permanent" multicast entries)
+OWN_FDB_DUMP_KINDS = frozenset({"vxlan"})
+
+
+def fdb_self_entries(dev: NetDevice) -> list[bytes]:
+    """What ``ndo_dflt_fdb_dump`` lists for DEV as "self permanent": its unicast list,
+    then its multicast list, each in insertion order."""
+    if dev.kind in OWN_FDB_DUMP_KINDS:
+        return []
+    return [*dev.uc, *dev.mc]
+
+
 class Loopback(NetDevice):
     """``lo`` (drivers/net/loopback.c): every transmitted frame comes straight back."""
 

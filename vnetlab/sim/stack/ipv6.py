@@ -103,6 +103,10 @@ class MessageTooLong6(OSError):
         self.mtu = mtu
 
 
+#: ``ipv6_addr_src_scope`` order of the scope words (wider is larger)
+_SCOPE_RANK = {"host": 1, "link": 2, "global": 14}
+
+
 def _addrconf() -> ModuleType | None:
     """``sim/stack/addrconf.py`` (helper v6addrconf) once it exists; None before.
     An explicit call target, not a registration: nothing happens on import."""
@@ -345,8 +349,13 @@ class Ipv6Stack:
         addrconf calls this for link-locals and manual addresses (through DAD); unit tests
         call it for addresses added directly (no "tentative": usable at once)."""
         lst = self.addrs.setdefault(ifa.dev, [])
-        # ipv6_link_dev_addr: sorted by scope, global first (what `ip -6 addr` lists)
-        lst.append(ifa)
+        # ipv6_link_dev_addr: sorted by scope, global first, and before the first address
+        # of the same or a narrower scope, so newest first within a scope (what `ip -6
+        # addr` lists: measured, a stable-privacy retry is listed above the dadfailed one)
+        rank = _SCOPE_RANK.get(ifa.scope, 0)
+        at = next((i for i, a in enumerate(lst) if rank >= _SCOPE_RANK.get(a.scope, 0)),
+                  len(lst))
+        lst.insert(at, ifa)
         if ifa.created_ns == 0:
             ifa.created_ns = self.sched.now
         if ifa.dev.admin_up:

@@ -55,6 +55,16 @@ def wheel_expiry_ns(now_ns: int, delay_j: int) -> int:
     return bucket * JIFFY_NS
 
 
+def wheel_granularity_ns(delay_j: int) -> int:
+    """The bucket width of the wheel level a DELAY_J-jiffy timer lands in: how late it
+    may fire past its expiry."""
+    lvl, start = 0, _LVL_SIZE - 1
+    while delay_j >= start and lvl < 8:
+        lvl += 1
+        start <<= _LVL_CLK_SHIFT
+    return (1 << (lvl * _LVL_CLK_SHIFT)) * JIFFY_NS
+
+
 def mod_delayed_work(sched: Scheduler, old: Timer | None, delay_j: int,
                      fn: Callable[[], object]) -> Timer:
     """``mod_delayed_work``: cancel the pending run, arm a new one DELAY_J jiffies on."""
@@ -64,4 +74,4 @@ def mod_delayed_work(sched: Scheduler, old: Timer | None, delay_j: int,
 
 
 __all__ = ["HZ", "JIFFY_NS", "mod_delayed_work", "msecs_to_jiffies", "secs_to_jiffies",
-           "wheel_expiry_ns"]
+           "wheel_expiry_ns", "wheel_granularity_ns"]
