@@ -221,3 +221,25 @@ def test_export_says_ipv6_off_before_devices() -> None:
         i = lines.index(f"ip netns exec {n} sysctl -qw net.ipv6.conf.all.disable_ipv6=1")
         assert lines[i + 1] == f"ip netns exec {n} sysctl -qw net.ipv6.conf.default.disable_ipv6=1"
         assert i < lines.index(f"ip -n {n} link set lo up")
+
+
+def test_export_spells_ipv6_routes_with_ip_6_and_they_run() -> None:
+    from types import SimpleNamespace
+
+    from vnetlab.script.export import _routes
+
+    nspec = SimpleNamespace(routes=[
+        SimpleNamespace(dst="2001:db8:1::/64", via="2001:db8::2", dev=None, metric=None,
+                        family="inet6"),
+        SimpleNamespace(dst="default", via="fe80::2", dev="veth1", metric=None,
+                        family="inet6"),
+        SimpleNamespace(dst="10.1.0.0/24", via=None, dev="veth1", metric=5, family="inet")])
+    lines = _routes("a", nspec)  # type: ignore[arg-type]
+    assert lines == ["ip -6 -n a route add 2001:db8:1::/64 via 2001:db8::2",
+                     "ip -6 -n a route add default via fe80::2 dev veth1",
+                     "ip -n a route add 10.1.0.0/24 dev veth1 metric 5"]
+    rc, out, err = run(PAIR + "ip -n a addr add 2001:db8::1/64 dev veth1\n"
+                       + "\n".join(lines) + "\nip -n a -6 route show\n")
+    assert rc == 0, err
+    assert "2001:db8:1::/64 via 2001:db8::2 dev veth1 metric 1024 pref medium" in out
+    assert out[-1] == "default via fe80::2 dev veth1 metric 1024 pref medium"
