@@ -196,6 +196,21 @@ sysctl -qw net.ipv6.conf.all.forwarding=1
 echo "=== router says no route"
 ip netns exec a ping -6 -c 1 -W 1 2001:db8:99::1 || echo "rc=$?"
 """,
+    # duplicate address detection failing: the address stays, flagged dadfailed
+    "dad": NO_LL + netns("a", ll=False) + PAIR + """\
+set -e
+ip link set veth0 up
+ip -n a link set veth1 up
+ip -n a addr add 2001:db8::1/64 dev veth1 nodad
+ip -6 addr add 2001:db8::1/64 dev veth0
+sleep 3
+echo "=== dadfailed"
+ip -6 addr show dev veth0
+echo "=== dadfailed -j"
+ip -j -6 addr show dev veth0
+echo "=== no route for it"
+ip -6 route show table local
+""",
     # autoconfiguration as the kernel does it: link-locals, tentative, the self entries
     "autoconf": netns("a") + PAIR + """\
 set -e
