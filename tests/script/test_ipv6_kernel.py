@@ -72,6 +72,14 @@ ip -6 -j addr show dev veth0
 ip -6 addr flush dev veth0
 echo "=== after flush"
 ip -j addr show dev veth0
+echo "=== brief json"
+ip -j -br addr show dev veth0
+ip -j -br link show dev veth0
+ip -n a -j -6 -br addr
+ip link add vx type veth peer name vy
+ip -6 addr add 2001:db8:3::1/64 dev vx nodad
+echo "=== stats family"
+ip -6 -s addr show dev vx
 """,
     # the kernel's error words and exit statuses
     "errors": NO_LL + netns("a", ll=False) + PAIR + """\

@@ -539,7 +539,10 @@ def link_show(a: Args, env: Env, *, addr: bool) -> int:
         if fam is not None or scope is not None:  # ipaddr_filter: links with none go
             objs = [(x, d) for x, d in objs if x["addr_info"]]
     if o.get("json"):
-        env.json([x for x, _ in objs])
+        if o.get("brief"):
+            env.json([fmt.brief_obj(x, addr=addr) for x, _ in objs])
+        else:
+            env.json([x for x, _ in objs])
         return 0
     for obj, d in objs:
         if o.get("brief"):
