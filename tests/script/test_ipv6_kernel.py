@@ -63,6 +63,10 @@ echo "=== addr -f inet6"
 ip -f inet6 addr show dev veth0
 echo "=== addr -br"
 ip -br addr show dev veth0
+echo "=== oneline"
+ip -o addr show dev veth0
+ip -o -6 addr show dev veth0
+ip -o link show dev veth0
 echo "=== addr scope"
 ip -6 addr show dev veth0 scope global
 ip addr del 2001:db8::7/128 dev veth0
