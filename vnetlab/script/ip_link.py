@@ -549,8 +549,8 @@ def link_show(a: Args, env: Env, *, addr: bool) -> int:
             env.out(fmt.link_brief(obj, d, ctx, addr=addr))
         elif o.get("oneline") and addr:
             # ip -o addr: one line per address, "N: NAME    " then its two lines joined
-            for a in obj["addr_info"]:
-                first, second = fmt.addr_plain(a)
+            for info in obj["addr_info"]:
+                first, second = fmt.addr_plain(info)
                 env.out(f"{obj['ifindex']}: {d.name}    {first.lstrip()}\\{second}")
         elif o.get("oneline"):
             env.out("\\".join(fmt.link_plain(obj, d, ctx, addr=addr, stats=stats)))
