@@ -21,6 +21,12 @@ a VLAN or a MACVLAN port that depends on this device has subscribed to its
 ``netdev_chain``. ``uninit`` (``ndo_uninit``) is the kind's own clean-up when the device is
 deleted; ``set_promiscuity`` is the ``IFF_PROMISC`` counter tcpdump and uppers move.
 
+Each device keeps the link-layer addresses it must accept besides its own: ``dev.mc`` and
+``dev.uc`` (net/core/dev_addr_lists.c), refcounted, in insertion order. The stacks fill
+them (IPv6 groups in sim/stack/mcast6.py, IPv4 all-hosts in igmp.py, a bridge's snooper
+groups); a vlan/macvlan/ipvlan that is up copies its lists onto its lower device
+(``dev_mc_sync``). ``bridge fdb show`` lists them as "self permanent" (``fdb_self_entries``).
+
 Devices never call each other directly across a wire: a transmitting driver hands the frame
 to the scheduler, which delivers it to the peer later. An ``Skb`` is real wire bytes (the
 whole Ethernet frame) plus the trace node it carries.
