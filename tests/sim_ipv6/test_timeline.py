@@ -126,3 +126,36 @@ def test_kernel_is_silent_with_ipv6_disabled_before_link_up() -> None:
     assert capture_fresh_veth("02:00:00:00:00:01", 2.5,
                               ("net.ipv6.conf.default.disable_ipv6=1",
                                "net.ipv6.conf.all.disable_ipv6=1")) == []
+
+
+def _rs_gaps(evs: list[Ev]) -> list[float]:
+    rs = [e.t for e in evs if e.kind == "rs"]
+    return [y - x for x, y in zip(rs, rs[1:], strict=False)]
+
+
+def _backoff_ok(gaps: list[float]) -> bool:
+    """RS intervals with router_solicitation_interval=1: 1 s x random[0.9, 1.1], then
+    x random[1.9, 2.1], each up to one wheel granule (32 ms) + latency late."""
+    slack = WHEEL_1S + LATENCY
+    return (len(gaps) >= 2 and 0.9 <= gaps[0] <= 1.1 + slack
+            and 1.9 * (gaps[0] - slack) <= gaps[1] <= 2.1 * gaps[0] + slack)
+
+
+@pytest.mark.kernel
+def test_kernel_and_emulator_back_off_alike() -> None:
+    """The RFC 7559 back-off, compressed: router_solicitation_interval=1 on both."""
+    from kcapture import capture_fresh_veth
+
+    sched, b, v0, evs = capture_lab()
+    b.ipv6.dev_conf(v0).rtr_solicitation_interval = 1
+    v0.set_admin(True)
+    sched.run(until=int(6.5 * S))
+    assert _backoff_ok(_rs_gaps(evs)), _rs_gaps(evs)
+    tries = []
+    for _ in range(3):
+        gaps = _rs_gaps(capture_fresh_veth(
+            "02:00:00:00:00:01", 6.5, ("net.ipv6.conf.default.router_solicitation_interval=1",)))
+        tries.append(gaps)
+        if _backoff_ok(gaps):
+            break
+    assert _backoff_ok(tries[-1]), tries
