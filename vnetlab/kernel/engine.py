@@ -36,7 +36,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ NUD_NOARP = 0x40
 NUD_PERMANENT = 0x80
 
 
-def parse_ping(src: str, dst: IPv4Address | IPv6Address, count: int, text: str) -> PingResult:
+def parse_ping(src: str, dst: IPv4Address, count: int, text: str) -> PingResult:
     """Parse iputils ``ping`` output: reply rtts, error lines, the summary counts."""
     rtts: list[int] = []
     ttls: list[int] = []
@@ -321,14 +321,13 @@ class LinuxEngine:
     def ping(
         self,
         node: str,
-        dst: IPv4Address | IPv6Address,
+        dst: IPv4Address,
         *,
         count: int = 1,
         size: int = 56,
         dont_fragment: bool = False,
         timeout_s: float = 1.0,
         interval_s: float | None = None,
-        ifname: str | None = None,
     ) -> PingResult:
         ns = self._ns(node)
         wait = max(1, int(round(timeout_s)))
@@ -337,9 +336,7 @@ class LinuxEngine:
                 "-i", f"{interval:g}", "-s", str(size)]
         if dont_fragment:
             argv += ["-M", "do"]
-        if dst.version == 6:  # iputils ping -6 DST[%IFNAME] (a link-local needs the scope)
-            argv.append("-6")
-        argv.append(str(dst) if ifname is None else f"{dst}%{ifname}")
+        argv.append(str(dst))
         limit = count * interval + wait + 10
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=limit, env=_ENV,
