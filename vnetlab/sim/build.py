@@ -40,6 +40,9 @@ __all__ = ["DEVICE_BUILDERS", "UNSUPPORTED", "build", "check_supported"]
 def check_supported(lab: LabSpec) -> None:
     """Refuse, before anything is built, a lab using what the emulator does not have."""
     for node_name, node in lab.nodes.items():
+        if any(s.addresses6 for s in node.interfaces.values()) or node.routes6:
+            raise UnsupportedError(f"{lab_where(lab, ('nodes', node_name))}: IPv6 addresses "
+                                   "and routes are not supported by the emulator yet")
         for ifname, spec in node.interfaces.items():
             seg = ("nodes", node_name, "interfaces", ifname)
             if spec.type not in DEVICE_BUILDERS:
@@ -114,7 +117,7 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
         _apply_bridge_vlans(ns, node.interfaces)
         for ifname, spec in node.interfaces.items():
             dev = ns.dev(ifname)
-            for cidr in spec.addresses:
+            for cidr in spec.addresses4:
                 ns.add_addr(dev, InetAddr(ip_int(cidr.ip), cidr.network.prefixlen))
         ns.set_forwarding(node.ip_forward)
     # links up: bridges first so ports come up into a running bridge
@@ -137,9 +140,9 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
             bring_up_ovs(ns, node, ns.vswitchd)
     for node_name, node in lab.nodes.items():
         ns = nss[node_name]
-        for k, r in enumerate(node.routes):
-            net = r.network
-            via = ip_int(r.via) if r.via is not None else None
+        for k, r in enumerate(node.routes4):
+            net = r.network4
+            via = ip_int(r.via4) if r.via4 is not None else None
             if r.dev is not None:
                 dev = ns.dev(r.dev)
             else:

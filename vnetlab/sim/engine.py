@@ -15,7 +15,7 @@ request with tracing on and returns the ``Trace`` tree and verdict.
 from __future__ import annotations
 
 from collections.abc import Callable
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +105,7 @@ class SimEngine:
     def ping(
         self,
         node: str,
-        dst: IPv4Address,
+        dst: IPv4Address | IPv6Address,
         *,
         count: int = 1,
         size: int = 56,
@@ -113,8 +113,11 @@ class SimEngine:
         timeout_s: float = 1.0,
         trace: Trace | None = None,
         interval_s: float | None = None,
+        ifname: str | None = None,
     ) -> PingResult:
         ns = self.ns(node)
+        if not isinstance(dst, IPv4Address):
+            raise UnsupportedError(f"ping -6 {dst}: the emulator has no IPv6 stack yet")
         interval = S if interval_s is None else int(interval_s * S)
         self._next_ident = (self._next_ident + 1) & 0xFFFF
         app = Ping(
