@@ -84,6 +84,7 @@ ND_OPT_TARGET_LL_ADDR = 2
 ND_OPT_PREFIX_INFO = 3
 ND_OPT_REDIRECT_HDR = 4
 ND_OPT_MTU = 5
+ND_OPT_NONCE = 14  # RFC 7527 enhanced DAD: 6 random bytes in the DAD NS
 
 # NA flags in ``rest``
 ND_NA_ROUTER = 1 << 31

@@ -158,6 +158,13 @@ def _error_rcv(stack: Ipv6Stack, dev: NetDevice, hdr: Ipv6Header,
                 trace.add(dev.where, f"ICMPv6 error from {hdr.src} to ping id {ident}",
                           EventKind.ICMP)
             sock(hdr.src, hdr.dst, msg, trace, hdr.hop_limit)
+            return
+        if trace is not None:
+            trace.drop(dev.where, f"ICMPv6 error for ping id {ident}: no such ping socket "
+                       "(ping has exited)", DropReason.NO_SOCKET)
+        return
+    if trace is not None:
+        trace.deliver(dev.where, f"ICMPv6 error from {hdr.src} (no socket to tell)")
 
 
 def icmpv6_send(stack: Ipv6Stack, packet: bytes, type_: int, code: int,

@@ -155,6 +155,8 @@ class Ipv6Stack:
         self.stats: dict[str, int] = {}
         #: neighbours that said they are routers (NTF_ROUTER: an NA with R, an RA)
         self.nd_router: set[tuple[NetDevice, int]] = set()
+        #: nonces of our own DAD probes in flight (addrconf adds; ``ndisc_recv_ns`` checks)
+        self.dad_nonces: set[bytes] = set()
         ns.netdev_chain.register(self.netdev_event)
 
     # -- sysctls -------------------------------------------------------------------------
@@ -288,13 +290,12 @@ class Ipv6Stack:
         if scope == "default":
             conf.disable_ipv6 = v
             return
-        targets = list(self.conf.items()) if scope == "all" else [
-            (d, c) for d, c in self.conf.items() if c is conf]
+        targets = [(d, c, c.disable_ipv6) for d, c in self.conf.items()
+                   if scope == "all" or c is conf]
         conf.disable_ipv6 = v
         if scope == "all":
             self.conf_default.disable_ipv6 = v
-        for dev, c in targets:
-            old = c.disable_ipv6
+        for dev, c, old in targets:
             c.disable_ipv6 = v
             if bool(old) == bool(v):
                 continue

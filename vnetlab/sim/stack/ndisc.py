@@ -76,11 +76,16 @@ def _send(stack: Ipv6Stack, dev: NetDevice, src: int, dst: int, msg: NdMessage,
 
 
 def ndisc_send_ns(ns: Namespace, dev: NetDevice, target: int, src: int, dst: int, *,
-                  trace: TraceNode | None = None, dst_mac: bytes | None = None) -> None:
-    """``ndisc_send_ns``: a source lladdr option unless the source is ``::`` (DAD)."""
+                  trace: TraceNode | None = None, dst_mac: bytes | None = None,
+                  nonce: bytes | None = None) -> None:
+    """``ndisc_send_ns``: a source lladdr option unless the source is ``::`` (DAD); a
+    DAD probe carries the 6-byte NONCE option (``ND_OPT_NONCE``, RFC 7527) when given —
+    the kernel's DAD always sends one (tcpdump: "length 32")."""
     opts: tuple[NdOption, ...] = ()
     if src != 0 and dev.addr_len:
         opts = (NdOption.lladdr(icmp6w.ND_OPT_SOURCE_LL_ADDR, dev.mac),)
+    if nonce is not None:
+        opts += (NdOption(icmp6w.ND_OPT_NONCE, nonce[:6]),)
     msg = NdMessage(icmp6w.NDISC_NEIGHBOUR_SOLICITATION, 0, IPv6Address(target), options=opts)
     _send(ns.ipv6, dev, src, dst, msg, dst_mac, trace,
           f"neighbour solicitation who-has {ip6_str(target)}")
@@ -194,6 +199,13 @@ def ndisc_recv_ns(ns: Namespace, dev: NetDevice, hdr: Ipv6Header, nd: NdMessage,
         if trace is not None:
             trace.drop(where, "NDISC: DAD NS with a source lladdr option",
                        DropReason.IPV6_NDISC_BAD_OPTIONS)
+        return
+    if dad and (n := nd.option(icmp6w.ND_OPT_NONCE)) is not None and (
+            n.value[:6] in stack.dad_nonces):
+        # ndisc_recv_ns: our own DAD probe looped back (the nonce matches): not a duplicate
+        if trace is not None:
+            trace.drop(where, "DAD NS with our own nonce: looped back",
+                       DropReason.IPV6_NDISC_NS_OTHERHOST)
         return
     ifa = stack.find_addr(target, dev)
     if ifa is None:
