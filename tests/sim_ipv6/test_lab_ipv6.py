@@ -101,8 +101,15 @@ def test_ipv6_off_is_as_quiet_as_before() -> None:
         assert [x for x in node.addrs if x.family == "inet6"] == []
         assert [r for r in node.routes if r.family == "inet6"] == []
         assert [n for n in node.neighs if ":" in n.dst] == []
-        # only IPv4's all-hosts group, joined by every device with an IPv4 config
-        assert {f.mac for f in node.fdb if "self" in f.flags} <= {"01:00:5e:00:00:01"}
+    # the kernel (disable_ipv6=1 in all/default before the devices, bridge fdb show) still
+    # lists ff02::1's 33:33:00:00:00:01 (ipv6_add_dev joins it, disabled or not) and IPv4's
+    # all-hosts group on every device, and the bridge's snooper groups on the bridge
+    base = ["33:33:00:00:00:01", "01:00:5e:00:00:01"]
+    assert self_macs(st.nodes["a"], "eth0") == base
+    assert self_macs(st.nodes["h"], "pa") == base
+    assert sorted(self_macs(st.nodes["h"], "br0")) == sorted(
+        [*base, "01:00:5e:00:00:6a", "33:33:00:00:00:6a"])
+    assert self_macs(st.nodes["a"], "lo") == []
     assert learned(st.nodes["h"]) == set()  # nobody sent a frame
     assert eng.sched.now == 1 * S  # no IPv6 settle at all
 

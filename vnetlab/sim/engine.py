@@ -121,8 +121,6 @@ class SimEngine:
         """``ping`` (or ``ping -6`` for an IPv6 DST; IFNAME: the ``%dev`` scope a
         link-local destination needs)."""
         ns = self.ns(node)
-        if not isinstance(dst, IPv4Address):
-            raise UnsupportedError(f"ping -6 {dst}: the emulator has no IPv6 stack yet")
         interval = S if interval_s is None else int(interval_s * S)
         self._next_ident = (self._next_ident + 1) & 0xFFFF
         app: Ping
