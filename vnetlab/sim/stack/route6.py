@@ -97,9 +97,11 @@ class Fib6:
         (IPv6 keeps same-prefix routes through different devices or gateways apart.)"""
         tbl = self.table(rt.table)
         for r in tbl:
+            # fib6_add_rt2node: a user add (NLM_F_EXCL) of the same prefix and metric is
+            # EEXIST whatever the device; addrconf's own routes (no nlh) sit side by side
+            # per device (fe80::/64 dev A and dev B), idempotent on the same device
             if (r.dst == rt.dst and r.plen == rt.plen and r.metric == rt.metric
-                    and r.type == rt.type and (r.dev is rt.dev or r.via is None
-                                               or r.via == rt.via)):
+                    and r.type == rt.type and (not replace_same or r.dev is rt.dev)):
                 if replace_same:
                     return
                 raise RouteExists6(f"route {rt.dst_str} metric {rt.metric} exists")
