@@ -62,17 +62,9 @@ def add_ipv6_addresses(ns: Namespace, dev: NetDevice, spec: NetdevSpec) -> None:
 
 def add_ipv6_routes(lab: LabSpec, node_name: str, node: NodeSpec, ns: Namespace) -> None:
     """``ip -6 route add DST [via GW] [dev DEV] [metric N]`` (metric 0: 1024, the kernel's
-    ``IP6_RT_PRIO_USER``), after the links are up.
-
-    First the prefix routes of the permanent addresses whose devices are up: the kernel's
-    ``inet6_addr_add`` adds one at once (``addrconf_prefix_route``) and NETDEV_UP restores
-    it (``fixup_permanent_addr``), while the address is still tentative; a gateway on that
-    prefix is on-link for ``ip -6 route add`` right after ``ip link set up``."""
-    for dev, addrs in ns.ipv6.addrs.items():
-        if dev.admin_up and not ns.ipv6.disabled(dev):
-            for ifa in addrs:
-                if "permanent" in ifa.flags and ifa.scope == "global":
-                    ns.ipv6.addr_routes(ifa)
+    ``IP6_RT_PRIO_USER``), after the links are up: a permanent address's prefix route is
+    there from NETDEV_UP on (``fixup_permanent_addr``), tentative or not, so a gateway on it
+    is on-link as for ``ip -6 route add`` right after ``ip link set up``."""
     for k, r in enumerate(node.routes):
         if r.family != "inet6":
             continue

@@ -121,6 +121,12 @@ def addrconf_notify(ns: Namespace, dev: NetDevice, event: NetdevEvent) -> None:
         return
     if ns.ipv6.disabled(dev) or dev.mtu < IPV6_MIN_MTU:
         return
+    if event is NetdevEvent.UP:
+        # addrconf_permanent_addr -> fixup_permanent_addr: the routes of the permanent
+        # addresses come back at once, before the link is ready and while still tentative
+        for ifa in list(ns.ipv6.addrs.get(dev, [])):
+            if "permanent" in ifa.flags:
+                ns.ipv6.addr_routes(ifa)
     if not addrconf_link_ready(dev):
         return
     idev = ipv6_add_dev(ns, dev)
