@@ -92,9 +92,8 @@ class _Node:
             self.ovs_names.update(p.name for p in br.ports.values() if p.type != "system")
         self.addrs: dict[str, list[str]] = {}
         for a in ns.addrs:
-            if a.family == "inet" and a.ifname != "lo":
-                self.addrs.setdefault(a.ifname, []).append(a.cidr)
-            elif a.family == "inet6" and a.ifname != "lo" and a.scope == "global":
+            # IPv4 ones, and IPv6 but link-locals (autoconfiguration makes them again)
+            if a.ifname != "lo" and (a.family == "inet" or a.scope == "global"):
                 self.addrs.setdefault(a.ifname, []).append(a.cidr)
             elif a.family == "inet" and a.ifname == "lo" and not a.local.startswith("127."):
                 tl.note(f"{node}:lo: address {a.cidr} (lo is not a lab interface)")
