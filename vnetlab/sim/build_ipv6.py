@@ -57,7 +57,13 @@ def add_ipv6_addresses(ns: Namespace, dev: NetDevice, spec: NetdevSpec) -> None:
     """``ip -6 addr add CIDR dev DEV`` for each IPv6 address of the device: permanent,
     tentative until DAD passes once the link is up (``inet6_addr_add``)."""
     for cidr in spec.addresses6:
-        inet6_addr_add(ns, dev, ip6_int(cidr.ip), cidr.network.prefixlen)
+        try:
+            inet6_addr_add(ns, dev, ip6_int(cidr.ip), cidr.network.prefixlen)
+        except OSError as e:  # a lab that skipped resolve(), which refuses these first
+            why = ("Error: ipv6: IPv6 is disabled on this device." if e.errno == errno.EACCES
+                   else "RTNETLINK answers: File exists" if e.errno == errno.EEXIST
+                   else str(e))
+            raise UnsupportedError(f"{ns.name}:{dev.name}: ip addr add {cidr}: {why}") from None
 
 
 def add_ipv6_routes(lab: LabSpec, node_name: str, node: NodeSpec, ns: Namespace) -> None:
