@@ -38,7 +38,7 @@ from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from vnetlab.kernel import nl
+from vnetlab.kernel import ipv6, nl
 
 AF_UNSPEC, AF_INET, AF_BRIDGE, AF_INET6 = 0, 2, 7, 10
 #: net_device flags as iproute2 names them (print_link_flags), in its order
@@ -49,7 +49,8 @@ ARPHRD = {1: "ether", 772: "loopback", 65534: "none"}
 NUD_NAMES = ((0x01, "INCOMPLETE"), (0x02, "REACHABLE"), (0x04, "STALE"), (0x08, "DELAY"),
              (0x10, "PROBE"), (0x20, "FAILED"), (0x40, "NOARP"), (0x80, "PERMANENT"))
 NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
-NTF_FLAGS = ((0x02, "self"), (0x08, "router"), (0x10, "extern_learn"), (0x20, "offload"),
+NTF_ROUTER = 0x80
+NTF_FLAGS = ((0x02, "self"), (0x80, "router"), (0x10, "extern_learn"), (0x20, "offload"),
              (0x40, "sticky"))
 RT_TABLES = {253: "default", 254: "main", 255: "local"}
 RT_PROTOS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 16: "dhcp"}
@@ -176,7 +177,8 @@ def links_json(msgs: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def addrs_json(links: Sequence[Any], msgs: Sequence[Any]) -> list[dict[str, Any]]:
-    """``ip -j addr show``: each link with its ``addr_info``."""
+    """``ip -j addr show``: each link with its ``addr_info`` (both families, with the flag
+    keys ``print_ifa_flags`` prints: ``"tentative": true`` ...)."""
     by_if: dict[int, list[dict[str, Any]]] = {}
     for a in msgs:
         fam = {AF_INET: "inet", AF_INET6: "inet6"}.get(a["family"])
@@ -186,6 +188,7 @@ def addrs_json(links: Sequence[Any], msgs: Sequence[Any]) -> list[dict[str, Any]
         by_if.setdefault(a["index"], []).append(
             {"family": fam, "local": local, "prefixlen": a["prefixlen"],
              "scope": RT_SCOPES.get(a["scope"], str(a["scope"])),
+             **{w: True for w in ipv6.ifa_flag_words(ipv6.ifa_flags(a), a["family"])},
              **({"label": a.get_attr("IFA_LABEL")} if a.get_attr("IFA_LABEL") else {})})
     return [{"ifindex": m["index"], "ifname": m.get_attr("IFLA_IFNAME"),
              "addr_info": by_if.get(m["index"], [])}
@@ -238,6 +241,8 @@ def neighs_json(links: Sequence[Any], msgs: Sequence[Any]) -> list[dict[str, Any
         d: dict[str, Any] = {"dst": n.get_attr("NDA_DST"), "dev": names.get(n["ifindex"])}
         if n.get_attr("NDA_LLADDR"):
             d["lladdr"] = n.get_attr("NDA_LLADDR")
+        if n["flags"] & NTF_ROUTER:  # ipneigh.c: print_null "router"
+            d["router"] = None
         d["state"] = [name for bit, name in NUD_NAMES if n["state"] & bit]
         out.append(d)
     return out

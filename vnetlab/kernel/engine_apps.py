@@ -2,7 +2,7 @@
 
 Design note
 -----------
-Each is what a user would type: ``ip netns exec NS ping -c N -W T [-s S] [-M do] DST``
+Each is what a user would type: ``ip netns exec NS ping -c N -W T [-s S] [-M do] [-6] DST``
 (iputils, output parsed with ``LC_ALL=C``), ``ip netns exec NS tcpdump -U --immediate-mode -Z
 root -i IF -w PATH`` (started when it says "listening on"; immediate mode so no frame waits in
 the ring buffer when it is stopped with SIGINT, which makes it flush), and ``exec`` for any
@@ -21,7 +21,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 
 from vnetlab.engine import EngineError, PingResult
@@ -36,7 +36,7 @@ _SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
 _ENV = {**os.environ, "LC_ALL": "C"}
 
 
-def parse_ping(src: str, dst: IPv4Address, count: int, text: str) -> PingResult:
+def parse_ping(src: str, dst: IPv4Address | IPv6Address, count: int, text: str) -> PingResult:
     """Parse iputils ``ping`` output: reply rtts, error lines, the summary counts."""
     rtts: list[int] = []
     ttls: list[int] = []
@@ -80,13 +80,14 @@ class AppsMixin(EngineCore):
     def ping(
         self,
         node: str,
-        dst: IPv4Address,
+        dst: IPv4Address | IPv6Address,
         *,
         count: int = 1,
         size: int = 56,
         dont_fragment: bool = False,
         timeout_s: float = 1.0,
         interval_s: float | None = None,
+        ifname: str | None = None,
     ) -> PingResult:
         ns = self._ns(node)
         wait = max(1, int(round(timeout_s)))
@@ -95,7 +96,9 @@ class AppsMixin(EngineCore):
                 "-i", f"{interval:g}", "-s", str(size)]
         if dont_fragment:
             argv += ["-M", "do"]
-        argv.append(str(dst))
+        if dst.version == 6:  # iputils ping -6 DST[%IFNAME] (a link-local needs the scope)
+            argv.append("-6")
+        argv.append(str(dst) if ifname is None else f"{dst}%{ifname}")
         limit = count * interval + wait + 10
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=limit, env=_ENV,

@@ -78,7 +78,7 @@ class _Topo:
         self.ifaces: dict[str, list[_Iface]] = {}
         for node, spec in lab.nodes.items():
             for ifname, ispec in spec.interfaces.items():
-                for a in ispec.addresses:
+                for a in ispec.addresses4:  # the limits reason about IPv4 only
                     i = _Iface(node, ifname, a)
                     self.by_ip.setdefault(a.ip, i)
                     self.ifaces.setdefault(node, []).append(i)
@@ -89,11 +89,11 @@ class _Topo:
         for i in self.ifaces.get(node, []):
             if dst in i.iface.network and (best is None or i.iface.network.prefixlen > best[0]):
                 best = (i.iface.network.prefixlen, dst, i)
-        for r in self.lab.nodes[node].routes:
-            net: IPv4Network = r.network
+        for r in self.lab.nodes[node].routes4:
+            net: IPv4Network = r.network4
             if dst not in net or (best is not None and net.prefixlen <= best[0]):
                 continue
-            hop = r.via if r.via is not None else dst
+            hop = r.via4 if r.via4 is not None else dst
             out = next((i for i in self.ifaces.get(node, []) if hop in i.iface.network), None)
             if out is None and r.dev is not None:
                 out = next((i for i in self.ifaces.get(node, []) if i.ifname == r.dev), None)

@@ -9,7 +9,10 @@ devices is the model's build order (``vnetlab.model.order``: a device after ever
 is stacked on). The order is the one the kernel needs:
 
 1. ``ip netns add`` for every node (the lab's "host" is just another namespace), IPv6 off
-   in it (the model is IPv4 only, see ``IPV6_OFF``), ``lo`` up;
+   in it where the lab/node says ``ipv6: off`` (``IPV6_OFF``: ``all`` and ``default``
+   before any link exists, so no link ever autoconfigures), the node's
+   ``net.ipv6.conf.{all,default}.*`` sysctls (``default`` is copied into a link when it
+   registers, so it must come first), ``lo`` up;
 2. devices stacked on nothing (bridges, tunnels without an underlay device ...); veth ends
    are made with their pair in 3.;
 3. veth pairs created directly across namespaces (``... type veth peer name P netns NS``),
@@ -25,7 +28,9 @@ is stacked on). The order is the one the kernel needs:
 7. each node's Open vSwitch (``vnetlab.kernel.ovs.plan``: its daemons, bridges, ports,
    flows, and the addresses of the devices ovs-vswitchd makes), then
    routes: a gateway route needs an up device with a connected route to the gateway
-   (``fib_check_nh``).
+   (``fib_check_nh``); IPv6 addresses and routes are ``ops.ipv6``'s;
+8. with IPv6 on in some node, last: wait (bounded) until DAD has finished
+   (``SettleAddrconf``), so checks and observe see usable, settled addresses.
 
 Namespace names are ``PREFIX + LAB + "." + NODE`` (``vnl-t1.host``): lab names cannot contain
 a dot, so two labs can never produce the same namespace name (``vnl-a-b`` + ``c`` and
@@ -37,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from vnetlab.engine import UnsupportedError
+from vnetlab.kernel.ipv6 import ipv6_on
 from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS
 from vnetlab.kernel.kinds.base import Indexer, Where
 from vnetlab.kernel.kinds.veth import realize_pair
@@ -44,6 +50,7 @@ from vnetlab.kernel.ops.base import DEFAULT_PREFIX, IPV6_OFF, Op, alias_for, net
 from vnetlab.kernel.ops.brport import SetBrportFlags
 from vnetlab.kernel.ops.filters import Ebtables, Nft, SetBrportSecurity
 from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
+from vnetlab.kernel.ops.ipv6 import AddAddr6, AddRoute6, SettleAddrconf
 from vnetlab.kernel.ops.link import SetAlias, SetMaster, SetUp
 from vnetlab.kernel.ops.netns import AddNetns, SetSysctl
 from vnetlab.kernel.ops.tc import Tc, never_on_kernel
@@ -152,9 +159,12 @@ def plan(
     idx = Indexer()
     ops: list[Op] = []
     # 1. namespaces
-    for name in lab.nodes:
+    for name, node in lab.nodes.items():
         ops.append(AddNetns(ns[name], node=name))
-        ops.extend(SetSysctl(ns[name], key=k, value=1) for k in IPV6_OFF)
+        if not ipv6_on(lab, name):
+            ops.extend(SetSysctl(ns[name], key=k, value=1) for k in IPV6_OFF)
+        ops.extend(SetSysctl(ns[name], key=k, value=v)
+                   for k, v in sorted(node.sysctls.items()) if _early(k))
         ops.append(SetUp(ns[name], ifname="lo"))
     # 2. devices stacked on nothing; veth ends are made with their pair below
     ops.extend(_devices([k for k in order if not _stacked(nodes[k[0]][k[1]])], nodes, ns, idx,
@@ -188,9 +198,10 @@ def plan(
     for node_name, node in lab.nodes.items():
         n = ns[node_name]
         for ifname, spec in node.interfaces.items():
-            ops.extend(AddAddr(n, ifname=ifname, cidr=str(a)) for a in spec.addresses)
+            ops.extend(_add_addr(n, ifname, str(a)) for a in spec.addresses)
         for key, value in sorted(node.sysctls.items()):
-            ops.append(SetSysctl(n, key=key, value=value))
+            if not _early(key):
+                ops.append(SetSysctl(n, key=key, value=value))
         ups = [i for i, s in node.interfaces.items() if s.up and not KINDS[s.type].in_host]
         for ifname in sorted(ups, key=lambda i: _up_rank(node.interfaces[i])):
             ops.append(SetUp(n, ifname=ifname))
@@ -199,8 +210,9 @@ def plan(
     ops.extend(plan_ovs(lab, ns, prefix=prefix, alias=alias, detected=ovs_datapath))
     for node_name, node in lab.nodes.items():
         for r in node.routes:
-            ops.append(AddRoute(ns[node_name], dst=r.dst, via=None if r.via is None else str(r.via),
-                                dev=r.dev, metric=r.metric))
+            via = None if r.via is None else str(r.via)
+            route = AddRoute6 if _is_v6_route(r.dst, via) else AddRoute
+            ops.append(route(ns[node_name], dst=r.dst, via=via, dev=r.dev, metric=r.metric))
     # 7. bridge-family filter rules, once every port exists
     for node_name, node in lab.nodes.items():
         ops.extend(Ebtables(ns[node_name], line=line) for line in node.ebtables)
@@ -211,7 +223,26 @@ def plan(
     # 9. queueing disciplines, once the devices are up (netem only where the kernel has it)
     for node_name, node in lab.nodes.items():
         ops.extend(Tc(ns[node_name], line=line) for line in node.tc)
+    # 10. DAD settles (bounded) where IPv6 is on
+    v6 = tuple(ns[name] for name in lab.nodes if ipv6_on(lab, name))
+    if v6:
+        ops.append(SettleAddrconf(v6[0], namespaces=v6))
     return ops
+
+
+def _early(key: str) -> bool:
+    """A sysctl that must be set before the node's links exist: ``conf.default`` is
+    copied into each link as it registers, ``conf.all`` applies to those that exist."""
+    return key.startswith(("net.ipv6.conf.default.", "net.ipv6.conf.all."))
+
+
+def _add_addr(ns: str, ifname: str, cidr: str) -> Op:
+    return (AddAddr6 if ":" in cidr else AddAddr)(ns, ifname=ifname, cidr=cidr)
+
+
+def _is_v6_route(dst: str, via: str | None) -> bool:
+    """IPv6 when the prefix or the gateway is (``default via 2001:db8::1`` is ``::/0``)."""
+    return ":" in dst or (via is not None and ":" in via)
 
 
 def plan_script(

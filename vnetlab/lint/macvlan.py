@@ -57,10 +57,11 @@ def _verdict(v: LabView, src: Key, dst: Key) -> tuple[bool, str] | None:
 def check(ctx: Context) -> None:
     v = ctx.view
     for k, chk in enumerate(ctx.lab.checks):
-        if not isinstance(chk, PingCheck) or chk.src not in ctx.lab.nodes:
+        dst = chk.dst4 if isinstance(chk, PingCheck) else None  # IPv4 reasoning
+        if not isinstance(chk, PingCheck) or chk.src not in ctx.lab.nodes or dst is None:
             continue
-        r = v.route(chk.src, chk.dst)
-        owner = v.by_ip.get(chk.dst)
+        r = v.route(chk.src, dst)
+        owner = v.by_ip.get(dst)
         if r is None or owner is None:
             continue
         found = _verdict(v, (chk.src, r[0]), (owner.node, owner.ifname))

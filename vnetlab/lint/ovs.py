@@ -206,10 +206,11 @@ def _secure(ctx: Context, v: LabView, n: str, name: str, nums: dict[str, int],
     bridge = (n, name)
     for k, chk in enumerate(ctx.lab.checks):
         if not isinstance(chk, PingCheck) or chk.expect != "reachable" \
-                or chk.src not in ctx.lab.nodes:
+                or chk.src not in ctx.lab.nodes or chk.dst4 is None:
             continue
-        w = v.walk(chk.src, chk.dst)
-        src_ip = v.source_for(chk.src, chk.dst)
+        dst = chk.dst4
+        w = v.walk(chk.src, dst)
+        src_ip = v.source_for(chk.src, dst)
         for hop in w.hops:
             if hop.to is None:
                 continue
@@ -222,7 +223,7 @@ def _secure(ctx: Context, v: LabView, n: str, name: str, nums: dict[str, int],
             if in_port is None or ingress[0] != n:
                 continue
             miss = _misses(cls, in_port, _mac(v, hop.node, hop.dev), _mac(v, *hop.to),
-                           src_ip or IPv4Address(0), chk.dst, hop.nexthop)
+                           src_ip or IPv4Address(0), dst, hop.nexthop)
             if miss:
                 ctx.add("OVS003", ("nodes", n, "ovs", name, "fail_mode"),
                         f"checks[{k}] ({chk.ping}) sends {miss} into {n}:{name} on port "

@@ -36,9 +36,9 @@ def check(ctx: Context) -> None:
 
     for n, node in lab.nodes.items():
         for k, r in enumerate(node.routes):
-            if r.via is None:
+            if r.family != "inet" or (via := r.via4) is None:
                 continue
-            gw = v.by_ip.get(r.via)
+            gw = v.by_ip.get(via)
             if gw is None or gw.node == n or lab.nodes[gw.node].ip_forward:
                 continue
             mine = v.node_ips(gw.node)
@@ -50,15 +50,16 @@ def check(ctx: Context) -> None:
     for k, chk in enumerate(lab.checks):
         if not isinstance(chk, PingCheck) or chk.expect != "reachable":
             continue
-        if chk.src not in lab.nodes:
+        dst = chk.dst4  # the walk follows IPv4 routes
+        if chk.src not in lab.nodes or dst is None:
             continue
-        w = v.walk(chk.src, chk.dst)
+        w = v.walk(chk.src, dst)
         if w.end == "not-forwarding":
             forwarding_off(w.at, f"the path of checks[{k}] ({chk.ping}) goes through it")
             continue
         if w.end != "delivered" or w.at == chk.src:
             continue
-        src_ip = v.source_for(chk.src, chk.dst)
+        src_ip = v.source_for(chk.src, dst)
         if src_ip is None:
             continue
         back = v.walk(w.at, src_ip)

@@ -105,7 +105,7 @@ class LabView:
         self.addrs: list[Addr] = []
         for n, ifaces in self.full.items():
             for i, spec in ifaces.items():
-                self.addrs += [Addr(n, i, a) for a in spec.addresses]
+                self.addrs += [Addr(n, i, a) for a in spec.addresses4]  # IPv4 reasoning
         for (n, i), (_, _, addresses, _) in self.ovs_dev.items():
             self.addrs += [Addr(n, i, a) for a in addresses]
         self.by_ip: dict[IPv4Address, Addr] = {}
@@ -309,10 +309,10 @@ class LabView:
                 cand = (a.iface.network.prefixlen, 1, a.ifname, dst)
                 best = cand if best is None or cand[:2] > best[:2] else best
         spec = self.lab.nodes.get(node)
-        for r in spec.routes if spec is not None else []:
-            if dst not in r.network:
+        for r in spec.routes4 if spec is not None else []:
+            if dst not in r.network4:
                 continue
-            hop = r.via if r.via is not None else dst
+            hop = r.via4 if r.via4 is not None else dst
             dev = r.dev
             if dev is None:
                 out = next((a for a in self.connected(node) if hop in a.iface.network), None)

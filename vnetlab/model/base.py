@@ -31,6 +31,46 @@ KNOWN_SYSCTLS = {
     "net.ipv4.conf.all.forwarding": "same as net.ipv4.ip_forward",
 }
 
+#: ``net.ipv6.conf.{all,default,IFNAME}.KEY`` a lab may set, with the values the kernel
+#: takes (``addrconf_sysctl``'s proc handlers: ``proc_dointvec`` ranges, -1 allowed where the
+#: kernel allows it).
+IPV6_CONF_SYSCTLS: dict[str, tuple[int, int]] = {
+    "disable_ipv6": (0, 1),
+    "forwarding": (0, 1),
+    "addr_gen_mode": (0, 3),
+    "dad_transmits": (0, 2**31 - 1),
+    "accept_dad": (0, 2),
+    "accept_ra": (0, 2),
+    "router_solicitations": (-1, 2**31 - 1),
+    "rtr_solicitation_delay": (0, 2**31 - 1),
+    "rtr_solicitation_interval": (0, 2**31 - 1),
+    "rtr_solicitation_max_interval": (0, 2**31 - 1),
+    "mtu": (1280, 2**31 - 1),
+    "hop_limit": (1, 255),
+    "force_mld_version": (0, 2),
+    "mldv1_unsolicited_report_interval": (0, 2**31 - 1),
+    "mldv2_unsolicited_report_interval": (0, 2**31 - 1),
+}
+#: other ``net.ipv6.*`` keys a lab may set
+IPV6_OTHER_SYSCTLS: dict[str, tuple[int, int]] = {
+    "net.ipv6.icmp.ratelimit": (0, 2**31 - 1),
+}
+#: sysctl(8) writes a device's dots as '/' (``net.ipv6.conf.eth0/10.forwarding``)
+_IPV6_CONF_RE = re.compile(r"^net\.ipv6\.conf\.(?P<dev>[^.\s]{1,15})\.(?P<key>[a-z0-9_]+)$")
+IPV6_SYSCTL_PATTERN = _IPV6_CONF_RE.pattern
+
+
+def ipv6_sysctl_range(name: str) -> tuple[str | None, tuple[int, int]] | None:
+    """``(device or None for all/default, (lo, hi))`` of a ``net.ipv6.*`` key vnetlab
+    models, or None."""
+    if name in IPV6_OTHER_SYSCTLS:
+        return None, IPV6_OTHER_SYSCTLS[name]
+    m = _IPV6_CONF_RE.match(name)
+    if m is None or m["key"] not in IPV6_CONF_SYSCTLS:
+        return None
+    dev = None if m["dev"] in ("all", "default") else m["dev"].replace("/", ".")
+    return dev, IPV6_CONF_SYSCTLS[m["key"]]
+
 
 class SpecValueError(ValueError):
     """A ValueError with a hint for the user (the loader shows it on its own line)."""
@@ -130,6 +170,51 @@ def check_cidr(value: Any) -> Any:
 
 #: An interface address in CIDR form (``192.168.1.1/24``).
 IPv4Cidr = Annotated[ipaddress.IPv4Interface, BeforeValidator(check_cidr)]
+
+
+def check_ip_cidr(value: Any) -> Any:
+    """``10.0.0.1/24`` or ``2001:db8::1/64``: what ``ip addr add`` takes on a device.
+
+    An IPv6 address is refused as ``ipv6_add_addr`` refuses it (EADDRNOTAVAIL: "Cannot
+    assign requested address"): the unspecified ``::``, a multicast address, ``::1``
+    (loopback, only on lo) and an IPv4-mapped one.
+    """
+    if not (isinstance(value, str) and ":" in value):
+        return check_cidr(value)
+    if "/" not in value:
+        raise ValueError(
+            f"address {value!r} has no prefix length; write it as CIDR, e.g. {value}/64")
+    try:
+        iface = ipaddress.IPv6Interface(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an IPv6 address in CIDR form like 2001:db8::1/64") from None
+    ip = iface.ip
+    if ip.scope_id is not None:
+        raise ValueError(f"{value!r}: an interface address has no %scope (the device is "
+                         "where it is listed)")
+    bad = ("the unspecified address" if ip.is_unspecified else
+           "a multicast address" if ip.is_multicast else
+           "the loopback address" if ip.is_loopback else
+           "an IPv4-mapped address" if ip.ipv4_mapped is not None else None)
+    if bad is not None:
+        raise SpecValueError(
+            f"{value!r} is {bad}, which no interface may have; the kernel says: "
+            "RTNETLINK answers: Cannot assign requested address",
+            "use a unicast address such as 2001:db8::1/64 (documentation prefix) or "
+            "fd00::1/64 (unique local)",
+        )
+    return iface
+
+
+#: An interface address of either family in CIDR form (``192.168.1.1/24``,
+#: ``2001:db8::1/64``); ``ip addr add`` infers the family the same way.
+IPCidr = Annotated[
+    ipaddress.IPv4Interface | ipaddress.IPv6Interface, BeforeValidator(check_ip_cidr)]
+
+
+def is_ipv6(addr: ipaddress.IPv4Interface | ipaddress.IPv6Interface) -> bool:
+    return addr.version == 6
 
 
 

@@ -54,6 +54,54 @@ def _check_arrow(v: str) -> str:
 Arrow = Annotated[str, AfterValidator(_check_arrow)]
 
 
+def parse_ping_arrow(v: Any) -> tuple[str, ipaddress.IPv4Address | ipaddress.IPv6Address,
+                                      str | None]:
+    """``"a -> 192.168.1.3"``, ``"a -> 2001:db8::2"`` or ``"a -> fe80::1%eth0"`` →
+    (source node, destination, the scope's interface or None).
+
+    A link-local IPv6 destination means nothing without the link it is on, so it needs
+    ``%IFNAME`` of the source node, as ``ping -6 fe80::1%eth0`` does (without it the
+    kernel picks a link on its own).
+    """
+    m = _ARROW.match(v) if isinstance(v, str) else None
+    if not m:
+        raise ValueError(f"{v!r} is not 'NODE -> IP', e.g. 'a -> 192.168.1.3' or "
+                         "'a -> 2001:db8::2'")
+    text, pct, scope = m["dst"].partition("%")
+    if ":" not in text:
+        if pct:
+            raise SpecValueError(f"{m['dst']!r} in {v!r}: only an IPv6 link-local "
+                                 "destination takes %IFNAME", f"write 'NODE -> {text}'")
+        return m["src"], *parse_arrow(v)[1:], None
+    try:
+        dst = ipaddress.IPv6Address(text)
+    except ValueError:
+        raise ValueError(f"{text!r} in {v!r} is not an IPv6 address") from None
+    if dst.is_link_local and not scope:
+        raise SpecValueError(
+            f"{text} in {v!r} is link-local: every link has fe80::/64, so it needs the "
+            "interface it is reached through", f"write '{m['src']} -> {text}%eth0' with "
+            "the source node's interface on that link")
+    if pct and not dst.is_link_local:
+        raise SpecValueError(f"{m['dst']!r} in {v!r}: %IFNAME belongs to a link-local "
+                             "destination (fe80::/10)", f"write '{m['src']} -> {text}'")
+    if pct and not scope:
+        raise ValueError(f"{m['dst']!r} in {v!r}: the interface after '%' is missing")
+    if dst.is_multicast or dst.is_unspecified:
+        raise SpecValueError(f"{text} in {v!r} is not a unicast address",
+                             "ping a host's address")
+    return m["src"], dst, scope or None
+
+
+def _check_ping_arrow(v: str) -> str:
+    parse_ping_arrow(v)
+    return v
+
+
+#: ``NODE -> IP`` of either family (``IP%IFNAME`` for a link-local IPv6 destination)
+PingArrow = Annotated[str, AfterValidator(_check_ping_arrow)]
+
+
 def _check_expected_text(v: str) -> str:
     # the runner compares by prefix/substring, and every text starts with "": an empty
     # expectation would pass whatever happens
@@ -78,9 +126,11 @@ _Seconds = Annotated[
 
 
 class PingCheck(Model):
-    """``ping: a -> 192.168.1.3`` — send ICMP echo, expect a reply or not."""
+    """``ping: a -> 192.168.1.3`` — send ICMP echo, expect a reply or not.
 
-    ping: Arrow
+    An IPv6 destination (``a -> 2001:db8::2``, ``a -> fe80::1%eth0``) is ``ping -6``."""
+
+    ping: PingArrow
     expect: Literal["reachable", "unreachable"] = "reachable"
     count: int = Field(1, ge=1, le=10000)
     size: int = Field(56, ge=0, le=65507)  # ping -s
@@ -118,11 +168,27 @@ class PingCheck(Model):
 
     @property
     def src(self) -> str:
-        return parse_arrow(self.ping)[0]
+        return parse_ping_arrow(self.ping)[0]
 
     @property
-    def dst(self) -> ipaddress.IPv4Address:
-        return parse_arrow(self.ping)[1]
+    def dst(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+        return parse_ping_arrow(self.ping)[1]
+
+    @property
+    def dst4(self) -> ipaddress.IPv4Address | None:
+        """The destination of an IPv4 ping, None for ``ping -6`` (for IPv4-only reasoning)."""
+        dst = self.dst
+        return dst if isinstance(dst, ipaddress.IPv4Address) else None
+
+    @property
+    def ifname(self) -> str | None:
+        """The interface of a link-local destination's scope (``fe80::1%eth0``)."""
+        return parse_ping_arrow(self.ping)[2]
+
+    @property
+    def family(self) -> str:
+        """"inet" or "inet6": ``ping`` or ``ping -6``."""
+        return "inet6" if self.dst.version == 6 else "inet"
 
 
 class TraceCheck(Model):

@@ -14,6 +14,7 @@ engine's plan and ``vnetlab export``).
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Interface, IPv6Interface
 from typing import Annotated, Any
 
 from pydantic import (
@@ -25,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from vnetlab.model.base import IfName, IPv4Cidr, Mac, Model
+from vnetlab.model.base import IfName, IPCidr, Mac, Model
 
 VLAN_VID_MAX = 4094  # 4095 (0xFFF) is reserved by IEEE 802.1Q, 0 means "priority tag only"
 _VID_RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
@@ -138,7 +139,7 @@ class BridgePortOptions(Model):
 class NetdevSpec(Model):
     """What every net_device has, whatever its kind."""
 
-    addresses: list[IPv4Cidr] = []
+    addresses: list[IPCidr] = []  # either family, as ``ip addr add``
     mtu: int = Field(1500, ge=68, le=65535)
     mac: Mac | None = None
     up: bool = True
@@ -157,6 +158,16 @@ class NetdevSpec(Model):
         if self.bridge_port is not None and self.master is None:
             raise ValueError("bridge_port options need 'master: BRIDGE' on the same interface")
         return self
+
+    @property
+    def addresses4(self) -> list[IPv4Interface]:
+        """The IPv4 addresses (what IPv4-only reasoning looks at)."""
+        return [a for a in self.addresses if isinstance(a, IPv4Interface)]
+
+    @property
+    def addresses6(self) -> list[IPv6Interface]:
+        """The IPv6 addresses given in the lab (not the link-local ones autoconf adds)."""
+        return [a for a in self.addresses if isinstance(a, IPv6Interface)]
 
     def lower_refs(self) -> tuple[str, ...]:
         """The devices this one is stacked on and so created after: ``IFNAME`` of the same

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
     JsonValue,
     WithJsonSchema,
@@ -37,9 +38,13 @@ from vnetlab.model.base import (  # re-exported: the model's one namespace (__al
     _LAB_NAME_RE,
     _MAC_RE,
     IFNAMSIZ,
+    IPV6_CONF_SYSCTLS,
+    IPV6_OTHER_SYSCTLS,
+    IPV6_SYSCTL_PATTERN,
     KNOWN_SYSCTLS,
     Endpoint,
     IfName,
+    IPCidr,
     IPv4Cidr,
     Mac,
     Model,
@@ -49,6 +54,7 @@ from vnetlab.model.base import (  # re-exported: the model's one namespace (__al
     check_ifname,
     check_mac,
     check_node_name,
+    ipv6_sysctl_range,
     parse_endpoint,
 )
 from vnetlab.model.checks import (
@@ -87,12 +93,19 @@ from vnetlab.model.ovs import OvsBridgeSpec, OvsMirrorSpec, OvsPortSpec
 from vnetlab.model.tc import check_tc_line
 from vnetlab.model.xfrm import check_xfrm_line
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 
 class RouteSpec(Model):
-    """``ip route add DST [via GW] [dev DEV] [metric N]``."""
+    """``ip [-6] route add DST [via GW] [dev DEV] [metric N]``.
+
+    The family follows the addresses, as ``ip route`` infers it: ``dst`` an IPv6 prefix or
+    ``default`` with an IPv6 ``via`` is an IPv6 route (``default`` is then ``::/0``).
+    """
 
     dst: str = "default"
-    via: ipaddress.IPv4Address | None = None
+    via: IPAddress | None = None
     dev: IfName | None = None
     metric: int = Field(0, ge=0, le=2**32 - 1)  # RTA_PRIORITY is a u32
 
@@ -102,45 +115,111 @@ class RouteSpec(Model):
         if v == "default":
             return v
         try:
-            net = ipaddress.IPv4Network(v, strict=True)
+            net: IPNetwork = (ipaddress.IPv6Network(v, strict=True) if ":" in v
+                              else ipaddress.IPv4Network(v, strict=True))
         except ValueError as e:
+            example = "2001:db8::/64" if ":" in v else "10.0.0.0/24"
             raise ValueError(
-                f"route destination {v!r} is not 'default' or a network like 10.0.0.0/24 ({e})"
+                f"route destination {v!r} is not 'default' or a network like {example} ({e})"
             ) from None
         return str(net)
+
+    @field_validator("via", mode="before")
+    @classmethod
+    def _via(cls, v: Any) -> Any:
+        if isinstance(v, str) and "%" in v:
+            raise SpecValueError(f"gateway {v!r}: a route names its device with 'dev', "
+                                 "not with %scope", f"write via: {v.partition('%')[0]} and dev: "
+                                 f"{v.partition('%')[2]}")
+        return v
 
     @model_validator(mode="after")
     def _needs_nexthop(self) -> RouteSpec:
         if self.via is None and self.dev is None:
             raise ValueError("a route needs 'via' (a gateway) or 'dev' (an interface) or both")
+        if self.via is not None and self.dst != "default" \
+                and (":" in self.dst) != (self.via.version == 6):
+            raise SpecValueError(
+                f"route {self.dst} and its gateway {self.via} are of different address "
+                "families; the kernel says: Error: Invalid gateway address",
+                "an IPv4 route needs an IPv4 gateway, an IPv6 route an IPv6 one")
+        if self.via is not None and self.via.version == 6 and self.via.is_link_local \
+                and self.dev is None:
+            raise SpecValueError(
+                f"gateway {self.via} is link-local, which means nothing without its device",
+                f"add dev: IFNAME (the interface on {self.via}'s link)")
         return self
 
     @property
-    def network(self) -> ipaddress.IPv4Network:
-        return ipaddress.IPv4Network("0.0.0.0/0" if self.dst == "default" else self.dst)
+    def family(self) -> str:
+        """"inet" or "inet6" (``ip route``'s ``family`` word)."""
+        v6 = ":" in self.dst if self.dst != "default" else (
+            self.via is not None and self.via.version == 6)
+        return "inet6" if v6 else "inet"
+
+    @property
+    def via4(self) -> ipaddress.IPv4Address | None:
+        """``via`` of an IPv4 route (IPv4-only reasoning iterates ``NodeSpec.routes4``)."""
+        if self.via is not None and not isinstance(self.via, ipaddress.IPv4Address):
+            raise ValueError(f"route {self.dst} via {self.via} is an IPv6 route")
+        return self.via
+
+    @property
+    def network4(self) -> ipaddress.IPv4Network:
+        """``network`` of an IPv4 route."""
+        net = self.network
+        if not isinstance(net, ipaddress.IPv4Network):
+            raise ValueError(f"route {self.dst} is an IPv6 route")
+        return net
+
+    @property
+    def network(self) -> IPNetwork:
+        if self.dst == "default":
+            return ipaddress.IPv6Network("::/0") if self.family == "inet6" \
+                else ipaddress.IPv4Network("0.0.0.0/0")
+        return ipaddress.ip_network(self.dst)
 
 
 def check_sysctl_name(name: str) -> str:
-    if name not in KNOWN_SYSCTLS:
+    if name not in KNOWN_SYSCTLS and ipv6_sysctl_range(name) is None:
         close = difflib.get_close_matches(name, list(KNOWN_SYSCTLS), n=1)
         known = ", ".join(sorted(KNOWN_SYSCTLS))
+        v6keys = ", ".join(IPV6_CONF_SYSCTLS)
         raise SpecValueError(
-            f"sysctl {name!r} is not one vnetlab models (known: {known})",
+            f"sysctl {name!r} is not one vnetlab models (known: {known}; "
+            f"net.ipv6.conf.{{all,default,IFNAME}}.{{{v6keys}}}; "
+            f"{', '.join(IPV6_OTHER_SYSCTLS)})",
             f"did you mean {close[0]!r}?" if close else None,
         )
     return name
 
 
+def sysctl_value_range(name: str) -> tuple[int, int]:
+    """The values ``name`` takes: (0, 1) for the IPv4 switches, the kernel's range for IPv6."""
+    v6 = ipv6_sysctl_range(name)
+    return (0, 1) if v6 is None else v6[1]
+
+
 def check_sysctl_value(value: int) -> int:
-    if value not in (0, 1):
-        raise ValueError(f"a sysctl here is 0 or 1, not {value}")
+    if isinstance(value, bool):
+        raise ValueError(f"a sysctl value is an integer, not {value!r}")
     return value
 
 
 SysctlName = Annotated[str, AfterValidator(check_sysctl_name)]
-SysctlValue = Annotated[
-    int, AfterValidator(check_sysctl_value), Field(json_schema_extra={"enum": [0, 1]})
-]
+SysctlValue = Annotated[int, AfterValidator(check_sysctl_value)]
+
+
+def _on_off(v: Any) -> Any:
+    """``on``/``off`` (YAML 1.1 reads them as booleans already; JSON and YAML 1.2 as text)."""
+    if isinstance(v, str) and v.strip().lower() in ("on", "off"):
+        return v.strip().lower() == "on"
+    return v
+
+
+#: ``ipv6: on|off`` (also true/false)
+OnOff = Annotated[bool, BeforeValidator(_on_off), WithJsonSchema(
+    {"oneOf": [{"type": "boolean"}, {"enum": ["on", "off"]}]})]
 
 
 EbtablesLine = Annotated[str, AfterValidator(check_ebtables_line)]
@@ -149,6 +228,9 @@ XfrmLine = Annotated[str, AfterValidator(check_xfrm_line)]
 TcLine = Annotated[str, AfterValidator(check_tc_line)]
 
 _SYSCTL_NAMES: list[JsonValue] = list(sorted(KNOWN_SYSCTLS))
+_SYSCTL_NAME_SCHEMA: dict[str, JsonValue] = {"anyOf": [
+    {"enum": _SYSCTL_NAMES}, {"enum": list(IPV6_OTHER_SYSCTLS)},
+    {"pattern": IPV6_SYSCTL_PATTERN}]}
 
 
 class NodeSpec(Model):
@@ -160,8 +242,12 @@ class NodeSpec(Model):
     routes: list[RouteSpec] = []
     sysctls: dict[SysctlName, SysctlValue] = Field(
         default={},
-        json_schema_extra={"propertyNames": {"enum": _SYSCTL_NAMES}},
+        json_schema_extra={"propertyNames": _SYSCTL_NAME_SCHEMA},
     )
+    #: IPv6 in this namespace (``on``/``off``); None: the lab's ``ipv6``. ``off`` is
+    #: ``net.ipv6.conf.{all,default}.disable_ipv6=1`` before any device exists: nothing
+    #: IPv6 ever happens on the node's devices
+    ipv6: OnOff | None = None
     #: bridge-family filter rules: the words after ``ebtables`` (``-A FORWARD -p ARP ...``),
     #: applied in order after the lab is built (vnetlab.model.filters)
     ebtables: list[EbtablesLine] = []
@@ -178,6 +264,28 @@ class NodeSpec(Model):
     ovs: dict[IfName, OvsBridgeSpec] = Field(
         default={}, json_schema_extra={"additionalProperties": False}
     )
+
+    @field_validator("sysctls")
+    @classmethod
+    def _sysctl_values(cls, v: dict[str, int]) -> dict[str, int]:
+        for name, value in v.items():
+            lo, hi = sysctl_value_range(name)
+            if not lo <= value <= hi:
+                allowed = "0 or 1" if (lo, hi) == (0, 1) else f"{lo}..{hi}"
+                raise SpecValueError(
+                    f"sysctl {name} = {value}: the kernel takes {allowed} here "
+                    "(sysctl: setting key: Invalid argument)", None)
+        return v
+
+    @property
+    def routes4(self) -> list[RouteSpec]:
+        """The IPv4 routes (``ip route``), for IPv4-only reasoning."""
+        return [r for r in self.routes if r.family == "inet"]
+
+    @property
+    def routes6(self) -> list[RouteSpec]:
+        """The IPv6 routes (``ip -6 route``)."""
+        return [r for r in self.routes if r.family == "inet6"]
 
     @property
     def ip_forward(self) -> bool:
@@ -241,6 +349,10 @@ class LabSpec(Model):
     #: the seed of every random choice the lab's qdiscs make (netem loss, jitter ...):
     #: the same seed, the same frames, byte for byte
     seed: int = Field(1, ge=0, le=2**32 - 1)
+    #: IPv6 in every node (``on``, the kernel's default, or ``off``); a node's own ``ipv6``
+    #: overrides it. With IPv6 on a freshly upped interface talks at once (MLD reports, DAD,
+    #: router solicitations): bridges learn MACs and devices join multicast groups
+    ipv6: OnOff = True
 
     @field_validator("name")
     @classmethod
@@ -259,6 +371,11 @@ class LabSpec(Model):
             raise ValueError("a lab needs at least one node")
         return v
 
+    def node_ipv6(self, node: str) -> bool:
+        """Whether IPv6 is on in ``node``: its own ``ipv6``, else the lab's."""
+        own = self.nodes[node].ipv6
+        return self.ipv6 if own is None else own
+
     def iface(self, node: str, ifname: str) -> NetdevSpec:
         return self.nodes[node].interfaces[ifname]
 
@@ -276,6 +393,9 @@ __all__ = [
     "GeneveOptionSpec",
     "GeneveSpec",
     "IFNAMSIZ",
+    "IPAddress",
+    "IPCidr",
+    "IPNetwork",
     "IPv4Cidr",
     "IfName",
     "InterfaceSpec",
@@ -292,6 +412,7 @@ __all__ = [
     "NetdevSpec",
     "NodeName",
     "NodeSpec",
+    "OnOff",
     "OvsBridgeSpec",
     "OvsMirrorSpec",
     "OvsPortSpec",
@@ -324,6 +445,7 @@ __all__ = [
     "check_node_name",
     "check_sysctl_name",
     "check_sysctl_value",
+    "sysctl_value_range",
     "check_vid",
     "check_vid_or_range",
     "parse_arrow",

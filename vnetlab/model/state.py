@@ -42,8 +42,19 @@ class LinkState:
 
 @dataclass(frozen=True, slots=True)
 class AddrState:
+    """One ``ip -j addr`` entry (``addr_info``): ``cidr`` is ``local/prefixlen``.
+
+    ``flags`` are exactly the flag words iproute2 prints for the address
+    (``print_ifa_flags``: "tentative", "dadfailed", "nodad", "dynamic", "noprefixroute",
+    ...), sorted; IPv4 addresses keep ``()``. ``scope`` as ``ip addr`` shows it
+    ("global", "link", "host").
+    """
+
     ifname: str
-    cidr: str  # "192.168.1.2/24"
+    cidr: str  # "192.168.1.2/24", "fe80::ff:fe00:1/64"
+    family: str = "inet"  # "inet" | "inet6"
+    scope: str = "global"
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +66,8 @@ class RouteState:
     scope: str = "global"  # "link" for connected routes
     prefsrc: str | None = None
     metric: int = 0
+    family: str = "inet"  # "inet" | "inet6" (``ip -6 route``: dst "fe80::/64", "default")
+    pref: str | None = None  # RTA_PREF of an IPv6 route ("medium"); None for IPv4
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,17 +76,27 @@ class NeighState:
     dev: str
     lladdr: str | None
     state: str  # "REACHABLE", "STALE", "DELAY", "PROBE", "INCOMPLETE", "FAILED", "PERMANENT"
+    router: bool = False  # NTF_ROUTER: an IPv6 neighbour that said it routes (``ip -6 neigh``)
 
 
 @dataclass(frozen=True, slots=True)
 class FdbState:
-    """One ``bridge fdb show br BR`` entry learned or configured on a bridge port."""
+    """One ``bridge fdb show`` entry: learned or configured on a bridge port, or a
+    device's own ("self") entry.
+
+    Self entries of a device's address lists (``dev.mc``/``dev.uc``: the multicast groups it
+    joined, e.g. 33:33:00:00:00:01) are ``bridge=""`` (or the master's name when the device is
+    a bridge port), ``port=DEV``, ``flags=("self", "permanent")``, one per address, as
+    ``bridge -j fdb show`` lists them per namespace.
+    """
 
     bridge: str
     port: str
     mac: str
     vlan: int | None = None
-    flags: tuple[str, ...] = ()  # "static", "permanent" (local), learned entries have none
+    #: "static", "permanent" (local), learned entries have none; ("self", "permanent") for
+    #: a device's own address-list entries
+    flags: tuple[str, ...] = ()
     #: a VXLAN device's own ("self") entry: the remote VTEP behind ``mac`` (``bridge fdb
     #: show dev vx0``: ``MAC dst IP self``); None for bridge entries
     dst: str | None = None

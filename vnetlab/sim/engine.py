@@ -32,6 +32,7 @@ from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.bridge.storm import storm_activity, storm_summary
 from vnetlab.sim.netdev import NetDevice, Tap
 from vnetlab.sim.observe import observe_lab
+from vnetlab.sim.settle import settle_ipv6
 from vnetlab.sim.stack.addr import ip_int
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.sim.trace import TRACE_MAX_EVENTS, Trace
@@ -81,6 +82,8 @@ class SimEngine:
         # settle: what bring-up itself sends (the bridges' IGMP joins of 224.0.0.106) is
         # over before the lab's own traffic starts, as it is by the time a person types
         self.sched.run(until=self.sched.now + SETTLE_NS)
+        # and IPv6 autoconfiguration: DAD over, the initial MLD reports out (<= 3 s virtual)
+        settle_ipv6(self.sched, self.namespaces.values())
         if lab.setup and self.setup_runner is not None:
             self.setup_runner(self, lab)
 

@@ -8,6 +8,7 @@ the rtnetlink request (or sysctl write) the same command makes, side by side on 
 the two cannot drift. ``base`` holds what every op shares (the ``Op`` and ``NewLink``
 classes, the live handles they apply to); the generic ops are grouped by the command they
 mirror: ``netns`` (``ip netns``, ``sysctl``), ``link`` (``ip link set``), ``brport``
-(``bridge link|fdb|vlan``), ``ipv4`` (``ip addr``, ``ip route``). The ops that create a
+(``bridge link|fdb|vlan``), ``ipv4`` and ``ipv6`` (``ip addr``, ``ip route``; the wait
+for DAD). The ops that create a
 device of one kind live with that kind in ``vnetlab.kernel.kinds``.
 """

@@ -36,10 +36,10 @@ DEFAULT_PREFIX = "vnl-"
 #: device group of every link a lab creates (``ip link del group N`` removes them at once)
 VNL_GROUP = 30318
 NETNS_NAME_MAX = 255  # a file name under /run/netns
-#: The model is IPv4 only: IPv6 is switched off for every link of a lab namespace (the
-#: ``all`` covers lo, which exists already; ``default`` every link made later) so router
-#: solicitations, MLD and DAD do not add frames, FDB entries and counters the emulator
-#: never makes. A deliberate, documented difference from a default kernel.
+#: A lab or node with ``ipv6: off``: IPv6 is switched off for every link of its namespace
+#: (the ``all`` covers lo, which exists already; ``default`` every link made later) so
+#: router solicitations, MLD and DAD add no frames, FDB entries and counters. With IPv6 on
+#: (the kernel's default) none of these is written.
 IPV6_OFF = ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6")
 
 

@@ -68,12 +68,12 @@ def egress(node: NodeSpec, remote: IPv4Address) -> tuple[str, IPv4Address] | Non
     def plen(r: RouteSpec) -> int:
         return 0 if r.dst == "default" else IPv4Network(r.dst).prefixlen
 
-    for r in sorted(node.routes, key=lambda r: (-plen(r), r.metric)):
+    for r in sorted(node.routes4, key=lambda r: (-plen(r), r.metric)):
         if r.dst != "default" and remote not in IPv4Network(r.dst):
             continue
-        if r.via is None:
+        gw = r.via4
+        if gw is None:
             return None  # a device route: not one of OVS's devices (those are connected)
-        gw = r.via
         for dev, addrs in devs.items():
             if any(gw in a.network for a in addrs):
                 return dev, gw
