@@ -9,10 +9,19 @@ Three stages, each collecting every problem it can before raising one ``LabError
 2. Types (``vnetlab.model.pydantic_problems``): ``LabSpec.model_validate``; each pydantic
    error becomes a ``Problem`` at its YAML path, in a sentence.
 3. References: ``resolve()`` with the line map, so its problems have lines too.
+
+The cyclic garbage collector is paused while a lab loads (``gc_paused``): the stages
+allocate a few objects per YAML node and free almost nothing until the end, which makes
+CPython's collector sweep the growing heap again and again — measured on a generated lab
+of 10,000 containers, composing the YAML took 24 s with the collector on and 2 s with it
+off. Loading makes no reference cycles that need collecting before it returns.
 """
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -34,8 +43,26 @@ __all__ = ["LabError", "MAX_ALIAS_NODES", "MAX_ALIASES_ENV", "MAX_INT_CHARS", "P
            "load_lab", "load_lab_text", "parse_yaml", "validation_problems"]
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic collector for a block that allocates much and frees little (it is
+    restored on any exit; nested use leaves it as the outermost found it)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def load_lab_text(text: str, source: str = "<string>") -> LabSpec:
     """Parse, validate and resolve a lab given as YAML text; raises ``LabError``."""
+    with gc_paused():
+        return _load_text(text, source)
+
+
+def _load_text(text: str, source: str) -> LabSpec:
     parsed = _parse(text, source)
     data, lines = parsed.data, parsed.lines
     if not isinstance(data, dict):
