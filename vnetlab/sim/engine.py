@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vnetlab.engine import EngineError, IperfResult, PingResult, UnsupportedError
+from vnetlab.model.load import gc_paused
 from vnetlab.model.loops import find_loops
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
@@ -70,7 +71,8 @@ class SimEngine:
             raise UnsupportedError(
                 "this lab has a setup: script and this engine was made without a runner "
                 "for it", hint="make the engine with vnetlab.make_engine('sim')")
-        self.namespaces = build(lab, self.sched)
+        with gc_paused():  # building allocates much and frees little: no GC sweeps meanwhile
+            self.namespaces = build(lab, self.sched)
         self.lab = lab
         try:  # TUN/TAP programs (vnetlab.tuntap): callbacks on virtual time from now on
             self.programs = start_programs(lab, self.namespaces)
