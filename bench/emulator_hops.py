@@ -5,7 +5,7 @@ bridge port, then bridge → veth → the destination end: two hops per frame). 
 on, tracing off, the FDB already knows every MAC. The baseline, measured in the same run,
 is a bare Python dispatch loop doing the minimum per hop: pop from a queue, one dict lookup
 on the destination MAC, push to the queue. Prints both rates and ``ratio: X`` (vnetlab's
-rate over the baseline's). Goal: ratio >= 0.3.
+rate over the baseline's). Goal: ratio >= 0.5.
 
 Both loops run under the same garbage-collector setting: the young-generation threshold
 the emulator's scheduler uses while it runs (``GC_GEN0_THRESHOLD``), so neither side is

@@ -105,23 +105,38 @@ def cli() -> None:
               "measures the storm for 2 s, then breaks the loop.")
 @friendly
 def run(lab: Path, engine: str, as_json: bool, allow_loops: bool) -> None:
-    """Build LAB, run its checks, print a verdict table (exit 1 if any check fails)."""
-    from vnetlab.api import make_engine
-    from vnetlab.cli.render import report_summary, report_table
-    from vnetlab.model import load_lab
-    from vnetlab.tools.checks import run_checks
+    """Build LAB, run its checks, print a verdict table (exit 1 if any check fails).
 
-    spec = load_lab(lab)
-    eng = make_engine(engine, allow_loops=True) if engine == "linux" and allow_loops \
-        else make_engine(engine)
-    try:
-        eng.realize(spec)
-        report = run_checks(eng, spec)
-        # a storm the emulator's guard stopped (or the kernel measured with --allow-loops)
-        summary = getattr(eng, "storm_summary", None)
-        storm = summary() if summary is not None else None
-    finally:
-        eng.teardown()
+    Each verdict is also printed on its own line as soon as it is known (not with
+    --json), so a run that is stopped halfway has shown what it finished; a lab that takes
+    more than a second shows its progress on stderr when that is a terminal."""
+    from vnetlab.api import make_engine
+    from vnetlab.cli.progress import LabProgress
+    from vnetlab.cli.render import report_summary, report_table, verdict_line
+    from vnetlab.model import load_lab
+    from vnetlab.tools.checks import CheckResult, run_checks
+
+    with LabProgress(enabled=not as_json) as progress:
+        progress.stage(f"loading {lab.name}")
+        spec = load_lab(lab)
+        progress.stage(f"building {spec.name}")
+        eng = make_engine(engine, allow_loops=True) if engine == "linux" and allow_loops \
+            else make_engine(engine)
+
+        def on_result(r: CheckResult) -> None:
+            if not as_json:
+                click.echo(verdict_line(r))  # click.echo flushes: it is out at once
+            progress.advance()
+
+        try:
+            eng.realize(spec)
+            progress.stage("checks", total=len(spec.checks))
+            report = run_checks(eng, spec, on_result=on_result)
+            # a storm the emulator's guard stopped (or the kernel measured with --allow-loops)
+            summary = getattr(eng, "storm_summary", None)
+            storm = summary() if summary is not None else None
+        finally:
+            eng.teardown()
     if as_json:
         from vnetlab.tools.jsonout import report_json
 

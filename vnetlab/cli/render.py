@@ -13,13 +13,13 @@ from rich.table import Table
 
 from vnetlab.engine import PingResult
 from vnetlab.model.state import LabState
-from vnetlab.tools.checks import Report
+from vnetlab.tools.checks import CheckResult, Report
 
 # the JSON shapes live in tools (the web view serves the same); re-exported here
 from vnetlab.tools.jsonout import PingStats, ping_json, ping_stats
 
 __all__ = ["PingStats", "ping_json", "ping_lines", "ping_stats", "print_state", "report_summary",
-           "report_table"]
+           "report_table", "verdict_line"]
 
 
 def _e(data: object) -> str:
@@ -43,6 +43,14 @@ def report_table(report: Report) -> Table:
         t.add_row(str(r.index + 1), _e(f"{r.kind} {r.subject}"), _e(r.expected),
                   _STATUS[r.status], _e(observed))
     return t
+
+
+def verdict_line(r: CheckResult) -> str:
+    """One check's verdict as plain text, printed the moment it is known (``vnetlab run``):
+    ``#3 PASS ping a -> 192.0.2.254: reachable — 1/1 replies, rtt 26 us`` (the number is
+    the table's)."""
+    observed = r.got + (f" — {r.detail}" if r.detail else "")
+    return f"#{r.index + 1} {r.status.upper()} {r.kind} {r.subject}: {observed}"
 
 
 def report_summary(report: Report) -> str:

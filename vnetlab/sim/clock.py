@@ -52,13 +52,16 @@ class Timer:
 
 
 class Scheduler:
-    __slots__ = ("now", "buckets", "_times", "events_run")
+    __slots__ = ("now", "buckets", "_times", "events_run", "storm_ticks")
 
     def __init__(self) -> None:
         self.now = 0
         self.buckets: dict[int, list[Event]] = {}
         self._times: list[int] = []
         self.events_run = 0
+        #: every storm guard trip and storm hop drop of the bridges on this clock
+        #: (vnetlab.sim.devices.bridge.storm): a ping learns of a storm in O(1)
+        self.storm_ticks = 0
 
     def at(self, t: int, fn: Callable[[Any], object], arg: Any = None) -> None:
         """Run ``fn(arg)`` at virtual time ``t`` (never earlier than now)."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vnetlab.engine import EngineError, IperfResult, PingResult, UnsupportedError
+from vnetlab.model.load import gc_paused
 from vnetlab.model.loops import find_loops
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
@@ -29,7 +30,7 @@ from vnetlab.sim.apps.userspace import SimContext, start_programs
 from vnetlab.sim.build import build, check_supported
 from vnetlab.sim.clock import S, Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
-from vnetlab.sim.devices.bridge.storm import storm_activity, storm_summary
+from vnetlab.sim.devices.bridge.storm import storm_summary
 from vnetlab.sim.netdev import NetDevice, Tap
 from vnetlab.sim.observe import observe_lab
 from vnetlab.sim.settle import settle_ipv6
@@ -71,7 +72,8 @@ class SimEngine:
             raise UnsupportedError(
                 "this lab has a setup: script and this engine was made without a runner "
                 "for it", hint="make the engine with vnetlab.make_engine('sim')")
-        self.namespaces = build(lab, self.sched)
+        with gc_paused():  # building allocates much and frees little: no GC sweeps meanwhile
+            self.namespaces = build(lab, self.sched)
         self.lab = lab
         try:  # TUN/TAP programs (vnetlab.tuntap): callbacks on virtual time from now on
             self.programs = start_programs(lab, self.namespaces)
@@ -150,7 +152,7 @@ class SimEngine:
                 trace=trace.root if trace is not None else None,
             )
         start = self.sched.now
-        storming = storm_activity(self.bridges())
+        storming = self.sched.storm_ticks  # storm_activity() without a scan of the lab
         app.start()
         limit = start + count * interval + int(timeout_s * S) + S
         while not app.finished and self.sched.now < limit:
@@ -161,7 +163,7 @@ class SimEngine:
         # let in-flight frames of this exchange land before the next check
         self.sched.run(until=self.sched.now + 10_000_000)
         errors = list(app.errors)
-        if storm_activity(self.bridges()) != storming:
+        if self.sched.storm_ticks != storming:
             line = self.storm_summary()
             if line is not None:
                 errors.append(line)

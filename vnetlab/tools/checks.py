@@ -429,12 +429,15 @@ def capture_targets(checks: Iterable[Check]) -> list[str]:
 
 def run_checks(
     engine: Engine, lab: LabSpec, *, capture_dir: Path | None = None,
-    capture: Iterable[str] = (),
+    capture: Iterable[str] = (), on_result: Callable[[CheckResult], None] | None = None,
 ) -> Report:
     """Run every check of ``lab`` on a realized ``engine``.
 
     ``capture``: extra ``NODE:IFNAME`` endpoints to record into ``capture_dir`` while the
-    checks' traffic runs (``vnetlab capture``).
+    checks' traffic runs (``vnetlab capture``). ``on_result`` is called with each verdict
+    as soon as it is known, so a caller can show it before the run ends (a run killed
+    halfway has then shown what it finished): in the lab's order, except that ``frames``
+    checks, judged on the captures once the traffic is over, come last.
     """
     asked = list(dict.fromkeys(capture))
     targets = list(dict.fromkeys([*capture_targets(lab.checks), *asked]))
@@ -455,34 +458,38 @@ def run_checks(
         # EngineError when the checks cannot run correctly at all
         prepare = getattr(engine, "prepare_checks", None)
         before: Callable[[int], None] | None = prepare(lab.checks) if prepare else None
+        r: CheckResult | None
         try:
             for i, c in enumerate(lab.checks):
                 if before is not None:
                     before(i)
                 if isinstance(c, PingCheck):
-                    results.append(run_ping(i, engine, c))
+                    r = run_ping(i, engine, c)
                 elif isinstance(c, TraceCheck):
-                    results.append(run_trace(i, engine, c))
+                    r = run_trace(i, engine, c)
                 elif isinstance(c, FdbCheck):
-                    results.append(run_fdb(i, engine, lab, c))
+                    r = run_fdb(i, engine, lab, c)
                 elif isinstance(c, StpCheck):
-                    results.append(run_stp(i, engine, c))
+                    r = run_stp(i, engine, c)
                 elif isinstance(c, StormCheck):
-                    results.append(run_storm(i, engine, c))
+                    r = run_storm(i, engine, c)
                 elif isinstance(c, LinkStep):
-                    results.append(run_link(i, engine, c))
+                    r = run_link(i, engine, c)
                 elif isinstance(c, WaitCheck):
-                    results.append(run_wait(i, engine, c))
+                    r = run_wait(i, engine, c)
                 elif isinstance(c, TcStep):
-                    results.append(run_tc(i, engine, c))
+                    r = run_tc(i, engine, c)
                 elif isinstance(c, CounterCheck):
-                    results.append(run_counter(i, engine, c))
+                    r = run_counter(i, engine, c)
                 elif isinstance(c, InjectStep):
-                    results.append(run_inject(i, engine, lab, c))
+                    r = run_inject(i, engine, lab, c)
                 elif isinstance(c, IperfCheck):
-                    results.append(run_iperf(i, engine, c))
+                    r = run_iperf(i, engine, c)
                 else:
-                    results.append(None)  # judged after the captures are complete
+                    r = None  # judged after the captures are complete
+                results.append(r)
+                if r is not None and on_result is not None:
+                    on_result(r)
         finally:
             engine.stop_captures()
         final: list[CheckResult] = []
@@ -490,5 +497,7 @@ def run_checks(
             if r is None:
                 assert isinstance(c, FramesCheck)
                 r = judge_frames(i, lab, c, paths[c.frames])
+                if on_result is not None:
+                    on_result(r)
             final.append(r)
     return Report(lab.name, engine.name, tuple(final), lab.seed)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from vnetlab.model.spec import VethSpec
-from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.netdev import NetDevice, Skb, Tap
 from vnetlab.sim.notifier import NetdevEvent, call_netdevice_notifiers
 from vnetlab.sim.trace import DropReason, EventKind
 from vnetlab.wire.mac import mac_to_bytes
@@ -74,19 +74,28 @@ class Veth(NetDevice):
         if self.peer is not None:
             self.peer._refresh()
 
+    def add_tap(self, tap: Tap) -> None:
+        super().add_tap(tap)
+        self._refresh()
+
+    def remove_tap(self, tap: Tap) -> None:
+        super().remove_tap(tap)
+        self._refresh()
+
     def _refresh(self) -> None:
-        """Cache the largest frame the fast path may hand to the peer (-1: none)."""
+        """Cache the largest frame the fast path may hand to the peer (-1: none, which
+        sends every frame the slow way: no peer, an end down, or a tap listening here)."""
         peer = self.peer
-        if self.admin_up and peer is not None and peer.admin_up:
+        if self.admin_up and peer is not None and peer.admin_up and self.taps is None:
             self._fwd_limit = peer.mtu + VLAN_ETH_HLEN
         else:
             self._fwd_limit = -1
 
     def xmit(self, skb: Skb) -> None:
-        """``veth_xmit``: the fast path when untraced, uncaptured and forwardable."""
-        data = skb.data
-        n = len(data)
-        if n > self._fwd_limit or skb.trace is not None or self.taps is not None:
+        """``veth_xmit``: the fast path when untraced, uncaptured and forwardable (a tap
+        on this end sets ``_fwd_limit`` to -1, so one comparison covers size and taps)."""
+        n = len(skb.data)
+        if n > self._fwd_limit or skb.trace is not None:
             self._xmit_slow(skb)
             return
         self.tx_packets += 1

@@ -141,7 +141,12 @@ class Ipv4Stack:
 
     def is_bcast(self, ip: int) -> bool:
         """A subnet broadcast address of an interface that is up."""
-        # fib_add_ifaddr installs a subnet broadcast route only for prefixes below /31
+        # fib_add_ifaddr installs a subnet broadcast route only for prefixes below /31, so
+        # a broadcast address has at least its two lowest (host) bits set: three unicast
+        # destinations in four are answered without a look at every address (a router
+        # with hundreds of subnets asks this of every packet)
+        if ip & 3 != 3:
+            return False
         return any(
             a.plen < 31 and ip == a.broadcast
             for dev, addrs in self.ns.addrs.items() if dev.admin_up

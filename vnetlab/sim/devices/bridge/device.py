@@ -44,7 +44,6 @@ from vnetlab.sim.devices.bridge.multicast import (
 )
 from vnetlab.sim.devices.bridge.port import (
     BR_STATE_DISABLED,
-    BR_STATE_FORWARDING,
     BridgePort,
     VlanGroup,
 )
@@ -87,6 +86,7 @@ class BridgeDevice(NetDevice):
     __slots__ = (
         "fdb",
         "port_list",
+        "n_forwarding",
         "ageing_time_ns",
         "gc_at",
         "stp",
@@ -122,6 +122,8 @@ class BridgeDevice(NetDevice):
         super().__init__(ns, name, mac, mtu)
         self.fdb: dict[bytes, FdbEntry] = {}
         self.port_list: list[BridgePort] = []
+        #: ports in BR_STATE_FORWARDING, kept by stp.br_set_state (the carrier test)
+        self.n_forwarding = 0
         self.ageing_time_ns = 300 * 1_000_000_000  # br->ageing_time (what is in use)
         self.bridge_ageing_time = self.ageing_time_ns  # br->bridge_ageing_time (configured)
         self.gc_at: int | None = None
@@ -249,7 +251,9 @@ class BridgeDevice(NetDevice):
         self._update_carrier()
 
     def _update_carrier(self) -> None:
-        self.set_carrier(any(p.state == BR_STATE_FORWARDING for p in self.port_list))
+        """``br_port_carrier_check``'s carrier: on while a port forwards. O(1) per
+        port change: ``stp.br_set_state`` counts the forwarding ports."""
+        self.set_carrier(self.n_forwarding > 0)
 
     def set_admin(self, up: bool) -> None:
         """``br_dev_open``/``br_dev_stop``: ``br_stp_enable_bridge``/``_disable_bridge``."""

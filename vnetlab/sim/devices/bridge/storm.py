@@ -95,6 +95,7 @@ def storm_flood_allowed(br: BridgeDevice) -> bool:
         br.storm_mode = True
         if len(g.events) < MAX_EVENTS:
             g.events.append(_event(br, now))
+            br.sched.storm_ticks += 1  # storm_activity grew: told without a scan
     return False
 
 
@@ -104,6 +105,7 @@ def storm_hop_limit(br: BridgeDevice, skb: Skb) -> bool:
     if skb.hops <= MAX_BRIDGE_HOPS:
         return False
     br.storm.hop_drops += 1
+    br.sched.storm_ticks += 1
     if skb.trace is not None:
         skb.trace.drop(br.where, f"broadcast storm: the frame crossed {MAX_BRIDGE_HOPS} "
                        "bridges (storm guard; a loop without STP?)",
@@ -124,7 +126,9 @@ def _event(br: BridgeDevice, now: int) -> StormEvent:
 
 
 def storm_activity(bridges: list[BridgeDevice]) -> int:
-    """A number that grows while any of ``bridges`` is storming (trips + hop drops)."""
+    """A number that grows while any of ``bridges`` is storming (trips + hop drops).
+    The scheduler's ``storm_ticks`` grows by the same steps across all its bridges, for a
+    caller that would otherwise scan every device of a large lab."""
     return sum(len(b.storm.events) + b.storm.hop_drops for b in bridges)
 
 

@@ -80,8 +80,11 @@ def br_set_state(p: BridgePort, state: int) -> None:
     kernel flushes them only when the port is disabled)."""
     if p.state == state:
         return
-    p.state = state
     br = p.bridge
+    # the bridge keeps a count of its forwarding ports, so its carrier (any port
+    # forwarding) is known without a scan of every port on each change
+    br.n_forwarding += (state == BR_STATE_FORWARDING) - (p.state == BR_STATE_FORWARDING)
+    p.state = state
     if br.stp_log is not None:
         br.stp_log.append((br.sched.now, p.name, STATE_NAMES[state]))
 
@@ -291,7 +294,6 @@ def br_make_forwarding(p: BridgePort) -> None:
 
 
 def br_port_state_selection(br: BridgeDevice) -> None:
-    liveports = 0
     for p in br.port_list:
         if p.state == BR_STATE_DISABLED:
             continue
@@ -306,9 +308,7 @@ def br_port_state_selection(br: BridgeDevice) -> None:
             p.config_pending = False
             p.topology_change_ack = False
             br_make_blocking(p)
-        if p.state == BR_STATE_FORWARDING:
-            liveports += 1
-    br.set_carrier(liveports > 0)
+    br.set_carrier(br.n_forwarding > 0)
 
 
 def br_topology_change_acknowledge(p: BridgePort) -> None:
