@@ -55,7 +55,17 @@ def ip6_rcv(ns: Namespace, dev: NetDevice, skb: Skb) -> None:
             trace.drop(dev.where, f"IPv6 is disabled on {dev.name} (disable_ipv6=1)",
                        DropReason.IPV6DISABLED)
         return
-    packet = skb.data[14:]
+    data = skb.data
+    if (trace is None and len(data) >= 14 + IPV6_HLEN and data[38] == 0xFF
+            and dev is not ns.lo and data[14] >> 4 == 6 and data[22] != 0xFF
+            and IPV6_HLEN + ((data[18] << 8) | data[19]) <= len(data) - 14
+            and not stack.mc_joined(dev, int.from_bytes(data[38:54], "big"))):
+        # the verdict of the full path below for a well-formed header, a unicast
+        # source and a group DEV has not joined, reached without building the header:
+        # autoconfiguration floods MLD/DAD/RS to every port of a bridge and almost every
+        # copy ends here (ip6_mc_input → ipv6_chk_mcast_addr false)
+        return
+    packet = data[14:]
     try:
         hdr, payload = Ipv6Header.parse(packet)
     except ParseError as e:

@@ -14,6 +14,7 @@ metric (256) and user metric (1024) are ``IP6_RT_PRIO_ADDRCONF`` and ``IP6_RT_PR
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -79,16 +80,25 @@ class Rt6:
         return (dst & self._mask) == self.dst
 
 
+def _order(r: Rt6) -> tuple[int, int]:
+    """Longest prefix first, then the lowest metric (the order ``lookup`` walks)."""
+    return (-r.plen, r.metric)
+
+
 class RouteExists6(ValueError):
     pass
 
 
 class Fib6:
-    __slots__ = ("main", "local")
+    __slots__ = ("main", "local", "_same")
 
     def __init__(self) -> None:
         self.main: list[Rt6] = []
         self.local: list[Rt6] = []
+        #: (table, dst, plen, metric, type) -> the routes with that key: the EEXIST test
+        #: of ``add`` without a scan of the table (a router with thousands of ports has a
+        #: fe80::/64 per port)
+        self._same: dict[tuple[str, int, int, int, str], list[Rt6]] = {}
 
     def table(self, name: str) -> list[Rt6]:
         return self.local if name == "local" else self.main
@@ -101,21 +111,29 @@ class Fib6:
         """``ip -6 route add`` (NLM_F_EXCL): same dst/plen/metric/dev -> File exists.
         (IPv6 keeps same-prefix routes through different devices or gateways apart.)"""
         tbl = self.table(rt.table)
-        for r in tbl:
+        key = ("local" if rt.table == "local" else "main", rt.dst, rt.plen, rt.metric,
+               rt.type)
+        same = self._same.setdefault(key, [])
+        for r in same:
             # fib6_add_rt2node: a user add (NLM_F_EXCL) of the same prefix and metric is
             # EEXIST whatever the device; addrconf's own routes (no nlh) sit side by side
             # per device (fe80::/64 dev A and dev B), idempotent on the same device
-            if (r.dst == rt.dst and r.plen == rt.plen and r.metric == rt.metric
-                    and r.type == rt.type and (not replace_same or r.dev is rt.dev)):
+            if not replace_same or r.dev is rt.dev:
                 if replace_same:
                     return
                 raise RouteExists6(f"route {rt.dst_str} metric {rt.metric} exists")
-        tbl.append(rt)
-        tbl.sort(key=lambda r: (-r.plen, r.metric))
+        same.append(rt)
+        # after every route of the same (-plen, metric): what a stable sort after an
+        # append gives, found by bisection instead of a sort per add
+        bisect.insort_right(tbl, rt, key=_order)
 
     def remove_where(self, pred: Callable[[Rt6], bool]) -> None:
         self.main[:] = [r for r in self.main if not pred(r)]
         self.local[:] = [r for r in self.local if not pred(r)]
+        self._same.clear()
+        for name, tbl in (("main", self.main), ("local", self.local)):
+            for r in tbl:
+                self._same.setdefault((name, r.dst, r.plen, r.metric, r.type), []).append(r)
 
     def lookup(self, dst: int, *, oif: NetDevice | None = None) -> Rt6 | None:
         """``fib6_rule_lookup``: local, then main; with OIF only routes through it."""
