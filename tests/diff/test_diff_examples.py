@@ -4,6 +4,13 @@ The kernel is the oracle. Where the emulator differs, the test is ``xfail(strict
 with the difference spelled out (see ``KNOWN``) until the emulator is fixed; deliberate,
 documented differences live in ``normalize.py``, nowhere else.
 
+IPv6 is on wherever the example leaves it on (the kernel's default): both engines settle
+autoconfiguration before the checks (the emulator in virtual time until no address is
+tentative and the initial MLD reports are out; the linux engine polls, bounded 5 s, until
+no address is tentative), so the FDBs (learned entries the MLD/DAD/RS frames taught, and
+every device's ``self`` multicast entries), the IPv6 neighbours and the addresses with
+their flags are compared like everything else.
+
 Open vSwitch labs: the emulator runs a copy of the lab pinned to the datapath type the
 linux engine detected (``detect_datapath``: ``netdev`` without the openvswitch kernel
 module) for every bridge that names none, since the emulator's own default is ``system``

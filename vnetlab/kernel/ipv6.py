@@ -1,12 +1,10 @@
-"""IPv6 in the linux engine: which nodes have it, address flags as iproute2 names them,
-and whether autoconfiguration has settled.
+"""IPv6 in the linux engine: address flags as iproute2 names them, and whether
+autoconfiguration has settled.
 
 Design note
 -----------
-A lab node has IPv6 on unless the lab or the node says ``ipv6: off`` (node overrides
-lab; the kernel's default is on). ``ipv6_on`` reads the model's ``ipv6`` fields by name
-and treats a model without them (before the model knows IPv6) as off, so such a lab
-builds exactly as before: the ``IPV6_OFF`` sysctls in every namespace.
+Which nodes have IPv6 is the model's ``LabSpec.node_ipv6`` (node overrides lab; the
+kernel's default, on); the plan switches it off (``IPV6_OFF``) where it is off.
 
 ``ifa_flag_words`` is iproute2's ``print_ifa_flags`` (ip/ipaddress.c) for the ``ip -j
 addr`` keys: every ``IFA_F_*`` bit set is printed by its name, except that
@@ -30,7 +28,6 @@ from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 from vnetlab.kernel import nl
-from vnetlab.model.spec import LabSpec
 
 AF_INET6 = 10
 IFF_UP = 0x1
@@ -55,23 +52,6 @@ IFA_FLAG_NAMES: tuple[tuple[int, str], ...] = (
     (0x400, "autojoin"),
     (0x800, "stable-privacy"),
 )
-
-
-def _switch(value: object) -> bool | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.strip().lower() in ("on", "true", "yes", "1")
-    return bool(value)
-
-
-def ipv6_on(lab: LabSpec, node: str) -> bool:
-    """Whether NODE's namespace has IPv6: the node's ``ipv6``, else the lab's, else off
-    (a model without the fields)."""
-    own = _switch(getattr(lab.nodes[node], "ipv6", None))
-    if own is not None:
-        return own
-    return bool(_switch(getattr(lab, "ipv6", None)))
 
 
 def ifa_flags(a: Any) -> int:
