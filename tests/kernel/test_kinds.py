@@ -18,6 +18,7 @@ from vnetlab.kernel import rtnl as M
 from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS, by_info_kind
 from vnetlab.kernel.kinds.tuntap import AddTuntap
 from vnetlab.kernel.ops.base import NewLink, NsHandle, Op, Realized
+from vnetlab.kernel.ops.ipv6 import SettleAddrconf
 from vnetlab.kernel.ops.netns import AddNetns, SetSysctl
 from vnetlab.kernel.plan import plan
 from vnetlab.model import load_lab_text
@@ -86,8 +87,8 @@ def _apply_recorded(ops: list[Op]) -> dict[Op, list[tuple[int, bytes]]]:
             r.ns[op.ns] = NsHandle(op.ns, 1000 + len(socks), sock)
     sent: dict[Op, list[tuple[int, bytes]]] = {}
     for op in ops:
-        if isinstance(op, AddNetns | SetSysctl | AddTuntap):
-            continue  # they touch the host, not a socket
+        if isinstance(op, AddNetns | SetSysctl | AddTuntap | SettleAddrconf):
+            continue  # they touch the host (or read it back), not a socket
         op.apply(r)
         sent[op] = [(t, b) for s in socks.values() for t, b, tag in s.sent if tag is op]
     return sent
