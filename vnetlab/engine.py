@@ -12,7 +12,7 @@ engine that cannot build something a lab asks for raises ``UnsupportedError`` fr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -45,7 +45,7 @@ class PingResult:
     """What ``ping -c COUNT`` reports: replies, round-trip times and error lines."""
 
     src: str
-    dst: IPv4Address
+    dst: IPv4Address | IPv6Address
     transmitted: int
     received: int
     rtts_ns: tuple[int, ...] = ()
@@ -99,16 +99,18 @@ class Engine(Protocol):
     def ping(
         self,
         node: str,
-        dst: IPv4Address,
+        dst: IPv4Address | IPv6Address,
         *,
         count: int = 1,
         size: int = 56,
         dont_fragment: bool = False,
         timeout_s: float = 1.0,
         interval_s: float | None = None,
+        ifname: str | None = None,
     ) -> PingResult:
-        """Run ``ping`` inside ``node`` and wait for it to finish (``interval_s``: ping
-        -i; None: the engine's default)."""
+        """Run ``ping`` (``ping -6`` for an IPv6 ``dst``) inside ``node`` and wait for it to
+        finish (``interval_s``: ping -i; None: the engine's default; ``ifname``: the scope
+        of a link-local destination, ``ping -6 fe80::1%eth0``)."""
 
     def start_capture(self, node: str, ifname: str, path: Path) -> None:
         """Begin writing every frame seen on NODE:IFNAME to a classic pcap file."""

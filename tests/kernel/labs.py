@@ -8,10 +8,8 @@ from vnetlab.model.spec import LabSpec
 
 
 def t1_raw(name: str = "t1") -> dict[str, Any]:
-    """An IPv4 lab: IPv6 off, so its tables and counters hold only what the tests send."""
     return {
         "name": name,
-        "ipv6": False,
         "nodes": {
             "host": {
                 "interfaces": {

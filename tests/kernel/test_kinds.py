@@ -87,8 +87,10 @@ def _apply_recorded(ops: list[Op]) -> dict[Op, list[tuple[int, bytes]]]:
             r.ns[op.ns] = NsHandle(op.ns, 1000 + len(socks), sock)
     sent: dict[Op, list[tuple[int, bytes]]] = {}
     for op in ops:
-        if isinstance(op, AddNetns | SetSysctl | AddTuntap | SettleAddrconf):
-            continue  # they touch the host (or read it back), not a socket
+        if isinstance(op, AddNetns | SetSysctl | AddTuntap):
+            continue  # they touch the host, not a socket
+        if isinstance(op, SettleAddrconf):
+            continue  # a bounded wait for DAD (IPv6 on): it only reads, it sends nothing
         op.apply(r)
         sent[op] = [(t, b) for s in socks.values() for t, b, tag in s.sent if tag is op]
     return sent

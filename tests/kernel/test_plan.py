@@ -16,6 +16,7 @@ from vnetlab.kernel.kinds.bridge import AddBridge
 from vnetlab.kernel.kinds.veth import AddVeth
 from vnetlab.kernel.ops.base import netns_name
 from vnetlab.kernel.ops.ipv4 import AddAddr, AddRoute
+from vnetlab.kernel.ops.ipv6 import SettleAddrconf
 from vnetlab.kernel.ops.link import SetMaster, SetUp
 from vnetlab.kernel.ops.netns import AddNetns
 from vnetlab.model.kinds import DEVICE_KINDS
@@ -23,16 +24,10 @@ from vnetlab.model.spec import LabSpec
 
 T1_SCRIPT = """\
 ip netns add vnl-t1.host
-ip netns exec vnl-t1.host sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-ip netns exec vnl-t1.host sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 ip -n vnl-t1.host link set lo up
 ip netns add vnl-t1.a
-ip netns exec vnl-t1.a sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-ip netns exec vnl-t1.a sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 ip -n vnl-t1.a link set lo up
 ip netns add vnl-t1.b
-ip netns exec vnl-t1.b sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-ip netns exec vnl-t1.b sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 ip -n vnl-t1.b link set lo up
 ip -n vnl-t1.host link add br0 address 02:00:00:00:01:01 mtu 1500 group 30318 type bridge \
 stp_state 0 ageing_time 30000
@@ -57,6 +52,10 @@ ip -n vnl-t1.a link set eth0 up
 ip -n vnl-t1.b addr add 192.168.1.3/24 dev eth0
 ip -n vnl-t1.b link set eth0 up
 ip -n vnl-t1.a route add default via 192.168.1.1
+for i in $(seq 50); do [ -z "$(ip -n vnl-t1.host -6 addr show tentative -dadfailed)" ] && \
+[ -z "$(ip -n vnl-t1.a -6 addr show tentative -dadfailed)" ] && \
+[ -z "$(ip -n vnl-t1.b -6 addr show tentative -dadfailed)" ] && break; sleep 0.1; done  \
+# DAD settles (<= 5 s)
 """
 
 
@@ -81,7 +80,9 @@ def test_order_links_after_namespaces_routes_last() -> None:
     last_ns = max(i for i, k in enumerate(kinds) if k is AddNetns)
     first_link = min(i for i, k in enumerate(kinds) if k in (AddVeth, AddBridge))
     assert last_ns < first_link
-    assert kinds[-1] is AddRoute
+    # the routes are the last configuration; with IPv6 on (the default) the plan then waits
+    # for DAD to settle
+    assert kinds[-2] is AddRoute and kinds[-1] is SettleAddrconf
     ups = [op for op in ops if isinstance(op, SetUp) and op.ns.endswith(".host")]
     assert [op.ifname for op in ups] == ["lo", "br0", "veth0a", "veth0b"]
     # every port joins its bridge before anything is brought up

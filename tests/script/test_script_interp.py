@@ -53,7 +53,8 @@ def test_json_link_has_iproute2_keys_and_types() -> None:
 def test_plain_and_brief_layouts() -> None:
     rc, out, _, _ = run(VETH_NS + "ip -br addr show veth0\nip link show veth0\nip route\n")
     assert rc == 0
-    assert out[0] == "veth0@if3        UP             10.0.0.1/24 "
+    # IPv6 is on, as on the kernel: after IPv4's, the EUI-64 link-local of the MAC
+    assert out[0] == "veth0@if3        UP             10.0.0.1/24 fe80::da:82ff:fe30:13d4/64 "
     assert out[1].startswith("4: veth0@if3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc "
                              "noqueue state UP mode DEFAULT group default qlen 1000")
     assert out[2].endswith("link-netns ns1")

@@ -8,14 +8,16 @@ from simlab import realize
 from test_sim_trace import ROUTED
 
 from vnetlab.sim.netdev import NetDevice, Skb
-from vnetlab.sim.stack import arp, icmp, ipv4, udp
+from vnetlab.sim.stack import arp, icmp, ip6_input, ipv4, ipv6, udp
 from vnetlab.sim.stack.netns import INET_PROTOS, PTYPE_BASE, Namespace
 from vnetlab.sim.trace import DropReason, Event, EventKind, Trace, TraceNode
 from vnetlab.wire.ipv4 import IPPROTO_ICMP, IPPROTO_UDP, Ipv4Header
 
 
 def test_tables_name_the_ipv4_handlers() -> None:
-    assert {ipv4.ETH_P_IP: ipv4.ip_rcv, arp.ETH_P_ARP: arp.arp_rcv} == PTYPE_BASE
+    assert {
+        ipv4.ETH_P_IP: ipv4.ip_rcv, arp.ETH_P_ARP: arp.arp_rcv, ipv6.ETH_P_IPV6: ip6_input.ip6_rcv
+    } == PTYPE_BASE
     assert {IPPROTO_ICMP: icmp.icmp_rcv, IPPROTO_UDP: udp.udp_rcv} == INET_PROTOS
     engine, _ = realize(ROUTED % 1)
     ns = engine.namespaces["a"]

@@ -46,7 +46,8 @@ class NeighMixin(EngineCore):
         batches that fit, and the returned hook flushes the lab's neighbour tables before
         the first check of each later batch. A ping that alone does not fit raises
         ``NeighbourTableTooSmall`` (a clear error instead of wrong reachability)."""
-        pings = [(i, c.src, c.dst) for i, c in enumerate(checks) if isinstance(c, PingCheck)]
+        pings = [(i, c.src, d) for i, c in enumerate(checks)  # the IPv4 neighbour table
+                 if isinstance(c, PingCheck) and (d := c.dst4) is not None]
         if not pings:
             return None
         groups = self.ping_batches([(src, dst) for _, src, dst in pings])

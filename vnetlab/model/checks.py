@@ -60,8 +60,8 @@ def parse_ping_arrow(v: Any) -> tuple[str, ipaddress.IPv4Address | ipaddress.IPv
     (source node, destination, the scope's interface or None).
 
     A link-local IPv6 destination means nothing without the link it is on, so it needs
-    ``%IFNAME`` of the source node, as ``ping -6 fe80::1%eth0`` does (without it iputils
-    says "connect: Invalid argument").
+    ``%IFNAME`` of the source node, as ``ping -6 fe80::1%eth0`` does (without it the
+    kernel picks a link on its own).
     """
     m = _ARROW.match(v) if isinstance(v, str) else None
     if not m:
@@ -79,8 +79,8 @@ def parse_ping_arrow(v: Any) -> tuple[str, ipaddress.IPv4Address | ipaddress.IPv
         raise ValueError(f"{text!r} in {v!r} is not an IPv6 address") from None
     if dst.is_link_local and not scope:
         raise SpecValueError(
-            f"{text} in {v!r} is link-local: it needs the interface it is reached through "
-            "(iputils: connect: Invalid argument)", f"write '{m['src']} -> {text}%eth0' with "
+            f"{text} in {v!r} is link-local: every link has fe80::/64, so it needs the "
+            "interface it is reached through", f"write '{m['src']} -> {text}%eth0' with "
             "the source node's interface on that link")
     if pct and not dst.is_link_local:
         raise SpecValueError(f"{m['dst']!r} in {v!r}: %IFNAME belongs to a link-local "

@@ -30,7 +30,9 @@ def check_checks(ctx: ResolveCtx) -> None:
         if isinstance(check, PingCheck | TraceCheck | IperfCheck):
             kind = ("ping" if isinstance(check, PingCheck) else
                     "trace" if isinstance(check, TraceCheck) else "iperf")
-            ctx.node_missing(("checks", k, kind), check.src, f"{kind} source")
+            missing = ctx.node_missing(("checks", k, kind), check.src, f"{kind} source")
+            if isinstance(check, PingCheck) and check.family == "inet6" and not missing:
+                _ping6(ctx, k, check)
         elif isinstance(check, FdbCheck):
             node, _, br = check.fdb.partition(":")
             seg = ("checks", k, "fdb")
@@ -134,3 +136,18 @@ def _stp_check(ctx: ResolveCtx, k: int, check: StpCheck | StormCheck | LinkStep)
             ctx.p.add(("checks", k, field),
                        f"{name!r} is not a port of bridge {node}:{br} "
                        f"(ports: {nodes_text(ports)})", did_you_mean(name, ports))
+
+
+def _ping6(ctx: ResolveCtx, k: int, check: PingCheck) -> None:
+    """``ping -6`` needs IPv6 in the source node; a link-local destination's ``%IFNAME`` is
+    an interface of the source node (iputils: "unknown iface")."""
+    seg = ("checks", k, "ping")
+    if not ctx.lab.node_ipv6(check.src):
+        ctx.p.add(seg, f"ping {check.ping!r} is to an IPv6 destination, but node "
+                  f"{check.src} has IPv6 off (ping -6 says: connect: Cannot assign requested "
+                  "address)",
+                  f"set 'ipv6: on' under nodes.{check.src} (IPv6 is on by default unless the "
+                  "lab or node says off)")
+        return
+    if check.ifname is not None:
+        ctx.endpoint(seg, check.src, check.ifname, f"ping {check.ping!r}")

@@ -21,8 +21,8 @@ from vnetlab.sim.devices.bridge import BridgeDevice, stp
 from vnetlab.sim.devices.bridge import fdb as fdbmod
 from vnetlab.sim.devices.bridge.port import STATE_NAMES
 from vnetlab.sim.devices.vxlan import VxlanDevice
+from vnetlab.sim.netdev import dev_mc_add, dev_mc_del, dev_uc_add, dev_uc_del
 from vnetlab.sim.stack.addr import ip_int
-from vnetlab.wire.mac import mac_to_str
 
 _STATE_BY_NAME = {v: k for k, v in STATE_NAMES.items()}
 
@@ -133,16 +133,18 @@ def fdb_modify(a: Args, env: Env, verb: str) -> int:
             return _vxlan_fdb(env, dev, mac, r, verb)
         if "dst" in r:
             raise env.fail("RTNETLINK answers: Operation not supported", rc=2)
-        lst = env.world.self_fdb.setdefault((env.ns_name, dev.name), [])
-        s = mac_to_str(mac)
+        # ndo_dflt_fdb_add/del: the device's unicast or multicast address list
+        multicast = bool(mac[0] & 1) and mac[:3] != b"\x01\x80\xc2"
+        lst = dev.mc if multicast else dev.uc
         if verb == "del":
-            if s not in lst:
+            if mac not in lst:
                 raise env.fail("RTNETLINK answers: No such file or directory", rc=2)
-            lst.remove(s)
-        elif s in lst and verb == "add":
-            raise env.fail("RTNETLINK answers: File exists", rc=2)
-        elif s not in lst:
-            lst.append(s)
+            (dev_mc_del if multicast else dev_uc_del)(dev, mac)
+        elif mac in lst:  # dev_uc_add_excl / dev_mc_add_excl
+            if verb == "add":
+                raise env.fail("RTNETLINK answers: File exists", rc=2)
+        else:
+            (dev_mc_add if multicast else dev_uc_add)(dev, mac)
     return 0
 
 
@@ -196,8 +198,11 @@ def fdb_show(a: Args, env: Env) -> int:
     if "brport" in f:
         objs = [{k: v for k, v in o.items() if k != "ifname"} for o in objs
                 if o["ifname"] == f["brport"]]
-    if "br" in f:
-        objs = [o for o in objs if o.get("master") == f["br"]]
+    if "br" in f:  # rtnl_fdb_dump: the bridge itself and the devices enslaved to it
+        devs = env.ns.devices
+        objs = [o for o in objs if o.get("ifname") == f["br"] or (
+            (d := devs.get(o.get("ifname", ""))) is not None and d.master is not None
+            and d.master.name == f["br"])]
     if "vlan" in f:
         objs = [o for o in objs if str(o.get("vlan")) == f["vlan"]]
     if "state" in f:

@@ -75,6 +75,11 @@ def _ping(it: Interpreter, args: list[str], env: Env) -> int:
     return run_ping(args, env)
 
 
+def _ping6(it: Interpreter, args: list[str], env: Env) -> int:
+    """iputils' ``ping6`` is ``ping -6``."""
+    return run_ping(["-6", *args], env)
+
+
 def _arping(it: Interpreter, args: list[str], env: Env) -> int:
     return run_arping(args, env)
 
@@ -115,6 +120,7 @@ COMMANDS: dict[str, Handler] = {
     "ip": _ip,
     "bridge": _bridge,
     "ping": _ping,
+    "ping6": _ping6,
     "arping": _arping,
     "tcpdump": _tcpdump,
     "sleep": _sleep,

@@ -14,9 +14,14 @@ Rules
   without ``address`` takes its lowest port's MAC (``br_stp_recalculate_bridge_id``, both
   sides do), so the MAC -> IFNAME mapping would name the port instead.
 * ``lo`` and ``eth0`` (and the ``vnl-uplink`` namespace behind it) stand for the machine
-  and are left out of link, address and netns lists.
-* IPv6: the emulator is IPv4 only: ``inet6`` address entries and FDB entries for
-  multicast MACs (IPv6/IGMP group addresses the kernel adds as ``self permanent``) go.
+  and are left out of link, address, FDB and netns lists.
+* IPv6: scripts that turn it off (``disable_ipv6=1``, the older compare scripts) are
+  compared without ``inet6`` address entries and FDB entries for multicast MACs (the
+  group addresses a device joins, listed ``self permanent``: 33:33:00:00:00:01 appears
+  on a device the moment it registers, before the script's sysctl can act). With
+  ``ipv6=True`` both are compared, and so are the IPv6 routes and neighbours; IPv6
+  addresses derived from a MAC (EUI-64 link-locals) are compared as they are, so the
+  IPv6 scripts set their MACs (``ip link set DEV address``) to be the same on both.
 * FDB and neighbour lists are compared as sets (the kernel dumps them in hash order).
 * ``qdisc`` is not compared (the kernel keeps ``noqueue`` after a device was up once).
 * Bridge ``permanent`` (local) FDB entries: the kernel lists one per port MAC with
@@ -126,7 +131,7 @@ def _macs(value: Any, owners: dict[str, str]) -> Any:
 _NUD_RESOLVED = {"REACHABLE", "STALE", "DELAY", "PROBE", "PERMANENT", "NOARP"}
 
 
-def normalise_json(data: Any, owners: dict[str, str]) -> Any:
+def normalise_json(data: Any, owners: dict[str, str], *, ipv6: bool = False) -> Any:
     if not isinstance(data, list):
         return _macs(data, owners)
     out = []
@@ -145,12 +150,14 @@ def normalise_json(data: Any, owners: dict[str, str]) -> Any:
             o.pop("qdisc", None)
             if o["ifname"] in owners.get("__bridges__", "").split(","):
                 o["address"] = "<mac bridge>"
-            if "addr_info" in o:
+            if "addr_info" in o and not ipv6:
                 o["addr_info"] = [a for a in o["addr_info"] if a.get("family") == "inet"]
             if "stats64" in o:
                 o["stats64"] = {d: {"packets": v["packets"]} for d, v in o["stats64"].items()}
         if "mac" in o and "flags" in o:  # an fdb entry
-            if int(o["mac"][:2], 16) & 1:
+            if int(o["mac"][:2], 16) & 1 and not ipv6:
+                continue
+            if o.get("ifname") in HIDDEN_LINKS:
                 continue
             if o.get("state") == "permanent" and "master" in o:
                 continue
@@ -166,15 +173,15 @@ def normalise_json(data: Any, owners: dict[str, str]) -> Any:
     return out
 
 
-_PING_REPLY = re.compile(r"^(\d+ bytes from [\d.]+: icmp_seq=\d+)( ttl=\d+)? time=.*$")
+_PING_REPLY = re.compile(r"^(\d+ bytes from [\w.:%-]+: icmp_seq=\d+)( ttl=\d+)? time=.*$")
 _PING_SUMMARY = re.compile(r"^(\d+ packets transmitted, \d+ received(, \+\d+ errors)?, "
                            r"\d+% packet loss)")
 
 
-def normalise_text(text: str, owners: dict[str, str]) -> Any:
+def normalise_text(text: str, owners: dict[str, str], *, ipv6: bool = False) -> Any:
     data = _json(text)
     if data is not None:
-        return normalise_json(data, owners)
+        return normalise_json(data, owners, ipv6=ipv6)
     lines = []
     for line in text.splitlines():
         m = _PING_REPLY.match(line)
@@ -205,8 +212,9 @@ def shape(value: Any) -> Any:
     return type(value).__name__
 
 
-def compare(script: str) -> tuple[Run, Run, list[str]]:
-    """Run SCRIPT on both; return both runs and the differences (empty: they agree)."""
+def compare(script: str, *, ipv6: bool = False) -> tuple[Run, Run, list[str]]:
+    """Run SCRIPT on both; return both runs and the differences (empty: they agree).
+    IPV6: compare IPv6 addresses and multicast FDB entries too (see the rules)."""
     emu = run_emulator(script)
     ker = run_kernel(script)
     diffs: list[str] = []
@@ -219,8 +227,8 @@ def compare(script: str) -> tuple[Run, Run, list[str]]:
             diffs.append(f"section {label!r} only on "
                          f"{'emulator' if label in emu.sections else 'kernel'}")
             continue
-        a = normalise_text(emu.sections[label], eo)
-        b = normalise_text(ker.sections[label], ko)
+        a = normalise_text(emu.sections[label], eo, ipv6=ipv6)
+        b = normalise_text(ker.sections[label], ko, ipv6=ipv6)
         if a != b:
             diffs.append(f"section {label!r}:\n  emulator: {a}\n  kernel:   {b}")
     return emu, ker, diffs

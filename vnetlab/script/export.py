@@ -7,9 +7,11 @@ would type, one function per build stage: namespaces (``lo`` up, as the emulator
 have it), devices (each with its MAC, so the result is the lab's state byte for byte), veth
 pairs, Open vSwitch bridges (the ``ovs-vsctl``/``ovs-ofctl`` lines of
 ``vnetlab.ovsdb.commands``), masters and bridge port flags, bridge VLANs, addresses,
-sysctls, links up (bridges first, then the netdevs ovs-vswitchd made, with their
-addresses), routes, static FDB entries, then the lab's own ``setup:``. Devices are made in
-the model's build order (``vnetlab.model.order``), and a device ``ip link add`` makes is
+sysctls (a node with ``ipv6: off`` says so right after ``ip netns add``, as
+``net.ipv6.conf.{all,default}.disable_ipv6=1``), links up (bridges first, then the
+netdevs ovs-vswitchd made, with their addresses), routes (``ip -6 route`` for IPv6
+ones), static FDB entries, then the lab's own ``setup:``. Devices are made in the model's
+build order (``vnetlab.model.order``), and a device ``ip link add`` makes is
 spelled by its spec (``ip_link_type()``, ``ip_link_lower()``), the spelling the linux
 engine's plan shares: a bridge's ``vlan_filtering`` is set when it is created. A veth end
 comes with its peer (``type veth peer name P``), TUN/TAP from ``ip tuntap add``. Device
@@ -106,8 +108,21 @@ def _header(lab: LabSpec) -> list[str]:
 
 def _namespaces(lab: LabSpec) -> list[str]:
     out = [f"ip netns add {node}" for node in lab.nodes if node != "host"]
+    out += _ipv6_off(lab)
     out += [f"ip {_n(node)}link set lo up" for node in lab.nodes]
     return out
+
+
+def _ipv6_off(lab: LabSpec) -> list[str]:
+    """``ipv6: off``: ``all`` and ``default`` ``disable_ipv6=1`` before any device exists
+    (``all`` writes through to ``lo``), so nothing IPv6 ever happens in the node — what
+    the emulator's builder and the linux engine do for it."""
+    node_ipv6 = getattr(lab, "node_ipv6", None)
+    # a model without the ipv6 setting builds every node with IPv6 off (the emulator's
+    # builder before the lab format had it): the script says so too
+    return [f"{_exec(node)}sysctl -qw net.ipv6.conf.{which}.disable_ipv6=1"
+            for node in lab.nodes if node_ipv6 is None or not node_ipv6(node)
+            for which in ("all", "default")]
 
 
 # -- devices ------------------------------------------------------------------------------
@@ -309,7 +324,8 @@ def _links_up(node: str, ifaces: Ifaces, rank: Mapping[Key, int]) -> list[str]:
 def _routes(node: str, nspec: NodeSpec) -> list[str]:
     out: list[str] = []
     for r in nspec.routes:
-        s = f"ip {_n(node)}route add {r.dst}"
+        v6 = getattr(r, "family", "inet") == "inet6"
+        s = f"ip {'-6 ' if v6 else ''}{_n(node)}route add {r.dst}"
         if r.via is not None:
             s += f" via {r.via}"
         if r.dev is not None:

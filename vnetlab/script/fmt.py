@@ -8,8 +8,11 @@ key order, same value types, checked against iproute2 6.1 on a real kernel by
 ``tests/script/test_script_kernel.py``), and the plain and brief layouts are rendered
 *from that object*, the way iproute2's ``print_*`` helpers write either form from one code
 path. So the two forms never disagree. What the emulator does not model is left out
-rather than invented: no IPv6 link-local addresses, no multicast ``self`` FDB entries, no
-``qdisc`` other than ``noqueue``/``noop``, no broadcast (``brd``) on addresses.
+rather than invented: no ``qdisc`` other than ``noqueue``/``noop``, no broadcast (``brd``)
+on IPv4 addresses. IPv6 addresses (``ns.ipv6``) print with the flag words and lifetimes of
+``print_addrinfo``; ``ip -4``/``-6`` change the link part the way iproute2's family
+filter does (no ``link/`` line; ``ip -6 addr`` without ``dev`` reads the IPv6 family's
+own, shorter link dump).
 
 The kind-specific ``ip -d`` detail is ``fmt_linkinfo`` (one entry per kind); routes and
 neighbours are ``fmt_route``, the ``bridge`` command's objects ``fmt_bridge``.
@@ -18,10 +21,13 @@ neighbours are ``fmt_route``, the ``bridge`` command's objects ``fmt_bridge``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from vnetlab.script.args import Obj
 from vnetlab.script.fmt_linkinfo import PLAIN_KEYS, SLAVE_PLAIN_KEYS, linkinfo
 from vnetlab.script.fmt_vf import vf_objs, vf_plain
+from vnetlab.script.inet6 import dev_addrs6, ip6_text
+from vnetlab.sim.clock import S
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.stack.addr import ip_str
@@ -143,20 +149,88 @@ def link_obj(dev: NetDevice, ctx: Ctx, *, details: bool = False, stats: bool = F
     return o
 
 
-def addr_infos(ns: Namespace, dev: NetDevice) -> list[Obj]:
-    out = []
-    for a in ns.addrs.get(dev, []):
-        scope = "host" if (a.local >> 24) == 127 else "global"
-        out.append({"family": "inet", "local": ip_str(a.local), "prefixlen": a.plen,
-                    "scope": scope, "label": dev.name,
-                    "valid_life_time": 4294967295, "preferred_life_time": 4294967295})
+def addr_infos(ns: Namespace, dev: NetDevice, *, family: str | None = None,
+               scope: str | None = None) -> list[Obj]:
+    """``addr_info`` of DEV: IPv4 then IPv6 (the kernel dumps AF_INET before AF_INET6),
+    only FAMILY's when one is given, only SCOPE's when ``scope`` filters."""
+    out: list[Obj] = []
+    if family in (None, "inet"):
+        for a in ns.addrs.get(dev, []):
+            sc = "host" if (a.local >> 24) == 127 else "global"
+            out.append({"family": "inet", "local": ip_str(a.local), "prefixlen": a.plen,
+                        "scope": sc, "label": dev.name,
+                        "valid_life_time": 4294967295, "preferred_life_time": 4294967295})
+    if family in (None, "inet6"):
+        now = ns.sched.now
+        out.extend(inet6_info(a, now) for a in dev_addrs6(ns, dev))
+    if scope is not None:
+        out = [o for o in out if o["scope"] == scope]
     return out
 
 
-def addr_obj(dev: NetDevice, ctx: Ctx, *, details: bool = False, stats: bool = False) -> Obj:
-    o = link_obj(dev, ctx, details=details, stats=stats, with_mode=False)
-    o["addr_info"] = addr_infos(ctx.ns, dev)
+#: ``print_ifa_flags``: iproute2's table order; "permanent" prints as "dynamic" when absent
+_IFA_FLAGS = ("nodad", "optimistic", "dadfailed", "home", "deprecated", "tentative",
+              "permanent", "mngtmpaddr", "noprefixroute", "autojoin", "stable-privacy")
+FOREVER = 4294967295
+
+
+def _lft(lft: int | None, created_ns: int, now: int) -> int:
+    """Seconds left of a lifetime (``ipv6_fill_ifaddr``: the lifetime minus its age)."""
+    if lft is None:
+        return FOREVER
+    return max(0, lft - (now - created_ns) // S)
+
+
+def inet6_info(a: Any, now: int) -> Obj:
+    """One ``inet6`` entry of ``ip -j addr`` (``Inet6Addr``: ``struct inet6_ifaddr``)."""
+    o: Obj = {"family": "inet6", "local": ip6_text(a.addr), "prefixlen": a.plen,
+              "scope": a.scope}
+    flags = set(a.flags)
+    if a.prefered_lft == 0:
+        flags.add("deprecated")
+    for name in _IFA_FLAGS:
+        if name == "permanent":
+            if "permanent" not in flags:
+                o["dynamic"] = True
+        elif name in flags:
+            o[name] = True
+    o["valid_life_time"] = _lft(a.valid_lft, a.created_ns, now)
+    o["preferred_life_time"] = _lft(a.prefered_lft, a.created_ns, now)
     return o
+
+
+def addr_obj(dev: NetDevice, ctx: Ctx, *, details: bool = False, stats: bool = False,
+             family: str | None = None, scope: str | None = None,
+             short: bool = False) -> Obj:
+    """One ``ip -j addr`` entry. With a FAMILY the link part has no ``link/...`` keys
+    (``print_linkinfo`` prints them for AF_UNSPEC/AF_PACKET only); ``short`` is the
+    IPv6 family's own link dump (``inet6_dump_ifinfo``), which ``ip -6 addr`` without
+    ``dev`` reads: no qdisc, group, link-netns."""
+    if short:
+        o: Obj = {"ifindex": dev.ifindex}
+        link = _inet6_iflink(dev, ctx)
+        if link is not None:
+            o["link"] = link
+        o.update({"ifname": dev.name, "flags": flags(dev), "mtu": dev.mtu,
+                  "operstate": operstate(dev), "txqlen": dev.tx_queue_len})
+    else:
+        o = link_obj(dev, ctx, details=details, stats=stats, with_mode=False)
+        if family is not None:
+            for k in ("link_type", "address", "broadcast"):
+                o.pop(k, None)
+    o["addr_info"] = addr_infos(ctx.ns, dev, family=family, scope=scope)
+    return o
+
+
+def _inet6_iflink(dev: NetDevice, ctx: Ctx) -> str | None:
+    """IFLA_LINK as ``inet6_fill_ifinfo`` puts it (only when it differs from the device's
+    own ifindex, never with a netns id), named as ``ll_index_to_name`` does in the
+    viewer's namespace: the device with that index there, else ``ifN``."""
+    peer: NetDevice | None = dev.peer if isinstance(dev, Veth) else lower_of(dev)
+    if peer is None or peer.ns.name in HIDDEN_NS or peer.ifindex == dev.ifindex:
+        return None
+    here = next((d for d in ctx.ns.devices.values() if d.ifindex == peer.ifindex), None)
+    return here.name if here is not None else f"if{peer.ifindex}"
 
 
 # -- plain and brief renderings -----------------------------------------------------------
@@ -166,23 +240,30 @@ def _name_at(dev: NetDevice, ctx: Ctx) -> str:
 
 def link_plain(o: Obj, dev: NetDevice, ctx: Ctx, *, addr: bool = False,
                stats: int = 0) -> list[str]:
-    head = f"{o['ifindex']}: {_name_at(dev, ctx)}: <{','.join(o['flags'])}> mtu {o['mtu']} "
-    head += f"qdisc {o['qdisc']}"
-    if "master" in o:
-        head += f" master {o['master']}"
-    head += f" state {o['operstate']}"
-    if not addr:
-        head += " mode DEFAULT"
-    head += f" group default qlen {o['txqlen']}"
-    lines = [head]
-    if o["link_type"] == "none":
-        lines.append("    link/none ")
+    if "qdisc" not in o:  # the IPv6 family's short link dump (addr_obj short=True)
+        name = dev.name + (f"@{o['link']}" if "link" in o else "")
+        lines = [f"{o['ifindex']}: {name}: <{','.join(o['flags'])}> mtu {o['mtu']} "
+                 f"state {o['operstate']} qlen {o['txqlen']}"]
     else:
-        line = f"    link/{o['link_type']} {o['address']} brd {o['broadcast']}"
-        tail = link_ref(dev, ctx)[2]
-        if tail:
-            line += tail
-        lines.append(line)
+        head = (f"{o['ifindex']}: {_name_at(dev, ctx)}: <{','.join(o['flags'])}> "
+                f"mtu {o['mtu']} qdisc {o['qdisc']}")
+        if "master" in o:
+            head += f" master {o['master']}"
+        head += f" state {o['operstate']}"
+        if not addr:
+            head += " mode DEFAULT"
+        head += f" group default qlen {o['txqlen']}"
+        lines = [head]
+        if "link_type" not in o:  # a family filter: no link/ line, link-netns ends the head
+            lines[0] += link_ref(dev, ctx)[2]
+        elif o["link_type"] == "none":
+            lines.append("    link/none ")
+        else:
+            line = f"    link/{o['link_type']} {o['address']} brd {o['broadcast']}"
+            tail = link_ref(dev, ctx)[2]
+            if tail:
+                line += tail
+            lines.append(line)
     info = o.get("linkinfo")
     if info:
         lines.append("    " + _info_plain(info))
@@ -197,10 +278,25 @@ def link_plain(o: Obj, dev: NetDevice, ctx: Ctx, *, addr: bool = False,
     lines.extend(vf_plain(o.get("vfinfo_list", [])))
     if addr:
         for a in o.get("addr_info", []):
-            lines.append(f"    inet {a['local']}/{a['prefixlen']} scope {a['scope']} "
-                         f"{a['label']}")
-            lines.append("       valid_lft forever preferred_lft forever")
+            lines.extend(addr_plain(a))
     return lines
+
+
+def _lft_text(v: int) -> str:
+    return "forever" if v == FOREVER else f"{v}sec"
+
+
+def addr_plain(a: Obj) -> list[str]:
+    """The two lines of one address (``print_addrinfo``): IPv4 ends with its label,
+    IPv6 with its flag words, each followed by a space."""
+    if a["family"] == "inet":
+        first = f"    inet {a['local']}/{a['prefixlen']} scope {a['scope']} {a['label']}"
+    else:
+        words = [k for k in a if a[k] is True]
+        first = (f"    inet6 {a['local']}/{a['prefixlen']} scope {a['scope']} "
+                 + "".join(f"{w} " for w in words))
+    return [first, f"       valid_lft {_lft_text(a['valid_life_time'])} "
+                   f"preferred_lft {_lft_text(a['preferred_life_time'])}"]
 
 
 def _info_plain(info: Obj) -> str:
@@ -227,7 +323,8 @@ def _info_plain(info: Obj) -> str:
 
 
 def link_brief(o: Obj, dev: NetDevice, ctx: Ctx, *, addr: bool = False) -> str:
-    name = _name_at(dev, ctx)
+    name = dev.name + (f"@{o['link']}" if "link" in o else "") if "qdisc" not in o else (
+        _name_at(dev, ctx))
     line = f"{name:<16} {o['operstate']:<14} "
     if addr:
         line += "".join(f"{a['local']}/{a['prefixlen']} " for a in o.get("addr_info", []))

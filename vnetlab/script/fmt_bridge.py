@@ -4,8 +4,9 @@
 Design note
 -----------
 ``bridge fdb show`` lists, per device in ifindex order, the bridge's entries learned or
-added on that port, the device's own ``self`` entries (a VXLAN's remote VTEPs), and last
-the bridge devices' own local entries; ``bridge vlan show`` uses iproute2 6.1's layout (one
+added on that port, then the device's own ``self`` entries (its unicast and multicast
+address lists, ``dev.mc``; a VXLAN's remote VTEPs instead); a bridge device lists its
+self entries, then its own local entries; ``bridge vlan show`` uses iproute2 6.1's layout (one
 object per device, ports in ifindex order, then the bridge itself).
 """
 
@@ -22,12 +23,35 @@ from vnetlab.sim.stack.netns import Namespace
 from vnetlab.wire.mac import mac_to_str
 
 
+def _self_entries(dev: NetDevice, self_fdb: dict[tuple[str, str], list[str]]) -> list[Obj]:
+    """``ndo_dflt_fdb_dump``: the device's unicast list (``dev.uc``: ``bridge fdb add ...
+    self``), then its multicast list (``dev.mc``: the groups IPv4/IPv6 and the bridge joined, in
+    the order joined). A VXLAN has its own dump (``vxlan_fdb_dump``) and lists neither."""
+    out: list[Obj] = []
+    if isinstance(dev, VxlanDevice):
+        return out
+    for mac in [*dev.uc, *dev.mc]:
+        out.append({"mac": mac_to_str(mac), "ifname": dev.name, "flags": ["self"],
+                    "state": "permanent"})
+    return out
+
+
 def fdb_objs(ns: Namespace, self_fdb: dict[tuple[str, str], list[str]]) -> list[Obj]:
-    """``bridge -j fdb show``: per port device (ifindex order), then self entries."""
+    """``bridge -j fdb show`` (``rtnl_fdb_dump``): per device in ifindex order, a port's
+    entries in its bridge's table, then the device's own (self) entries; a bridge lists
+    its self entries, then its own local entries (``br_fdb_dump``)."""
     out: list[Obj] = []
     devs = sorted(ns.devices.values(), key=lambda d: d.ifindex)
     for dev in devs:
         if isinstance(dev, BridgeDevice):
+            out.extend(_self_entries(dev, self_fdb))
+            for e in dev.fdb.values():
+                if e.port is None:
+                    o: Obj = {"mac": mac_to_str(e.mac), "ifname": dev.name}
+                    if e.vid:
+                        o["vlan"] = e.vid
+                    o.update({"flags": [], "master": dev.name, "state": "permanent"})
+                    out.append(o)
             continue
         port = dev.br_port
         if port is not None:
@@ -35,16 +59,14 @@ def fdb_objs(ns: Namespace, self_fdb: dict[tuple[str, str], list[str]]) -> list[
             for e in br.fdb.values():
                 if e.port is not port:
                     continue
-                o: Obj = {"mac": mac_to_str(e.mac), "ifname": dev.name}
+                o = {"mac": mac_to_str(e.mac), "ifname": dev.name}
                 if e.vid:
                     o["vlan"] = e.vid
                 o["flags"] = []
                 o["master"] = br.name
                 o["state"] = "permanent" if e.local else "static" if e.static else ""
                 out.append(o)
-        for self_mac in self_fdb.get((ns.name, dev.name), []):
-            out.append({"mac": self_mac, "ifname": dev.name, "flags": ["self"],
-                        "state": "permanent"})
+        out.extend(_self_entries(dev, self_fdb))
         if isinstance(dev, VxlanDevice):
             for mac, ve in dev.live_entries():
                 for r in ve.remotes:
@@ -53,14 +75,6 @@ def fdb_objs(ns: Namespace, self_fdb: dict[tuple[str, str], list[str]]) -> list[
                         o["viaIf"] = dev.lower.name  # the default entry of `remote .. dev ..`
                     o.update({"flags": ["self"], "state": "permanent" if ve.static else ""})
                     out.append(o)
-    for br in (d for d in devs if isinstance(d, BridgeDevice)):
-        for e in br.fdb.values():
-            if e.port is None:
-                o = {"mac": mac_to_str(e.mac), "ifname": br.name}
-                if e.vid:
-                    o["vlan"] = e.vid
-                o.update({"flags": [], "master": br.name, "state": "permanent"})
-                out.append(o)
     return out
 
 

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable
 
 from vnetlab.model.spec import LabSpec
-from vnetlab.script.apps.sysctl import sysctl_set
+from vnetlab.script.apps.sysctl import proc_write
 from vnetlab.script.apps.tcpdump import Capture
 from vnetlab.script.args import Env
 from vnetlab.script.commands import BACKGROUND, COMMANDS, NOT_YET
@@ -282,8 +282,7 @@ class Interpreter:
         if path == "/dev/null":
             return
         if path.startswith("/proc/sys/"):
-            key = path[len("/proc/sys/"):].strip("/").replace("/", ".")
-            sysctl_set(env, key, "\n".join(lines).strip())
+            proc_write(env, path, "\n".join(lines).strip(), prog)
             return
         if path.startswith("/sys/") and sysfs_write(
                 env, path, "".join(line + "\n" for line in lines), prog):

@@ -20,6 +20,7 @@ from typing import Any
 
 from vnetlab.script.args import Args, Env, matches
 from vnetlab.script.errors import NotSupportedYet
+from vnetlab.script.inet6 import FAMILIES, family, is_v6
 from vnetlab.script.ip_addr import addr_add, addr_del, addr_flush
 from vnetlab.script.ip_common import (
     _OBJECTS,
@@ -36,6 +37,7 @@ from vnetlab.script.ip_route import (
     route_get,
     route_show,
 )
+from vnetlab.script.ip_route6 import route6_add, route6_del, route6_flush, route6_get, route6_show
 from vnetlab.script.ip_xfrm import ip_xfrm
 from vnetlab.wire.mac import mac_to_bytes, mac_to_str
 
@@ -64,11 +66,16 @@ def run_ip(argv: list[str], env: Env, run_sub: RunSub) -> int:
             opts["details"] = True
         elif o in ("p", "pretty"):
             opts["pretty"] = True
-        elif o.startswith("c") or o in ("4", "o", "oneline", "N", "numeric"):
-            pass  # colour, family inet (the only one here), one-line: output unchanged
-        elif o in ("6",):
-            raise NotSupportedYet("ip -6", "the emulator's stack is IPv4 only",
-                                  lineno=env.lineno)
+        elif o in ("4", "6", "0"):
+            opts["family"] = {"4": "inet", "6": "inet6", "0": "link"}[o]
+        elif o in ("f", "family"):
+            fam = a.value("-f")
+            if fam not in FAMILIES:
+                raise env.fail(f'Error: argument "{fam}" is wrong: invalid protocol family',
+                               rc=255)
+            opts["family"] = FAMILIES[fam]
+        elif o.startswith("c") or o in ("o", "oneline", "N", "numeric"):
+            pass  # colour, one-line, numeric: output unchanged
         elif o in ("V", "Version"):
             env.out("ip utility, iproute2-6.1.0 (vnetlab emulator)")
             return 0
@@ -122,8 +129,25 @@ def ip_addr(a: Args, env: Env) -> int:
 
 
 # == ip route ==============================================================================
+def _route_family(a: Args, env: Env) -> str | None:
+    """``preferred_family``, else the family of the first address among the arguments
+    (``get_prefix``/``get_addr`` with AF_UNSPEC set the request's family)."""
+    fam = family(env)
+    if fam is not None:
+        return fam
+    rest = a.argv[a.i:]
+    for k, w in enumerate(rest):
+        if k and rest[k - 1] in ("dev", "oif", "iif", "table", "proto", "protocol"):
+            continue
+        if is_v6(w):
+            return "inet6"
+    return None
+
+
 def ip_route(a: Args, env: Env) -> int:
     verb = a.next() if a.more() else "show"
+    if _route_family(a, env) == "inet6":
+        return ip_route6(a, env, verb)
     if verb in ("add", "append", "replace", "change", "prepend"):
         return route_add(a, env, verb)
     if matches(verb, "delete"):
@@ -134,6 +158,23 @@ def ip_route(a: Args, env: Env) -> int:
         return route_get(a, env)
     if matches(verb, "flush"):
         return route_flush(a, env)
+    raise env.fail(f'Command "{verb}" is unknown, try "ip route help".', rc=255)
+
+
+def ip_route6(a: Args, env: Env, verb: str) -> int:
+    if verb in ("add", "append", "replace", "change", "prepend"):
+        return route6_add(a, env, verb)
+    if matches(verb, "delete"):
+        return route6_del(a, env)
+    if matches(verb, "show") or matches(verb, "list") or verb == "lst":
+        return route6_show(a, env)
+    if matches(verb, "flush"):
+        return route6_flush(a, env)
+    if matches(verb, "get"):
+        words = [w for w in a.rest() if w not in ("to", "connected", "fibmatch")]
+        if not words:
+            raise env.fail("need at least a destination address", rc=255)
+        return route6_get(a, env, words[0])
     raise env.fail(f'Command "{verb}" is unknown, try "ip route help".', rc=255)
 
 

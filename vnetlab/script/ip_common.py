@@ -86,7 +86,10 @@ def _ctx(env: Env) -> fmt.Ctx:
     return fmt.Ctx(env.ns, lambda d: env.world.nsid(env.ns_name, d.ns.name))
 
 
-def _select(a: Args, env: Env) -> list[NetDevice]:
+def _select(a: Args, env: Env, filt: dict[str, str] | None = None) -> list[NetDevice]:
+    """The devices ``ip link/addr show|flush`` selects; FILT (when given) receives the
+    address filters (``scope``, ``to``) and whether a ``dev`` was named."""
+    filt = {} if filt is None else filt
     ns = env.ns
     devs = sorted(ns.devices.values(), key=lambda d: d.ifindex)
     while a.more():
@@ -94,6 +97,7 @@ def _select(a: Args, env: Env) -> list[NetDevice]:
         if w == "dev":
             w = a.value("dev")
             names = [w]
+            filt["dev"] = w
         elif w == "type":
             k = a.value("type")
             devs = [d for d in devs if d.kind == k]
@@ -108,10 +112,11 @@ def _select(a: Args, env: Env) -> list[NetDevice]:
             continue
         elif w in ("scope", "label", "to", "primary", "secondary", "permanent", "dynamic"):
             if w in ("scope", "label", "to"):
-                a.value(w)
+                filt[w] = a.value(w)
             continue
         else:
             names = [w]
+            filt["dev"] = w
         if names[0] not in ns.devices:
             raise env.fail(f'Device "{names[0]}" does not exist.')
         devs = [d for d in devs if d.name == names[0]]

@@ -12,6 +12,7 @@ from vnetlab.script import fmt
 from vnetlab.script.args import Args, Env
 from vnetlab.script.errors import NotSupportedYet, rtnetlink_answer
 from vnetlab.script.fmt_linkinfo import PHYSICAL
+from vnetlab.script.inet6 import family
 
 #: device kinds Linux has (``ip link add ... type KIND``); others are "Unknown device type"
 from vnetlab.script.ip_common import (
@@ -428,7 +429,10 @@ def link_set(a: Args, env: Env) -> int:
             mac = a.mac(w)
             if mac[0] & 1:
                 raise env.fail("RTNETLINK answers: Cannot assign requested address", rc=2)
-            dev.mac = mac
+            if isinstance(dev, BridgeDevice):
+                _br_set_mac(dev, mac)
+            else:
+                dev.mac = mac
         elif w == "name":
             new = a.value("name")
             if dev.admin_up:
@@ -500,14 +504,40 @@ def _set_mtu(env: Env, dev: NetDevice, mtu: int) -> None:
         dev.mtu = mtu
 
 
+def _br_set_mac(br: BridgeDevice, mac: bytes) -> None:
+    """``br_set_mac_address``: the bridge's local FDB entry and bridge id follow, and the
+    address is now NET_ADDR_SET (ports no longer decide it: ``addr_set``)."""
+    from vnetlab.sim.devices.bridge import fdb as fdbmod
+
+    old = br.fdb.get(br.mac)
+    if old is not None and old.local and old.port is None:
+        del br.fdb[br.mac]
+    br.mac = mac
+    br.addr_set = True
+    if mac not in br.fdb:
+        fdbmod.fdb_insert_local(br, mac, None)
+    stp.br_stp_change_bridge_id(br, mac)
+
+
 def link_show(a: Args, env: Env, *, addr: bool) -> int:
-    devs = _select(a, env)
+    filt: dict[str, str] = {}
+    devs = _select(a, env, filt)
     ctx = _ctx(env)
     o = env.opts
     stats = o.get("stats", 0)
-    objs = [(fmt.addr_obj(d, ctx, details=o.get("details", False), stats=bool(stats))
-             if addr else fmt.link_obj(d, ctx, details=o.get("details", False),
-                                       stats=bool(stats)), d) for d in devs]
+    fam = family(env)
+    if not addr or fam == "link":
+        objs = [(fmt.link_obj(d, ctx, details=o.get("details", False), stats=bool(stats)),
+                 d) for d in devs]
+        addr = addr and fam != "link"
+    else:
+        scope = filt.get("scope")
+        # ip -6 addr without dev reads the IPv6 family's own link dump (inet6_dump_ifinfo)
+        short = fam == "inet6" and "dev" not in filt
+        objs = [(fmt.addr_obj(d, ctx, details=o.get("details", False), stats=bool(stats),
+                              family=fam, scope=scope, short=short), d) for d in devs]
+        if fam is not None or scope is not None:  # ipaddr_filter: links with none go
+            objs = [(x, d) for x, d in objs if x["addr_info"]]
     if o.get("json"):
         env.json([x for x, _ in objs])
         return 0

@@ -16,6 +16,10 @@ devices back to the root namespace (``default_device_exit``).
 ``host`` is the root namespace; without one, a fresh ``host`` is added).
 
 Namespaces created by ``ip netns add`` start as the kernel's do: only ``lo``, down.
+Every namespace of the script world has IPv6 on, as on the user's machine (the kernel's
+default): a device that comes up gets its link-local address, does DAD and sends its MLD
+reports and router solicitations on virtual time, which lets time pass only where the
+script does (``sleep``, ``ping``, a background ``tcpdump``), as before.
 Devices are created through the emulator's own builder table (``DEVICE_BUILDERS``) from
 the model's spec classes (``SPEC_BY_KIND``), looked up at run time, so a kind another part
 of vnetlab adds becomes scriptable without a change here; a kind missing from either table
@@ -88,11 +92,11 @@ class World:
         return self.engine.sched
 
     def _fresh_root(self, *, bare: bool, visible: bool) -> None:
-        host = Namespace(ROOT_NS, self.sched)
+        host = Namespace(ROOT_NS, self.sched, ipv6=True)
         (self.namespaces if visible else self.hidden)[ROOT_NS] = host
         if bare:
             return
-        uplink = Namespace(UPLINK_NS, self.sched)
+        uplink = Namespace(UPLINK_NS, self.sched, ipv6=True)
         self.hidden[UPLINK_NS] = uplink
         self.link_nsids(ROOT_NS, UPLINK_NS)
         a = PfDevice(host, "eth0", self.new_mac(ROOT_NS, "eth0"), 1500, NIC_SPEED)
@@ -115,7 +119,7 @@ class World:
 
     # -- namespaces ---------------------------------------------------------------------
     def add_netns(self, name: str) -> Namespace:
-        ns = Namespace(name, self.sched)
+        ns = Namespace(name, self.sched, ipv6=True)
         ns.lo.set_admin(False)  # a new network namespace's lo starts down, no address yet
         for a in list(ns.addrs.get(ns.lo, [])):
             ns.del_addr(ns.lo, a)

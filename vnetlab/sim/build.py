@@ -6,7 +6,8 @@ Design note
 by import side effect); ``UNSUPPORTED`` names lab features the emulator cannot honour yet,
 with the reason. ``check_supported`` runs before anything is built, so an unsupported lab
 is refused whole. The order mirrors what a script of ``ip`` commands would do: devices,
-masters, addresses, links up, routes, sysctls, static FDB entries.
+masters, addresses, links up, routes, sysctls, static FDB entries; the IPv6 half (the
+node's ``ipv6`` switch, ``net.ipv6`` sysctls, addresses, routes) is ``build_ipv6``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from vnetlab.model.order import build_order, split_ref
 from vnetlab.model.origin import lab_where
 from vnetlab.model.spec import BridgeSpec, LabSpec, VlanSpec
 from vnetlab.model.tc import parse_tc_line
+from vnetlab.sim.build_ipv6 import add_ipv6_addresses, add_ipv6_routes, ipv6_sysctls
 from vnetlab.sim.clock import Scheduler
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.veth import Veth
@@ -75,7 +77,10 @@ def _apply_bridge_vlans(ns: Namespace, ifaces: Mapping[str, object]) -> None:
 
 def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
     check_supported(lab)
-    nss = {name: Namespace(name, sched) for name in lab.nodes}
+    # ipv6 off: disable_ipv6=1 in all/default before lo registers (the kernel's default is on)
+    nss = {name: Namespace(name, sched, ipv6=lab.node_ipv6(name)) for name in lab.nodes}
+    for name, ns in nss.items():  # net.ipv6.conf.{all,default}: copied by each new device
+        ipv6_sysctls(lab, name, ns, devices=False)
     nodes = {n: node.interfaces for n, node in lab.nodes.items()}
     order = build_order(nodes)
     for node_name, ifname in order:
@@ -114,9 +119,11 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
         _apply_bridge_vlans(ns, node.interfaces)
         for ifname, spec in node.interfaces.items():
             dev = ns.dev(ifname)
-            for cidr in spec.addresses:
+            for cidr in spec.addresses4:
                 ns.add_addr(dev, InetAddr(ip_int(cidr.ip), cidr.network.prefixlen))
+            add_ipv6_addresses(ns, dev, spec)
         ns.set_forwarding(node.ip_forward)
+        ipv6_sysctls(lab, node_name, ns, devices=True)
     # links up: bridges first so ports come up into a running bridge
     rank = {key: i for i, key in enumerate(order)}
     for node_name, node in lab.nodes.items():
@@ -137,9 +144,9 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
             bring_up_ovs(ns, node, ns.vswitchd)
     for node_name, node in lab.nodes.items():
         ns = nss[node_name]
-        for k, r in enumerate(node.routes):
-            net = r.network
-            via = ip_int(r.via) if r.via is not None else None
+        for k, r in enumerate(node.routes4):
+            net = r.network4
+            via = ip_int(r.via4) if r.via4 is not None else None
             if r.dev is not None:
                 dev = ns.dev(r.dev)
             else:
@@ -156,6 +163,7 @@ def build(lab: LabSpec, sched: Scheduler) -> dict[str, Namespace]:
                 Route(ip_int(net.network_address), net.prefixlen, dev, via, metric=r.metric,
                       scope="link" if via is None else "global")
             )
+        add_ipv6_routes(lab, node_name, node, ns)
         for ifname, spec in node.interfaces.items():
             if isinstance(spec, BridgeSpec):
                 br = ns.dev(ifname)

@@ -15,7 +15,7 @@ request with tracing on and returns the ``Trace`` tree and verdict.
 from __future__ import annotations
 
 from collections.abc import Callable
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from vnetlab.model.loops import find_loops
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import LabState
 from vnetlab.sim.apps.iperf import Iperf, IperfError
-from vnetlab.sim.apps.ping import Ping
+from vnetlab.sim.apps.ping import Ping, Ping6
 from vnetlab.sim.apps.userspace import SimContext, start_programs
 from vnetlab.sim.build import build, check_supported
 from vnetlab.sim.clock import S, Scheduler
@@ -32,6 +32,7 @@ from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.bridge.storm import storm_activity, storm_summary
 from vnetlab.sim.netdev import NetDevice, Tap
 from vnetlab.sim.observe import observe_lab
+from vnetlab.sim.settle import settle_ipv6
 from vnetlab.sim.stack.addr import ip_int
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.sim.trace import TRACE_MAX_EVENTS, Trace
@@ -81,6 +82,8 @@ class SimEngine:
         # settle: what bring-up itself sends (the bridges' IGMP joins of 224.0.0.106) is
         # over before the lab's own traffic starts, as it is by the time a person types
         self.sched.run(until=self.sched.now + SETTLE_NS)
+        # and IPv6 autoconfiguration: DAD over, the initial MLD reports out (<= 3 s virtual)
+        settle_ipv6(self.sched, self.namespaces.values())
         if lab.setup and self.setup_runner is not None:
             self.setup_runner(self, lab)
 
@@ -105,7 +108,7 @@ class SimEngine:
     def ping(
         self,
         node: str,
-        dst: IPv4Address,
+        dst: IPv4Address | IPv6Address,
         *,
         count: int = 1,
         size: int = 56,
@@ -113,21 +116,39 @@ class SimEngine:
         timeout_s: float = 1.0,
         trace: Trace | None = None,
         interval_s: float | None = None,
+        ifname: str | None = None,
     ) -> PingResult:
+        """``ping`` (or ``ping -6`` for an IPv6 DST; IFNAME: the ``%dev`` scope a
+        link-local destination needs)."""
         ns = self.ns(node)
         interval = S if interval_s is None else int(interval_s * S)
         self._next_ident = (self._next_ident + 1) & 0xFFFF
-        app = Ping(
-            ns,
-            ip_int(dst),
-            count=count,
-            size=size,
-            timeout=int(timeout_s * S),
-            interval=interval,
-            pmtudisc="do" if dont_fragment else "want",
-            ident=self._next_ident,
-            trace=trace.root if trace is not None else None,
-        )
+        app: Ping
+        if isinstance(dst, IPv6Address):
+            app = Ping6(
+                ns,
+                int(dst),
+                oif=ifname,
+                count=count,
+                size=size,
+                timeout=int(timeout_s * S),
+                interval=interval,
+                pmtudisc="do" if dont_fragment else "want",
+                ident=self._next_ident,
+                trace=trace.root if trace is not None else None,
+            )
+        else:
+            app = Ping(
+                ns,
+                ip_int(dst),
+                count=count,
+                size=size,
+                timeout=int(timeout_s * S),
+                interval=interval,
+                pmtudisc="do" if dont_fragment else "want",
+                ident=self._next_ident,
+                trace=trace.root if trace is not None else None,
+            )
         start = self.sched.now
         storming = storm_activity(self.bridges())
         app.start()
@@ -177,13 +198,18 @@ class SimEngine:
         self.sched.run(until=self.sched.now + 10_000_000)
         return result
 
-    def trace(self, node: str, dst: IPv4Address, *, size: int = 56,
-              max_events: int = TRACE_MAX_EVENTS) -> Trace:
+    def trace(self, node: str, dst: IPv4Address | IPv6Address, *, size: int = 56,
+              max_events: int = TRACE_MAX_EVENTS, ifname: str | None = None) -> Trace:
         """One traced echo request from NODE to DST (``vnetlab trace``); at most
-        ``max_events`` are recorded, so a packet copied without end stays bounded."""
-        t = Trace(f"ping {node} -> {dst} (ICMP echo request, {20 + 8 + size} bytes)",
-                  max_events)
-        result = self.ping(node, dst, count=1, size=size, trace=t)
+        ``max_events`` are recorded, so a packet copied without end stays bounded. An
+        IPv6 DST traces an ICMPv6 echo request (IFNAME: a link-local's ``%dev``)."""
+        if isinstance(dst, IPv6Address):
+            where = f"{dst}%{ifname}" if ifname else str(dst)
+            title = f"ping {node} -> {where} (ICMPv6 echo request, {40 + 8 + size} bytes)"
+        else:
+            title = f"ping {node} -> {dst} (ICMP echo request, {20 + 8 + size} bytes)"
+        t = Trace(title, max_events)
+        result = self.ping(node, dst, count=1, size=size, trace=t, ifname=ifname)
         # ping gives up after 1 s, but the packet may still be queued on a neighbour that
         # fails only after its 3 ARP probes: wait for the outcome, within bounds
         limit = self.sched.now + TRACE_SETTLE_NS

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from vnetlab.sim.devices.bridge.port import BridgePort
     from vnetlab.sim.devices.vlan import VlanDevice
     from vnetlab.sim.sched.qdisc import Qdisc
+    from vnetlab.sim.stack.inet6_dev import Inet6Dev
     from vnetlab.sim.stack.netns import Namespace
 
 Tap = Callable[[int, bytes], None]
@@ -117,6 +118,9 @@ class NetDevice:
         "tx_packets",
         "tx_bytes",
         "tx_dropped",
+        "mc",
+        "uc",
+        "ip6_ptr",
     )
 
     def __init__(self, ns: Namespace, name: str, mac: bytes, mtu: int = 1500) -> None:
@@ -139,6 +143,12 @@ class NetDevice:
         self.qdisc: Qdisc | None = None
         self.sched: Scheduler = ns.sched
         self.where = f"{ns.name}:{name}"
+        #: ``dev->mc`` / ``dev->uc`` (dev_addr_lists.c): link-layer addresses joined, with
+        #: their refcount, in insertion order; ``bridge fdb show`` lists them "self permanent"
+        self.mc: dict[bytes, int] = {}
+        self.uc: dict[bytes, int] = {}
+        #: ``dev->ip6_ptr``: the device's ``inet6_dev`` (vnetlab.sim.stack.inet6_dev)
+        self.ip6_ptr: Inet6Dev | None = None
         self.ifindex = ns.register(self)
         self.rx_packets = self.rx_bytes = self.rx_dropped = 0
         self.tx_packets = self.tx_bytes = self.tx_dropped = 0
@@ -270,6 +280,87 @@ class NetDevice:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.where}>"
+
+
+# -- device address lists (net/core/dev_addr_lists.c) -----------------------------------------
+#: kinds whose ``ndo_set_rx_mode`` copies their lists onto the lower device
+#: (``dev_mc_sync``/``dev_uc_sync``: vlan_dev_set_rx_mode, macvlan_set_mac_lists,
+#: ipvlan_set_multicast_mac_filter) while they are up; a bridge or a tunnel does not
+MC_SYNC_KINDS = frozenset({"vlan", "macvlan", "ipvlan"})
+
+
+def _mc_lower(dev: NetDevice) -> NetDevice | None:
+    if dev.kind in MC_SYNC_KINDS and dev.admin_up:
+        return dev.iflink_dev()
+    return None
+
+
+def _hw_addr_add(lst: dict[bytes, int], addr: bytes) -> bool:
+    """``__hw_addr_add``: True when ADDR is new to the list."""
+    n = lst.get(addr, 0)
+    lst[addr] = n + 1
+    return n == 0
+
+
+def _hw_addr_del(lst: dict[bytes, int], addr: bytes) -> bool:
+    """``__hw_addr_del``: True when the last reference went (absent: a no-op)."""
+    n = lst.get(addr)
+    if n is None:
+        return False
+    if n > 1:
+        lst[addr] = n - 1
+        return False
+    del lst[addr]
+    return True
+
+
+def dev_mc_add(dev: NetDevice, addr: bytes) -> None:
+    """``dev_mc_add``: one more reference to multicast ADDR; a new address reaches the
+    lower device of a vlan/macvlan/ipvlan that is up (``dev_mc_sync``)."""
+    if _hw_addr_add(dev.mc, addr):
+        lower = _mc_lower(dev)
+        if lower is not None:
+            dev_mc_add(lower, addr)
+
+
+def dev_mc_del(dev: NetDevice, addr: bytes) -> None:
+    """``dev_mc_del``: one reference less; the last one also leaves the synced lower."""
+    if _hw_addr_del(dev.mc, addr):
+        lower = _mc_lower(dev)
+        if lower is not None:
+            dev_mc_del(lower, addr)
+
+
+def dev_uc_add(dev: NetDevice, addr: bytes) -> None:
+    """``dev_uc_add``: an extra unicast address the device must accept."""
+    _hw_addr_add(dev.uc, addr)
+
+
+def dev_uc_del(dev: NetDevice, addr: bytes) -> None:
+    _hw_addr_del(dev.uc, addr)
+
+
+def dev_set_rx_mode(dev: NetDevice, up: bool) -> None:
+    """The address-list half of ``dev_open``/``dev_close`` for a stacking kind: opening
+    syncs its lists onto the lower (``dev_mc_sync``; a macvlan also puts its own MAC on
+    the lower's unicast list, ``macvlan_open``'s ``dev_uc_add``), closing unsyncs them
+    (``dev_mc_unsync``, ``macvlan_stop``). Called with ``dev.admin_up`` already UP."""
+    if dev.kind not in MC_SYNC_KINDS:
+        return
+    lower = dev.iflink_dev()
+    if lower is None:
+        return
+    own_uc = dev.kind == "macvlan" and dev.mac != lower.mac  # not passthru
+    if up:
+        if own_uc:
+            dev_uc_add(lower, dev.mac)
+        for addr in dev.mc:
+            dev_mc_add(lower, addr)
+    else:
+        if own_uc:
+            dev_uc_del(lower, dev.mac)
+        for addr in dev.mc:
+            dev_mc_del(lower, addr)
 
 
 class Loopback(NetDevice):

@@ -1,4 +1,13 @@
-"""Read the emulator's objects back as the engine-neutral snapshot types."""
+"""Read the emulator's objects back as the engine-neutral snapshot types.
+
+Design note: each field is what the matching ``ip -j``/``bridge -j`` dump would show on
+the kernel: per device the IPv4 addresses, then the IPv6 ones (``ip -j addr``'s
+``addr_info``, flag words as ``print_ifa_flags`` prints them: "permanent" never, "dynamic"
+for an address with a finite lifetime); the IPv4 main table, then the IPv6 main table
+(``ip -6 route``: the prefix, fe80::/64 and user routes; the local and multicast routes
+live in table local); ARP then ND neighbours; per bridge its entries, per device its own
+multicast/unicast address lists as ``self permanent`` entries (``bridge fdb show``).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +26,7 @@ from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.devices.vxlan import VxlanDevice
 from vnetlab.sim.stack.addr import ip_str
+from vnetlab.sim.stack.addr6 import Inet6Addr, ip6_str
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.wire.mac import mac_to_str
 
@@ -43,9 +53,11 @@ def observe_ns(ns: Namespace) -> NodeState:
                 ),
             )
         )
-    addrs = [
-        AddrState(dev.name, str(a)) for dev in ns.devices.values() for a in ns.addrs.get(dev, [])
-    ]
+    addrs = []
+    for dev in ns.devices.values():
+        addrs += [AddrState(dev.name, str(a)) for a in ns.addrs.get(dev, [])]
+        addrs += [AddrState(dev.name, str(a), "inet6", a.scope, _ifa_flag_words(a))
+                  for a in ns.ipv6.addrs.get(dev, [])]
     routes = [
         RouteState(
             dst=r.dst_str,
@@ -59,9 +71,21 @@ def observe_ns(ns: Namespace) -> NodeState:
         # ip route lists the main table in trie order: by address, the shorter prefix first
         for r in sorted(ns.stack.fib.routes, key=lambda r: (r.dst, r.plen))
     ]
+    routes += [
+        RouteState(dst=r.dst_str, dev=r.dev.name,
+                   via=ip6_str(r.via) if r.via is not None else None, proto=r.proto,
+                   prefsrc=ip6_str(r.prefsrc) if r.prefsrc is not None else None,
+                   metric=r.metric, family="inet6", pref=r.pref)
+        for r in sorted(ns.ipv6.fib6.table("main"), key=lambda r: (r.dst, r.plen, r.metric))
+    ]
     neighs = [
         NeighState(ip_str(n.ip), n.dev.name, mac_to_str(n.lladdr) if n.lladdr else None, n.state)
         for n in ns.stack.neigh.entries.values()
+    ]
+    neighs += [
+        NeighState(ip6_str(n.ip), n.dev.name, mac_to_str(n.lladdr) if n.lladdr else None,
+                   n.state, router=(n.dev, n.ip) in ns.ipv6.nd_router)
+        for n in ns.ipv6.nd_tbl.entries.values()
     ]
     fdb = []
     for dev in ns.devices.values():
@@ -77,6 +101,7 @@ def observe_ns(ns: Namespace) -> NodeState:
                 bflags = ("permanent",) if be.local else ("static",) if be.static else ()
                 port = be.port.name if be.port is not None else dev.name
                 fdb.append(FdbState(dev.name, port, mac_to_str(be.mac), be.vid or None, bflags))
+    fdb += observe_self_entries(ns)
     if ns.vswitchd is not None:  # Open vSwitch bridges: their MAC learning tables
         from vnetlab.sim.ovs.build import observe_fdb
 
@@ -91,6 +116,27 @@ def observe_ns(ns: Namespace) -> NodeState:
         vlans=observe_bridge_vlans(ns),
         sysctls={"net.ipv4.ip_forward": int(ns.stack.forwarding)},
     )
+
+
+def _ifa_flag_words(a: Inet6Addr) -> tuple[str, ...]:
+    """``print_ifa_flags``: the set flags by name, "permanent" never printed, and "dynamic"
+    for an address that is not permanent (a finite valid lifetime)."""
+    words = {w for w in a.flags if w != "permanent"}
+    if a.valid_lft is not None and "permanent" not in a.flags:
+        words.add("dynamic")
+    return tuple(sorted(words))
+
+
+def observe_self_entries(ns: Namespace) -> list[FdbState]:
+    """``bridge fdb show``'s ``self permanent`` entries: each device's ``dev.uc`` and
+    ``dev.mc`` addresses (``ndo_fdb_dump`` = ``ndo_dflt_fdb_dump``: uc then mc), a bridge
+    port's under its master's name."""
+    out = []
+    for dev in ns.devices.values():
+        br = dev.master.name if dev.master is not None else ""
+        for mac in [*dev.uc, *dev.mc]:
+            out.append(FdbState(br, dev.name, mac_to_str(mac), None, ("self", "permanent")))
+    return out
 
 
 def observe_bridge_vlans(ns: Namespace) -> tuple[BridgeVlanState, ...]:

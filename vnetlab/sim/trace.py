@@ -83,6 +83,14 @@ class DropReason(Enum):
     NETFILTER_DROP = "NETFILTER_DROP"
     XFRM_POLICY = "XFRM_POLICY"  # IPsec: no SA, a policy block, a template unmet, a bad ICV
     QDISC_DROP = "QDISC_DROP"  # a qdisc refused it: queue limit, TBF bucket too small
+    # IPv6 (net/ipv6: ip6_input.c, ndisc.c, icmp.c)
+    IPV6DISABLED = "IPV6DISABLED"  # the device has disable_ipv6=1
+    IPV6_BAD_EXTHDR = "IPV6_BAD_EXTHDR"  # an extension header cut short or malformed
+    IPV6_NDISC_HOP_LIMIT = "IPV6_NDISC_HOP_LIMIT"  # an ND message without hop limit 255
+    IPV6_NDISC_BAD_CODE = "IPV6_NDISC_BAD_CODE"  # an ND message against RFC 4861's rules
+    IPV6_NDISC_BAD_OPTIONS = "IPV6_NDISC_BAD_OPTIONS"  # malformed or forbidden ND options
+    IPV6_NDISC_NS_OTHERHOST = "IPV6_NDISC_NS_OTHERHOST"  # an NS for an address not ours
+    ICMP_CSUM = "ICMP_CSUM"  # an ICMPv6 message with a bad checksum
     # not in the kernel's list (see the class docstring)
     VLAN_FILTER = "VLAN_FILTER"
     BRIDGE_FWD_SAME_PORT = "BRIDGE_FWD_SAME_PORT"

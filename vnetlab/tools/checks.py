@@ -94,10 +94,10 @@ def _ms(seconds: float) -> str:
 def run_ping(i: int, engine: Engine, c: PingCheck) -> CheckResult:
     if c.interval is not None:
         r = engine.ping(c.src, c.dst, count=c.count, size=c.size,
-                        dont_fragment=c.dont_fragment, interval_s=c.interval)
+                        dont_fragment=c.dont_fragment, interval_s=c.interval, ifname=c.ifname)
     else:
         r = engine.ping(c.src, c.dst, count=c.count, size=c.size,
-                        dont_fragment=c.dont_fragment)
+                        dont_fragment=c.dont_fragment, ifname=c.ifname)
     got = "reachable" if r.reachable else "unreachable"
     detail = f"{r.received}/{r.transmitted} replies"
     rtts = [t / 1e9 for t in r.rtts_ns]

@@ -6,7 +6,8 @@ The emulator's ``vnetlab.sim.apps.ping.Ping`` sends and times the echo requests;
 module adds what the iputils tool prints around it: each reply or error the moment it
 arrives (virtual time), then the ``--- ping statistics ---`` block. ``ping`` without ``-c``
 would run until interrupted on a real host; a script has no Ctrl-C, so it sends 3 and says
-so. Replies print ``ttl=`` as the emulator's ICMP socket reports it.
+so. Replies print ``ttl=`` as the emulator's ICMP socket reports it. ``-6`` or an IPv6
+target is ``ping -6`` (``apps/ping6.py``); ``ping6`` is the same command.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class _Options:
     broadcast: bool = False  # -b
     iface: str | None = None  # -I: a device name or a source address
     target: str | None = None
+    family: str | None = None  # -4 "inet", -6 "inet6", else from the target
 
 
 #: the most echo requests one script ping sends: a script has no Ctrl-C to stop it
@@ -151,9 +153,11 @@ def _parse(argv: list[str], env: Env) -> _Options:
             o.quiet = True
         elif w == "-b":
             o.broadcast = True
-        elif w in ("-n", "-4", "-D", "-O", "-v", "-U", "-A", "-a"):
+        elif w in ("-4", "-6"):
+            o.family = "inet" if w == "-4" else "inet6"
+        elif w in ("-n", "-D", "-O", "-v", "-U", "-A", "-a"):
             pass
-        elif w in ("-6", "-f", "-R"):
+        elif w in ("-f", "-R"):
             raise NotSupportedYet(f"ping {w}", lineno=env.lineno)
         elif w.startswith("-"):
             raise env.fail(f"ping: invalid option -- '{w[1:]}'", rc=2)
@@ -180,7 +184,7 @@ def _source_text(env: Env, iface: str, dst: ipaddress.IPv4Address) -> str:
     return f"from {src_ip} : "
 
 
-def _statistics(env: Env, app: _ScriptPing, dst: ipaddress.IPv4Address, start: int,
+def _statistics(env: Env, app: _ScriptPing, dst: ipaddress.IPv4Address | str, start: int,
                 interval: float) -> None:
     now = env.world.sched.now
     tx, rx = app.transmitted, app.received
@@ -203,6 +207,14 @@ def run_ping(argv: list[str], env: Env) -> int:
     o = _parse(argv, env)
     if o.target is None:
         raise env.fail("ping: usage error: Destination address required", rc=1)
+    v6 = ":" in o.target
+    if o.family is not None and (o.family == "inet6") != v6:
+        raise env.fail(f"ping: {o.target}: Address family for hostname not supported",
+                       rc=2)
+    if v6:
+        from vnetlab.script.apps.ping6 import run_ping6
+
+        return run_ping6(o, env)
     try:
         dst = ipaddress.IPv4Address(o.target)
     except ValueError:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from ipaddress import IPv4Address
+from typing import Any
 
 from vnetlab.sim.clock import S
 from vnetlab.sim.stack.addr import ip_str
@@ -190,3 +191,113 @@ class Ping:
     @property
     def received(self) -> int:
         return len(self.rtts)
+
+
+#: the largest echo payload an IPv6 packet holds: 65535 - 8 (ICMPv6); the 40-byte fixed
+#: header is not counted in the payload length
+MAX_PAYLOAD6 = 65527
+
+
+class Ping6(Ping):
+    """``ping -6`` (iputils over an ICMPv6 datagram socket): the same timing and matching
+    as IPv4, with IPv6's differences — the echo goes out through ``ip6_output`` (a
+    link-local or multicast destination needs ``oif``: ``%dev`` or ``-I``), "-M want"
+    lets the source fragment to the path MTU and "-M do" refuses what exceeds it with
+    iputils' ``local error: message too long, mtu: N``; errors print iputils' IPv6 words
+    (``Time exceeded: Hop limit``, ``Packet too big: mtu=1280``, ``Destination
+    unreachable: No route``)."""
+
+    def __init__(self, ns: Namespace, dst: int, *, oif: str | None = None,
+                 **kw: Any) -> None:
+        super().__init__(ns, 1, **kw)
+        self.dst = dst
+        self.oif = ns.devices.get(oif) if oif is not None else None
+
+    def start(self) -> None:
+        self.ns.ipv6.icmp6_sockets[self.ident] = self._on_icmp6
+        if self.count > 0:
+            self.ns.sched.after(0, self._send, 1)
+
+    def _send(self, seq: int) -> None:
+        from vnetlab.sim.stack.addr6 import ip6_str, is_linklocal, is_multicast
+        from vnetlab.sim.stack.ipv6 import MessageTooLong6, NoRoute6
+        from vnetlab.wire.icmpv6 import Icmpv6Message
+        from vnetlab.wire.ipv6 import IPPROTO_ICMPV6
+
+        if self.finished:
+            return
+        sched = self.ns.sched
+        stack = self.ns.ipv6
+        if seq < self.count:
+            sched.after(self.interval, self._send, seq + 1)
+        msg = Icmpv6Message.echo(self.ident & 0xFFFF, wire_seq(seq),
+                                 ping_payload(self.size, sched.now))
+        trace = self.trace if seq == 1 else None
+        oif = self.oif
+        try:
+            if self.size > MAX_PAYLOAD6:
+                raise MessageTooLong6(65535)
+            if oif is None and (is_linklocal(self.dst) or is_multicast(self.dst)):
+                # no scope id: connect() fails with EINVAL, iputils says so
+                raise OSError(22, "Invalid argument")
+            rt = stack.route_output(self.dst, oif)
+            src = stack.select_src(rt.dev, self.dst) if rt.type != "local" else self.dst
+            if src is None:
+                raise OSError(99, "Cannot assign requested address")
+            from ipaddress import IPv6Address
+
+            body = msg.emit(IPv6Address(src), IPv6Address(self.dst))
+            stack.ip6_output(self.dst, IPPROTO_ICMPV6, body, trace, src=src, oif=oif,
+                             dontfrag=self.pmtudisc == "do")
+        except NoRoute6:
+            self.errors.append("ping: connect: Network is unreachable")
+            if trace is not None:
+                trace.drop(self.ns.name, f"no route to {ip6_str(self.dst)} (Network is "
+                           "unreachable)", DropReason.IP_OUTNOROUTES)
+            self._finish()
+            return
+        except MessageTooLong6 as e:
+            self.errors.append(f"ping: local error: message too long, mtu: {e.mtu}")
+            if trace is not None:
+                trace.drop(self.ns.name, f"{40 + 8 + self.size} bytes exceed the path MTU "
+                           f"{e.mtu} (-M do): EMSGSIZE", DropReason.PKT_TOO_BIG)
+            self.transmitted += 1
+            self._maybe_arm_end(seq)
+            return
+        except OSError as e:
+            self.errors.append(f"ping: connect: {e.strerror or e}")
+            if trace is not None:
+                trace.drop(self.ns.name, f"ping -6 {ip6_str(self.dst)}: {e.strerror or e}",
+                           DropReason.IP_OUTNOROUTES)
+            self._finish()
+            return
+        self.sent[seq] = sched.now
+        self.transmitted += 1
+        self._maybe_arm_end(seq)
+
+    def _on_icmp6(self, src: Any, _dst: Any, msg: Any, _t: TraceNode | None,
+                  hop_limit: int = 64) -> None:
+        from vnetlab.sim.stack.icmpv6 import icmpv6_error_text
+        from vnetlab.wire.icmpv6 import ICMPV6_ECHO_REPLY
+
+        if self.finished:
+            return
+        now = self.ns.sched.now
+        if msg.type == ICMPV6_ECHO_REPLY:
+            seq = self.request_of(msg.seq)
+            if seq is not None and seq not in self.rtts:
+                self.rtts[seq] = now - self.sent[seq]
+                self.ttls[seq] = hop_limit
+                if len(self.rtts) == self.count:
+                    self._finish()
+            return
+        # the quote: IPv6 header (40) + ICMPv6 echo header, seq at offset 6
+        q = msg.payload
+        seq = int.from_bytes(q[46:48], "big") if len(q) >= 48 else 0
+        self.errors.append(f"From {src} icmp_seq={seq} {icmpv6_error_text(msg)}")
+
+    def _finish(self) -> None:
+        if self.finished:
+            return
+        self.ns.ipv6.icmp6_sockets.pop(self.ident, None)
+        super()._finish()

@@ -27,6 +27,7 @@ No broadcast or multicast ever reaches an l3 child, so children cannot ARP for e
 from __future__ import annotations
 
 import errno
+import ipaddress
 from typing import TYPE_CHECKING
 
 from vnetlab.model.spec import IpvlanSpec
@@ -50,19 +51,33 @@ if TYPE_CHECKING:
 
 ETH_P_IP = b"\x08\x00"
 ETH_P_ARP = b"\x08\x06"
+ETH_P_IPV6 = b"\x86\xdd"
+_NDISC_NS = 135
 DEFER_NS = 1_000  # the multicast work queue and dev_forward_skb's backlog
 
 
 def l3_addr(data: bytes, use_dest: bool) -> int | None:
-    """``ipvlan_get_L3_hdr`` + the address ``ipvlan_addr_lookup`` keys on."""
+    """``ipvlan_get_L3_hdr`` + the address ``ipvlan_addr_lookup`` keys on. IPv6 keys
+    on the 128-bit address (an int far above any IPv4 one, so one table serves both),
+    and a DAD NS (source ``::``) on its target address (IPVL_ICMPV6)."""
     etype = data[12:14]
     if etype == ETH_P_IP and len(data) >= 34:
         off = 30 if use_dest else 26
     elif etype == ETH_P_ARP and len(data) >= 42:
         off = 38 if use_dest else 28
+    elif etype == ETH_P_IPV6 and len(data) >= 54:
+        if (data[20] == 58 and len(data) >= 78 and data[54] == _NDISC_NS
+                and not any(data[22:38])):
+            return _V6_KEY | int.from_bytes(data[62:78], "big")
+        off = 38 if use_dest else 22
+        return _V6_KEY | int.from_bytes(data[off:off + 16], "big")
     else:
         return None
     return int.from_bytes(data[off:off + 4], "big")
+
+
+#: IPv6 keys carry a bit above 128 so they never equal an IPv4 key
+_V6_KEY = 1 << 128
 
 
 class IpvlanPort:
@@ -109,6 +124,13 @@ class IpvlanPort:
         """``ipvlan_ht_addr_lookup``: the child that has ``ip`` as an address."""
         if ip is None:
             return None
+        if ip >= _V6_KEY:
+            want = ip ^ _V6_KEY
+            for child in self.ipvlans:
+                for a6 in child.ns.ipv6.dev_addrs(child):
+                    if a6.addr == want:
+                        return child
+            return None
         for child in self.ipvlans:
             for a in child.ns.addrs.get(child, ()):
                 if a.local == ip:
@@ -136,7 +158,7 @@ class IpvlanPort:
             lower.ns.rcv(lower, skb)
             return
         if trace is not None:
-            trace.add(lower.where, f"ipvlan {self.mode}: {ip_str(l3_addr(data, True) or 0)} "
+            trace.add(lower.where, f"ipvlan {self.mode}: {_addr_str(l3_addr(data, True))} "
                       f"is {child.where}", EventKind.DECISION)
         child.netif_receive(skb)
 
@@ -258,9 +280,12 @@ class IpvlanDevice(NetDevice):
         child = self.port.addr_lookup(dst)
         if child is not None:
             if trace is not None:
-                trace.add(self.where, f"ipvlan l3: {ip_str(dst or 0)} is sibling {child.where}",
+                trace.add(self.where, f"ipvlan l3: {_addr_str(dst)} is sibling {child.where}",
                           EventKind.DECISION)
             self._local(child, skb)
+            return
+        if data[12:14] == ETH_P_IPV6 and dst is not None:
+            self._xmit_l3_v6(skb, dst ^ _V6_KEY)
             return
         if data[0] & 1 or data[12:14] != ETH_P_IP or dst is None:
             self.tx_dropped += 1
@@ -281,6 +306,36 @@ class IpvlanDevice(NetDevice):
             trace.add(self.where, f"ipvlan l3: routed in {phy.ns.name} via {phy.name}: {how}",
                       EventKind.ROUTE)
         stack._neigh_output(phy, nexthop, data[14:], trace)
+
+    def _xmit_l3_v6(self, skb: Skb, dst: int) -> None:
+        """``ipvlan_process_v6_outbound``: route in the master's namespace with oif =
+        master, then its neighbour layer (NDISC runs on the master, not the child)."""
+        data = skb.data
+        trace = skb.trace
+        phy = self.phy_dev
+        if dst >> 120 == 0xFF:
+            # the child is NOARP: its own ND/MLD multicast never leaves in l3 mode
+            self.tx_dropped += 1
+            if trace is not None:
+                trace.drop(self.where, "ipvlan l3: no multicast out "
+                           "(ipvlan_process_outbound)", DropReason.NOT_SPECIFIED)
+            return
+        stack6 = phy.ns.ipv6
+        rt = stack6.fib6.lookup(dst, oif=phy)
+        nexthop = rt.via if rt is not None and rt.via is not None else dst
+        if trace is not None:
+            how = f"route '{rt.describe()}'" if rt is not None else "on-link (no route)"
+            trace.add(self.where, f"ipvlan l3: routed in {phy.ns.name} via {phy.name}: {how}",
+                      EventKind.ROUTE)
+        stack6.neigh_output(phy, nexthop, data[14:], trace)
+
+
+def _addr_str(key: int | None) -> str:
+    if key is None:
+        return ip_str(0)
+    if key >= _V6_KEY:
+        return str(ipaddress.IPv6Address(key ^ _V6_KEY))
+    return ip_str(key)
 
 
 def newlink(ns: Namespace, name: str, spec: IpvlanSpec, lower: Lower) -> IpvlanDevice:

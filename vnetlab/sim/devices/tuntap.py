@@ -36,6 +36,7 @@ USER_WAKEUP_NS = 2_000  # the reader wakes up and read(2) returns
 TUN_TXQUEUELEN = 500  # txqueuelen of a tun/tap: packets queued for a program that is slow
 _ZERO = b"\x00" * 6
 _ETH_IP = b"\x08\x00"
+_ETH_IPV6 = b"\x86\xdd"
 
 
 class TunTapDevice(NetDevice):
@@ -134,9 +135,11 @@ class TunDevice(TunTapDevice):
         return frame[14:]
 
     def to_wire(self, data: bytes) -> bytes:
-        if not data or data[0] >> 4 != 4:
-            raise OSError(errno.EINVAL, "a TUN takes IPv4 packets (version 4) here")
-        return _ZERO + _ZERO + _ETH_IP + data
+        """``tun_get_user`` without IFF_NO_PI cleared: the protocol from the version
+        nibble (IPv4 or IPv6)."""
+        if not data or data[0] >> 4 not in (4, 6):
+            raise OSError(errno.EINVAL, "a TUN takes IPv4 or IPv6 packets here")
+        return _ZERO + _ZERO + (_ETH_IP if data[0] >> 4 == 4 else _ETH_IPV6) + data
 
 
 class TapDevice(TunTapDevice):

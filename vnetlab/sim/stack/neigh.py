@@ -20,15 +20,17 @@ One ``Neighbour`` per (device, next-hop IP), with the NUD states ``ip neigh`` sh
   entry.
 
 The table knows no protocol: like ``neigh_ops.solicit`` its owner hands it the function
-that sends a solicitation (``arp.arp_solicit`` for IPv4), so an NDISC table can reuse it.
-ARP's receive side (``arp_process``) is in ``arp.py``.
+that sends a solicitation (``arp.arp_solicit`` for IPv4, ``ndisc.ndisc_solicit`` for IPv6),
+how to print an address, the words for its request and reply, and its ``locktime`` (ARP
+1 s, NDISC 0: ``nd_tbl.parms``), so ``arp_tbl`` and ``nd_tbl`` are one state machine.
+ARP's receive side (``arp_process``) is in ``arp.py``, NDISC's in ``ndisc.py``.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from vnetlab.sim.clock import MS, S, Timer
 from vnetlab.sim.netdev import NetDevice
@@ -37,7 +39,8 @@ from vnetlab.sim.trace import DropReason, EventKind, TraceNode
 from vnetlab.wire.mac import mac_to_str
 
 if TYPE_CHECKING:
-    from vnetlab.sim.stack.ipv4 import Ipv4Stack
+    from vnetlab.sim.clock import Scheduler
+    from vnetlab.sim.stack.netns import Namespace
 
 NUD_INCOMPLETE = "INCOMPLETE"
 NUD_REACHABLE = "REACHABLE"
@@ -91,15 +94,35 @@ class Neighbour:
 Solicit = Callable[[Neighbour, bytes | None], None]
 
 
+class NeighOwner(Protocol):
+    """What a table needs from its address family's stack (Ipv4Stack, Ipv6Stack)."""
+
+    ns: Namespace
+    sched: Scheduler
+
+    def dev_xmit_ip(self, dev: NetDevice, dst_mac: bytes, packet: bytes,
+                    trace: TraceNode | None) -> None: ...
+
+    def link_failure(self, packet: bytes, trace: TraceNode | None) -> None: ...
+
+
 class NeighTable:
-    """The ``arp_tbl`` of one namespace."""
+    """The ``arp_tbl`` (or ``nd_tbl``) of one namespace."""
 
-    __slots__ = ("stack", "entries", "solicit", "unres_discards")
+    __slots__ = ("stack", "entries", "solicit", "unres_discards", "fmt", "request", "reply",
+                 "locktime")
 
-    def __init__(self, stack: Ipv4Stack, solicit: Solicit) -> None:
+    def __init__(
+        self, stack: NeighOwner, solicit: Solicit, *, fmt: Callable[[int], str] = ip_str,
+        request: str = "ARP request", reply: str = "ARP reply", locktime: int = LOCKTIME,
+    ) -> None:
         self.stack = stack
         self.entries: dict[tuple[NetDevice, int], Neighbour] = {}
         self.solicit = solicit
+        self.fmt = fmt
+        self.request = request  # the words traces use: "ARP request" / "neighbour solicitation"
+        self.reply = reply
+        self.locktime = locktime
         #: packets dropped from full unresolved queues (/proc/net/stat/arp_cache)
         self.unres_discards = 0
 
@@ -115,12 +138,12 @@ class NeighTable:
                 n.state = NUD_DELAY
                 self._arm(n, DELAY_FIRST_PROBE)
                 if trace is not None:
-                    trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} STALE -> DELAY",
+                    trace.add(self.stack.ns.name, f"neigh {self.fmt(nexthop)} STALE -> DELAY",
                               EventKind.NEIGH)
             elif trace is not None:
                 trace.add(
                     self.stack.ns.name,
-                    f"neigh {ip_str(nexthop)} dev {dev.name} lladdr {mac_to_str(n.lladdr)} "
+                    f"neigh {self.fmt(nexthop)} dev {dev.name} lladdr {mac_to_str(n.lladdr)} "
                     f"{n.state}",
                     EventKind.NEIGH,
                 )
@@ -136,11 +159,13 @@ class NeighTable:
             if trace is not None:
                 trace.add(
                     self.stack.ns.name,
-                    f"neigh {ip_str(nexthop)} dev {dev.name}: unknown -> INCOMPLETE, "
-                    "packet queued, ARP request sent",
+                    f"neigh {self.fmt(nexthop)} dev {dev.name}: unknown -> INCOMPLETE, "
+                    f"packet queued, {self.request} sent",
                     EventKind.NEIGH,
                 )
-                n.trace = trace.branch(f"ARP resolution of {ip_str(nexthop)}", probe=False)
+                n.trace = trace.branch(
+                    f"{self.request.split()[0]} resolution of {self.fmt(nexthop)}", probe=False
+                )
             self._enqueue(n, packet, trace)
             self._solicit(n, packet)
             self._arm(n, RETRANS_TIME)
@@ -148,7 +173,7 @@ class NeighTable:
         # INCOMPLETE (or lladdr-less): wait in the queue
         self._enqueue(n, packet, trace)
         if trace is not None:
-            trace.add(self.stack.ns.name, f"neigh {ip_str(nexthop)} INCOMPLETE: packet queued",
+            trace.add(self.stack.ns.name, f"neigh {self.fmt(nexthop)} INCOMPLETE: packet queued",
                       EventKind.NEIGH)
 
     def _enqueue(self, n: Neighbour, packet: bytes, trace: TraceNode | None) -> None:
@@ -212,8 +237,8 @@ class NeighTable:
         if n.trace is not None:
             n.trace.add(
                 self.stack.ns.name,
-                f"neigh {ip_str(n.ip)} dev {n.dev.name}: no ARP reply after {n.probes} "
-                "requests -> FAILED",
+                f"neigh {self.fmt(n.ip)} dev {n.dev.name}: no {self.reply} after {n.probes} "
+                f"{self.request.split()[-1]}s -> FAILED",
                 EventKind.NEIGH,
             )
         while n.queue:
@@ -222,7 +247,7 @@ class NeighTable:
             if trace is not None:
                 trace.drop(
                     self.stack.ns.name,
-                    f"no ARP reply for {ip_str(n.ip)} on {n.dev.name} (neighbour FAILED)",
+                    f"no {self.reply} for {self.fmt(n.ip)} on {n.dev.name} (neighbour FAILED)",
                     DropReason.NEIGH_FAILED,
                 )
             self.stack.link_failure(packet, trace)
@@ -232,8 +257,9 @@ class NeighTable:
         self, dev: NetDevice, ip: int, lladdr: bytes, state: str, *, create: bool,
         override: bool = False,
     ) -> None:
-        """``neigh_update`` from a received ARP packet. ``override``: NEIGH_UPDATE_F_OVERRIDE
-        (``neigh_event_ns`` for a request to us): locktime does not apply."""
+        """``neigh_update`` from a received ARP or NDISC packet. ``override``:
+        NEIGH_UPDATE_F_OVERRIDE (``neigh_event_ns`` for a request to us): locktime does
+        not apply."""
         key = (dev, ip)
         n = self.entries.get(key)
         now = self.stack.sched.now
@@ -250,7 +276,7 @@ class NeighTable:
             and n.lladdr is not None
             and n.lladdr != lladdr
             and n.state != NUD_INCOMPLETE
-            and now - n.updated <= LOCKTIME
+            and now - n.updated <= self.locktime
         ):
             # arp_process: override only when time_after(now, updated + locktime)
             return  # locktime: ignore a flip-flopping lladdr
@@ -282,7 +308,7 @@ class NeighTable:
         if trace is not None:
             trace.add(
                 self.stack.ns.name,
-                f"neigh {ip_str(n.ip)} -> {mac_to_str(lladdr)} {n.state}: "
+                f"neigh {self.fmt(n.ip)} -> {mac_to_str(lladdr)} {n.state}: "
                 f"sending {len(n.queue)} queued packet(s)",
                 EventKind.NEIGH,
             )

@@ -38,7 +38,9 @@ from vnetlab.sim.stack.addr import InetAddr
 from vnetlab.sim.stack.arp import ETH_P_ARP, arp_rcv
 from vnetlab.sim.stack.fib import Route
 from vnetlab.sim.stack.icmp import icmp_rcv
+from vnetlab.sim.stack.ip6_input import ip6_rcv
 from vnetlab.sim.stack.ipv4 import ETH_P_IP, Ipv4Stack, ip_rcv
+from vnetlab.sim.stack.ipv6 import ETH_P_IPV6, INET6_PROTOS, Ipv6Stack
 from vnetlab.sim.stack.udp import udp_rcv
 from vnetlab.sim.trace import DropReason, TraceNode
 from vnetlab.wire.ipv4 import IPPROTO_ICMP, IPPROTO_UDP, Ipv4Header
@@ -60,10 +62,11 @@ L3Handler = Callable[["Namespace", "NetDevice", "Skb"], None]
 #: a ``net_protocol`` handler: (namespace, device, IPv4 header, its payload, trace)
 L4Handler = Callable[["Namespace", "NetDevice", Ipv4Header, bytes, "TraceNode | None"], None]
 
-#: ``ptype_base`` (``dev_add_pack``): the receive handler per ethertype. IPv6 joins here.
+#: ``ptype_base`` (``dev_add_pack``): the receive handler per ethertype.
 PTYPE_BASE: dict[int, L3Handler] = {
     ETH_P_IP: ip_rcv,
     ETH_P_ARP: arp_rcv,
+    ETH_P_IPV6: ip6_rcv,
 }
 
 #: ``inet_protos`` (``inet_add_protocol``): IPv4's local-delivery handler per IP protocol.
@@ -78,7 +81,9 @@ ETH_P_802_3_MIN = 0x0600
 
 
 class Namespace:
-    def __init__(self, name: str, sched: Scheduler) -> None:
+    def __init__(self, name: str, sched: Scheduler, *, ipv6: bool = False) -> None:
+        """IPV6 False (bare namespaces of unit tests) sets ``conf.all`` and
+        ``conf.default`` ``disable_ipv6=1`` before ``lo`` registers: no IPv6 at all."""
         from vnetlab.sim.netdev import Loopback
 
         self.name = name
@@ -90,10 +95,14 @@ class Namespace:
         self._moved_in = False  # a device kept its ifindex moving here (move_device)
         self.ptype_base = PTYPE_BASE
         self.inet_protos = INET_PROTOS
+        self.inet6_protos = INET6_PROTOS
         self.stack = Ipv4Stack(self)
         #: subscribers to every device of this namespace (register_netdevice_notifier_net)
         self.netdev_chain = NetdevNotifierChain()
         self.netdev_chain.register(self.fib_netdev_event)
+        #: IPv6 (``struct netns_ipv6``); subscribes to netdev_chain after IPv4, as
+        #: addrconf_notify comes after fib_netdev_event
+        self.ipv6 = Ipv6Stack(self, enabled=ipv6)
         self.udp_tunnels: dict[int, TunnelSocket] = {}  # UDP port -> VXLAN/Geneve socket
         #: the bridge family's ebtables filter table, once a rule exists (sim/netfilter)
         self.ebt: EbTable | None = None
@@ -115,6 +124,9 @@ class Namespace:
             while idx in taken:
                 idx += 1
         self._next_ifindex = idx + 1
+        ipv6 = getattr(self, "ipv6", None)
+        if ipv6 is not None:  # ipv6_add_dev at NETDEV_REGISTER: conf copied from default
+            ipv6.netdev_register(dev)
         return idx
 
     def dev(self, name: str) -> NetDevice:

@@ -37,7 +37,11 @@ from vnetlab.sim.devices.bridge.forward import (
     br_forward,
 )
 from vnetlab.sim.devices.bridge.input import br_handle_frame, br_pass_frame_up
-from vnetlab.sim.devices.bridge.multicast import join_snoopers
+from vnetlab.sim.devices.bridge.multicast import (
+    join_snoopers,
+    join_snoopers_groups,
+    leave_snoopers_groups,
+)
 from vnetlab.sim.devices.bridge.port import (
     BR_STATE_DISABLED,
     BR_STATE_FORWARDING,
@@ -256,6 +260,8 @@ class BridgeDevice(NetDevice):
             stp.br_stp_enable_bridge(self)
         else:
             stp.br_stp_disable_bridge(self)
+        if self.mcast_snooping:  # in br_dev_open/br_dev_stop, before NETDEV_UP/DOWN
+            (join_snoopers_groups if up else leave_snoopers_groups)(self)
         self._update_carrier()
         call_netdevice_notifiers(NetdevEvent.UP if up else NetdevEvent.DOWN, self)
         if up and self.mcast_snooping:

@@ -10,6 +10,12 @@ picks a random moment, the emulator the middle of it, to stay deterministic). Th
 report leaves from 0.0.0.0 when the bridge has no address, to 224.0.0.22 with TTL 1,
 TOS 0xc0, DF and the Router Alert option, as ``igmpv3_newpack`` builds it. Bridges and
 VXLAN devices that receive it learn the sending bridge's MAC, exactly as on a real host.
+
+The joins also put the groups' MACs on the bridge's own multicast list (``dev.mc``) when it
+opens, before NETDEV_UP: 01:00:5e:00:00:6a for 224.0.0.106 and, through IPv6's group list
+(``ipv6_dev_mc_inc``, even with IPv6 disabled: measured), 33:33:00:00:00:6a for ff02::6a,
+the all-MLD-snoopers group. ``bridge fdb show`` lists both as "self permanent" on the
+bridge; MLD reports ff02::6a like any group once the bridge's IPv6 link is ready.
 """
 
 from __future__ import annotations
@@ -41,6 +47,27 @@ def igmpv3_join_report(group: IPv4Address) -> bytes:
     body = bytes([IGMPV3_REPORT, 0, 0, 0, 0, 0, 0, 1]) + record
     csum = internet_checksum(body)
     return body[:2] + csum.to_bytes(2, "big") + body[4:]
+
+
+ALL_SNOOPERS6 = 0xFF02 << 112 | 0x6A
+
+
+def join_snoopers_groups(br: BridgeDevice) -> None:
+    """``br_ip4/ip6_multicast_join_snoopers``: the groups (and their MACs on dev.mc)."""
+    from vnetlab.sim.stack.igmp import ip_mc_filter_add
+    from vnetlab.sim.stack.mcast6 import ipv6_dev_mc_inc
+
+    ip_mc_filter_add(br, int(ALL_SNOOPERS))
+    ipv6_dev_mc_inc(br.ns, br, ALL_SNOOPERS6)
+
+
+def leave_snoopers_groups(br: BridgeDevice) -> None:
+    """``br_multicast_leave_snoopers`` when the bridge stops."""
+    from vnetlab.sim.stack.igmp import ip_mc_filter_del
+    from vnetlab.sim.stack.mcast6 import ipv6_dev_mc_dec
+
+    ip_mc_filter_del(br, int(ALL_SNOOPERS))
+    ipv6_dev_mc_dec(br.ns, br, ALL_SNOOPERS6)
 
 
 def join_snoopers(br: BridgeDevice) -> None:
