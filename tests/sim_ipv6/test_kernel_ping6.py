@@ -171,3 +171,55 @@ def test_ping6_across_a_bridge_matches_the_kernel(netns: dict[str, str]) -> None
     assert (app.received, app.errors) == (kernel_rx, _error_lines(k.stdout)) == (3, [])
     assert _emu_neigh(engine.namespaces["h1"]) == _neigh(h1) == {
         ("2001:db8::2", "eth0", "REACHABLE")}
+
+
+def _neigh_full(ns: str) -> set[tuple[str, str, bool, str]]:
+    out = sh("ip", "-n", ns, "-6", "neigh").stdout
+    rows = set()
+    for ln in out.splitlines():
+        f = ln.split()
+        if f and not f[0].startswith("fe80"):
+            rows.add((f[0], f[2], "router" in f, f[-1]))
+    return rows
+
+
+def _emu_neigh_full(ns: object) -> set[tuple[str, str, bool, str]]:
+    from ipaddress import IPv6Address
+
+    st = ns.ipv6  # type: ignore[attr-defined]
+    return {(str(IPv6Address(ip)), dev.name, (dev, ip) in st.nd_router, n.state)
+            for (dev, ip), n in st.nd_tbl.entries.items()
+            if not str(IPv6Address(ip)).startswith("fe80")}
+
+
+def test_neighbour_states_and_router_flag_over_time(netns: dict[str, str]) -> None:
+    """One ping through the router, then the tables at once and 6 s later: the answering
+    side's STALE entry goes DELAY, then PROBE (a unicast NS), then REACHABLE; the router's
+    NA carries the R flag ("router")."""
+    import time
+
+    a, r, b = netns["a"], netns["r"], netns["b"]
+    sh("ip", "link", "add", "a0", "netns", a, "type", "veth", "peer", "name", "r0",
+       "netns", r)
+    sh("ip", "link", "add", "r1", "netns", r, "type", "veth", "peer", "name", "b0",
+       "netns", b)
+    for ns, dev, cidr in ((a, "a0", "2001:db8:1::1/64"), (r, "r0", "2001:db8:1::ff/64"),
+                          (r, "r1", "2001:db8:2::ff/64"), (b, "b0", "2001:db8:2::2/64")):
+        sh("ip", "-n", ns, "link", "set", dev, "up")
+        sh("ip", "-n", ns, "addr", "add", cidr, "dev", dev, "nodad")
+    sh("ip", "-n", a, "route", "add", "default", "via", "2001:db8:1::ff")
+    sh("ip", "-n", b, "route", "add", "default", "via", "2001:db8:2::ff")
+    nsx(r, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+    settle(a, r, b)
+    sched, ea, er, eb = routed()
+    from v6sim import run
+
+    nsx(a, "ping", "-6", "-c", "1", "-W", "1", "2001:db8:2::2", check=False)
+    start = time.monotonic()
+    assert ping6(ea, "2001:db8:2::2").received == 1
+    for kns, ens in ((a, ea), (r, er), (b, eb)):
+        assert _emu_neigh_full(ens) == _neigh_full(kns), kns
+    time.sleep(max(0.0, 6.5 - (time.monotonic() - start)))
+    run(sched, 6.5)
+    for kns, ens in ((a, ea), (r, er), (b, eb)):
+        assert _emu_neigh_full(ens) == _neigh_full(kns), kns

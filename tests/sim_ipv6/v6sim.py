@@ -58,6 +58,12 @@ def pair(a: Namespace, an: str, b: Namespace, bn: str, *, mac_a: int = 1,
     return x, y
 
 
+def eui64_ll(mac: bytes) -> str:
+    """The EUI-64 link-local of MAC (addr_gen_mode 0): fe80::ff:fe00:1 for 02:00:..:01."""
+    iid = bytes([mac[0] ^ 2]) + mac[1:3] + b"\xff\xfe" + mac[3:6]
+    return str(IPv6Address((0xFE80 << 112) | int.from_bytes(iid, "big")))
+
+
 def two_hosts() -> tuple[Scheduler, Namespace, Namespace]:
     """a:eth0 (2001:db8::1/64) -- b:eth0 (2001:db8::2/64), up."""
     sched = Scheduler()
@@ -85,7 +91,8 @@ def routed() -> tuple[Scheduler, Namespace, Namespace, Namespace]:
     add6(r, "r1", "2001:db8:2::ff/64")
     add6(b, "b0", "2001:db8:2::2/64")
     r1.mtu = b0.mtu = 1280
-    for d in (a0, r0, r1, b0):
+    for ns, d in ((a, a0), (r, r0), (r, r1), (b, b0)):
+        add6(ns, d.name, f"{eui64_ll(d.mac)}/64")  # what addrconf gives, without DAD
         d.set_admin(True)
     route6(a, "default", "a0", "2001:db8:1::ff")
     route6(b, "default", "b0", "2001:db8:2::ff")

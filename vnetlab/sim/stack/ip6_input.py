@@ -8,8 +8,9 @@ Design note
 source or a loopback address on the wire is dropped. ``ip6_route_input``: a multicast
 destination is delivered when the device joined the group (``ipv6_chk_mcast_addr``), a
 usable local address is delivered (weak host, a link-local only on its own device),
-anything else is forwarded when ``forwarding`` is on (``conf.all`` or the input device's)
-and dropped silently otherwise (``ip6_forward`` → IPSTATS_MIB_INADDRERRORS).
+anything else is forwarded when ``conf.all.forwarding`` is on (a device's own
+``forwarding`` alone does not forward: measured, 6.18; its ``force_forwarding`` is not
+modelled) and dropped silently otherwise (``ip6_forward`` → IPSTATS_MIB_INADDRERRORS).
 
 ``ip6_input_finish`` walks the extension headers (hop-by-hop with Router Alert is how MLD
 arrives), reassembles fragments (``ipv6_frag_rcv``) and hands the upper layer to the handler
@@ -81,7 +82,7 @@ def ip6_rcv(ns: Namespace, dev: NetDevice, skb: Skb) -> None:
     if stack.is_local(dst, dev):
         ip6_input(stack, dev, hdr, payload, trace)
         return
-    if not (stack.forwarding() or stack.forwarding(dev)):
+    if not stack.forwarding():
         stack.count("InAddrErrors")
         if trace is not None:
             trace.drop(ns.name, f"{hdr.dst} is not a local address and IPv6 forwarding is "

@@ -27,7 +27,7 @@ from __future__ import annotations
 import errno
 import importlib
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from ipaddress import IPv6Address
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ from vnetlab.sim.stack.addr6 import (
     is_multicast,
     mask6,
 )
+from vnetlab.sim.stack.icmp6_ratelimit import Icmp6RateLimiter
 from vnetlab.sim.stack.icmpv6 import icmpv6_rcv
 from vnetlab.sim.stack.ip6_input import udpv6_rcv
 from vnetlab.sim.stack.ipv6_conf import (
@@ -57,6 +58,7 @@ from vnetlab.sim.stack.ipv6_conf import (
     conf_get,
     parse_conf_value,
 )
+from vnetlab.sim.stack.ndisc import ndisc_solicit
 from vnetlab.sim.stack.neigh import NeighTable
 from vnetlab.sim.stack.route6 import (
     IP6_RT_PRIO_ADDRCONF,
@@ -103,15 +105,18 @@ class MessageTooLong6(OSError):
         self.mtu = mtu
 
 
+@cache
 def _addrconf() -> ModuleType | None:
     """``sim/stack/addrconf.py`` (helper v6addrconf) once it exists; None before.
-    An explicit call target, not a registration: nothing happens on import."""
+    An explicit call target, not a registration: nothing happens on import. Looked up
+    once per process (a failed import costs a file-system search)."""
     try:
         return importlib.import_module("vnetlab.sim.stack.addrconf")
     except ModuleNotFoundError:
         return None
 
 
+@cache
 def _mcast6() -> ModuleType | None:
     try:
         return importlib.import_module("vnetlab.sim.stack.mcast6")
@@ -127,9 +132,6 @@ class Ipv6Stack:
     """A namespace's IPv6 state (``struct netns_ipv6`` + the ``inet6_dev``s)."""
 
     def __init__(self, ns: Namespace, *, enabled: bool) -> None:
-        from vnetlab.sim.stack.icmp6_ratelimit import Icmp6RateLimiter
-        from vnetlab.sim.stack.ndisc import ndisc_solicit
-
         self.ns = ns
         self.sched = ns.sched
         self.conf_all = Ipv6Conf(accept_dad=0)
@@ -300,21 +302,27 @@ class Ipv6Stack:
             if bool(old) == bool(v):
                 continue
             ac = _addrconf()
+            down = getattr(ac, "addrconf_ifdown", None) if ac is not None else None
             if v:
-                if ac is not None:
-                    ac.addrconf_ifdown(self.ns, dev)
+                if down is not None:
+                    down(self.ns, dev)
                 else:
                     self.ifdown(dev)
-            elif dev.admin_up and ac is not None:
-                ac.addrconf_notify(self.ns, dev, NetdevEvent.UP)
+            elif dev.admin_up:
+                if ac is not None:
+                    ac.addrconf_notify(self.ns, dev, NetdevEvent.UP)
+                else:
+                    self._fallback_up(dev)
 
     # -- device events (addrconf_notify's hook) -------------------------------------------
     def netdev_event(self, event: NetdevEvent, info: NetdevNotifierInfo) -> None:
         dev = info.dev
         if event is NetdevEvent.DOWN or event is NetdevEvent.UNREGISTER:
             # rt6_sync_down_dev + neigh_ifdown (addrconf_ifdown does the addresses)
-            self.fib6.remove_where(lambda r: r.dev is dev)
-            self.nd_tbl.flush_dev(dev)
+            if self.fib6.main or self.fib6.local:
+                self.fib6.remove_where(lambda r: r.dev is dev)
+            if self.nd_tbl.entries:
+                self.nd_tbl.flush_dev(dev)
         ac = _addrconf()
         if ac is not None:
             ac.addrconf_notify(self.ns, dev, event)
@@ -418,9 +426,11 @@ class Ipv6Stack:
         m = _mcast6()
         if m is not None:
             return bool(m.ipv6_chk_mcast_addr(self.ns, dev, group))
-        from vnetlab.sim.stack.addr6 import ALL_NODES, solicited_node
+        from vnetlab.sim.stack.addr6 import ALL_NODES, ALL_ROUTERS, solicited_node
 
         if group == ALL_NODES or (group == 0xFF01 << 112 | 1):
+            return True
+        if group == ALL_ROUTERS and self.forwarding():  # ipv6_mc_up: routers join ff02::2
             return True
         return any(solicited_node(a.addr) == group for a in self.addrs.get(dev, []))
 
