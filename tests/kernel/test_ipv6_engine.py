@@ -24,7 +24,7 @@ from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from vnetlab.kernel.dump import dump_namespaces
 from vnetlab.kernel.engine import LinuxEngine
-from vnetlab.kernel.ipv6 import ifa_flag_words
+from vnetlab.kernel.ipv6 import ifa_flag_words, tentative
 from vnetlab.kernel.observe import RawNs, build_state
 from vnetlab.kernel.ops.base import IPV6_OFF
 from vnetlab.kernel.ops.ipv6 import AddAddr6, AddRoute6, SettleAddrconf
@@ -198,6 +198,25 @@ def test_observe_decodes_v6_addrs_routes_neighbours_and_self_fdb() -> None:
     assert set(n.fdb) == {
         FdbState("br0", "eth0", "33:33:00:00:00:01", None, ("self", "permanent")),
         FdbState("", "br0", "01:00:5e:00:00:6a", None, ("self", "permanent"))}
+
+
+def test_settle_waits_for_dad_and_for_linkwatch_not_for_links_without_carrier() -> None:
+    def link(index: int, flags: int, oper: str) -> Any:
+        m = ifinfmsg()
+        m["index"], m["flags"], m["attrs"] = index, flags, [("IFLA_OPERSTATE", oper)]
+        return m
+
+    def addr(index: int, a: str, flags: int) -> Any:
+        m = ifaddrmsg()
+        m["family"], m["index"], m["flags"] = 10, index, flags & 0xFF
+        m["attrs"] = [("IFA_ADDRESS", a), ("IFA_FLAGS", flags)]
+        return m
+
+    links = [link(2, 0x11003, "UP"), link(3, 0x1003, "DOWN"),  # 3: up, no carrier
+             link(4, 0x11003, "DOWN"), link(5, 0x11003, "UP")]  # 4: linkwatch pending
+    addrs = [addr(2, "fe80::2", 0xC0), addr(3, "fe80::3", 0xC0),
+             addr(5, "fe80::5", 0xC8), addr(5, "2001:db8::5", 0x80)]  # 5: dadfailed
+    assert tentative(links, addrs) == [(4, "linkwatch"), (2, "fe80::2")]
 
 
 # -- on the kernel -----------------------------------------------------------------------

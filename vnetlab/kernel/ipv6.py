@@ -15,7 +15,8 @@ flags come from ``IFA_FLAGS`` when the kernel sends it (``ifa_flags`` is 8 bits)
 ``pending`` is the settle test: an address is still autoconfiguring while it is
 ``tentative`` without ``dadfailed`` on a link that is up with carrier
 (``addrconf_link_ready``: DAD waits for the carrier; on a link without one the address
-stays tentative indefinitely, so waiting for it would only burn the bound).
+stays tentative indefinitely, so waiting for it would only burn the bound), and a link
+whose carrier linkwatch has not yet reported is about to start autoconfiguring.
 """
 
 from __future__ import annotations
@@ -74,9 +75,17 @@ def ifa_flag_words(flags: int, family: int) -> tuple[str, ...]:
 
 
 def tentative(links: Iterable[Any], addrs: Iterable[Any]) -> list[tuple[int, str]]:
-    """(ifindex, address) of the IPv6 addresses still in DAD on links that can finish it."""
-    ready = {m["index"] for m in links if m["flags"] & IFF_UP and m["flags"] & IFF_LOWER_UP}
+    """(ifindex, address) of the IPv6 addresses still in DAD on links that can finish it,
+    and (ifindex, "linkwatch") for a link whose carrier came but whose operstate linkwatch
+    has not yet moved: its NETDEV_CHANGE, which makes the link-local address and starts
+    DAD (``addrconf_notify``), is still to come (a TAP whose program just attached)."""
+    ready: set[int] = set()
     out = []
+    for m in links:
+        if m["flags"] & IFF_UP and m["flags"] & IFF_LOWER_UP:
+            ready.add(m["index"])
+            if m.get_attr("IFLA_OPERSTATE") == "DOWN":
+                out.append((m["index"], "linkwatch"))
     for a in addrs:
         if a["family"] != AF_INET6 or a["index"] not in ready:
             continue
