@@ -29,6 +29,7 @@ from vnetlab.sim.trace import Trace
 
 LAB = """
 name: br3
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   host:
     interfaces:

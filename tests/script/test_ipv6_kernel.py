@@ -63,6 +63,10 @@ echo "=== addr -f inet6"
 ip -f inet6 addr show dev veth0
 echo "=== addr -br"
 ip -br addr show dev veth0
+echo "=== oneline"
+ip -o addr show dev veth0
+ip -o -6 addr show dev veth0
+ip -o link show dev veth0
 echo "=== addr scope"
 ip -6 addr show dev veth0 scope global
 ip addr del 2001:db8::7/128 dev veth0
@@ -72,6 +76,14 @@ ip -6 -j addr show dev veth0
 ip -6 addr flush dev veth0
 echo "=== after flush"
 ip -j addr show dev veth0
+echo "=== brief json"
+ip -j -br addr show dev veth0
+ip -j -br link show dev veth0
+ip -n a -j -6 -br addr
+ip link add vx type veth peer name vy
+ip -6 addr add 2001:db8:3::1/64 dev vx nodad
+echo "=== stats family"
+ip -6 -s addr show dev vx
 """,
     # the kernel's error words and exit statuses
     "errors": NO_LL + netns("a", ll=False) + PAIR + """\
@@ -92,6 +104,17 @@ ip -6 neigh add 2001:db8::9 lladdr 02:00:00:00:00:09 dev veth0
 ip -6 neigh add 2001:db8::9 lladdr 02:00:00:00:00:09 dev veth0
 ip -6 neigh del 2001:db8::10 dev veth0
 ip -f bogus addr
+sysctl -qw net.ipv6.conf.veth0.disable_ipv6=1
+ip -6 addr add 2001:db8::3/64 dev veth0
+cat /proc/sys/net/ipv6/conf/veth0/stable_secret
+echo abc > /proc/sys/net/ipv6/conf/veth0/disable_ipv6
+ip netns add z
+ip netns exec z sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+ip netns exec z ping -6 -c 1 ::1
+ip netns exec z ping6 -c 1 2001:db8::9
+echo "=== disabled ns"
+ip -n z -6 route
+ip -n z -6 addr
 echo "=== done"
 """,
     # ip -6 route: kernel routes, user routes with metric 1024, the dump order, -j, del
@@ -185,6 +208,21 @@ sysctl -qw net.ipv6.conf.all.forwarding=1
 echo "=== router says no route"
 ip netns exec a ping -6 -c 1 -W 1 2001:db8:99::1 || echo "rc=$?"
 """,
+    # duplicate address detection failing: the address stays, flagged dadfailed
+    "dad": NO_LL + netns("a", ll=False) + PAIR + """\
+set -e
+ip link set veth0 up
+ip -n a link set veth1 up
+ip -n a addr add 2001:db8::1/64 dev veth1 nodad
+ip -6 addr add 2001:db8::1/64 dev veth0
+sleep 3
+echo "=== dadfailed"
+ip -6 addr show dev veth0
+echo "=== dadfailed -j"
+ip -j -6 addr show dev veth0
+echo "=== no route for it"
+ip -6 route show table local
+""",
     # autoconfiguration as the kernel does it: link-locals, tentative, the self entries
     "autoconf": netns("a") + PAIR + """\
 set -e
@@ -256,7 +294,8 @@ def _messages(stderr: str) -> list[str]:
     for line in stderr.splitlines():
         if line.startswith("vnetlab:") or not line.strip():
             continue
-        out.append(re.sub(r"^compare:\d+: ", "", line))
+        # the emulator's "compare:LINE: " and dash's "/path/script.sh: LINE: "
+        out.append(re.sub(r"^(compare:\d+|/\S+: \d+): ", "", line))
     return out
 
 

@@ -85,3 +85,25 @@ def test_filter_matches(expr: str, want: set[str]) -> None:
 def test_filter_syntax_errors(expr: str) -> None:
     with pytest.raises(FilterSyntax):
         compile_filter(expr.split())
+
+
+def test_ip6_icmp6_and_ipv6_hosts_and_nets() -> None:
+    """libpcap's reading: icmp6 is the fixed header's next header (an MLD report behind a
+    hop-by-hop header is not icmp6), IPv6 hosts and nets never match IPv4 addresses."""
+    from vnetlab.script.apps.tcpdump_filter import compile_filter, decode
+
+    def v6(nh: int, src: str, dst: str) -> bytes:
+        import ipaddress
+
+        hdr = (bytes([0x60, 0, 0, 0, 0, 8, nh, 255]) + ipaddress.IPv6Address(src).packed
+               + ipaddress.IPv6Address(dst).packed)
+        return b"\x33\x33\x00\x00\x00\x01" + b"\x02" * 6 + b"\x86\xdd" + hdr + bytes(8)
+
+    ns = decode(v6(58, "fe80::1", "ff02::1:ff00:2"))
+    mld = decode(v6(0, "::", "ff02::16"))
+    assert compile_filter(["icmp6"])(ns) and not compile_filter(["icmp6"])(mld)
+    assert compile_filter(["ip6"])(mld) and not compile_filter(["ip"])(mld)
+    assert compile_filter(["src", "host", "fe80::1"])(ns)
+    assert not compile_filter(["dst", "fe80::1"])(ns)
+    assert compile_filter(["net", "ff02::/16"])(mld)
+    assert not compile_filter(["net", "0.0.0.0/0"])(mld)

@@ -223,6 +223,7 @@ def test_hairpin_on_sends_it_back_out_the_ingress_port() -> None:
 
 BRIDGE_ONE_PORT = """
 name: brdown
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   host:
     interfaces:

@@ -14,6 +14,7 @@ from vnetlab.tools.trace_render import render_trace
 
 LPM = """
 name: lpm
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   h:
     interfaces: {eth0: {addresses: [172.16.0.2/24]}}
@@ -72,6 +73,7 @@ def test_longest_prefix_match_when_forwarding(dst: str, node: str, route: str) -
 
 ROUTED = """
 name: routed
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   a:
     interfaces: {eth0: {addresses: [10.0.1.2/24]}}
@@ -128,6 +130,7 @@ def test_no_local_route_is_network_unreachable_at_once() -> None:
 
 LOOP = """
 name: loop
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   a:
     interfaces: {eth0: {addresses: [10.0.1.2/24]}}

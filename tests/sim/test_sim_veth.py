@@ -10,6 +10,7 @@ from simlab import Captures, link, mac_bytes, realize
 
 PAIR = """
 name: pair
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   a:
     interfaces: {eth0: {addresses: [10.0.0.1/24]%(a)s}}
@@ -46,6 +47,7 @@ def test_veth_with_its_peer_down_in_the_same_namespace_is_lowerlayerdown() -> No
     # -> "va@vb ... state LOWERLAYERDOWN" (the peer resolves and has no carrier)
     engine, _ = realize("""
 name: same
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   h:
     interfaces:

@@ -5,6 +5,8 @@ namespace; tests/sim_ipv6/test_timeline.py and test_addrconf_kernel.py re-measur
 
 from __future__ import annotations
 
+from v6frames import MAC1, capture_lab
+
 from vnetlab.sim.clock import MS, S, Scheduler
 from vnetlab.sim.devices.tuntap import TunDevice
 from vnetlab.sim.devices.veth import Veth
@@ -12,8 +14,6 @@ from vnetlab.sim.stack.addr6 import ip6_int, ip6_str
 from vnetlab.sim.stack.addrconf import dmesg, inet6_addr_add
 from vnetlab.sim.stack.jiffies import HZ, wheel_expiry_ns, wheel_granularity_ns
 from vnetlab.sim.stack.netns import Namespace
-
-from .v6frames import MAC1, capture_lab
 
 
 def _addrs(ns: Namespace, dev: Veth | TunDevice) -> list[tuple[str, set[str]]]:
@@ -224,3 +224,41 @@ def test_disable_ipv6_is_silent_but_keeps_the_all_nodes_mac() -> None:
     # measured with disable_ipv6=1 before the device existed: ff02::1 is still joined
     assert list(x.mc) == [bytes.fromhex("333300000001"), bytes.fromhex("01005e000001")]
     assert a.ipv6.addrs == {}
+
+
+def test_max_interval_caps_the_back_off() -> None:
+    sched, b, v0, evs = capture_lab()
+    conf = b.ipv6.dev_conf(v0)
+    conf.rtr_solicitation_interval = 1
+    conf.rtr_solicitation_max_interval = 3
+    v0.set_admin(True)
+    sched.run(until=30 * S)
+    rs = [e.t for e in evs if e.kind == "rs"]
+    gaps = [y - x for x, y in zip(rs, rs[1:], strict=False)]
+    assert 0.9 <= gaps[0] <= 1.1 + 0.26 and 1.7 <= gaps[1] <= 2.31 + 0.26
+    # past the cap: 3 s x random[0.9, 1.1] each time
+    assert len(gaps) > 5 and all(2.7 <= g <= 3.3 + 0.26 for g in gaps[3:])
+
+
+def test_dad_transmits_zero_and_accept_dad_zero_send_no_probe() -> None:
+    for key, value in (("dad_transmits", 0), ("accept_dad", 0)):
+        sched, b, v0, evs = capture_lab()
+        setattr(b.ipv6.dev_conf(v0), key, value)
+        v0.set_admin(True)
+        sched.run(until=3 * S)
+        assert not any(e.kind == "ns" for e in evs), key
+        assert [a.flags for a in b.ipv6.dev_addrs(v0)] == [{"permanent"}]
+        assert [e.kind for e in evs].count("rs") == 1
+
+
+def test_manual_address_on_a_down_device_waits_for_the_link() -> None:
+    sched, b, v0, evs = capture_lab()
+    ifa = inet6_addr_add(b, v0, ip6_int("2001:db8::5"), 64)
+    sched.run(until=2 * S)
+    assert ifa.flags == {"permanent", "tentative"} and evs == []
+    v0.set_admin(True)
+    sched.run(until=5 * S)
+    assert ifa.flags == {"permanent"}
+    targets = [e.data[62:78].hex() for e in evs if e.kind == "ns"]
+    assert "20010db8000000000000000000000005" in targets
+    assert b.ipv6.is_local(ip6_int("2001:db8::5"))

@@ -5,6 +5,8 @@ read on this machine's kernel (6.18); test_addrconf_kernel.py compares them live
 
 from __future__ import annotations
 
+from v6frames import MAC1, capture_lab
+
 from vnetlab.sim.clock import MS, S, Scheduler
 from vnetlab.sim.devices.bridge.device import BridgeDevice
 from vnetlab.sim.devices.macvlan import MacvlanDevice
@@ -17,8 +19,6 @@ from vnetlab.sim.stack.mcast6 import (
     mc_groups,
 )
 from vnetlab.sim.stack.netns import Namespace
-
-from .v6frames import MAC1, capture_lab
 
 
 def _macs(dev: object) -> list[str]:
@@ -146,7 +146,7 @@ def test_bridge_reports_the_snoopers_group() -> None:
     pa.set_admin(True)
     br.set_admin(True)
     sched.run(until=40 * S)
-    from .v6frames import classify
+    from v6frames import classify
 
     reports = [classify(0, d) for d in seen if d[6:12] == br.mac]
     groups = {g for e in reports for g in e.groups}
@@ -170,3 +170,34 @@ def test_macvlan_puts_its_mac_and_groups_on_the_lower() -> None:
     assert _macs(mv) == ["33:33:00:00:00:01", "01:00:5e:00:00:01", "33:33:ff:00:00:0c"]
     mv.set_admin(False)
     assert va.uc == {} and "33:33:ff:00:00:0c" not in _macs(va)
+
+
+def test_mldv1_leave_sends_done_to_all_routers() -> None:
+    sched, b, v0, evs = capture_lab()
+    b.ipv6.sysctl_set("conf.v0.force_mld_version", 1)
+    v0.set_admin(True)
+    sched.run(until=3 * S)
+    g = ip6_int("ff02::abcd")
+    ipv6_dev_mc_inc(b, v0, g)
+    sched.run(until=4 * S)
+    evs.clear()
+    ipv6_dev_mc_dec(b, v0, g)
+    sched.run(until=5 * S)
+    [done] = [e for e in evs if e.kind == "mld1done"]
+    assert done.data[:6] == bytes.fromhex("333300000002")  # to ff02::2
+    assert done.data[-16:] == bytes.fromhex("ff02000000000000000000000000abcd")
+
+
+def test_forwarding_on_later_joins_the_three_all_routers_groups() -> None:
+    # measured: all.forwarding=1 on existing devices joins ff02::2, ff01::2, ff05::2
+    # (33:33:00:00:00:02 with 2 users: ff01::2 is interface-local, never loaded)
+    sched = Scheduler()
+    ns = Namespace("r", sched, ipv6=True)
+    a, b = Veth(ns, "xa", MAC1), Veth(ns, "xb", bytes.fromhex("020000000002"))
+    Veth.pair(a, b)
+    ns.ipv6.sysctl_set("conf.all.forwarding", 1)
+    assert mc_groups(a) == [ip6_int(g) for g in ("ff05::2", "ff01::2", "ff02::2", "ff02::1",
+                                                 "ff01::1")]
+    assert a.mc == {bytes.fromhex("333300000001"): 1, bytes.fromhex("333300000002"): 2}
+    ns.ipv6.sysctl_set("conf.all.forwarding", 0)
+    assert _macs(a) == ["33:33:00:00:00:01"]

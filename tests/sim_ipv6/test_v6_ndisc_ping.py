@@ -33,7 +33,11 @@ def test_ping6_across_a_veth_resolves_with_ns_na() -> None:
     assert _states(a) == {"2001:db8::2": ("REACHABLE", "020000000002")}
     assert _states(b)["2001:db8::1"][0] in ("DELAY", "REACHABLE")
     run(sched, 10)
-    assert _states(b) == {"2001:db8::1": ("REACHABLE", "020000000001")}
+    states = _states(b)
+    assert states.pop("2001:db8::1") == ("REACHABLE", "020000000001")
+    # with addrconf the NUD probes leave from the link-locals (ndisc_ns_create without a
+    # source: ipv6_get_lladdr), so the peers learn each other's link-local too
+    assert set(states) <= {"fe80::ff:fe00:1"}
 
 
 def test_unanswered_neighbour_fails_after_three_ns_with_address_unreachable() -> None:
@@ -151,3 +155,40 @@ def test_multicast_echo_is_answered() -> None:
     add6(b, "eth0", "fe80::2/64")
     app = ping6(a, "ff02::1", oif="eth0")
     assert app.received == 1
+
+
+def test_prohibit_and_unreachable_routes_on_the_router() -> None:
+    from vnetlab.sim.stack.addr6 import ip6_int as a6
+    from vnetlab.sim.stack.route6 import Rt6
+
+    _sched, a, r, _b = routed()
+    r.ipv6.fib6.add(Rt6(a6("2001:db8:5::"), 64, r.lo, None, 1024, "boot", "prohibit"))
+    r.ipv6.fib6.add(Rt6(a6("2001:db8:6::"), 64, r.lo, None, 1024, "boot", "unreachable"))
+    r.ipv6.fib6.add(Rt6(a6("2001:db8:7::"), 64, r.lo, None, 1024, "boot", "blackhole"))
+    assert ping6(a, "2001:db8:5::1").errors == [
+        "From 2001:db8:1::ff icmp_seq=1 Destination unreachable: Administratively prohibited"]
+    assert ping6(a, "2001:db8:6::1").errors == [
+        "From 2001:db8:1::ff icmp_seq=1 Destination unreachable: No route"]
+    assert ping6(a, "2001:db8:7::1").errors == []
+
+
+def test_an_incomplete_reassembly_times_out_with_time_exceeded() -> None:
+    """``ip6_frag_expire``: 60 s after the first fragment, the rest never came: ICMPv6
+    time exceeded, code 1 (fragment reassembly), quoting the first fragment."""
+    from vnetlab.sim.stack.addr6 import ip6_int as a6
+    from vnetlab.wire.ipv6 import IPPROTO_FRAGMENT, fragment
+
+    sched, a, b = two_hosts()
+    assert ping6(a, "2001:db8::2").received == 1  # neighbours resolved
+    got: list[Icmpv6Message] = []
+    a.ipv6.icmp6_sockets[0x77] = lambda s, d, m, t, hl: got.append(m)
+    src, dst = IPv6Address("2001:db8::1"), IPv6Address("2001:db8::2")
+    echo = Icmpv6Message.echo(0x77, 9, bytes(3000)).emit(src, dst)
+    pieces = fragment(Ipv6Header(src, dst, IPPROTO_FRAGMENT), b"", IPPROTO_ICMPV6, echo,
+                      1500, 42)
+    a.ipv6.neigh_output(a.devices["eth0"], a6("2001:db8::2"), pieces[0], None)
+    run(sched, 59)
+    assert got == []
+    run(sched, 2)
+    assert [(m.type, m.code) for m in got] == [(3, 1)]
+    assert b.ipv6.stats.get("ReasmFails") == 1

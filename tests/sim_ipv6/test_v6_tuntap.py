@@ -19,12 +19,14 @@ def _echo_responder(dev: TunDevice | TapDevice, *, l2: bool) -> list[bytes]:
     seen: list[bytes] = []
 
     def reader(data: bytes) -> None:
-        seen.append(data)
         pkt = data[14:] if l2 else data
         hdr, payload = Ipv6Header.parse(pkt)
+        if hdr.next_header != IPPROTO_ICMPV6:  # MLD reports (hop-by-hop first) and such
+            return
         msg = Icmpv6Message.parse(payload, hdr.src, hdr.dst)
         if msg.type != ICMPV6_ECHO_REQUEST:
             return
+        seen.append(data)
         reply = Icmpv6Message(ICMPV6_ECHO_REPLY, 0, msg.rest, msg.payload)
         out = Ipv6Header(hdr.dst, hdr.src, IPPROTO_ICMPV6).emit(reply.emit(hdr.dst, hdr.src))
         dev.write(data[6:12] + data[0:6] + data[12:14] + out if l2 else out)
@@ -43,6 +45,7 @@ def test_ping6_through_a_tun_to_its_program() -> None:
     app = ping6(ns, "2001:db8:9::1")
     assert app.received == 1
     assert seen[0][0] >> 4 == 6  # the program reads the bare IPv6 packet, no NS first
+    assert not any(p[6] == 58 and p[40] == 135 for p in seen)
     assert IPv6Address(seen[0][24:40]) == IPv6Address("2001:db8:9::1")
 
 
@@ -55,8 +58,12 @@ def test_ping6_through_a_tap_resolves_with_ns_first() -> None:
     mac = bytes.fromhex("525400123456")
 
     def program(data: bytes) -> None:
-        frames.append(data)
         hdr, payload = Ipv6Header.parse(data[14:])
+        if hdr.next_header != IPPROTO_ICMPV6 or payload[0] not in (135, 128):
+            return  # autoconf traffic (MLD reports, RS, DAD probes from ::)
+        if payload[0] == 135 and int(hdr.src) == 0:
+            return
+        frames.append(data)
         msg = Icmpv6Message.parse(payload, hdr.src, hdr.dst)
         if msg.type == 135:  # answer the NS for our address with a solicited NA
             from vnetlab.wire.icmpv6 import NdMessage, NdOption

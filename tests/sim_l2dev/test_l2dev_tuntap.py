@@ -19,6 +19,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 TUN = """\
 name: tunapi
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   a:
     interfaces:

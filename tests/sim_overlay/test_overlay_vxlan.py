@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 TWO_HOSTS = """
 name: vx
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   h1:
     interfaces:
@@ -157,6 +158,7 @@ def test_learned_vtep_entries_age_out_after_300s() -> None:
 
 HER = """
 name: her
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   sw:
     interfaces:

@@ -19,6 +19,7 @@ def lab_text(vfs: str = "", *, numvfs: int = 3, sriov_extra: str = "", pf_extra:
         f"addresses: [10.0.0.{k + 1}/24]}}" for k in range(numvfs))
     return f"""
 name: sriov-t
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   host:
     interfaces:

@@ -95,8 +95,9 @@ def cat(it: Interpreter, args: list[str], env: Env) -> int:
             key = p[len("/proc/sys/"):].strip("/").replace("/", ".")
             try:
                 env.out(sysctl_get(env, key))
-            except ScriptError:
-                env.err(f"cat: {p}: No such file or directory")
+            except ScriptError as e:
+                eio = getattr(e, "errno", None) == errno.EIO  # an unset stable_secret
+                env.err(f"cat: {p}: {'Input/output error' if eio else 'No such file or directory'}")
                 rc = 1
         elif p.startswith("/sys/") and (value := _sysfs(env, p)) is not None:
             if value == "":

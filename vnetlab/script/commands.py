@@ -28,6 +28,7 @@ from vnetlab.script.apps.tc import run_tc
 from vnetlab.script.apps.tcpdump import Capture, run_tcpdump
 from vnetlab.script.args import Env
 from vnetlab.script.bridge import run_bridge
+from vnetlab.script.errors import ScriptError
 from vnetlab.script.ip import run_ip
 
 if TYPE_CHECKING:
@@ -76,8 +77,19 @@ def _ping(it: Interpreter, args: list[str], env: Env) -> int:
 
 
 def _ping6(it: Interpreter, args: list[str], env: Env) -> int:
-    """iputils' ``ping6`` is ``ping -6``."""
-    return run_ping(["-6", *args], env)
+    """iputils' ``ping6`` is ``ping -6``; its messages name it ``ping6:`` (argv[0])."""
+    def rename(s: str) -> str:
+        return "ping6:" + s[len("ping:"):] if s.startswith("ping:") else s
+
+    err = env.err
+    env.err = lambda s: err(rename(s))
+    try:
+        return run_ping(["-6", *args], env)
+    except ScriptError as e:
+        e.message = rename(e.message)
+        raise
+    finally:
+        env.err = err
 
 
 def _arping(it: Interpreter, args: list[str], env: Env) -> int:

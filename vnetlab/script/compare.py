@@ -14,7 +14,9 @@ Rules
   without ``address`` takes its lowest port's MAC (``br_stp_recalculate_bridge_id``, both
   sides do), so the MAC -> IFNAME mapping would name the port instead.
 * ``lo`` and ``eth0`` (and the ``vnl-uplink`` namespace behind it) stand for the machine
-  and are left out of link, address, FDB and netns lists.
+  and are left out of link, address, FDB and netns lists; with ``ipv6=True`` also routes
+  and lines through ``dev eth0`` (the sandbox's eth0 gets its link-local while the
+  script's first commands run, racing them; the emulator's before the script starts).
 * IPv6: scripts that turn it off (``disable_ipv6=1``, the older compare scripts) are
   compared without ``inet6`` address entries and FDB entries for multicast MACs (the
   group addresses a device joins, listed ``self permanent``: 33:33:00:00:00:01 appears
@@ -161,6 +163,8 @@ def normalise_json(data: Any, owners: dict[str, str], *, ipv6: bool = False) -> 
                 continue
             if o.get("state") == "permanent" and "master" in o:
                 continue
+        if ipv6 and "dst" in o and o.get("dev") in ("eth0",) and "state" not in o:
+            continue  # a route through the machine's NIC (see the rules)
         if "state" in o and "dst" in o and isinstance(o["state"], list):
             o["state"] = ["resolved" if s in _NUD_RESOLVED else s for s in o["state"]]
         out.append(_macs(o, owners))
@@ -193,6 +197,8 @@ def normalise_text(text: str, owners: dict[str, str], *, ipv6: bool = False) -> 
             lines.append(m.group(1))
             continue
         if line.startswith(("rtt min/avg", "PING ")) or not line.strip():
+            continue
+        if ipv6 and " dev eth0 " in line:
             continue
         lines.append(_macs(line.rstrip(), owners))
     return lines

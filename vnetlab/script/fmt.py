@@ -213,6 +213,8 @@ def addr_obj(dev: NetDevice, ctx: Ctx, *, details: bool = False, stats: bool = F
             o["link"] = link
         o.update({"ifname": dev.name, "flags": flags(dev), "mtu": dev.mtu,
                   "operstate": operstate(dev), "txqlen": dev.tx_queue_len})
+        if stats:
+            o["stats64"] = link_obj(dev, ctx, stats=True)["stats64"]
     else:
         o = link_obj(dev, ctx, details=details, stats=stats, with_mode=False)
         if family is not None:
@@ -267,19 +269,44 @@ def link_plain(o: Obj, dev: NetDevice, ctx: Ctx, *, addr: bool = False,
     info = o.get("linkinfo")
     if info:
         lines.append("    " + _info_plain(info))
-    if stats and "stats64" in o:
-        rx, tx = o["stats64"]["rx"], o["stats64"]["tx"]
-        lines.append("    RX:  bytes packets errors dropped  missed   mcast           ")
-        lines.append(f"    {rx['bytes']:>10} {rx['packets']:>7} {rx['errors']:>6} "
-                     f"{rx['dropped']:>7} {0:>7} {rx['multicast']:>7} ")
-        lines.append("    TX:  bytes packets errors dropped carrier collsns           ")
-        lines.append(f"    {tx['bytes']:>10} {tx['packets']:>7} {tx['errors']:>6} "
-                     f"{tx['dropped']:>7} {tx['carrier_errors']:>7} {tx['collisions']:>7} ")
+    # with a family filter (no link/ line) iproute2 prints the counters after the
+    # addresses, as measured for ip -6 -s addr; otherwise with the link part
+    late = addr and "link_type" not in o
+    if stats and "stats64" in o and not late:
+        lines.extend(_stats_plain(o))
     lines.extend(vf_plain(o.get("vfinfo_list", [])))
     if addr:
         for a in o.get("addr_info", []):
             lines.extend(addr_plain(a))
+    if stats and "stats64" in o and late:
+        lines.extend(_stats_plain(o))
     return lines
+
+
+def _stats_plain(o: Obj) -> list[str]:
+    rx, tx = o["stats64"]["rx"], o["stats64"]["tx"]
+    return ["    RX:  bytes packets errors dropped  missed   mcast           ",
+            f"    {rx['bytes']:>10} {rx['packets']:>7} {rx['errors']:>6} "
+            f"{rx['dropped']:>7} {0:>7} {rx['multicast']:>7} ",
+            "    TX:  bytes packets errors dropped carrier collsns           ",
+            f"    {tx['bytes']:>10} {tx['packets']:>7} {tx['errors']:>6} "
+            f"{tx['dropped']:>7} {tx['carrier_errors']:>7} {tx['collisions']:>7} "]
+
+
+def brief_obj(o: Obj, *, addr: bool) -> Obj:
+    """``ip -j -br``: the link reference, name, operstate, then the addresses (local and
+    prefix length only) or the MAC and flags (``print_linkinfo_brief``)."""
+    b: Obj = {k: o[k] for k in ("link", "link_index") if k in o}
+    b["ifname"] = o["ifname"]
+    b["operstate"] = o["operstate"]
+    if addr:
+        b["addr_info"] = [{"local": a["local"], "prefixlen": a["prefixlen"]}
+                          for a in o.get("addr_info", [])]
+    else:
+        if "address" in o:
+            b["address"] = o["address"]
+        b["flags"] = o["flags"]
+    return b
 
 
 def _lft_text(v: int) -> str:

@@ -17,7 +17,7 @@ from vnetlab.script.fmt import Ctx, flags, link_ref
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.bridge.port import STATE_NAMES
 from vnetlab.sim.devices.vxlan import VxlanDevice
-from vnetlab.sim.netdev import NetDevice
+from vnetlab.sim.netdev import NetDevice, fdb_self_entries
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.netns import Namespace
 from vnetlab.wire.mac import mac_to_str
@@ -27,13 +27,8 @@ def _self_entries(dev: NetDevice, self_fdb: dict[tuple[str, str], list[str]]) ->
     """``ndo_dflt_fdb_dump``: the device's unicast list (``dev.uc``: ``bridge fdb add ...
     self``), then its multicast list (``dev.mc``: the groups IPv4/IPv6 and the bridge joined, in
     the order joined). A VXLAN has its own dump (``vxlan_fdb_dump``) and lists neither."""
-    out: list[Obj] = []
-    if isinstance(dev, VxlanDevice):
-        return out
-    for mac in [*dev.uc, *dev.mc]:
-        out.append({"mac": mac_to_str(mac), "ifname": dev.name, "flags": ["self"],
-                    "state": "permanent"})
-    return out
+    return [{"mac": mac_to_str(mac), "ifname": dev.name, "flags": ["self"],
+             "state": "permanent"} for mac in fdb_self_entries(dev)]
 
 
 def fdb_objs(ns: Namespace, self_fdb: dict[tuple[str, str], list[str]]) -> list[Obj]:

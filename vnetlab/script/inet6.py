@@ -30,10 +30,6 @@ if TYPE_CHECKING:
 FAMILIES = {"inet": "inet", "inet6": "inet6", "link": "link", "bridge": "bridge",
             "mpls": "mpls"}
 
-#: scope rank of ``ipv6_link_dev_addr``: the device's list keeps global before link
-#: before host, newest first within a scope
-_SCOPE_RANK = {"global": 0, "site": 1, "link": 2, "host": 3}
-
 
 def family(env: Env) -> str | None:
     """The ``preferred_family`` of this ``ip`` run (None: unspecified)."""
@@ -47,15 +43,12 @@ def stack6(ns: Namespace) -> Any | None:
 
 
 def dev_addrs6(ns: Namespace, dev: NetDevice) -> list[Any]:
-    """DEV's IPv6 addresses in ``idev->addr_list`` order (what ``ip -6 addr`` dumps):
-    scopes global, link, host in that order, the newest address first within a scope."""
+    """DEV's IPv6 addresses in ``idev->addr_list`` order, what ``ip -6 addr`` dumps (the
+    stack keeps it: global before link before host, newest first within a scope)."""
     s = stack6(ns)
     if s is None:
         return []
-    lst = list(s.addrs.get(dev, []))
-    order = {id(a): i for i, a in enumerate(lst)}
-    return sorted(lst, key=lambda a: (_SCOPE_RANK.get(a.scope, 0), -a.created_ns,
-                                      -order[id(a)]))
+    return list(s.addrs.get(dev, []))
 
 
 def is_v6(text: str) -> bool:

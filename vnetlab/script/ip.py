@@ -74,8 +74,10 @@ def run_ip(argv: list[str], env: Env, run_sub: RunSub) -> int:
                 raise env.fail(f'Error: argument "{fam}" is wrong: invalid protocol family',
                                rc=255)
             opts["family"] = FAMILIES[fam]
-        elif o.startswith("c") or o in ("o", "oneline", "N", "numeric"):
-            pass  # colour, one-line, numeric: output unchanged
+        elif o in ("o", "oneline"):
+            opts["oneline"] = True
+        elif o.startswith("c") or o in ("N", "numeric"):
+            pass  # colour, numeric: output unchanged
         elif o in ("V", "Version"):
             env.out("ip utility, iproute2-6.1.0 (vnetlab emulator)")
             return 0

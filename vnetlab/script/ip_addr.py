@@ -100,8 +100,8 @@ def _addr6_add(env: Env, dev: NetDevice, local: str, words: set[str], *,
     if s is None:
         raise env.fail("RTNETLINK answers: Address family not supported by protocol", rc=2)
     if s.dev_conf(dev).disable_ipv6:
-        # addrconf_add_dev: no inet6_dev while IPv6 is disabled on the device
-        raise env.fail("RTNETLINK answers: Permission denied", rc=2)
+        # inet6_addr_add: extack of addrconf_add_dev's EACCES
+        raise env.fail("Error: ipv6: IPv6 is disabled on this device.", rc=2)
     if any(x.addr == addr for x in s.addrs.get(dev, [])):
         if replace:
             return 0

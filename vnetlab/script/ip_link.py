@@ -539,11 +539,21 @@ def link_show(a: Args, env: Env, *, addr: bool) -> int:
         if fam is not None or scope is not None:  # ipaddr_filter: links with none go
             objs = [(x, d) for x, d in objs if x["addr_info"]]
     if o.get("json"):
-        env.json([x for x, _ in objs])
+        if o.get("brief"):
+            env.json([fmt.brief_obj(x, addr=addr) for x, _ in objs])
+        else:
+            env.json([x for x, _ in objs])
         return 0
     for obj, d in objs:
         if o.get("brief"):
             env.out(fmt.link_brief(obj, d, ctx, addr=addr))
+        elif o.get("oneline") and addr:
+            # ip -o addr: one line per address, "N: NAME    " then its two lines joined
+            for info in obj["addr_info"]:
+                first, second = fmt.addr_plain(info)
+                env.out(f"{obj['ifindex']}: {d.name}    {first.lstrip()}\\{second}")
+        elif o.get("oneline"):
+            env.out("\\".join(fmt.link_plain(obj, d, ctx, addr=addr, stats=stats)))
         else:
             for line in fmt.link_plain(obj, d, ctx, addr=addr, stats=stats):
                 env.out(line)

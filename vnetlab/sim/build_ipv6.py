@@ -57,22 +57,20 @@ def add_ipv6_addresses(ns: Namespace, dev: NetDevice, spec: NetdevSpec) -> None:
     """``ip -6 addr add CIDR dev DEV`` for each IPv6 address of the device: permanent,
     tentative until DAD passes once the link is up (``inet6_addr_add``)."""
     for cidr in spec.addresses6:
-        inet6_addr_add(ns, dev, ip6_int(cidr.ip), cidr.network.prefixlen)
+        try:
+            inet6_addr_add(ns, dev, ip6_int(cidr.ip), cidr.network.prefixlen)
+        except OSError as e:  # a lab that skipped resolve(), which refuses these first
+            why = ("Error: ipv6: IPv6 is disabled on this device." if e.errno == errno.EACCES
+                   else "RTNETLINK answers: File exists" if e.errno == errno.EEXIST
+                   else str(e))
+            raise UnsupportedError(f"{ns.name}:{dev.name}: ip addr add {cidr}: {why}") from None
 
 
 def add_ipv6_routes(lab: LabSpec, node_name: str, node: NodeSpec, ns: Namespace) -> None:
     """``ip -6 route add DST [via GW] [dev DEV] [metric N]`` (metric 0: 1024, the kernel's
-    ``IP6_RT_PRIO_USER``), after the links are up.
-
-    First the prefix routes of the permanent addresses whose devices are up: the kernel's
-    ``inet6_addr_add`` adds one at once (``addrconf_prefix_route``) and NETDEV_UP restores
-    it (``fixup_permanent_addr``), while the address is still tentative; a gateway on that
-    prefix is on-link for ``ip -6 route add`` right after ``ip link set up``."""
-    for dev, addrs in ns.ipv6.addrs.items():
-        if dev.admin_up and not ns.ipv6.disabled(dev):
-            for ifa in addrs:
-                if "permanent" in ifa.flags and ifa.scope == "global":
-                    ns.ipv6.addr_routes(ifa)
+    ``IP6_RT_PRIO_USER``), after the links are up: a permanent address's prefix route is
+    there from NETDEV_UP on (``fixup_permanent_addr``), tentative or not, so a gateway on it
+    is on-link as for ``ip -6 route add`` right after ``ip link set up``."""
     for k, r in enumerate(node.routes):
         if r.family != "inet6":
             continue

@@ -21,6 +21,12 @@ a VLAN or a MACVLAN port that depends on this device has subscribed to its
 ``netdev_chain``. ``uninit`` (``ndo_uninit``) is the kind's own clean-up when the device is
 deleted; ``set_promiscuity`` is the ``IFF_PROMISC`` counter tcpdump and uppers move.
 
+Each device keeps the link-layer addresses it must accept besides its own: ``dev.mc`` and
+``dev.uc`` (net/core/dev_addr_lists.c), refcounted, in insertion order. The stacks fill
+them (IPv6 groups in sim/stack/mcast6.py, IPv4 all-hosts in igmp.py, a bridge's snooper
+groups); a vlan/macvlan/ipvlan that is up copies its lists onto its lower device
+(``dev_mc_sync``). ``bridge fdb show`` lists them as "self permanent" (``fdb_self_entries``).
+
 Devices never call each other directly across a wire: a transmitting driver hands the frame
 to the scheduler, which delivers it to the peer later. An ``Skb`` is real wire bytes (the
 whole Ethernet frame) plus the trace node it carries.
@@ -361,6 +367,20 @@ def dev_set_rx_mode(dev: NetDevice, up: bool) -> None:
             dev_uc_del(lower, dev.mac)
         for addr in dev.mc:
             dev_mc_del(lower, addr)
+
+
+#: kinds with their own ``ndo_fdb_dump`` that does not fall back to
+#: ``ndo_dflt_fdb_dump``: ``bridge fdb show`` lists their own FDB, never dev.uc/dev.mc
+#: (measured: a vxlan device shows no "self permanent" multicast entries)
+OWN_FDB_DUMP_KINDS = frozenset({"vxlan"})
+
+
+def fdb_self_entries(dev: NetDevice) -> list[bytes]:
+    """What ``ndo_dflt_fdb_dump`` lists for DEV as "self permanent": its unicast list,
+    then its multicast list, each in insertion order."""
+    if dev.kind in OWN_FDB_DUMP_KINDS:
+        return []
+    return [*dev.uc, *dev.mc]
 
 
 class Loopback(NetDevice):

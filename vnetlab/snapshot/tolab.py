@@ -8,7 +8,9 @@ spells ``ip link add ... type KIND`` (the kernel's own names), veth pairs become
 ``lo``, the ``local``/``broadcast`` routes of table local, connected routes (proto
 kernel), the bridge's permanent local FDB entries and the all-zeros VXLAN entry its
 ``remote`` makes, learned FDB entries and neighbours (state, not configuration), IPv6
-link-local addresses. What the lab format cannot carry, or what was not collected, goes
+link-local addresses (autoconfiguration makes them again). A namespace with no IPv6
+address at all, not even lo's ``::1``, had IPv6 disabled: its node says ``ipv6: off``
+(the lab's, when every node does). What the lab format cannot carry, or what was not collected, goes
 into ``notes``: the YAML header lists them, so nobody mistakes the lab for the host.
 Static neighbours (``nud permanent``) have no lab key; they become ``setup`` lines
 (``ip -n NODE neigh replace ...``) the emulator runs after building the lab.
@@ -30,7 +32,8 @@ NEVER_CARRIED = (
     "processes and userspace programs (a TUN/TAP device's program, daemons, containers' apps)",
     "learned state: learned FDB entries, neighbour cache entries, the path-MTU cache, "
     "counters, STP port states (the lab recomputes them)",
-    "IPv6 (the lab format is IPv4), policy routing (tables other than main, ip rule)",
+    "IPv6 routes and sysctls (IPv6 addresses and whether a namespace has IPv6 at all are "
+    "carried), policy routing (tables other than main, ip rule)",
     "filters other than ebtables' filter table: iptables and nft rules, tc classes and "
     "filters (root qdiscs netem/tbf/htb are carried); IPsec (ip xfrm) only when collected "
     "on purpose: its states hold keys",
@@ -89,7 +92,8 @@ class _Node:
             self.ovs_names.update(p.name for p in br.ports.values() if p.type != "system")
         self.addrs: dict[str, list[str]] = {}
         for a in ns.addrs:
-            if a.family == "inet" and a.ifname != "lo":
+            # IPv4 ones, and IPv6 but link-locals (autoconfiguration makes them again)
+            if a.ifname != "lo" and (a.family == "inet" or a.scope == "global"):
                 self.addrs.setdefault(a.ifname, []).append(a.cidr)
             elif a.family == "inet" and a.ifname == "lo" and not a.local.startswith("127."):
                 tl.note(f"{node}:lo: address {a.cidr} (lo is not a lab interface)")
@@ -509,6 +513,8 @@ class ToLab:
                 spec["routes"] = routes
             if ns.ip_forward:
                 spec["sysctls"] = {"net.ipv4.ip_forward": 1}
+            if ns.addrs and not any(a.family == "inet6" for a in ns.addrs):
+                spec["ipv6"] = False  # not even ::1 on lo: disable_ipv6 (ipv6: off)
             if ns.tc:
                 spec["tc"] = ns.tc
             for text in ns.tc_notes:
@@ -528,7 +534,12 @@ class ToLab:
                     self.note(f"{n.node}: {what} not collected")
             nodes[n.node] = spec
         links = [{"endpoints": list(v)} for v in self._pairs.values()]
-        lab: dict[str, Any] = {"name": self.name, "nodes": nodes}
+        lab: dict[str, Any] = {"name": self.name}
+        if nodes and all(spec.get("ipv6") is False for spec in nodes.values()):
+            lab["ipv6"] = False  # said once for the lab
+            for spec in nodes.values():
+                del spec["ipv6"]
+        lab["nodes"] = nodes
         if links:
             lab["links"] = sorted(links, key=lambda x: x["endpoints"])
         if setup:

@@ -183,10 +183,15 @@ def test_the_tools_reach_the_bridges_the_lab_built() -> None:
     assert out[:7] == ["br0", "name                : veth1", "ofport              : 1", "",
                        "name                : veth3", "ofport              : 3",
                        " port  VLAN  MAC                Age"]
-    assert out[7] == f"    1     0  {ns1}    0"
-    assert out[8] == f"    2     0  {ns2}    0"
+    # with IPv6 on (the kernel's default) the bridge's own internal port br0 sent its MLD
+    # reports and DAD solicitation when it came up, a second earlier: NORMAL learned it on
+    # LOCAL, as a kernel bridge does; then the ping taught it both hosts
+    br0 = lab.nodes["host"].ovs["br0"].mac
+    assert out[7] == f"LOCAL     0  {br0}    1"
+    assert out[8] == f"    1     0  {ns1}    0"
+    assert out[9] == f"    2     0  {ns2}    0"
     # the ping went through NORMAL: no flow is left at n_packets=0 (grep finds none: 1)
-    assert out[9:] == [" priority=0 actions=NORMAL", "0", "1"]
+    assert out[10:] == [" priority=0 actions=NORMAL", "0", "1"]
     # the lab's host is the root namespace; ns1 had no OVS (list-br printed nothing)
     assert it.world.namespaces["ns1"].vswitchd is not None
 

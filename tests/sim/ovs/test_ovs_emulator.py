@@ -15,6 +15,7 @@ from vnetlab.tools.trace_render import render_trace
 
 TWO_HOSTS = """
 name: ovs2
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   a: {interfaces: {eth0: {type: veth, addresses: [10.0.0.1/24]}}}
   b: {interfaces: {eth0: {type: veth, addresses: [10.0.0.2/24]}}}
@@ -124,6 +125,7 @@ def test_vlan_access_ports_isolate() -> None:
 
 VXLAN = """
 name: ovsvx
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   vm1: {interfaces: {eth0: {type: veth, addresses: [10.0.0.1/24]}}}
   vm2: {interfaces: {eth0: {type: veth, addresses: [10.0.0.2/24]}}}
@@ -260,6 +262,7 @@ def test_observe_lists_the_ovs_mac_table_like_a_bridge_fdb() -> None:
 
 UNDERLAY_ON_OVS = """
 name: ovsphy
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   h1:
     interfaces: {eth0: {type: veth}}
@@ -290,6 +293,7 @@ def test_vxlan_with_the_underlay_on_an_ovs_bridge() -> None:
 
 PATCH_AND_PIPELINE = """
 name: ovspp
+ipv6: off  # quiet: the test counts frames, FDB entries or time; no IPv6 chatter
 nodes:
   a: {interfaces: {eth0: {type: veth, addresses: [10.0.0.1/24]}}}
   b: {interfaces: {eth0: {type: veth, addresses: [10.0.0.2/24]}}}

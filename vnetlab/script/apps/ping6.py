@@ -87,9 +87,9 @@ def run_ping6(o: _Options, env: Env) -> int:
     ns = env.ns
     s6 = stack6(ns)
     dst, scope_dev = _target(env, o.target)
-    if s6 is None or s6.disabled(ns.lo):
-        raise env.fail(f"ping: {o.target}: Address family for hostname not supported",
-                       rc=2)
+    if s6 is None or s6.conf_all.disable_ipv6:
+        # no usable source anywhere: connect() fails in ipv6_dev_get_saddr
+        raise env.fail("ping: connect: Cannot assign requested address", rc=2)
     oif = scope_dev
     src_text = ""
     if o.iface is not None:

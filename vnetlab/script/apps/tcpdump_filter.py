@@ -57,6 +57,18 @@ def decode(frame: bytes) -> Frame:
         if f.proto in (6, 17) and not frag and len(frame) >= off + ihl + 4:
             f.sport = int.from_bytes(frame[off + ihl:off + ihl + 2], "big")
             f.dport = int.from_bytes(frame[off + ihl + 2:off + ihl + 4], "big")
+    elif etype == 0x86DD and len(frame) >= off + 40:
+        # IPv6: addresses tagged above 2**128 so they never equal an IPv4 one; the proto
+        # is the fixed header's next header, as libpcap's "ip6 proto" reads it (an MLD
+        # report behind a hop-by-hop header is not "icmp6" to it either), or a fragment's
+        f.proto = frame[off + 6]
+        if f.proto == 44 and len(frame) > off + 40:  # gen_proto also looks behind a
+            f.proto = frame[off + 40]  # fragment header (tcpdump -d icmp6: ldb [54])
+        f.src = V6_TAG | int.from_bytes(frame[off + 8:off + 24], "big")
+        f.dst = V6_TAG | int.from_bytes(frame[off + 24:off + 40], "big")
+        if f.proto in (6, 17) and len(frame) >= off + 44:
+            f.sport = int.from_bytes(frame[off + 40:off + 42], "big")
+            f.dport = int.from_bytes(frame[off + 42:off + 44], "big")
     elif etype == 0x0806 and len(frame) >= off + 28:
         f.src = int.from_bytes(frame[off + 14:off + 18], "big")
         f.dst = int.from_bytes(frame[off + 24:off + 28], "big")
@@ -64,6 +76,8 @@ def decode(frame: bytes) -> Frame:
 
 
 _PROTOS = {"icmp": 1, "tcp": 6, "udp": 17, "igmp": 2}
+#: an IPv6 address in ``Frame.src``/``dst`` is this tag plus its 128 bits
+V6_TAG = 1 << 128
 
 
 class FilterSyntax(Exception):
@@ -87,8 +101,8 @@ def _multicast(f: Frame) -> bool:
 
 
 class _FilterParser:
-    """A subset of pcap-filter(7): host, net, port, proto, arp, ip, icmp, udp, tcp, vlan,
-    ether host/src/dst, broadcast, multicast; and/or/not and parentheses."""
+    """A subset of pcap-filter(7): host, net, port, proto, arp, ip, ip6, icmp, icmp6, udp,
+    tcp, vlan, ether host/src/dst, broadcast, multicast; and/or/not and parentheses."""
 
     def __init__(self, words: list[str]) -> None:
         toks: list[str] = []
@@ -148,8 +162,9 @@ class _FilterParser:
         return self.primitive()
 
     def _ipv4(self, v: str) -> int:
+        """An IPv4 address, or an IPv6 one (tagged: ``V6_TAG``)."""
         try:
-            return ip_int(v)
+            return ip_int(v) if ":" not in v else V6_TAG | int(ipaddress.IPv6Address(v))
         except ValueError:
             raise FilterSyntax from None
 
@@ -170,7 +185,7 @@ class _FilterParser:
             return _broadcast
         if w == "multicast":
             return _multicast
-        if w in ("host", "net", "port", "portrange") or (d and w[0].isdigit()):
+        if w in ("host", "net", "port", "portrange") or (d and (w[0].isdigit() or ":" in w)):
             return self._directed(w, d)
         if d is not None:
             raise FilterSyntax
@@ -197,18 +212,27 @@ class _FilterParser:
     def _directed(self, w: str, d: str | None) -> Pred:
         """``[src|dst] host IP``, ``net CIDR``, ``port N``, ``portrange A-B`` (or a bare IP
         after a direction)."""
-        if w == "host" or w[0].isdigit():
+        if w == "host" or w[0].isdigit() or ":" in w:
             ip = self._ipv4(self._next() if w == "host" else w)
             return self._l3(lambda f: (d != "dst" and f.src == ip) or (
                 d != "src" and f.dst == ip))
         if w == "net":
             try:
-                net = ipaddress.IPv4Network(self._next(), strict=False)
+                text = self._next()
+                net6 = ":" in text
+                net: ipaddress.IPv4Network | ipaddress.IPv6Network = (
+                    ipaddress.IPv6Network(text, strict=False) if net6
+                    else ipaddress.IPv4Network(text, strict=False))
             except ValueError:
                 raise FilterSyntax from None
-            lo, m = int(net.network_address), int(net.netmask)
-            return self._l3(lambda f: (d != "dst" and f.src is not None and f.src & m == lo)
-                            or (d != "src" and f.dst is not None and f.dst & m == lo))
+            tag = V6_TAG if net6 else 0
+            lo, m = tag | int(net.network_address), tag | int(net.netmask)
+
+            def in_net(a: int | None) -> bool:
+                return a is not None and (a & V6_TAG) == tag and a & m == lo
+
+            return self._l3(lambda f: (d != "dst" and in_net(f.src))
+                            or (d != "src" and in_net(f.dst)))
         v = self._next()
         if w == "portrange" or "-" in v:
             a, _, b = v.partition("-")
@@ -243,9 +267,11 @@ class _FilterParser:
                 vid = int(nxt)
                 return lambda f: f.vid == vid
             return lambda f: f.vid is not None
-        if w in ("ip6", "icmp6", "ipv6"):
-            return lambda f: f.etype == 0x86DD
-        if w[0].isdigit():
+        if w in ("ip6", "ipv6"):
+            return self._l3(lambda f: f.etype == 0x86DD)
+        if w == "icmp6":
+            return self._l3(lambda f: f.etype == 0x86DD and f.proto == 58)
+        if w[0].isdigit() or ":" in w:
             ip = self._ipv4(w)
             return self._l3(lambda f: ip in (f.src, f.dst))
         raise FilterSyntax

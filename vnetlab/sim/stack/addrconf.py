@@ -121,6 +121,8 @@ def addrconf_notify(ns: Namespace, dev: NetDevice, event: NetdevEvent) -> None:
         return
     if ns.ipv6.disabled(dev) or dev.mtu < IPV6_MIN_MTU:
         return
+    if event is NetdevEvent.UP:
+        addrconf_permanent_addr(ns, dev)
     if not addrconf_link_ready(dev):
         return
     idev = ipv6_add_dev(ns, dev)
@@ -135,6 +137,17 @@ def addrconf_notify(ns: Namespace, dev: NetDevice, event: NetdevEvent) -> None:
     mcast6.ipv6_mc_up(idev)
     addrconf_init_auto_addrs(ns, idev)
     addrconf_dad_run(idev)
+
+
+def addrconf_permanent_addr(ns: Namespace, dev: NetDevice) -> None:
+    """``addrconf_permanent_addr``: the routes of the addresses the device already has
+    (added while it was down), and its ff00::/8 route."""
+    from vnetlab.sim.stack.route6 import MULTICAST_PREFIX, ip6_route_add_kernel
+
+    if dev.link_type != "loopback":
+        ip6_route_add_kernel(ns, MULTICAST_PREFIX, 8, dev, table="local", type_="multicast")
+    for ifa in ns.ipv6.dev_addrs(dev):
+        ns.ipv6.addr_routes(ifa)
 
 
 def addrconf_init_auto_addrs(ns: Namespace, idev: Inet6Dev) -> None:
@@ -251,6 +264,7 @@ def _dad_forget(idev: Inet6Dev, ifa: Inet6Addr) -> None:
         t.cancel()
     idev.dad_state[ifa] = "DEAD"
     idev.stable_retry.pop(ifa, None)
+    _dad_nonce_set(idev, ifa, None)
 
 
 # -- DAD ----------------------------------------------------------------------------------------
@@ -279,6 +293,7 @@ def addrconf_dad_work(idev: Inet6Dev, ifa: Inet6Addr) -> None:
         return
     if ifa.dad_probes == 0:
         idev.dad_state[ifa] = "POSTDAD"
+        _dad_nonce_set(idev, ifa, None)
         ifa.flags.discard("tentative")
         ifa.flags.discard("dadfailed")
         addrconf_dad_completed(idev, ifa)
@@ -288,7 +303,8 @@ def addrconf_dad_work(idev: Inet6Dev, ifa: Inet6Addr) -> None:
     _mod_dad_work(idev, ifa, max(retrans, HZ // 100))
     from vnetlab.sim.stack.ndisc import ndisc_send_ns
 
-    ndisc_send_ns(idev.ns, idev.dev, ifa.addr, 0, solicited_node(ifa.addr))
+    ndisc_send_ns(idev.ns, idev.dev, ifa.addr, 0, solicited_node(ifa.addr),
+                  nonce=idev.dad_nonce.get(ifa))
 
 
 def addrconf_dad_begin(idev: Inet6Dev, ifa: Inet6Addr) -> None:
@@ -315,8 +331,24 @@ def addrconf_dad_kick(idev: Inet6Dev, ifa: Inet6Addr) -> None:
     """random(rtr_solicitation_delay) before the first probe."""
     conf = idev.ns.ipv6.dev_conf(idev.dev)
     rand = idev.rng.below(conf.rtr_solicitation_delay * HZ or 1)
+    # enhanced_dad (on by default): a nonce in every probe, so our own probe looped back
+    # (a hub, a reflecting switch) is not taken for a duplicate (RFC 7527)
+    nonce = b""
+    while not any(nonce):
+        nonce = b"".join(idev.rng.u32().to_bytes(4, "big") for _ in range(2))[:6]
+    _dad_nonce_set(idev, ifa, nonce)
     ifa.dad_probes = conf.dad_transmits
     _mod_dad_work(idev, ifa, rand)
+
+
+def _dad_nonce_set(idev: Inet6Dev, ifa: Inet6Addr, nonce: bytes | None) -> None:
+    nonces = idev.ns.ipv6.dad_nonces
+    old = idev.dad_nonce.pop(ifa, None)
+    if old is not None:
+        nonces.discard(old)
+    if nonce is not None:
+        idev.dad_nonce[ifa] = nonce
+        nonces.add(nonce)
 
 
 def addrconf_dad_stop(idev: Inet6Dev, ifa: Inet6Addr, *, failed: bool) -> None:
@@ -365,6 +397,7 @@ def addrconf_dad_failure(ns: Namespace, ifa: Inet6Addr, lladdr: bytes | None = N
                     conf = ns.ipv6.dev_conf(ifa.dev)
                     _mod_dad_work(idev, ifa2, conf.rtr_solicitation_delay * HZ)
     idev.dad_state[ifa] = "ERRDAD"
+    _dad_nonce_set(idev, ifa, None)
     _mod_dad_work(idev, ifa, 0)
 
 

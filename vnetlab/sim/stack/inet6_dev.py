@@ -73,6 +73,7 @@ class Inet6Dev:
     dad_work: dict[Inet6Addr, Timer] = field(default_factory=dict)
     dad_state: dict[Inet6Addr, str] = field(default_factory=dict)
     stable_retry: dict[Inet6Addr, int] = field(default_factory=dict)
+    dad_nonce: dict[Inet6Addr, bytes] = field(default_factory=dict)  # ifp->dad_nonce
     solict: set[Inet6Addr] = field(default_factory=set)  # joined its solicited-node group
     #: kernel log lines about this device: (virtual ns, text as dmesg shows it)
     dmesg: list[tuple[int, str]] = field(default_factory=list)

@@ -110,6 +110,18 @@ def ip6_forward(stack: Ipv6Stack, indev: NetDevice, hdr: Ipv6Header, payload: by
                        DropReason.IP_INADDRERRORS)
         return
     rt = stack.fib6.lookup(dst)
+    if rt is not None and rt.type in ("prohibit", "blackhole"):
+        # ip6_pkt_prohibit / dst_discard: administratively prohibited, or silence
+        stack.count("InNoRoutes")
+        if trace is not None:
+            what = ("ICMPv6 destination unreachable (administratively prohibited)"
+                    if rt.type == "prohibit" else "dropped silently")
+            trace.drop(name, f"{rt.type} route {rt.dst_str} for {hdr.dst}: {what}",
+                       DropReason.IP_INNOROUTES)
+        if rt.type == "prohibit":
+            icmpv6_send(stack, packet, icmp6w.ICMPV6_DEST_UNREACH,
+                        icmp6w.ICMPV6_ADM_PROHIBITED, trace, indev=indev)
+        return
     if rt is None or rt.type != "unicast":
         stack.count("InNoRoutes")
         if trace is not None:
@@ -157,6 +169,8 @@ def ip6_input(stack: Ipv6Stack, dev: NetDevice, hdr: Ipv6Header, payload: bytes,
                        DropReason.IPV6_BAD_EXTHDR)
         return
     if frag is not None:
+        if frag.offset == 0:  # kept for the time exceeded a timed-out queue sends
+            stack.frag_first[(int(hdr.src), int(hdr.dst), frag.ident)] = hdr.emit(payload)
         whole = ipv6_frag_rcv(stack, hdr, frag.ident, frag.offset, frag.more, nh,
                               payload[off:])
         if whole is None:
@@ -201,6 +215,7 @@ def ipv6_frag_rcv(stack: Ipv6Stack, hdr: Ipv6Header, ident: int, offset: int, mo
     if q[-1][1]:
         return None
     del stack.frags[key]
+    stack.frag_first.pop(key, None)
     first = q[0][2]
     return first[0], first[1:] + b"".join(d for o, _m, d in q[1:])
 

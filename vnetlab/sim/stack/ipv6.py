@@ -14,9 +14,9 @@ a device going down loses its routes and neighbours (``rt6_sync_down_dev``,
 ``neigh_ifdown``).
 
 The receive path is plain functions in ``ip6_input.py`` (``ip6_rcv`` in ``PTYPE_BASE`` for
-0x86DD, local delivery through ``INET6_PROTOS``, ``ip6_forward``); this module has the
-output path every sender uses (``ip6_output``: route, source selection, hop limit,
-fragmentation at the source, the neighbour layer, multicast MAC mapping).
+0x86DD, local delivery through ``INET6_PROTOS``, ``ip6_forward``); the output path every
+sender uses is ``ip6_output.Ip6Output``, which this class inherits (route, source, hop
+limit, fragmentation at the source, the neighbour layer, multicast MAC mapping).
 
 ``disable_ipv6`` (per device, or ``all``): the device's addresses and routes go
 (``addrconf_ifdown``), its frames are dropped at ``ip6_rcv`` and nothing is sent from it.
@@ -28,20 +28,16 @@ import errno
 import importlib
 from collections.abc import Callable
 from functools import cache, partial
-from ipaddress import IPv6Address
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from vnetlab.sim.clock import S
-from vnetlab.sim.netdev import NetDevice, Skb
+from vnetlab.sim.netdev import NetDevice
 from vnetlab.sim.notifier import NetdevEvent, NetdevNotifierInfo
-from vnetlab.sim.sched.qdisc import dev_queue_xmit
 from vnetlab.sim.stack.addr6 import (
-    LOOPBACK6,
     Inet6Addr,
     addr_scope,
     ip6_str,
-    ipv6_eth_mc_map,
     is_linklocal,
     is_multicast,
     mask6,
@@ -49,6 +45,12 @@ from vnetlab.sim.stack.addr6 import (
 from vnetlab.sim.stack.icmp6_ratelimit import Icmp6RateLimiter
 from vnetlab.sim.stack.icmpv6 import icmpv6_rcv
 from vnetlab.sim.stack.ip6_input import udpv6_rcv
+from vnetlab.sim.stack.ip6_output import (
+    ETH_P_IPV6,
+    Ip6Output,
+    MessageTooLong6,
+    NoRoute6,
+)
 from vnetlab.sim.stack.ipv6_conf import (
     ICMP_DEFAULTS,
     NEIGH_ALIASES,
@@ -66,17 +68,13 @@ from vnetlab.sim.stack.route6 import (
     Fib6,
     Rt6,
 )
-from vnetlab.sim.trace import DropReason, EventKind, TraceNode
+from vnetlab.sim.trace import TraceNode
 from vnetlab.wire.ipv4 import IPPROTO_UDP
-from vnetlab.wire.ipv6 import IPPROTO_FRAGMENT, IPPROTO_ICMPV6, IPV6_HLEN, Ipv6Header, fragment
+from vnetlab.wire.ipv6 import IPPROTO_ICMPV6, Ipv6Header
 
 if TYPE_CHECKING:
     from vnetlab.sim.stack.netns import Namespace
 
-ETH_P_IPV6 = 0x86DD
-_ETH_P_IPV6_BYTES = ETH_P_IPV6.to_bytes(2, "big")
-IPV6_MIN_MTU = 1280
-IP6_RT_MTU_EXPIRES = 600 * S  # net.ipv6.route.mtu_expires
 IP6_FRAG_TIME = 60 * S  # net.ipv6.ip6frag_time
 
 
@@ -90,19 +88,8 @@ INET6_PROTOS: dict[int, L4Handler6] = {
 }
 
 
-class NoRoute6(OSError):
-    """ENETUNREACH from ``ip6_route_output``."""
-
-    def __init__(self) -> None:
-        super().__init__(errno.ENETUNREACH, "Network is unreachable")
-
-
-class MessageTooLong6(OSError):
-    """EMSGSIZE: the packet exceeds the path MTU and the socket does not fragment."""
-
-    def __init__(self, mtu: int) -> None:
-        super().__init__(errno.EMSGSIZE, f"message too long, mtu={mtu}")
-        self.mtu = mtu
+#: ``ipv6_addr_src_scope`` order of the scope words (wider is larger)
+_SCOPE_RANK = {"host": 1, "link": 2, "global": 14}
 
 
 @cache
@@ -124,11 +111,7 @@ def _mcast6() -> ModuleType | None:
         return None
 
 
-def _a6(n: int) -> IPv6Address:
-    return IPv6Address(n)
-
-
-class Ipv6Stack:
+class Ipv6Stack(Ip6Output):
     """A namespace's IPv6 state (``struct netns_ipv6`` + the ``inet6_dev``s)."""
 
     def __init__(self, ns: Namespace, *, enabled: bool) -> None:
@@ -151,6 +134,8 @@ class Ipv6Stack:
         self.pmtu: dict[int, tuple[int, int]] = {}
         self.frags: dict[tuple[int, int, int], list[tuple[int, bool, bytes]]] = {}
         self.frag_id = 0
+        #: the first fragment of each queue, whole (the quote of a reassembly time exceeded)
+        self.frag_first: dict[tuple[int, int, int], bytes] = {}
         self.icmp6_sockets: dict[int, Any] = {}  # echo ident -> ping socket (IcmpHandler6)
         self.udp6_sockets: dict[int, Any] = {}
         self.icmp_limit = Icmp6RateLimiter()
@@ -278,12 +263,20 @@ class Ipv6Stack:
         raise OSError(errno.ENOENT, "No such file or directory")
 
     def _set_forwarding(self, scope: str, conf: Ipv6Conf, v: int) -> None:
-        """``addrconf_fixup_forwarding``: ``all`` writes default and every device too."""
+        """``addrconf_fixup_forwarding``: ``all`` writes default and every device too; a
+        device whose value changed joins or leaves the all-routers groups
+        (``dev_forward_change``)."""
+        before = {d: c.forwarding for d, c in self.conf.items()}
         conf.forwarding = v
         if scope == "all":
             self.conf_default.forwarding = v
             for c in self.conf.values():
                 c.forwarding = v
+        ac = _addrconf()
+        if ac is not None:
+            for d, c in list(self.conf.items()):
+                if bool(c.forwarding) != bool(before.get(d)):
+                    ac.addrconf_forward_change(self.ns, d)
 
     def _set_disable(self, scope: str, conf: Ipv6Conf, v: int) -> None:
         """``addrconf_disable_ipv6``: ``all`` writes default and every device; a device
@@ -353,8 +346,13 @@ class Ipv6Stack:
         addrconf calls this for link-locals and manual addresses (through DAD); unit tests
         call it for addresses added directly (no "tentative": usable at once)."""
         lst = self.addrs.setdefault(ifa.dev, [])
-        # ipv6_link_dev_addr: sorted by scope, global first (what `ip -6 addr` lists)
-        lst.append(ifa)
+        # ipv6_link_dev_addr: sorted by scope, global first, and before the first address
+        # of the same or a narrower scope, so newest first within a scope (what `ip -6
+        # addr` lists: measured, a stable-privacy retry is listed above the dadfailed one)
+        rank = _SCOPE_RANK.get(ifa.scope, 0)
+        at = next((i for i, a in enumerate(lst) if rank >= _SCOPE_RANK.get(a.scope, 0)),
+                  len(lst))
+        lst.insert(at, ifa)
         if ifa.created_ns == 0:
             ifa.created_ns = self.sched.now
         if ifa.dev.admin_up:
@@ -461,124 +459,6 @@ class Ipv6Stack:
     def count(self, name: str) -> None:
         self.stats[name] = self.stats.get(name, 0) + 1
 
-    # -- path MTU (``rt6_do_update_pmtu``, ``ip6_mtu``) -----------------------------------
-    def path_mtu(self, dev: NetDevice, dst: int) -> int:
-        mtu = self.dev_conf(dev).mtu if dev.mtu >= IPV6_MIN_MTU else dev.mtu
-        mtu = min(mtu, dev.mtu)
-        e = self.pmtu.get(dst)
-        if e is not None:
-            if e[1] > self.sched.now:
-                mtu = min(mtu, e[0])
-            else:
-                del self.pmtu[dst]
-        return mtu
-
-    def update_pmtu(self, dst: int, mtu: int, trace: TraceNode | None = None) -> None:
-        """A packet too big: remember MTU (never below 1280: ``rt6_do_update_pmtu``)."""
-        mtu = max(mtu, IPV6_MIN_MTU)
-        old = self.pmtu.get(dst)
-        if old is not None and old[0] <= mtu and old[1] > self.sched.now:
-            return
-        self.pmtu[dst] = (mtu, self.sched.now + IP6_RT_MTU_EXPIRES)
-        if trace is not None:
-            trace.add(self.ns.name, f"path MTU to {ip6_str(dst)} is now {mtu} (cached 600 s)",
-                      EventKind.LEARN)
-
-    # -- output --------------------------------------------------------------------------
-    def route_output(self, dst: int, oif: NetDevice | None = None) -> Rt6:
-        """``ip6_route_output``: a link-local or link-scope multicast destination needs
-        the device (``-I``/``%dev``); otherwise the FIB."""
-        if dst == LOOPBACK6 or (oif is None and self.is_local(dst)):
-            return Rt6(dst, 128, self.ns.lo, None, 0, "kernel", "local", "local")
-        if oif is not None and (is_linklocal(dst) or is_multicast(dst)):
-            return Rt6(dst, 128, oif, None, 0, "kernel")
-        rt = self.fib6.lookup(dst, oif=oif)
-        if rt is None or rt.type == "multicast" and oif is None and not is_multicast(dst):
-            raise NoRoute6()
-        return rt
-
-    def ip6_output(
-        self, dst: int, nexthdr: int, payload: bytes, trace: TraceNode | None, *,
-        src: int | None = None, hop_limit: int | None = None, oif: NetDevice | None = None,
-        dontfrag: bool = False, ext: bytes = b"",
-    ) -> None:
-        """``ip6_route_output`` + ``ip6_xmit``/``ip6_append_data``: route, source,
-        header, then ``ip6_finish_output2``. EXT: extension headers before the payload
-        (hop-by-hop for MLD), with NEXTHDR the first of them."""
-        rt = self.route_output(dst, oif)
-        dev = rt.dev
-        if src is None:
-            src = rt.prefsrc if rt.prefsrc is not None else self.select_src(dev, dst)
-            if src is None:
-                if rt.type == "local":
-                    src = dst
-                else:
-                    raise OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")
-        if hop_limit is None:
-            hop_limit = 255 if False else (
-                1 if is_multicast(dst) else self.dev_conf(dev).hop_limit)
-        hdr = Ipv6Header(_a6(src), _a6(dst), nexthdr, hop_limit)
-        if trace is not None:
-            trace.add(self.ns.name, f"route {ip6_str(dst)}: {rt.describe()} "
-                      f"(src {ip6_str(src)})", EventKind.ROUTE)
-        nexthop = rt.via if rt.via is not None else dst
-        mtu = self.path_mtu(dev, dst)
-        total = IPV6_HLEN + len(ext) + len(payload)
-        if total > mtu and dontfrag:
-            raise MessageTooLong6(mtu)
-        self.output_frags(dev, nexthop, hdr, ext, payload, trace, mtu=mtu)
-
-    def output_frags(
-        self, dev: NetDevice, nexthop: int, hdr: Ipv6Header, ext: bytes, payload: bytes,
-        trace: TraceNode | None, *, mtu: int,
-    ) -> None:
-        """``ip6_finish_output``: fragment at the source when larger than the MTU."""
-        if IPV6_HLEN + len(ext) + len(payload) <= mtu:
-            self.neigh_output(dev, nexthop, hdr.emit(ext + payload), trace)
-            return
-        self.frag_id = (self.frag_id + 1) & 0xFFFFFFFF
-        # the fragment header goes after the unfragmentable part (none here but HBH)
-        if ext:
-            inner_nh = ext[0]
-            unfrag = bytes([IPPROTO_FRAGMENT]) + ext[1:]
-            fhdr = hdr
-        else:
-            inner_nh = hdr.next_header
-            unfrag = b""
-            fhdr = Ipv6Header(hdr.src, hdr.dst, IPPROTO_FRAGMENT, hdr.hop_limit,
-                              hdr.traffic_class, hdr.flow_label)
-        pieces = fragment(fhdr, unfrag, inner_nh, payload, mtu, self.frag_id)
-        self.count("FragCreates")
-        if trace is not None:
-            trace.add(self.ns.name, f"fragment {IPV6_HLEN + len(ext) + len(payload)} bytes "
-                      f"into {len(pieces)} for MTU {mtu} of {dev.name}", EventKind.FRAGMENT)
-        for p in pieces:
-            self.neigh_output(dev, nexthop, p, trace)
-
-    def neigh_output(self, dev: NetDevice, nexthop: int, packet: bytes,
-                     trace: TraceNode | None) -> None:
-        """``ip6_finish_output2``: multicast maps to 33:33:..., NOARP devices use their
-        own address, everything else resolves through ``nd_tbl``."""
-        if self.disabled(dev):
-            if trace is not None:
-                trace.drop(dev.where, f"IPv6 is disabled on {dev.name} (disable_ipv6=1)",
-                           DropReason.IPV6DISABLED)
-            return
-        if is_multicast(nexthop):
-            self.dev_xmit_ip(dev, ipv6_eth_mc_map(nexthop), packet, trace)
-        elif dev.noarp:
-            self.dev_xmit_ip(dev, dev.mac, packet, trace)
-        else:
-            self.nd_tbl.output(dev, nexthop, packet, trace)
-
-    def dev_xmit_ip(self, dev: NetDevice, dst_mac: bytes, packet: bytes,
-                    trace: TraceNode | None) -> None:
-        skb = Skb(dst_mac + dev.mac + _ETH_P_IPV6_BYTES + packet, trace)
-        if dev.qdisc is None:
-            dev.xmit(skb)
-        else:
-            dev_queue_xmit(dev, skb)
-
     def link_failure(self, packet: bytes, trace: TraceNode | None) -> None:
         """``ip6_link_failure``: the neighbour failed; address unreachable to the sender."""
         from vnetlab.sim.stack.icmpv6 import icmpv6_send
@@ -591,6 +471,14 @@ class Ipv6Stack:
         key, queue = arg
         if self.frags.get(key) is queue:
             del self.frags[key]
+            first = self.frag_first.pop(key, None)
+            if first is not None:
+                # ip6_frag_expire: only when the first fragment came (INET_FRAG_FIRST_IN)
+                from vnetlab.sim.stack.icmpv6 import icmpv6_send
+                from vnetlab.wire.icmpv6 import ICMPV6_EXC_FRAGTIME, ICMPV6_TIME_EXCEED
+
+                self.count("ReasmFails")
+                icmpv6_send(self, first, ICMPV6_TIME_EXCEED, ICMPV6_EXC_FRAGTIME, None)
 
 
 __all__ = ["ETH_P_IPV6", "INET6_PROTOS", "Ipv6Stack", "MessageTooLong6", "NoRoute6", "addr_scope"]

@@ -35,8 +35,10 @@ from vnetlab.sim.stack.addr6 import (
     ALL_MLDV2_ROUTERS,
     ALL_NODES,
     ALL_ROUTERS,
+    SOLICITED_NODE_PREFIX,
     ipv6_eth_mc_map,
     mc_scope,
+    solicited_node,
 )
 from vnetlab.sim.stack.inet6_dev import Ifmcaddr6, Inet6Dev, new_inet6_dev
 from vnetlab.sim.stack.jiffies import mod_delayed_work, msecs_to_jiffies
@@ -124,9 +126,14 @@ def ipv6_dev_mc_dec(ns: Namespace, dev: NetDevice, group: int) -> None:
 
 
 def ipv6_chk_mcast_addr(ns: Namespace, dev: NetDevice, group: int) -> bool:
-    """``ipv6_chk_mcast_addr``: has DEV joined GROUP?"""
+    """``ipv6_chk_mcast_addr``: has DEV joined GROUP? An address always has its
+    solicited-node group from DAD start to deletion; one put on the stack directly
+    (``Ipv6Stack.add_addr`` without addrconf: unit tests) counts as having it too."""
     idev = dev.ip6_ptr
-    return idev is not None and group in idev.mc
+    if idev is not None and group in idev.mc:
+        return True
+    return (group >> 24) == (SOLICITED_NODE_PREFIX >> 24) and any(
+        solicited_node(a.addr) == group for a in ns.ipv6.dev_addrs(dev))
 
 
 def igmp6_group_added(idev: Inet6Dev, mc: Ifmcaddr6) -> None:
@@ -138,8 +145,8 @@ def igmp6_group_added(idev: Inet6Dev, mc: Ifmcaddr6) -> None:
         mac = _mc_map(dev, mc.addr)
         if mac is not None:
             dev_mc_add(dev, mac)
-    if not dev.admin_up or mc.noreport:
-        return
+    if not dev.admin_up or mc.noreport or idev.ns.ipv6.disabled(dev):
+        return  # (disabled: ip6_output would drop the report; no timer either)
     if mld_in_v1_mode(idev):
         igmp6_join_group(idev, mc)
         return
@@ -157,7 +164,8 @@ def igmp6_group_dropped(idev: Inet6Dev, mc: Ifmcaddr6, *, leave: bool) -> None:
     if mc.work is not None:
         mc.work.cancel()
         mc.work = None
-    if not leave or mc.noreport or not dev.admin_up or idev.dead:
+    if not leave or mc.noreport or not dev.admin_up or idev.dead \
+            or idev.ns.ipv6.disabled(dev):
         return
     if mld_in_v1_mode(idev):
         if mc.last_reporter:

@@ -176,6 +176,15 @@ def _dad_failure(ns: Namespace, ifa: object) -> None:
         ac.addrconf_dad_failure(ns, ifa)
 
 
+def _own_probe(dev: NetDevice, target: int, nonce: bytes) -> bool:
+    """``ndisc_recv_ns``: a DAD probe is our own looped back when its nonce is the one
+    our tentative TARGET on DEV sends (``ifp->dad_nonce``): per address, so two devices
+    of one namespace probing the same address still collide."""
+    idev = dev.ip6_ptr
+    return idev is not None and any(
+        a.addr == target and v == nonce for a, v in idev.dad_nonce.items())
+
+
 def ndisc_recv_ns(ns: Namespace, dev: NetDevice, hdr: Ipv6Header, nd: NdMessage,
                   trace: TraceNode | None) -> None:
     stack = ns.ipv6
@@ -200,8 +209,8 @@ def ndisc_recv_ns(ns: Namespace, dev: NetDevice, hdr: Ipv6Header, nd: NdMessage,
             trace.drop(where, "NDISC: DAD NS with a source lladdr option",
                        DropReason.IPV6_NDISC_BAD_OPTIONS)
         return
-    if dad and (n := nd.option(icmp6w.ND_OPT_NONCE)) is not None and (
-            n.value[:6] in stack.dad_nonces):
+    if dad and (n := nd.option(icmp6w.ND_OPT_NONCE)) is not None and _own_probe(
+            dev, target, n.value[:6]):
         # ndisc_recv_ns: our own DAD probe looped back (the nonce matches): not a duplicate
         if trace is not None:
             trace.drop(where, "DAD NS with our own nonce: looped back",

@@ -39,7 +39,9 @@ class Rt6:
     via: int | None = None
     metric: int = IP6_RT_PRIO_USER
     proto: str = "boot"  # "kernel" for addrconf's routes, "ra" from router advertisements
-    type: str = "unicast"  # "unicast" | "local" | "multicast" | "anycast"
+    #: "unicast" | "local" | "multicast" | "anycast" | "unreachable" | "prohibit" |
+    #: "blackhole" (``ip -6 route add prohibit PREFIX``)
+    type: str = "unicast"
     table: str = "main"  # "main" | "local"
     pref: str = "medium"
     prefsrc: int | None = None
@@ -61,7 +63,10 @@ class Rt6:
         s = self.dst_str if self.type == "unicast" else f"{self.type} {self.dst_str}"
         if self.via is not None:
             s += f" via {ip6_str(self.via)}"
-        s += f" dev {self.dev.name}"
+        if self.type not in ("prohibit", "blackhole", "unreachable"):
+            s += f" dev {self.dev.name}"
+        else:
+            s += " dev lo"
         if self.table != "main":
             s += f" table {self.table}"
         s += f" proto {self.proto}"
