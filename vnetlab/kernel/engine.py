@@ -6,13 +6,15 @@ Design note
 record (``runtime.claim``, before anything exists) -> ``apply`` (rolled back on failure) ->
 record status ``up``.
 ``teardown`` deletes the lab's links in batches and removes its namespaces (``apply.destroy``)
-then the record. Apps are the real programs run in the node's namespace the way a user
-would: ``ip netns exec NS ping -c N -W T [-s S] [-M do] DST`` (iputils, output parsed with
-``LC_ALL=C``), ``ip netns exec NS tcpdump -U --immediate-mode -Z root -i IF -w PATH``
-(started when it says "listening on"; immediate mode so no frame waits in the ring buffer
-when it is stopped with SIGINT, which makes it flush), and ``exec`` for any argv (on a node
-with Open vSwitch with ``OVS_RUNDIR`` & co. pointing at the node's own daemons). Every wait
-is bounded; only processes this engine started are signalled, by pid.
+then the record.
+
+The engine is one class assembled from a part per concern, each a mixin on ``EngineCore``
+(``engine_base``: the lab record, the live handles, node -> namespace lookups): the apps —
+ping, exec, packet capture — in ``engine_apps``, iperf3 in ``engine_iperf``, device counters
+and raw frames in ``engine_counters``, the tc step and qdisc counters in ``engine_qdisc``, the
+host's neighbour table and the ping batches in ``engine_neigh``; giving back the SR-IOV PFs
+an attached lab claimed is ``engine_sriov``. This module keeps the life cycle: plan,
+realize, attach, time and STP, observe, teardown, ``down`` and ``status``.
 
 A node with ``ovs:`` runs its own ovsdb-server and ovs-vswitchd (``vnetlab.kernel.ovs``):
 their pid + start time go into the record once built; ``teardown``, ``down`` and ``gc``

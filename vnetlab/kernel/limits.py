@@ -129,9 +129,11 @@ def _walk(topo: _Topo, src: str, dst: IPv4Address, entries: set[tuple[str, str]]
     return None
 
 
-def neigh_entries(lab: LabSpec, pings: Iterable[tuple[str, IPv4Address]]) -> set[tuple[str, str]]:
-    """(node, neighbour IP) entries the pings create, request and reply paths both."""
-    topo = _Topo(lab)
+def neigh_entries(lab: LabSpec, pings: Iterable[tuple[str, IPv4Address]], *,
+                  topo: _Topo | None = None) -> set[tuple[str, str]]:
+    """(node, neighbour IP) entries the pings create, request and reply paths both
+    (``topo``: the lab's, when the caller walks many pings one by one)."""
+    topo = topo if topo is not None else _Topo(lab)
     entries: set[tuple[str, str]] = set()
     for src, dst in pings:
         dst = ipaddress.IPv4Address(dst)
@@ -187,9 +189,10 @@ def batches(
     out: list[list[int]] = []
     cur: list[int] = []
     seen: set[tuple[str, str]] = set()
+    topo = _Topo(lab)  # once: linear in the pings, not quadratic (N = 2,000 and more)
     for i, p in enumerate(pings):
-        new = neigh_entries(lab, [p])
-        if len(seen | new) > room and cur:
+        new = neigh_entries(lab, [p], topo=topo)
+        if cur and len(seen) + len(new - seen) > room:
             out.append(cur)
             cur, seen = [], set()
         if len(new) > room:
