@@ -59,15 +59,19 @@ OVS_DATAPATH_DEVICES = frozenset({"ovs-netdev", "ovs-system"})
 def fdb(node: NodeState) -> set[tuple[Any, ...]]:
     """(bridge, port, mac, vlan, kind, dst).
 
-    * learned and static bridge entries are compared per port;
+    * learned and static bridge entries are compared per port — with IPv6 on these include
+      what the autoconfiguration traffic (MLD reports, DAD and router solicitations) taught
+      the bridges before any check ran;
     * the bridge's ``permanent`` local entries (one per port MAC and the bridge's own, plus
       per-VLAN copies on a filtering bridge, ``br_fdb_insert``/``fdb_add_local``) are
       dropped: they are configuration, not traffic, and the kernel adds per-VLAN duplicates
       the emulator's local table does not list one by one;
-    * a VXLAN device's own entries (``self``, with ``dst``) are all compared, configured
-      and learned: the remote VTEP behind a MAC is the point of the overlay tests.
-    Entries for multicast MACs (IPv6 all-nodes etc., ``self`` on ports) never reach here:
-    observe lists only bridge-master and vxlan-self entries.
+    * every ``self`` entry is compared: a VXLAN device's own table (with ``dst``, configured
+      and learned: the remote VTEP behind a MAC is the point of the overlay tests) and each
+      device's address lists (``self permanent``, ``bridge fdb show``'s per-device
+      ``dev->uc``/``dev->mc`` entries: 33:33:00:00:00:01, 01:00:5e:00:00:01, the
+      solicited-node groups, a bridge's 01:00:5e:00:00:6a/33:33:00:00:00:6a, a macvlan's
+      MAC on its lower).
     """
     out: set[tuple[Any, ...]] = set()
     for f in node.fdb:
@@ -83,23 +87,31 @@ def fdb(node: NodeState) -> set[tuple[Any, ...]]:
 
 
 def neighbours(node: NodeState) -> set[tuple[Any, ...]]:
-    """(dst, dev, lladdr, state class) — see ``NUD_CLASS`` for why states are coarsened.
-    ``lladdr`` of INCOMPLETE/FAILED entries is dropped (the kernel may keep the last one)."""
+    """(dst, dev, lladdr, state class, router), IPv4 and IPv6 — see ``NUD_CLASS`` for why
+    states are coarsened. ``lladdr`` of INCOMPLETE/FAILED entries is dropped (the kernel may
+    keep the last one). ``router``: the NA's R flag (``NTF_ROUTER``), compared exactly."""
     out = set()
     for n in node.neighs:
         cls = NUD_CLASS.get(n.state, n.state)
-        out.add((n.dst, n.dev, n.lladdr if cls == "resolved" else None, cls))
+        out.add((n.dst, n.dev, n.lladdr if cls == "resolved" else None, cls,
+                 n.router))
     return out
 
 
 def routes(node: NodeState) -> set[tuple[Any, ...]]:
-    """(dst, dev, via, proto, scope): table main, unicast only (observe filters the same).
-    ``prefsrc`` and ``metric`` are compared too — they follow from the model alone."""
-    return {(r.dst, r.dev, r.via, r.proto, r.scope, r.prefsrc, r.metric) for r in node.routes}
+    """(dst, dev, via, proto, scope, prefsrc, metric, family, pref): table main, unicast
+    only (observe filters the same), both families — the per-device fe80::/64 kernel
+    routes (metric 256, ``pref medium``) included. Everything follows from the model."""
+    return {(r.dst, r.dev, r.via, r.proto, r.scope, r.prefsrc, r.metric,
+             r.family, r.pref) for r in node.routes}
 
 
-def addrs(node: NodeState) -> set[tuple[str, str]]:
-    return {(a.ifname, a.cidr) for a in node.addrs}
+def addrs(node: NodeState) -> set[tuple[Any, ...]]:
+    """(ifname, cidr, family, scope, flags), both families, after autoconfiguration settled:
+    link-local addresses (EUI-64 of the MAC by default), ``::1`` on lo, and the flag words
+    ``ip -j addr`` prints (``tentative`` left only where DAD cannot finish, ``dadfailed``
+    on a duplicate)."""
+    return {(a.ifname, a.cidr, a.family, a.scope, a.flags) for a in node.addrs}
 
 
 ASPECTS = {"links": links, "fdb": fdb, "neighbours": neighbours, "routes": routes,

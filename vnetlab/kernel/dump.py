@@ -58,6 +58,7 @@ RT_SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 RT_TYPES = {1: "unicast", 2: "local", 3: "broadcast", 4: "anycast", 5: "multicast",
             6: "blackhole", 7: "unreachable", 8: "prohibit", 9: "throw", 10: "nat"}
 RTM_F_CLONED = 0x200
+RT_PREFS = {0: "medium", 1: "high", 3: "low"}  # ICMPV6_ROUTER_PREF_*
 BR_STATES = {0: "disabled", 1: "listening", 2: "learning", 3: "forwarding", 4: "blocking"}
 VXLAN_DF = {0: "unset", 1: "set", 2: "inherit"}
 IPVLAN_MODES = {0: "l2", 1: "l3", 2: "l3s"}
@@ -220,12 +221,14 @@ def routes_json(links: Sequence[Any], msgs: Sequence[Any]) -> list[dict[str, Any
             d["protocol"] = RT_PROTOS.get(r["proto"], str(r["proto"]))
         if r["scope"] != 0:
             d["scope"] = RT_SCOPES.get(r["scope"], str(r["scope"]))
-        if r.get_attr("RTA_PRIORITY"):
+        if r.get_attr("RTA_PRIORITY") is not None:  # IPv6 sends it even when 0 (local)
             d["metric"] = r.get_attr("RTA_PRIORITY")
         if r.get_attr("RTA_PREFSRC"):
             d["prefsrc"] = r.get_attr("RTA_PREFSRC")
         if r.get_attr("RTA_MULTIPATH"):
             d["nexthops"] = []
+        if r.get_attr("RTA_PREF") is not None:  # IPv6 routes: print_rt_pref
+            d["pref"] = RT_PREFS.get(r.get_attr("RTA_PREF"), str(r.get_attr("RTA_PREF")))
         d["flags"] = []
         out.append(d)
     return out

@@ -46,6 +46,7 @@ from vnetlab.kernel.gc import check_namespace
 from vnetlab.kernel.kinds.bridge import read_stp_status
 from vnetlab.kernel.observe import observe as observe_ns
 from vnetlab.kernel.ops.base import DEFAULT_PREFIX, Op, Realized
+from vnetlab.kernel.ops.ipv6 import SettleAddrconf
 from vnetlab.kernel.ops.netns import AddNetns
 from vnetlab.kernel.ops.tc import netem_unsupported
 from vnetlab.kernel.ops.xfrm import esp_unsupported
@@ -153,6 +154,9 @@ class LinuxEngine(AppsMixin, IperfMixin, CounterMixin, QdiscMixin, NeighMixin):
             raise
         try:  # each in a thread inside its node's namespace, on the real /dev/net/tun fd
             self.programs = programs.start_all(progs)
+            for op in ops if self.programs else ():  # a TAP's carrier came with its
+                if isinstance(op, SettleAddrconf):  # program: its DAD starts only now
+                    op.apply(self.realized)
         except BaseException as e:
             self.teardown()
             if isinstance(e, ProgramError):

@@ -1,12 +1,10 @@
-"""IPv6 in the linux engine: which nodes have it, address flags as iproute2 names them,
-and whether autoconfiguration has settled.
+"""IPv6 in the linux engine: address flags as iproute2 names them, and whether
+autoconfiguration has settled.
 
 Design note
 -----------
-A lab node has IPv6 on unless the lab or the node says ``ipv6: off`` (node overrides
-lab; the kernel's default is on). ``ipv6_on`` reads the model's ``ipv6`` fields by name
-and treats a model without them (before the model knows IPv6) as off, so such a lab
-builds exactly as before: the ``IPV6_OFF`` sysctls in every namespace.
+Which nodes have IPv6 is the model's ``LabSpec.node_ipv6`` (node overrides lab; the
+kernel's default, on); the plan switches it off (``IPV6_OFF``) where it is off.
 
 ``ifa_flag_words`` is iproute2's ``print_ifa_flags`` (ip/ipaddress.c) for the ``ip -j
 addr`` keys: every ``IFA_F_*`` bit set is printed by its name, except that
@@ -17,7 +15,8 @@ flags come from ``IFA_FLAGS`` when the kernel sends it (``ifa_flags`` is 8 bits)
 ``pending`` is the settle test: an address is still autoconfiguring while it is
 ``tentative`` without ``dadfailed`` on a link that is up with carrier
 (``addrconf_link_ready``: DAD waits for the carrier; on a link without one the address
-stays tentative indefinitely, so waiting for it would only burn the bound).
+stays tentative indefinitely, so waiting for it would only burn the bound), and a link
+whose carrier linkwatch has not yet reported is about to start autoconfiguring.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 from vnetlab.kernel import nl
-from vnetlab.model.spec import LabSpec
 
 AF_INET6 = 10
 IFF_UP = 0x1
@@ -57,23 +55,6 @@ IFA_FLAG_NAMES: tuple[tuple[int, str], ...] = (
 )
 
 
-def _switch(value: object) -> bool | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.strip().lower() in ("on", "true", "yes", "1")
-    return bool(value)
-
-
-def ipv6_on(lab: LabSpec, node: str) -> bool:
-    """Whether NODE's namespace has IPv6: the node's ``ipv6``, else the lab's, else off
-    (a model without the fields)."""
-    own = _switch(getattr(lab.nodes[node], "ipv6", None))
-    if own is not None:
-        return own
-    return bool(_switch(getattr(lab, "ipv6", None)))
-
-
 def ifa_flags(a: Any) -> int:
     """The address's flags: ``IFA_FLAGS`` (32 bits) if present, else ``ifa_flags``."""
     full = a.get_attr("IFA_FLAGS")
@@ -94,9 +75,17 @@ def ifa_flag_words(flags: int, family: int) -> tuple[str, ...]:
 
 
 def tentative(links: Iterable[Any], addrs: Iterable[Any]) -> list[tuple[int, str]]:
-    """(ifindex, address) of the IPv6 addresses still in DAD on links that can finish it."""
-    ready = {m["index"] for m in links if m["flags"] & IFF_UP and m["flags"] & IFF_LOWER_UP}
+    """(ifindex, address) of the IPv6 addresses still in DAD on links that can finish it,
+    and (ifindex, "linkwatch") for a link whose carrier came but whose operstate linkwatch
+    has not yet moved: its NETDEV_CHANGE, which makes the link-local address and starts
+    DAD (``addrconf_notify``), is still to come (a TAP whose program just attached)."""
+    ready: set[int] = set()
     out = []
+    for m in links:
+        if m["flags"] & IFF_UP and m["flags"] & IFF_LOWER_UP:
+            ready.add(m["index"])
+            if m.get_attr("IFLA_OPERSTATE") == "DOWN":
+                out.append((m["index"], "linkwatch"))
     for a in addrs:
         if a["family"] != AF_INET6 or a["index"] not in ready:
             continue

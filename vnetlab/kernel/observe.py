@@ -11,17 +11,24 @@ print for the same kernel data:
   ``IFLA_ADDRESS``, ``IFLA_MASTER`` by name, ``IFLA_STATS64``; a link's peer comes from its
   kind's ``decode_peer`` (a veth's: ``NODE:IFNAME`` when the model says which end it is
   *and* the kernel confirms it), else ``None``;
-* routes: table main only, ``dst`` "default" or CIDR, ``proto`` from ``rtm_protocol``
-  (``kernel`` for connected routes, ``static`` for the lab's), scope ``global``/``link``/
-  ``host``, ``RTA_PREFSRC``, ``RTA_PRIORITY``;
-* neighbours: ``AF_INET`` entries, ``NUD_NOARP`` ones hidden as ``ip neigh show`` does;
-  the state is the name of the highest ``NUD_*`` bit set;
+* addresses: both families; ``scope`` as ``ip`` names ``ifa_scope``; for IPv6 the flag
+  words ``ip -j addr`` prints (``kernel.ipv6.ifa_flag_words``: ``tentative``,
+  ``dadfailed``, ``nodad`` ...), IPv4 addresses with none;
+* routes: table main only, both families, ``dst`` "default" or CIDR, ``proto`` from
+  ``rtm_protocol`` (``kernel`` for connected routes, ``static`` for the lab's), scope
+  ``global``/``link``/``host``, ``RTA_PREFSRC``, ``RTA_PRIORITY``; an IPv6 route's ``pref``
+  from ``RTA_PREF`` (``medium`` unless an RA said otherwise);
+* neighbours: ``AF_INET`` and ``AF_INET6`` entries, ``NUD_NOARP`` ones hidden as ``ip neigh
+  show`` does (the IPv6 multicast entries); the state is the name of the highest
+  ``NUD_*`` bit set; ``router`` is ``NTF_ROUTER`` (an NA with the R flag);
 * FDB: ``AF_BRIDGE`` neighbours that belong to a bridge (``NDA_MASTER``), as
-  ``bridge fdb show`` lists with ``master``; the device's own ``self`` multicast entries are
-  left out. Flags: ``permanent`` (the kernel's local entries, ``NUD_PERMANENT``),
-  ``static`` (``NUD_NOARP``), none for learned entries. A device's own table (``bridge
-  fdb show dev vx0``: ``MAC dst IP self``) is listed as its kind's ``decode_self_fdb``
-  decodes it (a VXLAN's remote VTEPs);
+  ``bridge fdb show`` lists with ``master``. Flags: ``permanent`` (the kernel's local
+  entries, ``NUD_PERMANENT``), ``static`` (``NUD_NOARP``), none for learned entries. A
+  device's own table (``bridge fdb show dev vx0``: ``MAC dst IP self``) is listed as its
+  kind's ``decode_self_fdb`` decodes it (a VXLAN's remote VTEPs); every other ``self``
+  entry is a device's unicast/multicast address list (``ndo_dflt_fdb_dump``: ``dev->uc``
+  then ``dev->mc``, ``NUD_PERMANENT``): ``bridge`` is the device's master ("" if none),
+  ``port`` the device, flags ``("self", "permanent")``;
 * linkwatch: which kinds' operstate lags behind their carrier is the kinds' own knowledge
   (``KernelKind.carrier``/``follows_lower``).
 """
@@ -41,7 +48,7 @@ from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from vnetlab.kernel import nl
+from vnetlab.kernel import ipv6, nl
 from vnetlab.kernel.kinds import KINDS, by_info_kind
 from vnetlab.model.spec import LabSpec
 from vnetlab.model.state import (
@@ -55,8 +62,14 @@ from vnetlab.model.state import (
     RouteState,
 )
 
+AF_UNSPEC = 0
 AF_INET = 2
 AF_BRIDGE = 7
+AF_INET6 = 10
+NTF_SELF = 0x02
+NTF_ROUTER = 0x80
+#: RTA_PREF (ICMPV6_ROUTER_PREF_*) as ``ip -6 route`` prints it
+ROUTE_PREFS = {0: "medium", 1: "high", 3: "low"}
 IFF_UP = 0x1
 RT_TABLE_MAIN = 254
 RTM_F_CLONED = 0x200  # a dumped fib_nh_exception (learned PMTU), rtnetlink.h
@@ -64,7 +77,8 @@ RTN_UNICAST = 1
 NUD_PERMANENT = 0x80
 NUD_NOARP = 0x40
 
-PROTOS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 16: "dhcp"}
+PROTOS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 9: "ra",
+          16: "dhcp"}
 SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 #: NUD_* bits as ``ip neigh`` names them, highest first (include/uapi/linux/neighbour.h)
 NUD_NAMES = (
@@ -116,9 +130,11 @@ def dump_ns(node: str, sock: nl.NlSocket, fd: int) -> RawNs:
     return RawNs(
         node=node,
         links=sock.dump(msg(ifinfmsg, 0), RTM_GETLINK),
-        addrs=sock.dump(msg(ifaddrmsg, AF_INET), RTM_GETADDR),
-        routes=sock.dump(msg(rtmsg, AF_INET), RTM_GETROUTE),
-        neighs=sock.dump(msg(ndmsg, AF_INET), RTM_GETNEIGH),
+        addrs=sock.dump(msg(ifaddrmsg, AF_UNSPEC), RTM_GETADDR),
+        routes=[*sock.dump(msg(rtmsg, AF_INET), RTM_GETROUTE),
+                *sock.dump(msg(rtmsg, AF_INET6), RTM_GETROUTE)],
+        neighs=[*sock.dump(msg(ndmsg, AF_INET), RTM_GETNEIGH),
+                *sock.dump(msg(ndmsg, AF_INET6), RTM_GETNEIGH)],
         fdb=sock.dump(msg(ndmsg, AF_BRIDGE), RTM_GETNEIGH),
         sysctls=sysctls,
     )
@@ -192,38 +208,20 @@ def build_state(lab_name: str, raws: Mapping[str, RawNs], lab: LabSpec | None) -
                     ),
                 )
             )
-        addrs = tuple(
-            AddrState(
-                ifname=nm.get(a["index"], str(a["index"])),
-                cidr=f"{a.get_attr('IFA_LOCAL') or a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}",
-            )
-            for a in raw.addrs
-        )
+        addrs = tuple(_addr(a, nm) for a in raw.addrs if a["family"] in (AF_INET, AF_INET6))
         routes: list[RouteState] = []
         for r in raw.routes:
             table = r.get_attr("RTA_TABLE") or r["table"]
             if table != RT_TABLE_MAIN or r["type"] != RTN_UNICAST or r["flags"] & RTM_F_CLONED:
                 continue  # cached next-hop exceptions (PMTU) are not routes: ``ip route``
-            dst = r.get_attr("RTA_DST")
-            oif = r.get_attr("RTA_OIF")
-            routes.append(
-                RouteState(
-                    dst="default" if r["dst_len"] == 0 else
-                    str(ipaddress.IPv4Network(f"{dst}/{r['dst_len']}", strict=False)),
-                    dev=nm.get(oif, str(oif)),
-                    via=r.get_attr("RTA_GATEWAY"),
-                    proto=PROTOS.get(r["proto"], str(r["proto"])),
-                    scope=SCOPES.get(r["scope"], str(r["scope"])),
-                    prefsrc=r.get_attr("RTA_PREFSRC"),
-                    metric=r.get_attr("RTA_PRIORITY") or 0,
-                )
-            )
+            routes.append(_route(r, nm))
         neighs = tuple(
             NeighState(
                 dst=n.get_attr("NDA_DST"),
                 dev=nm.get(n["ifindex"], str(n["ifindex"])),
                 lladdr=n.get_attr("NDA_LLADDR"),
                 state=nud_name(n["state"]),
+                router=bool(n["flags"] & NTF_ROUTER),
             )
             for n in raw.neighs
             if not n["state"] & NUD_NOARP
@@ -231,14 +229,22 @@ def build_state(lab_name: str, raws: Mapping[str, RawNs], lab: LabSpec | None) -
         kinds = {m["index"]: m.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
                  for m in raw.links}
         fdb: list[FdbState] = []
+        masters = {m["index"]: m.get_attr("IFLA_MASTER") for m in raw.links}
         for e in raw.fdb:
             master = e.get_attr("NDA_MASTER")
             if not master:
+                dev = nm.get(e["ifindex"], str(e["ifindex"]))
                 known = by_info_kind(kinds.get(e["ifindex"]))
+                own = None
                 if known is not None and known.decode_self_fdb is not None:
-                    own = known.decode_self_fdb(e, nm.get(e["ifindex"], str(e["ifindex"])))
-                    if own is not None:
-                        fdb.append(own)
+                    own = known.decode_self_fdb(e, dev)
+                if own is None and e["flags"] & NTF_SELF and not e.get_attr("NDA_DST"):
+                    up = masters.get(e["ifindex"])
+                    own = FdbState(bridge=nm.get(up, str(up)) if up else "", port=dev,
+                                   mac=str(e.get_attr("NDA_LLADDR")),
+                                   vlan=e.get_attr("NDA_VLAN"), flags=("self", "permanent"))
+                if own is not None:
+                    fdb.append(own)
                 continue
             flags: tuple[str, ...] = ()
             if e["state"] & NUD_PERMANENT:
@@ -264,6 +270,39 @@ def build_state(lab_name: str, raws: Mapping[str, RawNs], lab: LabSpec | None) -
             sysctls=dict(raw.sysctls),
         )
     return LabState(lab=lab_name, engine="linux", nodes=nodes)
+
+
+def _addr(a: Any, nm: Mapping[int, str]) -> AddrState:
+    """One ``ip -j addr`` entry: family, scope and (IPv6) flag words."""
+    v6 = a["family"] == AF_INET6
+    local = a.get_attr("IFA_LOCAL") or a.get_attr("IFA_ADDRESS")
+    return AddrState(
+        ifname=nm.get(a["index"], str(a["index"])),
+        cidr=f"{local}/{a['prefixlen']}",
+        family="inet6" if v6 else "inet",
+        scope=SCOPES.get(a["scope"], str(a["scope"])),
+        flags=tuple(sorted(ipv6.ifa_flag_words(ipv6.ifa_flags(a), AF_INET6))) if v6 else (),
+    )
+
+
+def _route(r: Any, nm: Mapping[int, str]) -> RouteState:
+    """One main-table unicast route as ``ip -j route`` / ``ip -j -6 route`` shows it."""
+    v6 = r["family"] == AF_INET6
+    dst = r.get_attr("RTA_DST")
+    oif = r.get_attr("RTA_OIF")
+    net = ipaddress.IPv6Network if v6 else ipaddress.IPv4Network
+    return RouteState(
+        dst="default" if r["dst_len"] == 0 else
+        str(net(f"{dst}/{r['dst_len']}", strict=False)),
+        dev=nm.get(oif, str(oif)),
+        via=r.get_attr("RTA_GATEWAY"),
+        proto=PROTOS.get(r["proto"], str(r["proto"])),
+        scope=SCOPES.get(r["scope"], str(r["scope"])),
+        prefsrc=r.get_attr("RTA_PREFSRC"),
+        metric=r.get_attr("RTA_PRIORITY") or 0,
+        family="inet6" if v6 else "inet",
+        pref=ROUTE_PREFS.get(r.get_attr("RTA_PREF") or 0, "medium") if v6 else None,
+    )
 
 
 def observe(

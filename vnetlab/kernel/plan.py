@@ -42,7 +42,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from vnetlab.engine import UnsupportedError
-from vnetlab.kernel.ipv6 import ipv6_on
 from vnetlab.kernel.kinds import KINDS, UNSUPPORTED_KINDS
 from vnetlab.kernel.kinds.base import Indexer, Where
 from vnetlab.kernel.kinds.veth import realize_pair
@@ -161,7 +160,7 @@ def plan(
     # 1. namespaces
     for name, node in lab.nodes.items():
         ops.append(AddNetns(ns[name], node=name))
-        if not ipv6_on(lab, name):
+        if not lab.node_ipv6(name):
             ops.extend(SetSysctl(ns[name], key=k, value=1) for k in IPV6_OFF)
         ops.extend(SetSysctl(ns[name], key=k, value=v)
                    for k, v in sorted(node.sysctls.items()) if _early(k))
@@ -224,7 +223,7 @@ def plan(
     for node_name, node in lab.nodes.items():
         ops.extend(Tc(ns[node_name], line=line) for line in node.tc)
     # 10. DAD settles (bounded) where IPv6 is on
-    v6 = tuple(ns[name] for name in lab.nodes if ipv6_on(lab, name))
+    v6 = tuple(ns[name] for name in lab.nodes if lab.node_ipv6(name))
     if v6:
         ops.append(SettleAddrconf(v6[0], namespaces=v6))
     return ops

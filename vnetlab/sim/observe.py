@@ -25,6 +25,7 @@ from vnetlab.model.state import (
 from vnetlab.sim.devices.bridge import BridgeDevice
 from vnetlab.sim.devices.veth import Veth
 from vnetlab.sim.devices.vxlan import VxlanDevice
+from vnetlab.sim.netdev import fdb_self_entries
 from vnetlab.sim.stack.addr import ip_str
 from vnetlab.sim.stack.addr6 import Inet6Addr, ip6_str
 from vnetlab.sim.stack.netns import Namespace
@@ -55,7 +56,9 @@ def observe_ns(ns: Namespace) -> NodeState:
         )
     addrs = []
     for dev in ns.devices.values():
-        addrs += [AddrState(dev.name, str(a)) for a in ns.addrs.get(dev, [])]
+        # iproute2's default_scope and inetdev's loopback address: 127/8 is scope host
+        addrs += [AddrState(dev.name, str(a), scope="host" if str(a).startswith("127.")
+                            else "global") for a in ns.addrs.get(dev, [])]
         addrs += [AddrState(dev.name, str(a), "inet6", a.scope, _ifa_flag_words(a))
                   for a in ns.ipv6.addrs.get(dev, [])]
     routes = [
@@ -134,7 +137,7 @@ def observe_self_entries(ns: Namespace) -> list[FdbState]:
     out = []
     for dev in ns.devices.values():
         br = dev.master.name if dev.master is not None else ""
-        for mac in [*dev.uc, *dev.mc]:
+        for mac in fdb_self_entries(dev):  # none for a vxlan (its own ndo_fdb_dump)
             out.append(FdbState(br, dev.name, mac_to_str(mac), None, ("self", "permanent")))
     return out
 
