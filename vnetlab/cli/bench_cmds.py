@@ -27,12 +27,13 @@ import click
 from vnetlab.engine import EngineError
 
 
-def _fmt(f: dict[str, Any] | None, scale: float, digits: int = 1) -> str:
+def _fmt(f: dict[str, Any] | None, scale: float) -> str:
+    """``median (min–max)`` with three significant digits (``–``: not measured)."""
     if not f:
         return "–"
-    med = f"{f['median'] / scale:.{digits}f}"
+    med = f"{f['median'] / scale:.3g}"
     if f.get("n", 1) > 1:
-        return f"{med} ({f['min'] / scale:.{digits}f}–{f['max'] / scale:.{digits}f})"
+        return f"{med} ({f['min'] / scale:.3g}–{f['max'] / scale:.3g})"
     return med
 
 
@@ -53,10 +54,9 @@ def table_rows(doc: dict[str, Any]) -> list[list[str]]:
         rr = "–"
         if f.get("rr_p50_us") and f.get("rr_p99_us"):
             rr = f"{f['rr_p50_us']['median']:.0f} / {f['rr_p99_us']['median']:.0f}"
-        rows.append([title, _fmt(f.get("tcp_bps"), 1e9, 2),
-                     _fmt(f.get("tcp_parallel_bps"), 1e9, 2), _fmt(f.get("udp64_pps"), 1e3),
-                     rr, _fmt(f.get("ping_p50_us"), 1, 0), _fmt(f.get("cpu_s_per_gb"), 1, 2),
-                     claim])
+        rows.append([title, _fmt(f.get("tcp_bps"), 1e9), _fmt(f.get("tcp_parallel_bps"), 1e9),
+                     _fmt(f.get("udp64_pps"), 1e3), rr, _fmt(f.get("ping_p50_us"), 1),
+                     _fmt(f.get("cpu_s_per_gb"), 1), claim])
     return rows
 
 
@@ -68,7 +68,7 @@ def not_run(doc: dict[str, Any]) -> list[str]:
 
 def headers(doc: dict[str, Any]) -> list[str]:
     return ["path", "TCP Gb/s", f"TCP -P {doc.get('parallel', 4)} Gb/s", "UDP 64 B kpps",
-            "UDP RR p50/p99 µs", "ping p50 µs", "CPU s/GB", "seed claims"]
+            "RR p50/p99 µs", "ping p50 µs", "CPU s/GB", "seed claims"]
 
 
 def markdown_table(doc: dict[str, Any]) -> str:
@@ -91,7 +91,9 @@ def _print_table(doc: dict[str, Any], console: Any) -> None:
               caption="median (min–max of the runs); CPU s/GB: the lab's processes' CPU "
                       "time per gigabyte received (TCP, 1 stream)")
     for i, h in enumerate(headers(doc)):
-        t.add_column(h, justify="left" if i in (0, 7) else "right")
+        # the figures never wrap (a median torn from its spread misleads); names do
+        t.add_column(h, justify="left" if i in (0, 7) else "right",
+                     no_wrap=i not in (0, 7), min_width=12 if i in (0, 7) else None)
     for row in table_rows(doc):
         cells = [escape(c) for c in row]
         if row[1] in ("skipped", "failed"):

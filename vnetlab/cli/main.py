@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from vnetlab.cli.console import console, err_console
 from vnetlab.cli.bench_cmds import register as _register_bench_cmds
+from vnetlab.cli.console import console, err_console
 from vnetlab.cli.errors import report, report_lab_error, report_os_error
 from vnetlab.cli.graph_cmds import register as _register_graph_cmds
 from vnetlab.cli.lint_cmds import register as _register_lint_cmds

@@ -153,9 +153,10 @@ def _note(p: BenchPath, m: dict[str, Any]) -> str:
     if p.cost_kind == "openvswitch" and not path_gso(m):
         return ("ovs-vswitchd's userspace (netdev) datapath: no openvswitch kernel module "
                 "here.")
-    if p.cost_kind == "tap":
-        return ("a TAP with a userspace forwarder (vnetlab.kernel.bench.tunfwd): the "
-                "program's read/send/receive/write per frame is in the tap's cost.")
+    if p.cost_kind == "tun":
+        return ("a TAP with a userspace forwarder on each side (vnetlab.kernel.bench.tunfwd, "
+                "UDP over a veth): the emulator's trace ends at the program, so this one "
+                "kind carries both programs, the UDP hop and the far TAP.")
     return ""
 
 

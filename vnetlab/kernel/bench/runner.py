@@ -180,8 +180,10 @@ def run_path(p: BenchPath, s: Settings, on_step: StepFn) -> PathResult:
         nss = tuple(eng.namespace(n) for n in spec.nodes)
         w = measure.Where(eng.namespace(p.client), eng.namespace(srv), nss, p.dst)
         for i in range(s.repeat):
-            figs, rr, pings, lost = run_once(
-                w, s, lambda what, i=i: on_step(p.name, f"{what} ({i + 1}/{s.repeat})"))
+            def step(what: str, i: int = i) -> None:
+                on_step(p.name, f"{what} ({i + 1}/{s.repeat})")
+
+            figs, rr, pings, lost = run_once(w, s, step)
             res.runs.append(figs)
             res.rr_us += rr
             res.ping_us += pings
