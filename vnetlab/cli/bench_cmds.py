@@ -45,7 +45,7 @@ def table_rows(doc: dict[str, Any]) -> list[list[str]]:
         seed = r.get("seed") or {}
         claim = f"{seed['throughput']}, {seed['latency']}" if seed else "–"
         if seed and seed.get("device") and seed["device"] not in r.get("title", ""):
-            claim += f" ({seed['device']})"
+            claim = f"{seed['device']}: {claim}"  # the seed's row for another device
         title = r.get("title", name)
         if r.get("status") != "measured":
             rows.append([title, str(r.get("status")), "", "", "", "", "", claim])
@@ -99,7 +99,12 @@ def _print_table(doc: dict[str, Any], console: Any) -> None:
         if row[1] in ("skipped", "failed"):
             cells[1] = f"[{'yellow' if row[1] == 'skipped' else 'red'}]{row[1]}[/]"
         t.add_row(*cells)
-    console.print(t)
+    if console.is_terminal:
+        console.print(t)
+    else:  # piped: one line per path (a file has no width to fit; print caps at 140)
+        from rich.console import Console
+
+        Console(file=sys.stdout, width=220, highlight=False, emoji=False).print(t)
     for line in not_run(doc):
         console.print(line, markup=False)
 
