@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from vnetlab.kernel.bench.host import machine_info, utc_now
-from vnetlab.kernel.bench.paths import BY_NAME, PATHS, BenchPath
+from vnetlab.kernel.bench.paths import BY_NAME, PATHS, STATED_COSTS, BenchPath
 
 #: the format name; equal to ``vnetlab.sim.perf.cost.FORMAT`` (tested)
 FORMAT = "vnetlab-costs/1"
@@ -39,28 +39,11 @@ MSS = 1448
 FRAME_TCP = 1514
 FRAME_64 = 14 + 20 + 8 + 64
 GSO_MAX_SIZE = 65536
-#: kinds that segment every packet in userspace (used when a stored measurement does
-#: not say whether its path was GSO)
-NO_GSO = {"openvswitch", "tap", "tun"}
 METHOD = ("TCP bulk + UDP 64-byte rates per path (two message sizes), ping rtt/2; "
           "each lab adds one kind (docs/cost-model.md)")
 
-#: costs stated, not measured (no SR-IOV NIC here): see docs/cost-model.md
-STATED: dict[str, dict[str, Any]] = {
-    "loopback": {"source": "stated", "note": "lo: folded into the stack's numbers"},
-    "dummy": {"source": "stated", "note": "a lower device that never transmits here"},
-    "nic": {"runs_on": "nic", "packet_ns": 0, "byte_ns": 0, "latency_ns": 1000,
-            "source": "stated",
-            "note": "the physical function's embedded switch (VEB) and MAC: switching in "
-                    "the NIC, no host CPU; ~1 us (order of magnitude of NIC datasheets); "
-                    "line rate = the port's speed"},
-    "vf": {"runs_on": "nic", "packet_ns": 0, "byte_ns": 0, "latency_ns": 2000,
-           "source": "stated",
-           "note": "a VF: the frame DMA'd over PCIe from the sender's tx ring to the NIC, "
-                   "or from the NIC into the receiver's rx ring (~2 us each way incl. the "
-                   "interrupt/NAPI poll); VF -> VEB -> VF = 2 + 1 + 2 = 5 us, the seed's "
-                   "~5 us; line rate = the PF's speed"},
-}
+#: costs stated, not measured (no SR-IOV NIC here): ``paths.yaml``, docs/cost-model.md
+STATED = STATED_COSTS
 
 
 def solve(m: dict[str, Any], gso: bool) -> tuple[float, float]:
@@ -73,18 +56,19 @@ def solve(m: dict[str, Any], gso: bool) -> tuple[float, float]:
     return p, b
 
 
-def path_gso(m: dict[str, Any]) -> bool:
+def path_gso(m: dict[str, Any], p: BenchPath | None = None) -> bool:
+    """Whether the measured path carried GSO super-packets: as the measurement says, else
+    as the path's table says (stored results from before the field)."""
     if "gso" in m:
         return bool(m["gso"])
-    return not any(k in NO_GSO for k in m.get("path", ()))
+    return not (p is not None and p.no_gso)
 
 
-def derive(name: str, new: str, m: dict[str, Any],
-           kinds: dict[str, dict[str, Any]], note: str = "") -> dict[str, Any]:
+def derive(name: str, new: str, m: dict[str, Any], kinds: dict[str, dict[str, Any]],
+           note: str = "", gso: bool = True) -> dict[str, Any]:
     """The new kind's entry: the path's numbers minus the kinds known before it (``m``
     gains the whole path's ``path_packet_ns``/``path_byte_ns``/``path_latency_ns``)."""
     path: list[str] = list(m["path"])
-    gso = path_gso(m)
     p, b = solve(m, gso)
     lat = m["rtt_us"] * 1000 / 2
     m.update({"path_packet_ns": p, "path_byte_ns": b, "path_latency_ns": lat})
@@ -149,15 +133,10 @@ def measured_from_bench(bench: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _note(p: BenchPath, m: dict[str, Any]) -> str:
-    if p.cost_kind == "openvswitch" and not path_gso(m):
-        return ("ovs-vswitchd's userspace (netdev) datapath: no openvswitch kernel module "
-                "here.")
-    if p.cost_kind == "tun":
-        return ("a TAP with a userspace forwarder on each side (vnetlab.kernel.bench.tunfwd, "
-                "UDP over a veth): the emulator's trace ends at the program, so this one "
-                "kind carries both programs, the UDP hop and the far TAP.")
-    return ""
+def _note(p: BenchPath, gso: bool) -> str:
+    if p.cost_note_userspace and not gso:
+        return p.cost_note_userspace
+    return p.cost_note
 
 
 def costs_document(measured: dict[str, dict[str, Any]], *, tool: str,
@@ -173,7 +152,8 @@ def costs_document(measured: dict[str, dict[str, Any]], *, tool: str,
         if p.cost_kind != "stack" and "stack" not in kinds:
             continue  # nothing to subtract from: the lo path was not measured
         m.setdefault("path", list(p.cost_path))
-        kinds[p.cost_kind] = derive(p.name, p.cost_kind, m, kinds, _note(p, m))
+        gso = path_gso(m, p)
+        kinds[p.cost_kind] = derive(p.name, p.cost_kind, m, kinds, _note(p, gso), gso)
     for k, v in STATED.items():
         kinds.setdefault(k, v)
     head = header if header is not None else {"date": utc_now(), "machine": machine_info()}

@@ -24,12 +24,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from vnetlab.engine import EngineError
 from vnetlab.kernel.bench import measure
 from vnetlab.kernel.bench.host import machine_info, utc_now
-from vnetlab.kernel.bench.paths import BenchPath, gso_of, path_title, skip_reason
+from vnetlab.kernel.bench.paths import (
+    BenchPath,
+    gso_of,
+    lab_spec,
+    needed_features,
+    path_title,
+    skip_reason,
+)
 from vnetlab.kernel.bench.stats import cdf, percentile, summarize
 
 FORMAT = "vnetlab-bench-dataplane/1"
@@ -109,18 +114,12 @@ class BenchResult:
                 "paths": {r.path.name: r.to_json() for r in self.paths}}
 
 
-def lab_spec(p: BenchPath, tag: str) -> Any:
-    from vnetlab.model.load import load_lab_text
-
-    return load_lab_text(yaml.safe_dump({"name": f"bench-{p.name}-{tag}", **p.lab}))
-
-
 def plan_paths(paths: list[BenchPath]) -> list[tuple[BenchPath, str | None]]:
     """Each path with the reason it cannot run here (None: it can)."""
     from vnetlab.kernel.features import probe_kinds
 
-    kinds = tuple(sorted({k for p in paths for k in p.kinds}))
-    probe = probe_kinds(kinds) if kinds else {}
+    keys = tuple(sorted({k for p in paths for k in needed_features(p)}))
+    probe = probe_kinds(keys) if keys else {}
     return [(p, skip_reason(p, probe)) for p in paths]
 
 
