@@ -14,7 +14,9 @@ Two message sizes, two unknowns per path: a frame of ``L`` bytes costs
 path, 1 for UDP and for a path that segments in userspace), so from the TCP bulk rate
 (one MSS-sized frame of 1514 bytes per 1448 payload bytes) and the 64-byte UDP
 receiver rate (frames of 106 bytes): ``B = (t_tcp - t_64/g) / (1514 - 106/g)`` and
-``P = t_64 - 106 * B`` (clamped at 0). Latency: half the mean ping round trip. The
+``P = t_64 - 106 * B`` (clamped at 0). Latency: half the median ping round trip (the
+median: on a shared machine a few scheduling outliers of milliseconds would dominate a
+mean). The
 paths are taken in the bench's order (``paths.PATHS``): lo gives the host ``stack``,
 and each later path adds one kind to those known, so that kind's numbers are the
 path's minus the known kinds' (as often as the emulator's trace crosses them), divided
@@ -104,7 +106,7 @@ def derive(name: str, new: str, m: dict[str, Any], kinds: dict[str, dict[str, An
 #: bench figure -> the costs file's ``measured`` key (the medians; ``_spread`` = [min, max])
 _MEASURED_KEYS = {"tcp_bps": "tcp_bps", "tcp_retransmits": "tcp_retransmits",
                   "udp64_pps": "udp64_pps", "udp64_lost_percent": "udp64_lost_percent",
-                  "udp1400_pps": "udp1400_pps", "ping_avg_us": "rtt_us",
+                  "udp1400_pps": "udp1400_pps", "ping_p50_us": "rtt_us",
                   "tcp_parallel_bps": "tcp_parallel_bps", "rr_p50_us": "rr_p50_us",
                   "rr_p99_us": "rr_p99_us", "cpu_s_per_gb": "cpu_s_per_gb"}
 
