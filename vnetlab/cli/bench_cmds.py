@@ -90,10 +90,13 @@ def _print_table(doc: dict[str, Any], console: Any) -> None:
                     f"{m.get('load_avg')}, {doc.get('repeat')} × {doc.get('seconds')} s",
               caption="median (min–max of the runs); CPU s/GB: the lab's processes' CPU "
                       "time per gigabyte received (TCP, 1 stream)")
+    narrow = console.is_terminal and console.width < 170
     for i, h in enumerate(headers(doc)):
-        # the figures never wrap (a median torn from its spread misleads); names do
+        # the figures keep to one line where there is room (piped, or a wide terminal); a
+        # narrow terminal wraps them rather than squeezing the path's name out
         t.add_column(h, justify="left" if i in (0, 7) else "right",
-                     no_wrap=i not in (0, 7), min_width=12 if i in (0, 7) else None)
+                     no_wrap=i not in (0, 7) and not narrow, overflow="fold",
+                     min_width=12 if i in (0, 7) else None)
     for row in table_rows(doc):
         cells = [escape(c) for c in row]
         if row[1] in ("skipped", "failed"):
