@@ -120,7 +120,11 @@ def _run(path_names: list[str] | None, quick: bool, repeat: int | None,
     from vnetlab.kernel.bench import paths, runner
     from vnetlab.kernel.engine import require_root
 
-    require_root("`vnetlab bench dataplane` (it builds labs on the linux engine)")
+    try:
+        require_root("`vnetlab bench dataplane` (it builds labs on the linux engine)")
+    except EngineError as e:
+        raise EngineError(str(e.args[0]), hint="run it with sudo; a saved result renders "
+                          "without root: --from-json FILE") from None
     try:
         chosen = paths.select(path_names, quick)
     except ValueError as e:
