@@ -199,10 +199,11 @@ def run_bench(paths: list[BenchPath], s: Settings,
               on_step: StepFn = lambda _p, _w: None,
               planned: list[tuple[BenchPath, str | None]] | None = None) -> BenchResult:
     """Every path in order: skipped (with the reason) or measured."""
+    machine = machine_info()  # before: the load average then is the machine's, not ours
     out: list[PathResult] = []
     for p, why in planned if planned is not None else plan_paths(paths):
         if why is not None:
             out.append(PathResult(p, "skipped", why))
             continue
         out.append(run_path(p, s, on_step))
-    return BenchResult(s, out)
+    return BenchResult(s, out, machine=machine)
