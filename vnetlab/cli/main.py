@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
+from vnetlab.cli.bench_cmds import register as _register_bench_cmds
 from vnetlab.cli.console import console, err_console
 from vnetlab.cli.errors import report, report_lab_error, report_os_error
 from vnetlab.cli.graph_cmds import register as _register_graph_cmds
@@ -334,6 +335,8 @@ _register_perf_cmds(cli, friendly=friendly)
 _register_snapshot_cmds(cli, friendly=friendly)
 # graph / serve: the lab as a picture and as a live web page
 _register_graph_cmds(cli, friendly=friendly)
+# bench dataplane: the kernel's data paths measured (root)
+_register_bench_cmds(cli, friendly=friendly, console=console)
 
 
 def _terminate(signum: int, _frame: object) -> None:

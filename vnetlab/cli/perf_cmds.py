@@ -51,10 +51,14 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
     @click.option("--engine", type=click.Choice(ENGINE_NAMES), default="sim",
                   show_default=True, help="sim: modelled; linux: the real iperf3 (root).")
     @click.option("--json", "as_json", is_flag=True, help="iperf3's -J document.")
+    @click.option("--costs", "costs_file", type=click.Path(dir_okay=False, path_type=Path),
+                  default=None, help="sim: the cost file (vnetlab-costs/1, e.g. from "
+                  "`vnetlab bench dataplane --costs-out`) instead of $VNETLAB_COSTS or the "
+                  "shipped one.")
     @friendly
     def iperf_cmd(lab: Path, src: str, dst: str, udp: bool, bitrate: str, secs: str,
                   length: str | None, window: str | None, engine: str,
-                  as_json: bool) -> None:
+                  as_json: bool, costs_file: Path | None) -> None:
         """Run an iperf3 test from node SRC to address DST inside LAB, printed as iperf3
         prints it (the emulator's figures say they are modelled)."""
         from pydantic import ValidationError
@@ -78,6 +82,16 @@ def register(cli: click.Group, *, friendly: Callable[[Any], Any]) -> None:
             where = ".".join(str(p) for p in err["loc"]) or "arguments"
             msg = str(err["msg"]).removeprefix("Value error, ")
             raise click.BadParameter(msg, param_hint=where) from None
+        if costs_file is not None:
+            import os
+
+            from vnetlab.sim.perf.cost import ENV_VAR, CostError, load_costs
+
+            try:  # refused here, in words, before anything is built
+                load_costs(costs_file)
+            except CostError as e:
+                raise click.BadParameter(str(e), param_hint="--costs") from None
+            os.environ[ENV_VAR] = str(costs_file)  # what the iperf app reads
         spec = load_lab(lab)
         eng: Any = make_engine(engine, programs_needed=("iperf3",)) if engine == "linux" \
             else make_engine(engine)

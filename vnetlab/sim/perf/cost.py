@@ -26,6 +26,7 @@ default per-frame path never pays for it.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,8 @@ from typing import Any, Literal
 FORMAT = "vnetlab-costs/1"
 #: the parameter file shipped with vnetlab (measured on the machine its header names)
 DEFAULT_PATH = Path(__file__).with_name("costs.json")
+#: the environment variable naming another cost file (``vnetlab bench dataplane`` writes one)
+ENV_VAR = "VNETLAB_COSTS"
 #: TCP payload per GSO super-packet: the kernel's GSO_LEGACY_MAX_SIZE (65536) worth of MSS
 GSO_MAX_SIZE = 65536
 #: Ethernet's per-frame overhead on a wire: preamble + SFD (8) + FCS (4) + IFG (12)
@@ -214,11 +217,13 @@ def load_costs(path: Path | None = None) -> CostModel:
     return parse_costs(doc, str(p))
 
 
-_DEFAULT: list[CostModel] = []
+_DEFAULT: dict[Path, CostModel] = {}
 
 
 def default_costs() -> CostModel:
-    """The shipped costs.json, read once."""
-    if not _DEFAULT:
-        _DEFAULT.append(load_costs())
-    return _DEFAULT[0]
+    """The cost file ``VNETLAB_COSTS`` names, else the shipped costs.json; each read once."""
+    env = os.environ.get(ENV_VAR)
+    p = Path(env) if env else DEFAULT_PATH
+    if p not in _DEFAULT:
+        _DEFAULT[p] = load_costs(p)
+    return _DEFAULT[p]
