@@ -124,10 +124,13 @@ def missing_programs(p: BenchPath, which: Any = shutil.which) -> list[str]:
 
 
 def lab_spec(p: BenchPath, tag: str) -> Any:
-    """The path's lab, named ``bench-PATH-TAG`` (``LabSpec``)."""
+    """The path's lab, named ``bench-PATH-TAG`` (``LabSpec``), with IPv6 off unless the
+    path says otherwise: the bench measures IPv4 streams, and autoconfiguration's waits
+    and multicast chatter would only add noise (and a DAD wait per lab)."""
     from vnetlab.model.load import load_lab_text
 
-    return load_lab_text(yaml.safe_dump({"name": f"bench-{p.name}-{tag}", **p.lab}))
+    return load_lab_text(yaml.safe_dump({"name": f"bench-{p.name}-{tag}", "ipv6": "off",
+                                         **p.lab}))
 
 
 def needed_features(p: BenchPath) -> set[str]:
