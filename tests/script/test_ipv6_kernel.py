@@ -141,6 +141,10 @@ ip -6 route del 2001:db8:1::/48
 ip -6 route del default
 echo "=== after del"
 ip -6 -j route
+ip -6 route flush dev veth0
+echo "=== after flush"
+ip -6 route show
+ip -6 route show table local
 """,
     # ip -6 neigh: static entries, router flag, states, -j, del, flush
     "neigh": NO_LL + netns("a", ll=False) + PAIR + """\
