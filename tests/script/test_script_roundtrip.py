@@ -270,6 +270,7 @@ def test_every_ip_link_type_option_round_trips() -> None:
     rc, it = run_script(text, source="every-option", out=lambda s: None, err=err.append)
     assert rc == 0, "\n".join(err)
     assert not [e for e in err if "not modelled" in e or "Will use" in e], err
+    _settle(it.world)  # addresses are compared with their flags: DAD done on both sides
     yaml_state, script_state = eng.observe(), it.world.observe()
     script_state = dataclasses.replace(
         script_state, nodes={n: script_state.nodes[n] for n in yaml_state.nodes})
