@@ -67,7 +67,9 @@ def strip(text: str) -> str:
 
 @pytest.mark.parametrize("path", ovs_examples())
 def test_dump_flows_counters_agree(path: Path) -> None:
-    lab = without_traces(load_lab(path))
+    lab = without_traces(load_lab(path)).model_copy(update={"ipv6": False})
+    # quiet: flow counters count every frame; IPv6 autoconf (DAD, MLD, router solicitations
+    # at randomised times) would race the count on the kernel
     bridges = [(n, br) for n, node in lab.nodes.items() for br in node.ovs]
     sim = SimEngine()
     try:

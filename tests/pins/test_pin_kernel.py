@@ -277,6 +277,7 @@ def test_bad_ipv4_header_counts_inhdrerrors_not_rx_dropped(netns) -> None:  # ty
     # the emulator
     engine = realize("""
 name: pinhdr
+ipv6: off  # the pin counts received frames: no autoconf chatter
 nodes:
   a:
     interfaces: {eth0: {}}

@@ -30,6 +30,7 @@ def nft_lab(name: str, rules: list[str]) -> LabSpec:
 
     raw = filtered_bridge_raw(name, rules=[])
     raw["nodes"]["host"]["nft"] = rules
+    raw["ipv6"] = "off"  # quiet: counted frames
     return resolve(LabSpec.model_validate(raw))
 
 
