@@ -128,6 +128,12 @@ def _clear() -> Iterator[None]:
     _cache.clear()
 
 
+#: KNOWN differences the kernel shows only on some runs (not strict: a run where the two
+#: engines happen to agree is not a failure). ovs-vxlan's neighbours agreed in a quiet
+#: fresh-clone CI run with IPv6 on (2026-12-03) and differed in the run before it.
+UNSTEADY: frozenset[tuple[str, str]] = frozenset({("ovs-vxlan", "neighbours")})
+
+
 def params() -> list[object]:
     out: list[object] = []
     for p in EXAMPLES:
@@ -135,7 +141,8 @@ def params() -> list[object]:
             marks = []
             why = KNOWN.get((p.stem, aspect))
             if why:
-                marks.append(pytest.mark.xfail(strict=True, reason=why))
+                marks.append(pytest.mark.xfail(strict=(p.stem, aspect) not in UNSTEADY,
+                                               reason=why))
             out.append(pytest.param(p, aspect, id=f"{p.stem}-{aspect}", marks=marks))
     return out
 
