@@ -91,6 +91,23 @@ MIN_INTERVAL_S = 10e-6
 _MAX_SECONDS = (2**31 - 1) / 1000
 
 
+def echo_count(env: Env, o: _Options) -> int:
+    """How many echo requests: -c, else as many as -w allows at -i, else 3 (a script has
+    no Ctrl-C); the same for ping and ping -6."""
+    count = o.count
+    if count is None:
+        if o.deadline is None:
+            env.err("vnetlab: ping without -c would run until interrupted; sending 3 "
+                    "(use -c N)")
+            return 3
+        count = min(MAX_COUNT, max(1, int(o.deadline / o.interval) + 1))
+    if count > MAX_COUNT:
+        raise env.fail(f"vnetlab: ping -c {count}: the emulator sends at most {MAX_COUNT} "
+                       "echo requests per ping (a script has no Ctrl-C to stop it)", rc=2)
+    return count
+
+
+
 def _seconds(env: Env, v: str, what: str) -> float:
     try:
         x = float(v)
@@ -223,17 +240,7 @@ def run_ping(argv: list[str], env: Env) -> int:
     shown = dst  # the header shows what the kernel routes to: 0.0.0.0 is 127.0.0.1
     dst = ipaddress.IPv4Address(ns.stack.output_daddr(int(dst)))
     src_text = "" if o.iface is None else _source_text(env, o.iface, dst)
-    count = o.count
-    if count is None:
-        if o.deadline is None:
-            count = 3
-            env.err("vnetlab: ping without -c would run until interrupted; sending 3 "
-                    "(use -c N)")
-        else:
-            count = min(MAX_COUNT, max(1, int(o.deadline / o.interval) + 1))
-    if count > MAX_COUNT:
-        raise env.fail(f"vnetlab: ping -c {count}: the emulator sends at most {MAX_COUNT} "
-                       "echo requests per ping (a script has no Ctrl-C to stop it)", rc=2)
+    count = echo_count(env, o)
     wait = o.timeout if o.timeout is not None else 10.0
     try:
         ns.stack.route_output(int(dst))

@@ -19,7 +19,7 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-from vnetlab.script.apps.ping import MAX_COUNT, _Options, _statistics
+from vnetlab.script.apps.ping import _Options, _statistics, echo_count
 from vnetlab.script.args import Env
 from vnetlab.script.inet6 import stack6
 from vnetlab.sim.apps.ping import Ping6
@@ -109,17 +109,7 @@ def run_ping6(o: _Options, env: Env) -> int:
                 raise env.fail("ping: bind icmp socket: Cannot assign requested address",
                                rc=2)
             src_text = f"from {o.iface} : "
-    count = o.count
-    if count is None:
-        if o.deadline is None:
-            count = 3
-            env.err("vnetlab: ping without -c would run until interrupted; sending 3 "
-                    "(use -c N)")
-        else:
-            count = min(MAX_COUNT, max(1, int(o.deadline / o.interval) + 1))
-    if count > MAX_COUNT:
-        raise env.fail(f"vnetlab: ping -c {count}: the emulator sends at most {MAX_COUNT} "
-                       "echo requests per ping (a script has no Ctrl-C to stop it)", rc=2)
+    count = echo_count(env, o)
     wait = o.timeout if o.timeout is not None else 10.0
     try:
         s6.route_output(dst, oif)
